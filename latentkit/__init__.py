@@ -1,0 +1,8 @@
+"""latentkit: study autoencoder latent spaces on real image datasets with small machines."""
+
+__version__ = "0.1.0"
+
+import os as _os
+
+# TensorFlow's C++ start-up chatter hides the job's own output; users can still raise it.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -1,0 +1,3 @@
+from latentkit.cli import main
+
+main()

@@ -1,0 +1,146 @@
+"""The ``latentkit`` command: parses options, calls one library function, prints."""
+
+from __future__ import annotations
+
+import json
+import sys
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from latentkit.errors import LatentkitError
+
+app = typer.Typer(
+    help="Study autoencoder latent spaces on real image datasets, on small machines.\n\n"
+    "Every job is resumable (rerun the same command) and splittable (--task/--tasks, "
+    "defaulting to the SLURM array variables).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+prepare_app = typer.Typer(help="Build a chunked zarr image store.", no_args_is_help=True)
+app.add_typer(prepare_app, name="prepare")
+
+# Shared options, defined once.
+OutStore = Annotated[Path, typer.Option("--out", help="Zarr store to write (created, or resumed if it exists).")]
+Size = Annotated[int, typer.Option(help="Side of the square output images in pixels.", min=8)]
+Chunk = Annotated[int, typer.Option(help="Images per zarr chunk: the unit of work, resume and splitting.")]
+Task = Annotated[Optional[int], typer.Option(help="This worker's index (default: SLURM_ARRAY_TASK_ID, else 0).")]
+Tasks = Annotated[Optional[int], typer.Option(help="Number of workers (default: SLURM_ARRAY_TASK_COUNT, else 1).")]
+
+
+def user_errors(function):
+    """Turn a LatentkitError into one line on stderr and exit status 2: no traceback."""
+
+    @wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except LatentkitError as error:
+            typer.echo(f"latentkit: error: {error}", err=True)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def _events():
+    from latentkit.console import ConsoleEvents
+
+    return ConsoleEvents()
+
+
+@prepare_app.command("synthetic")
+@user_errors
+def prepare_synthetic_cmd(
+    out: OutStore,
+    n: Annotated[int, typer.Option(help="Number of faces.", min=1)] = 10_000,
+    size: Size = 96,
+    seed: Annotated[int, typer.Option(help="Image i depends only on (seed, i).")] = 0,
+    chunk: Chunk = 1024,
+    task: Task = None,
+    tasks: Tasks = None,
+) -> None:
+    """Procedural faces with known latent factors: the pipeline with no download."""
+    from latentkit.prepare import prepare_synthetic
+    from latentkit.tasks import resolve_task
+
+    task, tasks = resolve_task(task, tasks)
+    result = prepare_synthetic(out=out, n=n, size=size, seed=seed, chunk=chunk, task=task, tasks=tasks, events=_events())
+    typer.echo(f"wrote {result['chunks_written']} chunks, {result['chunks_skipped']} already done: {out}")
+
+
+@prepare_app.command("celeba")
+@user_errors
+def prepare_celeba_cmd(
+    src: Annotated[Path, typer.Argument(help="img_align_celeba/ (or its parent), or img_align_celeba.zip.")],
+    out: OutStore,
+    size: Size = 96,
+    crop: Annotated[str, typer.Option(help="Crop box X0,Y0,X1,Y1 applied before resizing.")] = "15,40,163,188",
+    chunk: Chunk = 1024,
+    task: Task = None,
+    tasks: Tasks = None,
+    workers: Annotated[Optional[int], typer.Option(help="Decoding threads (default: CPU count).", min=1)] = None,
+) -> None:
+    """CelebA from its folder or zip (read in place) with partitions and attributes."""
+    from latentkit.celeba import parse_crop
+    from latentkit.prepare import prepare_celeba
+    from latentkit.tasks import resolve_task
+
+    task, tasks = resolve_task(task, tasks)
+    result = prepare_celeba(
+        src=src, out=out, size=size, crop=parse_crop(crop), chunk=chunk,
+        task=task, tasks=tasks, workers=workers, events=_events(),
+    )  # fmt: skip
+    typer.echo(f"wrote {result['chunks_written']} chunks, {result['chunks_skipped']} already done: {out}")
+    _print_summary(out)
+
+
+def _print_summary(path: Path) -> None:
+    from latentkit.prepare import store_summary
+
+    s = store_summary(path)
+    typer.echo(f"store      {s['path']}  ({s['source']}, {s['size_on_disk_mb']} MB on disk)")
+    typer.echo(f"images     {s['images_ok']:,} of {s['n']:,}  shape {tuple(s['image_shape'])}")
+    typer.echo(f"chunks     {s['chunks_done']} of {s['chunks_total']} done ({s['chunk']} images each)")
+    typer.echo("partitions " + ", ".join(f"{k} {v:,}" for k, v in s["partitions"].items()))
+    typer.echo(f"skipped    {s['skipped_count']}" + (f": {', '.join(s['skipped'])}" if s["skipped"] else ""))
+
+
+@app.command("info")
+@user_errors
+def info_cmd(
+    path: Annotated[Path, typer.Argument(help="A store written by `latentkit prepare`.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Summarise a store: counts per partition, chunks done, size on disk, skipped files."""
+    from latentkit.prepare import store_summary
+
+    if as_json:
+        typer.echo(json.dumps(store_summary(path), indent=2))
+    else:
+        _print_summary(path)
+
+
+@app.command("demo")
+@user_errors
+def demo_cmd(
+    workdir: Annotated[Path, typer.Option("--dir", help="Where the demo store and run go.")] = Path("latentkit-demo"),
+    n: Annotated[int, typer.Option(help="Synthetic faces to make.", min=64)] = 4096,
+) -> None:
+    """The whole pipeline on built-in synthetic faces, sized for a CPU: rerun it to resume."""
+    from latentkit.prepare import prepare_synthetic
+
+    data = workdir / "data.zarr"
+    typer.echo(f"[1/1] prepare: {n} synthetic faces -> {data}")
+    prepare_synthetic(out=data, n=n, events=_events())
+    _print_summary(data)
+
+
+def main() -> None:
+    app(prog_name="latentkit")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""Fixtures: a CelebA look-alike in CelebA's real formats, built at test time."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import zarr
+from PIL import Image
+
+ATTRIBUTES = (
+    "5_o_Clock_Shadow Arched_Eyebrows Attractive Bags_Under_Eyes Bald Bangs Big_Lips Big_Nose Black_Hair "
+    "Blond_Hair Blurry Brown_Hair Bushy_Eyebrows Chubby Double_Chin Eyeglasses Goatee Gray_Hair Heavy_Makeup "
+    "High_Cheekbones Male Mouth_Slightly_Open Mustache Narrow_Eyes No_Beard Oval_Face Pale_Skin Pointy_Nose "
+    "Receding_Hairline Rosy_Cheeks Sideburns Smiling Straight_Hair Wavy_Hair Wearing_Earrings Wearing_Hat "
+    "Wearing_Lipstick Wearing_Necklace Wearing_Necktie Young"
+).split()
+CORRUPT, GRAY = 5, 7  # file numbers (1-based) of the corrupt and the grayscale JPEG
+
+
+def make_celeba(root: Path, n: int = 40, *, zip_it: bool = False) -> Path:
+    """Write n 178x218 JPEGs named 000001.jpg... plus CRLF partition and attribute files.
+
+    Returns the folder holding ``img_align_celeba/`` or, with ``zip_it``, the zip path
+    (annotation files beside it, as users keep them on Drive).
+    """
+    rng = np.random.default_rng(0)
+    images = root / "img_align_celeba"
+    images.mkdir(parents=True)
+    yy, xx = np.mgrid[0:218, 0:178]
+    for i in range(1, n + 1):
+        name = images / f"{i:06d}.jpg"
+        if i == CORRUPT:
+            name.write_bytes(b"\xff\xd8\xff\xe0" + rng.bytes(500))  # JPEG magic, garbage after
+            continue
+        base = rng.integers(0, 255, 3)
+        pixels = (base + 60 * np.sin(xx[..., None] / (5 + i) + yy[..., None] / 17 + np.arange(3))).clip(0, 255)
+        image = Image.fromarray(pixels.astype(np.uint8), "RGB")
+        (image.convert("L") if i == GRAY else image).save(name, quality=90)
+    splits = [0 if i <= n * 0.6 else (1 if i <= n * 0.8 else 2) for i in range(1, n + 1)]
+    (root / "list_eval_partition.txt").write_bytes(
+        "".join(f"{i:06d}.jpg {s}\r\n" for i, s in zip(range(1, n + 1), splits)).encode()
+    )
+    values = rng.choice([-1, 1], size=(n, len(ATTRIBUTES)))
+    rows = [f"{i:06d}.jpg " + " ".join(f"{v:2d}" for v in row) for i, row in zip(range(1, n + 1), values)]
+    text = f"{n}\r\n" + " ".join(ATTRIBUTES) + " \r\n" + "\r\n".join(rows) + "\r\n"
+    (root / "list_attr_celeba.txt").write_bytes(text.encode())
+    np.save(root / "expected_attributes.npy", values)
+    if not zip_it:
+        return root
+    archive = root / "img_align_celeba.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as z:
+        for path in sorted(images.iterdir()):
+            z.write(path, f"img_align_celeba/{path.name}")
+    for path in images.iterdir():
+        path.unlink()
+    images.rmdir()
+    return archive
+
+
+@pytest.fixture
+def celeba_folder(tmp_path: Path) -> Path:
+    return make_celeba(tmp_path / "celeba")
+
+
+@pytest.fixture
+def celeba_zip(tmp_path: Path) -> Path:
+    return make_celeba(tmp_path / "drive", zip_it=True)
+
+
+def run_cli(*args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [sys.executable, "-m", "latentkit", *map(str, args)],
+        capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=900,
+    )  # fmt: skip
+    if check and result.returncode != 0:
+        raise AssertionError(f"latentkit {' '.join(map(str, args))} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def start_cli(*args: str, env: dict | None = None) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "latentkit", *map(str, args)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+    )  # fmt: skip
+
+
+def kill_when(process: subprocess.Popen, ready, timeout: float = 300) -> None:
+    """SIGKILL ``process`` as soon as ``ready()`` is true; fail if it ends first."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if process.poll() is not None:
+            raise AssertionError(f"process ended before the kill point:\n{process.stdout.read().decode()}")
+        if time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError("kill point never reached")
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL
+
+
+def chunks_done(path: Path) -> int:
+    try:
+        return int(zarr.open_group(path, mode="r")["chunk_done"][:].sum())
+    except Exception:  # not created yet
+        return 0
+
+
+def assert_same_store(a: Path, b: Path, *, ignore_attrs: tuple[str, ...] = ()) -> None:
+    ga, gb = zarr.open_group(a, mode="r"), zarr.open_group(b, mode="r")
+    assert sorted(ga.array_keys()) == sorted(gb.array_keys())
+    for key in ga.array_keys():
+        np.testing.assert_array_equal(ga[key][:], gb[key][:], err_msg=key)
+    strip = lambda attrs: {k: v for k, v in attrs.items() if k not in ignore_attrs}  # noqa: E731
+    assert strip(dict(ga.attrs)) == strip(dict(gb.attrs))
