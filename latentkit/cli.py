@@ -138,6 +138,36 @@ def demo_cmd(
     _print_summary(data)
 
 
+@app.command("train")
+@user_errors
+def train_cmd(
+    data: Annotated[Path, typer.Option(help="Store written by `latentkit prepare`.")],
+    run: Annotated[Path, typer.Option(help="Run directory: spec, checkpoints, history, samples, monitor.")],
+    job: Annotated[Optional[str], typer.Option(help="Spec: a preset name from jobs/ or a TOML path "
+                                               "(default: the run's job.toml, else ae-case1).")] = None,
+    epochs: Annotated[Optional[int], typer.Option(help="Train until this many epochs (extends a run).", min=1)] = None,
+    batch: Annotated[Optional[int], typer.Option(help="Images per step.", min=1)] = None,
+    lr: Annotated[Optional[float], typer.Option(help="Adam learning rate.")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Seed of weights and data order.")] = None,
+    checkpoint_every: Annotated[Optional[int], typer.Option(help="Checkpoint every K steps (and each epoch).", min=1)] = None,
+    set_: Annotated[list[str], typer.Option("--set", help="Override any spec field: model.z_dim=128.")] = [],
+) -> None:
+    """Train an AE/VAE; rerun to resume mid-epoch. Stop signals checkpoint, then exit 75."""
+    from latentkit.spec import parse_set
+    from latentkit.train import EXIT_INTERRUPTED, train
+
+    overrides = parse_set(set_)
+    for key, value in (("epochs", epochs), ("batch", batch), ("lr", lr), ("seed", seed),
+                       ("checkpoint_every", checkpoint_every)):  # fmt: skip
+        if value is not None:
+            overrides[f"train.{key}"] = value
+    result = train(data=data, run=run, job=job, overrides=overrides, events=_events())
+    if result.interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
+    last = result.history[-1] if result.history else {}
+    typer.echo(f"trained {result.epoch} epochs: loss {last.get('loss', float('nan')):.2f} -> {run}")
+
+
 def main() -> None:
     app(prog_name="latentkit")
 

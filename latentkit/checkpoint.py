@@ -1,0 +1,87 @@
+"""One checkpoint file holds everything needed to resume: model and optimizer variables,
+epoch, step, seeds, the spec, the history so far. Written to a temporary file, fsynced and
+renamed; the previous checkpoint is kept and used when the latest one is unreadable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from latentkit.errors import LatentkitError
+
+LATEST, PREVIOUS = "latest.npz", "previous.npz"
+
+
+@dataclass
+class Checkpoint:
+    meta: dict[str, Any]
+    model: list[np.ndarray]
+    optimizer: list[np.ndarray]
+    path: Path
+
+
+def save(directory: str | os.PathLike, *, meta: dict[str, Any], model_variables, optimizer_variables) -> Path:
+    """Atomically replace ``latest.npz``; the one it replaces becomes ``previous.npz``."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    arrays = {f"model/{i}": np.asarray(v) for i, v in enumerate(model_variables)}
+    arrays |= {f"optimizer/{i}": np.asarray(v) for i, v in enumerate(optimizer_variables)}
+    arrays["meta"] = np.array(json.dumps(meta))
+    tmp = directory / f".{LATEST}.{os.getpid()}.tmp"
+    with open(tmp, "wb") as handle:
+        np.savez(handle, **arrays)
+        handle.flush()
+        os.fsync(handle.fileno())
+    latest = directory / LATEST
+    if latest.exists():
+        os.replace(latest, directory / PREVIOUS)
+    os.replace(tmp, latest)  # between the two renames only previous.npz exists: load() falls back to it
+    return latest
+
+
+def _read(path: Path) -> Checkpoint:
+    with np.load(path, allow_pickle=False) as data:
+        meta = json.loads(str(data["meta"]))
+        model = [data[f"model/{i}"] for i in range(meta["n_model_variables"])]
+        optimizer = [data[f"optimizer/{i}"] for i in range(meta["n_optimizer_variables"])]
+    return Checkpoint(meta=meta, model=model, optimizer=optimizer, path=path)
+
+
+def load(directory: str | os.PathLike) -> tuple[Checkpoint | None, str | None]:
+    """The newest intact checkpoint and a warning when the latest had to be skipped.
+
+    Returns ``(None, None)`` when there is no checkpoint at all; raises LatentkitError
+    when checkpoints exist but none can be read.
+    """
+    directory = Path(directory)
+    candidates = [directory / LATEST, directory / PREVIOUS]
+    present = [p for p in candidates if p.exists()]
+    if not present:
+        return None, None
+    problems = []
+    for path in present:
+        try:
+            checkpoint = _read(path)
+        except Exception as error:  # truncated, zeroed, not a zip, missing keys: try the older one
+            problems.append(f"{path.name}: {type(error).__name__}: {error}")
+            continue
+        warning = f"skipped unreadable {problems[0]}; resuming from {path.name}" if problems else None
+        return checkpoint, warning
+    raise LatentkitError(f"no readable checkpoint in {directory} ({'; '.join(problems)}): delete it to start over")
+
+
+def restore(model, checkpoint: Checkpoint) -> None:
+    """Assign saved values to a freshly built model and its (built) optimizer."""
+    variables, optimizer_variables = model.variables, model.optimizer.variables
+    if len(variables) != len(checkpoint.model) or len(optimizer_variables) != len(checkpoint.optimizer):
+        raise LatentkitError(f"{checkpoint.path} does not fit this model (variable counts differ)")
+    for variable, value in zip([*variables, *optimizer_variables], [*checkpoint.model, *checkpoint.optimizer]):
+        if tuple(variable.shape) != value.shape:
+            raise LatentkitError(f"{checkpoint.path}: {variable.path} has shape {value.shape}, model wants {variable.shape}")
+        variable.assign(value)

@@ -1,0 +1,202 @@
+"""The train job: stream the store through the model, checkpoint atomically, resume exactly.
+
+The loop is ours rather than ``fit``'s so a resumed run continues mid-epoch: the order of
+epoch e is drawn from (seed, e), the checkpoint holds the epoch and the step, and a
+resumed run skips the batches already done (BackupAndRestore would redo the epoch).
+SIGTERM, SIGUSR1 and SIGUSR2 ask for a checkpoint at the next step boundary, after which
+the job exits with ``EXIT_INTERRUPTED`` so a batch script can requeue it.
+"""
+
+from __future__ import annotations
+
+import csv
+import gc
+import io
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from latentkit import checkpoint
+from latentkit.data import PARTITIONS, ZarrImageDataset, select_rows, to_unit_float
+from latentkit.errors import LatentkitError
+from latentkit.events import JobEvents
+from latentkit.images import grid, save_png
+from latentkit.models import build_model
+from latentkit.monitor import MonitorLog
+from latentkit.spec import JobSpec, load_spec, spec_from_dict, to_toml
+from latentkit.store import open_store, throttle
+
+EXIT_INTERRUPTED = 75  # EX_TEMPFAIL: checkpointed on a signal, run the same command again
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2)
+RESUMABLE_CHANGES = {"epochs", "checkpoint_every"}  # train fields a resumed run may change
+GRID_IMAGES = 8
+
+
+@dataclass
+class TrainResult:
+    interrupted: bool
+    epoch: int
+    step: int
+    history: list[dict[str, Any]]
+
+
+class StopFlag:
+    """Set by a stop signal; the loop checks it at each step boundary."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> StopFlag:
+        for sig in STOP_SIGNALS:
+            self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, _frame) -> None:
+        self.signal = signum
+
+    def __exit__(self, *_exc) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def resolve_spec(run: Path, job: str | None, overrides: dict[str, Any]) -> JobSpec:
+    """The spec a run uses: --job if given, else the run's own job.toml, else ae-case1."""
+    if job is not None:
+        return load_spec(job, overrides)
+    if (run / "job.toml").is_file():
+        return load_spec(run / "job.toml", overrides)
+    return load_spec("ae-case1", overrides)
+
+
+def check_resume(spec: JobSpec, saved: dict[str, Any]) -> None:
+    """Refuse a resume whose spec changes the model's shape or the data order."""
+    old = spec_from_dict(saved)
+    changed = [f"model.{k}: {v!r} -> {getattr(spec.model, k)!r}" for k, v in vars(old.model).items()
+               if getattr(spec.model, k) != v]  # fmt: skip
+    changed += [f"train.{k}: {v!r} -> {getattr(spec.train, k)!r}" for k, v in vars(old.train).items()
+                if k not in RESUMABLE_CHANGES and getattr(spec.train, k) != v]  # fmt: skip
+    if changed:
+        raise LatentkitError(
+            "this run's checkpoint was made with another spec (" + "; ".join(changed) + "): "
+            "use a new --run, or resume with the run's own spec (leave out --job)"
+        )
+
+
+def train(
+    *, data: str | os.PathLike, run: str | os.PathLike, job: str | None = None,
+    overrides: dict[str, Any] | None = None, events: JobEvents | None = None,
+) -> TrainResult:  # fmt: skip
+    """Train (or resume training) the model of ``job`` on the store ``data`` into ``run``."""
+    events = events or JobEvents()
+    run = Path(run)
+    spec = resolve_spec(run, job, overrides or {})
+    saved, warning = checkpoint.load(run / "checkpoints")
+    if warning:
+        events.message(f"warning: {warning}")
+    if saved is not None:
+        check_resume(spec, saved.meta["spec"])
+    dataset = ZarrImageDataset(data, batch_size=spec.train.batch, partition=spec.train.partition,
+                               seed=spec.train.seed, drop_remainder=True)  # fmt: skip
+    if dataset.image_shape != (spec.model.image_size, spec.model.image_size, 3):
+        raise LatentkitError(f"{data} holds {dataset.image_shape} images, the model expects "
+                             f"{spec.model.image_size}x{spec.model.image_size}x3")  # fmt: skip
+    if len(dataset) == 0:
+        raise LatentkitError(f"fewer than one batch ({spec.train.batch}) of {spec.train.partition} images in {data}")
+    run.mkdir(parents=True, exist_ok=True)
+    _write_atomic(run / "job.toml", to_toml(spec))
+
+    keras.utils.set_random_seed(spec.train.seed)
+    model = build_model(spec.model, lr=spec.train.lr)
+    epoch, step, sums, history = 0, 0, [0.0, 0.0, 0.0, 0], []
+    if saved is not None:
+        checkpoint.restore(model, saved)
+        epoch, step, sums, history = saved.meta["epoch"], saved.meta["step"], saved.meta["sums"], saved.meta["history"]
+        events.message(f"resuming {run} at epoch {epoch + 1}, step {step}")
+    sample = _grid_sample(data)
+    monitor = MonitorLog(run / "monitor.jsonl", "train")
+
+    def save() -> None:
+        meta = {"epoch": epoch, "step": step, "sums": sums, "history": history, "spec": spec.to_dict(),
+                "seed": spec.train.seed, "steps_per_epoch": len(dataset), "time": time.time(),
+                "n_model_variables": len(model.variables), "n_optimizer_variables": len(model.optimizer.variables),
+                "variable_paths": [v.path for v in model.variables], "keras": keras.__version__,
+                "backend": keras.backend.backend()}  # fmt: skip
+        checkpoint.save(run / "checkpoints", meta=meta, model_variables=model.variables,
+                        optimizer_variables=model.optimizer.variables)  # fmt: skip
+
+    with StopFlag() as stop:
+        while epoch < spec.train.epochs:
+            dataset.set_epoch(epoch)
+            events.start(f"epoch {epoch + 1}/{spec.train.epochs}", total=len(dataset), done=step)
+            started, images = time.perf_counter(), 0
+            while step < len(dataset):
+                x, y = dataset[step]
+                logs = model.train_on_batch(x, y, return_dict=True)
+                sums = [sums[0] + float(logs["loss"]), sums[1] + float(logs["reconstruction"]),
+                        sums[2] + float(logs["kl"]), sums[3] + 1]  # fmt: skip
+                step, images = step + 1, images + len(x)
+                events.advance()
+                throttle()
+                if stop.signal is not None:
+                    save()
+                    events.finish()
+                    events.message(f"stopped by signal {signal.Signals(stop.signal).name} at epoch {epoch + 1}, "
+                                   f"step {step}: checkpoint written, exit {EXIT_INTERRUPTED}")  # fmt: skip
+                    return TrainResult(True, epoch, step, history)
+                if step % spec.train.checkpoint_every == 0 and step < len(dataset):
+                    save()
+            seconds = time.perf_counter() - started
+            count = max(sums[3], 1)
+            history.append({"epoch": epoch + 1, "loss": sums[0] / count, "reconstruction": sums[1] / count,
+                            "kl": sums[2] / count, "images_per_s": images / seconds if seconds else 0.0,
+                            "seconds": seconds})  # fmt: skip
+            epoch, step, sums = epoch + 1, 0, [0.0, 0.0, 0.0, 0]
+            save()
+            _write_history(run, history)
+            _save_reconstructions(model, sample, run / "samples" / f"reconstructions_epoch{epoch:03d}.png")
+            events.finish()
+            # Between cycles: drop Keras' global state and collect, then log memory.
+            keras.backend.clear_session()
+            gc.collect()
+            events.record(monitor.write(unit=f"epoch {epoch}", items_per_s=history[-1]["images_per_s"],
+                                        work_s=seconds, loss=history[-1]["loss"]))  # fmt: skip
+    return TrainResult(False, epoch, step, history)
+
+
+def _grid_sample(data) -> np.ndarray:
+    """A fixed set of images (first of the valid partition, else of all) for reconstruction grids."""
+    group = open_store(data)
+    rows = select_rows(group, "valid")
+    if len(rows) < GRID_IMAGES:
+        rows = select_rows(group, None)
+    rows = np.sort(rows[:GRID_IMAGES])
+    return to_unit_float(group["images"].get_orthogonal_selection((rows,)))
+
+
+def _save_reconstructions(model, sample: np.ndarray, path: Path) -> None:
+    reconstructed = keras.ops.convert_to_numpy(model(sample, training=False))
+    save_png(grid(np.concatenate([sample, reconstructed]), columns=len(sample)), path)
+
+
+def _write_history(run: Path, history: list[dict[str, Any]]) -> None:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(history[0]))
+    writer.writeheader()
+    writer.writerows(history)
+    _write_atomic(run / "history.csv", buffer.getvalue())
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+__all__ = ["EXIT_INTERRUPTED", "PARTITIONS", "TrainResult", "train"]
