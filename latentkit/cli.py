@@ -168,6 +168,63 @@ def train_cmd(
     typer.echo(f"trained {result.epoch} epochs: loss {last.get('loss', float('nan')):.2f} -> {run}")
 
 
+@app.command("encode")
+@user_errors
+def encode_cmd(
+    run: Annotated[Path, typer.Option(help="Run directory with a checkpoint.")],
+    chunk: Annotated[int, typer.Option(help="Images per output chunk: unit of work, resume and memory.")] = 20_000,
+    data: Annotated[Optional[Path], typer.Option(help="Store to encode (default: the one the run trained on).")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Latents store (default: RUN/latents.zarr).")] = None,
+    batch: Annotated[int, typer.Option(help="Images per encoder call (fixed shape: no retracing).")] = 256,
+    task: Task = None,
+    tasks: Tasks = None,
+    use: Annotated[str, typer.Option(help="VAE: z (sampled, reproducible) or mu (z = mu).")] = "z",
+    max_ram: Annotated[Optional[str], typer.Option(help="Refuse up front if the estimate exceeds this (4G, 1500M).")] = None,
+) -> None:
+    """Every image's z-point into zarr, chunk by chunk with flat memory; resumable and splittable."""
+    from latentkit.encode import encode
+    from latentkit.tasks import resolve_task
+
+    task, tasks = resolve_task(task, tasks)
+    result = encode(run=run, chunk=chunk, data=data, out=out, batch=batch, task=task, tasks=tasks, use=use,
+                    max_ram=max_ram, events=_events())  # fmt: skip
+    typer.echo(f"encoded {result.chunks_written} chunks, {result.chunks_skipped} already done: {result.out}")
+
+
+@app.command("status")
+@user_errors
+def status_cmd(
+    run: Annotated[Path, typer.Option(help="Run directory.")],
+    last: Annotated[int, typer.Option(help="Monitor lines to show.")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
+) -> None:
+    """Epochs trained, latent chunks done and missing, and the last monitor lines."""
+    from latentkit.monitor import format_mb
+    from latentkit.status import run_status
+
+    s = run_status(run, last=last)
+    if as_json:
+        typer.echo(json.dumps(s, indent=2))
+        return
+    typer.echo(f"run      {s['run']}")
+    if s.get("checkpoint_warning"):
+        typer.echo(f"warning  {s['checkpoint_warning']}")
+    t = s.get("train")
+    typer.echo(f"train    {t['job']}: epoch {t['epoch']} of {t['epochs']} done, step {t['step']} of the next"
+               f" (last loss {t['last_loss'] or float('nan'):.2f})" if t else "train    no checkpoint yet")
+    e = s.get("encode")
+    if e:
+        missing = e["missing"][:20]
+        typer.echo(f"encode   {e['chunks_done']} of {e['chunks_total']} chunks done ({e['chunk']} images each)"
+                   + (f"; missing {missing}{' ...' if len(e['missing']) > 20 else ''}" if missing else ""))
+    else:
+        typer.echo("encode   not started")
+    for record in s["monitor"]:
+        typer.echo(f"monitor  {record['job']} {record.get('unit', '')}: {record.get('items_per_s', 0):,.0f} items/s, "
+                   f"RSS {format_mb(record['rss_mb'])}, RAM free {format_mb(record['ram_available_mb'])}, "
+                   f"VRAM {format_mb(record['vram_used_mb'])}")
+
+
 def main() -> None:
     app(prog_name="latentkit")
 

@@ -11,7 +11,8 @@ from latentkit.events import JobEvents
 from latentkit.monitor import format_mb
 
 console = Console(stderr=True)
-MONITOR_COLUMNS = ("unit", "items/s", "read s", "work s", "write s", "RSS", "RAM free", "VRAM used/total")
+MONITOR_COLUMNS = ("unit", "items/s", "read s", "work s", "write s", "RSS", "RAM free", "VRAM")
+WIDTHS = (10, 8, 7, 7, 7, 9, 10, 14)  # fits an 80-column terminal or log
 
 
 class ConsoleEvents(JobEvents):
@@ -38,18 +39,18 @@ class ConsoleEvents(JobEvents):
     def record(self, record: dict[str, Any]) -> None:
         printer = self._progress.console if self._progress is not None else console
         if not self._header_shown:
-            printer.print("  ".join(f"{c:>12}" for c in MONITOR_COLUMNS), style="bold")
+            printer.print(" ".join(f"{c:>{w}}" for c, w in zip(MONITOR_COLUMNS, WIDTHS)), style="bold")
             self._header_shown = True
         vram = (
             "n/a" if record.get("vram_used_mb") is None
-            else f"{format_mb(record['vram_used_mb'])}/{format_mb(record['vram_total_mb'])}"
+            else f"{record['vram_used_mb']:,.0f}/{record['vram_total_mb']:,.0f} MB"
         )  # fmt: skip
         cells = (
             str(record.get("unit", "")), f"{record.get('items_per_s', 0):,.0f}",
             f"{record.get('read_s', 0):.2f}", f"{record.get('work_s', 0):.2f}", f"{record.get('write_s', 0):.2f}",
             format_mb(record.get("rss_mb")), format_mb(record.get("ram_available_mb")), vram,
         )  # fmt: skip
-        printer.print("  ".join(f"{c:>12}" for c in cells))
+        printer.print(" ".join(f"{c:>{w}}" for c, w in zip(cells, WIDTHS)), soft_wrap=True)
 
     def message(self, text: str) -> None:
         (self._progress.console if self._progress is not None else console).print(text)

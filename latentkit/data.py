@@ -8,62 +8,15 @@ needs at most two chunk reads and reads stay sequential. Memory holds at most
 from __future__ import annotations
 
 import os
-import threading
-from collections import OrderedDict
 
 import keras
 import numpy as np
 
 from latentkit import store
 from latentkit.errors import LatentkitError
+from latentkit.reading import PARTITIONS, ChunkCache, select_rows, to_unit_float
 
-PARTITIONS = {"train": 0, "valid": 1, "test": 2}
-
-
-def select_rows(group, partition: str | None) -> np.ndarray:
-    """Rows that are written, decoded fine, and in ``partition`` (None or 'all': every one)."""
-    mask = store.row_done_mask(group) & group["ok"][:]
-    if partition not in (None, "all"):
-        if partition not in PARTITIONS:
-            raise LatentkitError(f"unknown partition {partition!r}: use train, valid, test or all")
-        mask &= group["partition"][:] == PARTITIONS[partition]
-    return np.flatnonzero(mask)
-
-
-def to_unit_float(images: np.ndarray) -> np.ndarray:
-    """uint8 pixels to float32 in [0, 1]: the one scaling every job uses."""
-    return np.divide(images, np.float32(255), dtype=np.float32)
-
-
-class ChunkCache:
-    """The last few chunks of an image array, as uint8, read whole (thread-safe)."""
-
-    def __init__(self, images, capacity: int = 2) -> None:
-        self.images = images
-        self.chunk = images.chunks[0]
-        self.capacity = capacity
-        self._chunks: OrderedDict[int, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def rows(self, indices: np.ndarray) -> np.ndarray:
-        """uint8 images at sorted-or-not ``indices``, in that order."""
-        out = np.empty((len(indices), *self.images.shape[1:]), np.uint8)
-        chunk_ids = indices // self.chunk
-        for k in np.unique(chunk_ids):
-            where = chunk_ids == k
-            out[where] = self._get(int(k))[indices[where] - k * self.chunk]
-        return out
-
-    def _get(self, k: int) -> np.ndarray:
-        with self._lock:
-            if k in self._chunks:
-                self._chunks.move_to_end(k)
-                return self._chunks[k]
-            data = self.images[k * self.chunk : (k + 1) * self.chunk]
-            self._chunks[k] = data
-            while len(self._chunks) > self.capacity:
-                self._chunks.popitem(last=False)
-            return data
+__all__ = ["PARTITIONS", "ChunkCache", "ZarrImageDataset", "chunk_aligned_order", "select_rows", "to_unit_float"]
 
 
 def chunk_aligned_order(rows: np.ndarray, chunk: int, seed: int, epoch: int) -> np.ndarray:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from latentkit.spec import ModelSpec
-
-EPS_CLIP = 5.0  # unclipped eps sent some of the studies' z-points out to radius 66
+from latentkit.spec import EPS_CLIP, ModelSpec
 
 
 def _activation(name: str) -> layers.Layer:

@@ -11,6 +11,7 @@ from typing import Any
 
 from latentkit.errors import LatentkitError
 
+EPS_CLIP = 5.0  # VAE noise bound: unclipped eps sent some of the studies' z-points out to radius 66
 JOBS_DIR = Path(__file__).resolve().parent.parent / "jobs"
 
 

@@ -74,7 +74,7 @@ def create_or_open(
         if (path / "zarr.json").exists():
             group = zarr.open_group(path, mode="r+")
             if group.attrs.get("layout_complete"):
-                _check_identity(path, group.attrs, attrs, ("n", *identity), n)
+                _check_identity(path, group.attrs, {**attrs, "chunk": chunk}, ("n", "chunk", *identity), n)
                 return group
         group = zarr.open_group(path, mode="w")
         n_chunks = -(-n // chunk)

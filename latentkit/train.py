@@ -125,6 +125,7 @@ def train(
     def save() -> None:
         meta = {"epoch": epoch, "step": step, "sums": sums, "history": history, "spec": spec.to_dict(),
                 "seed": spec.train.seed, "steps_per_epoch": len(dataset), "time": time.time(),
+                "data": str(Path(data).resolve()),
                 "n_model_variables": len(model.variables), "n_optimizer_variables": len(model.optimizer.variables),
                 "variable_paths": [v.path for v in model.variables], "keras": keras.__version__,
                 "backend": keras.backend.backend()}  # fmt: skip

@@ -1,0 +1,198 @@
+"""The encode job: every image's z-point into RUN/latents.zarr, chunk by chunk, flat in memory.
+
+Rows are encoded in batches on a grid fixed in absolute row numbers (batch b holds rows
+[bB, (b+1)B), zero-padded where a chunk cuts it), so every row sits at the same position of
+a same-shaped batch however the work is chunked or split: the output is bitwise the same,
+and the traced predict function never retraces. Images are read through a two-chunk cache
+on a prefetch thread while the encoder runs. A VAE's z is drawn here, from noise seeded by
+(seed, row block), for the same reason; ``use="mu"`` makes z equal mu.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from latentkit import checkpoint, store
+from latentkit.reading import ChunkCache, to_unit_float
+from latentkit.errors import LatentkitError
+from latentkit.events import JobEvents
+from latentkit.monitor import MonitorLog
+from latentkit.spec import EPS_CLIP, spec_from_dict
+from latentkit.store import ArraySpec
+from latentkit.tasks import task_units
+
+NOISE_BLOCK = 1024  # rows per block of VAE noise: z never depends on --chunk
+TF_BASELINE_MB = 900  # RSS of a Python process with TensorFlow and a small model, measured here
+DATA_CACHE_CHUNKS = 2
+
+
+@dataclass
+class EncodeResult:
+    chunks_written: int
+    chunks_skipped: int
+    out: Path
+
+
+def parse_size(text: str) -> int:
+    """'1.5G', '800M', '2GB', '1024' (bytes) to bytes."""
+    match = re.fullmatch(r"\s*([\d.]+)\s*([KMGT]?)I?B?\s*", text.upper())
+    if not match:
+        raise LatentkitError(f"--max-ram takes a size like 4G or 1500M, got {text!r}")
+    return int(float(match.group(1)) * 1024 ** "_KMGT".index(match.group(2) or "_"))
+
+
+def estimate_ram_mb(*, image_shape, batch: int, chunk: int, data_chunk: int, n_params: int, outputs: int, z_dim: int):
+    """Peak RSS estimate (MB) of an encode worker; independent of N by construction."""
+    image_bytes = int(np.prod(image_shape))
+    parts = {
+        "tensorflow + runtime": TF_BASELINE_MB,
+        "model (weights + optimizer state)": n_params * 4 * 3 / 2**20,
+        "data chunk cache": DATA_CACHE_CHUNKS * data_chunk * image_bytes / 2**20,
+        "batches in flight (float32)": 3 * batch * image_bytes * 4 / 2**20,
+        "encoder activations": 4 * batch * image_bytes * 4 / 2**20,
+        "output chunk": chunk * z_dim * 4 * outputs / 2**20,
+    }
+    return sum(parts.values()), parts
+
+
+def encode(
+    *, run: str | os.PathLike, chunk: int, data: str | os.PathLike | None = None, out: str | os.PathLike | None = None,
+    batch: int = 256, task: int = 0, tasks: int = 1, use: str = "z", max_ram: str | None = None,
+    events: JobEvents | None = None,
+) -> EncodeResult:  # fmt: skip
+    """Encode every image of the store into ``out`` (default RUN/latents.zarr), resumably.
+
+    Every check a user can fail runs before Keras is imported: errors come fast and alone.
+    """
+    events = events or JobEvents()
+    run = Path(run)
+    if chunk < 1:
+        raise LatentkitError(f"--chunk must be a positive number of images, got {chunk}")
+    if batch < 1:
+        raise LatentkitError(f"--batch must be positive, got {batch}")
+    if use not in ("z", "mu"):
+        raise LatentkitError(f"--use must be z or mu, got {use!r}")
+    saved, warning = checkpoint.load(run / "checkpoints")
+    if saved is None:
+        raise LatentkitError(f"no checkpoint in {run / 'checkpoints'}: train the run first")
+    if warning:
+        events.message(f"warning: {warning}")
+    spec = spec_from_dict(saved.meta["spec"])
+    vae = spec.model.kind == "vae"
+    if use == "mu" and not vae:
+        raise LatentkitError("--use mu needs a VAE run (an AE's z is already deterministic)")
+    data = Path(data or saved.meta.get("data", ""))
+    images = store.open_store(data)["images"]
+    size = spec.model.image_size
+    if tuple(images.shape[1:]) != (size, size, 3):
+        raise LatentkitError(f"{data} holds {tuple(images.shape[1:])} images, the model expects {size}x{size}x3")
+    outputs = ("z", "mu", "logvar") if vae else ("z",)
+    if max_ram is not None:
+        need, parts = estimate_ram_mb(image_shape=images.shape[1:], batch=batch, chunk=chunk,
+                                      data_chunk=images.chunks[0], n_params=_count_params(saved),
+                                      outputs=len(outputs), z_dim=spec.model.z_dim)  # fmt: skip
+        if need * 2**20 > parse_size(max_ram):
+            detail = ", ".join(f"{k} {v:,.0f} MB" for k, v in parts.items())
+            raise LatentkitError(f"needs about {need:,.0f} MB, over --max-ram {max_ram} ({detail}): "
+                                 f"lower --chunk or --batch")  # fmt: skip
+
+    out = Path(out or run / "latents.zarr")
+    n, z_dim = images.shape[0], spec.model.z_dim
+    arrays = {name: ArraySpec((z_dim,), "float32") for name in outputs} | {"ok": ArraySpec((), "bool", False)}
+    identity = {"source": str(data.resolve()), "z_dim": z_dim, "use": use,
+                "checkpoint": f"epoch {saved.meta['epoch']} step {saved.meta['step']} at {saved.meta['time']}"}  # fmt: skip
+    group = store.create_or_open(out, n=n, chunk=chunk, arrays=arrays, identity=tuple(identity),
+                                 attrs={**identity, "kind": spec.model.kind, "seed": spec.train.seed})  # fmt: skip
+
+    import keras
+
+    from latentkit.models import build_model
+
+    model = build_model(spec.model)
+    checkpoint.restore(model, saved)
+    encoder = model.encoder
+    ok_rows = store.open_store(data)["ok"]
+    cache = ChunkCache(images, DATA_CACHE_CHUNKS)
+    monitor = MonitorLog(run / "monitor.jsonl", "encode")
+    n_chunks = len(store.done_chunks(group))
+    mine = list(task_units(n_chunks, task, tasks))
+    todo = [k for k in mine if not store.done_chunks(group)[k]]
+    events.start("encode", total=len(mine), done=len(mine) - len(todo))
+    with ThreadPoolExecutor(max_workers=1) as prefetch:
+        for k in todo:
+            start, stop = store.chunk_bounds(group, k)
+            chunk_began = time.perf_counter()
+            values, timing = _encode_rows(encoder, cache, prefetch, start, stop, batch, vae, use, spec.train.seed)
+            began = time.perf_counter()
+            values["ok"] = ok_rows[start:stop]
+            store.write_chunk(group, k, values)
+            timing["write_s"] = time.perf_counter() - began
+            keras.backend.clear_session()  # between chunks: drop Keras' global state, then collect
+            gc.collect()
+            seconds = time.perf_counter() - chunk_began  # reads overlap encoding: wall time, not a sum
+            events.record(monitor.write(unit=f"chunk {k}", rows=stop - start,
+                                        items_per_s=(stop - start) / seconds if seconds else 0.0,
+                                        **{key: round(v, 3) for key, v in timing.items()}))  # fmt: skip
+            events.advance()
+    events.finish()
+    return EncodeResult(len(todo), len(mine) - len(todo), out)
+
+
+def _count_params(saved) -> int:
+    return int(sum(np.prod(v.shape) for v in saved.model))
+
+
+def _encode_rows(encoder, cache, prefetch, start, stop, batch, vae, use, seed) -> tuple[dict, dict[str, float]]:
+    """Encode rows start..stop on the absolute batch grid; the next batch is read meanwhile."""
+    grid = list(range(start - start % batch, stop, batch))
+    timing = {"read_s": 0.0, "work_s": 0.0}
+
+    def read(base: int) -> tuple[np.ndarray, int, int, float]:
+        began = time.perf_counter()
+        lo, hi = max(base, start), min(base + batch, stop)
+        x = np.zeros((batch, *cache.images.shape[1:]), np.float32)
+        x[lo - base : hi - base] = to_unit_float(cache.rows(np.arange(lo, hi)))
+        return x, lo, hi, time.perf_counter() - began
+
+    names = ("z", "mu", "logvar") if vae else ("z",)
+    result = {name: np.empty((stop - start, encoder.output_shape[0][-1] if vae else encoder.output_shape[-1]),
+                             np.float32) for name in names}  # fmt: skip
+    pending = prefetch.submit(read, grid[0])
+    for i, base in enumerate(grid):
+        x, lo, hi, read_s = pending.result()
+        if i + 1 < len(grid):
+            pending = prefetch.submit(read, grid[i + 1])
+        began = time.perf_counter()
+        outputs = encoder.predict_on_batch(x)
+        timing["read_s"] += read_s
+        timing["work_s"] += time.perf_counter() - began
+        rows, keep = slice(lo - start, hi - start), slice(lo - base, hi - base)
+        if vae:
+            result["mu"][rows], result["logvar"][rows] = outputs[0][keep], outputs[1][keep]
+        else:
+            result["z"][rows] = outputs[keep]
+    if vae:
+        if use == "mu":
+            result["z"][:] = result["mu"]
+        else:
+            eps = vae_noise(seed, start, stop, result["mu"].shape[1])
+            result["z"][:] = result["mu"] + np.exp(0.5 * result["logvar"]) * eps
+    return result, timing
+
+
+def vae_noise(seed: int, start: int, stop: int, dim: int) -> np.ndarray:
+    """Clipped N(0, 1) noise for rows start..stop, drawn per fixed block of rows."""
+    blocks = range(start // NOISE_BLOCK, (stop - 1) // NOISE_BLOCK + 1)
+    noise = np.concatenate([np.random.default_rng([seed, 0xE5C0DE, b]).standard_normal((NOISE_BLOCK, dim),
+                                                                                     dtype=np.float32)
+                            for b in blocks])  # fmt: skip
+    offset = blocks[0] * NOISE_BLOCK
+    return np.clip(noise[start - offset : stop - offset], -EPS_CLIP, EPS_CLIP)

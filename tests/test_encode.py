@@ -1,0 +1,144 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import zarr
+from conftest import chunks_done, kill_when, run_cli, start_cli
+from test_train import TINY_OVERRIDES
+
+from latentkit.encode import encode, parse_size, vae_noise
+from latentkit.prepare import prepare_synthetic
+from latentkit.train import train
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("encode")
+    data = root / "s32.zarr"
+    prepare_synthetic(out=data, n=250, size=32, chunk=64)
+    out = {"data": data}
+    for kind, job in (("ae", "demo"), ("vae", "vae")):
+        train(data=data, run=root / kind, job=job, overrides={**TINY_OVERRIDES, "train.epochs": 1})
+        out[kind] = root / kind
+    return out
+
+
+def latents(path: Path) -> dict[str, np.ndarray]:
+    group = zarr.open_group(path, mode="r")
+    return {key: group[key][:] for key in group.array_keys() if key != "chunk_done"}
+
+
+def assert_identical(a: Path, b: Path) -> None:
+    la, lb = latents(a), latents(b)
+    assert sorted(la) == sorted(lb)
+    for key in la:
+        assert la[key].tobytes() == lb[key].tobytes(), key  # bitwise
+
+
+@pytest.fixture(scope="module")
+def reference(runs) -> Path:
+    out = runs["ae"] / "reference.zarr"
+    encode(run=runs["ae"], chunk=40, batch=16, out=out)
+    return out
+
+
+def test_encodes_every_row_with_the_trained_encoder(runs, reference):
+    from latentkit import checkpoint
+    from latentkit.models import build_model
+    from latentkit.spec import spec_from_dict
+
+    z = zarr.open_group(reference, mode="r")["z"]
+    assert z.shape == (250, 8) and z.chunks == (40, 8)
+    saved, _ = checkpoint.load(runs["ae"] / "checkpoints")
+    model = build_model(spec_from_dict(saved.meta["spec"]).model)
+    checkpoint.restore(model, saved)
+    images = zarr.open_group(runs["data"], mode="r")["images"][:7].astype("float32") / 255
+    np.testing.assert_allclose(z[:7], np.asarray(model.encoder(images)), rtol=1e-4, atol=1e-5)
+
+
+def test_another_chunk_and_batch_grid_give_identical_output(runs, reference):
+    other = runs["ae"] / "chunk64.zarr"
+    encode(run=runs["ae"], chunk=64, batch=16, out=other)
+    assert zarr.open_group(other, mode="r")["z"].chunks == (64, 8)
+    assert_identical(reference, other)
+
+
+def test_sigkill_mid_chunk_then_rerun_is_identical(runs, reference):
+    out = runs["ae"] / "killed.zarr"
+    args = ["encode", "--run", runs["ae"], "--chunk", "40", "--batch", "16", "--out", out]
+    process = start_cli(*args, env={"LATENTKIT_THROTTLE_S": "0.5"})
+    kill_when(process, lambda: chunks_done(out) >= 2)
+    assert 2 <= chunks_done(out) < 7
+    result = run_cli(*args)
+    assert "already done" in result.stdout
+    assert_identical(reference, out)
+
+
+def test_three_concurrent_tasks_are_identical(runs, reference):
+    out = runs["ae"] / "tasks.zarr"
+    workers = [
+        subprocess.Popen([sys.executable, "-m", "latentkit", "encode", "--run", str(runs["ae"]), "--chunk", "40",
+                          "--batch", "16", "--out", str(out), "--task", str(t), "--tasks", "3"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for t in range(3)
+    ]  # fmt: skip
+    assert [w.wait(timeout=600) for w in workers] == [0, 0, 0]
+    assert_identical(reference, out)
+
+
+def test_vae_writes_mu_and_logvar_and_use_mu(runs):
+    sampled, means = runs["vae"] / "z.zarr", runs["vae"] / "mu.zarr"
+    encode(run=runs["vae"], chunk=100, batch=32, out=sampled)
+    encode(run=runs["vae"], chunk=100, batch=32, out=means, use="mu")
+    a, b = latents(sampled), latents(means)
+    assert {"z", "mu", "logvar"} <= set(a)
+    np.testing.assert_array_equal(b["z"], b["mu"])
+    np.testing.assert_array_equal(a["mu"], b["mu"])
+    eps = (a["z"] - a["mu"]) / np.exp(0.5 * a["logvar"])
+    np.testing.assert_allclose(eps, vae_noise(0, 0, 250, 8), rtol=1e-3, atol=1e-3)
+    again = runs["vae"] / "z_chunk50.zarr"
+    encode(run=runs["vae"], chunk=50, batch=32, out=again)
+    assert_identical(sampled, again)
+
+
+def test_bad_input_is_one_line_and_leaves_outputs_untouched(runs, reference, tmp_path):
+    before = latents(reference)
+    mtime = (reference / "z" / "c" / "0" / "0").stat().st_mtime_ns
+    big = tmp_path / "s64.zarr"
+    prepare_synthetic(out=big, n=10, size=64)
+    empty_run = tmp_path / "no_run"
+    empty_run.mkdir()
+    cases = [
+        (["--run", empty_run, "--chunk", "10"], "no checkpoint"),
+        (["--run", runs["ae"], "--chunk", "10", "--data", big, "--out", reference], "expects 32x32x3"),
+        (["--run", runs["ae"], "--chunk", "0", "--out", reference], "--chunk must be a positive"),
+        (["--run", runs["ae"], "--chunk", "-5", "--out", reference], "--chunk must be a positive"),
+        (["--run", runs["ae"], "--chunk", "100", "--out", reference], "chunk=40"),
+        (["--run", runs["ae"], "--chunk", "40", "--max-ram", "100M", "--out", tmp_path / "x.zarr"], "needs about"),
+        (["--run", runs["ae"], "--chunk", "40", "--use", "mu", "--out", tmp_path / "y.zarr"], "needs a VAE"),
+    ]
+    for args, words in cases:
+        result = run_cli("encode", *args, check=False)
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode == 2 and len(lines) == 1 and words in lines[0], (args, result.stderr)
+    after = latents(reference)
+    assert all(before[k].tobytes() == after[k].tobytes() for k in before)
+    assert (reference / "z" / "c" / "0" / "0").stat().st_mtime_ns == mtime
+    assert not (tmp_path / "x.zarr").exists() and not (tmp_path / "y.zarr").exists()
+
+
+def test_max_ram_estimate_accepts_a_roomy_budget(runs, tmp_path):
+    assert parse_size("1.5G") == int(1.5 * 2**30) and parse_size("800M") == 800 * 2**20
+    encode(run=runs["ae"], chunk=40, batch=16, out=tmp_path / "ok.zarr", max_ram="8G")
+
+
+def test_status_reports_epochs_chunks_and_monitor(runs, tmp_path):
+    out = runs["ae"] / "latents.zarr"
+    encode(run=runs["ae"], chunk=100, batch=16, task=0, tasks=2)  # chunks 0 and 2 of 3
+    text = run_cli("status", "--run", runs["ae"]).stdout
+    assert "epoch 1 of 1 done" in text and "2 of 3 chunks done" in text and "missing [1]" in text
+    assert "encode chunk" in text and "RSS" in text
+    assert out.exists()
