@@ -38,6 +38,15 @@ class ChunkCache:
         self._chunks: OrderedDict[int, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
+    def range_into(self, start: int, stop: int, out: np.ndarray) -> None:
+        """Copy rows start..stop into ``out`` (uint8), chunk by chunk: no temporaries."""
+        row = start
+        while row < stop:
+            k = row // self.chunk
+            end = min(stop, (k + 1) * self.chunk)
+            out[row - start : end - start] = self._get(k)[row - k * self.chunk : end - k * self.chunk]
+            row = end
+
     def rows(self, indices: np.ndarray) -> np.ndarray:
         """uint8 images at sorted-or-not ``indices``, in that order."""
         out = np.empty((len(indices), *self.images.shape[1:]), np.uint8)

@@ -10,7 +10,6 @@ the job exits with ``EXIT_INTERRUPTED`` so a batch script can requeue it.
 from __future__ import annotations
 
 import csv
-import gc
 import io
 import os
 import signal
@@ -28,7 +27,7 @@ from latentkit.errors import LatentkitError
 from latentkit.events import JobEvents
 from latentkit.images import grid, save_png
 from latentkit.models import build_model
-from latentkit.monitor import MonitorLog
+from latentkit.monitor import MonitorLog, release_memory
 from latentkit.spec import JobSpec, load_spec, spec_from_dict, to_toml
 from latentkit.store import open_store, throttle
 
@@ -123,14 +122,8 @@ def train(
     monitor = MonitorLog(run / "monitor.jsonl", "train")
 
     def save() -> None:
-        meta = {"epoch": epoch, "step": step, "sums": sums, "history": history, "spec": spec.to_dict(),
-                "seed": spec.train.seed, "steps_per_epoch": len(dataset), "time": time.time(),
-                "data": str(Path(data).resolve()),
-                "n_model_variables": len(model.variables), "n_optimizer_variables": len(model.optimizer.variables),
-                "variable_paths": [v.path for v in model.variables], "keras": keras.__version__,
-                "backend": keras.backend.backend()}  # fmt: skip
-        checkpoint.save(run / "checkpoints", meta=meta, model_variables=model.variables,
-                        optimizer_variables=model.optimizer.variables)  # fmt: skip
+        write_checkpoint(run, model, spec, data=data, epoch=epoch, step=step, sums=sums, history=history,
+                         steps_per_epoch=len(dataset))  # fmt: skip
 
     with StopFlag() as stop:
         while epoch < spec.train.epochs:
@@ -163,12 +156,23 @@ def train(
             _write_history(run, history)
             _save_reconstructions(model, sample, run / "samples" / f"reconstructions_epoch{epoch:03d}.png")
             events.finish()
-            # Between cycles: drop Keras' global state and collect, then log memory.
-            keras.backend.clear_session()
-            gc.collect()
+            release_memory()  # between cycles: Keras session, gc, malloc_trim; then log memory
             events.record(monitor.write(unit=f"epoch {epoch}", items_per_s=history[-1]["images_per_s"],
                                         work_s=seconds, loss=history[-1]["loss"]))  # fmt: skip
     return TrainResult(False, epoch, step, history)
+
+
+def write_checkpoint(run: Path, model, spec: JobSpec, *, data, epoch: int, step: int, sums=(0.0, 0.0, 0.0, 0),
+                     history=(), steps_per_epoch: int | None = None) -> Path:  # fmt: skip
+    """Everything a resume needs, in RUN/checkpoints/latest.npz (atomic, previous kept)."""
+    meta = {"epoch": epoch, "step": step, "sums": list(sums), "history": list(history), "spec": spec.to_dict(),
+            "seed": spec.train.seed, "steps_per_epoch": steps_per_epoch, "time": time.time(),
+            "data": str(Path(data).resolve()), "n_model_variables": len(model.variables),
+            "n_optimizer_variables": len(model.optimizer.variables),
+            "variable_paths": [v.path for v in model.variables], "keras": keras.__version__,
+            "backend": keras.backend.backend()}  # fmt: skip
+    return checkpoint.save(Path(run) / "checkpoints", meta=meta, model_variables=model.variables,
+                           optimizer_variables=model.optimizer.variables)  # fmt: skip
 
 
 def _grid_sample(data) -> np.ndarray:
@@ -200,4 +204,4 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-__all__ = ["EXIT_INTERRUPTED", "PARTITIONS", "TrainResult", "train"]
+__all__ = ["EXIT_INTERRUPTED", "PARTITIONS", "TrainResult", "train", "write_checkpoint"]

@@ -1,0 +1,168 @@
+"""Streaming statistics of latent vectors: exact chunk-by-chunk accumulators and fits.
+
+Each accumulator follows scikit-learn: parameters in ``__init__``, ``partial_fit(X)`` per
+chunk, ``fit(X)`` = reset + one ``partial_fit``, learned state ending in ``_``. Streaming
+gives the one-shot result: moments merge with Chan's formula (float64), histograms add.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from scipy.optimize import OptimizeWarning, curve_fit
+
+FWHM_PER_SIGMA = 2.0 * np.sqrt(2.0 * np.log(2.0))  # 2.3548
+
+
+class Moments:
+    """Count, mean, covariance, min, max and largest norm of rows seen so far."""
+
+    def fit(self, X: np.ndarray) -> Moments:
+        self.__dict__.clear()
+        return self.partial_fit(X)
+
+    def partial_fit(self, X: np.ndarray) -> Moments:
+        X = np.asarray(X, np.float64)
+        n_b = len(X)
+        if n_b == 0:
+            return self
+        mean_b = X.mean(axis=0)
+        centred = X - mean_b
+        m2_b = centred.T @ centred
+        norms = np.sqrt((X * X).sum(axis=1))
+        if not hasattr(self, "n_"):
+            self.n_, self.mean_, self.m2_ = n_b, mean_b, m2_b
+            self.min_, self.max_, self.max_norm_ = X.min(axis=0), X.max(axis=0), norms.max()
+            return self
+        n = self.n_ + n_b
+        delta = mean_b - self.mean_
+        self.m2_ = self.m2_ + m2_b + np.outer(delta, delta) * (self.n_ * n_b / n)
+        self.mean_ = self.mean_ + delta * (n_b / n)
+        self.n_ = n
+        self.min_, self.max_ = np.minimum(self.min_, X.min(axis=0)), np.maximum(self.max_, X.max(axis=0))
+        self.max_norm_ = max(self.max_norm_, norms.max())
+        return self
+
+    @property
+    def cov_(self) -> np.ndarray:
+        return self.m2_ / max(self.n_ - 1, 1)
+
+    @property
+    def std_(self) -> np.ndarray:
+        return np.sqrt(np.diag(self.cov_))
+
+    @property
+    def corr_(self) -> np.ndarray:
+        std = self.std_
+        with np.errstate(invalid="ignore", divide="ignore"):
+            corr = self.cov_ / np.outer(std, std)
+        return np.nan_to_num(corr)
+
+
+class Histograms:
+    """One histogram per column on a common range [low, high) with ``bins`` bins."""
+
+    def __init__(self, low: float, high: float, bins: int = 100) -> None:
+        self.low, self.high, self.bins = float(low), float(high), bins
+
+    def fit(self, X: np.ndarray) -> Histograms:
+        self.__dict__.pop("counts_", None)
+        return self.partial_fit(X)
+
+    def partial_fit(self, X: np.ndarray) -> Histograms:
+        X = np.asarray(X, np.float64)
+        if X.ndim == 1:
+            X = X[:, None]
+        width = (self.high - self.low) / self.bins
+        index = np.clip(((X - self.low) / width).astype(np.int64), 0, self.bins - 1)
+        flat = index + np.arange(X.shape[1]) * self.bins  # one bincount for every column at once
+        counts = np.bincount(flat.ravel(), minlength=X.shape[1] * self.bins).reshape(X.shape[1], self.bins)
+        self.counts_ = counts if not hasattr(self, "counts_") else self.counts_ + counts
+        return self
+
+    @property
+    def edges_(self) -> np.ndarray:
+        return np.linspace(self.low, self.high, self.bins + 1)
+
+    @property
+    def centres_(self) -> np.ndarray:
+        edges = self.edges_
+        return (edges[:-1] + edges[1:]) / 2
+
+
+def gaussian(x, centre, sigma, amplitude):
+    return amplitude * np.exp(-0.5 * ((x - centre) / sigma) ** 2)
+
+
+def fwhm(centres: np.ndarray, counts: np.ndarray) -> float:
+    """Full width at half maximum of a histogram, with linear interpolation at both edges."""
+    peak = int(np.argmax(counts))
+    half = counts[peak] / 2.0
+    if counts[peak] == 0:
+        return float("nan")
+    left = peak
+    while left > 0 and counts[left - 1] >= half:
+        left -= 1
+    right = peak
+    while right < len(counts) - 1 and counts[right + 1] >= half:
+        right += 1
+
+    def crossing(inside: int, outside: int) -> float:
+        if outside < 0 or outside >= len(counts):
+            return centres[inside]
+        y0, y1 = counts[outside], counts[inside]
+        t = (half - y0) / (y1 - y0) if y1 != y0 else 0.5
+        return centres[outside] + t * (centres[inside] - centres[outside])
+
+    return float(crossing(right, right + 1) - crossing(left, left - 1))
+
+
+def fit_gaussian(centres: np.ndarray, counts: np.ndarray, mean: float, std: float) -> dict[str, float]:
+    """Least-squares Gaussian through a histogram: centre, sigma, amplitude and their errors."""
+    guess = (mean, max(std, 1e-12), max(float(counts.max()), 1.0))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", OptimizeWarning)
+            params, pcov = curve_fit(gaussian, centres, counts, p0=guess, maxfev=5000)
+        errors = np.sqrt(np.clip(np.diag(pcov), 0, None))
+        residual = float(np.sqrt(np.mean((gaussian(centres, *params) - counts) ** 2)) / max(counts.max(), 1))
+    except (RuntimeError, ValueError):  # no convergence: report the moments, flag it
+        params, errors, residual = np.array(guess), np.full(3, np.nan), float("nan")
+    return {"centre": float(params[0]), "sigma": float(abs(params[1])), "amplitude": float(params[2]),
+            "centre_err": float(errors[0]), "sigma_err": float(errors[1]), "amplitude_err": float(errors[2]),
+            "rms_residual": residual}  # fmt: skip
+
+
+def dominant_components(centres: np.ndarray, widths: np.ndarray, threshold: float = 3.5) -> list[int]:
+    """Components whose centre or width is far from the rest (robust z-score over the median/MAD)."""
+
+    def robust_z(values: np.ndarray) -> np.ndarray:
+        median = np.median(values)
+        mad = np.median(np.abs(values - median)) * 1.4826
+        return np.abs(values - median) / mad if mad > 0 else np.zeros_like(values)
+
+    flagged = (robust_z(centres) > threshold) | (robust_z(widths) > threshold)
+    return np.flatnonzero(flagged).tolist()
+
+
+def pca_from_covariance(cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues (descending) and eigenvectors (columns) of a covariance matrix."""
+    values, vectors = np.linalg.eigh(cov)
+    order = np.argsort(values)[::-1]
+    return np.clip(values[order], 0, None), vectors[:, order]
+
+
+def ellipse_points(mean: np.ndarray, cov2: np.ndarray, n_sigma: float, points: int = 200) -> np.ndarray:
+    """(points, 2) outline of the n-sigma ellipse (Mahalanobis distance n) of a 2-D Gaussian."""
+    values, vectors = np.linalg.eigh(cov2)
+    t = np.linspace(0, 2 * np.pi, points)
+    circle = np.stack([np.cos(t), np.sin(t)])
+    return (vectors @ (np.sqrt(np.clip(values, 0, None))[:, None] * circle) * n_sigma).T + mean
+
+
+def top_correlated_pairs(corr: np.ndarray, count: int = 10) -> list[tuple[int, int, float]]:
+    upper = np.triu_indices_from(corr, k=1)
+    values = corr[upper]
+    order = np.argsort(-np.abs(values))[:count]
+    return [(int(upper[0][i]), int(upper[1][i]), float(values[i])) for i in order]
