@@ -6,7 +6,7 @@ Same case-I encoder (ae-case1, z_dim 256; weights as initialised: speed and memo
 depend on their values), same synthetic 96x96 images, batch 256.
 
 1. Throughput, in one process, sides interleaved over rounds: the encode job on a store of
-   2 chunks vs ``predict_on_batch`` over the same images held as float32 in RAM (the direct
+   2 chunks of --throughput-chunk vs ``predict_on_batch`` over the same images held as float32 in RAM (the direct
    call). Ratio job / direct (goal >= 0.9).
 2. Peak RSS of the encode job (own subprocess each) at N = small and large chunk counts:
    ratio (goal <= 1.1, under 1.5 GB); RSS per chunk from monitor.jsonl: growth over the
@@ -96,6 +96,8 @@ def main() -> None:
     parser.add_argument("--small-chunks", type=int, default=1)
     parser.add_argument("--large-chunks", type=int, default=14)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--throughput-chunk", type=int, default=8192,
+                        help="chunk for the throughput side (2 chunks of it are encoded per round)")
     parser.add_argument("--naive", type=int, nargs=2, default=(4096, 20480), help="two N for the naive way")
     args = parser.parse_args()
     from latentkit.models import build_model
@@ -106,7 +108,7 @@ def main() -> None:
     small, large = args.small_chunks * args.chunk, args.large_chunks * args.chunk
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        stores = {n: str(tmp / f"data{n}.zarr") for n in (small, large, 2 * args.chunk)}
+        stores = {n: str(tmp / f"data{n}.zarr") for n in (small, large, 2 * args.throughput_chunk)}
         for n, path in stores.items():
             prepare_synthetic(out=path, n=n)
         spec = load_spec("ae-case1")
@@ -114,7 +116,8 @@ def main() -> None:
         for name in ("throughput", "small", "large", "naive"):
             runs[name] = str(tmp / name)
             write_checkpoint(tmp / name, build_model(spec.model), spec, data=stores[large], epoch=1, step=0)
-        rates = child(THROUGHPUT.format(run=runs["throughput"], data=stores[2 * args.chunk], chunk=args.chunk,
+        rates = child(THROUGHPUT.format(run=runs["throughput"], data=stores[2 * args.throughput_chunk],
+                                        chunk=args.throughput_chunk,
                                         rounds=args.rounds))  # fmt: skip
         peaks = {n: child(PEAK.format(run=runs[name], data=stores[n], chunk=args.chunk, out=str(tmp / f"{name}.zarr")))
                  for name, n in (("small", small), ("large", large))}  # fmt: skip
@@ -123,7 +126,8 @@ def main() -> None:
 
     job, direct = np.median(rates["job"]), np.median(rates["direct"])
     print(f"case-I encoder (ae-case1), 96x96 synthetic images, --chunk {args.chunk}, batch 256")
-    print(f"throughput ({args.rounds} interleaved rounds, {2 * args.chunk:,} images):")
+    print(f"throughput ({args.rounds} interleaved rounds, {2 * args.throughput_chunk:,} images, "
+          f"--chunk {args.throughput_chunk}):")
     print(f"  encode job            {', '.join(f'{r:,.0f}' for r in rates['job'])} images/s (median {job:,.0f})")
     print(f"  direct predict_on_batch on float32 in RAM  {', '.join(f'{r:,.0f}' for r in rates['direct'])} "
           f"images/s (median {direct:,.0f})")

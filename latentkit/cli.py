@@ -127,15 +127,43 @@ def info_cmd(
 @user_errors
 def demo_cmd(
     workdir: Annotated[Path, typer.Option("--dir", help="Where the demo store and run go.")] = Path("latentkit-demo"),
-    n: Annotated[int, typer.Option(help="Synthetic faces to make.", min=64)] = 4096,
+    n: Annotated[int, typer.Option(help="Synthetic faces to make.", min=256)] = 4096,
+    epochs: Annotated[int, typer.Option(help="Training epochs of the demo spec.", min=1)] = 3,
 ) -> None:
-    """The whole pipeline on built-in synthetic faces, sized for a CPU: rerun it to resume."""
+    """The whole pipeline on built-in synthetic faces in a few CPU minutes; rerun it to resume."""
+    from latentkit.analyze import AnalyzeOptions, analyze
+    from latentkit.encode import encode
+    from latentkit.generate import generate, interpolate, reconstruct
     from latentkit.prepare import prepare_synthetic
+    from latentkit.train import EXIT_INTERRUPTED, train
 
-    data = workdir / "data.zarr"
-    typer.echo(f"[1/1] prepare: {n} synthetic faces -> {data}")
+    data, run = workdir / "data.zarr", workdir / "run"
+    samples = run / "samples"
+    typer.echo(f"[1/5] prepare: {n:,} synthetic faces -> {data}")
     prepare_synthetic(out=data, n=n, events=_events())
     _print_summary(data)
+    typer.echo(f"[2/5] train: jobs/demo.toml, {epochs} epochs -> {run}")
+    if train(data=data, run=run, job="demo", overrides={"train.epochs": epochs}, events=_events()).interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
+    typer.echo(f"[3/5] encode: every image -> {run / 'latents.zarr'}")
+    encode(run=run, chunk=1024, batch=256, events=_events())
+    typer.echo(f"[4/5] analyze -> {run / 'analysis'}")
+    options = AnalyzeOptions(tsne_sample=2000, kmeans_sample=2000, kmeans_max=30, sample=4000)
+    report = analyze(latents=run / "latents.zarr", out=run / "analysis", options=options, events=_events())
+    typer.echo("[5/5] generate, reconstruct, interpolate")
+    grids = {
+        "mvn": generate(run=run, method="mvn", out=samples / "generated_mvn.png", sharpen=2.0),
+        "uniform": generate(run=run, method="uniform", b=3.0, out=samples / "generated_uniform_b3.png"),
+        "reconstruct": reconstruct(run=run, out=samples / "reconstructions.png"),
+        "interpolate": interpolate(run=run, start=0, stop=1, out=samples / "interpolation.png"),
+    }
+    r = report["radius"]
+    typer.echo(f"latent cloud: {report['n']:,} points in {report['dim']} dims, radius mean {r['mean']:.2f}")
+    typer.echo(f"hit fraction (k=3): mvn samples {grids['mvn']['hit_fraction']['3']:.3f}, "
+               f"uniform b=3 {grids['uniform']['hit_fraction']['3']:.3f}")
+    typer.echo(f"report:  {run / 'analysis' / 'report.md'}")
+    typer.echo(f"figures: {run / 'analysis'}/*.png")
+    typer.echo(f"grids:   {samples}/")
 
 
 @app.command("train")
@@ -223,6 +251,104 @@ def status_cmd(
         typer.echo(f"monitor  {record['job']} {record.get('unit', '')}: {record.get('items_per_s', 0):,.0f} items/s, "
                    f"RSS {format_mb(record['rss_mb'])}, RAM free {format_mb(record['ram_available_mb'])}, "
                    f"VRAM {format_mb(record['vram_used_mb'])}")
+
+
+@app.command("analyze")
+@user_errors
+def analyze_cmd(
+    run: Annotated[Optional[Path], typer.Option(help="Run directory: reads RUN/latents.zarr, writes RUN/analysis.")] = None,
+    latents: Annotated[Optional[Path], typer.Option(help="Any zarr (N, D) array, or a group holding z.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Output directory (default RUN/analysis).")] = None,
+    bins: Annotated[int, typer.Option(help="Histogram bins per component.", min=10)] = 100,
+    pairs: Annotated[Optional[str], typer.Option(help="Pairs for confidence ellipses, e.g. 0:1,5:9 "
+                                                 "(default: the three most correlated).")] = None,
+    sample: Annotated[int, typer.Option(help="Rows sampled for scatter plots.", min=10)] = 20_000,
+    tsne: Annotated[bool, typer.Option(help="t-SNE (openTSNE) of a sample.")] = True,
+    tsne_sample: Annotated[int, typer.Option(help="Points for t-SNE (up to all).", min=10)] = 20_000,
+    tsne_pca: Annotated[int, typer.Option(help="PCA dims before t-SNE (0: none).", min=0)] = 50,
+    kmeans: Annotated[bool, typer.Option(help="MiniBatchKMeans inertia against k.")] = True,
+    kmeans_sample: Annotated[int, typer.Option(help="Points for KMeans.", min=10)] = 20_000,
+    kmeans_max: Annotated[int, typer.Option(help="Largest number of clusters.", min=2)] = 80,
+    figures: Annotated[bool, typer.Option(help="Write the PNG figures.")] = True,
+    seed: int = 0,
+) -> None:
+    """The studies' statistics of a latent cloud, streamed: report.json, report.md, figures, mvn.npz."""
+    from latentkit.analyze import AnalyzeOptions, analyze
+    from latentkit.errors import LatentkitError
+
+    if (run is None) == (latents is None):
+        raise LatentkitError("give exactly one of --run DIR or --latents PATH")
+    if latents is None:
+        latents, out = run / "latents.zarr", out or run / "analysis"
+    elif out is None:
+        raise LatentkitError("--latents needs --out DIR")
+    try:
+        chosen = tuple(tuple(int(v) for v in p.split(":")) for p in pairs.split(",")) if pairs else ()
+    except ValueError:
+        raise LatentkitError(f"--pairs takes I:J,K:L, got {pairs!r}") from None
+    options = AnalyzeOptions(bins=bins, pairs=chosen, sample=sample, tsne=tsne, tsne_sample=tsne_sample,
+                             tsne_pca=tsne_pca, kmeans=kmeans, kmeans_sample=kmeans_sample, kmeans_max=kmeans_max,
+                             figures=figures, seed=seed)  # fmt: skip
+    report = analyze(latents=latents, out=out, options=options, events=_events())
+    r = report["radius"]
+    typer.echo(f"{report['n']:,} points in {report['dim']} dims: radius mean {r['mean']:.2f} (peak {r['peak']:.2f}), "
+               f"dominant components {report['dominant'] or 'none'}")
+    for g in report["generators"]:
+        typer.echo(f"  {g['name']:48s} radius {g['radius_mean']:7.2f}  hit k=1.5: {g['hit_fraction']['1.5']:.4f}"
+                   f"  k=3: {g['hit_fraction']['3']:.4f}")
+    typer.echo(f"report: {Path(out) / 'report.md'}")
+
+
+@app.command("generate")
+@user_errors
+def generate_cmd(
+    run: Annotated[Path, typer.Option(help="Run directory (with analysis/ for component and mvn).")],
+    out: Annotated[Path, typer.Option(help="PNG grid to write.")],
+    method: Annotated[str, typer.Option(help="uniform | normal | component | mvn")] = "mvn",
+    b: Annotated[float, typer.Option(help="Uniform: each component in [-b, b].")] = 1.5,
+    n: Annotated[int, typer.Option(help="Images to generate.")] = 28,
+    sharpen: Annotated[Optional[float], typer.Option(help="PIL Sharpness factor, e.g. 7.")] = None,
+    seed: int = 0,
+) -> None:
+    """Decode generated z-points into an image grid and print how many hit the data region."""
+    from latentkit.generate import generate
+
+    result = generate(run=run, method=method, out=out, n=n, b=b, sharpen=sharpen, seed=seed)
+    hits = result["hit_fraction"]
+    typer.echo(f"wrote {result['n']} images to {out}")
+    typer.echo("hit fraction " + (", ".join(f"k={k}: {v:.3f}" for k, v in hits.items()) if hits
+                                  else "n/a (run `latentkit analyze` for the data region)"))
+
+
+@app.command("reconstruct")
+@user_errors
+def reconstruct_cmd(
+    run: Annotated[Path, typer.Option(help="Run directory.")],
+    out: Annotated[Path, typer.Option(help="PNG grid to write.")],
+    n: Annotated[int, typer.Option(help="Images (first of the partition).", min=1)] = 16,
+    partition: Annotated[str, typer.Option(help="train | valid | test | all")] = "valid",
+) -> None:
+    """Originals above their reconstructions."""
+    from latentkit.generate import reconstruct
+
+    result = reconstruct(run=run, out=out, n=n, partition=partition)
+    typer.echo(f"wrote {result['n']} originals and reconstructions to {out} (RMSE {result['rmse']:.4f})")
+
+
+@app.command("interpolate")
+@user_errors
+def interpolate_cmd(
+    run: Annotated[Path, typer.Option(help="Run directory.")],
+    out: Annotated[Path, typer.Option(help="PNG strip to write.")],
+    from_: Annotated[int, typer.Option("--from", help="Row of the first image.")] = 0,
+    to: Annotated[int, typer.Option(help="Row of the second image.")] = 1,
+    steps: Annotated[int, typer.Option(help="Decoded points on the path.")] = 10,
+) -> None:
+    """Decode the straight path between two images' z-points (originals at both ends)."""
+    from latentkit.generate import interpolate
+
+    result = interpolate(run=run, start=from_, stop=to, out=out, steps=steps)
+    typer.echo(f"wrote {result['steps']} steps to {out} (z distance {result['distance']:.2f})")
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ on a prefetch thread while the encoder runs. A VAE's z is drawn here, from noise
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import time
@@ -125,6 +126,11 @@ def encode(
     n_chunks = len(store.done_chunks(group))
     mine = list(task_units(n_chunks, task, tasks))
     todo = [k for k in mine if not store.done_chunks(group)[k]]
+    if todo:  # trace the predict function once, outside any chunk's timing
+        encoder.predict_on_batch(np.zeros((batch, *images.shape[1:]), np.uint8))
+    # The model, TensorFlow and the traced function live as long as the job: freezing them
+    # out of the collector makes each chunk's gc.collect() take ~5 ms instead of ~200 ms.
+    gc.freeze()
     events.start("encode", total=len(mine), done=len(mine) - len(todo))
     with ThreadPoolExecutor(max_workers=1) as prefetch:
         for k in todo:

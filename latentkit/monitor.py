@@ -66,8 +66,9 @@ def release_memory() -> None:
     import sys
 
     if "keras" in sys.modules:
-        sys.modules["keras"].backend.clear_session()
-    gc.collect()
+        sys.modules["keras"].backend.clear_session()  # runs gc.collect() itself (free_memory=True)
+    else:
+        gc.collect()
     try:
         import ctypes
 

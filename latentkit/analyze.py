@@ -1,0 +1,237 @@
+"""The analyze job: the studies' statistics of a latent cloud, streamed chunk by chunk.
+
+Pass 1: moments (mean, covariance, min/max, largest norm), a NaN check, a row sample.
+Pass 2: per-component histograms on a common range, radius histogram, projections on the
+leading principal components. Pass 3: trimmed PCA and the data's own hit counts. Memory
+holds one chunk, the d x d moments and the sample, whatever N is.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import zarr
+
+from latentkit import store
+from latentkit.errors import LatentkitError
+from latentkit.events import JobEvents
+from latentkit.generators import LatentFit, default_generators, hit_counts, hit_fractions
+from latentkit.stats import (
+    FWHM_PER_SIGMA, Histograms, Moments, dominant_components, fit_gaussian, fwhm, pca_from_covariance,
+    top_correlated_pairs,
+)  # fmt: skip
+
+KMEANS_KS = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 70, 80)
+
+
+@dataclass(frozen=True)
+class AnalyzeOptions:
+    bins: int = 100
+    ks: tuple[float, ...] = (1.5, 2.0, 3.0, 12.0)
+    uniform_bs: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0, 3.0, 5.0)
+    generator_samples: int = 10_000
+    pairs: tuple[tuple[int, int], ...] = ()  # empty: the three most correlated pairs
+    trim_facts: tuple[float, ...] = (1.25, 1.5, 1.8)
+    pc_histograms: int = 8
+    sample: int = 20_000  # rows kept for scatter plots, t-SNE and KMeans
+    tsne: bool = True
+    tsne_sample: int = 20_000
+    tsne_pca: int = 50  # 0: t-SNE on the raw components
+    kmeans: bool = True
+    kmeans_sample: int = 20_000
+    kmeans_max: int = 80
+    figures: bool = True
+    seed: int = 0
+    read_rows: int = 20_000  # rows per read when the array's chunks are smaller
+
+
+def open_latents(path: str | os.PathLike) -> tuple[zarr.Array, np.ndarray | None]:
+    """A (N, D) array (or a group's ``z``) and the rows to use (``ok`` & done), or None for all."""
+    path = Path(path)
+    if not path.exists():
+        raise LatentkitError(f"no latents at {path}")
+    try:
+        node = zarr.open(path, mode="r")
+    except Exception as error:
+        raise LatentkitError(f"{path} is not a zarr array or group ({type(error).__name__})") from None
+    mask = None
+    if isinstance(node, zarr.Group):
+        if "z" not in node:
+            raise LatentkitError(f"{path} is a group without a 'z' array")
+        if store.DONE in node:
+            done = store.row_done_mask(node)
+            if not done.all():
+                missing = int((~store.done_chunks(node)).sum())
+                raise LatentkitError(f"{path} is incomplete: {missing} chunks not encoded yet (rerun encode)")
+        if "ok" in node:
+            mask = node["ok"][:].astype(bool)
+        node = node["z"]
+    if node.ndim != 2:
+        raise LatentkitError(f"latents must be a 2-D array (N, D), {path} has shape {node.shape}")
+    if node.shape[0] == 0 or node.shape[1] == 0:
+        raise LatentkitError(f"{path} is empty (shape {node.shape})")
+    return node, mask
+
+
+def _blocks(array: zarr.Array, read_rows: int):
+    chunk = array.chunks[0]
+    step = max(chunk, read_rows // chunk * chunk)
+    for start in range(0, array.shape[0], step):
+        yield start, np.asarray(array[start : start + step], np.float64)
+
+
+def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: AnalyzeOptions | None = None,
+            events: JobEvents | None = None) -> dict[str, Any]:  # fmt: skip
+    """Write OUT/report.json, report.md, mvn.npz and figures for the latents at ``latents``."""
+    options = options or AnalyzeOptions()
+    events = events or JobEvents()
+    array, mask = open_latents(latents)
+    n_rows, dim = array.shape
+    rng = np.random.default_rng(options.seed)
+    valid = np.ones(n_rows, bool) if mask is None else mask
+    n = int(valid.sum())
+    if n < 2:
+        raise LatentkitError(f"{latents} has {n} usable rows: at least 2 are needed")
+    sample_rows = np.sort(rng.choice(np.flatnonzero(valid), size=min(options.sample, n), replace=False))
+
+    passes = 3
+    events.start(f"analyze: {passes} passes over {n_rows:,} rows", total=passes * n_rows)
+    moments, sample = Moments(), []
+    for start, block in _blocks(array, options.read_rows):
+        bad = ~np.isfinite(block).all(axis=1)
+        if bad.any():
+            raise LatentkitError(f"{latents} has NaN or infinite values (first at row {start + int(np.argmax(bad))})")
+        keep = valid[start : start + len(block)]
+        moments.partial_fit(block[keep])
+        picked = sample_rows[(sample_rows >= start) & (sample_rows < start + len(block))]
+        sample.append(block[picked - start])
+        events.advance(len(block))
+    sample = np.concatenate(sample)
+    eigenvalues, eigenvectors = pca_from_covariance(moments.cov_)
+
+    std, mean = moments.std_, moments.mean_
+    low = max(float(moments.min_.min()), float((mean - 6 * std).min()))
+    high = min(float(moments.max_.max()), float((mean + 6 * std).max()))
+    high = high if high > low else low + 1.0
+    components = Histograms(low, high + (high - low) * 1e-9, options.bins)
+    radius = Histograms(0.0, float(moments.max_norm_) * (1 + 1e-9) or 1.0, options.bins)
+    n_pc = min(options.pc_histograms, dim)
+    pc_scale = np.sqrt(np.where(eigenvalues[:n_pc] > 0, eigenvalues[:n_pc], 1.0))
+    pcs = Histograms(-6.0, 6.0, options.bins)
+    for start, raw in _blocks(array, options.read_rows):
+        block = raw[valid[start : start + len(raw)]]
+        components.partial_fit(block)
+        radius.partial_fit(np.sqrt((block * block).sum(axis=1)))
+        pcs.partial_fit(((block - mean) @ eigenvectors[:, :n_pc]) / pc_scale)
+        events.advance(len(raw))
+
+    centres = components.centres_
+    per_component, widths, gauss = [], np.empty(dim), []
+    for j in range(dim):
+        widths[j] = fwhm(centres, components.counts_[j])
+        gauss.append(fit_gaussian(centres, components.counts_[j], mean[j], std[j]))
+        per_component.append({"index": j, "mean": float(mean[j]), "std": float(std[j]), "fwhm": float(widths[j]),
+                              "gauss": gauss[-1]})  # fmt: skip
+    fit = LatentFit(mean=mean, cov=moments.cov_, centre=np.array([g["centre"] for g in gauss]),
+                    sigma=np.array([g["sigma"] for g in gauss]), fwhm=np.maximum(widths, 1e-12))  # fmt: skip
+
+    trimmed = [Moments() for _ in options.trim_facts]
+    data_hits = np.zeros(len(options.ks), np.int64)
+    for start, raw in _blocks(array, options.read_rows):
+        block = raw[valid[start : start + len(raw)]]
+        worst = (np.abs(block - fit.centre) / fit.fwhm).max(axis=1)
+        for fact, acc in zip(options.trim_facts, trimmed):
+            acc.partial_fit(block[worst <= fact])
+        data_hits += hit_counts(block, fit, options.ks)
+        events.advance(len(raw))
+    events.finish()
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    fit.save(out / "mvn.npz")
+    report: dict[str, Any] = {
+        "latents": str(latents), "n": n, "dim": dim, "options": asdict(options),
+        "components": per_component,
+        "dominant": dominant_components(fit.centre, widths),
+        "radius": _radius_report(radius),
+        "data_hit_fraction": {f"{k:g}": float(h / n) for k, h in zip(options.ks, data_hits)},
+        "generators": _generators_report(fit, options, rng),
+        "correlations": {"top_pairs": [{"i": i, "j": j, "r": r} for i, j, r in top_correlated_pairs(moments.corr_)]},
+        "pca": _pca_report(eigenvalues, trimmed, options, pcs, pc_scale, n),
+        "mvn": {"path": str(out / "mvn.npz")},
+    }  # fmt: skip
+    pairs = list(options.pairs) or [(p["i"], p["j"]) for p in report["correlations"]["top_pairs"][:3]]
+    report["correlations"]["pairs_shown"] = [list(p) for p in pairs]
+    projected = (sample - mean) @ eigenvectors
+    if options.tsne and len(sample) >= 10:
+        from latentkit.embedding import run_tsne
+
+        report["tsne"] = run_tsne(projected[:, : options.tsne_pca] if options.tsne_pca else sample,
+                                  options, events, out / "tsne.npy")  # fmt: skip
+    if options.kmeans and len(sample) >= 4:
+        from latentkit.embedding import run_kmeans
+
+        report["kmeans"] = run_kmeans(sample[: options.kmeans_sample], options, events)
+    if options.figures:
+        from latentkit.figures import draw_all
+
+        report["figures"] = draw_all(out, report=report, components=components, radius=radius, pcs=pcs,
+                                     pc_scale=pc_scale, fit=fit, corr=moments.corr_, sample=sample,
+                                     projected=projected, pairs=pairs, options=options)  # fmt: skip
+    _write_json(out / "report.json", report)
+    from latentkit.report import write_markdown
+
+    write_markdown(out / "report.md", report)
+    return report
+
+
+def _radius_report(radius: Histograms) -> dict[str, Any]:
+    counts, centres = radius.counts_[0], radius.centres_
+    total = counts.sum()
+    mean = float((counts * centres).sum() / total)
+    var = float((counts * (centres - mean) ** 2).sum() / total)
+    return {"mean": mean, "std": float(np.sqrt(var)), "peak": float(centres[np.argmax(counts)]),
+            "histogram": {"edges": radius.edges_.tolist(), "counts": counts.tolist()}}  # fmt: skip
+
+
+def _generators_report(fit: LatentFit, options: AnalyzeOptions, rng) -> list[dict[str, Any]]:
+    rows = []
+    for generator in default_generators(options.uniform_bs):
+        z = generator.sample(rng, options.generator_samples, fit)
+        r = np.sqrt((z * z).sum(axis=1))
+        expected_mean, expected_std = generator.expected_radius(fit)
+        rows.append({"name": generator.name, "method": generator.method, "params": generator.params,
+                     "samples": options.generator_samples, "radius_mean": float(r.mean()),
+                     "radius_std": float(r.std()), "expected_radius_mean": expected_mean,
+                     "expected_radius_std": expected_std, "hit_fraction": hit_fractions(z, fit, options.ks),
+                     "radii": np.histogram(r, bins=60)[0].tolist(), "radii_range": [float(r.min()), float(r.max())]})  # fmt: skip
+    return rows
+
+
+def _pca_report(eigenvalues, trimmed, options, pcs: Histograms, pc_scale, n) -> dict[str, Any]:
+    ratio = eigenvalues / eigenvalues.sum() if eigenvalues.sum() > 0 else eigenvalues
+    trims = []
+    for fact, acc in zip(options.trim_facts, trimmed):
+        kept = int(getattr(acc, "n_", 0))
+        values = pca_from_covariance(acc.cov_)[0] if kept > 1 else np.zeros_like(eigenvalues)
+        trims.append({"fact": fact, "kept": kept, "kept_fraction": kept / n,
+                      "explained_variance_ratio": (values / values.sum()).tolist() if values.sum() > 0 else []})  # fmt: skip
+    pc_fits = []
+    for i in range(len(pc_scale)):
+        g = fit_gaussian(pcs.centres_, pcs.counts_[i], 0.0, 1.0)
+        pc_fits.append({"pc": i + 1, "centre": g["centre"] * pc_scale[i], "sigma": g["sigma"] * pc_scale[i],
+                        "fwhm": fwhm(pcs.centres_, pcs.counts_[i]) * pc_scale[i]})  # fmt: skip
+    return {"eigenvalues": eigenvalues.tolist(), "explained_variance_ratio": ratio.tolist(),
+            "cumulative": np.cumsum(ratio).tolist(), "trimmed": trims, "pc_fits": pc_fits,
+            "fwhm_per_sigma": FWHM_PER_SIGMA}  # fmt: skip
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=1, default=float))
+    os.replace(tmp, path)

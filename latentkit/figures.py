@@ -1,0 +1,153 @@
+"""The analysis figures, drawn with matplotlib's Agg backend and written atomically."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from latentkit.stats import ellipse_points, gaussian  # noqa: E402
+
+
+def _save(fig, path: Path) -> str:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.png")
+    fig.savefig(tmp, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    os.replace(tmp, path)
+    return path.name
+
+
+def draw_all(out: Path, *, report, components, radius, pcs, pc_scale, fit, corr, sample, projected, pairs,
+             options) -> list[str]:  # fmt: skip
+    names = [components_figure(out, components, report), dominant_figure(out, components, report),
+             radius_figure(out, radius, report), correlation_figure(out, corr),
+             ellipses_figure(out, sample, fit, pairs), pca_figure(out, report),
+             pc_histograms_figure(out, pcs, pc_scale, report), pc_scatter_figure(out, projected)]  # fmt: skip
+    if "tsne" in report:
+        names.append(tsne_figure(out, np.load(report["tsne"]["embedding"])))
+    if "kmeans" in report:
+        names.append(kmeans_figure(out, report["kmeans"]))
+    return names
+
+
+def components_figure(out, components, report) -> str:
+    fig, ax = plt.subplots(figsize=(9, 5))
+    for counts in components.counts_:
+        ax.plot(components.centres_, counts, lw=0.6, alpha=0.35)
+    ax.set(title=f"All {report['dim']} components (n = {report['n']:,})", xlabel="component value", ylabel="count")
+    return _save(fig, out / "components.png")
+
+
+def dominant_figure(out, components, report) -> str:
+    chosen = report["dominant"][:12] or [int(np.argmax([c["fwhm"] for c in report["components"]]))]
+    fig, ax = plt.subplots(figsize=(9, 5))
+    for j in chosen:
+        g = report["components"][j]["gauss"]
+        line = ax.plot(components.centres_, components.counts_[j], lw=1.2, label=f"z{j}")[0]
+        ax.plot(components.centres_, gaussian(components.centres_, g["centre"], g["sigma"], g["amplitude"]),
+                ls="--", color=line.get_color(), lw=0.8)  # fmt: skip
+    title = "Dominant components" if report["dominant"] else "No dominant component; widest shown"
+    ax.set(title=f"{title} (dashed: Gaussian fits)", xlabel="component value", ylabel="count")
+    ax.legend(fontsize=7, ncol=2)
+    return _save(fig, out / "dominant.png")
+
+
+def radius_figure(out, radius, report) -> str:
+    fig, ax = plt.subplots(figsize=(9, 5))
+    counts = radius.counts_[0]
+    ax.plot(radius.centres_, counts / counts.max(), lw=2, color="k", label="data")
+    for g in report["generators"]:
+        lo, hi = g["radii_range"]
+        edges = np.linspace(lo, hi, len(g["radii"]) + 1)
+        h = np.asarray(g["radii"], float)
+        ax.plot((edges[:-1] + edges[1:]) / 2, h / max(h.max(), 1), lw=0.9, label=g["name"])
+    ax.set(title="Radius (L2 norm): data and generators", xlabel="radius", ylabel="density (peak = 1)")
+    ax.legend(fontsize=7)
+    return _save(fig, out / "radius.png")
+
+
+def correlation_figure(out, corr) -> str:
+    fig, ax = plt.subplots(figsize=(7, 6))
+    image = ax.imshow(corr, cmap="RdBu_r", vmin=-1, vmax=1)
+    fig.colorbar(image, ax=ax, label="Pearson r")
+    ax.set(title="Correlation between components", xlabel="component", ylabel="component")
+    return _save(fig, out / "correlation.png")
+
+
+def ellipses_figure(out, sample, fit, pairs) -> str:
+    fig, axes = plt.subplots(1, len(pairs), figsize=(5 * len(pairs), 4.6), squeeze=False)
+    for ax, (i, j) in zip(axes[0], pairs):
+        xy = sample[:, [i, j]]
+        counts, xe, ye = np.histogram2d(xy[:, 0], xy[:, 1], bins=40)
+        ax.contour((xe[:-1] + xe[1:]) / 2, (ye[:-1] + ye[1:]) / 2, counts.T, levels=6, cmap="Greys", linewidths=0.7)
+        mean2, cov2 = fit.mean[[i, j]], fit.cov[np.ix_([i, j], [i, j])]
+        for k, colour in zip((1, 2, 3), ("tab:red", "tab:orange", "tab:green")):
+            ring = ellipse_points(mean2, cov2, k)
+            ax.plot(ring[:, 0], ring[:, 1], color=colour, lw=1.2, label=f"{k} sigma")
+        r = cov2[0, 1] / np.sqrt(cov2[0, 0] * cov2[1, 1])
+        ax.set(title=f"z{i} vs z{j}  (r = {r:+.2f})", xlabel=f"z{i}", ylabel=f"z{j}")
+        ax.legend(fontsize=7)
+    return _save(fig, out / "ellipses.png")
+
+
+def pca_figure(out, report) -> str:
+    pca = report["pca"]
+    fig, ax = plt.subplots(figsize=(9, 5))
+    x = np.arange(1, len(pca["explained_variance_ratio"]) + 1)
+    ax.bar(x, pca["explained_variance_ratio"], color="tab:blue", label="explained variance ratio")
+    ax2 = ax.twinx()
+    ax2.plot(x, pca["cumulative"], color="k", label="cumulative (all points)")
+    for trim in pca["trimmed"]:
+        if trim["explained_variance_ratio"]:
+            ax2.plot(x, np.cumsum(trim["explained_variance_ratio"]), lw=0.8, ls="--",
+                     label=f"cumulative, trimmed at {trim['fact']:g} x half-width ({trim['kept']:,} kept)")  # fmt: skip
+    ax.set(title="PCA", xlabel="principal component", ylabel="ratio")
+    ax2.set(ylabel="cumulative", ylim=(0, 1.02))
+    ax2.legend(fontsize=7, loc="center right")
+    return _save(fig, out / "pca.png")
+
+
+def pc_histograms_figure(out, pcs, pc_scale, report) -> str:
+    n = len(pc_scale)
+    cols = min(4, n)
+    fig, axes = plt.subplots(-(-n // cols), cols, figsize=(3.4 * cols, 2.8 * -(-n // cols)), squeeze=False)
+    for i, ax in enumerate(axes.ravel()):
+        if i >= n:
+            ax.axis("off")
+            continue
+        x = pcs.centres_ * pc_scale[i]
+        ax.plot(x, pcs.counts_[i], color="k", lw=1)
+        f = report["pca"]["pc_fits"][i]
+        ax.plot(x, gaussian(x, f["centre"], f["sigma"], pcs.counts_[i].max()), ls="--", color="tab:red", lw=0.8)
+        ax.set_title(f"PC{i + 1}: sigma {f['sigma']:.2f}", fontsize=8)
+    fig.suptitle("Leading principal components (dashed: Gaussian fit)")
+    return _save(fig, out / "pc_histograms.png")
+
+
+def pc_scatter_figure(out, projected) -> str:
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.6))
+    extent = np.abs(projected[:, :2]).max() or 1.0
+    for ax, zoom in zip(axes, (1.0, 0.5, 0.2)):
+        ax.scatter(projected[:, 0], projected[:, 1], s=1, alpha=0.3)
+        ax.set(xlim=(-extent * zoom, extent * zoom), ylim=(-extent * zoom, extent * zoom),
+               title=f"PC1-PC2, zoom x{1 / zoom:g}", xlabel="PC1", ylabel="PC2")  # fmt: skip
+    return _save(fig, out / "pc_scatter.png")
+
+
+def tsne_figure(out, embedding) -> str:
+    fig, ax = plt.subplots(figsize=(7, 7))
+    ax.scatter(embedding[:, 0], embedding[:, 1], s=1, alpha=0.4)
+    ax.set(title=f"t-SNE of {len(embedding):,} points", xticks=[], yticks=[])
+    return _save(fig, out / "tsne.png")
+
+
+def kmeans_figure(out, kmeans) -> str:
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    ax.plot(kmeans["k"], kmeans["inertia"], marker="o")
+    ax.set(title=f"MiniBatchKMeans on {kmeans['points']:,} points", xlabel="clusters", ylabel="inertia")
+    return _save(fig, out / "kmeans.png")

@@ -1,0 +1,106 @@
+"""Images from z-points: generated grids, reconstructions, interpolations (PNG, atomic)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from latentkit import checkpoint, store
+from latentkit.errors import LatentkitError
+from latentkit.generators import METHODS, Generator, LatentFit, hit_fractions
+from latentkit.images import grid, save_png
+from latentkit.reading import select_rows, to_unit_float
+from latentkit.spec import spec_from_dict
+
+
+def load_model(run: Path):
+    """The run's latest model (weights restored) and the checkpoint's metadata."""
+    from latentkit.models import build_model
+
+    saved, _ = checkpoint.load(run / "checkpoints")
+    if saved is None:
+        raise LatentkitError(f"no checkpoint in {run / 'checkpoints'}: train the run first")
+    model = build_model(spec_from_dict(saved.meta["spec"]).model)
+    checkpoint.restore(model, saved)
+    return model, saved.meta
+
+
+def decode(model, z: np.ndarray) -> np.ndarray:
+    return np.asarray(model.decoder.predict_on_batch(np.asarray(z, np.float32)))
+
+
+def generate(*, run: str | os.PathLike, method: str, out: str | os.PathLike, n: int = 28, b: float = 1.5,
+             sharpen: float | None = None, seed: int = 0, columns: int = 7,
+             analysis: str | os.PathLike | None = None) -> dict[str, Any]:  # fmt: skip
+    """Decode ``n`` generated z-points into a grid; report their hit fractions."""
+    run = Path(run)
+    if method not in METHODS:
+        raise LatentkitError(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
+    if n < 1:
+        raise LatentkitError(f"--n must be positive, got {n}")
+    fit_path = Path(analysis or run / "analysis") / "mvn.npz"
+    if fit_path.exists():
+        fit = LatentFit.load(fit_path)
+    elif method in ("component", "mvn"):
+        raise LatentkitError(f"--method {method} needs the fitted distribution {fit_path}: run `latentkit analyze` first")
+    else:
+        fit = None
+    model, meta = load_model(run)
+    dim = spec_from_dict(meta["spec"]).model.z_dim
+    stand_in = fit or LatentFit(np.zeros(dim), np.eye(dim), np.zeros(dim), np.ones(dim), np.ones(dim))
+    z = Generator(method, method, {"b": b}).sample(np.random.default_rng(seed), n, stand_in)
+    save_png(grid(decode(model, z), columns=columns), out, sharpen=sharpen)
+    return {"out": str(out), "n": n, "hit_fraction": hit_fractions(z, fit) if fit else None}
+
+
+def _store_images(data: Path, rows: np.ndarray) -> np.ndarray:
+    return to_unit_float(store.open_store(data)["images"].get_orthogonal_selection((np.asarray(rows),)))
+
+
+def reconstruct(*, run: str | os.PathLike, out: str | os.PathLike, n: int = 16, data=None,
+                partition: str = "valid", columns: int = 8) -> dict[str, Any]:  # fmt: skip
+    """The first ``n`` images of a partition above their reconstructions, row pair by row pair."""
+    run = Path(run)
+    model, meta = load_model(run)
+    data = Path(data or meta.get("data", ""))
+    rows = select_rows(store.open_store(data), partition)[:n]
+    if len(rows) == 0:
+        raise LatentkitError(f"no images in partition {partition!r} of {data}")
+    originals = _store_images(data, rows)
+    rebuilt = np.asarray(model.predict_on_batch(originals))
+    tiles = []
+    for start in range(0, len(rows), columns):
+        tiles += [originals[start : start + columns], rebuilt[start : start + columns]]
+    save_png(grid(np.concatenate(tiles), columns=min(columns, len(rows))), out)
+    rmse = float(np.sqrt(np.mean((originals - rebuilt) ** 2)))
+    return {"out": str(out), "n": int(len(rows)), "rmse": rmse}
+
+
+def interpolate(*, run: str | os.PathLike, start: int, stop: int, out: str | os.PathLike, steps: int = 10,
+                data=None) -> dict[str, Any]:  # fmt: skip
+    """Decode the straight path between the z-points of images ``start`` and ``stop``."""
+    run = Path(run)
+    if steps < 2:
+        raise LatentkitError(f"--steps must be at least 2, got {steps}")
+    model, meta = load_model(run)
+    data = Path(data or meta.get("data", ""))
+    n = store.open_store(data)["images"].shape[0]
+    for row in (start, stop):
+        if not 0 <= row < n:
+            raise LatentkitError(f"image {row} is outside the store (0..{n - 1})")
+    latents = run / "latents.zarr"
+    if (latents / "zarr.json").exists() and store.done_chunks(store.open_store(latents)).all():
+        ends = store.open_store(latents)["z"].get_orthogonal_selection((np.array([start, stop]),))
+    else:  # not encoded yet: encode the two images (means for a VAE)
+        model.set_mu_only(True)
+        encoded = model.encoder.predict_on_batch(_store_images(data, [start, stop]))
+        ends = encoded[0] if isinstance(encoded, list) else encoded
+    t = np.linspace(0.0, 1.0, steps)[:, None]
+    path = (1 - t) * ends[0] + t * ends[1]
+    originals = _store_images(data, [start, stop])
+    row = np.concatenate([originals[:1], decode(model, path), originals[1:]])
+    save_png(grid(row, columns=len(row)), out)
+    return {"out": str(out), "steps": steps, "distance": float(np.linalg.norm(ends[1] - ends[0]))}

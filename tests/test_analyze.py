@@ -1,0 +1,150 @@
+import json
+
+import numpy as np
+import pytest
+import zarr
+from conftest import run_cli
+
+from latentkit.analyze import AnalyzeOptions, analyze
+from latentkit.generators import Generator, LatentFit, hit_fractions
+from latentkit.stats import FWHM_PER_SIGMA, Histograms, Moments
+
+FAST = AnalyzeOptions(tsne=False, kmeans=False, figures=False, generator_samples=2000)
+
+
+def write_latents(path, z, chunk=1000):
+    array = zarr.create_array(path, shape=z.shape, chunks=(chunk, z.shape[1]), dtype="float32")
+    array[:] = z
+    return path
+
+
+@pytest.fixture(scope="module")
+def mvn_case(tmp_path_factory):
+    rng = np.random.default_rng(1)
+    dim = 6
+    mean = np.array([0.5, -1.0, 0.0, 2.0, 0.3, -0.2])
+    a = rng.normal(size=(dim, dim)) * 0.4
+    cov = a @ a.T + np.diag([1.0, 0.5, 2.0, 0.8, 1.5, 0.3])
+    z = rng.multivariate_normal(mean, cov, size=200_000).astype(np.float32)
+    path = write_latents(tmp_path_factory.mktemp("mvn") / "z.zarr", z, chunk=7_000)
+    return path, z, mean, cov
+
+
+def test_multivariate_normal_recovers_centres_halfwidths_and_pca(mvn_case, tmp_path):
+    path, z, mean, cov = mvn_case
+    report = analyze(latents=path, out=tmp_path / "a", options=FAST)
+    sigma = np.sqrt(np.diag(cov))
+    centres = np.array([c["gauss"]["centre"] for c in report["components"]])
+    widths = np.array([c["fwhm"] for c in report["components"]])
+    np.testing.assert_allclose(centres, mean, atol=0.03)
+    np.testing.assert_allclose(widths, FWHM_PER_SIGMA * sigma, rtol=0.04)
+    np.testing.assert_allclose([c["gauss"]["sigma"] for c in report["components"]], sigma, rtol=0.02)
+    values = np.linalg.eigvalsh(cov)[::-1]
+    np.testing.assert_allclose(report["pca"]["explained_variance_ratio"], values / values.sum(), atol=0.005)
+    fit = LatentFit.load(tmp_path / "a" / "mvn.npz")
+    np.testing.assert_allclose(fit.cov, cov, atol=0.03)
+    assert report["n"] == 200_000 and report["dim"] == 6
+    for key in ("mean", "std", "fwhm", "gauss"):
+        assert key in report["components"][0]
+    assert {"mean", "std", "peak"} <= set(report["radius"])
+
+
+def test_uniform_radius_matches_formulas_at_256_dimensions(tmp_path):
+    rng = np.random.default_rng(2)
+    n, b = 256, 1.5
+    fit = LatentFit(mean=np.zeros(n), cov=np.eye(n), centre=np.zeros(n), sigma=np.ones(n), fwhm=np.ones(n))
+    generator = Generator("uniform", "uniform", {"b": b})
+    z = generator.sample(rng, 100_000, fit)
+    r = np.sqrt((z * z).sum(axis=1))
+    expected_mean, expected_sd = generator.expected_radius(fit)
+    assert abs(r.mean() / expected_mean - 1) < 0.01 and abs(r.std() / expected_sd - 1) < 0.01
+    assert abs(expected_mean - b * np.sqrt(n / 3)) < 0.01 * expected_mean
+    normal = Generator("normal", "normal")
+    zn = normal.sample(rng, 20_000, fit)
+    assert abs(np.sqrt((zn * zn).sum(axis=1)).mean() / normal.expected_radius(fit)[0] - 1) < 0.01
+
+
+def test_hit_fractions_equal_a_direct_count(mvn_case, tmp_path):
+    path, z, _, _ = mvn_case
+    report = analyze(latents=path, out=tmp_path / "a", options=FAST)
+    fit = LatentFit.load(tmp_path / "a" / "mvn.npz")
+    for k, fraction in report["data_hit_fraction"].items():
+        inside = np.all(np.abs(z.astype(np.float64) - fit.centre) <= float(k) * fit.fwhm, axis=1)
+        assert fraction == pytest.approx(inside.mean(), abs=1e-12)
+    sample = np.random.default_rng(5).normal(size=(500, 6))
+    direct = np.mean(np.all(np.abs(sample - fit.centre) <= 2.0 * fit.fwhm, axis=1))
+    assert hit_fractions(sample, fit, (2.0,))["2"] == direct
+
+
+def test_streamed_statistics_equal_one_shot():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(10_000, 5)) * [1, 2, 3, 4, 5] + 7
+    streamed = Moments()
+    for start in range(0, len(x), 777):
+        streamed.partial_fit(x[start : start + 777])
+    one = Moments().fit(x)
+    np.testing.assert_allclose(streamed.mean_, one.mean_, rtol=1e-12)
+    np.testing.assert_allclose(streamed.cov_, one.cov_, rtol=1e-10)
+    np.testing.assert_allclose(one.cov_, np.cov(x, rowvar=False), rtol=1e-10)
+    h_stream, h_one = Histograms(-20, 40, 50), Histograms(-20, 40, 50).fit(x)
+    for start in range(0, len(x), 999):
+        h_stream.partial_fit(x[start : start + 999])
+    np.testing.assert_array_equal(h_stream.counts_, h_one.counts_)
+    np.testing.assert_array_equal(h_one.counts_[2], np.histogram(x[:, 2], bins=50, range=(-20, 40))[0])
+
+
+def test_chunking_does_not_change_the_report(mvn_case, tmp_path):
+    _, z, _, _ = mvn_case
+    a = analyze(latents=write_latents(tmp_path / "a.zarr", z[:30_000], chunk=30_000), out=tmp_path / "ra", options=FAST)
+    b = analyze(latents=write_latents(tmp_path / "b.zarr", z[:30_000], chunk=1_234),
+                out=tmp_path / "rb", options=AnalyzeOptions(**{**FAST.__dict__, "read_rows": 1_234}))  # fmt: skip
+    for ca, cb in zip(a["components"], b["components"]):
+        assert ca["fwhm"] == pytest.approx(cb["fwhm"], rel=1e-9) and ca["mean"] == pytest.approx(cb["mean"], rel=1e-9)
+    np.testing.assert_allclose(a["pca"]["explained_variance_ratio"], b["pca"]["explained_variance_ratio"], rtol=1e-8)
+
+
+def test_full_report_with_figures_tsne_and_kmeans(mvn_case, tmp_path):
+    _, z, _, _ = mvn_case
+    path = write_latents(tmp_path / "small.zarr", z[:3000])
+    options = AnalyzeOptions(tsne_sample=500, kmeans_sample=1000, kmeans_max=10, generator_samples=1000, sample=1000)
+    report = analyze(latents=path, out=tmp_path / "full", options=options)
+    for name in ("components", "dominant", "radius", "correlation", "ellipses", "pca", "pc_histograms",
+                 "pc_scatter", "tsne", "kmeans"):  # fmt: skip
+        assert (tmp_path / "full" / f"{name}.png").stat().st_size > 5000, name
+    assert report["tsne"]["points"] == 500 and report["kmeans"]["k"][0] == 2 and report["kmeans"]["k"][-1] == 10
+    assert report["kmeans"]["inertia"][0] > report["kmeans"]["inertia"][-1]
+    saved = json.loads((tmp_path / "full" / "report.json").read_text())
+    assert [g["name"] for g in saved["generators"]][-1].startswith("multivariate normal")
+    assert all(set(g["hit_fraction"]) == {"1.5", "2", "3", "12"} for g in saved["generators"])
+    mvn = saved["generators"][-1]["hit_fraction"]
+    uniform5 = next(g for g in saved["generators"] if g["params"].get("b") == 5.0)["hit_fraction"]
+    assert mvn["3"] > 0.5 and uniform5["1.5"] < mvn["1.5"]
+    assert "## PCA" in (tmp_path / "full" / "report.md").read_text()
+
+
+def test_group_with_z_and_ok_mask(tmp_path):
+    group = zarr.open_group(tmp_path / "g.zarr", mode="w")
+    z = np.random.default_rng(4).normal(size=(100, 3)).astype(np.float32)
+    z[7] = 1e6  # a row whose image failed to decode: excluded by ok
+    group.create_array("z", shape=z.shape, chunks=(50, 3), dtype="float32")[:] = z
+    ok = np.ones(100, bool)
+    ok[7] = False
+    group.create_array("ok", shape=(100,), chunks=(50,), dtype="bool")[:] = ok
+    report = analyze(latents=tmp_path / "g.zarr", out=tmp_path / "r", options=FAST)
+    assert report["n"] == 99 and report["radius"]["mean"] < 10
+
+
+def test_bad_input_gives_one_line_errors(tmp_path):
+    nan = np.ones((50, 4), np.float32)
+    nan[10, 2] = np.nan
+    cases = [
+        (write_latents(tmp_path / "nan.zarr", nan), "NaN"),
+        (zarr.create_array(tmp_path / "rank.zarr", shape=(10,), dtype="float32") and tmp_path / "rank.zarr", "2-D"),
+        (zarr.create_array(tmp_path / "empty.zarr", shape=(0, 4), dtype="float32") and tmp_path / "empty.zarr", "empty"),
+        (tmp_path / "missing.zarr", "no latents"),
+    ]
+    for path, words in cases:
+        result = run_cli("analyze", "--latents", path, "--out", tmp_path / "out", "--no-tsne", "--no-kmeans",
+                         check=False)  # fmt: skip
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode == 2 and len(lines) == 1 and words in lines[0], result.stderr
