@@ -123,18 +123,23 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
     n_pc = min(options.pc_histograms, dim)
     pc_scale = np.sqrt(np.where(eigenvalues[:n_pc] > 0, eigenvalues[:n_pc], 1.0))
     pcs = Histograms(-6.0, 6.0, options.bins)
+    # Fits use each component's own range (standardised): on the common range a narrow
+    # component would get only a few bins and a too-small half-width.
+    scale = np.where(std > 0, std, 1.0)
+    standard = Histograms(-6.0, 6.0, options.bins)
     for start, raw in _blocks(array, options.read_rows):
         block = raw[valid[start : start + len(raw)]]
         components.partial_fit(block)
+        standard.partial_fit((block - mean) / scale)
         radius.partial_fit(np.sqrt((block * block).sum(axis=1)))
         pcs.partial_fit(((block - mean) @ eigenvectors[:, :n_pc]) / pc_scale)
         events.advance(len(raw))
 
-    centres = components.centres_
     per_component, widths, gauss = [], np.empty(dim), []
     for j in range(dim):
-        widths[j] = fwhm(centres, components.counts_[j])
-        gauss.append(fit_gaussian(centres, components.counts_[j], mean[j], std[j]))
+        x = mean[j] + standard.centres_ * scale[j]
+        widths[j] = fwhm(x, standard.counts_[j])
+        gauss.append(fit_gaussian(x, standard.counts_[j], mean[j], std[j]))
         per_component.append({"index": j, "mean": float(mean[j]), "std": float(std[j]), "fwhm": float(widths[j]),
                               "gauss": gauss[-1]})  # fmt: skip
     fit = LatentFit(mean=mean, cov=moments.cov_, centre=np.array([g["centre"] for g in gauss]),

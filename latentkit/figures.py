@@ -49,7 +49,9 @@ def dominant_figure(out, components, report) -> str:
     for j in chosen:
         g = report["components"][j]["gauss"]
         line = ax.plot(components.centres_, components.counts_[j], lw=1.2, label=f"z{j}")[0]
-        ax.plot(components.centres_, gaussian(components.centres_, g["centre"], g["sigma"], g["amplitude"]),
+        # The fit's amplitude is per standardised bin: rescale to the common bins' width.
+        bin_ratio = (components.centres_[1] - components.centres_[0]) / (12 / components.bins * report["components"][j]["std"] or 1)
+        ax.plot(components.centres_, gaussian(components.centres_, g["centre"], g["sigma"], g["amplitude"] * bin_ratio),
                 ls="--", color=line.get_color(), lw=0.8)  # fmt: skip
     title = "Dominant components" if report["dominant"] else "No dominant component; widest shown"
     ax.set(title=f"{title} (dashed: Gaussian fits)", xlabel="component value", ylabel="count")

@@ -29,7 +29,9 @@ def load_model(run: Path):
 
 
 def decode(model, z: np.ndarray) -> np.ndarray:
-    return np.asarray(model.decoder.predict_on_batch(np.asarray(z, np.float32)))
+    # One-off batches of varying size: an eager call traces nothing (predict_on_batch would
+    # trace a function per shape).
+    return np.asarray(model.decoder(np.asarray(z, np.float32), training=False))
 
 
 def generate(*, run: str | os.PathLike, method: str, out: str | os.PathLike, n: int = 28, b: float = 1.5,
@@ -70,7 +72,7 @@ def reconstruct(*, run: str | os.PathLike, out: str | os.PathLike, n: int = 16, 
     if len(rows) == 0:
         raise LatentkitError(f"no images in partition {partition!r} of {data}")
     originals = _store_images(data, rows)
-    rebuilt = np.asarray(model.predict_on_batch(originals))
+    rebuilt = np.asarray(model(originals, training=False))
     tiles = []
     for start in range(0, len(rows), columns):
         tiles += [originals[start : start + columns], rebuilt[start : start + columns]]
@@ -96,8 +98,8 @@ def interpolate(*, run: str | os.PathLike, start: int, stop: int, out: str | os.
         ends = store.open_store(latents)["z"].get_orthogonal_selection((np.array([start, stop]),))
     else:  # not encoded yet: encode the two images (means for a VAE)
         model.set_mu_only(True)
-        encoded = model.encoder.predict_on_batch(_store_images(data, [start, stop]))
-        ends = encoded[0] if isinstance(encoded, list) else encoded
+        encoded = model.encoder(_store_images(data, [start, stop]), training=False)
+        ends = np.asarray(encoded[0] if isinstance(encoded, (list, tuple)) else encoded)
     t = np.linspace(0.0, 1.0, steps)[:, None]
     path = (1 - t) * ends[0] + t * ends[1]
     originals = _store_images(data, [start, stop])
