@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
+
+from _common import child
 
 import numpy as np
 
@@ -83,11 +83,6 @@ print(json.dumps({{"seconds": time.perf_counter() - started, "peak_rss_mb": peak
 """
 
 
-def child(code: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    if out.returncode:
-        raise SystemExit(out.stderr[-3000:])
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
