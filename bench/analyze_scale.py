@@ -13,7 +13,6 @@ rows). Each measurement runs in its own subprocess, so its peak RSS is its own:
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 from pathlib import Path
 

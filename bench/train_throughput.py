@@ -10,7 +10,6 @@ after tracing. Prints both rates, their ratio (goal >= 0.9) and both peak RSS va
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 from pathlib import Path
 
@@ -27,7 +26,7 @@ print(json.dumps({{"images_per_s": result.history[-1]["images_per_s"], "peak_rss
 IN_RAM = """
 import json, time
 import keras, numpy as np
-from latentkit.data import select_rows, to_unit_float
+from latentkit.reading import select_rows, to_unit_float
 from latentkit.models import build_model
 from latentkit.monitor import peak_rss_mb
 from latentkit.spec import load_spec

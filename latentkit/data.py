@@ -14,9 +14,7 @@ import numpy as np
 
 from latentkit import store
 from latentkit.errors import LatentkitError
-from latentkit.reading import PARTITIONS, ChunkCache, select_rows, to_unit_float
-
-__all__ = ["PARTITIONS", "ChunkCache", "ZarrImageDataset", "chunk_aligned_order", "select_rows", "to_unit_float"]
+from latentkit.reading import ChunkCache, select_rows, to_unit_float
 
 
 def chunk_aligned_order(rows: np.ndarray, chunk: int, seed: int, epoch: int) -> np.ndarray:

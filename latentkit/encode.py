@@ -90,7 +90,8 @@ def encode(
     if use == "mu" and not vae:
         raise LatentkitError("--use mu needs a VAE run (an AE's z is already deterministic)")
     data = Path(data or saved.meta.get("data", ""))
-    images = store.open_store(data)["images"]
+    source = store.open_store(data)
+    images = source["images"]
     size = spec.model.image_size
     if tuple(images.shape[1:]) != (size, size, 3):
         raise LatentkitError(f"{data} holds {tuple(images.shape[1:])} images, the model expects {size}x{size}x3")
@@ -120,12 +121,12 @@ def encode(
     model = build_model(spec.model)
     checkpoint.restore(model, saved)
     encoder = uint8_encoder(model.encoder)
-    ok_rows = store.open_store(data)["ok"]
+    ok_rows = source["ok"]
     cache = ChunkCache(images, DATA_CACHE_CHUNKS)
     monitor = MonitorLog(run / "monitor.jsonl", "encode")
-    n_chunks = len(store.done_chunks(group))
-    mine = list(task_units(n_chunks, task, tasks))
-    todo = [k for k in mine if not store.done_chunks(group)[k]]
+    done = store.done_chunks(group)
+    mine = list(task_units(len(done), task, tasks))
+    todo = [k for k in mine if not done[k]]
     if todo:  # trace the predict function once, outside any chunk's timing
         encoder.predict_on_batch(np.zeros((batch, *images.shape[1:]), np.uint8))
     # The model, TensorFlow and the traced function live as long as the job: freezing them

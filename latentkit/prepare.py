@@ -37,11 +37,20 @@ def _image_arrays(size: int, *, compress: bool) -> dict[str, ArraySpec]:
 
 def _fill(group, task: int, tasks: int, produce: Callable[[int, int], dict], events: JobEvents) -> dict[str, int]:
     """Produce and write every unfinished chunk this task owns."""
-    mine = list(task_units(len(store.done_chunks(group)), task, tasks))
     done = store.done_chunks(group)
+    mine = list(task_units(len(done), task, tasks))
     todo = [k for k in mine if not done[k]]
-    rows = lambda ks: sum(np.subtract(*store.chunk_bounds(group, k)[::-1]) for k in ks)  # noqa: E731
-    events.start("prepare", total=rows(mine), done=rows(mine) - rows(todo))
+
+    def rows(k: int) -> int:
+        start, stop = store.chunk_bounds(group, k)
+        return stop - start
+
+    def write(k: int, values: dict) -> int:
+        store.write_chunk(group, k, values)
+        return rows(k)
+
+    total = sum(rows(k) for k in mine)
+    events.start("prepare", total=total, done=total - sum(rows(k) for k in todo))
     # Chunk k is written on a second thread while chunk k+1 is produced: two chunks in
     # memory at most, and the producer never waits on the disk.
     with ThreadPoolExecutor(max_workers=1) as writer:
@@ -51,7 +60,7 @@ def _fill(group, task: int, tasks: int, produce: Callable[[int, int], dict], eve
             values = produce(start, stop)
             if pending is not None:
                 events.advance(pending.result())
-            pending = writer.submit(lambda k=k, v=values, n=stop - start: (store.write_chunk(group, k, v), n)[1])
+            pending = writer.submit(write, k, values)
         if pending is not None:
             events.advance(pending.result())
     events.finish()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def write_markdown(path: Path, report: dict) -> None:
-    lines = [f"# Latent-space analysis", "", f"`{report['latents']}`: n = {report['n']:,} points, {report['dim']} components.", ""]
+    lines = ["# Latent-space analysis", "", f"`{report['latents']}`: n = {report['n']:,} points, {report['dim']} components.", ""]
     comps = report["components"]
     centres = sorted(c["gauss"]["centre"] for c in comps)
     widths = sorted(c["fwhm"] for c in comps)
@@ -46,7 +46,7 @@ def write_markdown(path: Path, report: dict) -> None:
     for t in pca["trimmed"]:
         lines.append(f"- trimmed at {t['fact']:g} x half-width: {t['kept']:,} points kept ({t['kept_fraction']:.1%})")
     if "tsne" in report:
-        lines += ["", f"## t-SNE", "", f"{report['tsne']['points']:,} points, {report['tsne']['input_dims']} input dims."]
+        lines += ["", "## t-SNE", "", f"{report['tsne']['points']:,} points, {report['tsne']['input_dims']} input dims."]
     if "kmeans" in report:
         k = report["kmeans"]
         lines += ["", "## KMeans", "", "| k | inertia |", "| --- | --- |"]

@@ -22,12 +22,13 @@ import keras
 import numpy as np
 
 from latentkit import checkpoint
-from latentkit.data import PARTITIONS, ZarrImageDataset, select_rows, to_unit_float
+from latentkit.data import ZarrImageDataset
 from latentkit.errors import LatentkitError
 from latentkit.events import JobEvents
 from latentkit.images import grid, save_png
 from latentkit.models import build_model
 from latentkit.monitor import MonitorLog, release_memory
+from latentkit.reading import select_rows, to_unit_float
 from latentkit.spec import JobSpec, load_spec, spec_from_dict, to_toml
 from latentkit.store import open_store, throttle
 
@@ -204,4 +205,4 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-__all__ = ["EXIT_INTERRUPTED", "PARTITIONS", "TrainResult", "train", "write_checkpoint"]
+__all__ = ["EXIT_INTERRUPTED", "TrainResult", "train", "write_checkpoint"]
