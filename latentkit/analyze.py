@@ -8,7 +8,6 @@ holds one chunk, the d x d moments and the sample, whatever N is.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,6 +17,8 @@ import numpy as np
 import zarr
 
 from latentkit import store
+from latentkit.atomic import atomic_write, write_json
+from latentkit.chunks import chunk_progress
 from latentkit.errors import LatentkitError
 from latentkit.events import JobEvents
 from latentkit.generators import LatentFit, default_generators, hit_counts, hit_fractions
@@ -25,9 +26,6 @@ from latentkit.stats import (
     FWHM_PER_SIGMA, Histograms, Moments, dominant_components, fit_gaussian, fwhm, pca_from_covariance,
     top_correlated_pairs,
 )  # fmt: skip
-
-KMEANS_KS = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 70, 80)
-
 
 @dataclass(frozen=True)
 class AnalyzeOptions:
@@ -64,10 +62,10 @@ def open_latents(path: str | os.PathLike) -> tuple[zarr.Array, np.ndarray | None
         if "z" not in node:
             raise LatentkitError(f"{path} is a group without a 'z' array")
         if store.DONE in node:
-            done = store.row_done_mask(node)
-            if not done.all():
-                missing = int((~store.done_chunks(node)).sum())
-                raise LatentkitError(f"{path} is incomplete: {missing} chunks not encoded yet (rerun encode)")
+            progress = chunk_progress(node)
+            if not progress.complete:
+                raise LatentkitError(f"{path} is incomplete: {len(progress.missing)} chunks not encoded yet "
+                                     f"(rerun encode)")  # fmt: skip
         if "ok" in node:
             mask = node["ok"][:].astype(bool)
         node = node["z"]
@@ -85,6 +83,17 @@ def _blocks(array: zarr.Array, read_rows: int):
         yield start, np.asarray(array[start : start + step], np.float64)
 
 
+@dataclass
+class _Histograms:
+    """What the second pass accumulates."""
+
+    components: Histograms  # every component on one common range
+    standard: Histograms  # every component standardised: the fits' input
+    radius: Histograms
+    pcs: Histograms  # projections on the leading principal components, standardised
+    pc_scale: np.ndarray
+
+
 def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: AnalyzeOptions | None = None,
             events: JobEvents | None = None) -> dict[str, Any]:  # fmt: skip
     """Write OUT/report.json, report.md, mvn.npz and figures for the latents at ``latents``."""
@@ -99,44 +108,105 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
         raise LatentkitError(f"{latents} has {n} usable rows: at least 2 are needed")
     sample_rows = np.sort(rng.choice(np.flatnonzero(valid), size=min(options.sample, n), replace=False))
 
-    passes = 3
-    events.start(f"analyze: {passes} passes over {n_rows:,} rows", total=passes * n_rows)
+    events.start(f"analyze: 3 passes over {n_rows:,} rows", total=3 * n_rows)
+    moments, sample = _moments_pass(array, valid, sample_rows, options, events, latents)
+    eigenvalues, eigenvectors = pca_from_covariance(moments.cov_)
+    histograms = _histograms_pass(array, valid, moments, eigenvalues, eigenvectors, options, events)
+    fit, per_component, widths = _fit_components(moments, histograms.standard)
+    trimmed, data_hits = _trim_and_hits_pass(array, valid, fit, options, events)
+    events.finish()
+
+    out = Path(out)
+    fit.save(out / "mvn.npz")
+    report: dict[str, Any] = {
+        "latents": str(latents), "n": n, "dim": dim, "options": asdict(options),
+        "components": per_component,
+        "dominant": dominant_components(fit.centre, widths),
+        "radius": _radius_report(histograms.radius),
+        "data_hit_fraction": {f"{k:g}": float(h / n) for k, h in zip(options.ks, data_hits)},
+        "generators": _generators_report(fit, options, rng),
+        "correlations": {"top_pairs": [{"i": i, "j": j, "r": r} for i, j, r in top_correlated_pairs(moments.corr_)]},
+        "pca": _pca_report(eigenvalues, trimmed, options, histograms.pcs, histograms.pc_scale, n),
+        "mvn": {"path": str(out / "mvn.npz")},
+    }  # fmt: skip
+    pairs = list(options.pairs) or [(p["i"], p["j"]) for p in report["correlations"]["top_pairs"][:3]]
+    report["correlations"]["pairs_shown"] = [list(p) for p in pairs]
+    projected = (sample - moments.mean_) @ eigenvectors
+    if options.tsne and len(sample) >= 10:
+        from latentkit.embedding import run_tsne
+
+        embedding, report["tsne"] = run_tsne(projected[:, : options.tsne_pca] if options.tsne_pca else sample,
+                                             options, events)  # fmt: skip
+        with atomic_write(out / "tsne.npy") as handle:
+            np.save(handle, embedding)
+        report["tsne"]["embedding"] = str(out / "tsne.npy")
+    if options.kmeans and len(sample) >= 4:
+        from latentkit.embedding import run_kmeans
+
+        report["kmeans"] = run_kmeans(sample[: options.kmeans_sample], options, events)
+    if options.figures:
+        from latentkit.figures import draw_all
+
+        report["figures"] = draw_all(out, report=report, components=histograms.components, radius=histograms.radius,
+                                     pcs=histograms.pcs, pc_scale=histograms.pc_scale, fit=fit, corr=moments.corr_,
+                                     sample=sample, projected=projected, pairs=pairs, options=options)  # fmt: skip
+    write_json(out / "report.json", report)
+    from latentkit.report import write_markdown
+
+    write_markdown(out / "report.md", report)
+    return report
+
+
+def _moments_pass(array, valid, sample_rows, options, events, latents) -> tuple[Moments, np.ndarray]:
+    """Pass 1: mean, covariance, ranges and the largest norm; a NaN check; the row sample."""
     moments, sample = Moments(), []
     for start, block in _blocks(array, options.read_rows):
         bad = ~np.isfinite(block).all(axis=1)
         if bad.any():
             raise LatentkitError(f"{latents} has NaN or infinite values (first at row {start + int(np.argmax(bad))})")
-        keep = valid[start : start + len(block)]
-        moments.partial_fit(block[keep])
+        moments.partial_fit(block[valid[start : start + len(block)]])
         picked = sample_rows[(sample_rows >= start) & (sample_rows < start + len(block))]
         sample.append(block[picked - start])
         events.advance(len(block))
-    sample = np.concatenate(sample)
-    eigenvalues, eigenvectors = pca_from_covariance(moments.cov_)
+    return moments, np.concatenate(sample)
 
+
+def _histograms_pass(array, valid, moments: Moments, eigenvalues, eigenvectors, options, events) -> _Histograms:
+    """Pass 2: component, standardised, radius and principal-component histograms."""
     std, mean = moments.std_, moments.mean_
     low = max(float(moments.min_.min()), float((mean - 6 * std).min()))
     high = min(float(moments.max_.max()), float((mean + 6 * std).max()))
     high = high if high > low else low + 1.0
-    components = Histograms(low, high + (high - low) * 1e-9, options.bins)
-    radius = Histograms(0.0, float(moments.max_norm_) * (1 + 1e-9) or 1.0, options.bins)
-    n_pc = min(options.pc_histograms, dim)
-    pc_scale = np.sqrt(np.where(eigenvalues[:n_pc] > 0, eigenvalues[:n_pc], 1.0))
-    pcs = Histograms(-6.0, 6.0, options.bins)
-    # Fits use each component's own range (standardised): on the common range a narrow
-    # component would get only a few bins and a too-small half-width.
-    scale = np.where(std > 0, std, 1.0)
-    standard = Histograms(-6.0, 6.0, options.bins)
+    n_pc = min(options.pc_histograms, array.shape[1])
+    h = _Histograms(
+        components=Histograms(low, high + (high - low) * 1e-9, options.bins),
+        # Fits use each component's own range (standardised): on the common range a narrow
+        # component would get only a few bins and a too-small half-width.
+        standard=Histograms(-6.0, 6.0, options.bins),
+        radius=Histograms(0.0, float(moments.max_norm_) * (1 + 1e-9) or 1.0, options.bins),
+        pcs=Histograms(-6.0, 6.0, options.bins),
+        pc_scale=np.sqrt(np.where(eigenvalues[:n_pc] > 0, eigenvalues[:n_pc], 1.0)),
+    )  # fmt: skip
+    scale = _scale(moments)
     for start, raw in _blocks(array, options.read_rows):
         block = raw[valid[start : start + len(raw)]]
-        components.partial_fit(block)
-        standard.partial_fit((block - mean) / scale)
-        radius.partial_fit(np.sqrt((block * block).sum(axis=1)))
-        pcs.partial_fit(((block - mean) @ eigenvectors[:, :n_pc]) / pc_scale)
+        h.components.partial_fit(block)
+        h.standard.partial_fit((block - mean) / scale)
+        h.radius.partial_fit(np.sqrt((block * block).sum(axis=1)))
+        h.pcs.partial_fit(((block - mean) @ eigenvectors[:, :n_pc]) / h.pc_scale)
         events.advance(len(raw))
+    return h
 
-    per_component, widths, gauss = [], np.empty(dim), []
-    for j in range(dim):
+
+def _scale(moments: Moments) -> np.ndarray:
+    return np.where(moments.std_ > 0, moments.std_, 1.0)
+
+
+def _fit_components(moments: Moments, standard: Histograms) -> tuple[LatentFit, list[dict[str, Any]], np.ndarray]:
+    """A Gaussian fit and a half-width per component, from the standardised histograms."""
+    mean, std, scale = moments.mean_, moments.std_, _scale(moments)
+    per_component, widths, gauss = [], np.empty(len(mean)), []
+    for j in range(len(mean)):
         x = mean[j] + standard.centres_ * scale[j]
         widths[j] = fwhm(x, standard.counts_[j])
         gauss.append(fit_gaussian(x, standard.counts_[j], mean[j], std[j]))
@@ -144,7 +214,11 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
                               "gauss": gauss[-1]})  # fmt: skip
     fit = LatentFit(mean=mean, cov=moments.cov_, centre=np.array([g["centre"] for g in gauss]),
                     sigma=np.array([g["sigma"] for g in gauss]), fwhm=np.maximum(widths, 1e-12))  # fmt: skip
+    return fit, per_component, widths
 
+
+def _trim_and_hits_pass(array, valid, fit: LatentFit, options, events) -> tuple[list[Moments], np.ndarray]:
+    """Pass 3: moments of the cloud trimmed at several half-widths, and the data's own hit counts."""
     trimmed = [Moments() for _ in options.trim_facts]
     data_hits = np.zeros(len(options.ks), np.int64)
     for start, raw in _blocks(array, options.read_rows):
@@ -154,45 +228,7 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
             acc.partial_fit(block[worst <= fact])
         data_hits += hit_counts(block, fit, options.ks)
         events.advance(len(raw))
-    events.finish()
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    fit.save(out / "mvn.npz")
-    report: dict[str, Any] = {
-        "latents": str(latents), "n": n, "dim": dim, "options": asdict(options),
-        "components": per_component,
-        "dominant": dominant_components(fit.centre, widths),
-        "radius": _radius_report(radius),
-        "data_hit_fraction": {f"{k:g}": float(h / n) for k, h in zip(options.ks, data_hits)},
-        "generators": _generators_report(fit, options, rng),
-        "correlations": {"top_pairs": [{"i": i, "j": j, "r": r} for i, j, r in top_correlated_pairs(moments.corr_)]},
-        "pca": _pca_report(eigenvalues, trimmed, options, pcs, pc_scale, n),
-        "mvn": {"path": str(out / "mvn.npz")},
-    }  # fmt: skip
-    pairs = list(options.pairs) or [(p["i"], p["j"]) for p in report["correlations"]["top_pairs"][:3]]
-    report["correlations"]["pairs_shown"] = [list(p) for p in pairs]
-    projected = (sample - mean) @ eigenvectors
-    if options.tsne and len(sample) >= 10:
-        from latentkit.embedding import run_tsne
-
-        report["tsne"] = run_tsne(projected[:, : options.tsne_pca] if options.tsne_pca else sample,
-                                  options, events, out / "tsne.npy")  # fmt: skip
-    if options.kmeans and len(sample) >= 4:
-        from latentkit.embedding import run_kmeans
-
-        report["kmeans"] = run_kmeans(sample[: options.kmeans_sample], options, events)
-    if options.figures:
-        from latentkit.figures import draw_all
-
-        report["figures"] = draw_all(out, report=report, components=components, radius=radius, pcs=pcs,
-                                     pc_scale=pc_scale, fit=fit, corr=moments.corr_, sample=sample,
-                                     projected=projected, pairs=pairs, options=options)  # fmt: skip
-    _write_json(out / "report.json", report)
-    from latentkit.report import write_markdown
-
-    write_markdown(out / "report.md", report)
-    return report
+    return trimmed, data_hits
 
 
 def _radius_report(radius: Histograms) -> dict[str, Any]:
@@ -234,9 +270,3 @@ def _pca_report(eigenvalues, trimmed, options, pcs: Histograms, pc_scale, n) -> 
     return {"eigenvalues": eigenvalues.tolist(), "explained_variance_ratio": ratio.tolist(),
             "cumulative": np.cumsum(ratio).tolist(), "trimmed": trims, "pc_fits": pc_fits,
             "fwhm_per_sigma": FWHM_PER_SIGMA}  # fmt: skip
-
-
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=1, default=float))
-    os.replace(tmp, path)

@@ -20,7 +20,6 @@ from latentkit.errors import LatentkitError
 IMAGE_DIR = "img_align_celeba"
 PARTITION_FILE = "list_eval_partition.txt"
 ATTRIBUTE_FILE = "list_attr_celeba.txt"
-DEFAULT_CROP = (15, 40, 163, 188)
 # The official split by file number, used when list_eval_partition.txt is absent.
 SPLIT_BOUNDS = (162_770, 182_637)
 NO_PARTITION = 255
@@ -144,13 +143,3 @@ def decode_face(data: bytes, *, crop: tuple[int, int, int, int], size: int) -> n
         rgb = image.convert("RGB")  # grayscale and CMYK JPEGs too
         out = rgb.crop(crop).resize((size, size), Image.Resampling.BILINEAR)
     return np.asarray(out, dtype=np.uint8)
-
-
-def parse_crop(text: str) -> tuple[int, int, int, int]:
-    try:
-        x0, y0, x1, y1 = (int(v) for v in text.split(","))
-    except ValueError:
-        raise LatentkitError(f"--crop must be X0,Y0,X1,Y1 (four integers), got {text!r}") from None
-    if not (0 <= x0 < x1 and 0 <= y0 < y1):
-        raise LatentkitError(f"--crop box {text} is empty or negative")
-    return x0, y0, x1, y1

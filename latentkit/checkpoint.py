@@ -1,6 +1,6 @@
 """One checkpoint file holds everything needed to resume: model and optimizer variables,
-epoch, step, seeds, the spec, the history so far. Written to a temporary file, fsynced and
-renamed; the previous checkpoint is kept and used when the latest one is unreadable.
+epoch, step, seeds, the spec, the history so far. Written atomically (``latentkit.atomic``);
+the previous checkpoint is kept and used when the latest one is unreadable.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from latentkit.atomic import atomic_write
 from latentkit.errors import LatentkitError
 
 LATEST, PREVIOUS = "latest.npz", "previous.npz"
@@ -33,15 +34,10 @@ def save(directory: str | os.PathLike, *, meta: dict[str, Any], model_variables,
     arrays = {f"model/{i}": np.asarray(v) for i, v in enumerate(model_variables)}
     arrays |= {f"optimizer/{i}": np.asarray(v) for i, v in enumerate(optimizer_variables)}
     arrays["meta"] = np.array(json.dumps(meta))
-    tmp = directory / f".{LATEST}.{os.getpid()}.tmp"
-    with open(tmp, "wb") as handle:
-        np.savez(handle, **arrays)
-        handle.flush()
-        os.fsync(handle.fileno())
     latest = directory / LATEST
-    if latest.exists():
-        os.replace(latest, directory / PREVIOUS)
-    os.replace(tmp, latest)  # between the two renames only previous.npz exists: load() falls back to it
+    # Between the two renames only previous.npz exists: load() falls back to it.
+    with atomic_write(latest, keep_previous=directory / PREVIOUS) as handle:
+        np.savez(handle, **arrays)
     return latest
 
 

@@ -10,7 +10,9 @@ from typing import Annotated, Optional
 
 import typer
 
+from latentkit import __version__
 from latentkit.errors import LatentkitError
+from latentkit.options import CELEBA_CROP, format_crop
 
 app = typer.Typer(
     help="Study autoencoder latent spaces on real image datasets, on small machines.\n\n"
@@ -51,6 +53,25 @@ def _events():
     return ConsoleEvents()
 
 
+def _echo_lines(lines: list[str]) -> None:
+    for line in lines:
+        typer.echo(line)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"latentkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", is_eager=True,
+                                          callback=_show_version)] = False,  # fmt: skip
+) -> None:
+    """Study autoencoder latent spaces on real image datasets, on small machines."""
+
+
 @prepare_app.command("synthetic")
 @user_errors
 def prepare_synthetic_cmd(
@@ -68,7 +89,7 @@ def prepare_synthetic_cmd(
 
     task, tasks = resolve_task(task, tasks)
     result = prepare_synthetic(out=out, n=n, size=size, seed=seed, chunk=chunk, task=task, tasks=tasks, events=_events())
-    typer.echo(f"wrote {result['chunks_written']} chunks, {result['chunks_skipped']} already done: {out}")
+    typer.echo(f"wrote {result.chunks_written} chunks, {result.chunks_skipped} already done: {out}")
 
 
 @prepare_app.command("celeba")
@@ -77,14 +98,14 @@ def prepare_celeba_cmd(
     src: Annotated[Path, typer.Argument(help="img_align_celeba/ (or its parent), or img_align_celeba.zip.")],
     out: OutStore,
     size: Size = 96,
-    crop: Annotated[str, typer.Option(help="Crop box X0,Y0,X1,Y1 applied before resizing.")] = "15,40,163,188",
+    crop: Annotated[str, typer.Option(help="Crop box X0,Y0,X1,Y1 applied before resizing.")] = format_crop(CELEBA_CROP),
     chunk: Chunk = 1024,
     task: Task = None,
     tasks: Tasks = None,
     workers: Annotated[Optional[int], typer.Option(help="Decoding threads (default: CPU count).", min=1)] = None,
 ) -> None:
     """CelebA from its folder or zip (read in place) with partitions and attributes."""
-    from latentkit.celeba import parse_crop
+    from latentkit.options import parse_crop
     from latentkit.prepare import prepare_celeba
     from latentkit.tasks import resolve_task
 
@@ -93,19 +114,15 @@ def prepare_celeba_cmd(
         src=src, out=out, size=size, crop=parse_crop(crop), chunk=chunk,
         task=task, tasks=tasks, workers=workers, events=_events(),
     )  # fmt: skip
-    typer.echo(f"wrote {result['chunks_written']} chunks, {result['chunks_skipped']} already done: {out}")
+    typer.echo(f"wrote {result.chunks_written} chunks, {result.chunks_skipped} already done: {out}")
     _print_summary(out)
 
 
 def _print_summary(path: Path) -> None:
+    from latentkit.console import store_summary_lines
     from latentkit.prepare import store_summary
 
-    s = store_summary(path)
-    typer.echo(f"store      {s['path']}  ({s['source']}, {s['size_on_disk_mb']} MB on disk)")
-    typer.echo(f"images     {s['images_ok']:,} of {s['n']:,}  shape {tuple(s['image_shape'])}")
-    typer.echo(f"chunks     {s['chunks_done']} of {s['chunks_total']} done ({s['chunk']} images each)")
-    typer.echo("partitions " + ", ".join(f"{k} {v:,}" for k, v in s["partitions"].items()))
-    typer.echo(f"skipped    {s['skipped_count']}" + (f": {', '.join(s['skipped'])}" if s["skipped"] else ""))
+    _echo_lines(store_summary_lines(store_summary(path)))
 
 
 @app.command("info")
@@ -131,39 +148,36 @@ def demo_cmd(
     epochs: Annotated[int, typer.Option(help="Training epochs of the demo spec.", min=1)] = 3,
 ) -> None:
     """The whole pipeline on built-in synthetic faces in a few CPU minutes; rerun it to resume."""
-    from latentkit.analyze import AnalyzeOptions, analyze
-    from latentkit.encode import encode
-    from latentkit.generate import generate, interpolate, reconstruct
-    from latentkit.prepare import prepare_synthetic
-    from latentkit.train import EXIT_INTERRUPTED, train
+    from latentkit.demo import run_demo
+    from latentkit.train import EXIT_INTERRUPTED
 
-    data, run = workdir / "data.zarr", workdir / "run"
-    samples = run / "samples"
-    typer.echo(f"[1/5] prepare: {n:,} synthetic faces -> {data}")
-    prepare_synthetic(out=data, n=n, events=_events())
-    _print_summary(data)
-    typer.echo(f"[2/5] train: jobs/demo.toml, {epochs} epochs -> {run}")
-    if train(data=data, run=run, job="demo", overrides={"train.epochs": epochs}, events=_events()).interrupted:
+    result = run_demo(workdir=workdir, n=n, epochs=epochs, events=_events(), say=typer.echo)
+    if result.interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
-    typer.echo(f"[3/5] encode: every image -> {run / 'latents.zarr'}")
-    encode(run=run, chunk=1024, batch=256, events=_events())
-    typer.echo(f"[4/5] analyze -> {run / 'analysis'}")
-    options = AnalyzeOptions(tsne_sample=2000, kmeans_sample=2000, kmeans_max=30, sample=4000)
-    report = analyze(latents=run / "latents.zarr", out=run / "analysis", options=options, events=_events())
-    typer.echo("[5/5] generate, reconstruct, interpolate")
-    grids = {
-        "mvn": generate(run=run, method="mvn", out=samples / "generated_mvn.png", sharpen=2.0),
-        "uniform": generate(run=run, method="uniform", b=3.0, out=samples / "generated_uniform_b3.png"),
-        "reconstruct": reconstruct(run=run, out=samples / "reconstructions.png"),
-        "interpolate": interpolate(run=run, start=0, stop=1, out=samples / "interpolation.png"),
-    }
+    report, grids, run = result.report, result.grids, result.run
     r = report["radius"]
     typer.echo(f"latent cloud: {report['n']:,} points in {report['dim']} dims, radius mean {r['mean']:.2f}")
     typer.echo(f"hit fraction (k=3): mvn samples {grids['mvn']['hit_fraction']['3']:.3f}, "
                f"uniform b=3 {grids['uniform']['hit_fraction']['3']:.3f}")
-    typer.echo(f"report:  {run / 'analysis' / 'report.md'}")
-    typer.echo(f"figures: {run / 'analysis'}/*.png")
-    typer.echo(f"grids:   {samples}/")
+    typer.echo(f"report:  {run.analysis / 'report.md'}")
+    typer.echo(f"figures: {run.analysis}/*.png")
+    typer.echo(f"grids:   {run.samples}/")
+
+
+@app.command("presets")
+@user_errors
+def presets_cmd(
+    show: Annotated[Optional[str], typer.Argument(help="A preset to print (copy it to start your own spec).")] = None,
+) -> None:
+    """List the job presets shipped with latentkit, or print one: `latentkit presets vae > my.toml`."""
+    from latentkit.spec import find_job, presets
+
+    if show is not None:
+        typer.echo(find_job(show).read_text(encoding="utf-8"), nl=False)
+        return
+    for name, preset in presets().items():
+        first = preset.read_text(encoding="utf-8").splitlines()[0].lstrip("# ")
+        typer.echo(f"{name:12s} {first}")
 
 
 @app.command("train")
@@ -171,7 +185,7 @@ def demo_cmd(
 def train_cmd(
     data: Annotated[Path, typer.Option(help="Store written by `latentkit prepare`.")],
     run: Annotated[Path, typer.Option(help="Run directory: spec, checkpoints, history, samples, monitor.")],
-    job: Annotated[Optional[str], typer.Option(help="Spec: a preset name from jobs/ or a TOML path "
+    job: Annotated[Optional[str], typer.Option(help="Spec: a preset name (`latentkit presets`) or a TOML path "
                                                "(default: the run's job.toml, else ae-case1).")] = None,
     epochs: Annotated[Optional[int], typer.Option(help="Train until this many epochs (extends a run).", min=1)] = None,
     batch: Annotated[Optional[int], typer.Option(help="Images per step.", min=1)] = None,
@@ -227,30 +241,14 @@ def status_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
 ) -> None:
     """Epochs trained, latent chunks done and missing, and the last monitor lines."""
-    from latentkit.monitor import format_mb
+    from latentkit.console import status_lines
     from latentkit.status import run_status
 
     s = run_status(run, last=last)
     if as_json:
         typer.echo(json.dumps(s, indent=2))
         return
-    typer.echo(f"run      {s['run']}")
-    if s.get("checkpoint_warning"):
-        typer.echo(f"warning  {s['checkpoint_warning']}")
-    t = s.get("train")
-    typer.echo(f"train    {t['job']}: epoch {t['epoch']} of {t['epochs']} done, step {t['step']} of the next"
-               f" (last loss {t['last_loss'] or float('nan'):.2f})" if t else "train    no checkpoint yet")
-    e = s.get("encode")
-    if e:
-        missing = e["missing"][:20]
-        typer.echo(f"encode   {e['chunks_done']} of {e['chunks_total']} chunks done ({e['chunk']} images each)"
-                   + (f"; missing {missing}{' ...' if len(e['missing']) > 20 else ''}" if missing else ""))
-    else:
-        typer.echo("encode   not started")
-    for record in s["monitor"]:
-        typer.echo(f"monitor  {record['job']} {record.get('unit', '')}: {record.get('items_per_s', 0):,.0f} items/s, "
-                   f"RSS {format_mb(record['rss_mb'])}, RAM free {format_mb(record['ram_available_mb'])}, "
-                   f"VRAM {format_mb(record['vram_used_mb'])}")
+    _echo_lines(status_lines(s))
 
 
 @app.command("analyze")
@@ -274,19 +272,16 @@ def analyze_cmd(
 ) -> None:
     """The studies' statistics of a latent cloud, streamed: report.json, report.md, figures, mvn.npz."""
     from latentkit.analyze import AnalyzeOptions, analyze
-    from latentkit.errors import LatentkitError
+    from latentkit.options import parse_pairs
+    from latentkit.paths import RunPaths
 
     if (run is None) == (latents is None):
         raise LatentkitError("give exactly one of --run DIR or --latents PATH")
     if latents is None:
-        latents, out = run / "latents.zarr", out or run / "analysis"
+        latents, out = RunPaths.of(run).latents, out or RunPaths.of(run).analysis
     elif out is None:
         raise LatentkitError("--latents needs --out DIR")
-    try:
-        chosen = tuple(tuple(int(v) for v in p.split(":")) for p in pairs.split(",")) if pairs else ()
-    except ValueError:
-        raise LatentkitError(f"--pairs takes I:J,K:L, got {pairs!r}") from None
-    options = AnalyzeOptions(bins=bins, pairs=chosen, sample=sample, tsne=tsne, tsne_sample=tsne_sample,
+    options = AnalyzeOptions(bins=bins, pairs=parse_pairs(pairs), sample=sample, tsne=tsne, tsne_sample=tsne_sample,
                              tsne_pca=tsne_pca, kmeans=kmeans, kmeans_sample=kmeans_sample, kmeans_max=kmeans_max,
                              figures=figures, seed=seed)  # fmt: skip
     report = analyze(latents=latents, out=out, options=options, events=_events())

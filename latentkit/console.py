@@ -59,3 +59,36 @@ class ConsoleEvents(JobEvents):
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
+
+
+def store_summary_lines(s: dict[str, Any]) -> list[str]:
+    """``latentkit info``: a store summary (``prepare.store_summary``) as aligned lines."""
+    return [
+        f"store      {s['path']}  ({s['source']}, {s['size_on_disk_mb']} MB on disk)",
+        f"images     {s['images_ok']:,} of {s['n']:,}  shape {tuple(s['image_shape'])}",
+        f"chunks     {s['chunks_done']} of {s['chunks_total']} done ({s['chunk']} images each)",
+        "partitions " + ", ".join(f"{k} {v:,}" for k, v in s["partitions"].items()),
+        f"skipped    {s['skipped_count']}" + (f": {', '.join(s['skipped'])}" if s["skipped"] else ""),
+    ]
+
+
+def status_lines(s: dict[str, Any]) -> list[str]:
+    """``latentkit status``: a run's status (``status.run_status``) as aligned lines."""
+    lines = [f"run      {s['run']}"]
+    if s.get("checkpoint_warning"):
+        lines.append(f"warning  {s['checkpoint_warning']}")
+    t = s.get("train")
+    lines.append(f"train    {t['job']}: epoch {t['epoch']} of {t['epochs']} done, step {t['step']} of the next"
+                 f" (last loss {t['last_loss'] or float('nan'):.2f})" if t else "train    no checkpoint yet")  # fmt: skip
+    e = s.get("encode")
+    if e:
+        missing = e["missing"][:20]
+        lines.append(f"encode   {e['chunks_done']} of {e['chunks_total']} chunks done ({e['chunk']} images each)"
+                     + (f"; missing {missing}{' ...' if len(e['missing']) > 20 else ''}" if missing else ""))
+    else:
+        lines.append("encode   not started")
+    for record in s["monitor"]:
+        lines.append(f"monitor  {record['job']} {record.get('unit', '')}: {record.get('items_per_s', 0):,.0f} items/s, "
+                     f"RSS {format_mb(record['rss_mb'])}, RAM free {format_mb(record['ram_available_mb'])}, "
+                     f"VRAM {format_mb(record['vram_used_mb'])}")  # fmt: skip
+    return lines

@@ -9,9 +9,11 @@ import numpy as np
 
 from latentkit.events import JobEvents
 
+KMEANS_KS = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 70, 80)
 
-def run_tsne(points: np.ndarray, options, events: JobEvents, save_to) -> dict[str, Any]:
-    """2-D openTSNE embedding of up to ``options.tsne_sample`` rows, saved as .npy."""
+
+def run_tsne(points: np.ndarray, options, events: JobEvents) -> tuple[np.ndarray, dict[str, Any]]:
+    """2-D openTSNE embedding of up to ``options.tsne_sample`` rows, and a summary of it."""
     from openTSNE import TSNE
 
     rng = np.random.default_rng(options.seed)
@@ -27,18 +29,16 @@ def run_tsne(points: np.ndarray, options, events: JobEvents, save_to) -> dict[st
     tsne = TSNE(n_components=2, perplexity=min(30.0, max(2.0, (len(data) - 1) / 3.5)), n_jobs=os.cpu_count() or 1,
                 random_state=options.seed, early_exaggeration_iter=early, n_iter=late,
                 callbacks=progress, callbacks_every_iters=50, verbose=False)  # fmt: skip
-    embedding = np.asarray(tsne.fit(data))
+    fitted = tsne.fit(data)
     events.finish()
-    np.save(save_to, embedding)
-    return {"points": len(data), "input_dims": int(data.shape[1]), "kl_divergence": float(embedding.kl_divergence)
-            if hasattr(embedding, "kl_divergence") else None, "embedding": str(save_to)}  # fmt: skip
+    kl = getattr(fitted, "kl_divergence", None)
+    summary = {"points": len(data), "input_dims": int(data.shape[1]), "kl_divergence": None if kl is None else float(kl)}
+    return np.asarray(fitted), summary
 
 
 def run_kmeans(points: np.ndarray, options, events: JobEvents) -> dict[str, Any]:
     """MiniBatchKMeans inertia for k = 2 .. kmeans_max (the elbow of the studies)."""
     from sklearn.cluster import MiniBatchKMeans
-
-    from latentkit.analyze import KMEANS_KS
 
     ks = [k for k in KMEANS_KS if k <= min(options.kmeans_max, len(points) - 1)]
     events.start(f"MiniBatchKMeans on {len(points):,} points", total=len(ks))

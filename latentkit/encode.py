@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gc
 import os
-import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,13 +20,16 @@ from pathlib import Path
 import numpy as np
 
 from latentkit import checkpoint, store
-from latentkit.reading import ChunkCache
+from latentkit.chunks import ChunkWritten, plan_chunks, run_chunks
 from latentkit.errors import LatentkitError
 from latentkit.events import JobEvents
 from latentkit.monitor import MonitorLog, release_memory
-from latentkit.spec import EPS_CLIP, spec_from_dict
+from latentkit.options import parse_size
+from latentkit.paths import RunPaths
+from latentkit.reading import ChunkCache
+from latentkit.sampling import reparameterize
+from latentkit.spec import spec_from_dict
 from latentkit.store import ArraySpec
-from latentkit.tasks import task_units
 
 NOISE_BLOCK = 1024  # rows per block of VAE noise: z never depends on --chunk
 TF_BASELINE_MB = 900  # RSS of a Python process with TensorFlow and a small model, measured here
@@ -41,14 +43,6 @@ class EncodeResult:
     out: Path
 
 
-def parse_size(text: str) -> int:
-    """'1.5G', '800M', '2GB', '1024' (bytes) to bytes."""
-    match = re.fullmatch(r"\s*([\d.]+)\s*([KMGT]?)I?B?\s*", text.upper())
-    if not match:
-        raise LatentkitError(f"--max-ram takes a size like 4G or 1500M, got {text!r}")
-    return int(float(match.group(1)) * 1024 ** "_KMGT".index(match.group(2) or "_"))
-
-
 def estimate_ram_mb(*, image_shape, batch: int, chunk: int, data_chunk: int, n_params: int, outputs: int, z_dim: int):
     """Peak RSS estimate (MB) of an encode worker; independent of N by construction."""
     image_bytes = int(np.prod(image_shape))
@@ -58,7 +52,7 @@ def estimate_ram_mb(*, image_shape, batch: int, chunk: int, data_chunk: int, n_p
         "data chunk cache": DATA_CACHE_CHUNKS * data_chunk * image_bytes / 2**20,
         "batches in flight (uint8, float32 in the graph)": batch * image_bytes * (2 + 4) / 2**20,
         "encoder activations": 4 * batch * image_bytes * 4 / 2**20,
-        "output chunk": chunk * z_dim * 4 * outputs / 2**20,
+        "output chunks (one written while the next is encoded)": 2 * chunk * z_dim * 4 * outputs / 2**20,
     }
     return sum(parts.values()), parts
 
@@ -73,16 +67,16 @@ def encode(
     Every check a user can fail runs before Keras is imported: errors come fast and alone.
     """
     events = events or JobEvents()
-    run = Path(run)
+    paths = RunPaths.of(run)
     if chunk < 1:
         raise LatentkitError(f"--chunk must be a positive number of images, got {chunk}")
     if batch < 1:
         raise LatentkitError(f"--batch must be positive, got {batch}")
     if use not in ("z", "mu"):
         raise LatentkitError(f"--use must be z or mu, got {use!r}")
-    saved, warning = checkpoint.load(run / "checkpoints")
+    saved, warning = checkpoint.load(paths.checkpoints)
     if saved is None:
-        raise LatentkitError(f"no checkpoint in {run / 'checkpoints'}: train the run first")
+        raise LatentkitError(f"no checkpoint in {paths.checkpoints}: train the run first")
     if warning:
         events.message(f"warning: {warning}")
     spec = spec_from_dict(saved.meta["spec"])
@@ -108,7 +102,7 @@ def encode(
     if chunk % batch and chunk > batch:
         events.message(f"note: --chunk {chunk} is not a multiple of --batch {batch}: batches cut by chunk edges "
                        f"are padded (about {100 * batch / chunk:.0f}% extra encoder work)")  # fmt: skip
-    out = Path(out or run / "latents.zarr")
+    out = Path(out or paths.latents)
     n, z_dim = images.shape[0], spec.model.z_dim
     arrays = {name: ArraySpec((z_dim,), "float32") for name in outputs} | {"ok": ArraySpec((), "bool", False)}
     identity = {"source": str(data.resolve()), "z_dim": z_dim, "use": use,
@@ -123,33 +117,33 @@ def encode(
     encoder = uint8_encoder(model.encoder)
     ok_rows = source["ok"]
     cache = ChunkCache(images, DATA_CACHE_CHUNKS)
-    monitor = MonitorLog(run / "monitor.jsonl", "encode")
-    done = store.done_chunks(group)
-    mine = list(task_units(len(done), task, tasks))
-    todo = [k for k in mine if not done[k]]
-    if todo:  # trace the predict function once, outside any chunk's timing
+    monitor = MonitorLog(paths.monitor, "encode")
+    plan = plan_chunks(group, task, tasks)
+    if plan.todo:  # trace the predict function once, outside any chunk's timing
         encoder.predict_on_batch(np.zeros((batch, *images.shape[1:]), np.uint8))
     # The model, TensorFlow and the traced function live as long as the job: freezing them
     # out of the collector makes each chunk's gc.collect() take ~5 ms instead of ~200 ms.
     gc.freeze()
-    events.start("encode", total=len(mine), done=len(mine) - len(todo))
-    with ThreadPoolExecutor(max_workers=1) as prefetch:
-        for k in todo:
-            start, stop = store.chunk_bounds(group, k)
-            chunk_began = time.perf_counter()
-            values, timing = _encode_rows(encoder, cache, prefetch, start, stop, batch, vae, use, spec.train.seed)
-            began = time.perf_counter()
-            values["ok"] = ok_rows[start:stop]
-            store.write_chunk(group, k, values)
-            timing["write_s"] = time.perf_counter() - began
-            release_memory()  # between chunks: Keras session, gc, malloc_trim
-            seconds = time.perf_counter() - chunk_began  # reads overlap encoding: wall time, not a sum
-            events.record(monitor.write(unit=f"chunk {k}", rows=stop - start,
-                                        items_per_s=(stop - start) / seconds if seconds else 0.0,
-                                        **{key: round(v, 3) for key, v in timing.items()}))  # fmt: skip
-            events.advance()
-    events.finish()
-    return EncodeResult(len(todo), len(mine) - len(todo), out)
+    timings: dict[int, dict[str, float]] = {}
+    prefetch = ThreadPoolExecutor(max_workers=1)
+
+    def produce(start: int, stop: int) -> dict[str, np.ndarray]:
+        values, timings[start] = _encode_rows(encoder, cache, prefetch, start, stop, batch, vae, use,
+                                              spec.train.seed, spec.model.eps_factor)  # fmt: skip
+        values["ok"] = ok_rows[start:stop]
+        return values
+
+    def written(chunk: ChunkWritten) -> None:
+        release_memory()  # between chunks: Keras session, gc, malloc_trim
+        timing = {**timings.pop(chunk.start), "write_s": chunk.write_s}
+        rows = chunk.stop - chunk.start
+        events.record(monitor.write(unit=f"chunk {chunk.k}", rows=rows,
+                                    items_per_s=rows / chunk.seconds if chunk.seconds else 0.0,
+                                    **{key: round(v, 3) for key, v in timing.items()}))  # fmt: skip
+
+    with prefetch:
+        result = run_chunks(group, produce, plan=plan, description="encode", events=events, after_write=written)
+    return EncodeResult(result.chunks_written, result.chunks_skipped, out)
 
 
 def uint8_encoder(encoder):
@@ -169,7 +163,8 @@ def _count_params(saved) -> int:
     return int(sum(np.prod(v.shape) for v in saved.model))
 
 
-def _encode_rows(encoder, cache, prefetch, start, stop, batch, vae, use, seed) -> tuple[dict, dict[str, float]]:
+def _encode_rows(encoder, cache, prefetch, start, stop, batch, vae, use, seed, eps_factor
+                 ) -> tuple[dict, dict[str, float]]:  # fmt: skip
     """Encode rows start..stop on the absolute batch grid; the next batch is read meanwhile."""
     grid = list(range(start - start % batch, stop, batch))
     timing = {"read_s": 0.0, "work_s": 0.0}
@@ -210,15 +205,15 @@ def _encode_rows(encoder, cache, prefetch, start, stop, batch, vae, use, seed) -
             result["z"][:] = result["mu"]
         else:
             eps = vae_noise(seed, start, stop, result["mu"].shape[1])
-            result["z"][:] = result["mu"] + np.exp(0.5 * result["logvar"]) * eps
+            result["z"][:] = reparameterize(result["mu"], result["logvar"], eps, eps_factor)
     return result, timing
 
 
 def vae_noise(seed: int, start: int, stop: int, dim: int) -> np.ndarray:
-    """Clipped N(0, 1) noise for rows start..stop, drawn per fixed block of rows."""
+    """N(0, 1) noise for rows start..stop, drawn per fixed block of rows (clipped by the formula)."""
     blocks = range(start // NOISE_BLOCK, (stop - 1) // NOISE_BLOCK + 1)
     noise = np.concatenate([np.random.default_rng([seed, 0xE5C0DE, b]).standard_normal((NOISE_BLOCK, dim),
                                                                                      dtype=np.float32)
                             for b in blocks])  # fmt: skip
     offset = blocks[0] * NOISE_BLOCK
-    return np.clip(noise[start - offset : stop - offset], -EPS_CLIP, EPS_CLIP)
+    return noise[start - offset : stop - offset]

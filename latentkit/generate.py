@@ -9,20 +9,23 @@ from typing import Any
 import numpy as np
 
 from latentkit import checkpoint, store
+from latentkit.chunks import chunk_progress
 from latentkit.errors import LatentkitError
 from latentkit.generators import METHODS, Generator, LatentFit, hit_fractions
 from latentkit.images import grid, save_png
+from latentkit.paths import RunPaths
 from latentkit.reading import select_rows, to_unit_float
 from latentkit.spec import spec_from_dict
 
 
-def load_model(run: Path):
+def load_model(run: str | os.PathLike):
     """The run's latest model (weights restored) and the checkpoint's metadata."""
     from latentkit.models import build_model
 
-    saved, _ = checkpoint.load(run / "checkpoints")
+    directory = RunPaths.of(run).checkpoints
+    saved, _ = checkpoint.load(directory)
     if saved is None:
-        raise LatentkitError(f"no checkpoint in {run / 'checkpoints'}: train the run first")
+        raise LatentkitError(f"no checkpoint in {directory}: train the run first")
     model = build_model(spec_from_dict(saved.meta["spec"]).model)
     checkpoint.restore(model, saved)
     return model, saved.meta
@@ -38,12 +41,11 @@ def generate(*, run: str | os.PathLike, method: str, out: str | os.PathLike, n: 
              sharpen: float | None = None, seed: int = 0, columns: int = 7,
              analysis: str | os.PathLike | None = None) -> dict[str, Any]:  # fmt: skip
     """Decode ``n`` generated z-points into a grid; report their hit fractions."""
-    run = Path(run)
     if method not in METHODS:
         raise LatentkitError(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
     if n < 1:
         raise LatentkitError(f"--n must be positive, got {n}")
-    fit_path = Path(analysis or run / "analysis") / "mvn.npz"
+    fit_path = Path(analysis or RunPaths.of(run).analysis) / "mvn.npz"
     if fit_path.exists():
         fit = LatentFit.load(fit_path)
     elif method in ("component", "mvn"):
@@ -65,7 +67,6 @@ def _store_images(data: Path, rows: np.ndarray) -> np.ndarray:
 def reconstruct(*, run: str | os.PathLike, out: str | os.PathLike, n: int = 16, data=None,
                 partition: str = "valid", columns: int = 8) -> dict[str, Any]:  # fmt: skip
     """The first ``n`` images of a partition above their reconstructions, row pair by row pair."""
-    run = Path(run)
     model, meta = load_model(run)
     data = Path(data or meta.get("data", ""))
     rows = select_rows(store.open_store(data), partition)[:n]
@@ -84,7 +85,6 @@ def reconstruct(*, run: str | os.PathLike, out: str | os.PathLike, n: int = 16, 
 def interpolate(*, run: str | os.PathLike, start: int, stop: int, out: str | os.PathLike, steps: int = 10,
                 data=None) -> dict[str, Any]:  # fmt: skip
     """Decode the straight path between the z-points of images ``start`` and ``stop``."""
-    run = Path(run)
     if steps < 2:
         raise LatentkitError(f"--steps must be at least 2, got {steps}")
     model, meta = load_model(run)
@@ -93,9 +93,9 @@ def interpolate(*, run: str | os.PathLike, start: int, stop: int, out: str | os.
     for row in (start, stop):
         if not 0 <= row < n:
             raise LatentkitError(f"image {row} is outside the store (0..{n - 1})")
-    latents = run / "latents.zarr"
-    if (latents / "zarr.json").exists() and store.done_chunks(store.open_store(latents)).all():
-        ends = store.open_store(latents)["z"].get_orthogonal_selection((np.array([start, stop]),))
+    latents = RunPaths.of(run).latents
+    if (latents / "zarr.json").exists() and chunk_progress(group := store.open_store(latents)).complete:
+        ends = group["z"].get_orthogonal_selection((np.array([start, stop]),))
     else:  # not encoded yet: encode the two images (means for a VAE)
         model.set_mu_only(True)
         encoded = model.encoder(_store_images(data, [start, stop]), training=False)

@@ -65,11 +65,10 @@ class LatentFit:
         return vectors * np.sqrt(np.clip(values, 0, None))
 
     def save(self, path) -> None:
-        import os
+        from latentkit.atomic import atomic_write
 
-        tmp = f"{path}.{os.getpid()}.tmp.npz"
-        np.savez(tmp, mean=self.mean, cov=self.cov, centre=self.centre, sigma=self.sigma, fwhm=self.fwhm)
-        os.replace(tmp, path)
+        with atomic_write(path) as handle:
+            np.savez(handle, mean=self.mean, cov=self.cov, centre=self.centre, sigma=self.sigma, fwhm=self.fwhm)
 
     @classmethod
     def load(cls, path) -> LatentFit:

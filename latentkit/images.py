@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageEnhance
 
+from latentkit.atomic import atomic_write
+
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
     """float [0, 1] images to uint8 (uint8 passes through)."""
@@ -29,13 +31,10 @@ def grid(images: np.ndarray, columns: int, pad: int = 2) -> np.ndarray:
 
 
 def save_png(picture: np.ndarray, path: str | os.PathLike, *, sharpen: float | None = None) -> Path:
-    """Write a PNG through a temporary file and a rename; optional PIL sharpening."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write a PNG atomically; optional PIL sharpening."""
     image = Image.fromarray(to_uint8(picture))
     if sharpen:
         image = ImageEnhance.Sharpness(image).enhance(sharpen)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    image.save(tmp, format="PNG")
-    os.replace(tmp, path)
-    return path
+    with atomic_write(path) as handle:
+        image.save(handle, format="PNG")
+    return Path(path)

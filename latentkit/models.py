@@ -5,7 +5,8 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from latentkit.spec import EPS_CLIP, ModelSpec
+from latentkit.sampling import reparameterize
+from latentkit.spec import ModelSpec
 
 
 def _activation(name: str) -> layers.Layer:
@@ -70,8 +71,8 @@ class Sampling(layers.Layer):
 
     def call(self, inputs):
         mu, logvar = inputs
-        eps = ops.clip(keras.random.normal(ops.shape(mu), seed=self.seed_generator), -EPS_CLIP, EPS_CLIP)
-        return mu + ops.exp(0.5 * logvar) * eps * self.scale
+        eps = keras.random.normal(ops.shape(mu), seed=self.seed_generator)
+        return reparameterize(mu, logvar, eps, self.scale, ops=ops)
 
     def set_mu_only(self, mu_only: bool) -> None:
         self.scale.assign(0.0 if mu_only else self.eps_factor)

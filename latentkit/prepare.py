@@ -1,14 +1,12 @@
 """The prepare job: synthetic faces or CelebA into a chunked zarr store, resumably.
 
-Each chunk is produced whole in memory (a chunk of 1,024 images is 28 MB), written, and
-only then marked done, so a killed run never keeps a half-written chunk and a rerun
-continues at the first unfinished one. ``task``/``tasks`` split the chunks round-robin.
+Each source is a producer of whole chunks (a chunk of 1,024 images is 28 MB) plugged into
+the shared chunk runner, which writes, marks, resumes and splits them (``latentkit.chunks``).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -17,10 +15,11 @@ import numpy as np
 
 from latentkit import store
 from latentkit.celeba import CelebaSource, ImageReader, decode_face, open_celeba
+from latentkit.chunks import ChunkRunResult, chunk_progress, run_chunks
 from latentkit.events import JobEvents
+from latentkit.options import CELEBA_CROP
 from latentkit.store import ArraySpec
 from latentkit.synthetic import FACTOR_NAMES, render_faces, synthetic_factors
-from latentkit.tasks import task_units
 
 DEFAULT_CHUNK = 1024
 RENDER_BATCH = 256  # keeps the renderer's per-feature temporaries in cache
@@ -35,42 +34,10 @@ def _image_arrays(size: int, *, compress: bool) -> dict[str, ArraySpec]:
     }
 
 
-def _fill(group, task: int, tasks: int, produce: Callable[[int, int], dict], events: JobEvents) -> dict[str, int]:
-    """Produce and write every unfinished chunk this task owns."""
-    done = store.done_chunks(group)
-    mine = list(task_units(len(done), task, tasks))
-    todo = [k for k in mine if not done[k]]
-
-    def rows(k: int) -> int:
-        start, stop = store.chunk_bounds(group, k)
-        return stop - start
-
-    def write(k: int, values: dict) -> int:
-        store.write_chunk(group, k, values)
-        return rows(k)
-
-    total = sum(rows(k) for k in mine)
-    events.start("prepare", total=total, done=total - sum(rows(k) for k in todo))
-    # Chunk k is written on a second thread while chunk k+1 is produced: two chunks in
-    # memory at most, and the producer never waits on the disk.
-    with ThreadPoolExecutor(max_workers=1) as writer:
-        pending = None
-        for k in todo:
-            start, stop = store.chunk_bounds(group, k)
-            values = produce(start, stop)
-            if pending is not None:
-                events.advance(pending.result())
-            pending = writer.submit(write, k, values)
-        if pending is not None:
-            events.advance(pending.result())
-    events.finish()
-    return {"chunks_written": len(todo), "chunks_skipped": len(mine) - len(todo)}
-
-
 def prepare_synthetic(
     *, out: str | os.PathLike, n: int, size: int = 96, seed: int = 0, chunk: int = DEFAULT_CHUNK,
     task: int = 0, tasks: int = 1, events: JobEvents | None = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> ChunkRunResult:  # fmt: skip
     """Write ``n`` synthetic faces (and their factors) to the store at ``out``."""
     arrays = {**_image_arrays(size, compress=True), "factors": ArraySpec((len(FACTOR_NAMES),), "float32")}
     attrs = {"source": "synthetic", "size": size, "seed": seed, "factor_names": list(FACTOR_NAMES)}
@@ -87,14 +54,14 @@ def prepare_synthetic(
                 "ok": np.ones(stop - start, bool)}  # fmt: skip
 
     with renderers:
-        return _fill(group, task, tasks, produce, events or JobEvents())
+        return run_chunks(group, produce, task=task, tasks=tasks, description="prepare", events=events)
 
 
 def prepare_celeba(
     *, src: str | os.PathLike, out: str | os.PathLike, size: int = 96,
-    crop: tuple[int, int, int, int] = (15, 40, 163, 188), chunk: int = DEFAULT_CHUNK,
+    crop: tuple[int, int, int, int] = CELEBA_CROP, chunk: int = DEFAULT_CHUNK,
     task: int = 0, tasks: int = 1, workers: int | None = None, events: JobEvents | None = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> ChunkRunResult:  # fmt: skip
     """Decode, crop and resize every CelebA image of ``src`` into the store at ``out``.
 
     Corrupt or unreadable images are recorded (``ok`` False, zero pixels) and skipped.
@@ -115,8 +82,8 @@ def prepare_celeba(
     reader = ImageReader(source)
     pool = ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1)
     try:
-        return _fill(group, task, tasks, lambda a, b: _celeba_chunk(source, reader, pool, a, b, crop, size),
-                     events or JobEvents())  # fmt: skip
+        return run_chunks(group, lambda a, b: _celeba_chunk(source, reader, pool, a, b, crop, size),
+                          task=task, tasks=tasks, description="prepare", events=events)  # fmt: skip
     finally:
         pool.shutdown()
         reader.close()
@@ -144,7 +111,8 @@ def _celeba_chunk(source: CelebaSource, reader: ImageReader, pool, start, stop, 
 def store_summary(path: str | os.PathLike) -> dict[str, Any]:
     """Counts per partition, chunks done, size on disk and skipped files of a store."""
     group = store.open_store(path)
-    done_rows = store.row_done_mask(group)
+    progress = chunk_progress(group)
+    done_rows = progress.row_mask()
     ok = group["ok"][:] & done_rows
     partition = group["partition"][:]
     names = group["names"]
@@ -156,8 +124,8 @@ def store_summary(path: str | os.PathLike) -> dict[str, Any]:
         "n": int(group.attrs["n"]),
         "image_shape": list(group["images"].shape[1:]),
         "chunk": int(group.attrs["chunk"]),
-        "chunks_done": int(store.done_chunks(group).sum()),
-        "chunks_total": len(store.done_chunks(group)),
+        "chunks_done": progress.chunks_done,
+        "chunks_total": progress.chunks_total,
         "images_ok": int(ok.sum()),
         "partitions": {labels.get(int(p), "none"): int(((partition == p) & ok).sum()) for p in np.unique(partition[ok])},
         "skipped": [str(names[int(i)]) for i in skipped_rows[:50]],

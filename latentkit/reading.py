@@ -7,7 +7,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from latentkit import store
+from latentkit.chunks import chunk_progress
 from latentkit.errors import LatentkitError
 
 PARTITIONS = {"train": 0, "valid": 1, "test": 2}
@@ -15,7 +15,7 @@ PARTITIONS = {"train": 0, "valid": 1, "test": 2}
 
 def select_rows(group, partition: str | None) -> np.ndarray:
     """Rows that are written, decoded fine, and in ``partition`` (None or 'all': every one)."""
-    mask = store.row_done_mask(group) & group["ok"][:]
+    mask = chunk_progress(group).row_mask() & group["ok"][:]
     if partition not in (None, "all"):
         if partition not in PARTITIONS:
             raise LatentkitError(f"unknown partition {partition!r}: use train, valid, test or all")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from latentkit.atomic import write_text
 
 
 def write_markdown(path: Path, report: dict) -> None:
@@ -53,6 +54,4 @@ def write_markdown(path: Path, report: dict) -> None:
         lines += [f"| {a} | {b:,.1f} |" for a, b in zip(k["k"], k["inertia"])]
     if report.get("figures"):
         lines += ["", "## Figures", ""] + [f"![{name}]({name})" for name in report["figures"]]
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text("\n".join(lines) + "\n")
-    os.replace(tmp, path)
+    write_text(path, "\n".join(lines) + "\n")

@@ -1,4 +1,5 @@
-"""Job specs: TOML presets in jobs/, resolved into frozen dataclasses, overridable by CLI."""
+"""Job specs: TOML presets (jobs/, installed as ``latentkit.presets``), resolved into frozen
+dataclasses, overridable from the CLI."""
 
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ import dataclasses
 import os
 import tomllib
 from dataclasses import dataclass, field
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 from latentkit.errors import LatentkitError
 
-EPS_CLIP = 5.0  # VAE noise bound: unclipped eps sent some of the studies' z-points out to radius 66
-JOBS_DIR = Path(__file__).resolve().parent.parent / "jobs"
+PRESETS_PACKAGE = "latentkit.presets"  # the repository's jobs/ folder, shipped inside the wheel
 
 
 @dataclass(frozen=True)
@@ -56,25 +58,32 @@ class JobSpec:
         return dataclasses.asdict(self)
 
 
-def find_job(name_or_path: str | os.PathLike) -> Path:
-    """A path, or a preset name from jobs/ (``ae-case1`` or ``ae-case1.toml``)."""
+def presets() -> dict[str, Traversable]:
+    """The installed presets by name (``ae-case1``, ``vae``, ...), read with importlib.resources."""
+    found = {f.name.removesuffix(".toml"): f for f in resources.files(PRESETS_PACKAGE).iterdir()
+             if f.name.endswith(".toml")}  # fmt: skip
+    return dict(sorted(found.items()))
+
+
+def find_job(name_or_path: str | os.PathLike) -> Path | Traversable:
+    """A TOML path, or the name of an installed preset (``ae-case1`` or ``ae-case1.toml``)."""
     path = Path(name_or_path)
     if path.is_file():
         return path
-    preset = JOBS_DIR / (path.name if path.suffix == ".toml" else f"{path.name}.toml")
-    if preset.is_file():
+    known = presets()
+    preset = known.get(path.name.removesuffix(".toml"))
+    if preset is not None and path.parent == Path("."):
         return preset
-    known = ", ".join(sorted(p.stem for p in JOBS_DIR.glob("*.toml")))
-    raise LatentkitError(f"no job spec {name_or_path} (presets: {known})")
+    raise LatentkitError(f"no job spec {name_or_path} (presets: {', '.join(known)})")
 
 
 def load_spec(name_or_path: str | os.PathLike, overrides: dict[str, Any] | None = None) -> JobSpec:
     path = find_job(name_or_path)
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise LatentkitError(f"{path} is not valid TOML: {error}") from None
-    data.setdefault("name", path.stem)
+    data.setdefault("name", path.name.removesuffix(".toml"))
     return spec_from_dict(data, overrides)
 
 

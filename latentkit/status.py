@@ -6,32 +6,31 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from latentkit import checkpoint, store
+from latentkit.chunks import chunk_progress
 from latentkit.errors import LatentkitError
 from latentkit.monitor import read_monitor
+from latentkit.paths import RunPaths
 from latentkit.spec import spec_from_dict
 
 
 def run_status(run: str | os.PathLike, out: str | os.PathLike | None = None, last: int = 5) -> dict[str, Any]:
     """Epochs trained, latent chunks done and missing, and the last monitor lines of a run."""
-    run = Path(run)
-    if not run.is_dir():
-        raise LatentkitError(f"no run directory {run}")
-    saved, warning = checkpoint.load(run / "checkpoints")
-    status: dict[str, Any] = {"run": str(run), "checkpoint_warning": warning}
+    paths = RunPaths.of(run)
+    if not paths.root.is_dir():
+        raise LatentkitError(f"no run directory {paths.root}")
+    saved, warning = checkpoint.load(paths.checkpoints)
+    status: dict[str, Any] = {"run": str(paths.root), "checkpoint_warning": warning}
     if saved is not None:
         spec = spec_from_dict(saved.meta["spec"])
         status["train"] = {"job": spec.name, "epoch": saved.meta["epoch"], "epochs": spec.train.epochs,
                            "step": saved.meta["step"], "steps_per_epoch": saved.meta.get("steps_per_epoch"),
                            "last_loss": (saved.meta["history"] or [{}])[-1].get("loss")}  # fmt: skip
-    out = Path(out or run / "latents.zarr")
+    out = Path(out or paths.latents)
     if (out / "zarr.json").exists():
-        group = store.open_store(out)
-        done = store.done_chunks(group)
-        status["encode"] = {"path": str(out), "n": group.attrs["n"], "chunk": group.attrs["chunk"],
-                            "chunks_done": int(done.sum()), "chunks_total": len(done),
-                            "missing": np.flatnonzero(~done).tolist()}  # fmt: skip
-    status["monitor"] = read_monitor(run / "monitor.jsonl", last)
+        progress = chunk_progress(store.open_store(out))
+        status["encode"] = {"path": str(out), "n": progress.n, "chunk": progress.chunk,
+                            "chunks_done": progress.chunks_done, "chunks_total": progress.chunks_total,
+                            "missing": progress.missing}  # fmt: skip
+    status["monitor"] = read_monitor(paths.monitor, last)
     return status

@@ -74,6 +74,7 @@ def create_or_open(
         if (path / "zarr.json").exists():
             group = zarr.open_group(path, mode="r+")
             if group.attrs.get("layout_complete"):
+                _check_format(path, group)
                 _check_identity(path, group.attrs, {**attrs, "chunk": chunk}, ("n", "chunk", *identity), n)
                 return group
         group = zarr.open_group(path, mode="w")
@@ -112,7 +113,15 @@ def open_store(path: str | os.PathLike, *, mode: str = "r") -> zarr.Group:
     group = zarr.open_group(path, mode=mode)
     if not group.attrs.get("layout_complete"):
         raise LatentkitError(f"{path} is not a complete latentkit store (creation was interrupted)")
+    _check_format(path, group)
     return group
+
+
+def _check_format(path: Path, group: zarr.Group) -> None:
+    version = group.attrs.get("format_version", FORMAT_VERSION)
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise LatentkitError(f"{path} has store format {version!r}, newer than this latentkit reads "
+                             f"({FORMAT_VERSION}): upgrade latentkit")  # fmt: skip
 
 
 def chunk_bounds(group: zarr.Group, k: int) -> tuple[int, int]:
@@ -144,11 +153,6 @@ def throttle() -> None:
     delay = float(os.environ.get("LATENTKIT_THROTTLE_S", "0") or 0)
     if delay > 0:
         time.sleep(delay)
-
-
-def row_done_mask(group: zarr.Group) -> np.ndarray:
-    """Boolean mask over rows: True where the row's chunk is done."""
-    return np.repeat(done_chunks(group), group.attrs["chunk"])[: group.attrs["n"]]
 
 
 def size_on_disk(path: str | os.PathLike) -> int:

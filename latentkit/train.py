@@ -22,12 +22,14 @@ import keras
 import numpy as np
 
 from latentkit import checkpoint
+from latentkit.atomic import write_text
 from latentkit.data import ZarrImageDataset
 from latentkit.errors import LatentkitError
 from latentkit.events import JobEvents
 from latentkit.images import grid, save_png
 from latentkit.models import build_model
 from latentkit.monitor import MonitorLog, release_memory
+from latentkit.paths import RunPaths
 from latentkit.reading import select_rows, to_unit_float
 from latentkit.spec import JobSpec, load_spec, spec_from_dict, to_toml
 from latentkit.store import open_store, throttle
@@ -66,12 +68,12 @@ class StopFlag:
             signal.signal(sig, handler)
 
 
-def resolve_spec(run: Path, job: str | None, overrides: dict[str, Any]) -> JobSpec:
+def resolve_spec(paths: RunPaths, job: str | None, overrides: dict[str, Any]) -> JobSpec:
     """The spec a run uses: --job if given, else the run's own job.toml, else ae-case1."""
     if job is not None:
         return load_spec(job, overrides)
-    if (run / "job.toml").is_file():
-        return load_spec(run / "job.toml", overrides)
+    if paths.job_spec.is_file():
+        return load_spec(paths.job_spec, overrides)
     return load_spec("ae-case1", overrides)
 
 
@@ -95,9 +97,9 @@ def train(
 ) -> TrainResult:  # fmt: skip
     """Train (or resume training) the model of ``job`` on the store ``data`` into ``run``."""
     events = events or JobEvents()
-    run = Path(run)
-    spec = resolve_spec(run, job, overrides or {})
-    saved, warning = checkpoint.load(run / "checkpoints")
+    paths = RunPaths.of(run)
+    spec = resolve_spec(paths, job, overrides or {})
+    saved, warning = checkpoint.load(paths.checkpoints)
     if warning:
         events.message(f"warning: {warning}")
     if saved is not None:
@@ -109,8 +111,8 @@ def train(
                              f"{spec.model.image_size}x{spec.model.image_size}x3")  # fmt: skip
     if len(dataset) == 0:
         raise LatentkitError(f"fewer than one batch ({spec.train.batch}) of {spec.train.partition} images in {data}")
-    run.mkdir(parents=True, exist_ok=True)
-    _write_atomic(run / "job.toml", to_toml(spec))
+    paths.root.mkdir(parents=True, exist_ok=True)
+    write_text(paths.job_spec, to_toml(spec))
 
     keras.utils.set_random_seed(spec.train.seed)
     model = build_model(spec.model, lr=spec.train.lr)
@@ -118,12 +120,12 @@ def train(
     if saved is not None:
         checkpoint.restore(model, saved)
         epoch, step, sums, history = saved.meta["epoch"], saved.meta["step"], saved.meta["sums"], saved.meta["history"]
-        events.message(f"resuming {run} at epoch {epoch + 1}, step {step}")
+        events.message(f"resuming {paths.root} at epoch {epoch + 1}, step {step}")
     sample = _grid_sample(data)
-    monitor = MonitorLog(run / "monitor.jsonl", "train")
+    monitor = MonitorLog(paths.monitor, "train")
 
     def save() -> None:
-        write_checkpoint(run, model, spec, data=data, epoch=epoch, step=step, sums=sums, history=history,
+        write_checkpoint(paths.root, model, spec, data=data, epoch=epoch, step=step, sums=sums, history=history,
                          steps_per_epoch=len(dataset))  # fmt: skip
 
     with StopFlag() as stop:
@@ -154,8 +156,8 @@ def train(
                             "seconds": seconds})  # fmt: skip
             epoch, step, sums = epoch + 1, 0, [0.0, 0.0, 0.0, 0]
             save()
-            _write_history(run, history)
-            _save_reconstructions(model, sample, run / "samples" / f"reconstructions_epoch{epoch:03d}.png")
+            _write_history(paths.history, history)
+            _save_reconstructions(model, sample, paths.samples / f"reconstructions_epoch{epoch:03d}.png")
             events.finish()
             release_memory()  # between cycles: Keras session, gc, malloc_trim; then log memory
             events.record(monitor.write(unit=f"epoch {epoch}", items_per_s=history[-1]["images_per_s"],
@@ -163,7 +165,7 @@ def train(
     return TrainResult(False, epoch, step, history)
 
 
-def write_checkpoint(run: Path, model, spec: JobSpec, *, data, epoch: int, step: int, sums=(0.0, 0.0, 0.0, 0),
+def write_checkpoint(run: str | os.PathLike, model, spec: JobSpec, *, data, epoch: int, step: int, sums=(0.0, 0.0, 0.0, 0),
                      history=(), steps_per_epoch: int | None = None) -> Path:  # fmt: skip
     """Everything a resume needs, in RUN/checkpoints/latest.npz (atomic, previous kept)."""
     meta = {"epoch": epoch, "step": step, "sums": list(sums), "history": list(history), "spec": spec.to_dict(),
@@ -172,7 +174,7 @@ def write_checkpoint(run: Path, model, spec: JobSpec, *, data, epoch: int, step:
             "n_optimizer_variables": len(model.optimizer.variables),
             "variable_paths": [v.path for v in model.variables], "keras": keras.__version__,
             "backend": keras.backend.backend()}  # fmt: skip
-    return checkpoint.save(Path(run) / "checkpoints", meta=meta, model_variables=model.variables,
+    return checkpoint.save(RunPaths.of(run).checkpoints, meta=meta, model_variables=model.variables,
                            optimizer_variables=model.optimizer.variables)  # fmt: skip
 
 
@@ -191,18 +193,12 @@ def _save_reconstructions(model, sample: np.ndarray, path: Path) -> None:
     save_png(grid(np.concatenate([sample, reconstructed]), columns=len(sample)), path)
 
 
-def _write_history(run: Path, history: list[dict[str, Any]]) -> None:
+def _write_history(path: Path, history: list[dict[str, Any]]) -> None:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(history[0]))
     writer.writeheader()
     writer.writerows(history)
-    _write_atomic(run / "history.csv", buffer.getvalue())
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    write_text(path, buffer.getvalue())
 
 
 __all__ = ["EXIT_INTERRUPTED", "TrainResult", "train", "write_checkpoint"]

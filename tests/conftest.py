@@ -121,3 +121,25 @@ def assert_same_store(a: Path, b: Path, *, ignore_attrs: tuple[str, ...] = ()) -
         np.testing.assert_array_equal(ga[key][:], gb[key][:], err_msg=key)
     strip = lambda attrs: {k: v for k, v in attrs.items() if k not in ignore_attrs}  # noqa: E731
     assert strip(dict(ga.attrs)) == strip(dict(gb.attrs))
+
+
+# A model small enough to train in seconds: as CLI options and as spec overrides.
+TINY = ["--set", "model.image_size=32", "--set", "model.z_dim=8", "--set", "model.encoder_filters=[8,16]",
+        "--set", "model.encoder_kernels=[3,3]", "--set", "model.encoder_strides=[2,2]",
+        "--set", "model.decoder_filters=[8,3]", "--set", "model.decoder_kernels=[3,3]",
+        "--set", "model.decoder_strides=[2,2]", "--batch", "16"]  # fmt: skip
+TINY_OVERRIDES = {"model.image_size": 32, "model.z_dim": 8, "model.encoder_filters": [8, 16],
+                  "model.encoder_kernels": [3, 3], "model.encoder_strides": [2, 2], "model.decoder_filters": [8, 3],
+                  "model.decoder_kernels": [3, 3], "model.decoder_strides": [2, 2], "train.batch": 16}  # fmt: skip
+
+
+def read_latents(path: Path) -> dict[str, np.ndarray]:
+    group = zarr.open_group(path, mode="r")
+    return {key: group[key][:] for key in group.array_keys() if key != "chunk_done"}
+
+
+def assert_identical(a: Path, b: Path) -> None:
+    la, lb = read_latents(a), read_latents(b)
+    assert sorted(la) == sorted(lb)
+    for key in la:
+        assert la[key].tobytes() == lb[key].tobytes(), key  # bitwise

@@ -5,10 +5,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import zarr
-from conftest import chunks_done, kill_when, run_cli, start_cli
-from test_train import TINY_OVERRIDES
+from conftest import TINY_OVERRIDES, assert_identical, chunks_done, kill_when, read_latents, run_cli, start_cli
 
-from latentkit.encode import encode, parse_size, vae_noise
+from latentkit.encode import encode, vae_noise
+from latentkit.options import parse_size
 from latentkit.prepare import prepare_synthetic
 from latentkit.train import train
 
@@ -23,18 +23,6 @@ def runs(tmp_path_factory) -> dict[str, Path]:
         train(data=data, run=root / kind, job=job, overrides={**TINY_OVERRIDES, "train.epochs": 1})
         out[kind] = root / kind
     return out
-
-
-def latents(path: Path) -> dict[str, np.ndarray]:
-    group = zarr.open_group(path, mode="r")
-    return {key: group[key][:] for key in group.array_keys() if key != "chunk_done"}
-
-
-def assert_identical(a: Path, b: Path) -> None:
-    la, lb = latents(a), latents(b)
-    assert sorted(la) == sorted(lb)
-    for key in la:
-        assert la[key].tobytes() == lb[key].tobytes(), key  # bitwise
 
 
 @pytest.fixture(scope="module")
@@ -92,19 +80,42 @@ def test_vae_writes_mu_and_logvar_and_use_mu(runs):
     sampled, means = runs["vae"] / "z.zarr", runs["vae"] / "mu.zarr"
     encode(run=runs["vae"], chunk=100, batch=32, out=sampled)
     encode(run=runs["vae"], chunk=100, batch=32, out=means, use="mu")
-    a, b = latents(sampled), latents(means)
+    a, b = read_latents(sampled), read_latents(means)
     assert {"z", "mu", "logvar"} <= set(a)
     np.testing.assert_array_equal(b["z"], b["mu"])
     np.testing.assert_array_equal(a["mu"], b["mu"])
     eps = (a["z"] - a["mu"]) / np.exp(0.5 * a["logvar"])
-    np.testing.assert_allclose(eps, vae_noise(0, 0, 250, 8), rtol=1e-3, atol=1e-3)
+    np.testing.assert_allclose(eps, np.clip(vae_noise(0, 0, 250, 8), -5, 5), rtol=1e-3, atol=1e-3)
     again = runs["vae"] / "z_chunk50.zarr"
     encode(run=runs["vae"], chunk=50, batch=32, out=again)
     assert_identical(sampled, again)
 
 
+def test_encode_applies_the_runs_eps_factor_like_the_sampling_layer(runs, tmp_path):
+    """One formula for z: encode's z with eps_factor 0.5 is what the Sampling layer would draw."""
+    import keras
+
+    from latentkit.models import Sampling
+    from latentkit.sampling import reparameterize
+
+    run = tmp_path / "vae_half"
+    train(data=runs["data"], run=run, job="vae",
+          overrides={**TINY_OVERRIDES, "train.epochs": 1, "model.eps_factor": 0.5})  # fmt: skip
+    encode(run=run, chunk=100, batch=32)
+    got = read_latents(run / "latents.zarr")
+    expected = reparameterize(got["mu"], got["logvar"], vae_noise(0, 0, 250, 8), 0.5)
+    assert got["z"].tobytes() == expected.tobytes()  # bitwise: the same function, the same noise
+    spread = (got["z"] - got["mu"]) / np.exp(0.5 * got["logvar"])
+    assert 0.4 < spread.std() < 0.6  # half of unit noise, not unit noise
+
+    layer = Sampling(eps_factor=0.5, seed=3)
+    zeros = np.zeros((4000, 8), np.float32)
+    drawn = keras.ops.convert_to_numpy(layer([zeros, zeros]))
+    assert 0.47 < drawn.std() < 0.53 and np.abs(drawn).max() <= 2.5  # clip(eps, -5, 5) * 0.5
+
+
 def test_bad_input_is_one_line_and_leaves_outputs_untouched(runs, reference, tmp_path):
-    before = latents(reference)
+    before = read_latents(reference)
     mtime = (reference / "z" / "c" / "0" / "0").stat().st_mtime_ns
     big = tmp_path / "s64.zarr"
     prepare_synthetic(out=big, n=10, size=64)
@@ -123,7 +134,7 @@ def test_bad_input_is_one_line_and_leaves_outputs_untouched(runs, reference, tmp
         result = run_cli("encode", *args, check=False)
         lines = result.stderr.strip().splitlines()
         assert result.returncode == 2 and len(lines) == 1 and words in lines[0], (args, result.stderr)
-    after = latents(reference)
+    after = read_latents(reference)
     assert all(before[k].tobytes() == after[k].tobytes() for k in before)
     assert (reference / "z" / "c" / "0" / "0").stat().st_mtime_ns == mtime
     assert not (tmp_path / "x.zarr").exists() and not (tmp_path / "y.zarr").exists()

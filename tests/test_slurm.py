@@ -6,10 +6,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import assert_same_store, make_celeba, run_cli
+from conftest import TINY, assert_identical, assert_same_store, make_celeba, run_cli
 from local_slurm import LocalSlurm, ensure_installed
-from test_encode import assert_identical
-from test_train import TINY
 
 from latentkit import checkpoint
 

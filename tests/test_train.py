@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import kill_when, run_cli, start_cli
+from conftest import TINY, TINY_OVERRIDES, kill_when, run_cli, start_cli
 
 from latentkit import checkpoint
 from latentkit.errors import LatentkitError
@@ -12,15 +12,6 @@ from latentkit.models import build_model
 from latentkit.prepare import prepare_synthetic
 from latentkit.spec import load_spec
 from latentkit.train import EXIT_INTERRUPTED, train
-
-TINY = ["--set", "model.image_size=32", "--set", "model.z_dim=8", "--set", "model.encoder_filters=[8,16]",
-        "--set", "model.encoder_kernels=[3,3]", "--set", "model.encoder_strides=[2,2]",
-        "--set", "model.decoder_filters=[8,3]", "--set", "model.decoder_kernels=[3,3]",
-        "--set", "model.decoder_strides=[2,2]", "--batch", "16"]  # fmt: skip
-TINY_OVERRIDES = {"model.image_size": 32, "model.z_dim": 8, "model.encoder_filters": [8, 16],
-                  "model.encoder_kernels": [3, 3], "model.encoder_strides": [2, 2], "model.decoder_filters": [8, 3],
-                  "model.decoder_kernels": [3, 3], "model.decoder_strides": [2, 2], "train.batch": 16}  # fmt: skip
-
 
 @pytest.fixture(scope="module")
 def tiny_store(tmp_path_factory) -> Path:

@@ -1,0 +1,54 @@
+"""The one way latentkit writes a file: to a temporary name beside it, fsynced, then renamed.
+
+A reader (another task, a resumed job, Drive's sync) sees the old file or the new one,
+never half of one; a job killed mid-write leaves at most a ``.NAME.PID.tmp`` file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+
+@contextmanager
+def atomic_write(path: str | os.PathLike, mode: str = "wb", *, keep_previous: str | os.PathLike | None = None
+                 ) -> Iterator[IO]:  # fmt: skip
+    """Open a temporary file for writing; on success fsync it and rename it to ``path``.
+
+    Parameters
+    ----------
+    path : the file to (re)place; its folder is created.
+    mode : ``"wb"`` or ``"w"`` (text, UTF-8).
+    keep_previous : if given and ``path`` exists, it is renamed to this name first, so the
+        last good version survives a crash between the two renames.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        if keep_previous is not None and path.exists():
+            os.replace(path, keep_previous)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """Atomically write ``text`` (UTF-8) to ``path``."""
+    with atomic_write(path, "w") as handle:
+        handle.write(text)
+    return Path(path)
+
+
+def write_json(path: str | os.PathLike, data: Any) -> Path:
+    """Atomically write ``data`` as indented JSON (numpy scalars become floats)."""
+    return write_text(path, json.dumps(data, indent=1, default=float))

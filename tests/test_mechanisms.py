@@ -1,0 +1,92 @@
+"""The shared mechanisms every job uses: atomic writes, the chunk runner, store format checks."""
+
+import json
+
+import numpy as np
+import pytest
+import zarr
+from conftest import run_cli
+
+from latentkit import store
+from latentkit.atomic import atomic_write, write_json
+from latentkit.chunks import chunk_progress, plan_chunks, run_chunks
+from latentkit.errors import LatentkitError
+from latentkit.paths import RunPaths
+from latentkit.store import ArraySpec
+
+
+def test_atomic_write_replaces_whole_or_not_at_all(tmp_path):
+    path = tmp_path / "sub" / "report.json"
+    write_json(path, {"a": 1})
+    with pytest.raises(RuntimeError):
+        with atomic_write(path, "w") as handle:
+            handle.write('{"half": ')
+            raise RuntimeError("killed mid-write")
+    assert json.loads(path.read_text()) == {"a": 1}
+    assert sorted(p.name for p in path.parent.iterdir()) == ["report.json"]  # no temp left
+
+
+def test_atomic_write_keeps_the_previous_version(tmp_path):
+    path, previous = tmp_path / "latest.bin", tmp_path / "previous.bin"
+    for payload in (b"one", b"two", b"three"):
+        with atomic_write(path, keep_previous=previous) as handle:
+            handle.write(payload)
+    assert path.read_bytes() == b"three" and previous.read_bytes() == b"two"
+
+
+def _store(path, n=10, chunk=3):
+    arrays = {"x": ArraySpec((2,), "int32")}
+    return store.create_or_open(path, n=n, chunk=chunk, arrays=arrays, attrs={"source": "t"}, identity=("source",))
+
+
+def _produce(calls):
+    def produce(start, stop):
+        calls.append(start)
+        return {"x": np.stack([np.arange(start, stop)] * 2, axis=1).astype("int32")}
+
+    return produce
+
+
+def test_chunk_runner_resumes_after_a_failure_and_splits_over_tasks(tmp_path):
+    group = _store(tmp_path / "s.zarr")
+    produce = _produce([])
+
+    def failing(start, stop):
+        if start == 6:
+            raise RuntimeError("killed")
+        return produce(start, stop)
+
+    with pytest.raises(RuntimeError):
+        run_chunks(group, failing, description="t")
+    progress = chunk_progress(group)
+    assert progress.done.tolist() == [True, True, False, False] and progress.missing == [2, 3]
+    assert plan_chunks(group, 1, 2).mine == [1, 3] and plan_chunks(group, 1, 2).todo == [3]
+
+    again: list[int] = []
+    result = run_chunks(group, _produce(again), task=1, tasks=2, description="t")
+    assert (result.chunks_written, result.chunks_skipped) == (1, 1) and again == [9]
+    result = run_chunks(group, _produce(again), description="t")
+    assert (result.chunks_written, result.chunks_skipped) == (1, 3) and again == [9, 6]
+    assert chunk_progress(group).complete
+    np.testing.assert_array_equal(group["x"][:, 0], np.arange(10))
+    assert chunk_progress(group).row_mask().all()
+
+
+def test_a_store_of_a_newer_format_is_refused(tmp_path):
+    path = tmp_path / "future.zarr"
+    _store(path)
+    zarr.open_group(path, mode="r+").attrs["format_version"] = store.FORMAT_VERSION + 1
+    with pytest.raises(LatentkitError, match="newer than this latentkit reads"):
+        store.open_store(path)
+    with pytest.raises(LatentkitError, match="newer than this latentkit reads"):
+        _store(path)
+    result = run_cli("info", path, check=False)
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "upgrade latentkit" in result.stderr
+
+
+def test_run_paths_name_the_run_directory(tmp_path):
+    paths = RunPaths.of(tmp_path)
+    assert [p.relative_to(tmp_path).as_posix() for p in (paths.job_spec, paths.checkpoints, paths.history,
+            paths.monitor, paths.latents, paths.analysis, paths.samples)] == [
+        "job.toml", "checkpoints", "history.csv", "monitor.jsonl", "latents.zarr", "analysis", "samples"]  # fmt: skip
