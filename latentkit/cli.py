@@ -31,6 +31,7 @@ Size = Annotated[int, typer.Option(help="Side of the square output images in pix
 Chunk = Annotated[int, typer.Option(help="Images per zarr chunk: the unit of work, resume and splitting.")]
 Task = Annotated[Optional[int], typer.Option(help="This worker's index (default: SLURM_ARRAY_TASK_ID, else 0).")]
 Tasks = Annotated[Optional[int], typer.Option(help="Number of workers (default: SLURM_ARRAY_TASK_COUNT, else 1).")]
+Workers = Annotated[Optional[int], typer.Option(help="Decoding threads (default: CPU count).", min=1)]
 
 
 def user_errors(function):
@@ -95,25 +96,54 @@ def prepare_synthetic_cmd(
 @prepare_app.command("celeba")
 @user_errors
 def prepare_celeba_cmd(
-    src: Annotated[Path, typer.Argument(help="img_align_celeba/ (or its parent), or img_align_celeba.zip.")],
+    src: Annotated[Path, typer.Argument(help="CelebA as you have it: the official Drive folder or its "
+                                        "Img/img_align_celeba.zip, the Kaggle folder or archive.zip, torchvision's "
+                                        "root, the image folder, a tar.")],
     out: OutStore,
     size: Size = 96,
     crop: Annotated[str, typer.Option(help="Crop box X0,Y0,X1,Y1 applied before resizing.")] = format_crop(CELEBA_CROP),
     chunk: Chunk = 1024,
     task: Task = None,
     tasks: Tasks = None,
-    workers: Annotated[Optional[int], typer.Option(help="Decoding threads (default: CPU count).", min=1)] = None,
+    workers: Workers = None,
+    partition_file: Annotated[Optional[Path], typer.Option(help="list_eval_partition .txt/.csv (default: searched).")] = None,
+    attributes_file: Annotated[Optional[Path], typer.Option(help="list_attr_celeba .txt/.csv (default: searched).")] = None,
 ) -> None:
-    """CelebA from its folder or zip (read in place) with partitions and attributes."""
+    """CelebA in any layout users have (read in place), with partitions, attributes, identities, landmarks."""
     from latentkit.options import parse_crop
     from latentkit.prepare import prepare_celeba
     from latentkit.tasks import resolve_task
 
     task, tasks = resolve_task(task, tasks)
     result = prepare_celeba(
-        src=src, out=out, size=size, crop=parse_crop(crop), chunk=chunk,
-        task=task, tasks=tasks, workers=workers, events=_events(),
+        src=src, out=out, size=size, crop=parse_crop(crop), chunk=chunk, task=task, tasks=tasks, workers=workers,
+        partition_file=partition_file, attributes_file=attributes_file, events=_events(),
     )  # fmt: skip
+    typer.echo(f"wrote {result.chunks_written} chunks, {result.chunks_skipped} already done: {out}")
+    _print_summary(out)
+
+
+@prepare_app.command("images")
+@user_errors
+def prepare_images_cmd(
+    src: Annotated[Path, typer.Argument(help="A folder (searched recursively), zip or tar of JPEG/PNG/WebP images.")],
+    out: OutStore,
+    size: Size = 96,
+    crop: Annotated[str, typer.Option(help="center (largest central square) or a box X0,Y0,X1,Y1.")] = "center",
+    split: Annotated[str, typer.Option(help="TRAIN,VALID,TEST fractions, drawn from each path's hash.")] = "0.8,0.1,0.1",
+    chunk: Chunk = 1024,
+    task: Task = None,
+    tasks: Tasks = None,
+    workers: Workers = None,
+) -> None:
+    """Any folder of images (LFW, FFHQ thumbnails, your photos): any sizes and modes, in path order."""
+    from latentkit.options import parse_image_crop, parse_split
+    from latentkit.prepare import prepare_images
+    from latentkit.tasks import resolve_task
+
+    task, tasks = resolve_task(task, tasks)
+    result = prepare_images(src=src, out=out, size=size, crop=parse_image_crop(crop), split=parse_split(split),
+                            chunk=chunk, task=task, tasks=tasks, workers=workers, events=_events())  # fmt: skip
     typer.echo(f"wrote {result.chunks_written} chunks, {result.chunks_skipped} already done: {out}")
     _print_summary(out)
 

@@ -69,7 +69,13 @@ def store_summary_lines(s: dict[str, Any]) -> list[str]:
         f"chunks     {s['chunks_done']} of {s['chunks_total']} done ({s['chunk']} images each)",
         "partitions " + ", ".join(f"{k} {v:,}" for k, v in s["partitions"].items()),
         f"skipped    {s['skipped_count']}" + (f": {', '.join(s['skipped'])}" if s["skipped"] else ""),
-    ]
+    ] + ([f"partition  from {s['partition_from']}"] if s.get("partition_from") and not s.get("annotations") else []) + [
+        f"{kind:10s} " + (f"{r['from']}: {r['matched']:,} rows matched"
+                          + (f", {r['images_without_row']:,} images without a row" if r["images_without_row"] else "")
+                          + (f", {r['rows_without_image']:,} rows without an image" if r["rows_without_image"] else "")
+                          if "matched" in r else r["note"] + (f" ({r['from']})" if r.get("from") else ""))
+        for kind, r in s.get("annotations", {}).items()
+    ]  # fmt: skip
 
 
 def status_lines(s: dict[str, Any]) -> list[str]:

@@ -50,3 +50,19 @@ def parse_pairs(text: str | None) -> tuple[tuple[int, int], ...]:
     if any(len(p) != 2 for p in pairs):
         raise LatentkitError(f"--pairs takes I:J,K:L, got {text!r}")
     return pairs  # type: ignore[return-value]
+
+
+def parse_image_crop(text: str) -> tuple[int, int, int, int] | str:
+    """'center' or 'X0,Y0,X1,Y1'."""
+    return "center" if text.strip().lower() == "center" else parse_crop(text)
+
+
+def parse_split(text: str) -> tuple[float, float, float]:
+    """'0.8,0.1,0.1' to three fractions that add up to 1."""
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 3 or any(v < 0 for v in values) or abs(sum(values) - 1) > 1e-6:
+        raise LatentkitError(f"--split takes TRAIN,VALID,TEST fractions adding up to 1, got {text!r}")
+    return values  # type: ignore[return-value]

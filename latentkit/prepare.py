@@ -1,4 +1,4 @@
-"""The prepare job: synthetic faces or CelebA into a chunked zarr store, resumably.
+"""The prepare job: synthetic faces, CelebA or any folder of images into a chunked zarr store.
 
 Each source is a producer of whole chunks (a chunk of 1,024 images is 28 MB) plugged into
 the shared chunk runner, which writes, marks, resumes and splits them (``latentkit.chunks``).
@@ -6,6 +6,7 @@ the shared chunk runner, which writes, marks, resumes and splits them (``latentk
 
 from __future__ import annotations
 
+import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,14 +15,19 @@ from typing import Any
 import numpy as np
 
 from latentkit import store
-from latentkit.celeba import CelebaSource, ImageReader, decode_face, open_celeba
+from latentkit.celeba import open_celeba, partition_note
 from latentkit.chunks import ChunkRunResult, chunk_progress, run_chunks
+from latentkit.decoding import Crop, decode_image
+from latentkit.errors import LatentkitError
 from latentkit.events import JobEvents
 from latentkit.options import CELEBA_CROP
+from latentkit.reading import PARTITIONS
+from latentkit.sources import FileSource, is_image_name, open_source
 from latentkit.store import ArraySpec
 from latentkit.synthetic import FACTOR_NAMES, render_faces, synthetic_factors
 
 DEFAULT_CHUNK = 1024
+DEFAULT_SPLIT = (0.8, 0.1, 0.1)
 RENDER_BATCH = 256  # keeps the renderer's per-feature temporaries in cache
 
 
@@ -60,52 +66,104 @@ def prepare_synthetic(
 def prepare_celeba(
     *, src: str | os.PathLike, out: str | os.PathLike, size: int = 96,
     crop: tuple[int, int, int, int] = CELEBA_CROP, chunk: int = DEFAULT_CHUNK,
-    task: int = 0, tasks: int = 1, workers: int | None = None, events: JobEvents | None = None,
+    task: int = 0, tasks: int = 1, workers: int | None = None,
+    partition_file: str | os.PathLike | None = None, attributes_file: str | os.PathLike | None = None,
+    events: JobEvents | None = None,
 ) -> ChunkRunResult:  # fmt: skip
     """Decode, crop and resize every CelebA image of ``src`` into the store at ``out``.
 
-    Corrupt or unreadable images are recorded (``ok`` False, zero pixels) and skipped.
-    Decoding runs on ``workers`` threads: Pillow releases the GIL while it decodes.
+    ``src`` is any layout ``latentkit.celeba`` recognises. Where each annotation came from
+    (or that it is missing, and what follows) is told through ``events`` and kept in the
+    store's attrs. Corrupt or unreadable images are recorded (``ok`` False, zero pixels).
     """
-    source = open_celeba(src)
+    events = events or JobEvents()
+    source = open_celeba(src, partition_file=partition_file, attributes_file=attributes_file,
+                         scratch=Path(out).parent)  # fmt: skip
+    for line in source.messages:
+        events.message(line)
     # Photos gain ~4% from zstd but read 5x slower and write 40% slower: stored raw.
     arrays = {**_image_arrays(size, compress=False), "attributes": ArraySpec((len(source.attribute_names),), "int8")}
+    rows = {"partition": source.partition, "attributes": source.attributes}
+    if source.identity is not None:
+        arrays["identity"], rows["identity"] = ArraySpec((), "int32", 0), source.identity
+    if source.landmarks is not None:
+        arrays["landmarks"] = ArraySpec((source.landmarks.shape[1],), "int16", -1)
+        rows["landmarks"] = source.landmarks
     attrs = {
         "source": "celeba", "size": size, "crop": list(crop), "input": str(Path(src).resolve()),
-        "attribute_names": source.attribute_names,
-        "partition_from": "list_eval_partition.txt" if "list_eval_partition.txt" in source.annotation_files
-        else "official split by file number",
+        "attribute_names": source.attribute_names, "landmark_names": source.landmark_names,
+        "partition_from": partition_note(source.annotations), "annotations": source.annotations,
     }  # fmt: skip
-    group = store.create_or_open(
-        out, n=len(source.names), chunk=chunk, arrays=arrays, attrs=attrs, identity=("source", "size", "crop")
-    )
-    reader = ImageReader(source)
-    pool = ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1)
+    return _prepare_files(source.files, source.members, source.names, rows, out=out, arrays=arrays, attrs=attrs,
+                          identity=("source", "size", "crop"), crop=crop, size=size, chunk=chunk, task=task,
+                          tasks=tasks, workers=workers, events=events)  # fmt: skip
+
+
+def prepare_images(
+    *, src: str | os.PathLike, out: str | os.PathLike, size: int = 96, crop: Crop = "center",
+    split: tuple[float, float, float] = DEFAULT_SPLIT, chunk: int = DEFAULT_CHUNK, task: int = 0, tasks: int = 1,
+    workers: int | None = None, events: JobEvents | None = None,
+) -> ChunkRunResult:  # fmt: skip
+    """Any folder (recursive), zip or tar of JPEG/PNG/WebP images of any sizes and modes.
+
+    Images are taken in the order of their paths; each path is stored as its name and its
+    partition is drawn from a hash of the path, so adding files never moves old ones.
+    """
+    events = events or JobEvents()
+    files = open_source(src, scratch=Path(out).parent)
+    members = [f for f in files.files if is_image_name(f)]
+    if not members:
+        raise LatentkitError(f"no images (*.jpg, *.png, *.webp) found in {src}")
+    others = len(files.files) - len(members)
+    events.message(f"images: {len(members):,} in {src}" + (f" ({others:,} other files ignored)" if others else ""))
+    partition = hash_split(members, split)
+    events.message(f"partition: drawn from each path's hash (train/valid/test {split[0]:g}/{split[1]:g}/{split[2]:g}): "
+                   + ", ".join(f"{k} {int((partition == v).sum()):,}" for k, v in PARTITIONS.items()))  # fmt: skip
+    attrs = {"source": "images", "size": size, "crop": crop if isinstance(crop, str) else list(crop),
+             "split": list(split), "input": str(Path(src).resolve()),
+             "partition_from": f"hash of each path (split {split[0]:g}/{split[1]:g}/{split[2]:g})"}  # fmt: skip
+    return _prepare_files(files, members, members, {"partition": partition}, out=out,
+                          arrays=_image_arrays(size, compress=False), attrs=attrs,
+                          identity=("source", "size", "crop", "split"), crop=crop, size=size, chunk=chunk, task=task,
+                          tasks=tasks, workers=workers, events=events)  # fmt: skip
+
+
+def hash_split(names: list[str], split: tuple[float, float, float]) -> np.ndarray:
+    """Partition per name from its SHA-1: stable whatever other files there are."""
+    u = np.array([int.from_bytes(hashlib.sha1(n.encode("utf-8")).digest()[:8], "big") / 2**64 for n in names])
+    return np.where(u < split[0], 0, np.where(u < split[0] + split[1], 1, 2)).astype(np.uint8)
+
+
+def _prepare_files(files: FileSource, members: list[str], names: list[str], rows: dict[str, np.ndarray], *,
+                   out, arrays, attrs, identity, crop, size, chunk, task, tasks, workers, events) -> ChunkRunResult:  # fmt: skip
+    """The one reader of image files: decode ``members`` on threads, chunk by chunk, with ``rows``' slices."""
     try:
-        return run_chunks(group, lambda a, b: _celeba_chunk(source, reader, pool, a, b, crop, size),
-                          task=task, tasks=tasks, description="prepare", events=events)  # fmt: skip
+        group = store.create_or_open(out, n=len(members), chunk=chunk, arrays=arrays, attrs=attrs, identity=identity)
+        blank = np.zeros((size, size, 3), np.uint8)
+
+        def load(member: str) -> np.ndarray | None:
+            try:
+                return decode_image(files.read(member), crop=crop, size=size)
+            except Exception:  # corrupt, truncated, unreadable, not an image: recorded, never fatal
+                return None
+
+        def produce(start: int, stop: int) -> dict[str, np.ndarray]:
+            decoded = list(pool.map(load, members[start:stop]))
+            return {"images": np.stack([blank if image is None else image for image in decoded]),
+                    "ok": np.array([image is not None for image in decoded]),
+                    "names": np.array(names[start:stop]), **{k: v[start:stop] for k, v in rows.items()}}  # fmt: skip
+
+        with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:  # Pillow decodes without the GIL
+            result = run_chunks(group, produce, task=task, tasks=tasks, description="prepare", events=events)
+        skipped = int((chunk_progress(group).row_mask() & ~group["ok"][:]).sum())
+        if skipped:
+            events.message(f"warning: {skipped:,} images could not be decoded and were skipped "
+                           f"(`latentkit info {out}` lists them)")  # fmt: skip
+        if files.readable not in (None, files.path) and chunk_progress(group).complete:
+            files.readable.unlink(missing_ok=True)  # the unpacked copy of a compressed tar
+        return result
     finally:
-        pool.shutdown()
-        reader.close()
-
-
-def _celeba_chunk(source: CelebaSource, reader: ImageReader, pool, start, stop, crop, size) -> dict[str, np.ndarray]:
-    def load(i: int) -> np.ndarray | None:
-        try:
-            return decode_face(reader.read(source.members[i]), crop=crop, size=size)
-        except Exception:  # corrupt, truncated, unreadable, not an image: recorded, never fatal
-            return None
-
-    decoded = list(pool.map(load, range(start, stop)))
-    ok = np.array([image is not None for image in decoded])
-    blank = np.zeros((size, size, 3), np.uint8)
-    return {
-        "images": np.stack([blank if image is None else image for image in decoded]),
-        "ok": ok,
-        "partition": source.partition[start:stop],
-        "attributes": source.attributes[start:stop],
-        "names": np.array(source.names[start:stop]),
-    }
+        files.close()
 
 
 def store_summary(path: str | os.PathLike) -> dict[str, Any]:
@@ -131,5 +189,7 @@ def store_summary(path: str | os.PathLike) -> dict[str, Any]:
         "skipped": [str(names[int(i)]) for i in skipped_rows[:50]],
         "skipped_count": int(len(skipped_rows)),
         "size_on_disk_mb": round(store.size_on_disk(path) / 1024**2, 2),
+        "partition_from": group.attrs.get("partition_from"),
+        "annotations": group.attrs.get("annotations", {}),
         "attrs": {k: v for k, v in group.attrs.items() if k not in ("layout_complete",)},
     }
