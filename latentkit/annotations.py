@@ -49,6 +49,8 @@ def parse_table(text: str, *, origin: str, columns: int | None = None) -> Table:
             if not lines:
                 raise LatentkitError(f"{origin} has a count line but no header line")
             names, lines = lines[0].split(), lines[1:]
+            if names and names[0].lower() in ("image_id", "image", "filename", "file"):  # list_bbox_celeba.txt
+                names = names[1:]
             first_line = 3 if declared is not None else 2
         else:
             names, first_line = [str(i) for i in range(columns)], 2 if declared is not None else 1

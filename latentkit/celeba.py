@@ -79,7 +79,13 @@ def open_celeba(src: str | os.PathLike, *, partition_file: str | os.PathLike | N
     names = [m.rsplit("/", 1)[-1] for m in members]
 
     overrides = {"partition": partition_file, "attributes": attributes_file}
-    tables = {kind: _find_table(kind, path, outer, files, overrides.get(kind)) for kind in ANNOTATION_FILES}
+    tables = {kind: _find_table(kind, path, outer, files, overrides.get(kind)) for kind in ANNOTATION_FILES
+              if kind != "bbox"}  # fmt: skip
+    try:
+        tables["bbox"] = _find_table("bbox", path, outer, files, None)
+    except LatentkitError as error:  # only noted: an odd copy must not stop the job
+        messages.append(f"bbox: {error} (not used)")
+        tables["bbox"] = None
     source = CelebaSource(files=files, names=names, members=members, partition=np.zeros(0, np.uint8),
                           attribute_names=[], attributes=np.zeros((len(names), 0), np.int8), messages=messages)  # fmt: skip
     _apply_partition(source, tables["partition"])

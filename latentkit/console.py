@@ -53,7 +53,9 @@ class ConsoleEvents(JobEvents):
         printer.print(" ".join(f"{c:>{w}}" for c, w in zip(cells, WIDTHS)), soft_wrap=True)
 
     def message(self, text: str) -> None:
-        (self._progress.console if self._progress is not None else console).print(text)
+        # One line per message however narrow the terminal (logs are grepped); no rich markup.
+        (self._progress.console if self._progress is not None else console).print(text, soft_wrap=True, markup=False,
+                                                                                   highlight=False)  # fmt: skip
 
     def finish(self) -> None:
         if self._progress is not None:
