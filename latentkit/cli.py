@@ -281,6 +281,37 @@ def status_cmd(
     _echo_lines(status_lines(s))
 
 
+@app.command("export")
+@user_errors
+def export_cmd(
+    run: Annotated[Path, typer.Option(help="Run directory with a finished latents.zarr.")],
+    format: Annotated[str, typer.Option(help="npy (a folder of COLUMN.npy) or parquet (one file; needs pyarrow).")],
+    partition: Annotated[Optional[str], typer.Option(help="train | valid | test | all (default: all).")] = None,
+    columns: Annotated[str, typer.Option(help="Comma-separated: row, names, partition, z, mu, logvar, attributes, "
+                                         "factors, identity, landmarks.")] = "row,names,partition,z",
+    out: Annotated[Optional[Path], typer.Option(help="Output (default: RUN/latents-PARTITION[.parquet]).")] = None,
+) -> None:
+    """The latents and the store's labels as plain files, streamed; refused up front if the disk is too small."""
+    from latentkit.export import export_latents
+
+    chosen = tuple(c.strip() for c in columns.split(",") if c.strip())
+    result = export_latents(run=run, format=format, out=out, partition=partition, columns=chosen, events=_events())
+    typer.echo(f"exported {result.rows:,} rows ({', '.join(result.columns)}), {result.bytes / 2**20:,.1f} MB: "
+               f"{result.out}")
+
+
+@app.command("upgrade")
+@user_errors
+def upgrade_cmd(
+    path: Annotated[Path, typer.Argument(help="A store or latents.zarr written by an older latentkit.")],
+) -> None:
+    """Rewrite a store's metadata to the current format (dimension names for xarray); data untouched."""
+    from latentkit.store import upgrade
+
+    changed = upgrade(path)
+    _echo_lines([f"  {line}" for line in changed] or [f"{path} is already current"])
+
+
 @app.command("analyze")
 @user_errors
 def analyze_cmd(

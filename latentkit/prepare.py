@@ -139,19 +139,21 @@ def _prepare_files(files: FileSource, members: list[str], names: list[str], rows
     """The one reader of image files: decode ``members`` on threads, chunk by chunk, with ``rows``' slices."""
     try:
         group = store.create_or_open(out, n=len(members), chunk=chunk, arrays=arrays, attrs=attrs, identity=identity)
-        blank = np.zeros((size, size, 3), np.uint8)
-
-        def load(member: str) -> np.ndarray | None:
-            try:
-                return decode_image(files.read(member), crop=crop, size=size)
-            except Exception:  # corrupt, truncated, unreadable, not an image: recorded, never fatal
-                return None
 
         def produce(start: int, stop: int) -> dict[str, np.ndarray]:
-            decoded = list(pool.map(load, members[start:stop]))
-            return {"images": np.stack([blank if image is None else image for image in decoded]),
-                    "ok": np.array([image is not None for image in decoded]),
-                    "names": np.array(names[start:stop]), **{k: v[start:stop] for k, v in rows.items()}}  # fmt: skip
+            images, ok = np.zeros((stop - start, size, size, 3), np.uint8), np.zeros(stop - start, bool)
+
+            def load(i: int) -> None:  # straight into the chunk: no per-image arrays to stack
+                try:
+                    images[i] = decode_image(files.read(members[start + i]), crop=crop, size=size)
+                    ok[i] = True
+                except Exception:  # corrupt, truncated, unreadable, not an image: recorded, never fatal
+                    pass
+
+            for _ in pool.map(load, range(stop - start)):
+                pass
+            return {"images": images, "ok": ok, "names": np.array(names[start:stop]),
+                    **{k: v[start:stop] for k, v in rows.items()}}  # fmt: skip
 
         with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:  # Pillow decodes without the GIL
             result = run_chunks(group, produce, task=task, tasks=tasks, description="prepare", events=events)

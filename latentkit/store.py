@@ -10,6 +10,7 @@ chunk. A rerun redoes exactly the chunks whose marker is missing.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import time
 from collections.abc import Iterator, Mapping
@@ -23,8 +24,27 @@ import zarr
 
 from latentkit.errors import LatentkitError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: every array names its dimensions (xarray opens the store); 1 is read as it is
 DONE = "chunk_done"
+# Dimension names per array (zarr v3 ``dimension_names``): arrays of one store share "image".
+DIMENSIONS = {
+    "images": ("image", "y", "x", "channel"),
+    "attributes": ("image", "attribute"),
+    "factors": ("image", "factor"),
+    "landmarks": ("image", "landmark"),
+    "z": ("image", "latent"),
+    "mu": ("image", "latent"),
+    "logvar": ("image", "latent"),
+    DONE: ("chunk",),
+}
+# Coordinate arrays (labels along a dimension), written from the attrs that list them.
+COORDINATES = {"attribute": "attribute_names", "factor": "factor_names", "landmark": "landmark_names"}
+
+
+def dimension_names(name: str, ndim: int) -> tuple[str, ...]:
+    """The dimensions of array ``name``: from DIMENSIONS, else "image" then ``name_1``, ..."""
+    known = DIMENSIONS.get(name, ())
+    return known if len(known) == ndim else ("image", *(f"{name}_{i}" for i in range(1, ndim)))
 
 
 @dataclass(frozen=True)
@@ -87,12 +107,53 @@ def create_or_open(
                 dtype=spec.dtype,
                 fill_value=spec.fill_value,
                 compressors=spec.compressors,
+                dimension_names=dimension_names(name, 1 + len(spec.tail)),
             )
-        group.create_array(DONE, shape=(n_chunks,), chunks=(1,), dtype="uint8", fill_value=0)
+        group.create_array(DONE, shape=(n_chunks,), chunks=(1,), dtype="uint8", fill_value=0,
+                           dimension_names=DIMENSIONS[DONE])  # fmt: skip
+        write_coordinates(group, attrs)
         group.attrs.update(
             {**attrs, "n": n, "chunk": chunk, "format_version": FORMAT_VERSION, "layout_complete": True}
         )
         return group
+
+
+def write_coordinates(group: zarr.Group, attrs: Mapping[str, Any]) -> list[str]:
+    """Label arrays (``attribute`` = the attribute names, ...) for the attrs that list labels."""
+    written = []
+    for dim, key in COORDINATES.items():
+        labels = list(attrs.get(key) or [])
+        if labels and dim not in group:
+            array = group.create_array(dim, shape=(len(labels),), dtype=str, dimension_names=(dim,))
+            array[:] = np.array(labels, dtype=str)
+            written.append(dim)
+    return written
+
+
+def upgrade(path: str | os.PathLike) -> list[str]:
+    """Bring a store to FORMAT_VERSION in place, metadata only: add dimension names and labels.
+
+    Each array's ``zarr.json`` is rewritten atomically, so a killed upgrade leaves every
+    file whole and a rerun finishes it. Returns what changed (empty when nothing had to).
+    """
+    from latentkit.atomic import write_json
+
+    path = Path(path)
+    group = open_store(path, mode="r+")
+    changed = []
+    for name in sorted(group.array_keys()):
+        meta_path = path / name / "zarr.json"
+        meta = json.loads(meta_path.read_text())
+        if not meta.get("dimension_names"):
+            meta["dimension_names"] = list(dimension_names(name, len(meta["shape"])))
+            write_json(meta_path, meta)
+            changed.append(f"{name}: dimensions {', '.join(meta['dimension_names'])}")
+    group = zarr.open_group(path, mode="r+")
+    changed += [f"{dim}: labels from {COORDINATES[dim]}" for dim in write_coordinates(group, group.attrs)]
+    if group.attrs.get("format_version", 1) < FORMAT_VERSION:
+        group.attrs["format_version"] = FORMAT_VERSION
+        changed.append(f"format_version: {FORMAT_VERSION}")
+    return changed
 
 
 def _check_identity(path: Path, have: Mapping, want: Mapping, keys: tuple[str, ...], n: int) -> None:
