@@ -174,5 +174,5 @@ def _arrow_columns(pa, block, columns, labels) -> dict:
             for j, label in enumerate(labels[column] or [f"{column}_{j}" for j in range(values.shape[1])]):
                 arrays[label] = pa.array(values[:, j])
         else:
-            arrays[column] = pa.array(values.astype(str) if column == "names" else values)
+            arrays[column] = pa.array(values.tolist(), pa.string()) if column == "names" else pa.array(values)
     return arrays

@@ -143,19 +143,24 @@ def _prepare_files(files: FileSource, members: list[str], names: list[str], rows
         def produce(start: int, stop: int) -> dict[str, np.ndarray]:
             images, ok = np.zeros((stop - start, size, size, 3), np.uint8), np.zeros(stop - start, bool)
 
-            def load(i: int) -> None:  # straight into the chunk: no per-image arrays to stack
-                try:
-                    images[i] = decode_image(files.read(members[start + i]), crop=crop, size=size)
-                    ok[i] = True
-                except Exception:  # corrupt, truncated, unreadable, not an image: recorded, never fatal
-                    pass
+            def load(rows: range) -> None:  # straight into the chunk: no per-image arrays to stack
+                for i in rows:
+                    try:
+                        images[i] = decode_image(files.read(members[start + i]), crop=crop, size=size)
+                        ok[i] = True
+                    except Exception:  # corrupt, truncated, unreadable, not an image: recorded, never fatal
+                        pass
 
-            for _ in pool.map(load, range(stop - start)):
+            # A few long tasks per thread, not one per image: each finished task wakes the waiting
+            # thread, and a thousand wake-ups per chunk cost a GIL hand-over each.
+            n, pieces = stop - start, threads * 4
+            for _ in pool.map(load, [range(n * p // pieces, n * (p + 1) // pieces) for p in range(pieces)]):
                 pass
             return {"images": images, "ok": ok, "names": np.array(names[start:stop]),
                     **{k: v[start:stop] for k, v in rows.items()}}  # fmt: skip
 
-        with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:  # Pillow decodes without the GIL
+        threads = workers or os.cpu_count() or 1
+        with ThreadPoolExecutor(max_workers=threads) as pool:  # Pillow decodes without the GIL
             result = run_chunks(group, produce, task=task, tasks=tasks, description="prepare", events=events)
         skipped = int((chunk_progress(group).row_mask() & ~group["ok"][:]).sum())
         if skipped:
