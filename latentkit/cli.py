@@ -31,6 +31,8 @@ Size = Annotated[int, typer.Option(help="Side of the square output images in pix
 Chunk = Annotated[int, typer.Option(help="Images per zarr chunk: the unit of work, resume and splitting.")]
 Task = Annotated[Optional[int], typer.Option(help="This worker's index (default: SLURM_ARRAY_TASK_ID, else 0).")]
 Tasks = Annotated[Optional[int], typer.Option(help="Number of workers (default: SLURM_ARRAY_TASK_COUNT, else 1).")]
+MirrorDir = Annotated[Optional[Path], typer.Option(help="Copy the run here (Drive, cluster storage) after every "
+                                                "checkpoint or chunk, in the background: `latentkit sync` semantics.")]
 Workers = Annotated[Optional[int], typer.Option(help="Decoding threads (default: CPU count).", min=1)]
 
 
@@ -223,6 +225,7 @@ def train_cmd(
     seed: Annotated[Optional[int], typer.Option(help="Seed of weights and data order.")] = None,
     checkpoint_every: Annotated[Optional[int], typer.Option(help="Checkpoint every K steps (and each epoch).", min=1)] = None,
     set_: Annotated[list[str], typer.Option("--set", help="Override any spec field: model.z_dim=128.")] = [],
+    mirror: MirrorDir = None,
 ) -> None:
     """Train an AE/VAE; rerun to resume mid-epoch. Stop signals checkpoint, then exit 75."""
     from latentkit.spec import parse_set
@@ -233,7 +236,7 @@ def train_cmd(
                        ("checkpoint_every", checkpoint_every)):  # fmt: skip
         if value is not None:
             overrides[f"train.{key}"] = value
-    result = train(data=data, run=run, job=job, overrides=overrides, events=_events())
+    result = train(data=data, run=run, job=job, overrides=overrides, events=_events(), mirror=mirror)
     if result.interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
     last = result.history[-1] if result.history else {}
@@ -252,6 +255,9 @@ def encode_cmd(
     tasks: Tasks = None,
     use: Annotated[str, typer.Option(help="VAE: z (sampled, reproducible) or mu (z = mu).")] = "z",
     max_ram: Annotated[Optional[str], typer.Option(help="Refuse up front if the estimate exceeds this (4G, 1500M).")] = None,
+    mirror: MirrorDir = None,
+    restart_stale: Annotated[bool, typer.Option(help="Latents from another checkpoint, store or --chunk are deleted "
+                                                "and encoded again instead of refused (one task only).")] = False,
 ) -> None:
     """Every image's z-point into zarr, chunk by chunk with flat memory; resumable and splittable."""
     from latentkit.encode import encode
@@ -259,7 +265,7 @@ def encode_cmd(
 
     task, tasks = resolve_task(task, tasks)
     result = encode(run=run, chunk=chunk, data=data, out=out, batch=batch, task=task, tasks=tasks, use=use,
-                    max_ram=max_ram, events=_events())  # fmt: skip
+                    max_ram=max_ram, events=_events(), mirror=mirror, restart_stale=restart_stale)  # fmt: skip
     typer.echo(f"encoded {result.chunks_written} chunks, {result.chunks_skipped} already done: {result.out}")
 
 
@@ -310,6 +316,51 @@ def upgrade_cmd(
 
     changed = upgrade(path)
     _echo_lines([f"  {line}" for line in changed] or [f"{path} is already current"])
+
+
+@app.command("stage")
+@user_errors
+def stage_cmd(
+    src: Annotated[Path, typer.Argument(help="File or folder on a slow mount (Drive, cluster home).")],
+    dst: Annotated[Path, typer.Argument(help="Where on local disk (or node-local scratch).")],
+) -> None:
+    """Copy to local disk: resumable after a kill, verified by SHA-256, flaky reads retried."""
+    from latentkit.transfer import stage
+
+    r = stage(src, dst, events=_events())
+    typer.echo(f"staged {r.files} files, {r.total_bytes / 2**20:,.1f} MB at {dst}: read {r.copied_bytes / 2**20:,.1f} MB"
+               + (f", {r.skipped} already valid" if r.skipped else ""))
+
+
+@app.command("sync")
+@user_errors
+def sync_cmd(
+    src: Annotated[Path, typer.Argument(help="Run directory to copy from.")],
+    dst: Annotated[Path, typer.Argument(help="Mirror to copy to (local -> Drive saves, Drive -> local restores).")],
+) -> None:
+    """Mirror a run directory: finished files only, atomically, unchanged files skipped, nothing deleted."""
+    from latentkit.transfer import sync
+
+    r = sync(src, dst, events=_events())
+    typer.echo(f"synced {src} -> {dst}: {r.copied} files copied ({r.bytes / 2**20:,.1f} MB), {r.unchanged} unchanged"
+               + (f", {r.held_back} zarr chunk files held back until their chunk is done" if r.held_back else ""))
+
+
+@app.command("env")
+@user_errors
+def env_cmd(
+    workdir: Annotated[Path, typer.Option("--dir", help="Where the jobs will write (free disk is measured here).")] = Path("."),
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON (the Colab notebook reads it).")] = False,
+) -> None:
+    """RAM and its cgroup limit, GPU and VRAM, free disk, versions, and the --chunk/--batch that fit."""
+    from latentkit.console import environment_lines
+    from latentkit.environment import machine_report
+
+    report = machine_report(workdir)
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        _echo_lines(environment_lines(report))
 
 
 @app.command("analyze")

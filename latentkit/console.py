@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn,
+    TransferSpeedColumn,
+)  # fmt: skip
 
 from latentkit.events import JobEvents
 from latentkit.monitor import format_mb
@@ -23,10 +26,11 @@ class ConsoleEvents(JobEvents):
         self._task = None
         self._header_shown = False
 
-    def start(self, description: str, total: int, done: int = 0) -> None:
+    def start(self, description: str, total: int, done: int = 0, unit: str = "items") -> None:
         self.finish()
+        counts = (DownloadColumn(), TransferSpeedColumn()) if unit == "bytes" else (MofNCompleteColumn(),)
         self._progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("[bold]{task.description}"), BarColumn(), *counts,
             TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False,
         )  # fmt: skip
         self._progress.start()
@@ -100,3 +104,21 @@ def status_lines(s: dict[str, Any]) -> list[str]:
                      f"RSS {format_mb(record['rss_mb'])}, RAM free {format_mb(record['ram_available_mb'])}, "
                      f"VRAM {format_mb(record['vram_used_mb'])}")  # fmt: skip
     return lines
+
+
+def environment_lines(r: dict[str, Any]) -> list[str]:
+    """``latentkit env``: the machine report (``environment.machine_report``) as aligned lines."""
+    gpu = "n/a (no GPU visible to NVML)" if r["gpu"] is None else (
+        f"{r['gpu']}, {format_mb(r['vram_total_mb'])} VRAM ({format_mb(r['vram_used_mb'])} in use)")
+    e = r["encode"]
+    return [
+        f"RAM        {format_mb(r['ram_total_mb'])} total, {format_mb(r['ram_available_mb'])} available"
+        + (f", cgroup limit {format_mb(r['cgroup_limit_mb'])}" if r["cgroup_limit_mb"] else "")
+        + (f", SLURM --mem {format_mb(r['slurm_mem_mb'])}" if r["slurm_mem_mb"] else ""),
+        f"CPUs       {r['cpus']}" + ("  (Colab)" if r["colab"] else ""),
+        f"GPU        {gpu}",
+        f"disk       {format_mb(r['disk_free_mb'])} free at {r['disk']}",
+        f"backend    {r['keras_backend']}; " + ", ".join(f"{k} {v}" for k, v in r["versions"].items() if v),
+        f"encode     --chunk {e['chunk']} --batch {e['batch']} (about {format_mb(e['estimate_mb'])} for ae-case1)",
+        f"train      --batch {r['train_batch']}",
+    ]  # fmt: skip

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import os
 import time
+from contextlib import closing
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from latentkit.reading import ChunkCache
 from latentkit.sampling import reparameterize
 from latentkit.spec import spec_from_dict
 from latentkit.store import ArraySpec
+from latentkit.transfer import open_mirror
 
 NOISE_BLOCK = 1024  # rows per block of VAE noise: z never depends on --chunk
 TF_BASELINE_MB = 900  # RSS of a Python process with TensorFlow and a small model, measured here
@@ -60,11 +62,14 @@ def estimate_ram_mb(*, image_shape, batch: int, chunk: int, data_chunk: int, n_p
 def encode(
     *, run: str | os.PathLike, chunk: int, data: str | os.PathLike | None = None, out: str | os.PathLike | None = None,
     batch: int = 256, task: int = 0, tasks: int = 1, use: str = "z", max_ram: str | None = None,
-    events: JobEvents | None = None,
+    events: JobEvents | None = None, mirror: str | os.PathLike | None = None, restart_stale: bool = False,
 ) -> EncodeResult:  # fmt: skip
     """Encode every image of the store into ``out`` (default RUN/latents.zarr), resumably.
 
     Every check a user can fail runs before Keras is imported: errors come fast and alone.
+    ``mirror``: a folder that gets a copy of the run after every chunk, in the background.
+    ``restart_stale``: latents started from another checkpoint, store or ``--chunk`` are
+    deleted and encoded again (one task only) instead of refused.
     """
     events = events or JobEvents()
     paths = RunPaths.of(run)
@@ -107,6 +112,8 @@ def encode(
     arrays = {name: ArraySpec((z_dim,), "float32") for name in outputs} | {"ok": ArraySpec((), "bool", False)}
     identity = {"source": str(data.resolve()), "z_dim": z_dim, "use": use,
                 "checkpoint": f"epoch {saved.meta['epoch']} step {saved.meta['step']} at {saved.meta['time']}"}  # fmt: skip
+    if restart_stale:
+        _remove_if_stale(out, identity, chunk, tasks, events)
     group = store.create_or_open(out, n=n, chunk=chunk, arrays=arrays, identity=tuple(identity),
                                  attrs={**identity, "kind": spec.model.kind, "seed": spec.train.seed})  # fmt: skip
 
@@ -140,10 +147,28 @@ def encode(
         events.record(monitor.write(unit=f"chunk {chunk.k}", rows=rows,
                                     items_per_s=rows / chunk.seconds if chunk.seconds else 0.0,
                                     **{key: round(v, 3) for key, v in timing.items()}))  # fmt: skip
+        copies.request()
 
-    with prefetch:
+    copies = open_mirror(paths.root, mirror, events)
+    with prefetch, closing(copies):
         result = run_chunks(group, produce, plan=plan, description="encode", events=events, after_write=written)
     return EncodeResult(result.chunks_written, result.chunks_skipped, out)
+
+
+def _remove_if_stale(out: Path, identity: dict, chunk: int, tasks: int, events: JobEvents) -> None:
+    if not (out / "zarr.json").exists():
+        return
+    import shutil
+
+    have = store.open_store(out).attrs
+    stale = [key for key, value in {**identity, "chunk": chunk}.items() if have.get(key) != value]
+    if not stale:
+        return
+    if tasks > 1:
+        raise LatentkitError(f"--restart-stale cannot delete {out} while other tasks may write it: "
+                             f"run it with one task, or delete the store first")  # fmt: skip
+    events.message(f"{out} was encoded with another {', '.join(stale)}: deleting it and encoding again")
+    shutil.rmtree(out)
 
 
 def uint8_encoder(encoder):

@@ -9,8 +9,8 @@ from typing import Any
 class JobEvents:
     """Silent receiver of a job's progress; subclass to show it."""
 
-    def start(self, description: str, total: int, done: int = 0) -> None:
-        """A long step begins: ``total`` units, ``done`` of them already finished earlier."""
+    def start(self, description: str, total: int, done: int = 0, unit: str = "items") -> None:
+        """A long step begins: ``total`` units (``"items"`` or ``"bytes"``), ``done`` already finished."""
 
     def advance(self, amount: int = 1) -> None:
         """``amount`` more units finished."""

@@ -43,6 +43,17 @@ def vram_mb() -> tuple[float | None, float | None]:
     return info.used / MB, info.total / MB
 
 
+def gpu_name() -> str | None:
+    """The first visible GPU's name, or None."""
+    handle = _nvml_handle()
+    if handle is None:
+        return None
+    import pynvml
+
+    name = pynvml.nvmlDeviceGetName(handle)
+    return name.decode() if isinstance(name, bytes) else name
+
+
 def snapshot() -> dict[str, float | None]:
     """Current RSS, peak RSS, available RAM and VRAM, in MB."""
     process = psutil.Process()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+from contextlib import closing
 import os
 import signal
 import time
@@ -33,6 +34,7 @@ from latentkit.paths import RunPaths
 from latentkit.reading import select_rows, to_unit_float
 from latentkit.spec import JobSpec, load_spec, spec_from_dict, to_toml
 from latentkit.store import open_store, throttle
+from latentkit.transfer import open_mirror
 
 EXIT_INTERRUPTED = 75  # EX_TEMPFAIL: checkpointed on a signal, run the same command again
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2)
@@ -93,9 +95,13 @@ def check_resume(spec: JobSpec, saved: dict[str, Any]) -> None:
 
 def train(
     *, data: str | os.PathLike, run: str | os.PathLike, job: str | None = None,
-    overrides: dict[str, Any] | None = None, events: JobEvents | None = None,
+    overrides: dict[str, Any] | None = None, events: JobEvents | None = None, mirror: str | os.PathLike | None = None,
 ) -> TrainResult:  # fmt: skip
-    """Train (or resume training) the model of ``job`` on the store ``data`` into ``run``."""
+    """Train (or resume training) the model of ``job`` on the store ``data`` into ``run``.
+
+    ``mirror``: a folder (on Drive, on cluster storage) that gets a copy of the run after
+    every checkpoint, on a background thread (``latentkit.transfer.Mirror``).
+    """
     events = events or JobEvents()
     paths = RunPaths.of(run)
     spec = resolve_spec(paths, job, overrides or {})
@@ -124,11 +130,14 @@ def train(
     sample = _grid_sample(data)
     monitor = MonitorLog(paths.monitor, "train")
 
+    copies = open_mirror(paths.root, mirror, events)
+
     def save() -> None:
         write_checkpoint(paths.root, model, spec, data=data, epoch=epoch, step=step, sums=sums, history=history,
                          steps_per_epoch=len(dataset))  # fmt: skip
+        copies.request()
 
-    with StopFlag() as stop:
+    with StopFlag() as stop, closing(copies):
         while epoch < spec.train.epochs:
             dataset.set_epoch(epoch)
             events.start(f"epoch {epoch + 1}/{spec.train.epochs}", total=len(dataset), done=step)
@@ -158,6 +167,7 @@ def train(
             save()
             _write_history(paths.history, history)
             _save_reconstructions(model, sample, paths.samples / f"reconstructions_epoch{epoch:03d}.png")
+            copies.request()  # history and samples too
             events.finish()
             release_memory()  # between cycles: Keras session, gc, malloc_trim; then log memory
             events.record(monitor.write(unit=f"epoch {epoch}", items_per_s=history[-1]["images_per_s"],

@@ -1,0 +1,296 @@
+"""Moving files between a slow, flaky mount (Google Drive, cluster home) and local disk.
+
+``stage``: copy a file or folder to local disk, resumably and verified. Bytes are copied in
+blocks into ``DST.partial``; a sidecar records each block's SHA-256 as read from the source,
+so a killed copy resumes after the last block whose local bytes still hash right. The
+finished file is renamed into place beside a manifest (size, mtime, SHA-256): a valid
+local copy is recognised at once, a truncated or corrupted one is copied again.
+
+``sync``: mirror a run directory either way (local -> Drive to save, Drive -> local to
+restore): whole finished files only, each under a temporary name then renamed, unchanged
+files skipped, ``previous.npz`` before ``latest.npz``, and a zarr chunk only once its
+chunk is marked done (done markers last).
+
+Reads that fail with EIO, ENOTCONN, ETIMEDOUT or ESTALE (a Drive file over its quota, a
+dropped mount) are retried with backoff, then reported in one line.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from latentkit.atomic import atomic_write, write_json
+from latentkit.errors import LatentkitError
+from latentkit.events import JobEvents
+from latentkit.store import throttle
+
+BLOCK = 8 * 2**20
+TRANSIENT = {errno.EIO, errno.ENOTCONN, errno.ETIMEDOUT, errno.ESTALE}
+RETRIES = 6  # backoff 0.5, 1, 2, 4, 8, 16 s: about half a minute of a dropped mount
+MANIFEST = ".latentkit-stage.json"
+
+
+def retrying(action: Callable, what: str, *, retries: int = RETRIES, backoff: float = 0.5):
+    """Run ``action()``; on a transient OSError wait and try again, then raise one clear line."""
+    for attempt in range(retries + 1):
+        try:
+            return action()
+        except OSError as error:
+            if error.errno not in TRANSIENT or attempt == retries:
+                raise LatentkitError(f"{what} failed after {attempt + 1} tries: {error}") from None
+            time.sleep(backoff * 2**attempt)
+
+
+@dataclass(frozen=True)
+class StageResult:
+    files: int
+    copied_bytes: int  # bytes read from the source this time
+    total_bytes: int
+    skipped: int  # files whose local copy was already valid
+
+
+def stage(src: str | os.PathLike, dst: str | os.PathLike, *, events: JobEvents | None = None,
+          opener: Callable = open, retries: int = RETRIES, backoff: float = 0.5) -> StageResult:  # fmt: skip
+    """Copy file or folder ``src`` to ``dst`` (for a folder: every file below it), verified."""
+    events = events or JobEvents()
+    src, dst = Path(src), Path(dst)
+    if not retrying(src.exists, f"looking at {src}", retries=retries, backoff=backoff):
+        raise LatentkitError(f"{src} does not exist")
+    if src.is_dir():
+        pairs = [(src / rel, dst / rel) for rel in _walk(src)]
+    else:
+        pairs = [(src, dst)]
+    sizes = [retrying(lambda s=s: s.stat().st_size, f"reading {s}", retries=retries, backoff=backoff)
+             for s, _ in pairs]  # fmt: skip
+    total = sum(sizes)
+    events.start(f"stage {src.name}", total=total, unit="bytes")
+    copied = skipped = 0
+    for (source, target), size in zip(pairs, sizes):
+        read = _stage_file(source, target, size, events, opener, retries, backoff)
+        copied += read
+        skipped += read == 0 and size > 0
+    events.finish()
+    return StageResult(len(pairs), copied, total, skipped)
+
+
+def _walk(root: Path) -> list[str]:
+    found = []
+    for folder, dirs, names in os.walk(root):
+        dirs.sort()
+        rel = Path(folder).relative_to(root)
+        found += [(rel / n).as_posix() for n in sorted(names) if not _is_scratch(n)]
+    return found
+
+
+def _is_scratch(name: str) -> bool:
+    return name.endswith((".tmp", ".partial", ".partial.json", ".lock")) or name == MANIFEST
+
+
+def _manifest_path(target: Path) -> Path:
+    return target.with_name(f".{target.name}{MANIFEST}")
+
+
+def _stage_file(source: Path, target: Path, size: int, events, opener, retries, backoff) -> int:
+    """Stage one file; return the bytes read from the source (0: the local copy was valid)."""
+    mtime = retrying(lambda: source.stat().st_mtime_ns, f"reading {source}", retries=retries, backoff=backoff)
+    manifest = _manifest_path(target)
+    if target.exists() and manifest.exists():
+        recorded = json.loads(manifest.read_text())
+        if (recorded.get("size"), recorded.get("mtime_ns")) == (size, mtime) and target.stat().st_size == size \
+                and _sha256_file(target) == recorded.get("sha256"):  # fmt: skip
+            events.advance(size)
+            return 0
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial, sidecar = target.with_name(target.name + ".partial"), target.with_name(target.name + ".partial.json")
+    digest, blocks, offset = hashlib.sha256(), [], 0
+    if partial.exists() and sidecar.exists():  # resume: keep the blocks whose local bytes still hash right
+        state = json.loads(sidecar.read_text())
+        if (state.get("size"), state.get("mtime_ns")) == (size, mtime):
+            with open(partial, "rb") as handle:
+                for expected in state["blocks"]:
+                    data = handle.read(BLOCK)
+                    if hashlib.sha256(data).hexdigest() != expected:
+                        break
+                    digest.update(data)
+                    blocks.append(expected)
+                    offset += len(data)
+    events.advance(offset)
+    read_bytes = 0
+    with open(partial, "r+b" if partial.exists() else "wb") as out:
+        out.truncate(offset)
+        out.seek(offset)
+        while offset < size:
+            data = retrying(lambda: _read_block(opener, source, offset), f"reading {source} at byte {offset:,}",
+                            retries=retries, backoff=backoff)  # fmt: skip
+            if not data:
+                raise LatentkitError(f"{source} ended at byte {offset:,} of {size:,}: is it still being written?")
+            out.write(data)
+            out.flush()
+            digest.update(data)
+            blocks.append(hashlib.sha256(data).hexdigest())
+            offset += len(data)
+            read_bytes += len(data)
+            write_json(sidecar, {"size": size, "mtime_ns": mtime, "blocks": blocks})
+            events.advance(len(data))
+            throttle()
+        os.fsync(out.fileno())
+    os.replace(partial, target)
+    write_json(manifest, {"source": str(source), "size": size, "mtime_ns": mtime, "sha256": digest.hexdigest()})
+    sidecar.unlink(missing_ok=True)
+    return read_bytes
+
+
+def _read_block(opener, source: Path, offset: int) -> bytes:
+    # A fresh handle per block: after a dropped mount the old one stays broken.
+    with opener(source, "rb") as handle:
+        handle.seek(offset)
+        return handle.read(BLOCK)
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while data := handle.read(BLOCK):
+            digest.update(data)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    copied: int
+    unchanged: int
+    held_back: int  # zarr chunk files whose chunk is not marked done yet
+    bytes: int
+
+
+def sync(src: str | os.PathLike, dst: str | os.PathLike, *, events: JobEvents | None = None,
+         retries: int = RETRIES, backoff: float = 0.5) -> SyncResult:  # fmt: skip
+    """Mirror the run directory ``src`` into ``dst``: finished files only, atomically, never deleting."""
+    events = events or JobEvents()
+    src, dst = Path(src), Path(dst)
+    if not retrying(src.is_dir, f"looking at {src}", retries=retries, backoff=backoff):
+        raise LatentkitError(f"{src} is not a directory")
+    files, held_back = _finished_files(src)
+    copied = unchanged = nbytes = 0
+    events.start(f"sync {src.name}", total=len(files))
+    for rel in files:
+        source, target = src / rel, dst / rel
+        stat = retrying(source.stat, f"reading {source}", retries=retries, backoff=backoff)
+        if target.exists():
+            have = target.stat()
+            if have.st_size == stat.st_size and have.st_mtime_ns == stat.st_mtime_ns:
+                unchanged += 1
+                events.advance()
+                continue
+
+        def copy() -> None:
+            with open(source, "rb") as reader, atomic_write(target) as writer:
+                shutil.copyfileobj(reader, writer, BLOCK)
+
+        retrying(copy, f"copying {source} to {target}", retries=retries, backoff=backoff)
+        os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # "unchanged" next time
+        copied, nbytes = copied + 1, nbytes + stat.st_size
+        events.advance()
+        throttle()
+    events.finish()
+    return SyncResult(copied, unchanged, held_back, nbytes)
+
+
+def _finished_files(root: Path) -> tuple[list[str], int]:
+    """Files to mirror, in a safe order, and how many zarr chunk files are held back."""
+    import numpy as np
+
+    first, done_markers, held_back = [], [], 0
+    done_cache: dict[Path, np.ndarray | None] = {}
+    for rel in _walk(root):
+        parts = rel.split("/")
+        store_at = next((i for i, p in enumerate(parts) if p.endswith(".zarr")), None)
+        if store_at is not None and "c" in parts[store_at + 1 :]:  # a chunk file: STORE/ARRAY/c/k/...
+            store = root.joinpath(*parts[: store_at + 1])
+            c = parts.index("c", store_at + 1)
+            array, k = parts[c - 1], int(parts[c + 1])
+            if store not in done_cache:
+                done_cache[store] = _done_markers(store)
+            done = done_cache[store]
+            if array == "chunk_done":
+                done_markers.append(rel)
+                continue
+            if done is not None and array not in ("attribute", "factor", "landmark") and not (k < len(done) and done[k]):
+                held_back += 1
+                continue
+        first.append(rel)
+    # previous.npz before latest.npz: the destination always holds a readable checkpoint
+    first.sort(key=lambda r: (r.endswith("latest.npz"), r))
+    return first + done_markers, held_back
+
+
+def _done_markers(store: Path):
+    try:
+        import zarr
+
+        group = zarr.open_group(store, mode="r")
+        return group["chunk_done"][:].astype(bool) if "chunk_done" in group else None
+    except Exception:  # not a latentkit store: mirror it as plain files
+        return None
+
+
+class Mirror:
+    """``sync(run, dest)`` on a background thread whenever a job asks (after a checkpoint or a
+    chunk), so the job never waits on a slow mount; requests made during a sync coalesce.
+    ``close()`` runs a last sync in the caller's thread: the mirror is whole when the job ends.
+    """
+
+    def __init__(self, run: str | os.PathLike, dest: str | os.PathLike, events: JobEvents | None = None) -> None:
+        import threading
+
+        self.run, self.dest, self.events = Path(run), Path(dest), events or JobEvents()
+        self._wanted, self._stop = threading.Event(), threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="latentkit-mirror", daemon=True)
+        self._thread.start()
+        self.syncs = 0
+
+    def request(self) -> None:
+        self._wanted.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            if self._wanted.wait(timeout=0.5):
+                self._wanted.clear()
+                self._sync()
+
+    def _sync(self) -> bool:
+        try:
+            sync(self.run, self.dest)
+            self.syncs += 1
+            return True
+        except (LatentkitError, OSError) as error:  # the mount is flaky: the next request tries again
+            self.events.message(f"warning: mirror to {self.dest} failed, will retry: {error}")
+            return False
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        if not self._sync():
+            self.events.message(f"warning: the mirror {self.dest} is behind {self.run}: "
+                                f"run `latentkit sync {self.run} {self.dest}`")  # fmt: skip
+
+
+def open_mirror(run: str | os.PathLike, dest: str | os.PathLike | None, events: JobEvents | None = None):
+    """A Mirror, or a stand-in that does nothing when ``dest`` is None."""
+    return Mirror(run, dest, events) if dest is not None else _NoMirror()
+
+
+class _NoMirror:
+    def request(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

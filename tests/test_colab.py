@@ -1,0 +1,199 @@
+"""The Colab way: stage from a slow mount, mirror runs with sync, and the bootstrap notebook
+executed headless with two folders standing in for MyDrive and /content."""
+
+import errno
+import hashlib
+import io
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import zarr
+from conftest import TINY, kill_when, make_celeba, run_cli, start_cli
+
+from latentkit.errors import LatentkitError
+from latentkit.transfer import BLOCK, stage
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def big_file(tmp_path) -> Path:
+    path = tmp_path / "drive" / "archive.zip"
+    path.parent.mkdir()
+    path.write_bytes(np.random.default_rng(0).bytes(6 * BLOCK + 12345))
+    return path
+
+
+def test_stage_killed_mid_file_resumes_and_verifies(big_file, tmp_path):
+    local = tmp_path / "local" / "archive.zip"
+    process = start_cli("stage", big_file, local, env={"LATENTKIT_THROTTLE_S": "0.4"})
+    partial = local.with_name("archive.zip.partial")
+    kill_when(process, lambda: partial.exists() and partial.stat().st_size >= 2 * BLOCK)
+    assert not local.exists()  # nothing under the final name
+    result = run_cli("stage", big_file, local)
+    assert sha256(local) == sha256(big_file) and not partial.exists()
+    read_mb = float(result.stdout.split("read ")[1].split(" MB")[0])
+    assert read_mb < big_file.stat().st_size / 2**20 - 1.5  # continued, not from zero
+    again = run_cli("stage", big_file, local)
+    assert "read 0.0 MB, 1 already valid" in again.stdout
+
+
+def test_stage_replaces_a_truncated_or_corrupted_copy(big_file, tmp_path):
+    local = tmp_path / "local" / "archive.zip"
+    stage(big_file, local)
+    data = bytearray(local.read_bytes())
+    data[BLOCK + 7] ^= 0xFF  # one flipped byte
+    local.write_bytes(bytes(data))
+    assert stage(big_file, local).copied_bytes == big_file.stat().st_size
+    assert sha256(local) == sha256(big_file)
+    local.write_bytes(local.read_bytes()[:1000])  # truncated, as an interrupted `cp` leaves it
+    stage(big_file, local)
+    assert sha256(local) == sha256(big_file)
+
+
+class FlakyMount:
+    """open() of a Drive file whose reads fail as a dropped mount or a quota does."""
+
+    def __init__(self, failures):
+        self.failures = list(failures)
+
+    def __call__(self, path, mode="rb"):
+        handle = open(path, mode)
+        if self.failures:
+            code = self.failures.pop(0)
+            handle.close()
+            failing = io.BytesIO()
+
+            def read(*_args):
+                raise OSError(code, os.strerror(code))
+
+            failing.read = read
+            return failing
+        return handle
+
+
+def test_stage_retries_transient_read_errors_then_says_one_line(big_file, tmp_path):
+    flaky = FlakyMount([errno.EIO, errno.ENOTCONN, errno.ETIMEDOUT])
+    stage(big_file, tmp_path / "a.zip", opener=flaky, backoff=0.01)
+    assert sha256(tmp_path / "a.zip") == sha256(big_file) and not flaky.failures
+    hopeless = FlakyMount([errno.EIO] * 10)
+    with pytest.raises(LatentkitError, match=r"failed after 3 tries: \[Errno 5\]"):
+        stage(big_file, tmp_path / "b.zip", opener=hopeless, retries=2, backoff=0.01)
+
+
+def test_stage_copies_a_folder(tmp_path):
+    src = make_celeba(tmp_path / "drive" / "celeba", n=12)
+    result = stage(src, tmp_path / "local" / "celeba")
+    assert result.files == 12 + 3
+    for path in src.rglob("*"):
+        if path.is_file():
+            assert sha256(tmp_path / "local" / "celeba" / path.relative_to(src)) == sha256(path)
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sync")
+    data = root / "s32.zarr"
+    run_cli("prepare", "synthetic", "--n", "240", "--size", "32", "--chunk", "64", "--out", data)
+    run_cli("train", "--data", data, "--run", root / "run", "--job", "demo", *TINY, "--epochs", "1")
+    run_cli("encode", "--run", root / "run", "--chunk", "40", "--batch", "20")
+    return root / "run"
+
+
+def test_sync_mirrors_finished_files_and_skips_unchanged_ones(trained_run, tmp_path):
+    mirror = tmp_path / "drive" / "run"
+    first = run_cli("sync", trained_run, mirror)
+    assert "0 unchanged" in first.stdout
+    for path in trained_run.rglob("*"):
+        if path.is_file() and not path.name.endswith((".lock", ".tmp")):  # locks and temp files stay behind
+            assert (mirror / path.relative_to(trained_run)).read_bytes() == path.read_bytes()
+    assert "0 files copied" in run_cli("sync", trained_run, mirror).stdout
+    restored = tmp_path / "local" / "run"
+    run_cli("sync", mirror, restored)  # Drive -> a new VM's local disk
+    assert run_cli("status", "--run", restored).stdout.count("6 of 6 chunks done") == 1
+
+
+def test_sync_holds_back_chunks_that_are_not_done(trained_run, tmp_path):
+    copy = tmp_path / "run"
+    shutil.copytree(trained_run, copy)
+    latents = zarr.open_group(copy / "latents.zarr", mode="r+")
+    latents["chunk_done"][2] = 0  # chunk 2 "being written": its files exist, its marker does not
+    result = run_cli("sync", copy, tmp_path / "mirror")
+    assert "held back" in result.stdout
+    mirrored = tmp_path / "mirror" / "latents.zarr"
+    assert not (mirrored / "z" / "c" / "2").exists() and (mirrored / "z" / "c" / "3").exists()
+    assert run_cli("status", "--run", tmp_path / "mirror").stdout.count("missing [2]") == 1
+
+
+def test_sync_killed_mid_way_leaves_no_partial_file_under_a_final_name(trained_run, tmp_path):
+    mirror = tmp_path / "mirror"
+    process = start_cli("sync", trained_run, mirror, env={"LATENTKIT_THROTTLE_S": "0.2"})
+    kill_when(process, lambda: mirror.exists() and sum(1 for p in mirror.rglob("*") if p.is_file()) >= 4)
+    for path in mirror.rglob("*"):
+        if path.is_file() and not path.name.endswith(".tmp"):
+            assert path.read_bytes() == (trained_run / path.relative_to(mirror)).read_bytes(), path
+
+
+def test_env_reports_the_machine(tmp_path):
+    report = json.loads(run_cli("env", "--json", "--dir", tmp_path).stdout)
+    assert report["ram_total_mb"] > 0 and report["disk_free_mb"] > 0 and report["versions"]["latentkit"]
+    assert report["gpu"] is None or isinstance(report["gpu"], str)  # n/a without a GPU
+    assert report["encode"]["chunk"] in (20_000, 10_000, 5_000, 2_000, 1_000)
+    assert "encode     --chunk" in run_cli("env").stdout
+
+
+def execute_notebook(drive: Path, local: Path, parameters: dict, tmp_path: Path) -> dict:
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    notebook = nbformat.read(ROOT / "colab" / "bootstrap.ipynb", as_version=4)
+    at = next(i for i, c in enumerate(notebook.cells) if "parameters" in c.metadata.get("tags", []))
+    injected = "\n".join(f"{k} = {v!r}" for k, v in parameters.items())
+    notebook.cells.insert(at + 1, nbformat.v4.new_code_cell(injected))  # as papermill injects parameters
+    os.environ.update({"LATENTKIT_DRIVE": str(drive), "LATENTKIT_LOCAL": str(local)})
+    try:
+        client = nbclient.NotebookClient(notebook, timeout=900, kernel_name="python3",
+                                         resources={"metadata": {"path": str(tmp_path)}})  # fmt: skip
+        client.execute()  # the kernel inherits LATENTKIT_DRIVE and LATENTKIT_LOCAL
+    finally:
+        for key in ("LATENTKIT_DRIVE", "LATENTKIT_LOCAL"):
+            os.environ.pop(key, None)
+    return notebook
+
+
+def _history(run: Path) -> list[dict]:
+    import csv
+
+    return list(csv.DictReader((run / "history.csv").open()))
+
+
+def test_the_notebook_runs_headless_then_a_new_vm_resumes_from_drive(tmp_path):
+    drive = tmp_path / "MyDrive"
+    make_celeba(drive / "latentkit" / "celeba", n=64, zip_it=True)
+    params = {"DATASET": "celeba/img_align_celeba.zip", "SIZE": 32, "JOB": "demo", "EPOCHS": 1,
+              "TRAIN_ARGS": " ".join(TINY), "ANALYZE_ARGS": "--no-tsne --no-kmeans --sample 100",
+              "INSTALL_FROM": ""}  # fmt: skip
+    vm = tmp_path / "content"  # Colab's local disk is /content on every VM
+    execute_notebook(drive, vm, params, tmp_path)
+    saved = drive / "latentkit" / "runs" / "ae-case1"
+    assert (saved / "analysis" / "report.md").exists() and (saved / "checkpoints" / "latest.npz").exists()
+    assert [row["epoch"] for row in _history(saved)] == ["1"]
+
+    shutil.rmtree(vm)  # a new VM: empty local disk
+    execute_notebook(drive, vm, {**params, "EPOCHS": 2}, tmp_path)
+    resumed = _history(saved)
+    assert [row["epoch"] for row in resumed] == ["1", "2"]
+
+    reference = tmp_path / "reference"  # the same two epochs without a break
+    data = vm / "data.zarr"
+    run_cli("train", "--data", data, "--run", reference, "--job", "demo", *TINY, "--epochs", "2")
+    np.testing.assert_allclose([float(r["loss"]) for r in resumed], [float(r["loss"]) for r in _history(reference)],
+                               rtol=1e-4)  # fmt: skip
+    assert zarr.open_group(saved / "latents.zarr", mode="r").attrs["checkpoint"].startswith("epoch 2")
