@@ -154,8 +154,11 @@ def _prepare_files(files: FileSource, members: list[str], names: list[str], rows
             # A few long tasks per thread, not one per image: each finished task wakes the waiting
             # thread, and a thousand wake-ups per chunk cost a GIL hand-over each.
             n, pieces = stop - start, threads * 4
-            for _ in pool.map(load, [range(n * p // pieces, n * (p + 1) // pieces) for p in range(pieces)]):
-                pass
+            if threads == 1:  # no hand-over at all
+                load(range(n))
+            else:
+                for _ in pool.map(load, [range(n * p // pieces, n * (p + 1) // pieces) for p in range(pieces)]):
+                    pass
             return {"images": images, "ok": ok, "names": np.array(names[start:stop]),
                     **{k: v[start:stop] for k, v in rows.items()}}  # fmt: skip
 

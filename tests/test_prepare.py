@@ -90,6 +90,13 @@ def test_zip_equals_folder(celeba_folder, celeba_zip, tmp_path):
         assert zarr.open_group(store_path).attrs["partition_from"].endswith("list_eval_partition.txt")
 
 
+def test_one_decoding_thread_equals_several(celeba_folder, tmp_path):
+    one, two = tmp_path / "one.zarr", tmp_path / "two.zarr"
+    prepare_celeba(src=celeba_folder, out=one, chunk=16, workers=1)  # decodes on the calling thread
+    prepare_celeba(src=celeba_folder, out=two, chunk=16, workers=2)
+    assert_same_store(one, two)
+
+
 def test_partition_falls_back_to_official_split(tmp_path):
     root = make_celeba(tmp_path / "c", n=6)
     (root / "list_eval_partition.txt").unlink()
