@@ -24,6 +24,8 @@ app = typer.Typer(
 )
 prepare_app = typer.Typer(help="Build a chunked zarr image store.", no_args_is_help=True)
 app.add_typer(prepare_app, name="prepare")
+slurm_app = typer.Typer(help="Run the pipeline as a chain of SLURM jobs.", no_args_is_help=True)
+app.add_typer(slurm_app, name="slurm")
 
 # Shared options, defined once.
 OutStore = Annotated[Path, typer.Option("--out", help="Zarr store to write (created, or resumed if it exists).")]
@@ -361,6 +363,53 @@ def env_cmd(
         typer.echo(json.dumps(report, indent=2))
     else:
         _echo_lines(environment_lines(report))
+
+
+@slurm_app.command("submit")
+@user_errors
+def slurm_submit_cmd(
+    run: Annotated[Path, typer.Option(help="Run directory (shared storage every node sees).")],
+    data: Annotated[Path, typer.Option(help="Store that prepare writes and train reads.")],
+    from_: Annotated[Optional[Path], typer.Option("--from", help="Dataset to prepare (as for `prepare celeba`).")] = None,
+    synthetic: Annotated[Optional[int], typer.Option(help="Prepare N synthetic faces instead.", min=1)] = None,
+    source: Annotated[str, typer.Option(help="How --from is read: celeba or images.")] = "celeba",
+    job: Annotated[Optional[str], typer.Option(help="Train spec: a preset or a TOML path.")] = None,
+    epochs: Annotated[Optional[int], typer.Option(help="Train until this many epochs.", min=1)] = None,
+    prepare_tasks: Annotated[int, typer.Option(help="Array tasks for prepare.", min=1)] = 1,
+    encode_tasks: Annotated[int, typer.Option(help="Array tasks for encode (at most 2 at once).", min=1)] = 1,
+    chunk: Annotated[int, typer.Option(help="Encode --chunk.", min=1)] = 20_000,
+    prepare_args: Annotated[str, typer.Option(help="More prepare options, e.g. \"--size 64\".")] = "",
+    train_args: Annotated[str, typer.Option(help="More train options, e.g. \"--set model.z_dim=128\".")] = "",
+    encode_args: Annotated[str, typer.Option(help="More encode options, e.g. \"--batch 128\".")] = "",
+    analyze_args: Annotated[str, typer.Option(help="More analyze options, e.g. \"--no-tsne\".")] = "",
+    sbatch_arg: Annotated[list[str], typer.Option("--sbatch-arg", help="Passed to every sbatch: "
+                                                  "--sbatch-arg=--partition=gpu --sbatch-arg=--account=X.")] = [],
+    dry_run: Annotated[bool, typer.Option(help="Print the sbatch command lines; submit nothing.")] = False,
+) -> None:
+    """prepare (array) -> train (requeue-safe) -> encode (array) -> analyze, chained afterok; done steps skipped."""
+    import shlex
+
+    from latentkit.slurm import plan, submit
+
+    steps = plan(run=run, data=data, src=None if from_ is None else str(from_), synthetic=synthetic, source=source,
+                 job=job, epochs=epochs, prepare_tasks=prepare_tasks, encode_tasks=encode_tasks, chunk=chunk,
+                 extra_prepare=prepare_args, extra_train=train_args, extra_encode=encode_args,
+                 extra_analyze=analyze_args)  # fmt: skip
+    for step in steps:
+        if step.done:
+            typer.echo(f"{step.name:8s} already complete: not submitted")
+    result = submit(steps, run=run, sbatch_args=sbatch_arg, dry_run=dry_run)
+    if dry_run:
+        for step, command in zip([s for s in steps if not s.done], result.commands):
+            variables = " ".join(f"{k}={shlex.quote(v)}" for k, v in step.export.items())
+            line = " ".join(c if c.startswith("--dependency") else shlex.quote(c) for c in command)
+            typer.echo(f"{step.name.upper()}_ID=$({variables} {line})")
+        return
+    if not result.job_ids:
+        typer.echo("every step is complete: nothing submitted")
+        return
+    typer.echo("submitted " + ", ".join(f"{name} {job_id}" for name, job_id in result.job_ids.items()))
+    typer.echo(f"watch: squeue -j {','.join(result.job_ids.values())}   or   latentkit status --run {run}")
 
 
 @app.command("analyze")

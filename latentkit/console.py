@@ -99,6 +99,7 @@ def status_lines(s: dict[str, Any]) -> list[str]:
                      + (f"; missing {missing}{' ...' if len(e['missing']) > 20 else ''}" if missing else ""))
     else:
         lines.append("encode   not started")
+    lines += slurm_lines(s.get("slurm"))
     for record in s["monitor"]:
         lines.append(f"monitor  {record['job']} {record.get('unit', '')}: {record.get('items_per_s', 0):,.0f} items/s, "
                      f"RSS {format_mb(record['rss_mb'])}, RAM free {format_mb(record['ram_available_mb'])}, "
@@ -122,3 +123,23 @@ def environment_lines(r: dict[str, Any]) -> list[str]:
         f"encode     --chunk {e['chunk']} --batch {e['batch']} (about {format_mb(e['estimate_mb'])} for ae-case1)",
         f"train      --batch {r['train_batch']}",
     ]  # fmt: skip
+
+
+def slurm_lines(slurm: dict[str, Any] | None) -> list[str]:
+    """The submitted chain's jobs and states; a failed array task named with its log."""
+    if not slurm:
+        return []
+    if slurm.get("states") is None:
+        return [f"slurm    {name} {job_id}" for name, job_id in slurm["jobs"].items()] + [f"slurm    {slurm['note']}"]
+    lines = []
+    for name, records in slurm["states"].items():
+        states = sorted({r.get("JobState", "?") for r in records})
+        lines.append(f"slurm    {name} {slurm['jobs'][name]}: {', '.join(states)}")
+        for r in records:
+            if r.get("JobState") in ("FAILED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL"):
+                task = f" task {r['ArrayTaskId']}" if r.get("ArrayTaskId") else ""
+                lines.append(f"slurm    {name}{task} {r['JobState']} (exit {r.get('ExitCode', '?')}): "
+                             f"see {r.get('StdOut', 'its log')}")  # fmt: skip
+            elif r.get("Reason") == "DependencyNeverSatisfied":
+                lines.append(f"slurm    {name} can never start: a step before it failed")
+    return lines

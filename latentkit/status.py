@@ -33,4 +33,7 @@ def run_status(run: str | os.PathLike, out: str | os.PathLike | None = None, las
                             "chunks_done": progress.chunks_done, "chunks_total": progress.chunks_total,
                             "missing": progress.missing}  # fmt: skip
     status["monitor"] = read_monitor(paths.monitor, last)
+    from latentkit.slurm import job_states
+
+    status["slurm"] = job_states(paths.root)
     return status

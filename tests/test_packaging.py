@@ -56,6 +56,10 @@ def test_version_and_presets_commands(installed, tmp_path):
     listing = run(latentkit, "presets", cwd=tmp_path).stdout
     assert "ae-case1" in listing and "vae-tiny-kl" in listing
     assert run(latentkit, "presets", "vae", cwd=tmp_path).stdout == (ROOT / "jobs" / "vae.toml").read_text()
+    plan = run(latentkit, "slurm", "submit", "--run", "r", "--data", "d.zarr", "--synthetic", "10", "--dry-run",
+               cwd=tmp_path).stdout  # the sbatch scripts ship inside the wheel
+    script = plan.split()[-1].rstrip(")")
+    assert Path(script).is_relative_to(installed) and Path(script).read_text() == (ROOT / "slurm" / "analyze.sbatch").read_text()
 
 
 def test_demo_runs_from_the_installed_wheel_outside_the_checkout(installed, tmp_path):

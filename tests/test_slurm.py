@@ -19,6 +19,8 @@ SMALL = ["--cpus-per-task=1", "--mem=2G"]  # the scripts ask for more than this 
 def slurm(tmp_path_factory):
     why = ensure_installed()
     if why:
+        if os.environ.get("CI"):  # CI must run against a real SLURM: a missing one is a failure
+            pytest.fail(f"no local SLURM in CI: {why}")
         pytest.skip(why)
     cluster = LocalSlurm(tmp_path_factory.mktemp("slurm"))
     cluster.start()
@@ -70,3 +72,78 @@ def test_train_usr2_checkpoints_requeues_and_resumes(slurm, tmp_path):
     assert "resuming" in text
     saved, _ = checkpoint.load(run / "checkpoints")
     assert saved.meta["epoch"] == 3 and len(saved.meta["history"]) == 3
+
+
+def submit_args(root: Path, *extra: str) -> list:
+    return ["slurm", "submit", "--run", root / "run", "--data", root / "data.zarr", "--synthetic", "250",
+            "--prepare-tasks", "2", "--prepare-args", "--size 32 --chunk 64", "--job", "demo",
+            "--train-args", " ".join(map(str, [*TINY, "--epochs", "1"])), "--encode-tasks", "3", "--chunk", "40",
+            "--encode-args", "--batch 20", "--analyze-args", "--no-tsne --no-kmeans --sample 100",
+            "--sbatch-arg=--cpus-per-task=1", "--sbatch-arg=--mem=2G", *extra]  # fmt: skip
+
+
+def test_dry_run_prints_the_chain(tmp_path):
+    out = run_cli(*submit_args(tmp_path, "--dry-run")).stdout
+    from latentkit.slurm import script_path
+
+    text = out.replace(str(tmp_path.resolve()), "ROOT").replace(str(script_path("x").parent), "SCRIPTS")
+    assert text == (Path(__file__).parent / "golden" / "slurm_dry_run.txt").read_text()
+
+
+def test_submitted_chain_completes_and_equals_serial_runs(slurm, tmp_path):
+    result = run_cli(*submit_args(tmp_path), env=slurm.env)
+    ids = dict(part.split(" ") for part in result.stdout.splitlines()[0].removeprefix("submitted ").split(", "))
+    assert list(ids) == ["prepare", "train", "encode", "analyze"]
+    slurm.wait(ids["analyze"], timeout=900)
+    status = run_cli("status", "--run", tmp_path / "run", env=slurm.env).stdout
+    for name in ids:
+        assert f"slurm    {name} {ids[name]}: COMPLETED" in status, status
+    assert (tmp_path / "run" / "analysis" / "report.json").exists()
+    run_cli("prepare", "synthetic", "--n", "250", "--size", "32", "--chunk", "64", "--out", tmp_path / "serial.zarr")
+    assert_same_store(tmp_path / "serial.zarr", tmp_path / "data.zarr")
+    run_cli("encode", "--run", tmp_path / "run", "--chunk", "40", "--batch", "20", "--out", tmp_path / "serial_z.zarr")
+    assert_identical(tmp_path / "serial_z.zarr", tmp_path / "run" / "latents.zarr")
+    again = run_cli(*submit_args(tmp_path), env=slurm.env).stdout
+    assert "every step is complete: nothing submitted" in again
+
+
+def test_a_failed_array_task_stops_the_chain_and_status_names_it(slurm, tmp_path):
+    import shutil
+
+    data, run = tmp_path / "data.zarr", tmp_path / "run"
+    run_cli("prepare", "synthetic", "--n", "250", "--size", "32", "--chunk", "64", "--out", data)
+    run_cli("train", "--data", data, "--run", run, "--job", "demo", *TINY, "--epochs", "1")
+    chunk = data / "images" / "c" / "1" / "0" / "0" / "0"  # rows 64..127: encode task 1 of 2 reads them
+    chunk.write_bytes(b"not zstd at all" * 10)
+    args = submit_args(tmp_path)
+    args[args.index("--encode-tasks") + 1] = "2"
+    result = run_cli(*args, env=slurm.env).stdout
+    assert "prepare  already complete" in result and "train    already complete" in result
+    ids = dict(part.split(" ") for part in result.splitlines()[-2].removeprefix("submitted ").split(", "))
+    slurm.wait(ids["encode"], timeout=600)
+    slurm.wait(ids["analyze"], timeout=120)  # cancelled by --kill-on-invalid-dep, not pending forever
+    status = run_cli("status", "--run", run, env=slurm.env).stdout
+    assert "slurm    encode task 1 FAILED" in status, status
+    assert not (run / "analysis" / "report.json").exists()
+    assert "COMPLETED" not in status.split("slurm    analyze")[1].splitlines()[0]
+    shutil.rmtree(run / "latents.zarr", ignore_errors=True)
+
+
+def test_train_stops_requeueing_at_the_cap(slurm, tmp_path):
+    data = tmp_path / "s32.zarr"
+    run_cli("prepare", "synthetic", "--n", "240", "--size", "32", "--chunk", "64", "--out", data)
+    run, log = tmp_path / "run", tmp_path / "train.log"
+    extra = " ".join(str(a) for a in [*TINY, "--epochs", "3"])
+    job = slurm.sbatch(*SMALL, f"--output={log}", str(SCRIPTS / "train.sbatch"),
+                       env={"DATA": str(data), "RUN": str(run), "JOB": "demo", "EXTRA_ARGS": extra,
+                            "LATENTKIT_THROTTLE_S": "0.3", "MAX_REQUEUES": "0"})  # fmt: skip
+    deadline = time.monotonic() + 300
+    while not (run / "checkpoints" / "latest.npz").exists():
+        assert time.monotonic() < deadline, log.read_text() if log.exists() else "no log"
+        time.sleep(0.5)
+    slurm.run("scancel", "--signal=USR2", "--batch", job)
+    slurm.wait(job, timeout=300)
+    text = log.read_text()
+    assert "requeue cap reached (0 of MAX_REQUEUES=0)" in text and "requeueing job" not in text, text
+    saved, _ = checkpoint.load(run / "checkpoints")
+    assert saved.meta["epoch"] < 3  # stopped, checkpointed, not resumed
