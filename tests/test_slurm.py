@@ -53,20 +53,26 @@ def test_encode_array_equals_one_process(slurm, tmp_path):
     assert_identical(tmp_path / "one.zarr", tmp_path / "array.zarr")
 
 
-def test_train_usr2_checkpoints_requeues_and_resumes(slurm, tmp_path):
+def signal_train_mid_run(slurm, tmp_path, **env) -> tuple[Path, Path]:
+    """Submit train.sbatch (3 tiny epochs, slowed down), send USR2 once a checkpoint exists, wait."""
     data = tmp_path / "s32.zarr"
     run_cli("prepare", "synthetic", "--n", "240", "--size", "32", "--chunk", "64", "--out", data)
     run, log = tmp_path / "run", tmp_path / "train.log"
     extra = " ".join(str(a) for a in [*TINY, "--epochs", "3"])
     job = slurm.sbatch(*SMALL, f"--output={log}", str(SCRIPTS / "train.sbatch"),
                        env={"DATA": str(data), "RUN": str(run), "JOB": "demo", "EXTRA_ARGS": extra,
-                            "LATENTKIT_THROTTLE_S": "0.3"})  # fmt: skip
+                            "LATENTKIT_THROTTLE_S": "0.3", **env})  # fmt: skip
     deadline = time.monotonic() + 300
     while not (run / "checkpoints" / "latest.npz").exists():  # steps are running
         assert time.monotonic() < deadline, log.read_text() if log.exists() else "no log"
         time.sleep(0.5)
     slurm.run("scancel", "--signal=USR2", "--batch", job)  # what --signal=B:USR2@120 sends
     slurm.wait(job, timeout=600)
+    return run, log
+
+
+def test_train_usr2_checkpoints_requeues_and_resumes(slurm, tmp_path):
+    run, log = signal_train_mid_run(slurm, tmp_path)
     text = log.read_text()
     assert "requeueing job" in text and "restart 1" in text, text
     assert "resuming" in text
@@ -130,19 +136,7 @@ def test_a_failed_array_task_stops_the_chain_and_status_names_it(slurm, tmp_path
 
 
 def test_train_stops_requeueing_at_the_cap(slurm, tmp_path):
-    data = tmp_path / "s32.zarr"
-    run_cli("prepare", "synthetic", "--n", "240", "--size", "32", "--chunk", "64", "--out", data)
-    run, log = tmp_path / "run", tmp_path / "train.log"
-    extra = " ".join(str(a) for a in [*TINY, "--epochs", "3"])
-    job = slurm.sbatch(*SMALL, f"--output={log}", str(SCRIPTS / "train.sbatch"),
-                       env={"DATA": str(data), "RUN": str(run), "JOB": "demo", "EXTRA_ARGS": extra,
-                            "LATENTKIT_THROTTLE_S": "0.3", "MAX_REQUEUES": "0"})  # fmt: skip
-    deadline = time.monotonic() + 300
-    while not (run / "checkpoints" / "latest.npz").exists():
-        assert time.monotonic() < deadline, log.read_text() if log.exists() else "no log"
-        time.sleep(0.5)
-    slurm.run("scancel", "--signal=USR2", "--batch", job)
-    slurm.wait(job, timeout=300)
+    run, log = signal_train_mid_run(slurm, tmp_path, MAX_REQUEUES="0")
     text = log.read_text()
     assert "requeue cap reached (0 of MAX_REQUEUES=0)" in text and "requeueing job" not in text, text
     saved, _ = checkpoint.load(run / "checkpoints")
