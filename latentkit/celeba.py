@@ -66,7 +66,7 @@ def open_celeba(src: str | os.PathLike, *, partition_file: str | os.PathLike | N
     files, members = outer, [f for f in outer.files if is_image_name(f)]
     messages = []
     if not members and outer.kind == "folder":  # the official folder: the images are in Img/img_align_celeba.zip
-        archive = next((f for f in outer.files if f.rsplit("/", 1)[-1].lower() in IMAGE_ARCHIVES), None)
+        archive = next((outer.by_name[name] for name in IMAGE_ARCHIVES if name in outer.by_name), None)
         if archive is not None:
             files = open_source(path / archive, scratch=scratch)
             members = [f for f in files.files if is_image_name(f)]
@@ -133,7 +133,7 @@ def _find_table(kind: str, path: Path, outer: FileSource, images: FileSource, ov
         return parse_table(_text(file.read_bytes(), file), origin=str(file), columns=columns)
     for source in [outer] if images is outer else [outer, images]:  # inside the folder or archive(s)
         for want in wanted:
-            member = next((f for f in source.files if f.rsplit("/", 1)[-1].lower() == want), None)
+            member = source.by_name.get(want)
             if member is not None:
                 origin = f"{source.path}/{member}" if source.kind == "folder" else f"{source.path}:{member}"
                 return parse_table(_text(source.read(member), Path(member)), origin=origin, columns=columns)

@@ -76,12 +76,16 @@ def store_summary_lines(s: dict[str, Any]) -> list[str]:
         "partitions " + ", ".join(f"{k} {v:,}" for k, v in s["partitions"].items()),
         f"skipped    {s['skipped_count']}" + (f": {', '.join(s['skipped'])}" if s["skipped"] else ""),
     ] + ([f"partition  from {s['partition_from']}"] if s.get("partition_from") and not s.get("annotations") else []) + [
-        f"{kind:10s} " + (f"{r['from']}: {r['matched']:,} rows matched"
-                          + (f", {r['images_without_row']:,} images without a row" if r["images_without_row"] else "")
-                          + (f", {r['rows_without_image']:,} rows without an image" if r["rows_without_image"] else "")
-                          if "matched" in r else r["note"] + (f" ({r['from']})" if r.get("from") else ""))
-        for kind, r in s.get("annotations", {}).items()
-    ]  # fmt: skip
+        f"{kind:10s} {_annotation_text(report)}" for kind, report in s.get("annotations", {}).items()
+    ]
+
+
+def _annotation_text(r: dict[str, Any]) -> str:
+    if "matched" not in r:  # missing, or only noted
+        return r["note"] + (f" ({r['from']})" if r.get("from") else "")
+    return (f"{r['from']}: {r['matched']:,} rows matched"
+            + (f", {r['images_without_row']:,} images without a row" if r["images_without_row"] else "")
+            + (f", {r['rows_without_image']:,} rows without an image" if r["rows_without_image"] else ""))  # fmt: skip
 
 
 def status_lines(s: dict[str, Any]) -> list[str]:

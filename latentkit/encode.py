@@ -112,9 +112,14 @@ def encode(
     arrays = {name: ArraySpec((z_dim,), "float32") for name in outputs} | {"ok": ArraySpec((), "bool", False)}
     identity = {"source": str(data.resolve()), "z_dim": z_dim, "use": use,
                 "checkpoint": f"epoch {saved.meta['epoch']} step {saved.meta['step']} at {saved.meta['time']}"}  # fmt: skip
-    if restart_stale:
-        _remove_if_stale(out, identity, chunk, tasks, events)
+    def replace(stale: list[str]) -> None:
+        if tasks > 1:
+            raise LatentkitError(f"--restart-stale cannot replace {out} while other tasks may write it: "
+                                 f"run it with one task, or delete the store first")  # fmt: skip
+        events.message(f"{out} was encoded with another {', '.join(stale)}: encoding again from scratch")
+
     group = store.create_or_open(out, n=n, chunk=chunk, arrays=arrays, identity=tuple(identity),
+                                 on_stale=replace if restart_stale else None,
                                  attrs={**identity, "kind": spec.model.kind, "seed": spec.train.seed})  # fmt: skip
 
     from latentkit.models import build_model
@@ -153,22 +158,6 @@ def encode(
     with prefetch, closing(copies):
         result = run_chunks(group, produce, plan=plan, description="encode", events=events, after_write=written)
     return EncodeResult(result.chunks_written, result.chunks_skipped, out)
-
-
-def _remove_if_stale(out: Path, identity: dict, chunk: int, tasks: int, events: JobEvents) -> None:
-    if not (out / "zarr.json").exists():
-        return
-    import shutil
-
-    have = store.open_store(out).attrs
-    stale = [key for key, value in {**identity, "chunk": chunk}.items() if have.get(key) != value]
-    if not stale:
-        return
-    if tasks > 1:
-        raise LatentkitError(f"--restart-stale cannot delete {out} while other tasks may write it: "
-                             f"run it with one task, or delete the store first")  # fmt: skip
-    events.message(f"{out} was encoded with another {', '.join(stale)}: deleting it and encoding again")
-    shutil.rmtree(out)
 
 
 def uint8_encoder(encoder):

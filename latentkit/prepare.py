@@ -165,11 +165,12 @@ def _prepare_files(files: FileSource, members: list[str], names: list[str], rows
         threads = workers or os.cpu_count() or 1
         with ThreadPoolExecutor(max_workers=threads) as pool:  # Pillow decodes without the GIL
             result = run_chunks(group, produce, task=task, tasks=tasks, description="prepare", events=events)
-        skipped = int((chunk_progress(group).row_mask() & ~group["ok"][:]).sum())
+        progress = chunk_progress(group)
+        skipped = int((progress.row_mask() & ~group["ok"][:]).sum())
         if skipped:
             events.message(f"warning: {skipped:,} images could not be decoded and were skipped "
                            f"(`latentkit info {out}` lists them)")  # fmt: skip
-        if files.readable not in (None, files.path) and chunk_progress(group).complete:
+        if files.readable not in (None, files.path) and progress.complete:
             files.readable.unlink(missing_ok=True)  # the unpacked copy of a compressed tar
         return result
     finally:
@@ -180,11 +181,11 @@ def store_summary(path: str | os.PathLike) -> dict[str, Any]:
     """Counts per partition, chunks done, size on disk and skipped files of a store."""
     group = store.open_store(path)
     progress = chunk_progress(group)
-    done_rows = progress.row_mask()
-    ok = group["ok"][:] & done_rows
+    done_rows, decoded = progress.row_mask(), group["ok"][:]
+    ok = decoded & done_rows
     partition = group["partition"][:]
     names = group["names"]
-    skipped_rows = np.flatnonzero(done_rows & ~group["ok"][:])
+    skipped_rows = np.flatnonzero(done_rows & ~decoded)
     labels = {0: "train", 1: "valid", 2: "test"}
     return {
         "path": str(path),

@@ -15,6 +15,7 @@ import tarfile
 import threading
 import zipfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from latentkit.atomic import atomic_write
@@ -41,6 +42,14 @@ class FileSource:
     _handles: list = field(default_factory=list, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     readable: Path | None = None  # the file actually read (a decompressed copy of a compressed tar)
+
+    @cached_property
+    def by_name(self) -> dict[str, str]:
+        """Each file name (lower case) to the first path holding it: one pass, then lookups."""
+        index: dict[str, str] = {}
+        for path in self.files:
+            index.setdefault(path.rsplit("/", 1)[-1].lower(), path)
+        return index
 
     def read(self, relative: str) -> bytes:
         if self.kind == "folder":

@@ -13,7 +13,7 @@ import fcntl
 import json
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,12 +78,14 @@ def create_or_open(
     arrays: Mapping[str, ArraySpec],
     attrs: Mapping[str, Any],
     identity: tuple[str, ...],
+    on_stale: Callable[[list[str]], None] | None = None,
 ) -> zarr.Group:
     """Create a store with ``arrays`` of ``n`` rows in chunks of ``chunk`` rows, or reopen it.
 
     The store is created once under a file lock; every later caller (a rerun, another
     task) opens it ``r+``. ``identity`` names the attrs that must match for a reopen, so a
-    rerun with different settings is refused instead of mixing two datasets.
+    rerun with different settings is refused instead of mixing two datasets, unless
+    ``on_stale`` is given: then it is told which settings differ and the store is replaced.
     """
     path = Path(path)
     if n < 1:
@@ -95,8 +97,15 @@ def create_or_open(
             group = zarr.open_group(path, mode="r+")
             if group.attrs.get("layout_complete"):
                 _check_format(path, group)
-                _check_identity(path, group.attrs, {**attrs, "chunk": chunk}, ("n", "chunk", *identity), n)
-                return group
+                want = {**attrs, "chunk": chunk, "n": n}
+                stale = [key for key in ("n", "chunk", *identity) if group.attrs.get(key) != want.get(key)]
+                if not stale:
+                    return group
+                if on_stale is None:
+                    key = stale[0]
+                    raise LatentkitError(f"{path} was started with {key}={group.attrs.get(key)!r}, this run asks for "
+                                         f"{want.get(key)!r}: use another --out or delete the old store")  # fmt: skip
+                on_stale(stale)
         group = zarr.open_group(path, mode="w")
         n_chunks = -(-n // chunk)
         for name, spec in arrays.items():
@@ -154,16 +163,6 @@ def upgrade(path: str | os.PathLike) -> list[str]:
         group.attrs["format_version"] = FORMAT_VERSION
         changed.append(f"format_version: {FORMAT_VERSION}")
     return changed
-
-
-def _check_identity(path: Path, have: Mapping, want: Mapping, keys: tuple[str, ...], n: int) -> None:
-    want = {**want, "n": n}
-    for key in keys:
-        if have.get(key) != want.get(key):
-            raise LatentkitError(
-                f"{path} was started with {key}={have.get(key)!r}, this run asks for "
-                f"{want.get(key)!r}: use another --out or delete the old store"
-            )
 
 
 def open_store(path: str | os.PathLike, *, mode: str = "r") -> zarr.Group:

@@ -32,7 +32,7 @@ from pathlib import Path
 from latentkit.atomic import atomic_write, write_json
 from latentkit.errors import LatentkitError
 from latentkit.events import JobEvents
-from latentkit.store import throttle
+from latentkit.store import COORDINATES, throttle
 
 BLOCK = 8 * 2**20
 SIDECAR_EVERY = 8  # blocks between two records of a partial copy's progress (64 MiB)
@@ -71,15 +71,14 @@ def stage(src: str | os.PathLike, dst: str | os.PathLike, *, events: JobEvents |
         pairs = [(src / rel, dst / rel) for rel in _walk(src)]
     else:
         pairs = [(src, dst)]
-    sizes = [retrying(lambda s=s: s.stat().st_size, f"reading {s}", retries=retries, backoff=backoff)
-             for s, _ in pairs]  # fmt: skip
-    total = sum(sizes)
+    stats = [retrying(s.stat, f"reading {s}", retries=retries, backoff=backoff) for s, _ in pairs]  # one stat per file
+    total = sum(st.st_size for st in stats)
     events.start(f"stage {src.name}", total=total, unit="bytes")
     copied = skipped = 0
-    for (source, target), size in zip(pairs, sizes):
-        read = _stage_file(source, target, size, events, opener, retries, backoff)
+    for (source, target), stat in zip(pairs, stats):
+        read = _stage_file(source, target, stat.st_size, stat.st_mtime_ns, events, opener, retries, backoff)
         copied += read
-        skipped += read == 0 and size > 0
+        skipped += read == 0 and stat.st_size > 0
     events.finish()
     return StageResult(len(pairs), copied, total, skipped)
 
@@ -101,9 +100,8 @@ def _manifest_path(target: Path) -> Path:
     return target.with_name(f".{target.name}{MANIFEST}")
 
 
-def _stage_file(source: Path, target: Path, size: int, events, opener, retries, backoff) -> int:
+def _stage_file(source: Path, target: Path, size: int, mtime: int, events, opener, retries, backoff) -> int:
     """Stage one file; return the bytes read from the source (0: the local copy was valid)."""
-    mtime = retrying(lambda: source.stat().st_mtime_ns, f"reading {source}", retries=retries, backoff=backoff)
     manifest = _manifest_path(target)
     if target.exists() and manifest.exists():
         recorded = json.loads(manifest.read_text())
@@ -270,7 +268,7 @@ def _finished_files(root: Path) -> tuple[list[str], int]:
             if array == "chunk_done":
                 done_markers.append(rel)
                 continue
-            if done is not None and array not in ("attribute", "factor", "landmark") and not (k < len(done) and done[k]):
+            if done is not None and array not in COORDINATES and not (k < len(done) and done[k]):  # labels: not rows
                 held_back += 1
                 continue
         first.append(rel)
