@@ -72,12 +72,18 @@ def load(directory: str | os.PathLike) -> tuple[Checkpoint | None, str | None]:
     raise LatentkitError(f"no readable checkpoint in {directory} ({'; '.join(problems)}): delete it to start over")
 
 
-def restore(model, checkpoint: Checkpoint) -> None:
-    """Assign saved values to a freshly built model and its (built) optimizer."""
-    variables, optimizer_variables = model.variables, model.optimizer.variables
-    if len(variables) != len(checkpoint.model) or len(optimizer_variables) != len(checkpoint.optimizer):
+def restore(model, checkpoint: Checkpoint, *, optimizer: bool = True) -> None:
+    """Assign saved values to a freshly built model and, with ``optimizer``, its (built) optimizer.
+
+    Jobs that only run the model (encode, generate) leave the optimizer out: its state is
+    training's business (and differs in shape under mixed_float16's loss scaling).
+    """
+    variables = model.variables
+    optimizer_variables = model.optimizer.variables if optimizer else []
+    saved_optimizer = checkpoint.optimizer if optimizer else []
+    if len(variables) != len(checkpoint.model) or len(optimizer_variables) != len(saved_optimizer):
         raise LatentkitError(f"{checkpoint.path} does not fit this model (variable counts differ)")
-    for variable, value in zip([*variables, *optimizer_variables], [*checkpoint.model, *checkpoint.optimizer]):
+    for variable, value in zip([*variables, *optimizer_variables], [*checkpoint.model, *saved_optimizer]):
         if tuple(variable.shape) != value.shape:
             raise LatentkitError(f"{checkpoint.path}: {variable.path} has shape {value.shape}, model wants {variable.shape}")
         variable.assign(value)

@@ -8,6 +8,7 @@ needs at most two chunk reads and reads stay sequential. Memory holds at most
 from __future__ import annotations
 
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import keras
 import numpy as np
@@ -15,6 +16,7 @@ import numpy as np
 from latentkit import store
 from latentkit.errors import LatentkitError
 from latentkit.reading import ChunkCache, select_rows, to_unit_float
+from latentkit.store import throttle
 
 
 def chunk_aligned_order(rows: np.ndarray, chunk: int, seed: int, epoch: int) -> np.ndarray:
@@ -79,3 +81,38 @@ class ZarrImageDataset(keras.utils.PyDataset):
 
     def on_epoch_end(self) -> None:
         self.set_epoch(self.epoch + 1)
+
+
+class Stretch(keras.utils.PyDataset):
+    """Batches ``start..stop`` of a dataset's current epoch order, as uint8 ``(x,)`` for one ``fit`` call.
+
+    The train job's target is its input, so each batch travels once, in a quarter of the
+    float32 bytes. ``fit`` asks for the batches in order; a thread reads up to ``depth``
+    batches ahead, so reading overlaps training on every backend.
+    """
+
+    def __init__(self, dataset: ZarrImageDataset, start: int, stop: int, *, depth: int = 2) -> None:
+        super().__init__(workers=1, use_multiprocessing=False)
+        self.dataset, self.start, self.stop, self.depth = dataset, start, stop, depth
+        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="latentkit-read")
+        self._ahead: dict[int, Future] = {}
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray]:
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        for i in range(index, min(index + 1 + self.depth, len(self))):
+            if i not in self._ahead:
+                self._ahead[i] = self._reader.submit(self.dataset.batch_uint8, self.start + i)
+        x = self._ahead.pop(index).result()
+        for stale in [i for i in self._ahead if i < index]:  # asked out of order: drop what was skipped
+            self._ahead.pop(stale).cancel()
+        throttle()
+        return (x,)
+
+    def close(self) -> None:
+        for future in self._ahead.values():
+            future.cancel()
+        self._reader.shutdown(wait=True)

@@ -27,7 +27,7 @@ from latentkit.events import JobEvents
 from latentkit.monitor import MonitorLog, release_memory
 from latentkit.options import parse_size
 from latentkit.paths import RunPaths
-from latentkit.reading import ChunkCache
+from latentkit.reading import ChunkCache, to_unit_float
 from latentkit.sampling import reparameterize
 from latentkit.spec import spec_from_dict
 from latentkit.store import ArraySpec
@@ -125,7 +125,7 @@ def encode(
     from latentkit.models import build_model
 
     model = build_model(spec.model)
-    checkpoint.restore(model, saved)
+    checkpoint.restore(model, saved, optimizer=False)
     encoder = uint8_encoder(model.encoder)
     ok_rows = source["ok"]
     cache = ChunkCache(images, DATA_CACHE_CHUNKS)
@@ -169,8 +169,7 @@ def uint8_encoder(encoder):
     import keras
 
     images = keras.Input(encoder.input_shape[1:], dtype="uint8", name="image_uint8")
-    scaled = keras.ops.divide(keras.ops.cast(images, "float32"), 255.0)
-    return keras.Model(images, encoder(scaled), name="encoder_uint8")
+    return keras.Model(images, encoder(to_unit_float(images, ops=keras.ops)), name="encoder_uint8")
 
 
 def _count_params(saved) -> int:

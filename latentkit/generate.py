@@ -27,7 +27,7 @@ def load_model(run: str | os.PathLike):
     if saved is None:
         raise LatentkitError(f"no checkpoint in {directory}: train the run first")
     model = build_model(spec_from_dict(saved.meta["spec"]).model)
-    checkpoint.restore(model, saved)
+    checkpoint.restore(model, saved, optimizer=False)
     return model, saved.meta
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
+from latentkit.reading import to_unit_float
 from latentkit.sampling import reparameterize
-from latentkit.spec import ModelSpec
+from latentkit.spec import PRECISIONS, ModelSpec
 
 
 def _activation(name: str) -> layers.Layer:
@@ -45,8 +46,8 @@ def build_decoder(spec: ModelSpec) -> keras.Model:
     last = len(spec.decoder_filters) - 1
     for i, (filters, kernel, stride) in enumerate(zip(spec.decoder_filters, spec.decoder_kernels, spec.decoder_strides)):
         x = layers.Conv2DTranspose(filters, kernel, strides=stride, padding="same")(x)
-        if i == last:
-            x = layers.Activation("sigmoid", name="image")(x)
+        if i == last:  # float32 under mixed precision too: the loss is computed in float32
+            x = layers.Activation("sigmoid", name="image", dtype="float32")(x)
         else:
             if spec.batch_norm:
                 x = layers.BatchNormalization()(x)
@@ -109,15 +110,19 @@ class Autoencoder(keras.Model):
         return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
 
     def call(self, x, training=False):
+        x = _unit_float(x)
         if not self.is_vae:
             return self.decoder(self.encoder(x, training=training), training=training)
         mu, logvar, z = self.encoder(x, training=training)
+        mu, logvar = ops.cast(mu, "float32"), ops.cast(logvar, "float32")  # KL in float32 under mixed precision
         kl = -0.5 * ops.mean(ops.sum(1 + logvar - ops.square(mu) - ops.exp(logvar), axis=1))
         self.add_loss(self.spec.kl_factor * kl)
         return self.decoder(z, training=training)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        reconstruction = reconstruction_loss(self.spec.loss, y, y_pred)
+        # The train job feeds (x,) alone: an autoencoder's target is its input.
+        target = _unit_float(x if y is None else y)
+        reconstruction = reconstruction_loss(self.spec.loss, target, ops.cast(y_pred, "float32"))
         weighted_kl = ops.sum(ops.stack(self.losses)) if self.losses else ops.zeros(())  # added in call()
         total = reconstruction + weighted_kl
         self.loss_tracker.update_state(total)
@@ -145,10 +150,28 @@ class Autoencoder(keras.Model):
         return cls(ModelSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec.items()}), **config)
 
 
-def build_model(spec: ModelSpec, *, lr: float = 5e-4) -> Autoencoder:
-    """A compiled, built model and optimizer (optimizer variables exist, ready to restore)."""
-    model = Autoencoder(spec)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr))
+def _unit_float(x):
+    """uint8 batches (the train job's) are scaled here, inside the compiled step; floats pass."""
+    return to_unit_float(x, ops=ops) if keras.backend.standardize_dtype(x.dtype) == "uint8" else x
+
+
+def build_model(spec: ModelSpec, *, lr: float = 5e-4, precision: str = "float32",
+                steps_per_execution: int = 1) -> Autoencoder:  # fmt: skip
+    """A compiled, built model and optimizer (optimizer variables exist, ready to restore).
+
+    ``precision``: a Keras dtype policy (``PRECISIONS``). Variables stay float32 under the
+    mixed ones; ``mixed_float16`` also wraps the optimizer in Keras' loss scaling.
+    ``steps_per_execution``: training steps per compiled call (``fit`` feeds that many).
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(precision)  # layers take the policy when they are made
+    try:
+        model = Autoencoder(spec)
+    finally:
+        keras.config.set_dtype_policy(previous)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr), steps_per_execution=steps_per_execution)
     model.build((None, spec.image_size, spec.image_size, 3))
     model.optimizer.build(model.trainable_variables)
     return model

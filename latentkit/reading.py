@@ -11,6 +11,7 @@ from latentkit.chunks import chunk_progress
 from latentkit.errors import LatentkitError
 
 PARTITIONS = {"train": 0, "valid": 1, "test": 2}
+UNIT_SCALE = np.float32(1 / 255)
 
 
 def select_rows(group, partition: str | None) -> np.ndarray:
@@ -23,9 +24,17 @@ def select_rows(group, partition: str | None) -> np.ndarray:
     return np.flatnonzero(mask)
 
 
-def to_unit_float(images: np.ndarray) -> np.ndarray:
-    """uint8 pixels to float32 in [0, 1]: the one scaling every job uses."""
-    return np.divide(images, np.float32(255), dtype=np.float32)
+def to_unit_float(images, *, ops=np):
+    """uint8 pixels to float32 in [0, 1]: the one scaling every job uses.
+
+    ``ops`` is ``numpy`` or ``keras.ops``: the train and encode jobs move batches as uint8
+    (a quarter of the bytes) and scale them inside their compiled step with this formula.
+    A product, not a quotient: XLA turns ``x / 255`` into ``x * (1 / 255)``, so only the
+    product is bitwise the same in numpy, eager and compiled code (255 maps to exactly 1.0).
+    """
+    if ops is np:
+        return np.multiply(images, UNIT_SCALE, dtype=np.float32)
+    return ops.multiply(ops.cast(images, "float32"), UNIT_SCALE)
 
 
 class ChunkCache:

@@ -15,6 +15,7 @@ from typing import Any
 from latentkit.errors import LatentkitError
 
 PRESETS_PACKAGE = "latentkit.presets"  # the repository's jobs/ folder, shipped inside the wheel
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")  # the Keras dtype policies train.precision may name
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class TrainSpec:
     seed: int = 0
     partition: str = "train"
     checkpoint_every: int = 200  # steps; a checkpoint is also written at every epoch end
+    steps_per_execution: int = 4  # training steps per compiled call: fewer host round trips on a GPU
+    precision: str = "float32"  # float32 | mixed_float16 | mixed_bfloat16 (a GPU's tensor cores)
 
 
 @dataclass(frozen=True)
@@ -143,8 +146,10 @@ def _validate(model: ModelSpec, train: TrainSpec) -> None:
                         f"and the decoder's total stride ({up}) must equal it")  # fmt: skip
     if model.decoder_filters and model.decoder_filters[-1] != 3:
         problems.append("the decoder's last filter count must be 3 (RGB)")
-    if train.epochs < 1 or train.batch < 1 or train.checkpoint_every < 1:
-        problems.append("train.epochs, train.batch and train.checkpoint_every must be positive")
+    if train.epochs < 1 or train.batch < 1 or train.checkpoint_every < 1 or train.steps_per_execution < 1:
+        problems.append("train.epochs, train.batch, train.checkpoint_every and train.steps_per_execution must be positive")
+    if train.precision not in PRECISIONS:
+        problems.append(f"train.precision must be one of {', '.join(PRECISIONS)}, not {train.precision!r}")
     if problems:
         raise LatentkitError("bad job spec: " + "; ".join(problems))
 

@@ -10,6 +10,7 @@ the job exits with ``EXIT_INTERRUPTED`` so a batch script can requeue it.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 from contextlib import closing
 import os
@@ -24,7 +25,7 @@ import numpy as np
 
 from latentkit import checkpoint
 from latentkit.atomic import write_text
-from latentkit.data import ZarrImageDataset
+from latentkit.data import Stretch, ZarrImageDataset
 from latentkit.errors import LatentkitError
 from latentkit.events import JobEvents
 from latentkit.images import grid, save_png
@@ -33,12 +34,12 @@ from latentkit.monitor import MonitorLog, release_memory
 from latentkit.paths import RunPaths
 from latentkit.reading import select_rows, to_unit_float
 from latentkit.spec import JobSpec, load_spec, spec_from_dict, to_toml
-from latentkit.store import open_store, throttle
+from latentkit.store import open_store
 from latentkit.transfer import open_mirror
 
 EXIT_INTERRUPTED = 75  # EX_TEMPFAIL: checkpointed on a signal, run the same command again
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2)
-RESUMABLE_CHANGES = {"epochs", "checkpoint_every"}  # train fields a resumed run may change
+RESUMABLE_CHANGES = {"epochs", "checkpoint_every", "steps_per_execution"}  # train fields a resumed run may change
 GRID_IMAGES = 8
 
 
@@ -121,7 +122,8 @@ def train(
     write_text(paths.job_spec, to_toml(spec))
 
     keras.utils.set_random_seed(spec.train.seed)
-    model = build_model(spec.model, lr=spec.train.lr)
+    model = build_model(spec.model, lr=spec.train.lr, precision=spec.train.precision,
+                        steps_per_execution=spec.train.steps_per_execution)  # fmt: skip
     epoch, step, sums, history = 0, 0, [0.0, 0.0, 0.0, 0], []
     if saved is not None:
         checkpoint.restore(model, saved)
@@ -143,13 +145,13 @@ def train(
             events.start(f"epoch {epoch + 1}/{spec.train.epochs}", total=len(dataset), done=step)
             started, images = time.perf_counter(), 0
             while step < len(dataset):
-                x, y = dataset[step]
-                logs = model.train_on_batch(x, y, return_dict=True)
-                sums = [sums[0] + float(logs["loss"]), sums[1] + float(logs["reconstruction"]),
-                        sums[2] + float(logs["kl"]), sums[3] + 1]  # fmt: skip
-                step, images = step + 1, images + len(x)
-                events.advance()
-                throttle()
+                # One fit() call per stretch between checkpoints: metrics stay on the device
+                # until it returns, and a signal ends it early at a step boundary.
+                stop_at = min(len(dataset), (step // spec.train.checkpoint_every + 1) * spec.train.checkpoint_every)
+                taken, means = train_steps(model, dataset, step, stop_at, flag=stop, events=events)
+                sums = [sums[0] + means["loss"] * taken, sums[1] + means["reconstruction"] * taken,
+                        sums[2] + means["kl"] * taken, sums[3] + taken]  # fmt: skip
+                step, images = step + taken, images + taken * dataset.batch_size
                 if stop.signal is not None:
                     save()
                     events.finish()
@@ -173,6 +175,54 @@ def train(
             events.record(monitor.write(unit=f"epoch {epoch}", items_per_s=history[-1]["images_per_s"],
                                         work_s=seconds, loss=history[-1]["loss"]))  # fmt: skip
     return TrainResult(False, epoch, step, history)
+
+
+def train_steps(model, dataset: ZarrImageDataset, start: int, stop: int, *, flag: StopFlag | None = None,
+                events: JobEvents | None = None) -> tuple[int, dict[str, float]]:  # fmt: skip
+    """Train on batches ``start..stop`` of the dataset's current epoch with one ``fit`` call.
+
+    Batches travel as uint8 (scaled inside the compiled step), read ahead on a thread;
+    ``fit`` runs ``steps_per_execution`` steps per compiled call and keeps the loss trackers
+    on the device until it returns. Returns the steps taken (fewer than asked when ``flag``
+    was signalled) and the mean of each tracked loss over them.
+    """
+    stretch = Stretch(dataset, start, stop)
+    control = _StepControl(events or JobEvents(), flag, len(stretch), model.steps_per_execution)
+    try:
+        logs = model.fit(stretch, epochs=1, verbose=0, shuffle=False, callbacks=[control]).history
+    finally:
+        stretch.close()
+        if control.taken < len(stretch):
+            # fit broke off mid-stretch: TensorFlow's generator-backed iterator, left in a
+            # reference cycle, must be collected now; at interpreter exit its finalizer
+            # thread can no longer take the GIL and the process hangs.
+            gc.collect()
+    control.advance_to(control.taken)
+    return control.taken, {name: float(values[-1]) for name, values in logs.items()}
+
+
+class _StepControl(keras.callbacks.Callback):
+    """Moves the progress bar and stops ``fit`` on a signal, as each compiled call begins.
+
+    It reads no metric (that would wait for the device). A call that begins at step ``b``
+    runs steps ``b .. b + steps_per_execution - 1`` whatever happens, so a stop seen there
+    ends ``fit`` right after them, and ``taken`` says how many steps that was.
+    """
+
+    def __init__(self, events: JobEvents, flag: StopFlag | None, total: int, per_call: int) -> None:
+        super().__init__()
+        self.events, self.flag, self.per_call = events, flag, per_call
+        self.done, self.taken = 0, total
+
+    def on_train_batch_begin(self, batch, logs=None) -> None:
+        self.advance_to(batch)  # ``batch`` is this call's first step: the steps before it are done
+        if self.flag is not None and self.flag.signal is not None and self.taken > batch + self.per_call:
+            self.taken = batch + self.per_call
+            self.model.stop_training = True
+
+    def advance_to(self, done: int) -> None:
+        self.events.advance(done - self.done)
+        self.done = done
 
 
 def write_checkpoint(run: str | os.PathLike, model, spec: JobSpec, *, data, epoch: int, step: int, sums=(0.0, 0.0, 0.0, 0),

@@ -2,11 +2,14 @@ import signal
 import time
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 from conftest import TINY, TINY_OVERRIDES, kill_when, run_cli, start_cli
 
 from latentkit import checkpoint
+from latentkit.data import ZarrImageDataset
+from latentkit.encode import encode
 from latentkit.errors import LatentkitError
 from latentkit.models import build_model
 from latentkit.prepare import prepare_synthetic
@@ -135,3 +138,63 @@ def test_corrupt_latest_checkpoint_falls_back_to_previous(tiny_store, tmp_path):
 def test_store_image_size_mismatch_is_a_clear_error(tiny_store, tmp_path):
     failed = run_cli("train", "--data", tiny_store, "--run", tmp_path / "r", "--job", "demo", check=False)
     assert failed.returncode == 2 and "expects 96x96x3" in failed.stderr
+
+
+def test_job_equals_a_step_by_step_float32_loop(tiny_store, tmp_path):
+    """uint8 batches scaled in the step, fit per stretch, 3 steps per call: the same training as
+    calling train_on_batch on float32 batches one step at a time (the job's loop before)."""
+    overrides = {**TINY_OVERRIDES, "train.epochs": 2, "train.checkpoint_every": 4, "train.steps_per_execution": 3}
+    result = train(data=tiny_store, run=tmp_path / "run", job="demo", overrides=overrides)
+    spec = load_spec("demo", overrides)
+    keras.utils.set_random_seed(spec.train.seed)
+    model = build_model(spec.model, lr=spec.train.lr)
+    dataset = ZarrImageDataset(tiny_store, batch_size=spec.train.batch, seed=spec.train.seed, drop_remainder=True)
+    losses = []
+    for epoch in range(2):
+        dataset.set_epoch(epoch)
+        losses.append([model.train_on_batch(*dataset[i], return_dict=True)["loss"] for i in range(len(dataset))])
+    for a, b in zip(weights(tmp_path / "run"), [np.asarray(v) for v in model.variables]):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose([h["loss"] for h in result.history], np.mean(losses, axis=1), rtol=1e-4)
+
+
+def test_signal_mid_stretch_resumes_equal_to_uninterrupted(tiny_store, tmp_path):
+    args = ["train", "--data", tiny_store, "--job", "demo", *TINY, "--epochs", "2", "--checkpoint-every", "100",
+            "--set", "train.steps_per_execution=3"]  # fmt: skip
+    run_cli(*args, "--run", tmp_path / "whole")
+    run = tmp_path / "stopped"
+    process = start_cli(*args, "--run", run, env={"LATENTKIT_THROTTLE_S": "0.25"})
+    deadline = time.monotonic() + 120
+    while not (run / "job.toml").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(3)
+    process.send_signal(signal.SIGUSR2)
+    output = process.communicate(timeout=120)[0].decode()
+    assert process.returncode == EXIT_INTERRUPTED, output
+    saved, _ = checkpoint.load(run / "checkpoints")
+    assert 0 < saved.meta["epoch"] * 10 + saved.meta["step"] < 20  # stopped mid-run, not at a checkpoint
+    assert saved.meta["sums"][3] == saved.meta["step"]  # every step taken was counted
+    run_cli(*args, "--run", run)
+    for a, b in zip(weights(tmp_path / "whole"), weights(run)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
+def test_mixed_precision_trains_with_float32_loss_and_encodes(tiny_store, tmp_path, precision):
+    overrides = {**TINY_OVERRIDES, "train.epochs": 2, "train.precision": precision, "train.lr": 3e-3}
+    result = train(data=tiny_store, run=tmp_path / "run", job="demo", overrides=overrides)
+    assert all(np.isfinite(h["loss"]) for h in result.history) and result.history[1]["loss"] < result.history[0]["loss"]
+    model = build_model(load_spec("demo", overrides).model, precision=precision)
+    assert model.decoder.output.dtype == "float32"  # the loss sees float32 images
+    assert all(v.dtype == "float32" for v in model.trainable_variables)  # mixed: float32 weights
+    saved, _ = checkpoint.load(tmp_path / "run" / "checkpoints")
+    assert all(w.dtype == np.float32 for w in saved.model)
+    out = encode(run=tmp_path / "run", chunk=64, batch=16)  # a float32 model from mixed weights
+    z = np.asarray(__import__("zarr").open_group(out.out, mode="r")["z"][:])
+    assert np.isfinite(z).all()
+
+
+def test_bad_precision_is_a_clear_error(tiny_store, tmp_path):
+    failed = run_cli("train", "--data", tiny_store, "--run", tmp_path / "r", "--job", "demo", *TINY,
+                     "--set", "train.precision=fp8", check=False)  # fmt: skip
+    assert failed.returncode == 2 and "train.precision must be one of" in failed.stderr
