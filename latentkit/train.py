@@ -16,6 +16,7 @@ from contextlib import closing
 import os
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -134,7 +135,7 @@ def train(
 
     copies = open_mirror(paths.root, mirror, events)
 
-    def save() -> None:
+    def save(step: int, sums: list) -> None:
         write_checkpoint(paths.root, model, spec, data=data, epoch=epoch, step=step, sums=sums, history=history,
                          steps_per_epoch=len(dataset))  # fmt: skip
         copies.request()
@@ -143,82 +144,98 @@ def train(
         while epoch < spec.train.epochs:
             dataset.set_epoch(epoch)
             events.start(f"epoch {epoch + 1}/{spec.train.epochs}", total=len(dataset), done=step)
-            started, images = time.perf_counter(), 0
-            while step < len(dataset):
-                # One fit() call per stretch between checkpoints: metrics stay on the device
-                # until it returns, and a signal ends it early at a step boundary.
-                stop_at = min(len(dataset), (step // spec.train.checkpoint_every + 1) * spec.train.checkpoint_every)
-                taken, means = train_steps(model, dataset, step, stop_at, flag=stop, events=events)
-                sums = [sums[0] + means["loss"] * taken, sums[1] + means["reconstruction"] * taken,
-                        sums[2] + means["kl"] * taken, sums[3] + taken]  # fmt: skip
-                step, images = step + taken, images + taken * dataset.batch_size
-                if stop.signal is not None:
-                    save()
-                    events.finish()
-                    events.message(f"stopped by signal {signal.Signals(stop.signal).name} at epoch {epoch + 1}, "
-                                   f"step {step}: checkpoint written, exit {EXIT_INTERRUPTED}")  # fmt: skip
-                    return TrainResult(True, epoch, step, history)
-                if step % spec.train.checkpoint_every == 0 and step < len(dataset):
-                    save()
+            started, first, before = time.perf_counter(), step, sums
+            # One fit() over the rest of the epoch; it checkpoints at step boundaries from a
+            # callback, and a stop signal ends it at the next one.
+            taken, means = train_steps(model, dataset, step, flag=stop, events=events,
+                                       checkpoint_every=spec.train.checkpoint_every,
+                                       on_checkpoint=lambda at, means: save(at, _add(before, means, at - first)))  # fmt: skip
+            step, sums = step + taken, _add(before, means, taken)
+            if stop.signal is not None:
+                save(step, sums)
+                events.finish()
+                events.message(f"stopped by signal {signal.Signals(stop.signal).name} at epoch {epoch + 1}, "
+                               f"step {step}: checkpoint written, exit {EXIT_INTERRUPTED}")  # fmt: skip
+                return TrainResult(True, epoch, step, history)
             seconds = time.perf_counter() - started
             count = max(sums[3], 1)
             history.append({"epoch": epoch + 1, "loss": sums[0] / count, "reconstruction": sums[1] / count,
-                            "kl": sums[2] / count, "images_per_s": images / seconds if seconds else 0.0,
+                            "kl": sums[2] / count, "images_per_s": taken * dataset.batch_size / seconds,
                             "seconds": seconds})  # fmt: skip
             epoch, step, sums = epoch + 1, 0, [0.0, 0.0, 0.0, 0]
-            save()
+            save(step, sums)
             _write_history(paths.history, history)
             _save_reconstructions(model, sample, paths.samples / f"reconstructions_epoch{epoch:03d}.png")
             copies.request()  # history and samples too
             events.finish()
-            release_memory()  # between cycles: Keras session, gc, malloc_trim; then log memory
+            release_memory(clear_session=False)  # between epochs: gc, malloc_trim; then log memory
             events.record(monitor.write(unit=f"epoch {epoch}", items_per_s=history[-1]["images_per_s"],
                                         work_s=seconds, loss=history[-1]["loss"]))  # fmt: skip
     return TrainResult(False, epoch, step, history)
 
 
-def train_steps(model, dataset: ZarrImageDataset, start: int, stop: int, *, flag: StopFlag | None = None,
-                events: JobEvents | None = None) -> tuple[int, dict[str, float]]:  # fmt: skip
-    """Train on batches ``start..stop`` of the dataset's current epoch with one ``fit`` call.
+def _add(sums: list, means: dict[str, float], steps: int) -> list:
+    """Running loss sums (loss, reconstruction, kl, steps) plus ``steps`` steps of these means."""
+    return [sums[0] + means["loss"] * steps, sums[1] + means["reconstruction"] * steps,
+            sums[2] + means["kl"] * steps, sums[3] + steps]  # fmt: skip
+
+
+def train_steps(model, dataset: ZarrImageDataset, start: int, stop: int | None = None, *,
+                flag: StopFlag | None = None, events: JobEvents | None = None, checkpoint_every: int | None = None,
+                on_checkpoint: Callable[[int, dict[str, float]], None] | None = None,
+                ) -> tuple[int, dict[str, float]]:  # fmt: skip
+    """Train on batches ``start..stop`` (default: the epoch's end) of the dataset's current epoch, in one ``fit``.
 
     Batches travel as uint8 (scaled inside the compiled step), read ahead on a thread;
     ``fit`` runs ``steps_per_execution`` steps per compiled call and keeps the loss trackers
-    on the device until it returns. Returns the steps taken (fewer than asked when ``flag``
-    was signalled) and the mean of each tracked loss over them.
+    on the device. At the first call boundary at or past each multiple of ``checkpoint_every``
+    ``on_checkpoint(step, means so far)`` runs with the model's variables current. Returns
+    the steps taken (fewer when ``flag`` was signalled) and each tracked loss's mean over them.
     """
-    stretch = Stretch(dataset, start, stop)
-    control = _StepControl(events or JobEvents(), flag, len(stretch), model.steps_per_execution)
+    stretch = Stretch(dataset, start, len(dataset) if stop is None else stop)
+    control = _FitControl(start=start, total=len(stretch), per_call=model.steps_per_execution,
+                          events=events or JobEvents(), flag=flag, every=checkpoint_every,
+                          on_checkpoint=on_checkpoint)  # fmt: skip
     try:
         logs = model.fit(stretch, epochs=1, verbose=0, shuffle=False, callbacks=[control]).history
     finally:
         stretch.close()
         if control.taken < len(stretch):
-            # fit broke off mid-stretch: TensorFlow's generator-backed iterator, left in a
-            # reference cycle, must be collected now; at interpreter exit its finalizer
-            # thread can no longer take the GIL and the process hangs.
+            # fit broke off: TensorFlow's generator-backed iterator, left in a reference
+            # cycle, must be collected now; at interpreter exit its finalizer thread can no
+            # longer take the GIL and the process hangs.
             gc.collect()
     control.advance_to(control.taken)
     return control.taken, {name: float(values[-1]) for name, values in logs.items()}
 
 
-class _StepControl(keras.callbacks.Callback):
-    """Moves the progress bar and stops ``fit`` on a signal, as each compiled call begins.
+class _FitControl(keras.callbacks.Callback):
+    """Progress, checkpoints and stop signals for one ``fit``, as each compiled call begins.
 
-    It reads no metric (that would wait for the device). A call that begins at step ``b``
-    runs steps ``b .. b + steps_per_execution - 1`` whatever happens, so a stop seen there
-    ends ``fit`` right after them, and ``taken`` says how many steps that was.
+    A call that begins at step ``b`` runs steps ``b .. b + steps_per_execution - 1`` whatever
+    happens, so a stop seen there ends ``fit`` right after them, and ``taken`` says how many
+    steps that was. The device is read (metrics, and on JAX the variables) only at a
+    checkpoint: ``self.model`` syncs JAX's state, ``self._model`` does not.
     """
 
-    def __init__(self, events: JobEvents, flag: StopFlag | None, total: int, per_call: int) -> None:
+    def __init__(self, *, start: int, total: int, per_call: int, events: JobEvents, flag: StopFlag | None,
+                 every: int | None, on_checkpoint) -> None:  # fmt: skip
         super().__init__()
-        self.events, self.flag, self.per_call = events, flag, per_call
+        self.start, self.per_call, self.events, self.flag = start, per_call, events, flag
+        self.every, self.on_checkpoint = every, on_checkpoint
         self.done, self.taken = 0, total
+        self.last_checkpoint = start // every if every else 0
 
     def on_train_batch_begin(self, batch, logs=None) -> None:
-        self.advance_to(batch)  # ``batch`` is this call's first step: the steps before it are done
+        self.advance_to(batch)  # ``batch``: this call's first step, so the steps before it are done
+        step = self.start + batch
+        if self.on_checkpoint is not None and step // self.every > self.last_checkpoint:
+            self.last_checkpoint = step // self.every
+            model = self.model  # on JAX: the variables of the steps so far, copied back from the device
+            self.on_checkpoint(step, {m.name: float(m.result()) for m in model.metrics})
         if self.flag is not None and self.flag.signal is not None and self.taken > batch + self.per_call:
             self.taken = batch + self.per_call
-            self.model.stop_training = True
+            self._model.stop_training = True
 
     def advance_to(self, done: int) -> None:
         self.events.advance(done - self.done)
