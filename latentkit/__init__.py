@@ -6,3 +6,8 @@ import os as _os
 
 # TensorFlow's C++ start-up chatter hides the job's own output; users can still raise it.
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+# Before any backend touches a GPU: allocate on demand, so VRAM figures mean what a job needs.
+from latentkit.vram import configure_allocators as _configure_allocators  # noqa: E402
+
+_configure_allocators()

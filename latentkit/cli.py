@@ -34,10 +34,14 @@ Tasks = Annotated[Optional[int], typer.Option(help="Number of workers (default: 
 MirrorDir = Annotated[Optional[Path], typer.Option(help="Copy the run here (Drive, cluster storage) after every "
                                                 "checkpoint or chunk, in the background: `latentkit sync` semantics.")]
 Workers = Annotated[Optional[int], typer.Option(help="Decoding threads (default: CPU count).", min=1)]
+MaxVram = Annotated[Optional[str], typer.Option(help="Refuse up front if the estimated GPU memory of a step exceeds "
+                                                "this (6G, 1500M); out of GPU memory later exits 71.")]
+VramPool = Annotated[bool, typer.Option(help="Let the backend preallocate its GPU memory pool (faster; VRAM figures "
+                                        "then show the pool, not what the job needs, and the GPU is not shared).")]
 
 
 def user_errors(function):
-    """Turn a LatentkitError into one line on stderr and exit status 2: no traceback."""
+    """Turn a LatentkitError into one line on stderr and its exit status (2 for bad input): no traceback."""
 
     @wraps(function)
     def wrapper(*args, **kwargs):
@@ -45,7 +49,7 @@ def user_errors(function):
             return function(*args, **kwargs)
         except LatentkitError as error:
             typer.echo(f"latentkit: error: {error}", err=True)
-            raise typer.Exit(2) from None
+            raise typer.Exit(error.exit_code) from None
 
     return wrapper
 
@@ -54,6 +58,14 @@ def _events():
     from latentkit.console import ConsoleEvents
 
     return ConsoleEvents()
+
+
+def _vram_pool(pool: bool) -> None:
+    """--vram-pool: switch the allocators back to the backends' pools, before a backend loads."""
+    if pool:
+        from latentkit.vram import configure_allocators
+
+        configure_allocators(pool=True)
 
 
 def _echo_lines(lines: list[str]) -> None:
@@ -224,10 +236,14 @@ def train_cmd(
     lr: Annotated[Optional[float], typer.Option(help="Adam learning rate.")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Seed of weights and data order.")] = None,
     checkpoint_every: Annotated[Optional[int], typer.Option(help="Checkpoint every K steps (and each epoch).", min=1)] = None,
-    set_: Annotated[list[str], typer.Option("--set", help="Override any spec field: model.z_dim=128.")] = [],
+    set_: Annotated[list[str], typer.Option("--set", help="Override any spec field: model.z_dim=128, "
+                                            "train.precision=mixed_bfloat16, train.steps_per_execution=8.")] = [],
     mirror: MirrorDir = None,
+    max_vram: MaxVram = None,
+    vram_pool: VramPool = False,
 ) -> None:
-    """Train an AE/VAE; rerun to resume mid-epoch. Stop signals checkpoint, then exit 75."""
+    """Train an AE/VAE; rerun to resume mid-epoch. Stop signals checkpoint, then exit 75; out of GPU memory exits 71."""
+    _vram_pool(vram_pool)
     from latentkit.spec import parse_set
     from latentkit.train import EXIT_INTERRUPTED, train
 
@@ -236,7 +252,7 @@ def train_cmd(
                        ("checkpoint_every", checkpoint_every)):  # fmt: skip
         if value is not None:
             overrides[f"train.{key}"] = value
-    result = train(data=data, run=run, job=job, overrides=overrides, events=_events(), mirror=mirror)
+    result = train(data=data, run=run, job=job, overrides=overrides, events=_events(), mirror=mirror, max_vram=max_vram)
     if result.interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
     last = result.history[-1] if result.history else {}
@@ -258,14 +274,18 @@ def encode_cmd(
     mirror: MirrorDir = None,
     restart_stale: Annotated[bool, typer.Option(help="Latents from another checkpoint, store or --chunk are deleted "
                                                 "and encoded again instead of refused (one task only).")] = False,
+    max_vram: MaxVram = None,
+    vram_pool: VramPool = False,
 ) -> None:
     """Every image's z-point into zarr, chunk by chunk with flat memory; resumable and splittable."""
+    _vram_pool(vram_pool)
     from latentkit.encode import encode
     from latentkit.tasks import resolve_task
 
     task, tasks = resolve_task(task, tasks)
     result = encode(run=run, chunk=chunk, data=data, out=out, batch=batch, task=task, tasks=tasks, use=use,
-                    max_ram=max_ram, events=_events(), mirror=mirror, restart_stale=restart_stale)  # fmt: skip
+                    max_ram=max_ram, events=_events(), mirror=mirror, restart_stale=restart_stale,
+                    max_vram=max_vram)  # fmt: skip
     typer.echo(f"encoded {result.chunks_written} chunks, {result.chunks_skipped} already done: {result.out}")
 
 

@@ -14,8 +14,8 @@ from latentkit.events import JobEvents
 from latentkit.monitor import format_mb
 
 console = Console(stderr=True)
-MONITOR_COLUMNS = ("unit", "items/s", "read s", "work s", "write s", "RSS", "RAM free", "VRAM")
-WIDTHS = (10, 8, 7, 7, 7, 9, 10, 14)  # fits an 80-column terminal or log
+MONITOR_COLUMNS = ("unit", "items/s", "read s", "work s", "write s", "RSS", "RAM free", "VRAM peak/card")
+WIDTHS = (10, 8, 7, 7, 7, 9, 10, 15)  # fits an 80-column terminal or log
 
 
 class ConsoleEvents(JobEvents):
@@ -45,14 +45,10 @@ class ConsoleEvents(JobEvents):
         if not self._header_shown:
             printer.print(" ".join(f"{c:>{w}}" for c, w in zip(MONITOR_COLUMNS, WIDTHS)), style="bold")
             self._header_shown = True
-        vram = (
-            "n/a" if record.get("vram_used_mb") is None
-            else f"{record['vram_used_mb']:,.0f}/{record['vram_total_mb']:,.0f} MB"
-        )  # fmt: skip
         cells = (
             str(record.get("unit", "")), f"{record.get('items_per_s', 0):,.0f}",
             f"{record.get('read_s', 0):.2f}", f"{record.get('work_s', 0):.2f}", f"{record.get('write_s', 0):.2f}",
-            format_mb(record.get("rss_mb")), format_mb(record.get("ram_available_mb")), vram,
+            format_mb(record.get("rss_mb")), format_mb(record.get("ram_available_mb")), vram_text(record),
         )  # fmt: skip
         printer.print(" ".join(f"{c:>{w}}" for c, w in zip(cells, WIDTHS)), soft_wrap=True)
 
@@ -65,6 +61,14 @@ class ConsoleEvents(JobEvents):
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
+
+
+def vram_text(record: dict[str, Any]) -> str:
+    """What this job needed (the backend's peak) of the card's total, or n/a without a GPU."""
+    peak, total = record.get("vram_backend_peak_mb"), record.get("vram_total_mb")
+    if total is None:
+        return "n/a"
+    return f"{'n/a' if peak is None else f'{peak:,.0f}'}/{total:,.0f} MB"
 
 
 def store_summary_lines(s: dict[str, Any]) -> list[str]:
@@ -104,10 +108,14 @@ def status_lines(s: dict[str, Any]) -> list[str]:
     else:
         lines.append("encode   not started")
     lines += slurm_lines(s.get("slurm"))
+    g = s["gpu"]
+    lines.append("GPU      n/a (no GPU in this run's monitor lines)" if g["total_mb"] is None else
+                 f"GPU      {format_mb(g['total_mb'])} card; this run's peak {format_mb(g['peak_mb'])} "
+                 f"(backend), {format_mb(g['nvml_peak_mb'])} (NVML, whole card)")  # fmt: skip
     for record in s["monitor"]:
         lines.append(f"monitor  {record['job']} {record.get('unit', '')}: {record.get('items_per_s', 0):,.0f} items/s, "
                      f"RSS {format_mb(record['rss_mb'])}, RAM free {format_mb(record['ram_available_mb'])}, "
-                     f"VRAM {format_mb(record['vram_used_mb'])}")  # fmt: skip
+                     f"VRAM {vram_text(record)}")  # fmt: skip
     return lines
 
 
@@ -122,6 +130,7 @@ def environment_lines(r: dict[str, Any]) -> list[str]:
         + (f", SLURM --mem {format_mb(r['slurm_mem_mb'])}" if r["slurm_mem_mb"] else ""),
         f"CPUs       {r['cpus']}" + ("  (Colab)" if r["colab"] else ""),
         f"GPU        {gpu}",
+        f"allocator  {r['vram_allocator']}",
         f"disk       {format_mb(r['disk_free_mb'])} free at {r['disk']}",
         f"backend    {r['keras_backend']}; " + ", ".join(f"{k} {v}" for k, v in r["versions"].items() if v),
         f"encode     --chunk {e['chunk']} --batch {e['batch']} (about {format_mb(e['estimate_mb'])} for ae-case1)",

@@ -22,7 +22,7 @@ import numpy as np
 
 from latentkit import checkpoint, store
 from latentkit.chunks import ChunkWritten, plan_chunks, run_chunks
-from latentkit.errors import LatentkitError
+from latentkit.errors import GpuOutOfMemory, LatentkitError
 from latentkit.events import JobEvents
 from latentkit.monitor import MonitorLog, release_memory
 from latentkit.options import parse_size
@@ -32,6 +32,7 @@ from latentkit.sampling import reparameterize
 from latentkit.spec import spec_from_dict
 from latentkit.store import ArraySpec
 from latentkit.transfer import open_mirror
+from latentkit.vram import check_budget, estimate_encode_mb, is_out_of_memory
 
 NOISE_BLOCK = 1024  # rows per block of VAE noise: z never depends on --chunk
 TF_BASELINE_MB = 900  # RSS of a Python process with TensorFlow and a small model, measured here
@@ -63,6 +64,7 @@ def encode(
     *, run: str | os.PathLike, chunk: int, data: str | os.PathLike | None = None, out: str | os.PathLike | None = None,
     batch: int = 256, task: int = 0, tasks: int = 1, use: str = "z", max_ram: str | None = None,
     events: JobEvents | None = None, mirror: str | os.PathLike | None = None, restart_stale: bool = False,
+    max_vram: str | None = None,
 ) -> EncodeResult:  # fmt: skip
     """Encode every image of the store into ``out`` (default RUN/latents.zarr), resumably.
 
@@ -70,6 +72,8 @@ def encode(
     ``mirror``: a folder that gets a copy of the run after every chunk, in the background.
     ``restart_stale``: latents started from another checkpoint, store or ``--chunk`` are
     deleted and encoded again (one task only) instead of refused.
+    ``max_vram``: refuse up front when an encoder call's estimated device memory is larger;
+    out of GPU memory raises ``GpuOutOfMemory`` (exit 71), finished chunks kept.
     """
     events = events or JobEvents()
     paths = RunPaths.of(run)
@@ -103,6 +107,8 @@ def encode(
             detail = ", ".join(f"{k} {v:,.0f} MB" for k, v in parts.items())
             raise LatentkitError(f"needs about {need:,.0f} MB, over --max-ram {max_ram} ({detail}): "
                                  f"lower --chunk or --batch")  # fmt: skip
+    if max_vram is not None:
+        check_budget(*estimate_encode_mb(spec.model, batch), max_vram=max_vram, what=f"an encoder call of batch {batch}")
 
     if chunk % batch and chunk > batch:
         events.message(f"note: --chunk {chunk} is not a multiple of --batch {batch}: batches cut by chunk edges "
@@ -156,7 +162,15 @@ def encode(
 
     copies = open_mirror(paths.root, mirror, events)
     with prefetch, closing(copies):
-        result = run_chunks(group, produce, plan=plan, description="encode", events=events, after_write=written)
+        try:
+            result = run_chunks(group, produce, plan=plan, description="encode", events=events, after_write=written)
+        except Exception as error:
+            if not is_out_of_memory(error):
+                raise
+            events.finish()
+            raise GpuOutOfMemory(f"out of GPU memory encoding batches of {batch}: the chunks finished so far are "
+                                 f"kept; lower --batch (e.g. --batch {max(1, batch // 2)}) and run the same command "
+                                 f"again") from None  # fmt: skip
     return EncodeResult(result.chunks_written, result.chunks_skipped, out)
 
 

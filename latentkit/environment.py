@@ -14,6 +14,7 @@ from typing import Any
 import psutil
 
 from latentkit.monitor import MB, gpu_name, vram_mb
+from latentkit.vram import ALLOCATOR_SETTINGS
 
 AE_CASE1_PARAMS = 5_504_643  # encoder + decoder of the studies' case-I AE (the largest preset but the VAE's)
 ENCODE_CHUNKS = (20_000, 10_000, 5_000, 2_000, 1_000)
@@ -66,6 +67,13 @@ def suggest_encode(budget_mb: float) -> dict[str, Any]:
     return {"chunk": ENCODE_CHUNKS[-1], "batch": ENCODE_BATCHES[-1], "estimate_mb": None}
 
 
+def allocator_mode() -> str:
+    """How the backends will take GPU memory in jobs started from here (``latentkit.vram``)."""
+    settings = ", ".join(f"{name}={os.environ.get(name, 'unset')}" for name in ALLOCATOR_SETTINGS)
+    pooled = os.environ.get("TF_FORCE_GPU_ALLOW_GROWTH") != "true" or os.environ.get("XLA_PYTHON_CLIENT_PREALLOCATE") != "false"
+    return ("preallocated pools (figures show the pool)" if pooled else "on demand (figures show what jobs use)") + f": {settings}"
+
+
 def machine_report(workdir: str | os.PathLike = ".") -> dict[str, Any]:
     memory = psutil.virtual_memory()
     limit = cgroup_limit_mb()
@@ -84,7 +92,7 @@ def machine_report(workdir: str | os.PathLike = ".") -> dict[str, Any]:
         "disk": str(Path(workdir).resolve()), "disk_free_mb": round(disk.free / MB),
         "cpus": os.cpu_count(), "colab": importlib.util.find_spec("google") is not None
         and importlib.util.find_spec("google.colab") is not None,
-        "keras_backend": keras_backend(), "versions": versions(),
+        "keras_backend": keras_backend(), "versions": versions(), "vram_allocator": allocator_mode(),
         "encode": suggest_encode(0.6 * usable),  # room for the notebook kernel and the page cache
         "train_batch": 128,  # the studies' batch (not measured against this GPU: n/a without one)
     }  # fmt: skip

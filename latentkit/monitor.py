@@ -13,6 +13,8 @@ from typing import Any
 
 import psutil
 
+from latentkit.vram import backend_memory
+
 MB = 1024 * 1024
 _nvml_state: dict[str, Any] = {}
 
@@ -54,8 +56,10 @@ def gpu_name() -> str | None:
     return name.decode() if isinstance(name, bytes) else name
 
 
-def snapshot() -> dict[str, float | None]:
-    """Current RSS, peak RSS, available RAM and VRAM, in MB."""
+def snapshot() -> dict[str, Any]:
+    """Current RSS, peak RSS, available RAM, VRAM as NVML sees it (the whole card, every
+    process) and as the backend sees it (this process: now, and the peak since the last
+    snapshot where the backend can reset it), in MB; None where there is no GPU."""
     process = psutil.Process()
     used, total = vram_mb()
     return {
@@ -64,6 +68,7 @@ def snapshot() -> dict[str, float | None]:
         "ram_available_mb": round(psutil.virtual_memory().available / MB, 1),
         "vram_used_mb": None if used is None else round(used, 1),
         "vram_total_mb": None if total is None else round(total, 1),
+        **backend_memory(),
     }
 
 
@@ -115,9 +120,10 @@ class MonitorLog:
         return record
 
 
-def read_monitor(path: str | os.PathLike, last: int = 5) -> list[dict[str, Any]]:
+def read_monitor(path: str | os.PathLike, last: int | None = 5) -> list[dict[str, Any]]:
+    """The last ``last`` lines of a monitor log (all of them with None)."""
     path = Path(path)
     if not path.exists():
         return []
-    lines = path.read_text().splitlines()[-last:]
+    lines = path.read_text().splitlines()[-last:] if last else path.read_text().splitlines()
     return [json.loads(line) for line in lines if line.strip()]

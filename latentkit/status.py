@@ -14,6 +14,16 @@ from latentkit.paths import RunPaths
 from latentkit.spec import spec_from_dict
 
 
+def gpu_peaks(records: list[dict[str, Any]]) -> dict[str, float | None]:
+    """The card's total and the run's peak VRAM over all its monitor lines (None: n/a)."""
+
+    def top(key: str) -> float | None:
+        values = [r[key] for r in records if r.get(key) is not None]
+        return max(values) if values else None
+
+    return {"total_mb": top("vram_total_mb"), "peak_mb": top("vram_backend_peak_mb"), "nvml_peak_mb": top("vram_used_mb")}
+
+
 def run_status(run: str | os.PathLike, out: str | os.PathLike | None = None, last: int = 5) -> dict[str, Any]:
     """Epochs trained, latent chunks done and missing, and the last monitor lines of a run."""
     paths = RunPaths.of(run)
@@ -33,6 +43,7 @@ def run_status(run: str | os.PathLike, out: str | os.PathLike | None = None, las
                             "chunks_done": progress.chunks_done, "chunks_total": progress.chunks_total,
                             "missing": progress.missing}  # fmt: skip
     status["monitor"] = read_monitor(paths.monitor, last)
+    status["gpu"] = gpu_peaks(read_monitor(paths.monitor, None))
     from latentkit.slurm import job_states
 
     status["slurm"] = job_states(paths.root)

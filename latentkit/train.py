@@ -27,7 +27,7 @@ import numpy as np
 from latentkit import checkpoint
 from latentkit.atomic import write_text
 from latentkit.data import Stretch, ZarrImageDataset
-from latentkit.errors import LatentkitError
+from latentkit.errors import GpuOutOfMemory, LatentkitError
 from latentkit.events import JobEvents
 from latentkit.images import grid, save_png
 from latentkit.models import build_model
@@ -37,6 +37,7 @@ from latentkit.reading import select_rows, to_unit_float
 from latentkit.spec import JobSpec, load_spec, spec_from_dict, to_toml
 from latentkit.store import open_store
 from latentkit.transfer import open_mirror
+from latentkit.vram import check_budget, estimate_train_mb, is_out_of_memory
 
 EXIT_INTERRUPTED = 75  # EX_TEMPFAIL: checkpointed on a signal, run the same command again
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2)
@@ -98,11 +99,15 @@ def check_resume(spec: JobSpec, saved: dict[str, Any]) -> None:
 def train(
     *, data: str | os.PathLike, run: str | os.PathLike, job: str | None = None,
     overrides: dict[str, Any] | None = None, events: JobEvents | None = None, mirror: str | os.PathLike | None = None,
+    max_vram: str | None = None,
 ) -> TrainResult:  # fmt: skip
     """Train (or resume training) the model of ``job`` on the store ``data`` into ``run``.
 
     ``mirror``: a folder (on Drive, on cluster storage) that gets a copy of the run after
     every checkpoint, on a background thread (``latentkit.transfer.Mirror``).
+    ``max_vram``: refuse up front when the estimated device memory of a step is larger.
+    Out of GPU memory during a step raises ``GpuOutOfMemory`` (exit 71): the last checkpoint
+    stays as it was (a failed step's device state is not trusted) and a rerun resumes there.
     """
     events = events or JobEvents()
     paths = RunPaths.of(run)
@@ -119,6 +124,9 @@ def train(
                              f"{spec.model.image_size}x{spec.model.image_size}x3")  # fmt: skip
     if len(dataset) == 0:
         raise LatentkitError(f"fewer than one batch ({spec.train.batch}) of {spec.train.partition} images in {data}")
+    if max_vram is not None:
+        check_budget(*estimate_train_mb(spec.model, spec.train.batch), max_vram=max_vram,
+                     what=f"a training step of batch {spec.train.batch}")  # fmt: skip
     paths.root.mkdir(parents=True, exist_ok=True)
     write_text(paths.job_spec, to_toml(spec))
 
@@ -147,9 +155,20 @@ def train(
             started, first, before = time.perf_counter(), step, sums
             # One fit() over the rest of the epoch; it checkpoints at step boundaries from a
             # callback, and a stop signal ends it at the next one.
-            taken, means = train_steps(model, dataset, step, flag=stop, events=events,
-                                       checkpoint_every=spec.train.checkpoint_every,
-                                       on_checkpoint=lambda at, means: save(at, _add(before, means, at - first)))  # fmt: skip
+            try:
+                taken, means = train_steps(model, dataset, step, flag=stop, events=events,
+                                           checkpoint_every=spec.train.checkpoint_every,
+                                           on_checkpoint=lambda at, means: save(at, _add(before, means, at - first)))  # fmt: skip
+            except Exception as error:
+                if not is_out_of_memory(error):
+                    raise
+                events.finish()
+                kept = checkpoint.load(paths.checkpoints)[0]
+                where = f"epoch {kept.meta['epoch'] + 1}, step {kept.meta['step']}" if kept else "the start"
+                raise GpuOutOfMemory(f"out of GPU memory in a training step of batch {spec.train.batch} (epoch "
+                                     f"{epoch + 1}): the checkpoint at {where} is kept; lower --batch (e.g. --batch "
+                                     f"{max(1, spec.train.batch // 2)} in a new --run) or free the GPU, and "
+                                     f"run again") from None  # fmt: skip
             step, sums = step + taken, _add(before, means, taken)
             if stop.signal is not None:
                 save(step, sums)

@@ -1,0 +1,183 @@
+"""GPU memory: allocator settings before the backend loads, monitor fields, --max-vram, out of memory.
+
+No GPU here: the figures are checked to be present and n/a, and out-of-memory errors are the
+backends' own exception types raised inside a real job process at a chosen step.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import TINY, assert_identical, run_cli
+
+from latentkit import checkpoint
+from latentkit.models import build_model
+from latentkit.prepare import prepare_synthetic
+from latentkit.spec import load_spec
+from latentkit.vram import count_params, estimate_train_mb
+
+SETTINGS = ("TF_FORCE_GPU_ALLOW_GROWTH", "XLA_PYTHON_CLIENT_PREALLOCATE")
+
+# Runs the CLI and records the allocator variables at the moment a backend is first imported.
+WATCH_IMPORTS = """
+import atexit, json, os, sys
+seen = {}
+class Watch:
+    def find_spec(self, name, path=None, target=None):
+        if name in ("tensorflow", "jax") and name not in seen:
+            seen[name] = {k: os.environ.get(k) for k in %r}
+        return None
+sys.meta_path.insert(0, Watch())
+atexit.register(lambda: open(os.environ["SEEN"], "w").write(json.dumps(seen)))
+from latentkit.cli import main
+sys.argv = ["latentkit", *sys.argv[1:]]
+main()
+""" % (SETTINGS,)
+
+# Run the CLI with the backend's own out-of-memory error raised in the FAIL_AT-th compiled call.
+FAIL_ENCODE_CALL = """
+import os, sys
+import tensorflow as tf
+import latentkit.encode as encode_module
+wrap = encode_module.uint8_encoder
+def failing(encoder):
+    model, calls = wrap(encoder), [0]
+    real = model.predict_on_batch
+    def predict_on_batch(x):
+        calls[0] += 1
+        if calls[0] == int(os.environ["FAIL_AT"]):
+            raise tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor with shape[16,8,8,16]")
+        return real(x)
+    model.predict_on_batch = predict_on_batch
+    return model
+encode_module.uint8_encoder = failing
+from latentkit.cli import main
+sys.argv = ["latentkit", *sys.argv[1:]]
+main()
+"""
+
+FAIL_TRAIN = """
+import os, sys
+import tensorflow as tf
+import latentkit.train as train_module
+build = train_module.build_model
+def build_failing(*args, **kwargs):
+    model = build(*args, **kwargs)
+    model.make_train_function()
+    real, calls = model.train_function, [0]
+    def train_function(iterator):
+        calls[0] += 1
+        if calls[0] == int(os.environ["FAIL_AT"]):
+            raise tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor with shape[16,16,16,8]")
+        return real(iterator)
+    model.train_function = train_function
+    return model
+train_module.build_model = build_failing
+from latentkit.cli import main
+sys.argv = ["latentkit", *sys.argv[1:]]
+main()
+"""
+
+
+def python(code: str, *args, env: dict | None = None) -> subprocess.CompletedProcess:
+    import os
+
+    return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=600)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def tiny_store(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("data") / "s32.zarr"
+    prepare_synthetic(out=path, n=240, size=32, chunk=64)
+    return path
+
+
+@pytest.mark.parametrize("backend, extra, user, expected", [
+    ("tensorflow", [], {}, {"TF_FORCE_GPU_ALLOW_GROWTH": "true", "XLA_PYTHON_CLIENT_PREALLOCATE": "false"}),
+    ("jax", [], {}, {"TF_FORCE_GPU_ALLOW_GROWTH": "true", "XLA_PYTHON_CLIENT_PREALLOCATE": "false"}),
+    ("tensorflow", ["--vram-pool"], {}, {"TF_FORCE_GPU_ALLOW_GROWTH": "false", "XLA_PYTHON_CLIENT_PREALLOCATE": "true"}),
+    ("jax", [], {"XLA_PYTHON_CLIENT_PREALLOCATE": "true"},  # the user's own setting wins
+     {"TF_FORCE_GPU_ALLOW_GROWTH": "true", "XLA_PYTHON_CLIENT_PREALLOCATE": "true"}),
+])  # fmt: skip
+def test_allocator_settings_are_in_place_before_the_backend_loads(tiny_store, tmp_path, backend, extra, user, expected):
+    seen = tmp_path / "seen.json"
+    result = python(WATCH_IMPORTS, "train", "--data", tiny_store, "--run", tmp_path / "run", "--job", "demo", *TINY,
+                    "--epochs", "1", *extra, env={"KERAS_BACKEND": backend, "SEEN": str(seen), **user})  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    recorded = json.loads(seen.read_text())
+    assert backend in recorded  # the backend was loaded, and these were the variables at that moment
+    for name in recorded:
+        assert recorded[name] == expected, name
+
+
+def test_monitor_lines_carry_backend_vram_fields_as_na_without_gpu(tiny_store, tmp_path):
+    run = tmp_path / "run"
+    run_cli("train", "--data", tiny_store, "--run", run, "--job", "demo", *TINY, "--epochs", "1")
+    run_cli("encode", "--run", run, "--chunk", "64", "--batch", "16")
+    records = [json.loads(line) for line in (run / "monitor.jsonl").read_text().splitlines()]
+    assert {r["job"] for r in records} == {"train", "encode"}
+    for record in records:
+        for key in ("vram_used_mb", "vram_total_mb", "vram_backend_mb", "vram_backend_peak_mb", "vram_peak_since"):
+            assert key in record and record[key] is None, key
+    status = run_cli("status", "--run", run).stdout
+    assert "GPU      n/a" in status and "VRAM n/a" in status
+    assert "allocator  on demand" in run_cli("env").stdout
+
+
+@pytest.mark.parametrize("preset", ["ae-case1", "ae-case2", "vae", "demo"])
+def test_parameter_counts_from_the_spec_match_keras(preset):
+    spec = load_spec(preset).model
+    model = build_model(spec)
+    trainable = lambda m: int(sum(np.prod(v.shape) for v in m.trainable_variables))  # noqa: E731
+    assert count_params(spec) == (trainable(model.encoder), trainable(model.decoder))
+
+
+def test_max_vram_refuses_up_front_with_the_estimate(tiny_store, tmp_path):
+    need, parts = estimate_train_mb(load_spec("ae-case1").model, 128)
+    assert 100 < need < 4000 and set(parts) >= {"weights, gradients, Adam moments", "activations and their gradients"}
+    assert estimate_train_mb(load_spec("ae-case1").model, 256)[0] > need  # grows with the batch
+    refused = run_cli("train", "--data", tiny_store, "--run", tmp_path / "r", "--job", "demo", *TINY,
+                      "--max-vram", "1M", check=False)  # fmt: skip
+    assert refused.returncode == 2 and "over --max-vram 1M" in refused.stderr and "lower --batch" in refused.stderr
+    assert not (tmp_path / "r" / "checkpoints").exists() and "Traceback" not in refused.stderr
+    run_cli("train", "--data", tiny_store, "--run", tmp_path / "r", "--job", "demo", *TINY, "--epochs", "1",
+            "--max-vram", "2G")  # fmt: skip
+    refused = run_cli("encode", "--run", tmp_path / "r", "--chunk", "64", "--batch", "16", "--max-vram", "10K",
+                      check=False)  # fmt: skip
+    assert refused.returncode == 2 and "an encoder call of batch 16" in refused.stderr
+
+
+def test_out_of_memory_in_a_step_keeps_the_checkpoint_and_exits_71(tiny_store, tmp_path):
+    args = ["train", "--data", tiny_store, "--job", "demo", *TINY, "--epochs", "2", "--checkpoint-every", "3"]
+    run_cli(*args, "--run", tmp_path / "whole")
+    run = tmp_path / "run"
+    # 10 steps an epoch, 4 per call: call 3 begins at step 8, after the checkpoint at step 8 is written
+    failed = python(FAIL_TRAIN, *args, "--run", run, env={"FAIL_AT": "3"})
+    assert failed.returncode == 71, failed.stderr[-2000:]
+    assert "out of GPU memory in a training step of batch 16" in failed.stderr and "--batch 8" in failed.stderr
+    assert "checkpoint at epoch 1, step 8 is kept" in failed.stderr and "Traceback" not in failed.stderr
+    saved, _ = checkpoint.load(run / "checkpoints")
+    assert (saved.meta["epoch"], saved.meta["step"]) == (0, 8)
+    run_cli(*args, "--run", run)
+    whole, _ = checkpoint.load(tmp_path / "whole" / "checkpoints")
+    resumed, _ = checkpoint.load(run / "checkpoints")
+    for a, b in zip(whole.model, resumed.model):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_out_of_memory_in_encode_keeps_finished_chunks_and_exits_71(tiny_store, tmp_path):
+    run = tmp_path / "run"
+    run_cli("train", "--data", tiny_store, "--run", run, "--job", "demo", *TINY, "--epochs", "1")
+    run_cli("encode", "--run", run, "--chunk", "64", "--batch", "16", "--out", tmp_path / "whole.zarr")
+    failed = python(FAIL_ENCODE_CALL, "encode", "--run", run, "--chunk", "64", "--batch", "16",
+                    env={"FAIL_AT": "7"})  # fmt: skip  # 4 calls a chunk, plus one to trace: fails in chunk 1
+    assert failed.returncode == 71, failed.stderr[-2000:]
+    assert "out of GPU memory encoding batches of 16" in failed.stderr and "Traceback" not in failed.stderr
+    status = run_cli("status", "--run", run).stdout
+    assert "encode   1 of 4 chunks done" in status
+    run_cli("encode", "--run", run, "--chunk", "64", "--batch", "16")
+    assert_identical(run / "latents.zarr", tmp_path / "whole.zarr")
