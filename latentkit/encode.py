@@ -175,7 +175,7 @@ def encode(
 
 
 def uint8_encoder(encoder):
-    """The encoder behind an in-graph uint8 -> float32 / 255 step (the generator's scaling).
+    """The encoder behind an in-graph uint8 -> [0, 1] float32 step (``to_unit_float``, the generator's scaling).
 
     The prefetch thread then copies uint8 rows (a quarter of the bytes) and the scaling runs
     vectorised inside the traced function instead of competing with it for the cores.
