@@ -1,31 +1,34 @@
-"""Training throughput: the train job against its compute limit, per preset and Keras backend.
+"""Training throughput: the train job's step path against its compute limit, per preset and backend.
 
     python bench/train_throughput.py [--n 4096] [--jobs ae-case1 vae] [--backends tensorflow jax]
-                                     [--epochs 2] [--rounds 2] [--in-ram]
+                                     [--rounds 5] [--whole-job] [--in-ram] [--set train.FIELD=VALUE]
 
-Sides, interleaved over rounds, each in its own subprocess (own backend, own peak RSS):
+One subprocess per preset and backend builds the model once, then alternates, round by round
+(this machine's speed drifts by tens of percent within minutes, so the sides must share it):
 
-* **job**: ``latentkit.train.train`` streaming the store (uint8 batches read ahead on a
-  thread, one ``fit`` per stretch between checkpoints); images/s of its last epoch, after tracing.
+* **job**: an epoch through ``latentkit.train.train_steps`` — exactly what the train job runs
+  per epoch: a ``fit`` over the zarr store, uint8 batches read ahead on a thread and scaled in
+  the compiled step, ``steps_per_execution`` steps per call, metrics read at the end;
 * **limit**: the same compiled train function (same model, optimizer, ``steps_per_execution``)
-  called back to back on one batch already on the device: no reading, no host-side data
-  path, no callbacks; timed over as many steps as the job's epoch, after warm-up, ending with
-  a device sync. Nothing a data path can do beats it.
-* **in RAM** (``--in-ram``, TensorFlow only): ``fit`` on the same images as a float32 array.
+  called back to back on one batch already on the device: no reading, no host-side data path,
+  no callbacks, ending with one device sync. Nothing a data path can do beats it.
 
-Prints images/s per round, best job ÷ best limit (goal ≥ 0.95 on a CPU, ≥ 0.9 on a GPU), peak
-RSS, and with a GPU the VRAM NVML reports (n/a without one).
+It prints each round's images/s, the median ratio of the rounds (goal ≥ 0.95 on a CPU, ≥ 0.9
+on a GPU), and peak RSS and VRAM (NVML; n/a without a GPU). ``--whole-job`` also runs
+``latentkit.train.train`` end to end in its own process (last epoch's images/s: adds per-epoch
+checkpoints, reconstructions and history); ``--in-ram`` ``fit`` on float32 images in RAM.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
 from pathlib import Path
 
 from _common import child
 
-JOB = """
+WHOLE_JOB = """
 import json
 from latentkit.monitor import peak_rss_mb, vram_mb
 from latentkit.train import train
@@ -34,47 +37,56 @@ print(json.dumps({{"images_per_s": result.history[-1]["images_per_s"], "peak_rss
                   "vram_used_mb": vram_mb()[0]}}))
 """
 
-LIMIT = """
+INTERLEAVED = """
 import itertools, json, time
 import keras, numpy as np
 from latentkit.data import ZarrImageDataset
 from latentkit.models import build_model
 from latentkit.monitor import peak_rss_mb, vram_mb
 from latentkit.spec import load_spec
+from latentkit.train import train_steps
 spec = load_spec({job!r}, {overrides!r})
 dataset = ZarrImageDataset({data!r}, batch_size=spec.train.batch, seed=spec.train.seed, drop_remainder=True)
-steps = len(dataset)
 keras.utils.set_random_seed(spec.train.seed)
 model = build_model(spec.model, lr=spec.train.lr, precision=spec.train.precision,
                     steps_per_execution=spec.train.steps_per_execution)
-calls = -(-steps // model.steps_per_execution)
+per_call = model.steps_per_execution
+calls = len(dataset) // per_call
+steps = calls * per_call  # both sides run the same whole calls
 x = keras.ops.convert_to_tensor(dataset.batch_uint8(0))  # on the device, once
 model.make_train_function()
 if keras.backend.backend() == "tensorflow":
     import tensorflow as tf
     batches = iter(tf.data.Dataset.from_tensors((x,)).repeat())
-    def run(n):
+    def limit(n):
         for _ in range(n):
             logs = model.train_function(batches)
         return float(logs["loss"])  # waits for the device
 elif keras.backend.backend() == "jax":
     import jax
-    state = model._get_jax_state(trainable_variables=True, non_trainable_variables=True, optimizer_variables=True,
-                                 metrics_variables=True, purge_model_variables=True)
     batches = itertools.repeat((x,))
-    def run(n):
-        global state
+    def limit(n):
+        state = model._get_jax_state(trainable_variables=True, non_trainable_variables=True,
+                                     optimizer_variables=True, metrics_variables=True, purge_model_variables=True)
         for _ in range(n):
             logs, state = model.train_function(state, batches)
+        model._jax_state = dict(zip(("trainable_variables", "non_trainable_variables", "optimizer_variables",
+                                     "metrics_variables"), state))
+        model._jax_state_synced = False
+        model.jax_state_sync()  # hand the state back, as fit does
         return float(jax.block_until_ready(logs)["loss"])
 else:
     raise SystemExit("limit side: tensorflow or jax backend")
-run(max(2, calls // 4))  # trace and warm up
-start = time.perf_counter()
-loss = run(calls)
-seconds = time.perf_counter() - start
-print(json.dumps({{"images_per_s": calls * model.steps_per_execution * spec.train.batch / seconds,
-                  "peak_rss_mb": peak_rss_mb(), "vram_used_mb": vram_mb()[0], "loss": loss}}))
+def job():
+    dataset.set_epoch(0)
+    train_steps(model, dataset, 0, steps)
+train_steps(model, dataset, 0, 2 * per_call); limit(2)  # trace and warm up both paths
+rounds = []
+for _ in range({rounds}):
+    began = time.perf_counter(); job(); job_s = time.perf_counter() - began
+    began = time.perf_counter(); limit(calls); limit_s = time.perf_counter() - began
+    rounds.append((steps * spec.train.batch / job_s, steps * spec.train.batch / limit_s))
+print(json.dumps({{"rounds": rounds, "peak_rss_mb": peak_rss_mb(), "vram_used_mb": vram_mb()[0], "steps": steps}}))
 """
 
 IN_RAM = """
@@ -107,46 +119,46 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=4096, help="synthetic images in the store (80%% train)")
     parser.add_argument("--jobs", nargs="+", default=["ae-case1", "vae"])
     parser.add_argument("--backends", nargs="+", default=["tensorflow", "jax"])
-    parser.add_argument("--epochs", type=int, default=2, help="job side: images/s of the last epoch")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (job epoch, then limit)")
     parser.add_argument("--batch", type=int, default=None, help="override the presets' batch (128)")
-    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds; best of each side is shown")
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.FIELD=VALUE",
                         help="more spec overrides, e.g. train.precision=mixed_bfloat16")  # fmt: skip
+    parser.add_argument("--whole-job", action="store_true", help="also run the train job end to end (2 epochs)")
     parser.add_argument("--in-ram", action="store_true", help="also fit on float32 images in RAM (TensorFlow)")
     args = parser.parse_args()
     from latentkit.prepare import prepare_synthetic
     from latentkit.spec import parse_set
 
-    overrides = {"train.epochs": args.epochs, **parse_set(args.set)}
-    if args.batch:
-        overrides["train.batch"] = args.batch
-    sides = {"job": JOB, "limit": LIMIT} | ({"in RAM": IN_RAM} if args.in_ram else {})
+    overrides = {**parse_set(args.set), **({"train.batch": args.batch} if args.batch else {})}
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         data = str(Path(tmp) / "data.zarr")
         prepare_synthetic(out=data, n=args.n)
         for job in args.jobs:
             for backend in args.backends:
-                results: dict[str, list[dict]] = {side: [] for side in sides}
-                for round_ in range(args.rounds):  # interleaved: drift in machine load hits every side
-                    for side, code in sides.items():
-                        if side == "in RAM" and backend != "tensorflow":
-                            continue
-                        run = str(Path(tmp) / f"run-{job}-{backend}-{round_}")
-                        results[side].append(child(code.format(data=data, run=run, job=job, overrides=overrides),
-                                                   env={"KERAS_BACKEND": backend}))  # fmt: skip
-                best = {side: max(r, key=lambda x: x["images_per_s"]) for side, r in results.items() if r}
-                print(f"{job}, {backend}:")
-                for side, r in results.items():
-                    if r:
-                        vram = best[side]["vram_used_mb"]
-                        print(f"  {side:7s} " + ", ".join(f"{x['images_per_s']:7.1f}" for x in r) + " images/s"
-                              f"   peak RSS {best[side]['peak_rss_mb']:,.0f} MB   VRAM "
-                              + ("n/a" if vram is None else f"{vram:,.0f} MB"))  # fmt: skip
-                ratio = best["job"]["images_per_s"] / best["limit"]["images_per_s"]
-                print(f"  job / limit {ratio:.3f}", flush=True)
-                rows.append((job, backend, best["job"]["images_per_s"], best["limit"]["images_per_s"], ratio))
-    print(f"\n{args.n} synthetic images, batch {overrides.get('train.batch', 'preset')}, best of {args.rounds} rounds:")
+                env = {"KERAS_BACKEND": backend}
+                result = child(INTERLEAVED.format(data=data, job=job, overrides=overrides, rounds=args.rounds), env=env)
+                ratios = [j / lim for j, lim in result["rounds"]]
+                vram = result["vram_used_mb"]
+                print(f"{job}, {backend}, {result['steps']} steps a round:")
+                print("  job    " + ", ".join(f"{j:7.1f}" for j, _ in result["rounds"]) + " images/s")
+                print("  limit  " + ", ".join(f"{lim:7.1f}" for _, lim in result["rounds"]) + " images/s")
+                print("  ratio  " + ", ".join(f"{r:7.3f}" for r in ratios) + f"   median {statistics.median(ratios):.3f}"
+                      f"   peak RSS {result['peak_rss_mb']:,.0f} MB   VRAM " + ("n/a" if vram is None else f"{vram:,.0f} MB"))
+                extra = {}
+                if args.whole_job:
+                    run = str(Path(tmp) / f"run-{job}-{backend}")
+                    extra["whole"] = child(WHOLE_JOB.format(data=data, run=run, job=job,
+                                                            overrides={**overrides, "train.epochs": 2}), env=env)
+                    print(f"  whole train job, last of 2 epochs: {extra['whole']['images_per_s']:.1f} images/s")
+                if args.in_ram and backend == "tensorflow":
+                    extra["in_ram"] = child(IN_RAM.format(data=data, job=job, overrides={**overrides, "train.epochs": 2}),
+                                            env=env)  # fmt: skip
+                    print(f"  fit on float32 in RAM: {extra['in_ram']['images_per_s']:.1f} images/s")
+                rows.append((job, backend, statistics.median(j for j, _ in result["rounds"]),
+                             statistics.median(lim for _, lim in result["rounds"]), statistics.median(ratios)))
+                print(flush=True)
+    print(f"{args.n} synthetic images, batch {overrides.get('train.batch', 'of the preset')}, {args.rounds} rounds, medians:")
     print("| preset | backend | job images/s | limit images/s | job ÷ limit |\n| --- | --- | --- | --- | --- |")
     for job, backend, a, b, ratio in rows:
         print(f"| {job} | {backend} | {a:,.1f} | {b:,.1f} | **{ratio:.3f}** |")

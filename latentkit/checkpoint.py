@@ -31,14 +31,23 @@ def save(directory: str | os.PathLike, *, meta: dict[str, Any], model_variables,
     """Atomically replace ``latest.npz``; the one it replaces becomes ``previous.npz``."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    arrays = {f"model/{i}": np.asarray(v) for i, v in enumerate(model_variables)}
-    arrays |= {f"optimizer/{i}": np.asarray(v) for i, v in enumerate(optimizer_variables)}
+    arrays = {f"model/{i}": host_array(v) for i, v in enumerate(model_variables)}
+    arrays |= {f"optimizer/{i}": host_array(v) for i, v in enumerate(optimizer_variables)}
     arrays["meta"] = np.array(json.dumps(meta))
     latest = directory / LATEST
     # Between the two renames only previous.npz exists: load() falls back to it.
     with atomic_write(latest, keep_previous=directory / PREVIOUS) as handle:
         np.savez(handle, **arrays)
     return latest
+
+
+def host_array(value) -> np.ndarray:
+    """A variable's or tensor's value as numpy; a value replicated over several processes
+    (data-parallel training) is not addressable whole from one of them: its local copy is read."""
+    value = getattr(value, "value", value)
+    if not getattr(value, "is_fully_addressable", True):
+        value = value.addressable_data(0)
+    return np.asarray(value)
 
 
 def _read(path: Path) -> Checkpoint:

@@ -241,6 +241,8 @@ def train_cmd(
     mirror: MirrorDir = None,
     max_vram: MaxVram = None,
     vram_pool: VramPool = False,
+    devices: Annotated[Optional[str], typer.Option(help="Data-parallel over `all` or N devices (JAX backend); under "
+                                                   "srun, over every process's devices.")] = None,
 ) -> None:
     """Train an AE/VAE; rerun to resume mid-epoch. Stop signals checkpoint, then exit 75; out of GPU memory exits 71."""
     _vram_pool(vram_pool)
@@ -252,7 +254,8 @@ def train_cmd(
                        ("checkpoint_every", checkpoint_every)):  # fmt: skip
         if value is not None:
             overrides[f"train.{key}"] = value
-    result = train(data=data, run=run, job=job, overrides=overrides, events=_events(), mirror=mirror, max_vram=max_vram)
+    result = train(data=data, run=run, job=job, overrides=overrides, events=_events(), mirror=mirror, max_vram=max_vram,
+                   devices=devices)  # fmt: skip
     if result.interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
     last = result.history[-1] if result.history else {}

@@ -37,12 +37,14 @@ class ZarrImageDataset(keras.utils.PyDataset):
     partition : ``"train"``, ``"valid"``, ``"test"`` or ``None`` for every image.
     targets : yield ``(x, x)`` (training an autoencoder) instead of ``x`` (prediction).
     shuffle, seed : chunk-aligned shuffling, a new order per epoch drawn from (seed, epoch).
+    shard : (process, processes): this process's equal slice of every batch (data parallelism;
+        the batch must divide over the processes). Batches and their order stay global.
     """
 
     def __init__(
         self, path: str | os.PathLike, *, batch_size: int, partition: str | None = "train",
         targets: bool = True, shuffle: bool = True, seed: int = 0, drop_remainder: bool = False,
-        cache_chunks: int = 2, **kwargs,
+        cache_chunks: int = 2, shard: tuple[int, int] = (0, 1), **kwargs,
     ) -> None:  # fmt: skip
         super().__init__(**kwargs)
         group = store.open_store(path)
@@ -54,6 +56,7 @@ class ZarrImageDataset(keras.utils.PyDataset):
         self.targets, self.shuffle, self.seed = targets, shuffle, seed
         self.drop_remainder = drop_remainder
         self.cache = ChunkCache(self.images, cache_chunks)
+        self.shard = shard
         self.set_epoch(0)
 
     @property
@@ -77,7 +80,11 @@ class ZarrImageDataset(keras.utils.PyDataset):
         return (x, x) if self.targets else x
 
     def batch_uint8(self, index: int) -> np.ndarray:
-        return self.cache.rows(self.order[index * self.batch_size : (index + 1) * self.batch_size])
+        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        process, processes = self.shard
+        if processes > 1:
+            rows = rows[process * len(rows) // processes : (process + 1) * len(rows) // processes]
+        return self.cache.rows(rows)
 
     def on_epoch_end(self) -> None:
         self.set_epoch(self.epoch + 1)

@@ -32,6 +32,8 @@ from latentkit.events import JobEvents
 from latentkit.images import grid, save_png
 from latentkit.models import build_model
 from latentkit.monitor import MonitorLog, release_memory
+from latentkit.parallel import SINGLE
+from latentkit.parallel import start as start_parallel
 from latentkit.paths import RunPaths
 from latentkit.reading import select_rows, to_unit_float
 from latentkit.spec import JobSpec, load_spec, spec_from_dict, to_toml
@@ -99,7 +101,7 @@ def check_resume(spec: JobSpec, saved: dict[str, Any]) -> None:
 def train(
     *, data: str | os.PathLike, run: str | os.PathLike, job: str | None = None,
     overrides: dict[str, Any] | None = None, events: JobEvents | None = None, mirror: str | os.PathLike | None = None,
-    max_vram: str | None = None,
+    max_vram: str | None = None, devices: str | int | None = None,
 ) -> TrainResult:  # fmt: skip
     """Train (or resume training) the model of ``job`` on the store ``data`` into ``run``.
 
@@ -108,6 +110,8 @@ def train(
     ``max_vram``: refuse up front when the estimated device memory of a step is larger.
     Out of GPU memory during a step raises ``GpuOutOfMemory`` (exit 71): the last checkpoint
     stays as it was (a failed step's device state is not trusted) and a rerun resumes there.
+    ``devices``: "all" or a count: data-parallel training on the JAX backend
+    (``latentkit.parallel``), across the processes of a multi-process launch too.
     """
     events = events or JobEvents()
     paths = RunPaths.of(run)
@@ -117,8 +121,12 @@ def train(
         events.message(f"warning: {warning}")
     if saved is not None:
         check_resume(spec, saved.meta["spec"])
+    parallel = start_parallel(devices, batch=spec.train.batch) if devices is not None else SINGLE
+    if not parallel.writes:
+        events = JobEvents()  # one process speaks for the run
     dataset = ZarrImageDataset(data, batch_size=spec.train.batch, partition=spec.train.partition,
-                               seed=spec.train.seed, drop_remainder=True)  # fmt: skip
+                               seed=spec.train.seed, drop_remainder=True,
+                               shard=(parallel.process, parallel.processes))  # fmt: skip
     if dataset.image_shape != (spec.model.image_size, spec.model.image_size, 3):
         raise LatentkitError(f"{data} holds {dataset.image_shape} images, the model expects "
                              f"{spec.model.image_size}x{spec.model.image_size}x3")  # fmt: skip
@@ -128,7 +136,8 @@ def train(
         check_budget(*estimate_train_mb(spec.model, spec.train.batch), max_vram=max_vram,
                      what=f"a training step of batch {spec.train.batch}")  # fmt: skip
     paths.root.mkdir(parents=True, exist_ok=True)
-    write_text(paths.job_spec, to_toml(spec))
+    if parallel.writes:
+        write_text(paths.job_spec, to_toml(spec))
 
     keras.utils.set_random_seed(spec.train.seed)
     model = build_model(spec.model, lr=spec.train.lr, precision=spec.train.precision,
@@ -144,9 +153,10 @@ def train(
     copies = open_mirror(paths.root, mirror, events)
 
     def save(step: int, sums: list) -> None:
-        write_checkpoint(paths.root, model, spec, data=data, epoch=epoch, step=step, sums=sums, history=history,
-                         steps_per_epoch=len(dataset))  # fmt: skip
-        copies.request()
+        if parallel.writes:  # the other processes hold the same replicated state
+            write_checkpoint(paths.root, model, spec, data=data, epoch=epoch, step=step, sums=sums, history=history,
+                             steps_per_epoch=len(dataset), devices=parallel.devices)  # fmt: skip
+            copies.request()
 
     with StopFlag() as stop, closing(copies):
         while epoch < spec.train.epochs:
@@ -156,7 +166,7 @@ def train(
             # One fit() over the rest of the epoch; it checkpoints at step boundaries from a
             # callback, and a stop signal ends it at the next one.
             try:
-                taken, means = train_steps(model, dataset, step, flag=stop, events=events,
+                taken, means = train_steps(model, dataset, step, flag=stop, events=events, agree=parallel.any,
                                            checkpoint_every=spec.train.checkpoint_every,
                                            on_checkpoint=lambda at, means: save(at, _add(before, means, at - first)))  # fmt: skip
             except Exception as error:
@@ -183,13 +193,14 @@ def train(
                             "seconds": seconds})  # fmt: skip
             epoch, step, sums = epoch + 1, 0, [0.0, 0.0, 0.0, 0]
             save(step, sums)
-            _write_history(paths.history, history)
-            _save_reconstructions(model, sample, paths.samples / f"reconstructions_epoch{epoch:03d}.png")
-            copies.request()  # history and samples too
             events.finish()
             release_memory(clear_session=False)  # between epochs: gc, malloc_trim; then log memory
-            events.record(monitor.write(unit=f"epoch {epoch}", items_per_s=history[-1]["images_per_s"],
-                                        work_s=seconds, loss=history[-1]["loss"]))  # fmt: skip
+            if parallel.writes:
+                _write_history(paths.history, history)
+                _save_reconstructions(model, sample, paths.samples / f"reconstructions_epoch{epoch:03d}.png")
+                copies.request()  # history and samples too
+                events.record(monitor.write(unit=f"epoch {epoch}", items_per_s=history[-1]["images_per_s"],
+                                            work_s=seconds, loss=history[-1]["loss"], devices=parallel.devices))  # fmt: skip
     return TrainResult(False, epoch, step, history)
 
 
@@ -202,7 +213,7 @@ def _add(sums: list, means: dict[str, float], steps: int) -> list:
 def train_steps(model, dataset: ZarrImageDataset, start: int, stop: int | None = None, *,
                 flag: StopFlag | None = None, events: JobEvents | None = None, checkpoint_every: int | None = None,
                 on_checkpoint: Callable[[int, dict[str, float]], None] | None = None,
-                ) -> tuple[int, dict[str, float]]:  # fmt: skip
+                agree: Callable[[bool], bool] = bool) -> tuple[int, dict[str, float]]:  # fmt: skip
     """Train on batches ``start..stop`` (default: the epoch's end) of the dataset's current epoch, in one ``fit``.
 
     Batches travel as uint8 (scaled inside the compiled step), read ahead on a thread;
@@ -210,11 +221,13 @@ def train_steps(model, dataset: ZarrImageDataset, start: int, stop: int | None =
     on the device. At the first call boundary at or past each multiple of ``checkpoint_every``
     ``on_checkpoint(step, means so far)`` runs with the model's variables current. Returns
     the steps taken (fewer when ``flag`` was signalled) and each tracked loss's mean over them.
+    ``agree(stop)``: every process's answer to "stop now?" (``Parallel.any``), so that
+    all processes of a data-parallel run stop at the same step.
     """
     stretch = Stretch(dataset, start, len(dataset) if stop is None else stop)
     control = _FitControl(start=start, total=len(stretch), per_call=model.steps_per_execution,
                           events=events or JobEvents(), flag=flag, every=checkpoint_every,
-                          on_checkpoint=on_checkpoint)  # fmt: skip
+                          on_checkpoint=on_checkpoint, agree=agree)  # fmt: skip
     try:
         logs = model.fit(stretch, epochs=1, verbose=0, shuffle=False, callbacks=[control]).history
     finally:
@@ -238,9 +251,9 @@ class _FitControl(keras.callbacks.Callback):
     """
 
     def __init__(self, *, start: int, total: int, per_call: int, events: JobEvents, flag: StopFlag | None,
-                 every: int | None, on_checkpoint) -> None:  # fmt: skip
+                 every: int | None, on_checkpoint, agree: Callable[[bool], bool] = bool) -> None:  # fmt: skip
         super().__init__()
-        self.start, self.per_call, self.events, self.flag = start, per_call, events, flag
+        self.start, self.per_call, self.events, self.flag, self.agree = start, per_call, events, flag, agree
         self.every, self.on_checkpoint = every, on_checkpoint
         self.done, self.taken = 0, total
         self.last_checkpoint = start // every if every else 0
@@ -251,8 +264,9 @@ class _FitControl(keras.callbacks.Callback):
         if self.on_checkpoint is not None and step // self.every > self.last_checkpoint:
             self.last_checkpoint = step // self.every
             model = self.model  # on JAX: the variables of the steps so far, copied back from the device
-            self.on_checkpoint(step, {m.name: float(m.result()) for m in model.metrics})
-        if self.flag is not None and self.flag.signal is not None and self.taken > batch + self.per_call:
+            self.on_checkpoint(step, {m.name: float(checkpoint.host_array(m.result())) for m in model.metrics})
+        stop = self.agree(self.flag is not None and self.flag.signal is not None)
+        if stop and self.taken > batch + self.per_call:
             self.taken = batch + self.per_call
             self._model.stop_training = True
 
@@ -262,14 +276,14 @@ class _FitControl(keras.callbacks.Callback):
 
 
 def write_checkpoint(run: str | os.PathLike, model, spec: JobSpec, *, data, epoch: int, step: int, sums=(0.0, 0.0, 0.0, 0),
-                     history=(), steps_per_epoch: int | None = None) -> Path:  # fmt: skip
+                     history=(), steps_per_epoch: int | None = None, devices: int = 1) -> Path:  # fmt: skip
     """Everything a resume needs, in RUN/checkpoints/latest.npz (atomic, previous kept)."""
     meta = {"epoch": epoch, "step": step, "sums": list(sums), "history": list(history), "spec": spec.to_dict(),
             "seed": spec.train.seed, "steps_per_epoch": steps_per_epoch, "time": time.time(),
             "data": str(Path(data).resolve()), "n_model_variables": len(model.variables),
             "n_optimizer_variables": len(model.optimizer.variables),
             "variable_paths": [v.path for v in model.variables], "keras": keras.__version__,
-            "backend": keras.backend.backend()}  # fmt: skip
+            "backend": keras.backend.backend(), "devices": devices}  # fmt: skip
     return checkpoint.save(RunPaths.of(run).checkpoints, meta=meta, model_variables=model.variables,
                            optimizer_variables=model.optimizer.variables)  # fmt: skip
 
