@@ -44,10 +44,14 @@ SINGLE = Parallel()
 
 
 def multi_process_environment() -> bool:
-    """A multi-process launch: SLURM with more than one task, or Keras' own variables."""
+    """A multi-process launch: an ``srun`` step of several tasks, or Keras' own variables.
+
+    ``SLURM_STEP_NUM_TASKS`` (set by srun for its step), not ``SLURM_NTASKS``: a batch script
+    of a several-task allocation that runs latentkit without srun is one process.
+    """
     if int(os.environ.get("KERAS_DISTRIBUTION_NUM_PROCESSES", "1") or 1) > 1:
         return True
-    return int(os.environ.get("SLURM_NTASKS", "1") or 1) > 1 and "SLURM_JOB_ID" in os.environ
+    return int(os.environ.get("SLURM_STEP_NUM_TASKS", "1") or 1) > 1
 
 
 def start(devices: str | int, *, batch: int) -> Parallel:
@@ -80,7 +84,8 @@ def start(devices: str | int, *, batch: int) -> Parallel:
             raise LatentkitError(f"--devices {count}: a run of {processes} processes uses all {len(found)} devices")
     if batch % count:
         raise LatentkitError(f"batch {batch} does not divide over {count} devices: use a multiple of {count}")
-    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=found[:count]))
+    # Each process reads its own slice of every batch (ZarrImageDataset shard): Keras must not shard again.
+    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=found[:count], auto_shard_dataset=False))
     return Parallel(process=jax.process_index(), processes=processes, devices=count)
 
 

@@ -180,11 +180,12 @@ def train(
                                      f"{max(1, spec.train.batch // 2)} in a new --run) or free the GPU, and "
                                      f"run again") from None  # fmt: skip
             step, sums = step + taken, _add(before, means, taken)
-            if stop.signal is not None:
+            if parallel.any(stop.signal is not None):  # every process of a data-parallel run agrees
                 save(step, sums)
                 events.finish()
-                events.message(f"stopped by signal {signal.Signals(stop.signal).name} at epoch {epoch + 1}, "
-                               f"step {step}: checkpoint written, exit {EXIT_INTERRUPTED}")  # fmt: skip
+                cause = signal.Signals(stop.signal).name if stop.signal is not None else "another process's signal"
+                events.message(f"stopped by {cause} at epoch {epoch + 1}, step {step}: checkpoint written, "
+                               f"exit {EXIT_INTERRUPTED}")  # fmt: skip
                 return TrainResult(True, epoch, step, history)
             seconds = time.perf_counter() - started
             count = max(sums[3], 1)
@@ -225,6 +226,8 @@ def train_steps(model, dataset: ZarrImageDataset, start: int, stop: int | None =
     all processes of a data-parallel run stop at the same step.
     """
     stretch = Stretch(dataset, start, len(dataset) if stop is None else stop)
+    if len(stretch) <= 0:  # resumed from a stop at the epoch's very end
+        return 0, {"loss": 0.0, "reconstruction": 0.0, "kl": 0.0}
     control = _FitControl(start=start, total=len(stretch), per_call=model.steps_per_execution,
                           events=events or JobEvents(), flag=flag, every=checkpoint_every,
                           on_checkpoint=on_checkpoint, agree=agree)  # fmt: skip

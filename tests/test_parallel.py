@@ -1,0 +1,117 @@
+"""Data-parallel training (Keras' distribution API on JAX) without a GPU: several host devices
+in one process (XLA_FLAGS), and several processes on localhost talking over gloo."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import TINY, run_cli
+
+from latentkit import checkpoint
+from latentkit.prepare import prepare_synthetic
+
+JAX = {"KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
+FOUR_DEVICES = {**JAX, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
+
+
+@pytest.fixture(scope="module")
+def tiny_store(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("data") / "s32.zarr"
+    prepare_synthetic(out=path, n=240, size=32, chunk=64)
+    return path
+
+
+def train_args(store: Path, *extra: str) -> list:
+    return ["train", "--data", store, "--job", "demo", *TINY, "--epochs", "2", "--checkpoint-every", "3", *extra]
+
+
+def assert_same_weights(a: Path, b: Path, rtol: float = 2e-4, atol: float = 2e-5) -> None:
+    (wa, _), (wb, _) = checkpoint.load(a / "checkpoints"), checkpoint.load(b / "checkpoints")
+    assert (wa.meta["epoch"], wa.meta["step"]) == (wb.meta["epoch"], wb.meta["step"])
+    for x, y in zip(wa.model, wb.model):
+        np.testing.assert_allclose(x, y, rtol=rtol, atol=atol)
+
+
+@pytest.fixture(scope="module")
+def one_device(tiny_store, tmp_path_factory) -> Path:
+    run = tmp_path_factory.mktemp("one") / "run"
+    run_cli(*train_args(tiny_store), "--run", run, env=JAX)
+    return run
+
+
+def test_four_host_devices_train_like_one(tiny_store, one_device, tmp_path):
+    run = tmp_path / "four"
+    result = run_cli(*train_args(tiny_store, "--devices", "all"), "--run", run, env=FOUR_DEVICES)
+    assert "Traceback" not in result.stderr
+    saved, _ = checkpoint.load(run / "checkpoints")
+    assert saved.meta["devices"] == 4
+    assert_same_weights(one_device, run)  # the same global batch of 16, split 4 ways
+
+
+@pytest.mark.parametrize("env, extra, message", [
+    ({"KERAS_BACKEND": "tensorflow"}, ["--devices", "2"], "--devices needs the JAX backend"),
+    (FOUR_DEVICES, ["--devices", "8"], "--devices 8: this run sees 4 device(s)"),
+    (FOUR_DEVICES, ["--devices", "two"], "--devices takes all or a number"),
+    (FOUR_DEVICES, ["--devices", "3"], "batch 16 does not divide over 3 devices"),
+])  # fmt: skip
+def test_devices_errors_are_one_line(tiny_store, tmp_path, env, extra, message):
+    failed = run_cli(*train_args(tiny_store, *extra), "--run", tmp_path / "r", env=env, check=False)
+    assert failed.returncode == 2 and message in failed.stderr and "Traceback" not in failed.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_processes(args: list, n: int = 2, env: dict | None = None) -> list[subprocess.Popen]:
+    """``n`` latentkit processes forming one data-parallel run over localhost."""
+    port = free_port()
+    return [subprocess.Popen([sys.executable, "-m", "latentkit", *map(str, args)], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT,
+                             env={**os.environ, **JAX, **(env or {}), "KERAS_DISTRIBUTION_JOB_ADDRESSES": f"127.0.0.1:{port}",
+                                  "KERAS_DISTRIBUTION_NUM_PROCESSES": str(n), "KERAS_DISTRIBUTION_PROCESS_ID": str(i)})
+            for i in range(n)]  # fmt: skip
+
+
+def finish(processes: list[subprocess.Popen], timeout: float = 600) -> list[str]:
+    outputs = [p.communicate(timeout=timeout)[0].decode() for p in processes]
+    return outputs
+
+
+def test_two_processes_train_like_one_device(tiny_store, one_device, tmp_path):
+    run = tmp_path / "two"
+    processes = start_processes([*train_args(tiny_store, "--devices", "all"), "--run", run])
+    outputs = finish(processes)
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    assert "trained 2 epochs" in outputs[0]
+    saved, _ = checkpoint.load(run / "checkpoints")
+    assert saved.meta["devices"] == 2
+    assert_same_weights(one_device, run)
+
+
+def test_two_processes_stop_together_on_a_signal_and_resume(tiny_store, one_device, tmp_path):
+    """SIGUSR2 reaches one process only: both stop at the same step, one checkpoint is written,
+    and the resumed two-process run ends as the uninterrupted single-device one."""
+    run = tmp_path / "two"
+    args = [*train_args(tiny_store, "--devices", "all"), "--run", run]
+    processes = start_processes(args, env={"LATENTKIT_THROTTLE_S": "0.3"})
+    deadline = time.monotonic() + 300
+    while not (run / "checkpoints" / "latest.npz").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    processes[1].send_signal(signal.SIGUSR2)
+    outputs = finish(processes)
+    assert [p.returncode for p in processes] == [75, 75], outputs
+    saved, _ = checkpoint.load(run / "checkpoints")
+    assert 0 < saved.meta["epoch"] * 10 + saved.meta["step"] < 20
+    processes = start_processes(args)
+    outputs = finish(processes)
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    assert_same_weights(one_device, run)
