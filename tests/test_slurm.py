@@ -5,6 +5,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import TINY, assert_identical, assert_same_store, make_celeba, run_cli
 from local_slurm import LocalSlurm, ensure_installed
@@ -141,3 +142,24 @@ def test_train_stops_requeueing_at_the_cap(slurm, tmp_path):
     assert "requeue cap reached (0 of MAX_REQUEUES=0)" in text and "requeueing job" not in text, text
     saved, _ = checkpoint.load(run / "checkpoints")
     assert saved.meta["epoch"] < 3  # stopped, checkpointed, not resumed
+
+
+def test_srun_two_tasks_train_data_parallel_like_one_device(slurm, tmp_path):
+    """train.sbatch with DEVICES=all: srun starts one process per task, jax.distributed reads
+    the SLURM environment, and the two processes train like one device with the same batch."""
+    data = tmp_path / "s32.zarr"
+    run_cli("prepare", "synthetic", "--n", "240", "--size", "32", "--chunk", "64", "--out", data)
+    jax_cpu = {"KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
+    args = [*TINY, "--epochs", "2"]
+    run_cli("train", "--data", data, "--run", tmp_path / "one", "--job", "demo", *args, env=jax_cpu)
+    run, log = tmp_path / "two", tmp_path / "train.log"
+    job = slurm.sbatch("--ntasks=2", "--cpus-per-task=1", "--mem=4G", f"--output={log}", str(SCRIPTS / "train.sbatch"),
+                       env={"DATA": str(data), "RUN": str(run), "JOB": "demo", "DEVICES": "all",
+                            "EXTRA_ARGS": " ".join(map(str, args)), **jax_cpu})  # fmt: skip
+    slurm.wait(job, timeout=600)
+    text = log.read_text()
+    assert "trained 2 epochs" in text, text[-3000:]
+    (one, _), (two, _) = checkpoint.load(tmp_path / "one" / "checkpoints"), checkpoint.load(run / "checkpoints")
+    assert two.meta["devices"] == 2 and two.meta["epoch"] == 2
+    for a, b in zip(one.model, two.model):
+        np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-5)
