@@ -173,12 +173,7 @@ def train(
                 if not is_out_of_memory(error):
                     raise
                 events.finish()
-                kept = checkpoint.load(paths.checkpoints)[0]
-                where = f"epoch {kept.meta['epoch'] + 1}, step {kept.meta['step']}" if kept else "the start"
-                raise GpuOutOfMemory(f"out of GPU memory in a training step of batch {spec.train.batch} (epoch "
-                                     f"{epoch + 1}): the checkpoint at {where} is kept; lower --batch (e.g. --batch "
-                                     f"{max(1, spec.train.batch // 2)} in a new --run) or free the GPU, and "
-                                     f"run again") from None  # fmt: skip
+                raise _out_of_memory(paths, spec.train.batch, epoch) from None
             step, sums = step + taken, _add(before, means, taken)
             if parallel.any(stop.signal is not None):  # every process of a data-parallel run agrees
                 save(step, sums)
@@ -203,6 +198,15 @@ def train(
                 events.record(monitor.write(unit=f"epoch {epoch}", items_per_s=history[-1]["images_per_s"],
                                             work_s=seconds, loss=history[-1]["loss"], devices=parallel.devices))  # fmt: skip
     return TrainResult(False, epoch, step, history)
+
+
+def _out_of_memory(paths: RunPaths, batch: int, epoch: int) -> GpuOutOfMemory:
+    """The one line for a step that did not fit: what is kept, what to try."""
+    kept = checkpoint.load(paths.checkpoints)[0]
+    where = f"epoch {kept.meta['epoch'] + 1}, step {kept.meta['step']}" if kept else "the start"
+    return GpuOutOfMemory(f"out of GPU memory in a training step of batch {batch} (epoch {epoch + 1}): the checkpoint "
+                          f"at {where} is kept; lower --batch (e.g. --batch {max(1, batch // 2)} in a new --run) or "
+                          f"free the GPU, and run again")  # fmt: skip
 
 
 def _add(sums: list, means: dict[str, float], steps: int) -> list:
@@ -232,7 +236,7 @@ def train_steps(model, dataset: ZarrImageDataset, start: int, stop: int | None =
                           events=events or JobEvents(), flag=flag, every=checkpoint_every,
                           on_checkpoint=on_checkpoint, agree=agree)  # fmt: skip
     try:
-        logs = model.fit(stretch, epochs=1, verbose=0, shuffle=False, callbacks=[control]).history
+        logs = model.fit(stretch.for_fit(), epochs=1, verbose=0, shuffle=False, callbacks=[control]).history
     finally:
         stretch.close()
         if control.taken < len(stretch):

@@ -115,3 +115,24 @@ def test_two_processes_stop_together_on_a_signal_and_resume(tiny_store, one_devi
     outputs = finish(processes)
     assert [p.returncode for p in processes] == [0, 0], outputs
     assert_same_weights(one_device, run)
+
+
+def test_two_processes_killed_resume_from_the_checkpoint(tiny_store, one_device, tmp_path):
+    """Both processes SIGKILLed mid-run (a lost node, a preempted job without warning): the rerun
+    resumes from process 0's last checkpoint and ends as the uninterrupted single-device run."""
+    run = tmp_path / "two"
+    args = [*train_args(tiny_store, "--devices", "all"), "--run", run]
+    processes = start_processes(args, env={"LATENTKIT_THROTTLE_S": "0.3"})
+    deadline = time.monotonic() + 300
+    while not (run / "checkpoints" / "latest.npz").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for process in processes:
+        process.send_signal(signal.SIGKILL)
+    finish(processes)
+    saved, _ = checkpoint.load(run / "checkpoints")
+    assert saved.meta["epoch"] * 10 + saved.meta["step"] < 20  # killed before the end
+    processes = start_processes(args)
+    outputs = finish(processes)
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    assert "resuming" in outputs[0]
+    assert_same_weights(one_device, run)

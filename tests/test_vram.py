@@ -37,49 +37,33 @@ sys.argv = ["latentkit", *sys.argv[1:]]
 main()
 """ % (SETTINGS,)
 
-# Run the CLI with the backend's own out-of-memory error raised in the FAIL_AT-th compiled call.
-FAIL_ENCODE_CALL = """
+# Run the CLI with the backend's own out-of-memory error raised in the FAIL_AT-th call of
+# {factory}(...).{method}: the job's train function, or its encoder's predict_on_batch.
+FAIL_NTH_CALL = """
 import os, sys
 import tensorflow as tf
-import latentkit.encode as encode_module
-wrap = encode_module.uint8_encoder
-def failing(encoder):
-    model, calls = wrap(encoder), [0]
-    real = model.predict_on_batch
-    def predict_on_batch(x):
-        calls[0] += 1
-        if calls[0] == int(os.environ["FAIL_AT"]):
-            raise tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor with shape[16,8,8,16]")
-        return real(x)
-    model.predict_on_batch = predict_on_batch
-    return model
-encode_module.uint8_encoder = failing
-from latentkit.cli import main
-sys.argv = ["latentkit", *sys.argv[1:]]
-main()
-"""
-
-FAIL_TRAIN = """
-import os, sys
-import tensorflow as tf
-import latentkit.train as train_module
-build = train_module.build_model
-def build_failing(*args, **kwargs):
-    model = build(*args, **kwargs)
-    model.make_train_function()
-    real, calls = model.train_function, [0]
-    def train_function(iterator):
+import {module} as target
+make = target.{factory}
+def failing(*args, **kwargs):
+    made = make(*args, **kwargs)
+    {prepare}
+    real, calls = made.{method}, [0]
+    def wrapper(*inputs):
         calls[0] += 1
         if calls[0] == int(os.environ["FAIL_AT"]):
             raise tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor with shape[16,16,16,8]")
-        return real(iterator)
-    model.train_function = train_function
-    return model
-train_module.build_model = build_failing
+        return real(*inputs)
+    made.{method} = wrapper
+    return made
+target.{factory} = failing
 from latentkit.cli import main
 sys.argv = ["latentkit", *sys.argv[1:]]
 main()
 """
+FAIL_TRAIN = FAIL_NTH_CALL.format(module="latentkit.train", factory="build_model", method="train_function",
+                                  prepare="made.make_train_function()")  # fmt: skip
+FAIL_ENCODE_CALL = FAIL_NTH_CALL.format(module="latentkit.encode", factory="uint8_encoder", method="predict_on_batch",
+                                        prepare="")  # fmt: skip
 
 
 def python(code: str, *args, env: dict | None = None) -> subprocess.CompletedProcess:
