@@ -81,6 +81,15 @@ def start_processes(args: list, n: int = 2, env: dict | None = None) -> list[sub
             for i in range(n)]  # fmt: skip
 
 
+def start_at_first_checkpoint(args: list, run: Path) -> list[subprocess.Popen]:
+    """Two slowed-down processes of one run, returned once the run's first checkpoint exists."""
+    processes = start_processes(args, env={"LATENTKIT_THROTTLE_S": "0.3"})
+    deadline = time.monotonic() + 300
+    while not (run / "checkpoints" / "latest.npz").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return processes
+
+
 def finish(processes: list[subprocess.Popen], timeout: float = 600) -> list[str]:
     outputs = [p.communicate(timeout=timeout)[0].decode() for p in processes]
     return outputs
@@ -102,10 +111,7 @@ def test_two_processes_stop_together_on_a_signal_and_resume(tiny_store, one_devi
     and the resumed two-process run ends as the uninterrupted single-device one."""
     run = tmp_path / "two"
     args = [*train_args(tiny_store, "--devices", "all"), "--run", run]
-    processes = start_processes(args, env={"LATENTKIT_THROTTLE_S": "0.3"})
-    deadline = time.monotonic() + 300
-    while not (run / "checkpoints" / "latest.npz").exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    processes = start_at_first_checkpoint(args, run)
     processes[1].send_signal(signal.SIGUSR2)
     outputs = finish(processes)
     assert [p.returncode for p in processes] == [75, 75], outputs
@@ -122,10 +128,7 @@ def test_two_processes_killed_resume_from_the_checkpoint(tiny_store, one_device,
     resumes from process 0's last checkpoint and ends as the uninterrupted single-device run."""
     run = tmp_path / "two"
     args = [*train_args(tiny_store, "--devices", "all"), "--run", run]
-    processes = start_processes(args, env={"LATENTKIT_THROTTLE_S": "0.3"})
-    deadline = time.monotonic() + 300
-    while not (run / "checkpoints" / "latest.npz").exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    processes = start_at_first_checkpoint(args, run)
     for process in processes:
         process.send_signal(signal.SIGKILL)
     finish(processes)
