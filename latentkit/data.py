@@ -127,8 +127,6 @@ class Stretch(keras.utils.PyDataset):
         pipeline (prefetch with AUTOTUNE) about a third of fit() calls ran every step at 1.2 to
         1.8 times the compute limit, for the whole call; with autotuning off none did.
         """
-        import keras
-
         if keras.backend.backend() != "tensorflow":
             return self
         import tensorflow as tf
