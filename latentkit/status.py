@@ -42,8 +42,9 @@ def run_status(run: str | os.PathLike, out: str | os.PathLike | None = None, las
         status["encode"] = {"path": str(out), "n": progress.n, "chunk": progress.chunk,
                             "chunks_done": progress.chunks_done, "chunks_total": progress.chunks_total,
                             "missing": progress.missing}  # fmt: skip
-    status["monitor"] = read_monitor(paths.monitor, last)
-    status["gpu"] = gpu_peaks(read_monitor(paths.monitor, None))
+    records = read_monitor(paths.monitor, None)  # read once: the last lines and the run's peaks
+    status["monitor"] = records[-last:] if last else records
+    status["gpu"] = gpu_peaks(records)
     from latentkit.slurm import job_states
 
     status["slurm"] = job_states(paths.root)
