@@ -9,7 +9,7 @@ holds one chunk, the d x d moments and the sample, whatever N is.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from latentkit.atomic import atomic_write, write_json
 from latentkit.chunks import chunk_progress
 from latentkit.errors import LatentkitError
 from latentkit.events import JobEvents
-from latentkit.generators import LatentFit, default_generators, hit_counts, hit_fractions
+from latentkit.generators import LatentFit, default_generators, fit_mixture, hit_counts, hit_fractions
 from latentkit.stats import (
     FWHM_PER_SIGMA, Histograms, Moments, dominant_components, fit_gaussian, fwhm, pca_from_covariance,
     top_correlated_pairs,
@@ -43,6 +43,10 @@ class AnalyzeOptions:
     kmeans: bool = True
     kmeans_sample: int = 20_000
     kmeans_max: int = 80
+    mixture: bool = True  # a Gaussian mixture generator, components chosen by BIC
+    mixture_sample: int = 5_000  # rows of the sample the mixture is fitted on
+    mixture_components: tuple[int, ...] = (1, 2, 3, 4, 6, 8)
+    nn_sample: int = 4_000  # rows per set for the nearest-neighbour distances (0: off)
     figures: bool = True
     seed: int = 0
     read_rows: int = 20_000  # rows per read when the array's chunks are smaller
@@ -115,6 +119,12 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
     fit, per_component, widths = _fit_components(moments, histograms.standard)
     trimmed, data_hits = _trim_and_hits_pass(array, valid, fit, options, events)
     events.finish()
+    if options.mixture and len(sample) >= 4:
+        points = sample[rng.permutation(len(sample))[: options.mixture_sample]]
+        events.start(f"Gaussian mixtures (BIC) on {len(points):,} points", total=len(options.mixture_components))
+        mixture = fit_mixture(points, options.mixture_components, seed=options.seed, progress=events.advance)
+        fit = replace(fit, mixture=mixture)
+        events.finish()
 
     out = Path(out)
     fit.save(out / "mvn.npz")
@@ -129,17 +139,27 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
         "pca": _pca_report(eigenvalues, trimmed, options, histograms.pcs, histograms.pc_scale, n),
         "mvn": {"path": str(out / "mvn.npz")},
     }  # fmt: skip
+    if fit.mixture is not None:
+        m = fit.mixture
+        report["mixture"] = {"components": len(m.weights), "weights": m.weights.tolist(), "bic": m.bic,
+                             "points": min(options.mixture_sample, len(sample))}  # fmt: skip
+    if options.nn_sample and len(sample) >= 3:
+        from latentkit.fragmentation import fragmentation_report
+
+        report["nearest_neighbours"] = fragmentation_report(sample[rng.permutation(len(sample))[: options.nn_sample]],
+                                                            fit, rng)  # fmt: skip
     pairs = list(options.pairs) or [(p["i"], p["j"]) for p in report["correlations"]["top_pairs"][:3]]
     report["correlations"]["pairs_shown"] = [list(p) for p in pairs]
     projected = (sample - moments.mean_) @ eigenvectors
     if options.tsne and len(sample) >= 10:
         from latentkit.embedding import run_tsne
 
-        embedding, report["tsne"] = run_tsne(projected[:, : options.tsne_pca] if options.tsne_pca else sample,
-                                             options, events)  # fmt: skip
-        with atomic_write(out / "tsne.npy") as handle:
-            np.save(handle, embedding)
-        report["tsne"]["embedding"] = str(out / "tsne.npy")
+        embedding, report["tsne"], take = run_tsne(projected[:, : options.tsne_pca] if options.tsne_pca else sample,
+                                                   options, events)  # fmt: skip
+        for name, values in (("tsne.npy", embedding), ("tsne_rows.npy", sample_rows[take])):
+            with atomic_write(out / name) as handle:
+                np.save(handle, values)
+        report["tsne"].update(embedding=str(out / "tsne.npy"), rows=str(out / "tsne_rows.npy"))
     if options.kmeans and len(sample) >= 4:
         from latentkit.embedding import run_kmeans
 
@@ -242,7 +262,7 @@ def _radius_report(radius: Histograms) -> dict[str, Any]:
 
 def _generators_report(fit: LatentFit, options: AnalyzeOptions, rng) -> list[dict[str, Any]]:
     rows = []
-    for generator in default_generators(options.uniform_bs):
+    for generator in default_generators(options.uniform_bs, mixture=fit.mixture is not None):
         z = generator.sample(rng, options.generator_samples, fit)
         r = np.sqrt((z * z).sum(axis=1))
         expected_mean, expected_std = generator.expected_radius(fit)

@@ -188,24 +188,31 @@ def info_cmd(
 @user_errors
 def demo_cmd(
     workdir: Annotated[Path, typer.Option("--dir", help="Where the demo store and run go.")] = Path("latentkit-demo"),
-    n: Annotated[int, typer.Option(help="Synthetic faces to make.", min=256)] = 4096,
-    epochs: Annotated[int, typer.Option(help="Training epochs of the demo spec.", min=1)] = 3,
+    n: Annotated[int, typer.Option(help="Synthetic faces to make.", min=256)] = 16_384,
+    epochs: Annotated[Optional[int], typer.Option(help="Training epochs (default: the demo preset's).", min=1)] = None,
 ) -> None:
-    """The whole pipeline on built-in synthetic faces in a few CPU minutes; rerun it to resume."""
+    """The whole pipeline on built-in synthetic faces in under five CPU minutes, ending with the
+    studies' findings against this run's numbers; rerun it to resume."""
     from latentkit.demo import run_demo
     from latentkit.train import EXIT_INTERRUPTED
 
     result = run_demo(workdir=workdir, n=n, epochs=epochs, events=_events(), say=typer.echo)
     if result.interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
-    report, grids, run = result.report, result.grids, result.run
-    r = report["radius"]
-    typer.echo(f"latent cloud: {report['n']:,} points in {report['dim']} dims, radius mean {r['mean']:.2f}")
-    typer.echo(f"hit fraction (k=3): mvn samples {grids['mvn']['hit_fraction']['3']:.3f}, "
-               f"uniform b=3 {grids['uniform']['hit_fraction']['3']:.3f}")
-    typer.echo(f"report:  {run.analysis / 'report.md'}")
-    typer.echo(f"figures: {run.analysis}/*.png")
-    typer.echo(f"grids:   {run.samples}/")
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="The studies' findings, and this run", show_lines=True)
+    for column, style in (("the studies found", "bold"), ("this run measured", None), ("holds", None), ("figure", "dim")):
+        table.add_column(column, style=style, overflow="fold")
+    for f in result.findings:
+        table.add_row(f.claim, f.measured, "[green]yes[/green]" if f.holds else "[red]no[/red]", f.figure)
+    Console(width=max(Console().width, 120)).print(table)
+    run = result.run
+    typer.echo(f"findings: {run.root / 'findings.md'}")
+    typer.echo(f"report:   {run.analysis / 'report.md'}")
+    typer.echo(f"figures:  {run.analysis}/*.png")
+    typer.echo(f"grids:    {run.samples}/")
 
 
 @app.command("presets")
@@ -326,10 +333,14 @@ def analyze_cmd(
     kmeans: Annotated[bool, typer.Option(help="MiniBatchKMeans inertia against k.")] = True,
     kmeans_sample: Annotated[int, typer.Option(help="Points for KMeans.", min=10)] = 20_000,
     kmeans_max: Annotated[int, typer.Option(help="Largest number of clusters.", min=2)] = 80,
+    mixture: Annotated[bool, typer.Option(help="Fit a Gaussian mixture (components by BIC): the gmm generator.")] = True,
+    nn_sample: Annotated[int, typer.Option(help="Points per set for nearest-neighbour distances, data against "
+                                           "the fitted normal and mixture (0: skip).", min=0)] = 4_000,
     figures: Annotated[bool, typer.Option(help="Write the PNG figures.")] = True,
     seed: int = 0,
 ) -> None:
-    """The studies' statistics of a latent cloud, streamed: report.json, report.md, figures, mvn.npz."""
+    """The studies' statistics of a latent cloud, streamed: report.json, report.md, figures, mvn.npz
+    (the fitted normal and mixture that `generate` samples)."""
     from latentkit.analyze import AnalyzeOptions, analyze
     from latentkit.options import parse_pairs
     from latentkit.paths import RunPaths
@@ -342,7 +353,7 @@ def analyze_cmd(
         raise LatentkitError("--latents needs --out DIR")
     options = AnalyzeOptions(bins=bins, pairs=parse_pairs(pairs), sample=sample, tsne=tsne, tsne_sample=tsne_sample,
                              tsne_pca=tsne_pca, kmeans=kmeans, kmeans_sample=kmeans_sample, kmeans_max=kmeans_max,
-                             figures=figures, seed=seed)  # fmt: skip
+                             mixture=mixture, nn_sample=nn_sample, figures=figures, seed=seed)  # fmt: skip
     report = analyze(latents=latents, out=out, options=options, events=_events())
     r = report["radius"]
     typer.echo(f"{report['n']:,} points in {report['dim']} dims: radius mean {r['mean']:.2f} (peak {r['peak']:.2f}), "
@@ -350,26 +361,45 @@ def analyze_cmd(
     for g in report["generators"]:
         typer.echo(f"  {g['name']:48s} radius {g['radius_mean']:7.2f}  hit k=1.5: {g['hit_fraction']['1.5']:.4f}"
                    f"  k=3: {g['hit_fraction']['3']:.4f}")
+    if "mixture" in report:
+        typer.echo(f"gaussian mixture: {report['mixture']['components']} components (BIC)")
+    if "nearest_neighbours" in report:
+        nn = report["nearest_neighbours"]["sets"]["multivariate normal"]
+        typer.echo(f"nearest-neighbour median, data / fitted normal: {nn['median_ratio']:.3f} (KS {nn['ks_statistic']:.3f})")
     typer.echo(f"report: {Path(out) / 'report.md'}")
 
 
 @app.command("generate")
 @user_errors
 def generate_cmd(
-    run: Annotated[Path, typer.Option(help="Run directory (with analysis/ for component and mvn).")],
+    run: Annotated[Path, typer.Option(help="Run directory (with analysis/ for component, mvn and gmm).")],
     out: Annotated[Path, typer.Option(help="PNG grid to write.")],
-    method: Annotated[str, typer.Option(help="uniform | normal | component | mvn")] = "mvn",
+    method: Annotated[str, typer.Option(help="uniform | normal | component | mvn | gmm (the fitted mixture)")] = "mvn",
     b: Annotated[float, typer.Option(help="Uniform: each component in [-b, b].")] = 1.5,
     n: Annotated[int, typer.Option(help="Images to generate.")] = 28,
     sharpen: Annotated[Optional[float], typer.Option(help="PIL Sharpness factor, e.g. 7.")] = None,
     seed: int = 0,
+    attribute: Annotated[Optional[str], typer.Option(help="Instead: walk an image's z-point along this attribute's "
+                                                     "direction (`latentkit attributes` first), e.g. Smiling.")] = None,
+    strength: Annotated[float, typer.Option(help="Attribute walk: how far, in centroid distances (negative: "
+                                            "take the attribute away).")] = 1.0,
+    image: Annotated[int, typer.Option(help="Attribute walk: the store row of the image to start from.", min=0)] = 0,
+    steps: Annotated[int, typer.Option(help="Attribute walk: decoded points along the path.", min=2)] = 8,
 ) -> None:
-    """Decode generated z-points into an image grid and print how many hit the data region."""
-    from latentkit.generate import generate
+    """Decode generated z-points into an image grid and print how many hit the data region;
+    or, with --attribute, decode one image's z-point walked along an attribute direction."""
+    if attribute is not None:
+        from latentkit.generate import attribute_walk
 
-    result = generate(run=run, method=method, out=out, n=n, b=b, sharpen=sharpen, seed=seed)
-    hits = result["hit_fraction"]
-    typer.echo(f"wrote {result['n']} images to {out}")
+        result = attribute_walk(run=run, attribute=attribute, out=out, strength=strength, image=image, steps=steps)
+        typer.echo(f"wrote image {image} and {steps} points along {attribute} (distance {result['distance']:.3f}) to {out}")
+        hits = result["hit_fraction"]
+    else:
+        from latentkit.generate import generate
+
+        result = generate(run=run, method=method, out=out, n=n, b=b, sharpen=sharpen, seed=seed)
+        hits = result["hit_fraction"]
+        typer.echo(f"wrote {result['n']} images to {out}")
     typer.echo("hit fraction " + (", ".join(f"k={k}: {v:.3f}" for k, v in hits.items()) if hits
                                   else "n/a (run `latentkit analyze` for the data region)"))
 
@@ -405,9 +435,9 @@ def interpolate_cmd(
     typer.echo(f"wrote {result['steps']} steps to {out} (z distance {result['distance']:.2f})")
 
 
-# The commands around the pipeline (stage, sync, env, slurm, export, upgrade) live in their
-# own module and register on the same app.
-from latentkit import cli_around  # noqa: E402,F401
+# The commands around the pipeline (stage, sync, env, slurm, export, upgrade) and the studies
+# across runs (attributes, compare) live in their own modules and register on the same app.
+from latentkit import cli_around, cli_study  # noqa: E402,F401
 
 
 def main() -> None:

@@ -11,7 +11,8 @@ from typing import Any
 from latentkit.events import JobEvents
 from latentkit.paths import RunPaths
 
-DEMO_ANALYSIS = {"tsne_sample": 2000, "kmeans_sample": 2000, "kmeans_max": 30, "sample": 4000}
+DEMO_ANALYSIS = {"tsne_sample": 2000, "kmeans_sample": 2000, "kmeans_max": 30, "sample": 4000, "nn_sample": 2000}
+DEMO_N = 16_384  # synthetic faces: with the demo preset's epochs, under five minutes on 2 CPU cores
 
 
 @dataclass
@@ -21,14 +22,26 @@ class DemoResult:
     run: RunPaths
     report: dict[str, Any] | None = None
     grids: dict[str, dict[str, Any]] | None = None
+    findings: list | None = None  # latentkit.findings.Finding rows
 
 
-def run_demo(*, workdir: str | os.PathLike, n: int = 4096, epochs: int = 3, events: JobEvents | None = None,
-             say: Callable[[str], None] = lambda line: None) -> DemoResult:  # fmt: skip
-    """prepare -> train (the ``demo`` preset) -> encode -> analyze -> generate, under ``workdir``.
+def _figures(run: RunPaths, report: dict[str, Any]) -> list[str]:
+    return [str(run.analysis / name) for name in report.get("figures", [])] + sorted(str(p) for p in run.samples.glob("*.png"))
+
+
+def run_demo(*, workdir: str | os.PathLike, n: int = DEMO_N, epochs: int | None = None,
+             events: JobEvents | None = None, say: Callable[[str], None] = lambda line: None) -> DemoResult:  # fmt: skip
+    """prepare -> train (the ``demo`` preset) -> encode -> analyze -> generate -> findings, under ``workdir``.
 
     ``say`` receives one line per stage; every stage skips work that is already on disk.
+    ``epochs`` None: the preset's. Ends with RUN/findings.md and findings.json: the studies'
+    findings against this run's numbers.
     """
+    from latentkit.atomic import write_json, write_text
+    from latentkit.findings import as_json, as_markdown, findings
+    from latentkit.generate import reconstruction_rmse
+    from latentkit.spec import load_spec
+
     from latentkit.analyze import AnalyzeOptions, analyze
     from latentkit.console import store_summary_lines
     from latentkit.encode import encode
@@ -39,18 +52,20 @@ def run_demo(*, workdir: str | os.PathLike, n: int = 4096, epochs: int = 3, even
     events = events or JobEvents()
     workdir = Path(workdir)
     data, run = workdir / "data.zarr", RunPaths.of(workdir / "run")
-    say(f"[1/5] prepare: {n:,} synthetic faces -> {data}")
-    prepare_synthetic(out=data, n=n, events=events)
+    spec = load_spec("demo", {} if epochs is None else {"train.epochs": epochs})
+    size = spec.model.image_size
+    say(f"[1/6] prepare: {n:,} synthetic faces of {size}x{size} pixels -> {data}")
+    prepare_synthetic(out=data, n=n, size=size, events=events)
     for line in store_summary_lines(store_summary(data)):
         say(line)
-    say(f"[2/5] train: preset demo, {epochs} epochs -> {run.root}")
-    if train(data=data, run=run.root, job="demo", overrides={"train.epochs": epochs}, events=events).interrupted:
+    say(f"[2/6] train: preset demo (z_dim {spec.model.z_dim}), {spec.train.epochs} epochs -> {run.root}")
+    if train(data=data, run=run.root, job="demo", overrides={"train.epochs": spec.train.epochs}, events=events).interrupted:
         return DemoResult(True, data, run)
-    say(f"[3/5] encode: every image -> {run.latents}")
+    say(f"[3/6] encode: every image -> {run.latents}")
     encode(run=run.root, chunk=1024, batch=256, events=events)
-    say(f"[4/5] analyze -> {run.analysis}")
+    say(f"[4/6] analyze -> {run.analysis}")
     report = analyze(latents=run.latents, out=run.analysis, options=AnalyzeOptions(**DEMO_ANALYSIS), events=events)
-    say("[5/5] generate, reconstruct, interpolate")
+    say("[5/6] generate, reconstruct, interpolate")
     samples = run.samples
     grids = {
         "mvn": generate(run=run.root, method="mvn", out=samples / "generated_mvn.png", sharpen=2.0),
@@ -58,4 +73,8 @@ def run_demo(*, workdir: str | os.PathLike, n: int = 4096, epochs: int = 3, even
         "reconstruct": reconstruct(run=run.root, out=samples / "reconstructions.png"),
         "interpolate": interpolate(run=run.root, start=0, stop=1, out=samples / "interpolation.png"),
     }
-    return DemoResult(False, data, run, report, grids)
+    say("[6/6] findings: reconstruction error on the valid partition, the studies' claims")
+    rows = findings(report, reconstruction_rmse(run=run.root, partition="valid"))
+    write_json(run.root / "findings.json", {"findings": as_json(rows), "figures": _figures(run, report)})
+    write_text(run.root / "findings.md", "# What the studies found, and what this run measured\n\n" + as_markdown(rows))
+    return DemoResult(False, data, run, report, grids, rows)

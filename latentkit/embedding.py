@@ -12,8 +12,8 @@ from latentkit.events import JobEvents
 KMEANS_KS = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 70, 80)
 
 
-def run_tsne(points: np.ndarray, options, events: JobEvents) -> tuple[np.ndarray, dict[str, Any]]:
-    """2-D openTSNE embedding of up to ``options.tsne_sample`` rows, and a summary of it."""
+def run_tsne(points: np.ndarray, options, events: JobEvents) -> tuple[np.ndarray, dict[str, Any], np.ndarray]:
+    """2-D openTSNE embedding of up to ``options.tsne_sample`` rows, a summary, and which rows of ``points``."""
     from openTSNE import TSNE
 
     rng = np.random.default_rng(options.seed)
@@ -33,7 +33,7 @@ def run_tsne(points: np.ndarray, options, events: JobEvents) -> tuple[np.ndarray
     events.finish()
     kl = getattr(fitted, "kl_divergence", None)
     summary = {"points": len(data), "input_dims": int(data.shape[1]), "kl_divergence": None if kl is None else float(kl)}
-    return np.asarray(fitted), summary
+    return np.asarray(fitted), summary, take
 
 
 def run_kmeans(points: np.ndarray, options, events: JobEvents) -> dict[str, Any]:

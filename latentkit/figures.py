@@ -14,7 +14,26 @@ from latentkit.atomic import atomic_write  # noqa: E402
 from latentkit.stats import ellipse_points, gaussian  # noqa: E402
 
 
-def _save(fig, path: Path) -> str:
+DATA_COLOUR = "black"
+_UNIFORM_SHADES = {0.5: "#fdd0a2", 1.0: "#fdae6b", 1.5: "#fd8d3c", 2.0: "#f16913", 3.0: "#d94801", 5.0: "#8c2d04"}
+_METHOD_COLOURS = {"normal": "tab:purple", "component": "tab:gray", "mvn": "tab:blue", "gmm": "tab:green"}
+_SET_COLOURS = {"multivariate normal": _METHOD_COLOURS["mvn"], "gaussian mixture": _METHOD_COLOURS["gmm"]}
+
+
+def generator_colour(method: str, b: float | None = None) -> str:
+    """One colour per generator, the same in every figure (and in compare): uniform in oranges by b."""
+    if method == "uniform":
+        return _UNIFORM_SHADES.get(float(b), "#e6550d")
+    return _METHOD_COLOURS.get(method, "tab:olive")
+
+
+def _legend_outside(ax, **kwargs) -> None:
+    """A legend to the right of the axes, where it covers no data."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False, **kwargs)
+
+
+def save_figure(fig, path: Path) -> str:
+    """Write ``fig`` as a PNG atomically and close it; the file's name."""
     try:
         with atomic_write(path) as handle:
             fig.savefig(handle, format="png", dpi=110, bbox_inches="tight")
@@ -33,6 +52,8 @@ def draw_all(out: Path, *, report, components, radius, pcs, pc_scale, fit, corr,
         names.append(tsne_figure(out, np.load(report["tsne"]["embedding"])))
     if "kmeans" in report:
         names.append(kmeans_figure(out, report["kmeans"]))
+    if "nearest_neighbours" in report:
+        names.append(nn_figure(out, report["nearest_neighbours"]))
     return names
 
 
@@ -40,8 +61,9 @@ def components_figure(out, components, report) -> str:
     fig, ax = plt.subplots(figsize=(9, 5))
     for counts in components.counts_:
         ax.plot(components.centres_, counts, lw=0.6, alpha=0.35)
-    ax.set(title=f"All {report['dim']} components (n = {report['n']:,})", xlabel="component value", ylabel="count")
-    return _save(fig, out / "components.png")
+    ax.set(title=f"Histogram of each of the {report['dim']} components (one line each, n = {report['n']:,})",
+           xlabel="component value z_j", ylabel="images per bin")  # fmt: skip
+    return save_figure(fig, out / "components.png")
 
 
 def dominant_figure(out, components, report) -> str:
@@ -57,21 +79,39 @@ def dominant_figure(out, components, report) -> str:
     title = "Dominant components" if report["dominant"] else "No dominant component; widest shown"
     ax.set(title=f"{title} (dashed: Gaussian fits)", xlabel="component value", ylabel="count")
     ax.legend(fontsize=7, ncol=2)
-    return _save(fig, out / "dominant.png")
+    return save_figure(fig, out / "dominant.png")
 
 
 def radius_figure(out, radius, report) -> str:
-    fig, ax = plt.subplots(figsize=(9, 5))
-    counts = radius.counts_[0]
-    ax.plot(radius.centres_, counts / counts.max(), lw=2, color="k", label="data")
+    fig, ax = plt.subplots(figsize=(10, 4.8))
     for g in report["generators"]:
         lo, hi = g["radii_range"]
         edges = np.linspace(lo, hi, len(g["radii"]) + 1)
         h = np.asarray(g["radii"], float)
-        ax.plot((edges[:-1] + edges[1:]) / 2, h / max(h.max(), 1), lw=0.9, label=g["name"])
-    ax.set(title="Radius (L2 norm): data and generators", xlabel="radius", ylabel="density (peak = 1)")
-    ax.legend(fontsize=7)
-    return _save(fig, out / "radius.png")
+        ax.plot((edges[:-1] + edges[1:]) / 2, h / max(h.max(), 1), lw=1.3,
+                color=generator_colour(g["method"], g["params"].get("b")), label=g["name"])  # fmt: skip
+    counts = radius.counts_[0]
+    ax.fill_between(radius.centres_, counts / counts.max(), color=DATA_COLOUR, alpha=0.15, lw=0)
+    ax.plot(radius.centres_, counts / counts.max(), lw=2.2, color=DATA_COLOUR, label=f"data ({report['n']:,} images)")
+    ax.set(title=f"Distance from the origin of the data's z-points and of generated ones ({report['dim']} dims)",
+           xlabel="radius |z| (L2 norm)", ylabel="density (each curve scaled to peak 1)", ylim=(0, 1.08))  # fmt: skip
+    _legend_outside(ax)
+    return save_figure(fig, out / "radius.png")
+
+
+def nn_figure(out, nn) -> str:
+    fig, ax = plt.subplots(figsize=(10, 4.8))
+    edges = np.asarray(nn["edges"])
+    centres = np.sqrt(edges[:-1] * edges[1:])
+    for name, row in nn["sets"].items():
+        counts = np.asarray(row["counts"], float)
+        ratio = f", median ratio {row['median_ratio']:.2f}" if "median_ratio" in row else ""
+        ax.plot(centres, counts / max(counts.sum(), 1), lw=2.2 if name == "data" else 1.4,
+                color=_SET_COLOURS.get(name, DATA_COLOUR), label=f"{name}{ratio}")  # fmt: skip
+    ax.set(xscale="log", title=f"Distance to the nearest neighbour, {nn['points']:,} points per set",
+           xlabel="nearest-neighbour distance (log scale)", ylabel="fraction of points per bin")  # fmt: skip
+    _legend_outside(ax)
+    return save_figure(fig, out / "nn_distances.png")
 
 
 def correlation_figure(out, corr) -> str:
@@ -79,7 +119,7 @@ def correlation_figure(out, corr) -> str:
     image = ax.imshow(corr, cmap="RdBu_r", vmin=-1, vmax=1)
     fig.colorbar(image, ax=ax, label="Pearson r")
     ax.set(title="Correlation between components", xlabel="component", ylabel="component")
-    return _save(fig, out / "correlation.png")
+    return save_figure(fig, out / "correlation.png")
 
 
 def ellipses_figure(out, sample, fit, pairs) -> str:
@@ -95,7 +135,7 @@ def ellipses_figure(out, sample, fit, pairs) -> str:
         r = cov2[0, 1] / np.sqrt(cov2[0, 0] * cov2[1, 1])
         ax.set(title=f"z{i} vs z{j}  (r = {r:+.2f})", xlabel=f"z{i}", ylabel=f"z{j}")
         ax.legend(fontsize=7)
-    return _save(fig, out / "ellipses.png")
+    return save_figure(fig, out / "ellipses.png")
 
 
 def pca_figure(out, report) -> str:
@@ -112,7 +152,7 @@ def pca_figure(out, report) -> str:
     ax.set(title="PCA", xlabel="principal component", ylabel="ratio")
     ax2.set(ylabel="cumulative", ylim=(0, 1.02))
     ax2.legend(fontsize=7, loc="center right")
-    return _save(fig, out / "pca.png")
+    return save_figure(fig, out / "pca.png")
 
 
 def pc_histograms_figure(out, pcs, pc_scale, report) -> str:
@@ -129,7 +169,7 @@ def pc_histograms_figure(out, pcs, pc_scale, report) -> str:
         ax.plot(x, gaussian(x, f["centre"], f["sigma"], pcs.counts_[i].max()), ls="--", color="tab:red", lw=0.8)
         ax.set_title(f"PC{i + 1}: sigma {f['sigma']:.2f}", fontsize=8)
     fig.suptitle("Leading principal components (dashed: Gaussian fit)")
-    return _save(fig, out / "pc_histograms.png")
+    return save_figure(fig, out / "pc_histograms.png")
 
 
 def pc_scatter_figure(out, projected) -> str:
@@ -139,18 +179,18 @@ def pc_scatter_figure(out, projected) -> str:
         ax.scatter(projected[:, 0], projected[:, 1], s=1, alpha=0.3)
         ax.set(xlim=(-extent * zoom, extent * zoom), ylim=(-extent * zoom, extent * zoom),
                title=f"PC1-PC2, zoom x{1 / zoom:g}", xlabel="PC1", ylabel="PC2")  # fmt: skip
-    return _save(fig, out / "pc_scatter.png")
+    return save_figure(fig, out / "pc_scatter.png")
 
 
 def tsne_figure(out, embedding) -> str:
     fig, ax = plt.subplots(figsize=(7, 7))
     ax.scatter(embedding[:, 0], embedding[:, 1], s=1, alpha=0.4)
     ax.set(title=f"t-SNE of {len(embedding):,} points", xticks=[], yticks=[])
-    return _save(fig, out / "tsne.png")
+    return save_figure(fig, out / "tsne.png")
 
 
 def kmeans_figure(out, kmeans) -> str:
     fig, ax = plt.subplots(figsize=(8, 4.5))
     ax.plot(kmeans["k"], kmeans["inertia"], marker="o")
     ax.set(title=f"MiniBatchKMeans on {kmeans['points']:,} points", xlabel="clusters", ylabel="inertia")
-    return _save(fig, out / "kmeans.png")
+    return save_figure(fig, out / "kmeans.png")

@@ -48,7 +48,7 @@ def generate(*, run: str | os.PathLike, method: str, out: str | os.PathLike, n: 
     fit_path = Path(analysis or RunPaths.of(run).analysis) / "mvn.npz"
     if fit_path.exists():
         fit = LatentFit.load(fit_path)
-    elif method in ("component", "mvn"):
+    elif method in ("component", "mvn", "gmm"):
         raise LatentkitError(f"--method {method} needs the fitted distribution {fit_path}: run `latentkit analyze` first")
     else:
         fit = None
@@ -82,6 +82,28 @@ def reconstruct(*, run: str | os.PathLike, out: str | os.PathLike, n: int = 16, 
     return {"out": str(out), "n": int(len(rows)), "rmse": rmse}
 
 
+def reconstruction_rmse(*, run: str | os.PathLike, partition: str = "valid", data=None, batch: int = 256,
+                        limit: int | None = None) -> dict[str, Any]:  # fmt: skip
+    """Root-mean-square pixel error (pixels in [0, 1]) of the run's reconstructions over a whole partition.
+
+    Streams ``batch`` images at a time, so memory does not grow with the partition; ``limit``
+    caps the images (the first of the partition). The model is called as ``reconstruct`` calls it.
+    """
+    model, meta = load_model(run)
+    data = Path(data or meta.get("data", ""))
+    group = store.open_store(data)
+    rows = select_rows(group, partition)[:limit]
+    if len(rows) == 0:
+        raise LatentkitError(f"no images in partition {partition!r} of {data}")
+    squared, images = 0.0, group["images"]
+    for start in range(0, len(rows), batch):
+        originals = to_unit_float(images.get_orthogonal_selection((rows[start : start + batch],)))
+        rebuilt = np.asarray(model(originals, training=False))
+        squared += float(np.sum((originals.astype(np.float64) - rebuilt) ** 2))
+    values = len(rows) * int(np.prod(images.shape[1:]))
+    return {"partition": partition, "n": int(len(rows)), "rmse": float(np.sqrt(squared / values))}
+
+
 def interpolate(*, run: str | os.PathLike, start: int, stop: int, out: str | os.PathLike, steps: int = 10,
                 data=None) -> dict[str, Any]:  # fmt: skip
     """Decode the straight path between the z-points of images ``start`` and ``stop``."""
@@ -89,20 +111,49 @@ def interpolate(*, run: str | os.PathLike, start: int, stop: int, out: str | os.
         raise LatentkitError(f"--steps must be at least 2, got {steps}")
     model, meta = load_model(run)
     data = Path(data or meta.get("data", ""))
-    n = store.open_store(data)["images"].shape[0]
-    for row in (start, stop):
-        if not 0 <= row < n:
-            raise LatentkitError(f"image {row} is outside the store (0..{n - 1})")
-    latents = RunPaths.of(run).latents
-    if (latents / "zarr.json").exists() and chunk_progress(group := store.open_store(latents)).complete:
-        ends = group["z"].get_orthogonal_selection((np.array([start, stop]),))
-    else:  # not encoded yet: encode the two images (means for a VAE)
-        model.set_mu_only(True)
-        encoded = model.encoder(_store_images(data, [start, stop]), training=False)
-        ends = np.asarray(encoded[0] if isinstance(encoded, (list, tuple)) else encoded)
+    ends = _z_points(run, model, data, [start, stop])
     t = np.linspace(0.0, 1.0, steps)[:, None]
     path = (1 - t) * ends[0] + t * ends[1]
     originals = _store_images(data, [start, stop])
     row = np.concatenate([originals[:1], decode(model, path), originals[1:]])
     save_png(grid(row, columns=len(row)), out)
     return {"out": str(out), "steps": steps, "distance": float(np.linalg.norm(ends[1] - ends[0]))}
+
+
+def attribute_walk(*, run: str | os.PathLike, attribute: str, out: str | os.PathLike, strength: float = 1.0,
+                   image: int = 0, steps: int = 8, data=None, analysis=None) -> dict[str, Any]:  # fmt: skip
+    """Latent arithmetic: decode image ``image``'s z-point moved along an attribute's direction.
+
+    The path is z + t * strength * d for t from 0 to 1, d the attribute's centroid direction
+    (present minus absent, from ``latentkit attributes``): strength 1 moves a z-point by the
+    distance between the two classes' centroids; a negative strength takes the attribute away.
+    """
+    from latentkit.attributes import load_direction
+
+    if steps < 2:
+        raise LatentkitError(f"--steps must be at least 2, got {steps}")
+    direction = load_direction(analysis or RunPaths.of(run).analysis, attribute)
+    model, meta = load_model(run)
+    data = Path(data or meta.get("data", ""))
+    start = _z_points(run, model, data, [image])[0]
+    path = start + np.linspace(0.0, 1.0, steps)[:, None] * strength * direction
+    row = np.concatenate([_store_images(data, [image]), decode(model, path)])
+    save_png(grid(row, columns=len(row)), out)
+    fit_path = Path(analysis or RunPaths.of(run).analysis) / "mvn.npz"
+    hits = hit_fractions(path, LatentFit.load(fit_path)) if fit_path.exists() else None
+    return {"out": str(out), "steps": steps, "attribute": attribute, "distance": float(abs(strength) * np.linalg.norm(direction)),
+            "hit_fraction": hits}  # fmt: skip
+
+
+def _z_points(run, model, data: Path, rows: list[int]) -> np.ndarray:
+    """The z-points of store rows: from the run's latents when encoded, else encoded now (means for a VAE)."""
+    n = store.open_store(data)["images"].shape[0]
+    for row in rows:
+        if not 0 <= row < n:
+            raise LatentkitError(f"image {row} is outside the store (0..{n - 1})")
+    latents = RunPaths.of(run).latents
+    if (latents / "zarr.json").exists() and chunk_progress(group := store.open_store(latents)).complete:
+        return np.asarray(group["z"].get_orthogonal_selection((np.array(rows),)))
+    model.set_mu_only(True)
+    encoded = model.encoder(_store_images(data, rows), training=False)
+    return np.asarray(encoded[0] if isinstance(encoded, (list, tuple)) else encoded)

@@ -46,6 +46,21 @@ def write_markdown(path: Path, report: dict) -> None:
               f"Leading ratios: {', '.join(f'{v:.3f}' for v in pca['explained_variance_ratio'][:8])}.", ""]  # fmt: skip
     for t in pca["trimmed"]:
         lines.append(f"- trimmed at {t['fact']:g} x half-width: {t['kept']:,} points kept ({t['kept_fraction']:.1%})")
+    if "mixture" in report:
+        m = report["mixture"]
+        lines += ["", "## Gaussian mixture", "",
+                  f"{m['components']} components chosen by BIC on {m['points']:,} points "
+                  f"(tried {', '.join(m['bic'])}); weights {', '.join(f'{w:.3f}' for w in m['weights'])}."]  # fmt: skip
+    if "nearest_neighbours" in report:
+        nn = report["nearest_neighbours"]
+        lines += ["", "## Nearest-neighbour distances", "",
+                  f"{nn['points']:,} points per set. A data/generator median ratio well below 1 means filaments or "
+                  "fragments the generator smears out.", "",
+                  "| set | 10 % | median | 90 % | median ratio | KS statistic |", "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+        for name, row in nn["sets"].items():
+            q = row["quantiles"]
+            extra = f"{row['median_ratio']:.3f} | {row['ks_statistic']:.3f}" if "median_ratio" in row else " | "
+            lines.append(f"| {name} | {q['0.1']:.4g} | {q['0.5']:.4g} | {q['0.9']:.4g} | {extra} |")
     if "tsne" in report:
         lines += ["", "## t-SNE", "", f"{report['tsne']['points']:,} points, {report['tsne']['input_dims']} input dims."]
     if "kmeans" in report:

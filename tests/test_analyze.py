@@ -109,17 +109,20 @@ def test_full_report_with_figures_tsne_and_kmeans(mvn_case, tmp_path):
     options = AnalyzeOptions(tsne_sample=500, kmeans_sample=1000, kmeans_max=10, generator_samples=1000, sample=1000)
     report = analyze(latents=path, out=tmp_path / "full", options=options)
     for name in ("components", "dominant", "radius", "correlation", "ellipses", "pca", "pc_histograms",
-                 "pc_scatter", "tsne", "kmeans"):  # fmt: skip
+                 "pc_scatter", "tsne", "kmeans", "nn_distances"):  # fmt: skip
         assert (tmp_path / "full" / f"{name}.png").stat().st_size > 5000, name
     assert report["tsne"]["points"] == 500 and report["kmeans"]["k"][0] == 2 and report["kmeans"]["k"][-1] == 10
     assert report["kmeans"]["inertia"][0] > report["kmeans"]["inertia"][-1]
     saved = json.loads((tmp_path / "full" / "report.json").read_text())
-    assert [g["name"] for g in saved["generators"]][-1].startswith("multivariate normal")
+    assert [g["method"] for g in saved["generators"]][-2:] == ["mvn", "gmm"]
     assert all(set(g["hit_fraction"]) == {"1.5", "2", "3", "12"} for g in saved["generators"])
-    mvn = saved["generators"][-1]["hit_fraction"]
+    mvn = saved["generators"][-2]["hit_fraction"]
     uniform5 = next(g for g in saved["generators"] if g["params"].get("b") == 5.0)["hit_fraction"]
     assert mvn["3"] > 0.5 and uniform5["1.5"] < mvn["1.5"]
-    assert "## PCA" in (tmp_path / "full" / "report.md").read_text()
+    markdown = (tmp_path / "full" / "report.md").read_text()
+    assert "## PCA" in markdown and "## Gaussian mixture" in markdown and "## Nearest-neighbour distances" in markdown
+    rows = np.load(tmp_path / "full" / "tsne_rows.npy")  # which latent rows the t-SNE shows
+    assert len(rows) == 500 and len(np.unique(rows)) == 500 and rows.max() < 3000
 
 
 def test_group_with_z_and_ok_mask(tmp_path):

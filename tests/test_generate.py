@@ -14,14 +14,36 @@ def demo(tmp_path_factory):
     return root, result
 
 
-def test_demo_runs_the_whole_pipeline(demo):
+DEMO_FIGURES = ("components", "dominant", "radius", "correlation", "ellipses", "pca", "pc_histograms", "pc_scatter",
+                "tsne", "kmeans", "nn_distances")  # fmt: skip
+DEMO_GRIDS = ("generated_mvn", "generated_uniform_b3", "reconstructions", "interpolation")
+CLAIMS = ("Reconstructions keep", "close to a Gaussian", "none degenerate", "thin shells", "never land inside",
+          "Multivariate-normal z-points", "small scales")  # fmt: skip
+
+
+def test_demo_runs_the_whole_pipeline_and_shows_the_findings(demo):
+    """The shrunken demo (600 images, one epoch): every stage, the findings table, every figure."""
     root, result = demo
     run = root / "run"
-    for step in ("[1/5] prepare", "[2/5] train", "[3/5] encode", "[4/5] analyze", "[5/5] generate"):
+    for step in ("[1/6] prepare", "[2/6] train", "[3/6] encode", "[4/6] analyze", "[5/6] generate", "[6/6] findings"):
         assert step in result.stdout
     report = json.loads((run / "analysis" / "report.json").read_text())
-    assert report["n"] == 600 and report["dim"] == 32
-    assert (run / "analysis" / "report.md").exists() and (run / "samples" / "generated_mvn.png").exists()
+    assert report["n"] == 600 and report["dim"] == 256
+    assert set(report["figures"]) == {f"{name}.png" for name in DEMO_FIGURES}
+    for path in [run / "analysis" / f"{name}.png" for name in DEMO_FIGURES] + [run / "samples" / f"{g}.png" for g in DEMO_GRIDS]:
+        with Image.open(path) as image:
+            assert image.size[0] > 100 and image.size[1] > 100, path
+    findings = json.loads((run / "findings.json").read_text())
+    claims = [f["claim"] for f in findings["findings"]]
+    assert [next(c for c in claims if key in c) for key in CLAIMS]  # every finding, in the printed table too
+    for f in findings["findings"]:
+        assert f["claim"].split()[0] in result.stdout  # the printed table (rich may wrap the rest)
+        assert isinstance(f["holds"], bool) and f["measured"]
+        for figure in f["figure"].split(", "):
+            assert (run / figure).exists(), figure
+    assert "valid RMSE" in findings["findings"][0]["measured"]
+    assert "| the studies found |" in (run / "findings.md").read_text() and "The studies' findings" in result.stdout
+    assert len(findings["figures"]) == len(DEMO_FIGURES) + len(DEMO_GRIDS)
     again = run_cli("demo", "--dir", root, "--n", "600", "--epochs", "1")  # every stage resumes: nothing redone
     assert "report:" in again.stdout
     assert "epoch 1" not in again.stderr  # no training epoch ran again
@@ -29,12 +51,12 @@ def test_demo_runs_the_whole_pipeline(demo):
 
 def test_generate_methods_write_grids_and_hit_fractions(demo, tmp_path):
     run = demo[0] / "run"
-    for method in ("uniform", "normal", "component", "mvn"):
+    for method in ("uniform", "normal", "component", "mvn", "gmm"):
         out = tmp_path / f"{method}.png"
         result = run_cli("generate", "--run", run, "--method", method, "--n", "12", "--sharpen", "7", "--out", out)
         assert "hit fraction k=1.5:" in result.stdout
         with Image.open(out) as image:
-            assert image.size == (7 * 98 + 2, 2 * 98 + 2)  # 12 tiles of 96 px, 7 columns, 2 px gaps
+            assert image.size == (7 * 66 + 2, 2 * 66 + 2)  # 12 tiles of 64 px, 7 columns, 2 px gaps
     different = [np.asarray(Image.open(tmp_path / f"{m}.png")) for m in ("uniform", "mvn")]
     assert not np.array_equal(*different)
 
@@ -57,7 +79,7 @@ def test_reconstruct_and_interpolate(demo, tmp_path):
     result = run_cli("reconstruct", "--run", run, "--n", "8", "--out", tmp_path / "r.png")
     assert "RMSE" in result.stdout
     with Image.open(tmp_path / "r.png") as image:
-        assert image.size == (8 * 98 + 2, 2 * 98 + 2)  # originals over reconstructions
+        assert image.size == (8 * 66 + 2, 2 * 66 + 2)  # originals over reconstructions
     result = run_cli("interpolate", "--run", run, "--from", "3", "--to", "9", "--steps", "6", "--out", tmp_path / "i.png")
     with Image.open(tmp_path / "i.png") as image:
         strip = np.asarray(image)
@@ -65,3 +87,54 @@ def test_reconstruct_and_interpolate(demo, tmp_path):
     failed = run_cli("interpolate", "--run", run, "--from", "0", "--to", "100000", "--out", tmp_path / "j.png",
                      check=False)  # fmt: skip
     assert failed.returncode == 2 and "outside the store" in failed.stderr
+
+
+def test_attributes_of_the_synthetic_factors_and_the_attribute_walk(demo, tmp_path):
+    run = demo[0] / "run"
+    result = run_cli("attributes", "--run", run, "--show", "skin_tone")
+    assert "synthetic factors" in result.stdout and "skin_tone" in result.stdout
+    report = json.loads((run / "analysis" / "attributes.json").read_text())
+    assert len(report["attributes"]) == 16 and report["figures"] == ["attribute_skin_tone.png"]
+    assert (run / "analysis" / "attribute_skin_tone.png").exists()
+    out = tmp_path / "walk.png"
+    walk = run_cli("generate", "--run", run, "--attribute", "skin_tone", "--strength", "2", "--image", "3",
+                   "--steps", "5", "--out", out)  # fmt: skip
+    assert "5 points along skin_tone" in walk.stdout
+    with Image.open(out) as image:
+        assert image.size == (6 * 66 + 2, 66 + 2)  # the original, then the path
+    bad = run_cli("generate", "--run", run, "--attribute", "Smiling", "--out", tmp_path / "x.png", check=False)
+    assert bad.returncode == 2 and "unknown attribute 'Smiling'" in bad.stderr
+
+
+def test_compare_a_run_with_itself_reports_no_differences(demo, tmp_path):
+    run = demo[0] / "run"
+    result = run_cli("compare", run, run, "--out", tmp_path / "cmp")
+    assert "differences from run: none" in result.stdout
+    report = json.loads((tmp_path / "cmp" / "report.json").read_text())
+    assert [r["label"] for r in report["runs"]] == ["run", "run#2"]
+    assert report["runs"][1]["differences"] and not any(report["runs"][1]["differences"].values())
+    for name in ("compare_radius", "compare_pca", "compare_components", "compare_hits"):
+        assert (tmp_path / "cmp" / f"{name}.png").exists()
+    for grid in ("generated_mvn", "generated_normal", "reconstructions"):
+        same = [(tmp_path / "cmp" / label / f"{grid}.png").read_bytes() for label in ("run", "run#2")]
+        assert same[0] == same[1], grid
+    assert "## Differences from run" in (tmp_path / "cmp" / "report.md").read_text()
+
+
+def test_compare_an_ae_with_a_vae_runs_the_missing_analysis(demo, tmp_path):
+    data, ae = demo[0] / "data.zarr", demo[0] / "run"
+    vae = tmp_path / "vae"
+    small = ["--set", "model.image_size=64", "--set", "model.z_dim=16", "--set", "model.encoder_filters=[8,16,16]",
+             "--set", "model.encoder_kernels=[3,3,3]", "--set", "model.encoder_strides=[2,2,2]",
+             "--set", "model.decoder_filters=[16,8,3]", "--set", "model.decoder_kernels=[3,3,3]",
+             "--set", "model.decoder_strides=[2,2,2]"]  # fmt: skip
+    run_cli("train", "--data", data, "--run", vae, "--job", "vae", *small, "--epochs", "1")
+    run_cli("encode", "--run", vae)
+    result = run_cli("compare", ae, vae, "--out", tmp_path / "cmp")
+    assert "no analysis yet, running analyze" in result.stderr
+    report = json.loads((tmp_path / "cmp" / "report.json").read_text())
+    kinds = [(r["summary"]["kind"], r["summary"]["z_dim"]) for r in report["runs"]]
+    assert kinds == [("ae", 256), ("vae", 16)]
+    assert report["runs"][1]["summary"]["final_kl"] > 0 and report["runs"][1]["differences"]["radius_histogram_l1"] > 0
+    missing = run_cli("compare", ae, tmp_path / "nothing", "--out", tmp_path / "c2", check=False)
+    assert missing.returncode == 2 and "not a run directory" in missing.stderr
