@@ -23,6 +23,7 @@ class DemoResult:
     report: dict[str, Any] | None = None
     grids: dict[str, dict[str, Any]] | None = None
     findings: list | None = None  # latentkit.findings.Finding rows
+    comparison: dict[str, Any] | None = None  # compare's report (demo --compare)
 
 
 def _figures(run: RunPaths, report: dict[str, Any]) -> list[str]:
@@ -37,16 +38,14 @@ def run_demo(*, workdir: str | os.PathLike, n: int = DEMO_N, epochs: int | None 
     ``epochs`` None: the preset's. Ends with RUN/findings.md and findings.json: the studies'
     findings against this run's numbers.
     """
-    from latentkit.atomic import write_json, write_text
-    from latentkit.findings import as_json, as_markdown, findings
-    from latentkit.generate import reconstruction_rmse
-    from latentkit.spec import load_spec
-
     from latentkit.analyze import AnalyzeOptions, analyze
+    from latentkit.atomic import write_json, write_text
     from latentkit.console import store_summary_lines
     from latentkit.encode import encode
-    from latentkit.generate import generate, interpolate, reconstruct
+    from latentkit.findings import as_json, as_markdown, findings
+    from latentkit.generate import generate, interpolate, reconstruct, reconstruction_rmse
     from latentkit.prepare import prepare_synthetic, store_summary
+    from latentkit.spec import load_spec
     from latentkit.train import train
 
     events = events or JobEvents()
@@ -78,3 +77,33 @@ def run_demo(*, workdir: str | os.PathLike, n: int = DEMO_N, epochs: int | None 
     write_json(run.root / "findings.json", {"findings": as_json(rows), "figures": _figures(run, report)})
     write_text(run.root / "findings.md", "# What the studies found, and what this run measured\n\n" + as_markdown(rows))
     return DemoResult(False, data, run, report, grids, rows)
+
+
+VAE_OVERRIDES = {"model.kind": "vae", "model.kl_factor": 5.0}  # the studies' working KL term
+
+
+def run_demo_compare(*, workdir: str | os.PathLike, n: int = DEMO_N, epochs: int | None = None,
+                     events: JobEvents | None = None, say: Callable[[str], None] = lambda line: None) -> DemoResult:  # fmt: skip
+    """The demo, then a VAE of the same shape (KL factor 5) on the same faces, and ``compare`` of the two.
+
+    Writes WORKDIR/run-vae and WORKDIR/compare; resumable like the demo.
+    """
+    from latentkit.analyze import AnalyzeOptions, analyze
+    from latentkit.compare import compare
+    from latentkit.encode import encode
+    from latentkit.train import train
+
+    result = run_demo(workdir=workdir, n=n, epochs=epochs, events=events, say=say)
+    if result.interrupted:
+        return result
+    vae, out = RunPaths.of(Path(workdir) / "run-vae"), Path(workdir) / "compare"
+    overrides = {**VAE_OVERRIDES, **({} if epochs is None else {"train.epochs": epochs})}
+    say(f"[compare 1/3] train a VAE (KL factor {VAE_OVERRIDES['model.kl_factor']:g}) on the same faces -> {vae.root}")
+    if train(data=result.data, run=vae.root, job="demo", overrides=overrides, events=events).interrupted:
+        return DemoResult(True, result.data, vae)
+    say(f"[compare 2/3] encode and analyze -> {vae.analysis}")
+    encode(run=vae.root, chunk=1024, batch=256, events=events)
+    analyze(latents=vae.latents, out=vae.analysis, options=AnalyzeOptions(**DEMO_ANALYSIS), events=events)
+    say(f"[compare 3/3] compare the AE and the VAE -> {out}")
+    report = compare(runs=[result.run.root, vae.root], out=out, events=events)
+    return DemoResult(False, result.data, result.run, result.report, result.grids, result.findings, report)

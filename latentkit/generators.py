@@ -83,19 +83,28 @@ class Mixture:
 
 def fit_mixture(points: np.ndarray, candidates=(1, 2, 3, 4, 6, 8), *, seed: int = 0,
                 progress: Callable[[], None] = lambda: None) -> Mixture:  # fmt: skip
-    """Full-covariance Gaussian mixtures with each candidate count; the one with the lowest BIC."""
+    """Full-covariance Gaussian mixtures with more and more components; the one with the lowest BIC.
+
+    Candidates are tried in increasing order and the search stops once BIC has risen twice in a
+    row past its best (in hundreds of dimensions every extra component costs tens of thousands
+    of parameters, so BIC turns early and the large fits would be wasted time).
+    """
     from sklearn.mixture import GaussianMixture
 
     points = np.asarray(points, np.float64)
-    best, bic = None, {}
+    best, bic, worse = None, {}, 0
     for k in sorted({int(c) for c in candidates if 1 <= c <= len(points) // 2}) or [1]:
         # reg_covar relative to the cloud's scale: the default 1e-6 is absolute.
-        model = GaussianMixture(k, covariance_type="full", random_state=seed, n_init=2,
+        model = GaussianMixture(k, covariance_type="full", random_state=seed, n_init=2 if k > 1 else 1,
                                 reg_covar=1e-6 * float(points.var(axis=0).mean() or 1.0)).fit(points)  # fmt: skip
         bic[str(k)] = float(model.bic(points))
-        if best is None or bic[str(k)] < bic[str(best.n_components)]:
-            best = model
         progress()
+        if best is None or bic[str(k)] < bic[str(best.n_components)]:
+            best, worse = model, 0
+        else:
+            worse += 1
+            if worse == 2:
+                break
     return Mixture(best.weights_, best.means_, best.covariances_, bic)
 
 

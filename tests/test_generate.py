@@ -28,7 +28,7 @@ def test_demo_runs_the_whole_pipeline_and_shows_the_findings(demo):
     for step in ("[1/6] prepare", "[2/6] train", "[3/6] encode", "[4/6] analyze", "[5/6] generate", "[6/6] findings"):
         assert step in result.stdout
     report = json.loads((run / "analysis" / "report.json").read_text())
-    assert report["n"] == 600 and report["dim"] == 256
+    assert report["n"] == 600 and report["dim"] == 128
     assert set(report["figures"]) == {f"{name}.png" for name in DEMO_FIGURES}
     for path in [run / "analysis" / f"{name}.png" for name in DEMO_FIGURES] + [run / "samples" / f"{g}.png" for g in DEMO_GRIDS]:
         with Image.open(path) as image:
@@ -134,7 +134,18 @@ def test_compare_an_ae_with_a_vae_runs_the_missing_analysis(demo, tmp_path):
     assert "no analysis yet, running analyze" in result.stderr
     report = json.loads((tmp_path / "cmp" / "report.json").read_text())
     kinds = [(r["summary"]["kind"], r["summary"]["z_dim"]) for r in report["runs"]]
-    assert kinds == [("ae", 256), ("vae", 16)]
+    assert kinds == [("ae", 128), ("vae", 16)]
     assert report["runs"][1]["summary"]["final_kl"] > 0 and report["runs"][1]["differences"]["radius_histogram_l1"] > 0
     missing = run_cli("compare", ae, tmp_path / "nothing", "--out", tmp_path / "c2", check=False)
     assert missing.returncode == 2 and "not a run directory" in missing.stderr
+
+
+def test_demo_compare_adds_a_vae_and_compares_it_with_the_ae(demo):
+    root = demo[0]
+    checkpoints = {p: p.stat().st_mtime_ns for p in (root / "run" / "checkpoints").iterdir()}
+    result = run_cli("demo", "--dir", root, "--n", "600", "--epochs", "1", "--compare")
+    assert checkpoints == {p: p.stat().st_mtime_ns for p in (root / "run" / "checkpoints").iterdir()}  # AE resumed
+    assert "[compare 3/3]" in result.stdout and "compare:" in result.stdout
+    report = json.loads((root / "compare" / "report.json").read_text())
+    assert [r["summary"]["kind"] for r in report["runs"]] == ["ae", "vae"]
+    assert report["runs"][1]["summary"]["kl_factor"] == 5.0
