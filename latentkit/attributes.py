@@ -177,7 +177,8 @@ def attribute_figure(out: Path, name: str, a: int, z: np.ndarray, y: np.ndarray,
             panels.append((f"t-SNE of {len(rows):,} rows (from analyze)", np.load(tsne[0]), labels.take(rows)[:, a]))
     fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 5.6), squeeze=False)
     for ax, (title, xy, classes) in zip(axes[0], panels):
-        for value, colour, label in ((-1, "tab:gray", f"not {name}"), (1, "tab:red", name)):
+        absent, present = (f"not {name}", name) if labels.source.startswith("celeba") else (f"{name} <= 0", f"{name} > 0")
+        for value, colour, label in ((-1, "tab:gray", absent), (1, "tab:red", present)):
             pick = classes == value
             ax.scatter(xy[pick, 0], xy[pick, 1], s=3, alpha=0.45, color=colour, label=f"{label} ({pick.sum():,})")
         ax.set(title=title, xticks=[], yticks=[])

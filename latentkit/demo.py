@@ -26,8 +26,8 @@ class DemoResult:
     comparison: dict[str, Any] | None = None  # compare's report (demo --compare)
 
 
-def _figures(run: RunPaths, report: dict[str, Any]) -> list[str]:
-    return [str(run.analysis / name) for name in report.get("figures", [])] + sorted(str(p) for p in run.samples.glob("*.png"))
+def _figures(run: RunPaths, report: dict[str, Any], grids: dict[str, dict[str, Any]]) -> list[str]:
+    return [str(run.analysis / name) for name in report.get("figures", [])] + [g["out"] for g in grids.values()]
 
 
 def run_demo(*, workdir: str | os.PathLike, n: int = DEMO_N, epochs: int | None = None,
@@ -74,7 +74,7 @@ def run_demo(*, workdir: str | os.PathLike, n: int = DEMO_N, epochs: int | None 
     }
     say("[6/6] findings: reconstruction error on the valid partition, the studies' claims")
     rows = findings(report, reconstruction_rmse(run=run.root, partition="valid"))
-    write_json(run.root / "findings.json", {"findings": as_json(rows), "figures": _figures(run, report)})
+    write_json(run.root / "findings.json", {"findings": as_json(rows), "figures": _figures(run, report, grids)})
     write_text(run.root / "findings.md", "# What the studies found, and what this run measured\n\n" + as_markdown(rows))
     return DemoResult(False, data, run, report, grids, rows)
 
