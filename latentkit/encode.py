@@ -28,6 +28,7 @@ from latentkit.monitor import MonitorLog, release_memory
 from latentkit.options import parse_size
 from latentkit.paths import RunPaths
 from latentkit.reading import ChunkCache, to_unit_float
+from latentkit.runlock import run_lock
 from latentkit.sampling import reparameterize
 from latentkit.spec import spec_from_dict
 from latentkit.store import ArraySpec
@@ -77,6 +78,16 @@ def encode(
     """
     events = events or JobEvents()
     paths = RunPaths.of(run)
+    if not paths.root.is_dir():
+        raise LatentkitError(f"no checkpoint in {paths.checkpoints}: train the run first")
+    # One whole-store encode per run; task-split encodes side by side (latentkit.runlock).
+    with run_lock(paths.root, "encode", task=task, tasks=tasks, warn=events.message):
+        return _encode(paths, chunk=chunk, data=data, out=out, batch=batch, task=task, tasks=tasks, use=use,
+                       max_ram=max_ram, events=events, mirror=mirror, restart_stale=restart_stale, max_vram=max_vram)
+
+
+def _encode(paths: RunPaths, *, chunk, data, out, batch, task, tasks, use, max_ram, events, mirror, restart_stale,
+            max_vram) -> EncodeResult:  # fmt: skip
     if chunk < 1:
         raise LatentkitError(f"--chunk must be a positive number of images, got {chunk}")
     if batch < 1:

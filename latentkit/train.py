@@ -12,11 +12,11 @@ from __future__ import annotations
 import csv
 import gc
 import io
-from contextlib import closing
 import os
 import signal
 import time
 from collections.abc import Callable
+from contextlib import closing, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from latentkit.parallel import SINGLE
 from latentkit.parallel import start as start_parallel
 from latentkit.paths import RunPaths
 from latentkit.reading import select_rows, to_unit_float
+from latentkit.runlock import run_lock
 from latentkit.spec import JobSpec, load_spec, spec_from_dict, to_toml
 from latentkit.store import open_store
 from latentkit.transfer import open_mirror
@@ -136,6 +137,14 @@ def train(
         check_budget(*estimate_train_mb(spec.model, spec.train.batch), max_vram=max_vram,
                      what=f"a training step of batch {spec.train.batch}")  # fmt: skip
     paths.root.mkdir(parents=True, exist_ok=True)
+    # One writer per run: a second train on it is refused (the other processes of a
+    # data-parallel run write nothing and take no lock).
+    with run_lock(paths.root, "train", warn=events.message) if parallel.writes else nullcontext():
+        return _train_run(paths, spec, saved, parallel, dataset, data=data, events=events, mirror=mirror)
+
+
+def _train_run(paths: RunPaths, spec, saved, parallel, dataset, *, data, events: JobEvents, mirror) -> TrainResult:
+    """The run itself, under its lock: the model built or restored, then epochs until done or stopped."""
     if parallel.writes:
         write_text(paths.job_spec, to_toml(spec))
 
