@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from latentkit.atomic import atomic_write
-from latentkit.errors import LatentkitError
+from latentkit.errors import LatentkitError, TrainingDiverged
 
 LATEST, PREVIOUS = "latest.npz", "previous.npz"
 
@@ -32,6 +32,10 @@ def save(directory: str | os.PathLike, *, meta: dict[str, Any], model_variables,
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     arrays = {f"model/{i}": host_array(v) for i, v in enumerate(model_variables)}
+    bad = [i for i, a in arrays.items() if a.dtype.kind == "f" and not np.isfinite(a).all()]
+    if bad:  # never replace a good checkpoint with broken weights
+        raise TrainingDiverged(f"weights {', '.join(bad[:3])} are NaN or infinite: not saved; "
+                               f"{directory / LATEST} is kept as it was")  # fmt: skip
     arrays |= {f"optimizer/{i}": host_array(v) for i, v in enumerate(optimizer_variables)}
     arrays["meta"] = np.array(json.dumps(meta))
     latest = directory / LATEST

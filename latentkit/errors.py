@@ -11,3 +11,9 @@ class GpuOutOfMemory(LatentkitError):
     """The GPU could not hold a step or a batch: what was saved stays, lower --batch and rerun."""
 
     exit_code = 71  # EX_OSERR: a resource ran out; distinct from bad input (2) and a stop signal (75)
+
+
+class TrainingDiverged(LatentkitError):
+    """The loss or the weights became NaN or infinite: nothing is saved from that point."""
+
+    exit_code = 65  # EX_DATAERR: the run's numbers went bad; rerunning the same command would not help

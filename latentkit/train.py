@@ -27,7 +27,7 @@ import numpy as np
 from latentkit import checkpoint
 from latentkit.atomic import write_text
 from latentkit.data import Stretch, ZarrImageDataset
-from latentkit.errors import GpuOutOfMemory, LatentkitError
+from latentkit.errors import GpuOutOfMemory, LatentkitError, TrainingDiverged
 from latentkit.events import JobEvents
 from latentkit.images import grid, save_png
 from latentkit.models import build_model
@@ -162,6 +162,8 @@ def _train_run(paths: RunPaths, spec, saved, parallel, dataset, *, data, events:
     copies = open_mirror(paths.root, mirror, events)
 
     def save(step: int, sums: list) -> None:
+        if not np.isfinite(sums[:3]).all():
+            raise _diverged(paths, epoch, step, sums)
         if parallel.writes:  # the other processes hold the same replicated state
             write_checkpoint(paths.root, model, spec, data=data, epoch=epoch, step=step, sums=sums, history=history,
                              steps_per_epoch=len(dataset), devices=parallel.devices)  # fmt: skip
@@ -184,6 +186,9 @@ def _train_run(paths: RunPaths, spec, saved, parallel, dataset, *, data, events:
                 events.finish()
                 raise _out_of_memory(paths, spec.train.batch, epoch) from None
             step, sums = step + taken, _add(before, means, taken)
+            if not np.isfinite(sums[:3]).all():
+                events.finish()
+                raise _diverged(paths, epoch, step, sums)
             if parallel.any(stop.signal is not None):  # every process of a data-parallel run agrees
                 save(step, sums)
                 events.finish()
@@ -207,6 +212,15 @@ def _train_run(paths: RunPaths, spec, saved, parallel, dataset, *, data, events:
                 events.record(monitor.write(unit=f"epoch {epoch}", items_per_s=history[-1]["images_per_s"],
                                             work_s=seconds, loss=history[-1]["loss"], devices=parallel.devices))  # fmt: skip
     return TrainResult(False, epoch, step, history)
+
+
+def _diverged(paths: RunPaths, epoch: int, step: int, sums: list) -> TrainingDiverged:
+    """The one line for a loss that became NaN or infinite: where, what is kept, what to try."""
+    kept = checkpoint.load(paths.checkpoints)[0]
+    where = f"epoch {kept.meta['epoch'] + 1}, step {kept.meta['step']}" if kept else "none yet"
+    return TrainingDiverged(f"training diverged by epoch {epoch + 1}, step {step} (loss {sums[0]}, KL {sums[2]}): "
+                            f"nothing saved from it; the last good checkpoint ({where}) is kept; train into a new "
+                            f"--run with a lower --lr (or KL factor)")  # fmt: skip
 
 
 def _out_of_memory(paths: RunPaths, batch: int, epoch: int) -> GpuOutOfMemory:

@@ -86,3 +86,37 @@ def test_a_sigkilled_lock_holder_leaves_the_run_free(tmp_path):
     holder.wait(timeout=30)
     with run_lock(tmp_path, "train"):  # no stale lock to clean up
         assert f'"pid": {os.getpid()}' in (tmp_path / "locks" / "train.lock").read_text()
+
+
+def test_a_diverging_run_stops_with_its_own_status_and_saves_nothing(tiny_store, tmp_path):
+    from latentkit.errors import TrainingDiverged
+
+    run = tmp_path / "run"
+    args = ["train", "--data", tiny_store, "--run", run, "--job", "demo", *TINY, "--checkpoint-every", "2"]
+    blown = run_cli(*args, "--epochs", "1", "--lr", "1e30", check=False)  # Adam steps of 1e30: inf, then NaN
+    lines = [line for line in blown.stderr.splitlines() if line.startswith("latentkit:")]
+    assert blown.returncode == TrainingDiverged.exit_code == 65, blown.stderr
+    assert len(lines) == 1 and "training diverged by epoch 1" in lines[0] and "checkpoint (none yet)" in lines[0]
+    assert "Traceback" not in blown.stderr
+    assert not (run / "checkpoints" / "latest.npz").exists()
+
+
+def test_nan_weights_never_replace_the_last_good_checkpoint(trained):
+    import keras
+    import numpy as np
+
+    from latentkit.errors import TrainingDiverged
+    from latentkit.models import build_model
+    from latentkit.spec import spec_from_dict
+    from latentkit.train import write_checkpoint
+
+    saved, _ = checkpoint.load(trained / "checkpoints")
+    good = (trained / "checkpoints" / "latest.npz").read_bytes()
+    spec = spec_from_dict(saved.meta["spec"])
+    model = build_model(spec.model, lr=spec.train.lr)
+    checkpoint.restore(model, saved)
+    kernel = model.encoder.trainable_variables[0]
+    kernel.assign(keras.ops.full(kernel.shape, np.nan))
+    with pytest.raises(TrainingDiverged, match="NaN or infinite: not saved"):
+        write_checkpoint(trained, model, spec, data=saved.meta["data"], epoch=1, step=3)
+    assert (trained / "checkpoints" / "latest.npz").read_bytes() == good
