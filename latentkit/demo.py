@@ -68,6 +68,7 @@ def run_demo(*, workdir: str | os.PathLike, n: int = DEMO_N, epochs: int | None 
     samples = run.samples
     grids = {
         "mvn": generate(run=run.root, method="mvn", out=samples / "generated_mvn.png", sharpen=2.0),
+        "gmm": generate(run=run.root, method="gmm", out=samples / "generated_gmm.png", sharpen=2.0),
         "uniform": generate(run=run.root, method="uniform", b=3.0, out=samples / "generated_uniform_b3.png"),
         "reconstruct": reconstruct(run=run.root, out=samples / "reconstructions.png"),
         "interpolate": interpolate(run=run.root, start=0, stop=1, out=samples / "interpolation.png"),
