@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from latentkit import __version__
-from latentkit.errors import LatentkitError
+from latentkit.errors import DISK_FULL_EXIT, LatentkitError, disk_full
 from latentkit.options import CELEBA_CROP, format_crop
 
 app = typer.Typer(
@@ -41,7 +41,7 @@ VramPool = Annotated[bool, typer.Option(help="Let the backend preallocate its GP
 
 
 def user_errors(function):
-    """Turn a LatentkitError into one line on stderr and its exit status (2 for bad input): no traceback."""
+    """Turn a LatentkitError (or a full disk) into one line on stderr and its exit status: no traceback."""
 
     @wraps(function)
     def wrapper(*args, **kwargs):
@@ -50,6 +50,14 @@ def user_errors(function):
         except LatentkitError as error:
             typer.echo(f"latentkit: error: {error}", err=True)
             raise typer.Exit(error.exit_code) from None
+        except Exception as error:
+            full = disk_full(error)
+            if full is None:
+                raise
+            where = f" writing {full.filename}" if full.filename else ""
+            typer.echo(f"latentkit: error: no space left on the device{where}: free space and rerun the same "
+                       f"command (finished work is kept)", err=True)  # fmt: skip
+            raise typer.Exit(DISK_FULL_EXIT) from None
 
     return wrapper
 
@@ -446,7 +454,22 @@ from latentkit import cli_around, cli_study  # noqa: E402,F401
 
 
 def main() -> None:
-    app(prog_name="latentkit")
+    """The console script: every usage error (unknown option, value out of range) is one line too."""
+    try:
+        code = app(prog_name="latentkit", standalone_mode=False)
+    except typer.Abort:
+        typer.echo("latentkit: aborted", err=True)
+        sys.exit(130)
+    except typer.TyperException as error:  # typer's usage errors (its click-style ClickException)
+        ctx = getattr(error, "ctx", None)
+        if type(error).__name__ == "NoArgsIsHelpError":  # `latentkit` or `latentkit prepare` alone: the help
+            typer.echo(ctx.get_help())
+            sys.exit(0)
+        where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        message = error.format_message() if hasattr(error, "format_message") else str(error)
+        typer.echo(f"latentkit: error: {' '.join(message.split())}{where}", err=True)
+        sys.exit(getattr(error, "exit_code", 2))
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

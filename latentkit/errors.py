@@ -1,5 +1,9 @@
 """The exceptions a user can cause; the CLI prints each as a single line and exits with its status."""
 
+import errno
+
+DISK_FULL_EXIT = 74  # EX_IOERR: no space left; free some and rerun the same command
+
 
 class LatentkitError(Exception):
     """A problem with the user's input or files, explained in one line."""
@@ -17,3 +21,14 @@ class TrainingDiverged(LatentkitError):
     """The loss or the weights became NaN or infinite: nothing is saved from that point."""
 
     exit_code = 65  # EX_DATAERR: the run's numbers went bad; rerunning the same command would not help
+
+
+def disk_full(error: BaseException) -> OSError | None:
+    """The "no space left" (or quota) error behind ``error``, following its causes; None if there is none."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            return error
+        error = error.__cause__ or error.__context__
+    return None

@@ -141,9 +141,20 @@ def _validate(model: ModelSpec, train: TrainSpec) -> None:
     up = 1
     for s in model.decoder_strides:
         up *= s
-    if model.image_size % down or down != up:
+    if down >= 1 and up >= 1 and (model.image_size % down or down != up):
         problems.append(f"image_size {model.image_size} must be divisible by the encoder's total stride {down}, "
                         f"and the decoder's total stride ({up}) must equal it")  # fmt: skip
+    sizes = {"model.image_size": [model.image_size], "model.z_dim": [model.z_dim],
+             "model.encoder_filters": model.encoder_filters, "model.encoder_kernels": model.encoder_kernels,
+             "model.encoder_strides": model.encoder_strides, "model.decoder_filters": model.decoder_filters,
+             "model.decoder_kernels": model.decoder_kernels, "model.decoder_strides": model.decoder_strides}  # fmt: skip
+    problems += [f"{name} must be positive whole numbers, got {list(values)}" for name, values in sizes.items()
+                 if not all(isinstance(v, int) and v >= 1 for v in values)]  # fmt: skip
+    if not model.encoder_filters or not model.decoder_filters:
+        problems.append("the encoder and the decoder need at least one layer each")
+    if not (train.lr > 0 and model.kl_factor >= 0 and model.eps_factor >= 0):
+        problems.append(f"train.lr must be positive and model.kl_factor, model.eps_factor not negative "
+                        f"(got {train.lr}, {model.kl_factor}, {model.eps_factor})")  # fmt: skip
     if model.decoder_filters and model.decoder_filters[-1] != 3:
         problems.append("the decoder's last filter count must be 3 (RGB)")
     if train.epochs < 1 or train.batch < 1 or train.checkpoint_every < 1 or train.steps_per_execution < 1:

@@ -170,11 +170,37 @@ def open_store(path: str | os.PathLike, *, mode: str = "r") -> zarr.Group:
     path = Path(path)
     if not (path / "zarr.json").exists():
         raise LatentkitError(f"no latentkit store at {path}")
-    group = zarr.open_group(path, mode=mode)
+    try:
+        group = zarr.open_group(path, mode=mode)
+        arrays = {key: group[key] for key in group.array_keys()}  # every array's metadata parses
+    except Exception as error:  # zarr raises many kinds for a damaged zarr.json
+        raise LatentkitError(f"{path} is damaged: its zarr metadata cannot be read ({type(error).__name__}: "
+                             f"{' '.join(str(error).split())[:160]})") from None  # fmt: skip
     if not group.attrs.get("layout_complete"):
         raise LatentkitError(f"{path} is not a complete latentkit store (creation was interrupted)")
     _check_format(path, group)
+    _check_chunk_files(path, group, arrays)
     return group
+
+
+def _check_chunk_files(path: Path, group: zarr.Group, arrays: Mapping[str, zarr.Array]) -> None:
+    """Refuse a store whose done chunks lost their files (zarr would read them as zeros, silently).
+
+    Checks the main array (``images`` of a data store, ``z`` of latents); a chunk whose every
+    row failed (``ok`` False) may hold only zeros, which zarr does not write, so it is skipped.
+    """
+    main = next((arrays[key] for key in ("images", "z") if key in arrays), None)
+    if main is None or DONE not in arrays:
+        return
+    ok = arrays["ok"][:] if "ok" in arrays else None
+    for k in np.flatnonzero(arrays[DONE][:]):
+        start, stop = chunk_bounds(group, int(k))
+        if ok is not None and not ok[start:stop].any():
+            continue
+        key = main.metadata.encode_chunk_key((int(k),) + (0,) * (main.ndim - 1))
+        if not (path / main.basename / key).exists():
+            raise LatentkitError(f"{path} is damaged: chunk {k} of {main.basename} is marked done but its file "
+                                 f"{main.basename}/{key} is missing; write the store again into a new --out")  # fmt: skip
 
 
 def _check_format(path: Path, group: zarr.Group) -> None:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from latentkit.atomic import atomic_write, write_json
-from latentkit.errors import LatentkitError
+from latentkit.errors import LatentkitError, disk_full
 from latentkit.events import JobEvents
 from latentkit.store import COORDINATES, throttle
 
@@ -47,6 +47,8 @@ def retrying(action: Callable, what: str, *, retries: int = RETRIES, backoff: fl
         try:
             return action()
         except OSError as error:
+            if disk_full(error):
+                raise  # not transient, and the CLI's own line for it says what to do
             if error.errno not in TRANSIENT or attempt == retries:
                 raise LatentkitError(f"{what} failed after {attempt + 1} tries: {error}") from None
             time.sleep(backoff * 2**attempt)

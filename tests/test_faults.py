@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import TINY, TINY_OVERRIDES, chunks_done, run_cli, start_cli
 
@@ -120,3 +121,215 @@ def test_nan_weights_never_replace_the_last_good_checkpoint(trained):
     with pytest.raises(TrainingDiverged, match="NaN or infinite: not saved"):
         write_checkpoint(trained, model, spec, data=saved.meta["data"], epoch=1, step=3)
     assert (trained / "checkpoints" / "latest.npz").read_bytes() == good
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real filesystem that fills up: a tmpfs of a given size, grown later with remount ("free space")."""
+    mounts = []
+
+    def mount(name: str, size: str) -> Path:
+        point = tmp_path / name
+        point.mkdir()
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(point)], capture_output=True)
+        if done.returncode:
+            pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+        mounts.append(point)
+        return point
+
+    yield mount
+    for point in mounts:
+        subprocess.run(["umount", "-l", str(point)], check=False)
+
+
+def grow(point: Path, size: str = "64m") -> None:
+    subprocess.run(["mount", "-o", f"remount,size={size}", str(point)], check=True)
+
+
+def one_line(result) -> str:
+    lines = [line for line in result.stderr.splitlines() if line.startswith("latentkit:")]
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    return lines[0]
+
+
+def leftovers(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.name.endswith((".tmp", ".partial"))]
+
+
+def test_disk_full_during_chunk_writes_then_rerun_equals_an_uninterrupted_prepare(small_disk, tmp_path):
+    from conftest import assert_same_store, make_celeba
+
+    from latentkit.errors import DISK_FULL_EXIT
+
+    src = make_celeba(tmp_path / "celeba", n=40)
+    args = ["prepare", "celeba", src, "--size", "32", "--chunk", "8", "--workers", "1"]
+    run_cli(*args, "--out", tmp_path / "reference.zarr")
+    disk = small_disk("disk", "100k")  # metadata and about two of the five 24 kB chunks
+    full = run_cli(*args, "--out", disk / "data.zarr", check=False)
+    assert full.returncode == DISK_FULL_EXIT and "no space left on the device" in one_line(full)
+    assert "free space and rerun" in one_line(full)
+    assert 0 < chunks_done(disk / "data.zarr") < 5  # what was finished stays finished
+    grow(disk)
+    rerun = run_cli(*args, "--out", disk / "data.zarr")
+    assert "already done" in rerun.stdout
+    assert_same_store(tmp_path / "reference.zarr", disk / "data.zarr")
+    assert not leftovers(disk)
+
+
+def test_disk_full_during_a_checkpoint_keeps_the_previous_one_and_the_rerun_resumes(tiny_store, small_disk, tmp_path):
+    from latentkit.errors import DISK_FULL_EXIT
+
+    args = ["--data", tiny_store, "--job", "demo", *TINY, "--epochs", "2", "--checkpoint-every", "100"]
+    run_cli("train", *args, "--run", tmp_path / "whole")
+    size = (tmp_path / "whole" / "checkpoints" / "latest.npz").stat().st_size
+    disk = small_disk("disk", f"{int(size * 1.6) // 4096 * 4096 + 64 * 1024}")  # one checkpoint fits, not two
+    full = run_cli("train", *args, "--run", disk / "run", check=False)
+    assert full.returncode == DISK_FULL_EXIT and "no space left on the device" in one_line(full)
+    kept, _ = checkpoint.load(disk / "run" / "checkpoints")
+    assert kept is not None and kept.meta["epoch"] == 1  # the epoch-1 checkpoint is whole and loads
+    assert not leftovers(disk)
+    grow(disk)
+    run_cli("train", *args, "--run", disk / "run")
+    whole, resumed = (checkpoint.load(r / "checkpoints")[0] for r in (tmp_path / "whole", disk / "run"))
+    assert resumed.meta["epoch"] == 2
+    for a, b in zip(whole.model, resumed.model):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_disk_full_during_a_sync_leaves_no_partial_file_and_the_rerun_completes(trained, small_disk):
+    from latentkit.errors import DISK_FULL_EXIT
+
+    disk = small_disk("drive", "200k")
+    full = run_cli("sync", trained, disk / "mirror", check=False)
+    assert full.returncode == DISK_FULL_EXIT and "no space left on the device" in one_line(full)
+    grow(disk)
+    run_cli("sync", trained, disk / "mirror")
+    for path in trained.rglob("*"):
+        if path.is_file() and not path.name.endswith(".lock"):
+            assert (disk / "mirror" / path.relative_to(trained)).read_bytes() == path.read_bytes(), path
+    assert not leftovers(disk)
+
+
+# --- bad input for every verb: one line, non-zero exit, no traceback, nothing destroyed ---------------
+
+
+@pytest.fixture(scope="module")
+def bad(tiny_store, tmp_path_factory):
+    """A good store and an encoded, analyzed run, and damaged copies of them."""
+    import json
+    import shutil
+
+    import zarr
+
+    from latentkit.analyze import AnalyzeOptions, analyze
+    from latentkit.encode import encode
+
+    root = tmp_path_factory.mktemp("bad")
+    run = root / "run"
+    train(data=tiny_store, run=run, job="demo", overrides={**TINY_OVERRIDES, "train.epochs": 1})
+    encode(run=run, chunk=64)
+    analyze(latents=run / "latents.zarr", out=run / "analysis",
+            options=AnalyzeOptions(tsne=False, kmeans=False, figures=False, generator_samples=500))  # fmt: skip
+    paths = {"store": tiny_store, "run": run, "missing": root / "nothing-here", "file": root / "a-file.txt"}
+    paths["file"].write_text("not a folder\n")
+    (root / "empty").mkdir()
+    paths["empty"] = root / "empty"
+    for name, damage in (("broken", "meta"), ("holed", "chunk"), ("newer", "format")):
+        copy = root / f"{name}.zarr"
+        shutil.copytree(tiny_store, copy)
+        if damage == "meta":
+            (copy / "zarr.json").write_text('{"zarr_format": 3, "node_type": "gro')
+        elif damage == "chunk":
+            shutil.rmtree(copy / "images" / "c" / "1")
+        else:
+            zarr.open_group(copy, mode="r+").attrs["format_version"] = 99
+        paths[name] = copy
+    partial = root / "partial-run"
+    shutil.copytree(run, partial)
+    zarr.open_group(partial / "latents.zarr", mode="r+")["chunk_done"][2] = 0
+    paths["partial"] = partial
+    nan = root / "nan.zarr"
+    z = zarr.create_array(nan, shape=(100, 4), chunks=(50, 4), dtype="float32")
+    values = np.ones((100, 4), np.float32)
+    values[77, 2] = np.nan
+    z[:] = values
+    paths["nan"] = nan
+    ae = json.loads(json.dumps(TINY))  # the same shape options, another kind of model
+    paths["vae_args"] = ["--job", "vae", *ae]
+    return paths
+
+
+BAD_INPUT = [  # (id, argv with {placeholders}, words the one line must hold)
+    ("prepare-n-out-of-range", ["prepare", "synthetic", "--n", "0", "--out", "{tmp}/x.zarr"], "--n"),
+    ("prepare-celeba-missing", ["prepare", "celeba", "{missing}", "--out", "{tmp}/x.zarr"], "nothing-here"),
+    ("prepare-celeba-file-not-folder", ["prepare", "celeba", "{file}", "--out", "{tmp}/x.zarr"], "a-file.txt"),
+    ("prepare-images-empty", ["prepare", "images", "{empty}", "--out", "{tmp}/x.zarr"], "empty"),
+    ("prepare-over-another-store", ["prepare", "synthetic", "--n", "100", "--size", "32", "--chunk", "64",
+                                    "--out", "{store}"], "use another --out"),
+    ("info-missing", ["info", "{missing}"], "no latentkit store"),
+    ("info-broken-metadata", ["info", "{broken}"], "metadata cannot be read"),
+    ("info-missing-chunk-file", ["info", "{holed}"], "chunk 1 of images is marked done but its file"),
+    ("info-newer-format", ["info", "{newer}"], "newer than this latentkit reads"),
+    ("train-broken-store", ["train", "--data", "{broken}", "--run", "{tmp}/r", *TINY], "metadata cannot be read"),
+    ("train-holed-store", ["train", "--data", "{holed}", "--run", "{tmp}/r", *TINY], "is damaged"),
+    ("train-run-of-another-model", ["train", "--data", "{store}", "--run", "{run}", "{vae_args}"], "another spec"),
+    ("train-unknown-preset", ["train", "--data", "{store}", "--run", "{tmp}/r", "--job", "nosuch"], "nosuch"),
+    ("train-spec-out-of-range", ["train", "--data", "{store}", "--run", "{tmp}/r", *TINY, "--set", "model.z_dim=0"],
+     "z_dim"),
+    ("train-batch-zero", ["train", "--data", "{store}", "--run", "{tmp}/r", "--batch", "0"], "--batch"),
+    ("train-data-is-a-file", ["train", "--data", "{file}", "--run", "{tmp}/r"], "no latentkit store"),
+    ("encode-missing-run", ["encode", "--run", "{missing}"], "train the run first"),
+    ("encode-run-is-a-file", ["encode", "--run", "{file}"], "train the run first"),
+    ("encode-chunk-zero", ["encode", "--run", "{run}", "--chunk", "0"], "--chunk"),
+    ("encode-broken-store", ["encode", "--run", "{run}", "--data", "{broken}", "--out", "{tmp}/z.zarr"],
+     "metadata cannot be read"),
+    ("encode-over-other-latents", ["encode", "--run", "{run}", "--chunk", "32"], "chunk=64"),
+    ("status-missing", ["status", "--run", "{missing}"], "nothing-here"),
+    ("analyze-partial-latents", ["analyze", "--run", "{partial}"], "incomplete"),
+    ("analyze-nan-latents", ["analyze", "--latents", "{nan}", "--out", "{tmp}/a"], "NaN"),
+    ("analyze-missing", ["analyze", "--latents", "{missing}", "--out", "{tmp}/a"], "no latents"),
+    ("analyze-both-sources", ["analyze", "--run", "{run}", "--latents", "{nan}"], "exactly one"),
+    ("generate-unknown-method", ["generate", "--run", "{run}", "--method", "cubes", "--out", "{tmp}/g.png"],
+     "--method"),
+    ("generate-n-zero", ["generate", "--run", "{run}", "--n", "0", "--out", "{tmp}/g.png"], "--n"),
+    ("generate-attribute-before-attributes", ["generate", "--run", "{run}", "--attribute", "skin_tone",
+                                              "--out", "{tmp}/g.png"], "latentkit attributes"),
+    ("reconstruct-unknown-partition", ["reconstruct", "--run", "{run}", "--partition", "holdout",
+                                       "--out", "{tmp}/r.png"], "holdout"),
+    ("interpolate-outside", ["interpolate", "--run", "{run}", "--to", "99999", "--out", "{tmp}/i.png"],
+     "outside the store"),
+    ("attributes-missing-run", ["attributes", "--run", "{missing}"], "nothing-here"),
+    ("attributes-unknown-show", ["attributes", "--run", "{run}", "--show", "Smiling"], "Smiling"),
+    ("compare-one-run", ["compare", "{run}", "--out", "{tmp}/c"], "at least two"),
+    ("compare-not-a-run", ["compare", "{run}", "{empty}", "--out", "{tmp}/c"], "not a run directory"),
+    ("export-bad-format", ["export", "--run", "{run}", "--format", "csv", "--out", "{tmp}/e"], "--format"),
+    ("stage-missing", ["stage", "{missing}", "{tmp}/s"], "nothing-here"),
+    ("sync-missing", ["sync", "{missing}", "{tmp}/m"], "nothing-here"),
+    ("presets-unknown", ["presets", "nosuch"], "nosuch"),
+    ("demo-n-too-small", ["demo", "--dir", "{tmp}/d", "--n", "10"], "--n"),
+    ("upgrade-missing", ["upgrade", "{missing}"], "nothing-here"),
+    ("unknown-option", ["encode", "--run", "{run}", "--bogus"], "No such option: --bogus"),
+]  # fmt: skip
+
+
+def digest(*roots: Path) -> dict[str, str]:
+    import hashlib
+
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for root in roots for p in sorted(Path(root).rglob("*"))
+            if p.is_file() and not p.name.endswith(".lock")}  # fmt: skip
+
+
+@pytest.mark.parametrize("argv,words", [pytest.param(a, w, id=i) for i, a, w in BAD_INPUT])
+def test_bad_input_gives_one_line_and_destroys_nothing(bad, tmp_path, argv, words):
+    before = digest(bad["store"], bad["run"], bad["partial"], bad["nan"])
+    args = []
+    for arg in argv:
+        if arg == "{vae_args}":
+            args += bad["vae_args"]
+        else:
+            args.append(arg.format(tmp=tmp_path, **{k: v for k, v in bad.items() if k != "vae_args"}))
+    result = run_cli(*args, check=False)
+    lines = [line for line in result.stderr.splitlines() if line.startswith("latentkit:")]
+    assert result.returncode not in (0, None) and "Traceback" not in result.stderr, result.stderr[-3000:]
+    assert len(lines) == 1 and words in lines[0], result.stderr[-3000:]
+    assert digest(bad["store"], bad["run"], bad["partial"], bad["nan"]) == before
