@@ -8,7 +8,7 @@ kills an attempt runs to its end). The finished output is compared with the refe
 for prepare, encode, stage and sync, float tolerance (rtol 1e-5) for train's weights. Then
 the output is searched for leftovers: temp files (*.tmp, *.partial) and held run locks.
 
-    python bench/faults.py [--trials 20] [--kills 5] [--jobs prepare-synthetic,train,...] [--seed 0]
+    python bench/faults.py [--trials 20] [--kills 5] [--jobs prepare-synthetic,train,...] [--seed 0] [--small]
 
 Prints per job: trials, kills, mismatches, leftovers; goal: hundreds of kills, 0 and 0.
 The test suite runs it small (tests/test_faults.py).
@@ -91,29 +91,30 @@ def leftovers(root: Path) -> list[str]:
 class Setup:
     """Inputs shared by every trial, and each job's command, output and comparison."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, faces: int = 8192, jpegs: int = 200, stage_mib: int = 256) -> None:
         from latentkit.prepare import prepare_synthetic
         from latentkit.train import train
 
         self.root = root
         self.store = root / "store.zarr"
         prepare_synthetic(out=self.store, n=512, size=32, chunk=64)
-        self.celeba = make_jpegs(root / "celeba", 96)
+        self.celeba = make_jpegs(root / "celeba", jpegs)
+        self.n_faces = faces
         self.run = root / "run"
         overrides = {"model.image_size": 32, "model.z_dim": 8, "model.encoder_filters": [8, 16],
                      "model.encoder_kernels": [3, 3], "model.encoder_strides": [2, 2], "model.decoder_filters": [8, 3],
                      "model.decoder_kernels": [3, 3], "model.decoder_strides": [2, 2], "train.batch": 16,
                      "train.epochs": 1}  # fmt: skip
         train(data=self.store, run=self.run, job="demo", overrides=overrides)
-        self.big = root / "big.bin"  # something for stage to copy: 96 MiB
+        self.big = root / "big.bin"  # something for stage to copy
         with open(self.big, "wb") as handle:
             rng = np.random.default_rng(0)
-            for _ in range(12):
+            for _ in range(stage_mib // 8):
                 handle.write(rng.integers(0, 256, 8 << 20, dtype=np.uint8).tobytes())
 
     def command(self, job: str, out: Path) -> list:
         if job == "prepare-synthetic":
-            return ["prepare", "synthetic", "--n", 4096, "--size", 32, "--chunk", 256, "--out", out]
+            return ["prepare", "synthetic", "--n", self.n_faces, "--size", 32, "--chunk", 256, "--out", out]
         if job == "prepare-celeba":
             return ["prepare", "celeba", self.celeba, "--size", 32, "--chunk", 8, "--workers", 1, "--out", out]
         if job == "train":
@@ -167,11 +168,12 @@ def main(argv=None) -> dict:
     parser.add_argument("--kills", type=int, default=5, help="interruptions per trial before it may finish")
     parser.add_argument("--jobs", default=",".join(JOBS))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--small", action="store_true", help="small inputs (the test suite's short run)")
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     totals = {}
     with tempfile.TemporaryDirectory(prefix="latentkit-faults-") as scratch:
-        setup = Setup(Path(scratch))
+        setup = Setup(Path(scratch), **(dict(faces=2048, jpegs=48, stage_mib=32) if args.small else {}))
         print(f"{'job':18s} {'trials':>6s} {'kills':>6s} {'stops':>6s} {'mismatches':>10s} {'leftovers':>9s} {'ref s':>6s}")
         for job in args.jobs.split(","):
             reference = setup.root / f"{job}-reference" / "output"

@@ -333,3 +333,15 @@ def test_bad_input_gives_one_line_and_destroys_nothing(bad, tmp_path, argv, word
     assert result.returncode not in (0, None) and "Traceback" not in result.stderr, result.stderr[-3000:]
     assert len(lines) == 1 and words in lines[0], result.stderr[-3000:]
     assert digest(bad["store"], bad["run"], bad["partial"], bad["nan"]) == before
+
+
+def test_the_fault_harness_short(tmp_path):
+    """bench/faults.py, small: every job SIGKILLed (train also SIGTERM/SIGUSR2) and rerun, equal to a clean run."""
+    harness = Path(__file__).resolve().parents[1] / "bench" / "faults.py"
+    result = subprocess.run([sys.executable, str(harness), "--trials", "1", "--kills", "2", "--small", "--seed", "3"],
+                            capture_output=True, text=True, timeout=1200)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "total:" in result.stdout and " 0 mismatches, 0 leftovers" in result.stdout, result.stdout
+    rows = [line.split() for line in result.stdout.splitlines() if line.split()[:1] and line.split()[0] in (
+        "prepare-synthetic", "prepare-celeba", "train", "encode", "stage", "sync")]  # fmt: skip
+    assert len(rows) == 6 and sum(int(r[2]) + int(r[3]) for r in rows) >= 6  # at least one interruption each, mostly
