@@ -152,9 +152,9 @@ def attributes(*, latents: str | os.PathLike, data: str | os.PathLike, out: str 
     unknown = [name for name in show or [] if name not in labels.names]
     if unknown:
         raise LatentkitError(f"unknown attribute {unknown[0]!r}: one of {', '.join(labels.names)}")
-    ranked = [r["name"] for r in sorted(rows, key=lambda r: -r.get("probe_accuracy", -1)) if "skipped" not in r]
+    best = [r["name"] for r in ranked(rows) if "skipped" not in r]
     figures = [attribute_figure(out, name, labels.names.index(name), z_valid, y_valid, labels)
-               for name in (show if show is not None else ranked[:4])]  # fmt: skip
+               for name in (show if show is not None else best[:4])]  # fmt: skip
     with atomic_write(out / "attributes.npz") as handle:
         np.savez(handle, names=np.array(labels.names), centroids=centroids, directions=directions)
     report = {"latents": str(latents), "data": str(data), "labels": labels.source, "held_out": held_out_name,
@@ -197,13 +197,18 @@ def _file_name(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
 
 
+def ranked(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Attribute rows best separated first (by the probe's accuracy), skipped ones last."""
+    return sorted(rows, key=lambda r: -r.get("probe_accuracy", -1))
+
+
 def attributes_markdown(report: dict[str, Any]) -> str:
     lines = ["# Attributes in the latent space", "",
              f"Labels: {report['labels']}; probes learn on {report['probe_train_rows']:,} train rows and are scored "
              f"on the held-out rows ({report['held_out']}).", "",
              "| attribute | probe accuracy | centroid-direction accuracy | majority rate | centroid distance |",
              "| --- | --- | --- | --- | --- |"]  # fmt: skip
-    for row in sorted(report["attributes"], key=lambda r: -r.get("probe_accuracy", -1)):
+    for row in ranked(report["attributes"]):
         if "skipped" in row:
             lines.append(f"| {row['name']} | skipped: {row['skipped']} | | | |")
         else:

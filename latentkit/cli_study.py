@@ -26,7 +26,7 @@ def attributes_cmd(
 ) -> None:
     """Per attribute (CelebA's 40, or the synthetic faces' factors): class centroids, the direction between
     them (for `generate --attribute`), and a linear probe's accuracy on the valid partition."""
-    from latentkit.attributes import AttributeOptions, attributes
+    from latentkit.attributes import AttributeOptions, attributes, ranked
     from latentkit.generate import load_model
     from latentkit.paths import RunPaths
 
@@ -37,7 +37,7 @@ def attributes_cmd(
                         options=AttributeOptions(probe_sample=probe_sample, seed=seed))  # fmt: skip
     typer.echo(f"labels: {report['labels']}; scored on {report['held_out']}")
     typer.echo(f"{'attribute':24s} {'probe':>7s} {'direction':>9s} {'majority':>8s}")
-    for row in sorted(report["attributes"], key=lambda r: -r.get("probe_accuracy", -1)):
+    for row in ranked(report["attributes"]):
         if "skipped" in row:
             typer.echo(f"{row['name']:24s} skipped: {row['skipped']}")
         else:
