@@ -345,3 +345,18 @@ def test_the_fault_harness_short(tmp_path):
     rows = [line.split() for line in result.stdout.splitlines() if line.split()[:1] and line.split()[0] in (
         "prepare-synthetic", "prepare-celeba", "train", "encode", "stage", "sync")]  # fmt: skip
     assert len(rows) == 6 and sum(int(r[2]) + int(r[3]) for r in rows) >= 6  # at least one interruption each, mostly
+
+
+def test_a_checkpoint_from_another_keras_backend_is_read_not_refused(tiny_store, tmp_path):
+    """Checkpoints are plain arrays in Keras' variable order: a JAX run encodes under TensorFlow and back."""
+    import zarr
+
+    pytest.importorskip("jax")
+    run = tmp_path / "run"
+    run_cli("train", "--data", tiny_store, "--run", run, "--job", "demo", *TINY, "--epochs", "1",
+            env={"KERAS_BACKEND": "jax"})  # fmt: skip
+    assert checkpoint.load(run / "checkpoints")[0].meta["backend"] == "jax"
+    run_cli("encode", "--run", run, "--chunk", "64", "--out", tmp_path / "tf.zarr", env={"KERAS_BACKEND": "tensorflow"})
+    run_cli("encode", "--run", run, "--chunk", "64", "--out", tmp_path / "jax.zarr", env={"KERAS_BACKEND": "jax"})
+    tf, jax = (zarr.open_group(tmp_path / name, mode="r")["z"][:] for name in ("tf.zarr", "jax.zarr"))
+    np.testing.assert_allclose(tf, jax, rtol=1e-4, atol=1e-5)
