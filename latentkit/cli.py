@@ -192,42 +192,6 @@ def info_cmd(
         _print_summary(path)
 
 
-@app.command("demo")
-@user_errors
-def demo_cmd(
-    workdir: Annotated[Path, typer.Option("--dir", help="Where the demo store and run go.")] = Path("latentkit-demo"),
-    n: Annotated[int, typer.Option(help="Synthetic faces to make.", min=256)] = 16_384,
-    epochs: Annotated[Optional[int], typer.Option(help="Training epochs (default: the demo preset's).", min=1)] = None,
-    compare: Annotated[bool, typer.Option("--compare", help="Then train a VAE (KL factor 5) on the same faces and "
-                                          "compare it with the AE (DIR/compare; about as long again).")] = False,
-) -> None:
-    """The whole pipeline on built-in synthetic faces in under five CPU minutes, ending with the
-    studies' findings against this run's numbers; rerun it to resume."""
-    from latentkit.demo import run_demo, run_demo_compare
-    from latentkit.train import EXIT_INTERRUPTED
-
-    result = (run_demo_compare if compare else run_demo)(workdir=workdir, n=n, epochs=epochs, events=_events(),
-                                                         say=typer.echo)  # fmt: skip
-    if result.interrupted:
-        raise typer.Exit(EXIT_INTERRUPTED)
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="The studies' findings, and this run", show_lines=True)
-    for column, style in (("the studies found", "bold"), ("this run measured", None), ("holds", None), ("figure", "dim")):
-        table.add_column(column, style=style, overflow="fold")
-    for f in result.findings:
-        table.add_row(f.claim, f.measured, "[green]yes[/green]" if f.holds else "[red]no[/red]", f.figure)
-    Console(width=max(Console().width, 120)).print(table)
-    run = result.run
-    typer.echo(f"findings: {run.root / 'findings.md'}")
-    typer.echo(f"report:   {run.analysis / 'report.md'}")
-    typer.echo(f"figures:  {run.analysis}/*.png")
-    typer.echo(f"grids:    {run.samples}/")
-    if result.comparison is not None:
-        typer.echo(f"compare:  {workdir / 'compare' / 'report.md'}")
-
-
 @app.command("presets")
 @user_errors
 def presets_cmd(
@@ -264,7 +228,8 @@ def train_cmd(
     devices: Annotated[Optional[str], typer.Option(help="Data-parallel over `all` or N devices (JAX backend); under "
                                                    "srun, over every process's devices.")] = None,
 ) -> None:
-    """Train an AE/VAE; rerun to resume mid-epoch. Stop signals checkpoint, then exit 75; out of GPU memory exits 71."""
+    """Train an AE/VAE; rerun to resume mid-epoch. Stop signals checkpoint, then exit 75; out of GPU memory exits
+    71, a NaN loss 65, a run in use by another train 73, a full disk 74 (nothing good is lost)."""
     _vram_pool(vram_pool)
     from latentkit.spec import parse_set
     from latentkit.train import EXIT_INTERRUPTED, train
