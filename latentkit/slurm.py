@@ -56,6 +56,8 @@ def plan(*, run: str | os.PathLike, data: str | os.PathLike, src: str | None = N
         raise LatentkitError("give exactly one of --from SRC or --synthetic N")
     if prepare_tasks < 1 or encode_tasks < 1:
         raise LatentkitError("--prepare-tasks and --encode-tasks must be at least 1")
+    if src is not None and not Path(src).exists():  # refused here, not hours later in a queued prepare
+        raise LatentkitError(f"--from {src} does not exist (this node sees the cluster's shared storage as the jobs will)")
     paths, data = RunPaths.of(Path(run).resolve()), Path(data).resolve()
     prepare_env = {"OUT": str(data), "EXTRA_ARGS": extra_prepare} | ({"SOURCE": "synthetic", "N": str(synthetic)} if synthetic
                                        else {"SOURCE": source, "SRC": str(Path(src).resolve())})  # fmt: skip

@@ -309,6 +309,10 @@ BAD_INPUT = [  # (id, argv with {placeholders}, words the one line must hold)
     ("demo-n-too-small", ["demo", "--dir", "{tmp}/d", "--n", "10"], "--n"),
     ("upgrade-missing", ["upgrade", "{missing}"], "nothing-here"),
     ("unknown-option", ["encode", "--run", "{run}", "--bogus"], "No such option: --bogus"),
+    ("slurm-submit-missing-source", ["slurm", "submit", "--run", "{tmp}/r", "--data", "{tmp}/d.zarr", "--from",
+                                     "{missing}", "--dry-run"], "nothing-here"),
+    ("slurm-submit-two-sources", ["slurm", "submit", "--run", "{tmp}/r", "--data", "{tmp}/d.zarr", "--from",
+                                  "{empty}", "--synthetic", "5", "--dry-run"], "exactly one of"),
 ]  # fmt: skip
 
 
