@@ -77,8 +77,9 @@ def dominant_figure(out, components, report) -> str:
         ax.plot(components.centres_, gaussian(components.centres_, g["centre"], g["sigma"], g["amplitude"] * bin_ratio),
                 ls="--", color=line.get_color(), lw=0.8)  # fmt: skip
     title = "Dominant components" if report["dominant"] else "No dominant component; widest shown"
-    ax.set(title=f"{title} (dashed: Gaussian fits)", xlabel="component value", ylabel="count")
-    ax.legend(fontsize=7, ncol=2)
+    ax.set(title=f"{title}: histograms (solid) and Gaussian fits (dashed)", xlabel="component value",
+           ylabel="images per bin")  # fmt: skip
+    _legend_outside(ax)
     return save_figure(fig, out / "dominant.png")
 
 
@@ -133,8 +134,9 @@ def ellipses_figure(out, sample, fit, pairs) -> str:
             ring = ellipse_points(mean2, cov2, k)
             ax.plot(ring[:, 0], ring[:, 1], color=colour, lw=1.2, label=f"{k} sigma")
         r = cov2[0, 1] / np.sqrt(cov2[0, 0] * cov2[1, 1])
-        ax.set(title=f"z{i} vs z{j}  (r = {r:+.2f})", xlabel=f"z{i}", ylabel=f"z{j}")
-        ax.legend(fontsize=7)
+        ax.set(xlabel=f"z{i}", ylabel=f"z{j}")
+        ax.set_title(f"z{i} vs z{j} (r = {r:+.2f}): data contours, fitted ellipses", fontsize=10)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3, fontsize=8, frameon=False)
     return save_figure(fig, out / "ellipses.png")
 
 
@@ -149,9 +151,12 @@ def pca_figure(out, report) -> str:
         if trim["explained_variance_ratio"]:
             ax2.plot(x, np.cumsum(trim["explained_variance_ratio"]), lw=0.8, ls="--",
                      label=f"cumulative, trimmed at {trim['fact']:g} x half-width ({trim['kept']:,} kept)")  # fmt: skip
-    ax.set(title="PCA", xlabel="principal component", ylabel="ratio")
-    ax2.set(ylabel="cumulative", ylim=(0, 1.02))
-    ax2.legend(fontsize=7, loc="center right")
+    ax.set(title="PCA of the latent cloud: variance per principal component", xlabel="principal component",
+           ylabel="explained variance ratio (bars)")  # fmt: skip
+    ax2.set(ylabel="cumulative (lines)", ylim=(0, 1.02))
+    bars, lines = ax.get_legend_handles_labels(), ax2.get_legend_handles_labels()
+    ax2.legend(bars[0] + lines[0], bars[1] + lines[1], loc="upper left", bbox_to_anchor=(1.08, 1.0), fontsize=8,
+               frameon=False)  # fmt: skip
     return save_figure(fig, out / "pca.png")
 
 
@@ -192,5 +197,6 @@ def tsne_figure(out, embedding) -> str:
 def kmeans_figure(out, kmeans) -> str:
     fig, ax = plt.subplots(figsize=(8, 4.5))
     ax.plot(kmeans["k"], kmeans["inertia"], marker="o")
-    ax.set(title=f"MiniBatchKMeans on {kmeans['points']:,} points", xlabel="clusters", ylabel="inertia")
+    ax.set(title=f"KMeans inertia against the number of clusters ({kmeans['points']:,} points)",
+           xlabel="clusters k", ylabel="inertia (sum of squared distances)")  # fmt: skip
     return save_figure(fig, out / "kmeans.png")

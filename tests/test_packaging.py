@@ -66,6 +66,6 @@ def test_demo_runs_from_the_installed_wheel_outside_the_checkout(installed, tmp_
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     result = run(installed / "bin" / "latentkit", "demo", "--dir", tmp_path / "demo", "--n", "256", "--epochs", "1",
                  cwd=tmp_path, env=env)  # fmt: skip
-    assert "[5/5] generate" in result.stdout
+    assert "[5/6] generate" in result.stdout and "[6/6] findings" in result.stdout
     assert (tmp_path / "demo" / "run" / "job.toml").read_text().startswith('name = "demo"')
     assert (tmp_path / "demo" / "run" / "analysis" / "report.md").exists()

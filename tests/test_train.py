@@ -30,12 +30,13 @@ def weights(run: Path) -> list[np.ndarray]:
 
 @pytest.mark.parametrize("preset, encoder_params", [("ae-case1", 2_747_968), ("ae-case2", 1_508_672),
                                                     ("vae", 5_107_521), ("vae-tiny-kl", 5_107_521),
-                                                    ("demo", 318_528)])  # fmt: skip
+                                                    ("demo", 1_141_952)])  # fmt: skip
 def test_presets_build_with_expected_parameter_counts(preset, encoder_params):
     spec = load_spec(preset)
     model = build_model(spec.model)
     assert model.encoder.count_params() == encoder_params
-    assert model.decoder.output_shape == (None, 96, 96, 3)
+    size = spec.model.image_size  # 96 for the studies, 64 for the demo
+    assert model.decoder.output_shape == (None, size, size, 3)
     assert model.is_vae == preset.startswith("vae")
 
 
@@ -143,7 +144,7 @@ def test_corrupt_latest_checkpoint_falls_back_to_previous(tiny_store, tmp_path):
 
 def test_store_image_size_mismatch_is_a_clear_error(tiny_store, tmp_path):
     failed = run_cli("train", "--data", tiny_store, "--run", tmp_path / "r", "--job", "demo", check=False)
-    assert failed.returncode == 2 and "expects 96x96x3" in failed.stderr
+    assert failed.returncode == 2 and "expects 64x64x3" in failed.stderr
 
 
 def test_job_equals_a_step_by_step_float32_loop(tiny_store, tmp_path):
