@@ -44,11 +44,14 @@ class Labels:
 
     def read(self, start: int, stop: int) -> np.ndarray:
         """int8 labels of rows start..stop: 1 present, -1 absent, 0 unknown."""
-        values = np.asarray(self.array[start:stop])
-        return values.astype(np.int8) if self.source.startswith("celeba") else np.where(values > 0, 1, -1).astype(np.int8)
+        return self._classes(self.array[start:stop])
 
     def take(self, rows: np.ndarray) -> np.ndarray:
-        values = np.asarray(self.array.get_orthogonal_selection((rows,)))
+        """int8 labels of the given rows."""
+        return self._classes(self.array.get_orthogonal_selection((rows,)))
+
+    def _classes(self, values) -> np.ndarray:
+        values = np.asarray(values)
         return values.astype(np.int8) if self.source.startswith("celeba") else np.where(values > 0, 1, -1).astype(np.int8)
 
 
@@ -99,20 +102,7 @@ def attributes(*, latents: str | os.PathLike, data: str | os.PathLike, out: str 
         raise LatentkitError(f"{data} has too few usable labelled images ({int(train.sum())} train) for attributes")
 
     count = len(labels.names)
-    sums, counts = np.zeros((count, 2, dim)), np.zeros((count, 2), np.int64)
-    events.start(f"attributes: class centroids over {n:,} rows", total=n)
-    step = max(array.chunks[0], options.read_rows // array.chunks[0] * array.chunks[0])
-    for start in range(0, n, step):
-        z = np.asarray(array[start : start + step], np.float64)
-        y = labels.read(start, start + len(z))
-        keep = train[start : start + len(z)]
-        for c, value in enumerate((-1, 1)):
-            member = (y == value) & keep[:, None]  # (rows, A)
-            sums[:, c] += member.T.astype(np.float64) @ z
-            counts[:, c] += member.sum(axis=0)
-        events.advance(len(z))
-    events.finish()
-    centroids = sums / np.maximum(counts, 1)[:, :, None]
+    centroids, counts = _class_centroids(array, labels, train, options, events)
     directions = centroids[:, 1] - centroids[:, 0]
 
     def sample(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -195,6 +185,29 @@ def _pcs(z: np.ndarray) -> np.ndarray:
 
 def _file_name(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+
+
+def _class_centroids(array, labels: Labels, train: np.ndarray, options: AttributeOptions,
+                     events: JobEvents) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Per attribute, the mean z of its absent and present train rows (A, 2, D), and their counts (A, 2).
+
+    One streamed pass: memory holds a block of rows and the (A, 2, D) sums, whatever N is.
+    """
+    n, dim = array.shape
+    sums, counts = np.zeros((len(labels.names), 2, dim)), np.zeros((len(labels.names), 2), np.int64)
+    events.start(f"attributes: class centroids over {n:,} rows", total=n)
+    step = max(array.chunks[0], options.read_rows // array.chunks[0] * array.chunks[0])
+    for start in range(0, n, step):
+        z = np.asarray(array[start : start + step], np.float64)
+        y = labels.read(start, start + len(z))
+        keep = train[start : start + len(z)]
+        for c, value in enumerate((-1, 1)):
+            member = (y == value) & keep[:, None]  # (rows, A)
+            sums[:, c] += member.T.astype(np.float64) @ z
+            counts[:, c] += member.sum(axis=0)
+        events.advance(len(z))
+    events.finish()
+    return sums / np.maximum(counts, 1)[:, :, None], counts
 
 
 def ranked(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
