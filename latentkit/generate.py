@@ -132,14 +132,15 @@ def attribute_walk(*, run: str | os.PathLike, attribute: str, out: str | os.Path
 
     if steps < 2:
         raise LatentkitError(f"--steps must be at least 2, got {steps}")
-    direction = load_direction(analysis or RunPaths.of(run).analysis, attribute)
+    analysis = Path(analysis or RunPaths.of(run).analysis)
+    direction = load_direction(analysis, attribute)
     model, meta = load_model(run)
     data = Path(data or meta.get("data", ""))
     start = _z_points(run, model, data, [image])[0]
     path = start + np.linspace(0.0, 1.0, steps)[:, None] * strength * direction
     row = np.concatenate([_store_images(data, [image]), decode(model, path)])
     save_png(grid(row, columns=len(row)), out)
-    fit_path = Path(analysis or RunPaths.of(run).analysis) / "mvn.npz"
+    fit_path = analysis / "mvn.npz"
     hits = hit_fractions(path, LatentFit.load(fit_path)) if fit_path.exists() else None
     return {"out": str(out), "steps": steps, "attribute": attribute, "distance": float(abs(strength) * np.linalg.norm(direction)),
             "hit_fraction": hits}  # fmt: skip
