@@ -82,7 +82,7 @@ def main() -> None:
         if args.only != "mirror":
             print(f"stage {args.mb:,} MB ({'source read from disk' if cold else 'source in the page cache'}): cp {', '.join(f'{r:,.0f}' for r in cp_rates)} MB/s; latentkit stage "
                   f"{', '.join(f'{r:,.0f}' for r in stage_rates)} MB/s; best/best ratio "
-                  f"{max(stage_rates) / max(cp_rates):.2f}")
+                  f"{max(stage_rates) / max(cp_rates):.2f}, median/median {np.median(stage_rates) / np.median(cp_rates):.2f}")
         if args.only == "stage":
             return
 

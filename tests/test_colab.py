@@ -94,6 +94,31 @@ def test_stage_retries_transient_read_errors_then_says_one_line(big_file, tmp_pa
         stage(big_file, tmp_path / "b.zip", opener=hopeless, retries=2, backoff=0.01)
 
 
+def test_stage_retries_errors_of_the_kernel_copy_and_falls_back_where_it_has_none(big_file, tmp_path, monkeypatch):
+    """The real path: os.sendfile from the mount's file. EIO/ENOTCONN there are retried; a
+    mount whose files cannot be sent (EINVAL) is copied through a buffer, same bytes."""
+    real, calls, failures = os.sendfile, [], [errno.EIO, errno.ENOTCONN]
+
+    def sendfile(out_fd, in_fd, offset, count):
+        calls.append(offset)
+        if len(calls) == 2 and failures:  # the second block, twice
+            calls.pop()
+            raise OSError(failures.pop(0), os.strerror(errno.EIO))
+        return real(out_fd, in_fd, offset, count)
+
+    monkeypatch.setattr(os, "sendfile", sendfile)
+    stage(big_file, tmp_path / "a.zip", backoff=0.01)
+    assert sha256(tmp_path / "a.zip") == sha256(big_file) and not failures
+    assert len(calls) >= big_file.stat().st_size // (8 * 2**20)  # the kernel copied every block
+
+    def unsupported(*_args):
+        raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+
+    monkeypatch.setattr(os, "sendfile", unsupported)
+    assert stage(big_file, tmp_path / "b.zip").copied_bytes == big_file.stat().st_size
+    assert sha256(tmp_path / "b.zip") == sha256(big_file)
+
+
 def test_stage_copies_a_folder(tmp_path):
     src = make_celeba(tmp_path / "drive" / "celeba", n=12)
     result = stage(src, tmp_path / "local" / "celeba")
