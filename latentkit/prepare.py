@@ -28,6 +28,7 @@ from latentkit.synthetic import FACTOR_NAMES, render_faces, synthetic_factors
 
 DEFAULT_CHUNK = 1024
 DEFAULT_SPLIT = (0.8, 0.1, 0.1)
+READ_AHEAD = 16  # files read ahead of the decoding, per decoding thread (a few MB of photos)
 RENDER_BATCH = 256  # keeps the renderer's per-feature temporaries in cache
 
 
@@ -143,13 +144,30 @@ def _prepare_files(files: FileSource, members: list[str], names: list[str], rows
         def produce(start: int, stop: int) -> dict[str, np.ndarray]:
             images, ok = np.zeros((stop - start, size, size, 3), np.uint8), np.zeros(stop - start, bool)
 
-            def load(rows: range) -> None:  # straight into the chunk: no per-image arrays to stack
+            def fetch(rows: range) -> list:  # on a reader thread: file bytes, or the error reading them
+                found = []
                 for i in rows:
                     try:
-                        images[i] = decode_image(files.read(members[start + i]), crop=crop, size=size)
-                        ok[i] = True
-                    except Exception:  # corrupt, truncated, unreadable, not an image: recorded, never fatal
-                        pass
+                        found.append(files.read(members[start + i]))
+                    except Exception as error:  # noqa: BLE001 -- recorded as a skipped image below
+                        found.append(error)
+                return found
+
+            def load(rows: range) -> None:  # straight into the chunk: no per-image arrays to stack
+                batches = [rows[b : b + READ_AHEAD] for b in range(0, len(rows), READ_AHEAD)]
+                upcoming = readers.submit(fetch, batches[0]) if batches else None
+                for b, batch in enumerate(batches):
+                    datas = upcoming.result()
+                    if b + 1 < len(batches):  # the next files are read while these decode
+                        upcoming = readers.submit(fetch, batches[b + 1])
+                    for i, data in zip(batch, datas):
+                        try:
+                            if isinstance(data, Exception):
+                                raise data
+                            images[i] = decode_image(data, crop=crop, size=size)
+                            ok[i] = True
+                        except Exception:  # corrupt, truncated, unreadable, not an image: recorded, never fatal
+                            pass
 
             # A few long tasks per thread, not one per image: each finished task wakes the waiting
             # thread, and a thousand wake-ups per chunk cost a GIL hand-over each.
@@ -163,7 +181,8 @@ def _prepare_files(files: FileSource, members: list[str], names: list[str], rows
                     **{k: v[start:stop] for k, v in rows.items()}}  # fmt: skip
 
         threads = workers or os.cpu_count() or 1
-        with ThreadPoolExecutor(max_workers=threads) as pool:  # Pillow decodes without the GIL
+        # Pillow decodes without the GIL; file reads (a slow mount's latency) overlap the decoding
+        with ThreadPoolExecutor(max_workers=threads) as pool, ThreadPoolExecutor(max_workers=threads) as readers:
             result = run_chunks(group, produce, task=task, tasks=tasks, description="prepare", events=events)
         progress = chunk_progress(group)
         skipped = int((progress.row_mask() & ~group["ok"][:]).sum())

@@ -187,7 +187,8 @@ def _check_chunk_files(path: Path, group: zarr.Group, arrays: Mapping[str, zarr.
     """Refuse a store whose done chunks lost their files (zarr would read them as zeros, silently).
 
     Checks the main array (``images`` of a data store, ``z`` of latents); a chunk whose every
-    row failed (``ok`` False) may hold only zeros, which zarr does not write, so it is skipped.
+    row failed (``ok`` False) may hold only zeros, which zarr did not write before
+    ``WRITE_EVERY_CHUNK`` (stores written by older versions), so it is skipped.
     """
     main = next((arrays[key] for key in ("images", "z") if key in arrays), None)
     if main is None or DONE not in arrays:
@@ -220,13 +221,19 @@ def done_chunks(group: zarr.Group) -> np.ndarray:
     return group[DONE][:].astype(bool)
 
 
+# Every chunk is written as a file, even one of zeros: zarr's default first compares the whole
+# chunk with the fill value, which cost 0.07 s of a 0.08 s write of 1,024 images at 96 px
+# (and 0.45 s for a partial last chunk); a done chunk then always has its file.
+WRITE_EVERY_CHUNK = {"write_empty_chunks": True}
+
+
 def write_chunk(group: zarr.Group, k: int, values: Mapping[str, np.ndarray]) -> None:
     """Write every array's rows of chunk ``k``, then mark the chunk done (last)."""
     start, stop = chunk_bounds(group, k)
     for name, value in values.items():
         if len(value) != stop - start:
             raise ValueError(f"{name}: {len(value)} rows for chunk {k} of {stop - start}")
-        group[name][start:stop] = value
+        group[name].with_config(WRITE_EVERY_CHUNK)[start:stop] = value
         throttle()
     group[DONE][k] = 1
 
