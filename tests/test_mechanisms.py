@@ -72,6 +72,16 @@ def test_chunk_runner_resumes_after_a_failure_and_splits_over_tasks(tmp_path):
     assert chunk_progress(group).row_mask().all()
 
 
+def test_every_written_chunk_has_its_file_even_all_zeros(tmp_path):
+    """A chunk of nothing but the fill value is written too (zarr would skip it): a done chunk
+    always has its file, the partial last one included."""
+    group = _store(tmp_path / "s.zarr")
+    run_chunks(group, lambda start, stop: {"x": np.zeros((stop - start, 2), "int32")}, description="t")
+    keys = [group["x"].metadata.encode_chunk_key((k, 0)) for k in range(4)]
+    assert all((tmp_path / "s.zarr" / "x" / key).is_file() for key in keys)
+    assert store.open_store(tmp_path / "s.zarr")["x"][:].sum() == 0
+
+
 def test_a_store_of_a_newer_format_is_refused(tmp_path):
     path = tmp_path / "future.zarr"
     _store(path)
