@@ -149,7 +149,7 @@ def _prepare_files(files: FileSource, members: list[str], names: list[str], rows
                 for i in rows:
                     try:
                         found.append(files.read(members[start + i]))
-                    except Exception as error:  # noqa: BLE001 -- recorded as a skipped image below
+                    except Exception as error:  # recorded as a skipped image below
                         found.append(error)
                 return found
 
@@ -161,9 +161,9 @@ def _prepare_files(files: FileSource, members: list[str], names: list[str], rows
                     if b + 1 < len(batches):  # the next files are read while these decode
                         upcoming = readers.submit(fetch, batches[b + 1])
                     for i, data in zip(batch, datas):
+                        if isinstance(data, Exception):  # unreadable: recorded like a corrupt image
+                            continue
                         try:
-                            if isinstance(data, Exception):
-                                raise data
                             images[i] = decode_image(data, crop=crop, size=size)
                             ok[i] = True
                         except Exception:  # corrupt, truncated, unreadable, not an image: recorded, never fatal
