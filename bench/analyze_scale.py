@@ -16,14 +16,13 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from _common import child
-
 import numpy as np
+from _common import child
 
 ANALYZE = """
 import json, time
-from latentkit.analyze import AnalyzeOptions, analyze
-from latentkit.monitor import peak_rss_mb
+from latentkit.analysis.analyze import AnalyzeOptions, analyze
+from latentkit.machine.monitor import peak_rss_mb
 t = time.perf_counter()
 analyze(latents={latents!r}, out={out!r}, options=AnalyzeOptions(tsne=False))
 print(json.dumps({{"seconds": time.perf_counter() - t, "peak_rss_mb": peak_rss_mb()}}))
@@ -32,7 +31,7 @@ print(json.dumps({{"seconds": time.perf_counter() - t, "peak_rss_mb": peak_rss_m
 TSNE = """
 import json, os, time
 import numpy as np, zarr
-from latentkit.monitor import peak_rss_mb
+from latentkit.machine.monitor import peak_rss_mb
 x = zarr.open_array({latents!r}, mode="r")[:{n}].astype(np.float64)
 x = (x - x.mean(0)) @ np.linalg.eigh(np.cov(x, rowvar=False))[1][:, ::-1][:, :50]
 t = time.perf_counter()

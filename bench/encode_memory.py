@@ -21,18 +21,17 @@ import json
 import tempfile
 from pathlib import Path
 
-from _common import child
-
 import numpy as np
+from _common import child
 
 THROUGHPUT = """
 import json, time, shutil
 import numpy as np
-from latentkit import checkpoint
-from latentkit.encode import encode
-from latentkit.models import build_model
-from latentkit.spec import spec_from_dict
-from latentkit.store import open_store
+from latentkit.model import checkpoint
+from latentkit.model.encode import encode
+from latentkit.model.networks import build_model
+from latentkit.model.spec import spec_from_dict
+from latentkit.store.layout import open_store
 run, data, chunk, rounds = {run!r}, {data!r}, {chunk}, {rounds}
 saved, _ = checkpoint.load(run + "/checkpoints")
 model = build_model(spec_from_dict(saved.meta["spec"]).model)
@@ -59,8 +58,8 @@ print(json.dumps(rates))
 
 PEAK = """
 import json
-from latentkit.encode import encode
-from latentkit.monitor import peak_rss_mb
+from latentkit.model.encode import encode
+from latentkit.machine.monitor import peak_rss_mb
 encode(run={run!r}, data={data!r}, chunk={chunk}, batch=256, out={out!r})
 print(json.dumps({{"peak_rss_mb": peak_rss_mb()}}))
 """
@@ -68,11 +67,11 @@ print(json.dumps({{"peak_rss_mb": peak_rss_mb()}}))
 NAIVE = """
 import json, time
 import numpy as np
-from latentkit import checkpoint
-from latentkit.models import build_model
-from latentkit.monitor import peak_rss_mb
-from latentkit.spec import spec_from_dict
-from latentkit.store import open_store
+from latentkit.model import checkpoint
+from latentkit.model.networks import build_model
+from latentkit.machine.monitor import peak_rss_mb
+from latentkit.model.spec import spec_from_dict
+from latentkit.store.layout import open_store
 saved, _ = checkpoint.load({run!r} + "/checkpoints")
 model = build_model(spec_from_dict(saved.meta["spec"]).model)
 checkpoint.restore(model, saved)
@@ -95,10 +94,10 @@ def main() -> None:
                         help="chunk for the throughput side (2 chunks of it are encoded per round)")
     parser.add_argument("--naive", type=int, nargs=2, default=(4096, 20480), help="two N for the naive way")
     args = parser.parse_args()
-    from latentkit.models import build_model
-    from latentkit.prepare import prepare_synthetic
-    from latentkit.spec import load_spec
-    from latentkit.train import write_checkpoint
+    from latentkit.ingest.prepare import prepare_synthetic
+    from latentkit.model.networks import build_model
+    from latentkit.model.spec import load_spec
+    from latentkit.model.train import write_checkpoint
 
     small, large = args.small_chunks * args.chunk, args.large_chunks * args.chunk
     with tempfile.TemporaryDirectory() as tmp:

@@ -45,7 +45,7 @@ def make_jpegs(folder: Path, n: int) -> Path:
     """CelebA-format JPEGs (178 x 218, 000001.jpg ...) of synthetic faces, with a partition file."""
     from PIL import Image
 
-    from latentkit.synthetic import render_faces, synthetic_factors
+    from latentkit.ingest.synthetic import render_faces, synthetic_factors
 
     images = folder / "img_align_celeba"
     images.mkdir(parents=True)
@@ -92,8 +92,8 @@ class Setup:
     """Inputs shared by every trial, and each job's command, output and comparison."""
 
     def __init__(self, root: Path, *, faces: int = 8192, jpegs: int = 200, stage_mib: int = 256) -> None:
-        from latentkit.prepare import prepare_synthetic
-        from latentkit.train import train
+        from latentkit.ingest.prepare import prepare_synthetic
+        from latentkit.model.train import train
 
         self.root = root
         self.store = root / "store.zarr"
@@ -135,7 +135,7 @@ class Setup:
             return reference.read_bytes() == out.read_bytes()
         if job == "sync":
             return tree_digest(reference) == tree_digest(out)
-        from latentkit import checkpoint
+        from latentkit.model import checkpoint
 
         a, b = (checkpoint.load(p / "checkpoints")[0] for p in (reference, out))
         return a.meta["epoch"] == b.meta["epoch"] and all(

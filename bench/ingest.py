@@ -26,7 +26,7 @@ from PIL import Image
 
 CHILD = """
 import json, sys, time
-from latentkit.monitor import peak_rss_mb
+from latentkit.machine.monitor import peak_rss_mb
 {setup}
 start = time.perf_counter()
 {body}
@@ -47,7 +47,7 @@ def child(body: str) -> dict:
 
 def make_jpegs(folder: Path, n: int) -> None:
     """Photo-like CelebA stand-ins: synthetic faces upscaled to 178x218 with sensor noise."""
-    from latentkit.synthetic import render_faces, synthetic_factors
+    from latentkit.ingest.synthetic import render_faces, synthetic_factors
 
     images = folder / "img_align_celeba"
     images.mkdir(parents=True)
@@ -70,7 +70,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        synth = child(f"from latentkit.prepare import prepare_synthetic\n"
+        synth = child(f"from latentkit.ingest.prepare import prepare_synthetic\n"
                       f"prepare_synthetic(out={str(tmp / 's.zarr')!r}, n={args.synthetic})")  # fmt: skip
         print(f"synthetic  {args.synthetic:,} faces: {synth['seconds']:.1f} s, "
               f"{args.synthetic / synth['seconds']:,.0f} images/s, peak RSS {synth['peak_rss_mb']:,.0f} MB")  # fmt: skip
@@ -79,13 +79,13 @@ def main() -> None:
         size_kb = np.mean([p.stat().st_size for p in folder.iterdir()]) / 1024
         print(f"celeba     {args.jpegs:,} JPEGs 178x218 (~{size_kb:.1f} KB each), one decoding thread:")
         for size in (96, 64):
-            loop = ("from pathlib import Path\nfrom latentkit.decoding import decode_image\n"
+            loop = ("from pathlib import Path\nfrom latentkit.ingest.decoding import decode_image\n"
                     f"for p in sorted(Path({str(folder)!r}).iterdir()):\n"
                     f"    decode_image(p.read_bytes(), crop=(15, 40, 163, 188), size={size}, draft={{draft}})")  # fmt: skip
             bares, jobs = [], []
             for round_ in range(args.rounds):  # interleaved: this machine's speed drifts by tens of percent
                 bare = child(loop.format(draft=True))
-                job = child(f"from latentkit.prepare import prepare_celeba\n"
+                job = child(f"from latentkit.ingest.prepare import prepare_celeba\n"
                             f"prepare_celeba(src={str(tmp / 'celeba')!r}, "
                             f"out={str(tmp / f'c{size}_{round_}.zarr')!r}, size={size}, workers=1)")  # fmt: skip
                 bares.append(args.jpegs / bare["seconds"])
@@ -101,13 +101,13 @@ def main() -> None:
                       f"{bare_rate / full_rate:.2f}x faster; mean |pixel difference| "
                       f"{pixel_difference(folder, size):.2f} grey levels")  # fmt: skip
         make_photos(tmp / "photos", args.photos)
-        loop = ("from latentkit.decoding import decode_image\nfrom latentkit.sources import open_source, is_image_name\n"
+        loop = ("from latentkit.ingest.decoding import decode_image\nfrom latentkit.ingest.sources import open_source, is_image_name\n"
                 f"s = open_source({str(tmp / 'photos')!r})\n"
                 "for f in s.files:\n    if is_image_name(f): decode_image(s.read(f), crop='center', size=96)")  # fmt: skip
         bares, jobs = [], []
         for round_ in range(args.rounds):
             bares.append(args.photos / child(loop)["seconds"])
-            job = child(f"from latentkit.prepare import prepare_images\n"
+            job = child(f"from latentkit.ingest.prepare import prepare_images\n"
                         f"prepare_images(src={str(tmp / 'photos')!r}, out={str(tmp / f'p{round_}.zarr')!r}, "
                         f"workers=1)")  # fmt: skip
             jobs.append(args.photos / job["seconds"])
@@ -119,7 +119,7 @@ def main() -> None:
 
 
 def pixel_difference(folder: Path, size: int, n: int = 300) -> float:
-    from latentkit.decoding import decode_image
+    from latentkit.ingest.decoding import decode_image
 
     diffs = []
     for path in sorted(folder.iterdir())[:n]:
@@ -132,7 +132,7 @@ def pixel_difference(folder: Path, size: int, n: int = 300) -> float:
 
 def make_photos(folder: Path, n: int) -> None:
     """Photo-like files of mixed sizes and formats in nested folders."""
-    from latentkit.synthetic import render_faces, synthetic_factors
+    from latentkit.ingest.synthetic import render_faces, synthetic_factors
 
     rng = np.random.default_rng(1)
     faces = render_faces(synthetic_factors(1, 0, n)[0], 256)

@@ -25,8 +25,8 @@ def main() -> None:
     import keras
 
     from latentkit import store
-    from latentkit.generate import load_model
-    from latentkit.reading import UNIT_SCALE
+    from latentkit.model.decode import load_model
+    from latentkit.store.reading import UNIT_SCALE
 
     print(f"{'run':28s} {'activation':>10s} {'|Eh|^2/trCov':>12s} {'zero h':>7s} {'max|c|/sd':>9s} "
           f"{'median|c|/sd':>12s} {'corr(c, W^T Eh)':>15s}")  # fmt: skip

@@ -22,7 +22,7 @@ from pathlib import Path
 
 TRAIN = """
 import json
-from latentkit.train import train
+from latentkit.model.train import train
 result = train(data={data!r}, run={run!r}, job={job!r}, overrides={{"train.epochs": {epochs}}}, devices={devices!r})
 print(json.dumps({{"images_per_s": result.history[-1]["images_per_s"]}}))
 """
@@ -57,7 +57,7 @@ def main() -> None:
     parser.add_argument("--gpus", type=int, nargs="*", default=[], help="device counts on a GPU machine")
     parser.add_argument("--processes", type=int, default=2, help="also this many processes of one device (0: skip)")
     args = parser.parse_args()
-    from latentkit.prepare import prepare_synthetic
+    from latentkit.ingest.prepare import prepare_synthetic
 
     base = {"KERAS_BACKEND": "jax"}
     rows = []

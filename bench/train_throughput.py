@@ -6,7 +6,7 @@
 One subprocess per preset and backend builds the model once, then alternates, round by round
 (this machine's speed drifts by tens of percent within minutes, so the sides must share it):
 
-* **job**: an epoch through ``latentkit.train.train_steps`` — exactly what the train job runs
+* **job**: an epoch through ``latentkit.model.train.train_steps`` — exactly what the train job runs
   per epoch: a ``fit`` over the zarr store, uint8 batches read ahead on a thread and scaled in
   the compiled step, ``steps_per_execution`` steps per call, metrics read at the end;
 * **limit**: the same compiled train function (same model, optimizer, ``steps_per_execution``)
@@ -15,7 +15,7 @@ One subprocess per preset and backend builds the model once, then alternates, ro
 
 It prints each round's images/s, the median ratio of the rounds (goal ≥ 0.95 on a CPU, ≥ 0.9
 on a GPU), and peak RSS and VRAM (NVML; n/a without a GPU). ``--whole-job`` also runs
-``latentkit.train.train`` end to end in its own process (last epoch's images/s: adds per-epoch
+``latentkit.model.train.train`` end to end in its own process (last epoch's images/s: adds per-epoch
 checkpoints, reconstructions and history); ``--in-ram`` ``fit`` on float32 images in RAM.
 """
 
@@ -30,8 +30,8 @@ from _common import child
 
 WHOLE_JOB = """
 import json
-from latentkit.monitor import peak_rss_mb, vram_mb
-from latentkit.train import train
+from latentkit.machine.monitor import peak_rss_mb, vram_mb
+from latentkit.model.train import train
 result = train(data={data!r}, run={run!r}, job={job!r}, overrides={overrides!r})
 print(json.dumps({{"images_per_s": result.history[-1]["images_per_s"], "peak_rss_mb": peak_rss_mb(),
                   "vram_used_mb": vram_mb()[0]}}))
@@ -40,11 +40,11 @@ print(json.dumps({{"images_per_s": result.history[-1]["images_per_s"], "peak_rss
 INTERLEAVED = """
 import itertools, json, time
 import keras, numpy as np
-from latentkit.data import ZarrImageDataset
-from latentkit.models import build_model
-from latentkit.monitor import peak_rss_mb, vram_mb
-from latentkit.spec import load_spec
-from latentkit.train import train_steps
+from latentkit.model.dataset import ZarrImageDataset
+from latentkit.model.networks import build_model
+from latentkit.machine.monitor import peak_rss_mb, vram_mb
+from latentkit.model.spec import load_spec
+from latentkit.model.train import train_steps
 spec = load_spec({job!r}, {overrides!r})
 dataset = ZarrImageDataset({data!r}, batch_size=spec.train.batch, seed=spec.train.seed, drop_remainder=True)
 keras.utils.set_random_seed(spec.train.seed)
@@ -53,6 +53,9 @@ model = build_model(spec.model, lr=spec.train.lr, precision=spec.train.precision
 per_call = model.steps_per_execution
 calls = len(dataset) // per_call
 steps = calls * per_call  # both sides run the same whole calls
+if calls < 1:
+    raise SystemExit(f"{{len(dataset)}} whole batches of {{spec.train.batch}} in the train partition, fewer than one "
+                     f"compiled call ({{per_call}} steps): use a larger --n")
 x = keras.ops.convert_to_tensor(dataset.batch_uint8(0))  # on the device, once
 model.make_train_function()
 if keras.backend.backend() == "tensorflow":
@@ -80,7 +83,8 @@ else:
 def job():
     dataset.set_epoch(0)
     train_steps(model, dataset, 0, steps)
-train_steps(model, dataset, 0, 2 * per_call); limit(2)  # trace and warm up both paths
+warm = min(2, calls)  # calls, within the epoch: a short store has fewer than two
+train_steps(model, dataset, 0, warm * per_call); limit(warm)  # trace and warm up both paths
 rounds = []
 for _ in range({rounds}):
     began = time.perf_counter(); job(); job_s = time.perf_counter() - began
@@ -92,11 +96,11 @@ print(json.dumps({{"rounds": rounds, "peak_rss_mb": peak_rss_mb(), "vram_used_mb
 IN_RAM = """
 import json, time
 import keras, numpy as np
-from latentkit.reading import select_rows, to_unit_float
-from latentkit.models import build_model
-from latentkit.monitor import peak_rss_mb
-from latentkit.spec import load_spec
-from latentkit.store import open_store
+from latentkit.store.reading import select_rows, to_unit_float
+from latentkit.model.networks import build_model
+from latentkit.machine.monitor import peak_rss_mb
+from latentkit.model.spec import load_spec
+from latentkit.store.layout import open_store
 spec = load_spec({job!r}, {overrides!r})
 group = open_store({data!r})
 x = to_unit_float(group["images"].get_orthogonal_selection((select_rows(group, "train"),)))
@@ -126,8 +130,8 @@ def main() -> None:
     parser.add_argument("--whole-job", action="store_true", help="also run the train job end to end (2 epochs)")
     parser.add_argument("--in-ram", action="store_true", help="also fit on float32 images in RAM (TensorFlow)")
     args = parser.parse_args()
-    from latentkit.prepare import prepare_synthetic
-    from latentkit.spec import parse_set
+    from latentkit.ingest.prepare import prepare_synthetic
+    from latentkit.model.spec import parse_set
 
     overrides = {**parse_set(args.set), **({"train.batch": args.batch} if args.batch else {})}
     rows = []

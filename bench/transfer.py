@@ -25,7 +25,7 @@ from _common import child
 
 STAGE = """
 import json, time
-from latentkit.transfer import stage
+from latentkit.transfer.stage import stage
 start = time.perf_counter()
 stage({src!r}, {dst!r})
 print(json.dumps({{"seconds": time.perf_counter() - start}}))
@@ -33,7 +33,7 @@ print(json.dumps({{"seconds": time.perf_counter() - start}}))
 
 TRAIN = """
 import json
-from latentkit.train import train
+from latentkit.model.train import train
 result = train(data={data!r}, run={run!r}, job="demo", overrides={{"train.epochs": 2, "train.checkpoint_every": 8}},
                mirror={mirror!r})
 print(json.dumps({{"images_per_s": result.history[-1]["images_per_s"]}}))
@@ -86,7 +86,7 @@ def main() -> None:
         if args.only == "stage":
             return
 
-        from latentkit.prepare import prepare_synthetic
+        from latentkit.ingest.prepare import prepare_synthetic
 
         data = tmp / "data.zarr"
         prepare_synthetic(out=data, n=args.n)

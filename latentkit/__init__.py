@@ -8,6 +8,6 @@ import os as _os
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 # Before any backend touches a GPU: allocate on demand, so VRAM figures mean what a job needs.
-from latentkit.vram import configure_allocators as _configure_allocators  # noqa: E402
+from latentkit.machine.allocators import configure_allocators as _configure_allocators  # noqa: E402
 
 _configure_allocators()

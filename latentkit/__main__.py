@@ -1,3 +1,3 @@
-from latentkit.cli import main
+from latentkit.cli.main import main
 
 main()

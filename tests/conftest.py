@@ -75,7 +75,41 @@ def celeba_zip(tmp_path: Path) -> Path:
     return make_celeba(tmp_path / "drive", zip_it=True)
 
 
+def cli(*args, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    """``latentkit ARGS`` in this process, through the console script's own entry (``run``):
+    the exit status, stdout and stderr, as ``run_cli`` gives them, in milliseconds rather than
+    the ~10 s a fresh process takes to import TensorFlow. For whatever needs no process of its
+    own: refused commands, one-line errors, quick jobs. ``env`` is set for the call only."""
+    import contextlib
+    import io
+    import traceback
+
+    from latentkit.cli.main import run
+
+    out, err = io.StringIO(), io.StringIO()
+    saved = {key: os.environ.get(key) for key in (env or {})}
+    os.environ.update({key: str(value) for key, value in (env or {}).items()})
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = run([str(a) for a in args])
+            except SystemExit as done:
+                code = done.code if isinstance(done.code, int) else 1
+            except Exception:  # what a user would see: a traceback and exit 1
+                traceback.print_exc()
+                code = 1
+    finally:
+        for key, value in saved.items():
+            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+    result = subprocess.CompletedProcess(["latentkit", *map(str, args)], code, out.getvalue(), err.getvalue())
+    if check and code != 0:
+        raise AssertionError(f"latentkit {' '.join(map(str, args))} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
 def run_cli(*args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    """``latentkit ARGS`` in a fresh process: for signals, backends, allocator settings, locks
+    held by another pid, and whatever must start with nothing loaded."""
     result = subprocess.run(
         [sys.executable, "-m", "latentkit", *map(str, args)],
         capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=900,
@@ -131,6 +165,43 @@ TINY = ["--set", "model.image_size=32", "--set", "model.z_dim=8", "--set", "mode
 TINY_OVERRIDES = {"model.image_size": 32, "model.z_dim": 8, "model.encoder_filters": [8, 16],
                   "model.encoder_kernels": [3, 3], "model.encoder_strides": [2, 2], "model.decoder_filters": [8, 3],
                   "model.decoder_kernels": [3, 3], "model.decoder_strides": [2, 2], "train.batch": 16}  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def tiny_store(tmp_path_factory) -> Path:
+    """240 synthetic 32 px faces in chunks of 64 (the last one partial), made once for the
+    session. Tests read it; a test that needs to change a store copies it first."""
+    from latentkit.ingest.prepare import prepare_synthetic
+
+    path = tmp_path_factory.mktemp("data") / "s32.zarr"
+    prepare_synthetic(out=path, n=240, size=32, chunk=64)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_ae(tiny_store, tmp_path_factory) -> Path:
+    """The demo preset shrunk to TINY, trained one epoch on ``tiny_store``, encoded in chunks of
+    64 and analyzed (no t-SNE, k-means or figures): made once. Tests that write into a run use
+    ``copy_run`` first."""
+    from latentkit.analysis.analyze import AnalyzeOptions, analyze
+    from latentkit.model.encode import encode
+    from latentkit.model.train import train
+
+    run = tmp_path_factory.mktemp("tiny-ae") / "run"
+    train(data=tiny_store, run=run, job="demo", overrides={**TINY_OVERRIDES, "train.epochs": 1})
+    encode(run=run, chunk=64)
+    analyze(latents=run / "latents.zarr", out=run / "analysis",
+            options=AnalyzeOptions(tsne=False, kmeans=False, figures=False, generator_samples=500))  # fmt: skip
+    return run
+
+
+def copy_run(run: Path, to: Path, *, trained_only: bool = False) -> Path:
+    """A copy of ``run`` at ``to`` (``trained_only``: its spec and checkpoints, not its latents or analysis)."""
+    import shutil
+
+    ignore = shutil.ignore_patterns("latents.zarr", "analysis", "locks") if trained_only else None
+    shutil.copytree(run, to, ignore=ignore)
+    return to
 
 
 def read_latents(path: Path) -> dict[str, np.ndarray]:

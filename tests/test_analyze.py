@@ -3,11 +3,11 @@ import json
 import numpy as np
 import pytest
 import zarr
-from conftest import run_cli
+from conftest import cli
 
-from latentkit.analyze import AnalyzeOptions, analyze
-from latentkit.generators import Generator, LatentFit, hit_fractions
-from latentkit.stats import FWHM_PER_SIGMA, Histograms, Moments
+from latentkit.analysis.analyze import AnalyzeOptions, analyze
+from latentkit.analysis.samplers import Generator, LatentFit, hit_fractions
+from latentkit.analysis.stats import FWHM_PER_SIGMA, Histograms, Moments
 
 FAST = AnalyzeOptions(tsne=False, kmeans=False, figures=False, generator_samples=2000)
 
@@ -147,7 +147,7 @@ def test_bad_input_gives_one_line_errors(tmp_path):
         (tmp_path / "missing.zarr", "no latents"),
     ]
     for path, words in cases:
-        result = run_cli("analyze", "--latents", path, "--out", tmp_path / "out", "--no-tsne", "--no-kmeans",
+        result = cli("analyze", "--latents", path, "--out", tmp_path / "out", "--no-tsne", "--no-kmeans",
                          check=False)  # fmt: skip
         lines = result.stderr.strip().splitlines()
         assert result.returncode == 2 and len(lines) == 1 and words in lines[0], result.stderr

@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import zarr
-from conftest import TINY, kill_when, make_celeba, run_cli, start_cli
+from conftest import TINY, cli, kill_when, make_celeba, start_cli
 
-from latentkit.errors import LatentkitError
-from latentkit.transfer import BLOCK, stage
+from latentkit.core.errors import LatentkitError
+from latentkit.transfer.mount import BLOCK
+from latentkit.transfer.stage import stage
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,11 +39,11 @@ def test_stage_killed_mid_file_resumes_and_verifies(big_file, tmp_path):
     partial = local.with_name("archive.zip.partial")
     kill_when(process, lambda: local.with_name("archive.zip.partial.json").exists())  # 64 MiB recorded
     assert not local.exists()  # nothing under the final name
-    result = run_cli("stage", big_file, local)
+    result = cli("stage", big_file, local)
     assert sha256(local) == sha256(big_file) and not partial.exists()
     read_mb = float(result.stdout.split("read ")[1].split(" MB")[0])
     assert read_mb <= big_file.stat().st_size / 2**20 - 64  # continued after the recorded blocks, not from zero
-    again = run_cli("stage", big_file, local)
+    again = cli("stage", big_file, local)
     assert "read 0.0 MB, 1 already valid" in again.stdout
 
 
@@ -132,23 +133,23 @@ def test_stage_copies_a_folder(tmp_path):
 def trained_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("sync")
     data = root / "s32.zarr"
-    run_cli("prepare", "synthetic", "--n", "240", "--size", "32", "--chunk", "64", "--out", data)
-    run_cli("train", "--data", data, "--run", root / "run", "--job", "demo", *TINY, "--epochs", "1")
-    run_cli("encode", "--run", root / "run", "--chunk", "40", "--batch", "20")
+    cli("prepare", "synthetic", "--n", "240", "--size", "32", "--chunk", "64", "--out", data)
+    cli("train", "--data", data, "--run", root / "run", "--job", "demo", *TINY, "--epochs", "1")
+    cli("encode", "--run", root / "run", "--chunk", "40", "--batch", "20")
     return root / "run"
 
 
 def test_sync_mirrors_finished_files_and_skips_unchanged_ones(trained_run, tmp_path):
     mirror = tmp_path / "drive" / "run"
-    first = run_cli("sync", trained_run, mirror)
+    first = cli("sync", trained_run, mirror)
     assert "0 unchanged" in first.stdout
     for path in trained_run.rglob("*"):
         if path.is_file() and not path.name.endswith((".lock", ".tmp")):  # locks and temp files stay behind
             assert (mirror / path.relative_to(trained_run)).read_bytes() == path.read_bytes()
-    assert "0 files copied" in run_cli("sync", trained_run, mirror).stdout
+    assert "0 files copied" in cli("sync", trained_run, mirror).stdout
     restored = tmp_path / "local" / "run"
-    run_cli("sync", mirror, restored)  # Drive -> a new VM's local disk
-    assert run_cli("status", "--run", restored).stdout.count("6 of 6 chunks done") == 1
+    cli("sync", mirror, restored)  # Drive -> a new VM's local disk
+    assert cli("status", "--run", restored).stdout.count("6 of 6 chunks done") == 1
 
 
 def test_sync_holds_back_chunks_that_are_not_done(trained_run, tmp_path):
@@ -156,11 +157,11 @@ def test_sync_holds_back_chunks_that_are_not_done(trained_run, tmp_path):
     shutil.copytree(trained_run, copy)
     latents = zarr.open_group(copy / "latents.zarr", mode="r+")
     latents["chunk_done"][2] = 0  # chunk 2 "being written": its files exist, its marker does not
-    result = run_cli("sync", copy, tmp_path / "mirror")
+    result = cli("sync", copy, tmp_path / "mirror")
     assert "held back" in result.stdout
     mirrored = tmp_path / "mirror" / "latents.zarr"
     assert not (mirrored / "z" / "c" / "2").exists() and (mirrored / "z" / "c" / "3").exists()
-    assert run_cli("status", "--run", tmp_path / "mirror").stdout.count("missing [2]") == 1
+    assert cli("status", "--run", tmp_path / "mirror").stdout.count("missing [2]") == 1
 
 
 def test_sync_killed_mid_way_leaves_no_partial_file_under_a_final_name(trained_run, tmp_path):
@@ -173,11 +174,11 @@ def test_sync_killed_mid_way_leaves_no_partial_file_under_a_final_name(trained_r
 
 
 def test_env_reports_the_machine(tmp_path):
-    report = json.loads(run_cli("env", "--json", "--dir", tmp_path).stdout)
+    report = json.loads(cli("env", "--json", "--dir", tmp_path).stdout)
     assert report["ram_total_mb"] > 0 and report["disk_free_mb"] > 0 and report["versions"]["latentkit"]
     assert report["gpu"] is None or isinstance(report["gpu"], str)  # n/a without a GPU
     assert report["encode"]["chunk"] in (20_000, 10_000, 5_000, 2_000, 1_000)
-    assert "encode     --chunk" in run_cli("env").stdout
+    assert "encode     --chunk" in cli("env").stdout
 
 
 def execute_notebook(drive: Path, local: Path, parameters: dict, tmp_path: Path) -> dict:
@@ -223,7 +224,7 @@ def test_the_notebook_runs_headless_then_a_new_vm_resumes_from_drive(tmp_path):
 
     reference = tmp_path / "reference"  # the same two epochs without a break
     data = vm / "data.zarr"
-    run_cli("train", "--data", data, "--run", reference, "--job", "demo", *TINY, "--epochs", "2")
+    cli("train", "--data", data, "--run", reference, "--job", "demo", *TINY, "--epochs", "2")
     np.testing.assert_allclose([float(r["loss"]) for r in resumed], [float(r["loss"]) for r in _history(reference)],
                                rtol=1e-4)  # fmt: skip
     assert zarr.open_group(saved / "latents.zarr", mode="r").attrs["checkpoint"].startswith("epoch 2")

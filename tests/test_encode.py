@@ -5,12 +5,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import zarr
-from conftest import TINY_OVERRIDES, assert_identical, chunks_done, kill_when, read_latents, run_cli, start_cli
+from conftest import TINY_OVERRIDES, assert_identical, chunks_done, cli, kill_when, read_latents, start_cli
 
-from latentkit.encode import encode, vae_noise
-from latentkit.options import parse_size
-from latentkit.prepare import prepare_synthetic
-from latentkit.train import train
+from latentkit.core.options import parse_size
+from latentkit.ingest.prepare import prepare_synthetic
+from latentkit.model.encode import encode, vae_noise
+from latentkit.model.train import train
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +33,9 @@ def reference(runs) -> Path:
 
 
 def test_encodes_every_row_with_the_trained_encoder(runs, reference):
-    from latentkit import checkpoint
-    from latentkit.models import build_model
-    from latentkit.spec import spec_from_dict
+    from latentkit.model import checkpoint
+    from latentkit.model.networks import build_model
+    from latentkit.model.spec import spec_from_dict
 
     z = zarr.open_group(reference, mode="r")["z"]
     assert z.shape == (250, 8) and z.chunks == (40, 8)
@@ -59,7 +59,7 @@ def test_sigkill_mid_chunk_then_rerun_is_identical(runs, reference):
     process = start_cli(*args, env={"LATENTKIT_THROTTLE_S": "0.5"})
     kill_when(process, lambda: chunks_done(out) >= 2)
     assert 2 <= chunks_done(out) < 7
-    result = run_cli(*args)
+    result = cli(*args)
     assert "already done" in result.stdout
     assert_identical(reference, out)
 
@@ -95,8 +95,8 @@ def test_encode_applies_the_runs_eps_factor_like_the_sampling_layer(runs, tmp_pa
     """One formula for z: encode's z with eps_factor 0.5 is what the Sampling layer would draw."""
     import keras
 
-    from latentkit.models import Sampling
-    from latentkit.sampling import reparameterize
+    from latentkit.model.networks import Sampling
+    from latentkit.model.sampling import reparameterize
 
     run = tmp_path / "vae_half"
     train(data=runs["data"], run=run, job="vae",
@@ -131,7 +131,7 @@ def test_bad_input_is_one_line_and_leaves_outputs_untouched(runs, reference, tmp
         (["--run", runs["ae"], "--chunk", "40", "--use", "mu", "--out", tmp_path / "y.zarr"], "needs a VAE"),
     ]
     for args, words in cases:
-        result = run_cli("encode", *args, check=False)
+        result = cli("encode", *args, check=False)
         lines = result.stderr.strip().splitlines()
         assert result.returncode == 2 and len(lines) == 1 and words in lines[0], (args, result.stderr)
     after = read_latents(reference)
@@ -148,7 +148,7 @@ def test_max_ram_estimate_accepts_a_roomy_budget(runs, tmp_path):
 def test_status_reports_epochs_chunks_and_monitor(runs, tmp_path):
     out = runs["ae"] / "latents.zarr"
     encode(run=runs["ae"], chunk=100, batch=16, task=0, tasks=2)  # chunks 0 and 2 of 3
-    text = run_cli("status", "--run", runs["ae"]).stdout
+    text = cli("status", "--run", runs["ae"]).stdout
     assert "epoch 1 of 1 done" in text and "2 of 3 chunks done" in text and "missing [1]" in text
     assert "encode chunk" in text and "RSS" in text
     assert out.exists()

@@ -10,28 +10,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TINY, TINY_OVERRIDES, chunks_done, run_cli, start_cli
+from conftest import TINY, chunks_done, cli, copy_run, run_cli, start_cli
 
-from latentkit import checkpoint
-from latentkit.prepare import prepare_synthetic
-from latentkit.runlock import RunBusy, run_lock
-from latentkit.train import train
+from latentkit.model import checkpoint
+from latentkit.store.runlock import RunBusy, run_lock
 
 BUSY = RunBusy.exit_code
 
 
 @pytest.fixture(scope="module")
-def tiny_store(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("data") / "s32.zarr"
-    prepare_synthetic(out=path, n=240, size=32, chunk=64)
-    return path
-
-
-@pytest.fixture(scope="module")
-def trained(tiny_store, tmp_path_factory) -> Path:
-    run = tmp_path_factory.mktemp("run") / "run"
-    train(data=tiny_store, run=run, job="demo", overrides={**TINY_OVERRIDES, "train.epochs": 1})
-    return run
+def trained(tiny_ae, tmp_path_factory) -> Path:
+    return copy_run(tiny_ae, tmp_path_factory.mktemp("run") / "run", trained_only=True)
 
 
 def wait_for(ready, timeout: float = 120) -> None:
@@ -47,7 +36,7 @@ def test_a_second_train_on_a_run_is_refused_naming_the_holder_and_a_killed_holde
     first = start_cli(*args, env={"LATENTKIT_THROTTLE_S": "0.3"})
     lock = run / "locks" / "train.lock"
     wait_for(lambda: lock.exists() and f'"pid": {first.pid}' in lock.read_text())
-    second = run_cli(*args, check=False)
+    second = cli(*args, check=False)
     lines = [line for line in second.stderr.splitlines() if line.startswith("latentkit:")]  # TF logs aside
     assert second.returncode == BUSY and len(lines) == 1, second.stderr
     assert f"in use by train (pid {first.pid} on {socket.gethostname()}, since 20" in lines[0]
@@ -55,28 +44,28 @@ def test_a_second_train_on_a_run_is_refused_naming_the_holder_and_a_killed_holde
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=60)
     assert lock.exists()  # the file stays, the lock does not: the kernel dropped it with the process
-    again = run_cli(*args)
+    again = cli(*args)
     assert "in use" not in again.stderr
     assert checkpoint.load(run / "checkpoints")[0].meta["epoch"] == 2
 
 
 def test_task_split_encodes_share_the_run_and_a_whole_store_encode_waits(trained, tmp_path):
     with run_lock(trained, "encode", task=0, tasks=2):  # task 0 of 2 is running (this process holds its lock)
-        whole = run_cli("encode", "--run", trained, "--chunk", "64", check=False)
+        whole = cli("encode", "--run", trained, "--chunk", "64", check=False)
         assert whole.returncode == BUSY and "in use by task-split encodes: encode task 0 of 2 (pid" in whole.stderr
-        same = run_cli("encode", "--run", trained, "--chunk", "64", "--task", "0", "--tasks", "2", check=False)
+        same = cli("encode", "--run", trained, "--chunk", "64", "--task", "0", "--tasks", "2", check=False)
         assert same.returncode == BUSY and "encode task 0 of 2" in same.stderr
-        other = run_cli("encode", "--run", trained, "--chunk", "64", "--task", "1", "--tasks", "2")
+        other = cli("encode", "--run", trained, "--chunk", "64", "--task", "1", "--tasks", "2")
         assert other.returncode == 0
-    run_cli("encode", "--run", trained, "--chunk", "64", "--task", "0", "--tasks", "2")
+    cli("encode", "--run", trained, "--chunk", "64", "--task", "0", "--tasks", "2")
     assert chunks_done(trained / "latents.zarr") == 4  # 240 images in chunks of 64, by two tasks
     with run_lock(trained, "encode"):  # a whole-store encode holds it: split tasks wait
-        split = run_cli("encode", "--run", trained, "--chunk", "64", "--task", "1", "--tasks", "2", check=False)
+        split = cli("encode", "--run", trained, "--chunk", "64", "--task", "1", "--tasks", "2", check=False)
         assert split.returncode == BUSY and "in use by a whole-store encode (pid" in split.stderr
 
 
 def test_a_sigkilled_lock_holder_leaves_the_run_free(tmp_path):
-    code = ("import sys, time; from latentkit.runlock import run_lock\n"
+    code = ("import sys, time; from latentkit.store.runlock import run_lock\n"
             "with run_lock(sys.argv[1], 'train'):\n    print('held', flush=True); time.sleep(600)")  # fmt: skip
     holder = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"
@@ -90,11 +79,11 @@ def test_a_sigkilled_lock_holder_leaves_the_run_free(tmp_path):
 
 
 def test_a_diverging_run_stops_with_its_own_status_and_saves_nothing(tiny_store, tmp_path):
-    from latentkit.errors import TrainingDiverged
+    from latentkit.core.errors import TrainingDiverged
 
     run = tmp_path / "run"
     args = ["train", "--data", tiny_store, "--run", run, "--job", "demo", *TINY, "--checkpoint-every", "2"]
-    blown = run_cli(*args, "--epochs", "1", "--lr", "1e30", check=False)  # Adam steps of 1e30: inf, then NaN
+    blown = cli(*args, "--epochs", "1", "--lr", "1e30", check=False)  # Adam steps of 1e30: inf, then NaN
     lines = [line for line in blown.stderr.splitlines() if line.startswith("latentkit:")]
     assert blown.returncode == TrainingDiverged.exit_code == 65, blown.stderr
     assert len(lines) == 1 and "training diverged by epoch 1" in lines[0] and "checkpoint (none yet)" in lines[0]
@@ -106,10 +95,10 @@ def test_nan_weights_never_replace_the_last_good_checkpoint(trained):
     import keras
     import numpy as np
 
-    from latentkit.errors import TrainingDiverged
-    from latentkit.models import build_model
-    from latentkit.spec import spec_from_dict
-    from latentkit.train import write_checkpoint
+    from latentkit.core.errors import TrainingDiverged
+    from latentkit.model.networks import build_model
+    from latentkit.model.spec import spec_from_dict
+    from latentkit.model.train import write_checkpoint
 
     saved, _ = checkpoint.load(trained / "checkpoints")
     good = (trained / "checkpoints" / "latest.npz").read_bytes()
@@ -159,37 +148,37 @@ def leftovers(root: Path) -> list[Path]:
 def test_disk_full_during_chunk_writes_then_rerun_equals_an_uninterrupted_prepare(small_disk, tmp_path):
     from conftest import assert_same_store, make_celeba
 
-    from latentkit.errors import DISK_FULL_EXIT
+    from latentkit.core.errors import DISK_FULL_EXIT
 
     src = make_celeba(tmp_path / "celeba", n=40)
     args = ["prepare", "celeba", src, "--size", "32", "--chunk", "8", "--workers", "1"]
-    run_cli(*args, "--out", tmp_path / "reference.zarr")
+    cli(*args, "--out", tmp_path / "reference.zarr")
     disk = small_disk("disk", "100k")  # metadata and about two of the five 24 kB chunks
-    full = run_cli(*args, "--out", disk / "data.zarr", check=False)
+    full = cli(*args, "--out", disk / "data.zarr", check=False)
     assert full.returncode == DISK_FULL_EXIT and "no space left on the device" in one_line(full)
     assert "free space and rerun" in one_line(full)
     assert 0 < chunks_done(disk / "data.zarr") < 5  # what was finished stays finished
     grow(disk)
-    rerun = run_cli(*args, "--out", disk / "data.zarr")
+    rerun = cli(*args, "--out", disk / "data.zarr")
     assert "already done" in rerun.stdout
     assert_same_store(tmp_path / "reference.zarr", disk / "data.zarr")
     assert not leftovers(disk)
 
 
 def test_disk_full_during_a_checkpoint_keeps_the_previous_one_and_the_rerun_resumes(tiny_store, small_disk, tmp_path):
-    from latentkit.errors import DISK_FULL_EXIT
+    from latentkit.core.errors import DISK_FULL_EXIT
 
     args = ["--data", tiny_store, "--job", "demo", *TINY, "--epochs", "2", "--checkpoint-every", "100"]
-    run_cli("train", *args, "--run", tmp_path / "whole")
+    cli("train", *args, "--run", tmp_path / "whole")
     size = (tmp_path / "whole" / "checkpoints" / "latest.npz").stat().st_size
     disk = small_disk("disk", f"{int(size * 1.6) // 4096 * 4096 + 64 * 1024}")  # one checkpoint fits, not two
-    full = run_cli("train", *args, "--run", disk / "run", check=False)
+    full = cli("train", *args, "--run", disk / "run", check=False)
     assert full.returncode == DISK_FULL_EXIT and "no space left on the device" in one_line(full)
     kept, _ = checkpoint.load(disk / "run" / "checkpoints")
     assert kept is not None and kept.meta["epoch"] == 1  # the epoch-1 checkpoint is whole and loads
     assert not leftovers(disk)
     grow(disk)
-    run_cli("train", *args, "--run", disk / "run")
+    cli("train", *args, "--run", disk / "run")
     whole, resumed = (checkpoint.load(r / "checkpoints")[0] for r in (tmp_path / "whole", disk / "run"))
     assert resumed.meta["epoch"] == 2
     for a, b in zip(whole.model, resumed.model):
@@ -197,13 +186,13 @@ def test_disk_full_during_a_checkpoint_keeps_the_previous_one_and_the_rerun_resu
 
 
 def test_disk_full_during_a_sync_leaves_no_partial_file_and_the_rerun_completes(trained, small_disk):
-    from latentkit.errors import DISK_FULL_EXIT
+    from latentkit.core.errors import DISK_FULL_EXIT
 
     disk = small_disk("drive", "200k")
-    full = run_cli("sync", trained, disk / "mirror", check=False)
+    full = cli("sync", trained, disk / "mirror", check=False)
     assert full.returncode == DISK_FULL_EXIT and "no space left on the device" in one_line(full)
     grow(disk)
-    run_cli("sync", trained, disk / "mirror")
+    cli("sync", trained, disk / "mirror")
     for path in trained.rglob("*"):
         if path.is_file() and not path.name.endswith(".lock"):
             assert (disk / "mirror" / path.relative_to(trained)).read_bytes() == path.read_bytes(), path
@@ -214,22 +203,15 @@ def test_disk_full_during_a_sync_leaves_no_partial_file_and_the_rerun_completes(
 
 
 @pytest.fixture(scope="module")
-def bad(tiny_store, tmp_path_factory):
+def bad(tiny_store, tiny_ae, tmp_path_factory):
     """A good store and an encoded, analyzed run, and damaged copies of them."""
     import json
     import shutil
 
     import zarr
 
-    from latentkit.analyze import AnalyzeOptions, analyze
-    from latentkit.encode import encode
-
     root = tmp_path_factory.mktemp("bad")
-    run = root / "run"
-    train(data=tiny_store, run=run, job="demo", overrides={**TINY_OVERRIDES, "train.epochs": 1})
-    encode(run=run, chunk=64)
-    analyze(latents=run / "latents.zarr", out=run / "analysis",
-            options=AnalyzeOptions(tsne=False, kmeans=False, figures=False, generator_samples=500))  # fmt: skip
+    run = copy_run(tiny_ae, root / "run")
     paths = {"store": tiny_store, "run": run, "missing": root / "nothing-here", "file": root / "a-file.txt"}
     paths["file"].write_text("not a folder\n")
     (root / "empty").mkdir()
@@ -323,20 +305,38 @@ def digest(*roots: Path) -> dict[str, str]:
             if p.is_file() and not p.name.endswith(".lock")}  # fmt: skip
 
 
-@pytest.mark.parametrize("argv,words", [pytest.param(a, w, id=i) for i, a, w in BAD_INPUT])
-def test_bad_input_gives_one_line_and_destroys_nothing(bad, tmp_path, argv, words):
-    before = digest(bad["store"], bad["run"], bad["partial"], bad["nan"])
+def expand(argv: list[str], bad: dict, tmp: Path) -> list[str]:
     args = []
     for arg in argv:
         if arg == "{vae_args}":
             args += bad["vae_args"]
         else:
-            args.append(arg.format(tmp=tmp_path, **{k: v for k, v in bad.items() if k != "vae_args"}))
-    result = run_cli(*args, check=False)
+            args.append(arg.format(tmp=tmp, **{k: v for k, v in bad.items() if k != "vae_args"}))
+    return args
+
+
+@pytest.mark.parametrize("argv,words", [pytest.param(a, w, id=i) for i, a, w in BAD_INPUT])
+def test_bad_input_gives_one_line_and_destroys_nothing(bad, tmp_path, argv, words):
+    before = digest(bad["store"], bad["run"], bad["partial"], bad["nan"])
+    result = cli(*expand(argv, bad, tmp_path), check=False)
     lines = [line for line in result.stderr.splitlines() if line.startswith("latentkit:")]
     assert result.returncode not in (0, None) and "Traceback" not in result.stderr, result.stderr[-3000:]
     assert len(lines) == 1 and words in lines[0], result.stderr[-3000:]
     assert digest(bad["store"], bad["run"], bad["partial"], bad["nan"]) == before
+
+
+def test_every_bad_input_is_refused_before_keras_loads(bad, tmp_path):
+    """A refused command answers in a fraction of a second, not after TensorFlow's ~10 s import:
+    each bad input runs in a child forked from a process that has the CLI but no backend."""
+    import json
+
+    argvs = [expand(argv, bad, tmp_path / name) for name, argv, _ in BAD_INPUT]
+    probe = subprocess.run([sys.executable, str(Path(__file__).with_name("keras_probe.py"))], input=json.dumps(argvs),
+                           capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert probe.returncode == 0, probe.stderr[-3000:]
+    results = json.loads(probe.stdout)
+    assert len(results) == len(BAD_INPUT) and all(r["code"] not in (0, None) for r in results), results
+    assert [" ".join(r["argv"][:2]) for r in results if r["keras"]] == []
 
 
 def test_the_fault_harness_short(tmp_path):

@@ -2,7 +2,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import run_cli
+from conftest import cli
 from PIL import Image
 
 
@@ -10,7 +10,7 @@ from PIL import Image
 def demo(tmp_path_factory):
     """The whole demo pipeline through the CLI, small."""
     root = tmp_path_factory.mktemp("demo")
-    result = run_cli("demo", "--dir", root, "--n", "600", "--epochs", "1")
+    result = cli("demo", "--dir", root, "--n", "600", "--epochs", "2")
     return root, result
 
 
@@ -22,9 +22,11 @@ CLAIMS = ("Reconstructions keep", "close to a Gaussian", "none degenerate", "thi
 
 
 def test_demo_runs_the_whole_pipeline_and_shows_the_findings(demo):
-    """The shrunken demo (600 images, one epoch): every stage, the findings table, every figure."""
+    """The shrunken demo (600 images, two epochs): every stage, the time it says after its first
+    epoch, the findings table, every figure."""
     root, result = demo
     run = root / "run"
+    assert "epoch 1 took" in result.stdout and "the other 1 epoch and the analysis take about" in result.stdout
     for step in ("[1/6] prepare", "[2/6] train", "[3/6] encode", "[4/6] analyze", "[5/6] generate", "[6/6] findings"):
         assert step in result.stdout
     report = json.loads((run / "analysis" / "report.json").read_text())
@@ -44,16 +46,16 @@ def test_demo_runs_the_whole_pipeline_and_shows_the_findings(demo):
     assert "valid RMSE" in findings["findings"][0]["measured"]
     assert "| the studies found |" in (run / "findings.md").read_text() and "The studies' findings" in result.stdout
     assert len(findings["figures"]) == len(DEMO_FIGURES) + len(DEMO_GRIDS)
-    again = run_cli("demo", "--dir", root, "--n", "600", "--epochs", "1")  # every stage resumes: nothing redone
+    again = cli("demo", "--dir", root, "--n", "600", "--epochs", "2")  # every stage resumes: nothing redone
     assert "report:" in again.stdout
-    assert "epoch 1" not in again.stderr  # no training epoch ran again
+    assert "epoch 1" not in again.stderr and "epoch 1 took" not in again.stdout  # no training epoch ran again
 
 
 def test_generate_methods_write_grids_and_hit_fractions(demo, tmp_path):
     run = demo[0] / "run"
     for method in ("uniform", "normal", "component", "mvn", "gmm"):
         out = tmp_path / f"{method}.png"
-        result = run_cli("generate", "--run", run, "--method", method, "--n", "12", "--sharpen", "7", "--out", out)
+        result = cli("generate", "--run", run, "--method", method, "--n", "12", "--sharpen", "7", "--out", out)
         assert "hit fraction k=1.5:" in result.stdout
         with Image.open(out) as image:
             assert image.size == (7 * 66 + 2, 2 * 66 + 2)  # 12 tiles of 64 px, 7 columns, 2 px gaps
@@ -66,32 +68,32 @@ def test_generate_needs_analysis_for_fitted_methods(tmp_path, demo):
 
     run = tmp_path / "run"
     shutil.copytree(demo[0] / "run" / "checkpoints", run / "checkpoints")
-    failed = run_cli("generate", "--run", run, "--method", "mvn", "--out", tmp_path / "x.png", check=False)
+    failed = cli("generate", "--run", run, "--method", "mvn", "--out", tmp_path / "x.png", check=False)
     assert failed.returncode == 2 and "run `latentkit analyze` first" in failed.stderr
-    plain = run_cli("generate", "--run", run, "--method", "normal", "--out", tmp_path / "y.png")
+    plain = cli("generate", "--run", run, "--method", "normal", "--out", tmp_path / "y.png")
     assert "n/a" in plain.stdout
-    bad = run_cli("generate", "--run", run, "--method", "cubes", "--out", tmp_path / "z.png", check=False)
+    bad = cli("generate", "--run", run, "--method", "cubes", "--out", tmp_path / "z.png", check=False)
     assert bad.returncode == 2 and "--method must be one of" in bad.stderr
 
 
 def test_reconstruct_and_interpolate(demo, tmp_path):
     run = demo[0] / "run"
-    result = run_cli("reconstruct", "--run", run, "--n", "8", "--out", tmp_path / "r.png")
+    result = cli("reconstruct", "--run", run, "--n", "8", "--out", tmp_path / "r.png")
     assert "RMSE" in result.stdout
     with Image.open(tmp_path / "r.png") as image:
         assert image.size == (8 * 66 + 2, 2 * 66 + 2)  # originals over reconstructions
-    result = run_cli("interpolate", "--run", run, "--from", "3", "--to", "9", "--steps", "6", "--out", tmp_path / "i.png")
+    result = cli("interpolate", "--run", run, "--from", "3", "--to", "9", "--steps", "6", "--out", tmp_path / "i.png")
     with Image.open(tmp_path / "i.png") as image:
         strip = np.asarray(image)
     assert strip.shape == (68, 8 * 66 + 2, 3)  # both originals and 6 decoded steps
-    failed = run_cli("interpolate", "--run", run, "--from", "0", "--to", "100000", "--out", tmp_path / "j.png",
+    failed = cli("interpolate", "--run", run, "--from", "0", "--to", "100000", "--out", tmp_path / "j.png",
                      check=False)  # fmt: skip
     assert failed.returncode == 2 and "outside the store" in failed.stderr
 
 
 def test_attributes_of_the_synthetic_factors_and_the_attribute_walk(demo, tmp_path):
     run = demo[0] / "run"
-    result = run_cli("attributes", "--run", run, "--show", "skin_tone")
+    result = cli("attributes", "--run", run, "--show", "skin_tone")
     assert "synthetic factors" in result.stdout and "skin_tone" in result.stdout
     report = json.loads((run / "analysis" / "attributes.json").read_text())
     assert len(report["attributes"]) == 16 and report["figures"] == ["attribute_skin_tone.png"]
@@ -100,18 +102,18 @@ def test_attributes_of_the_synthetic_factors_and_the_attribute_walk(demo, tmp_pa
     assert sum(margin > 0.15 for margin in found.values()) >= 3, found
     assert (run / "analysis" / "attribute_skin_tone.png").exists()
     out = tmp_path / "walk.png"
-    walk = run_cli("generate", "--run", run, "--attribute", "skin_tone", "--strength", "2", "--image", "3",
+    walk = cli("generate", "--run", run, "--attribute", "skin_tone", "--strength", "2", "--image", "3",
                    "--steps", "5", "--out", out)  # fmt: skip
     assert "5 points along skin_tone" in walk.stdout
     with Image.open(out) as image:
         assert image.size == (6 * 66 + 2, 66 + 2)  # the original, then the path
-    bad = run_cli("generate", "--run", run, "--attribute", "Smiling", "--out", tmp_path / "x.png", check=False)
+    bad = cli("generate", "--run", run, "--attribute", "Smiling", "--out", tmp_path / "x.png", check=False)
     assert bad.returncode == 2 and "unknown attribute 'Smiling'" in bad.stderr
 
 
 def test_compare_a_run_with_itself_reports_no_differences(demo, tmp_path):
     run = demo[0] / "run"
-    result = run_cli("compare", run, run, "--out", tmp_path / "cmp")
+    result = cli("compare", run, run, "--out", tmp_path / "cmp")
     assert "differences from run: none" in result.stdout
     report = json.loads((tmp_path / "cmp" / "report.json").read_text())
     assert [r["label"] for r in report["runs"]] == ["run", "run#2"]
@@ -131,24 +133,36 @@ def test_compare_an_ae_with_a_vae_runs_the_missing_analysis(demo, tmp_path):
              "--set", "model.encoder_kernels=[3,3,3]", "--set", "model.encoder_strides=[2,2,2]",
              "--set", "model.decoder_filters=[16,8,3]", "--set", "model.decoder_kernels=[3,3,3]",
              "--set", "model.decoder_strides=[2,2,2]"]  # fmt: skip
-    run_cli("train", "--data", data, "--run", vae, "--job", "vae", *small, "--epochs", "1")
-    run_cli("encode", "--run", vae)
-    result = run_cli("compare", ae, vae, "--out", tmp_path / "cmp")
+    cli("train", "--data", data, "--run", vae, "--job", "vae", *small, "--epochs", "1")
+    cli("encode", "--run", vae)
+    result = cli("compare", ae, vae, "--out", tmp_path / "cmp")
     assert "no analysis yet, running analyze" in result.stderr
     report = json.loads((tmp_path / "cmp" / "report.json").read_text())
     kinds = [(r["summary"]["kind"], r["summary"]["z_dim"]) for r in report["runs"]]
     assert kinds == [("ae", 128), ("vae", 16)]
     assert report["runs"][1]["summary"]["final_kl"] > 0 and report["runs"][1]["differences"]["radius_histogram_l1"] > 0
-    missing = run_cli("compare", ae, tmp_path / "nothing", "--out", tmp_path / "c2", check=False)
+    missing = cli("compare", ae, tmp_path / "nothing", "--out", tmp_path / "c2", check=False)
     assert missing.returncode == 2 and "not a run directory" in missing.stderr
 
 
 def test_demo_compare_adds_a_vae_and_compares_it_with_the_ae(demo):
     root = demo[0]
     checkpoints = {p: p.stat().st_mtime_ns for p in (root / "run" / "checkpoints").iterdir()}
-    result = run_cli("demo", "--dir", root, "--n", "600", "--epochs", "1", "--compare")
+    result = cli("demo", "--dir", root, "--n", "600", "--epochs", "2", "--compare")
     assert checkpoints == {p: p.stat().st_mtime_ns for p in (root / "run" / "checkpoints").iterdir()}  # AE resumed
     assert "[compare 3/3]" in result.stdout and "compare:" in result.stdout
     report = json.loads((root / "compare" / "report.json").read_text())
     assert [r["summary"]["kind"] for r in report["runs"]] == ["ae", "vae"]
     assert report["runs"][1]["summary"]["kl_factor"] == 5.0
+
+
+def test_the_demo_says_after_its_first_epoch_how_long_the_rest_takes_and_the_quicker_path(tmp_path):
+    from latentkit.demo.run import AFTER_TRAINING_S, DEMO_BUDGET_S, time_note
+
+    fast = time_note(14.6, 15, tmp_path)  # the machine the README's time was measured on
+    assert "epoch 1 took 15 s" in fast and "other 14 epochs" in fast and "quicker" not in fast
+    slow = time_note(62.0, 15, tmp_path)  # a 2-core AVX2-only EPYC: 62 s an epoch
+    assert "about 15 min more here" in slow
+    quick = int((DEMO_BUDGET_S - AFTER_TRAINING_S) / 62.0)
+    assert f"latentkit demo --dir {tmp_path} --epochs {quick}`" in slow and quick * 62 + AFTER_TRAINING_S <= DEMO_BUDGET_S
+    assert "\n" not in slow  # one line in a log

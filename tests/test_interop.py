@@ -6,12 +6,12 @@ import subprocess
 import numpy as np
 import pytest
 import zarr
-from conftest import ATTRIBUTES, TINY_OVERRIDES, kill_when, make_celeba, run_cli, start_cli
+from conftest import ATTRIBUTES, TINY_OVERRIDES, cli, kill_when, make_celeba, start_cli
 
-from latentkit.encode import encode
-from latentkit.prepare import prepare_celeba, prepare_synthetic
-from latentkit.synthetic import FACTOR_NAMES
-from latentkit.train import train
+from latentkit.ingest.prepare import prepare_celeba, prepare_synthetic
+from latentkit.ingest.synthetic import FACTOR_NAMES
+from latentkit.model.encode import encode
+from latentkit.model.train import train
 
 xr = pytest.importorskip("xarray")
 
@@ -78,19 +78,19 @@ def test_upgrade_gives_an_old_store_its_dimension_names(vae_run, tmp_path):
     with pytest.raises(Exception, match="dimension_names"):
         open_dataset(old)
     before = group["images"][:]
-    result = run_cli("upgrade", old)
+    result = cli("upgrade", old)
     assert "images: dimensions image, y, x, channel" in result.stdout and "factor: labels" in result.stdout
     ds = open_dataset(old)
     np.testing.assert_array_equal(ds["images"].values, before)
     assert list(ds["factor"].values) == list(FACTOR_NAMES)
     assert zarr.open_group(old, mode="r").attrs["format_version"] == 2
-    assert "already current" in run_cli("upgrade", old).stdout
+    assert "already current" in cli("upgrade", old).stdout
 
 
 def test_export_npy_of_a_partition_equals_the_selected_rows(vae_run, tmp_path):
     run, data = vae_run
     out = tmp_path / "valid"
-    result = run_cli("export", "--run", run, "--format", "npy", "--partition", "valid",
+    result = cli("export", "--run", run, "--format", "npy", "--partition", "valid",
                      "--columns", "row,names,z,mu,factors", "--out", out)  # fmt: skip
     group, latents = zarr.open_group(data, mode="r"), zarr.open_group(run / "latents.zarr", mode="r")
     rows = np.flatnonzero((group["partition"][:] == 1) & latents["ok"][:])
@@ -107,7 +107,7 @@ def test_export_parquet_equals_the_selected_rows(vae_run, tmp_path):
     pq = pytest.importorskip("pyarrow.parquet")
     run, data = vae_run
     out = tmp_path / "train.parquet"
-    run_cli("export", "--run", run, "--format", "parquet", "--partition", "train",
+    cli("export", "--run", run, "--format", "parquet", "--partition", "train",
             "--columns", "row,names,partition,z,factors", "--out", out)  # fmt: skip
     table = pq.read_table(out)
     group, latents = zarr.open_group(data, mode="r"), zarr.open_group(run / "latents.zarr", mode="r")
@@ -127,7 +127,7 @@ def test_an_export_killed_mid_way_leaves_no_file_under_its_final_name(vae_run, t
                         env={"LATENTKIT_THROTTLE_S": "0.3"})  # fmt: skip
     kill_when(process, lambda: any(p.name.startswith(f".{name}.") for p in tmp_path.iterdir()))
     assert not out.exists()
-    run_cli("export", "--run", run, "--format", fmt, "--columns", "row,z,mu,logvar", "--out", out)
+    cli("export", "--run", run, "--format", fmt, "--columns", "row,z,mu,logvar", "--out", out)
     assert out.exists()
 
 
@@ -139,7 +139,7 @@ def test_export_that_would_not_fit_is_refused_up_front(vae_run, tmp_path):
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
     try:
-        result = run_cli("export", "--run", run, "--format", "npy", "--columns", "row,names,z,mu,logvar",
+        result = cli("export", "--run", run, "--format", "npy", "--columns", "row,names,z,mu,logvar",
                          "--out", small / "all", check=False)  # fmt: skip
         assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert "MB free" in result.stderr and not any(small.iterdir())
@@ -153,5 +153,5 @@ def test_export_bad_columns_and_partition_are_one_line(vae_run, tmp_path):
                         (("--partition", "holdout"), "--partition"), (("--format", "csv"), "--format")):  # fmt: skip
         full = {"--format": "npy", **dict([args])}
         cli = [x for k, v in full.items() for x in (k, v)]
-        result = run_cli("export", "--run", run, *cli, "--out", tmp_path / "x", check=False)
+        result = cli("export", "--run", run, *cli, "--out", tmp_path / "x", check=False)
         assert result.returncode == 2 and words in result.stderr, result.stderr

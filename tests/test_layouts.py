@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import zarr
-from conftest import ATTRIBUTES, CORRUPT, make_celeba, run_cli
+from conftest import ATTRIBUTES, CORRUPT, cli, make_celeba
 from PIL import Image
 
-from latentkit.prepare import hash_split, prepare_celeba, prepare_images, store_summary
+from latentkit.ingest.prepare import hash_split, prepare_celeba, prepare_images
+from latentkit.store.info import store_summary
 
 N = 24
 LANDMARKS = "lefteye_x lefteye_y righteye_x righteye_y nose_x nose_y leftmouth_x leftmouth_y rightmouth_x rightmouth_y"
@@ -135,7 +136,7 @@ def test_every_layout_puts_annotations_on_the_right_rows(base, reference, tmp_pa
     else:
         {"official": official, "kaggle": kaggle, "torchvision": torchvision}[layout](base, root)
     out = tmp_path / "out.zarr"
-    result = run_cli("prepare", "celeba", src(root), "--out", out, "--chunk", "8")
+    result = cli("prepare", "celeba", src(root), "--out", out, "--chunk", "8")
     _expect(base, out, identity=not layout.startswith("kaggle"))  # the Kaggle copy has no identity file
     _same_pixels(reference, out)
     for kind in ("partition", "attributes", "identity", "landmarks"):
@@ -162,13 +163,13 @@ def test_tar_and_tar_gz_equal_the_folder(base, reference, tmp_path, suffix, mode
 def test_missing_annotations_are_reported_not_silent(base, tmp_path):
     src = _copy_images(base, tmp_path / "img_align_celeba")
     out = tmp_path / "out.zarr"
-    result = run_cli("prepare", "celeba", src, "--out", out, "--chunk", "8")
+    result = cli("prepare", "celeba", src, "--out", out, "--chunk", "8")
     assert "no partition file: official split by file number" in result.stderr
     assert "no attributes file: attributes not stored" in result.stderr
     group = zarr.open_group(out, mode="r")
     assert group.attrs["partition_from"] == "official split by file number"
     assert group["attributes"].shape == (N, 0) and "identity" not in group and "landmarks" not in group
-    info = run_cli("info", out).stdout
+    info = cli("info", out).stdout
     assert "no partition file" in info and "no attributes file" in info
     assert store_summary(out)["annotations"]["partition"]["from"] is None
 
@@ -179,7 +180,7 @@ def test_mismatched_annotation_rows_warn_with_counts(base, tmp_path):
     kept = lines[:2] + lines[2:-3] + ["999999.jpg " + " ".join(["1"] * 40)]  # 3 images lose their row, 1 extra
     (tmp_path / "list_attr_celeba.txt").write_text("\n".join(kept) + "\n")
     out = tmp_path / "out.zarr"
-    result = run_cli("prepare", "celeba", src, "--out", out)
+    result = cli("prepare", "celeba", src, "--out", out)
     assert "21 rows matched; 3 images have no row; 1 rows name no image found (first: 999999.jpg); " \
            "its count line says 24 rows, it has 22" in result.stderr.replace("\n", " ").replace("  ", " ")
     attributes = zarr.open_group(out, mode="r")["attributes"][:]
@@ -197,7 +198,7 @@ def test_malformed_annotation_file_is_one_clear_line(base, tmp_path, text, words
     src = _copy_images(base, tmp_path / "img_align_celeba")
     bad = tmp_path / "attrs.txt"
     bad.write_text(text)
-    result = run_cli("prepare", "celeba", src, "--out", tmp_path / "o.zarr", "--attributes-file", bad, check=False)
+    result = cli("prepare", "celeba", src, "--out", tmp_path / "o.zarr", "--attributes-file", bad, check=False)
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert words in result.stderr and str(bad) in result.stderr
 
@@ -228,7 +229,7 @@ def photos(tmp_path_factory) -> Path:
 
 def test_prepare_images_handles_any_folder(photos, tmp_path):
     out = tmp_path / "p.zarr"
-    result = run_cli("prepare", "images", photos, "--out", out, "--size", "32", "--chunk", "4")
+    result = cli("prepare", "images", photos, "--out", out, "--size", "32", "--chunk", "4")
     group = zarr.open_group(out, mode="r")
     names = list(group["names"][:])
     assert names == sorted(names) and len(names) == 9 and "holiday/day 2/portrait.png" in names
@@ -243,7 +244,7 @@ def test_prepare_images_handles_any_folder(photos, tmp_path):
         expected = np.asarray(image.convert("RGB").crop((0, 100, 300, 400)).resize((32, 32), Image.Resampling.BILINEAR))
     np.testing.assert_array_equal(images["holiday/day 2/portrait.png"], expected)
     np.testing.assert_array_equal(group["partition"][:], hash_split(names, (0.8, 0.1, 0.1)))
-    assert "skipped    1: broken.jpg" in run_cli("info", out).stdout
+    assert "skipped    1: broken.jpg" in cli("info", out).stdout
 
 
 def test_prepare_images_split_is_stable_when_files_are_added(photos, tmp_path):
@@ -267,5 +268,5 @@ def test_prepare_images_zip_equals_folder(photos, tmp_path):
 def test_prepare_images_bad_input_is_one_line(photos, tmp_path):
     for args, words in (((photos, "--split", "0.5,0.2"), "--split"), ((photos, "--crop", "middle"), "--crop"),
                         ((tmp_path, ), "no images")):  # fmt: skip
-        result = run_cli("prepare", "images", *args, "--out", tmp_path / "o.zarr", check=False)
+        result = cli("prepare", "images", *args, "--out", tmp_path / "o.zarr", check=False)
         assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1 and words in result.stderr

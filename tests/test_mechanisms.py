@@ -5,14 +5,14 @@ import json
 import numpy as np
 import pytest
 import zarr
-from conftest import run_cli
+from conftest import cli
 
 from latentkit import store
-from latentkit.atomic import atomic_write, write_json
-from latentkit.chunks import chunk_progress, plan_chunks, run_chunks
-from latentkit.errors import LatentkitError
-from latentkit.paths import RunPaths
-from latentkit.store import ArraySpec
+from latentkit.core.atomic import atomic_write, write_json
+from latentkit.core.errors import LatentkitError
+from latentkit.core.paths import RunPaths
+from latentkit.store.chunks import chunk_progress, plan_chunks, run_chunks
+from latentkit.store.layout import ArraySpec
 
 
 def test_atomic_write_replaces_whole_or_not_at_all(tmp_path):
@@ -90,7 +90,7 @@ def test_a_store_of_a_newer_format_is_refused(tmp_path):
         store.open_store(path)
     with pytest.raises(LatentkitError, match="newer than this latentkit reads"):
         _store(path)
-    result = run_cli("info", path, check=False)
+    result = cli("info", path, check=False)
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
     assert "upgrade latentkit" in result.stderr
 

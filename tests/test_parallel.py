@@ -13,18 +13,10 @@ import numpy as np
 import pytest
 from conftest import TINY, run_cli
 
-from latentkit import checkpoint
-from latentkit.prepare import prepare_synthetic
+from latentkit.model import checkpoint
 
 JAX = {"KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
 FOUR_DEVICES = {**JAX, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
-
-
-@pytest.fixture(scope="module")
-def tiny_store(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("data") / "s32.zarr"
-    prepare_synthetic(out=path, n=240, size=32, chunk=64)
-    return path
 
 
 def train_args(store: Path, *extra: str) -> list:

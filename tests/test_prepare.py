@@ -6,11 +6,12 @@ import zipfile
 import numpy as np
 import pytest
 import zarr
-from conftest import CORRUPT, GRAY, assert_same_store, chunks_done, kill_when, make_celeba, run_cli, start_cli
+from conftest import CORRUPT, GRAY, assert_same_store, chunks_done, cli, kill_when, make_celeba, start_cli
 
-from latentkit.celeba import open_celeba
-from latentkit.prepare import prepare_celeba, prepare_synthetic, store_summary
-from latentkit.synthetic import FACTOR_NAMES, render_faces, synthetic_factors
+from latentkit.ingest.celeba import open_celeba
+from latentkit.ingest.prepare import prepare_celeba, prepare_synthetic
+from latentkit.ingest.synthetic import FACTOR_NAMES, render_faces, synthetic_factors
+from latentkit.store.info import store_summary
 
 
 def test_synthetic_image_depends_only_on_seed_and_index(tmp_path):
@@ -60,7 +61,7 @@ def test_celeba_folder_formats(celeba_folder, tmp_path):
 def test_crop_and_resize_match_pillow(celeba_folder, tmp_path):
     from PIL import Image
 
-    from latentkit.decoding import decode_image
+    from latentkit.ingest.decoding import decode_image
 
     data = (celeba_folder / "img_align_celeba" / "000001.jpg").read_bytes()
     with Image.open(celeba_folder / "img_align_celeba" / "000001.jpg") as image:
@@ -107,7 +108,7 @@ def test_partition_falls_back_to_official_split(tmp_path):
 def test_sigkill_mid_chunk_then_rerun_equals_uninterrupted(tmp_path):
     root = make_celeba(tmp_path / "c", n=60)
     whole, killed = tmp_path / "whole.zarr", tmp_path / "killed.zarr"
-    run_cli("prepare", "celeba", root, "--out", whole, "--chunk", "4")
+    cli("prepare", "celeba", root, "--out", whole, "--chunk", "4")
     process = start_cli("prepare", "celeba", root, "--out", killed, "--chunk", "4",
                         env={"LATENTKIT_THROTTLE_S": "0.05"})  # fmt: skip
     kill_when(process, lambda: chunks_done(killed) >= 3)
@@ -115,14 +116,14 @@ def test_sigkill_mid_chunk_then_rerun_equals_uninterrupted(tmp_path):
     done = group["chunk_done"][:]
     assert 3 <= done.sum() < len(done)
     # The chunk being written when killed may hold images but must not count as done.
-    run_cli("prepare", "celeba", root, "--out", killed, "--chunk", "4")
+    cli("prepare", "celeba", root, "--out", killed, "--chunk", "4")
     assert_same_store(whole, killed)
 
 
 def test_two_concurrent_tasks_equal_one(tmp_path):
     root = make_celeba(tmp_path / "c", n=40)
     one, two = tmp_path / "one.zarr", tmp_path / "two.zarr"
-    run_cli("prepare", "celeba", root, "--out", one, "--chunk", "4")
+    cli("prepare", "celeba", root, "--out", one, "--chunk", "4")
     workers = [
         subprocess.Popen([sys.executable, "-m", "latentkit", "prepare", "celeba", str(root), "--out", str(two),
                           "--chunk", "4"], env={**os.environ, "SLURM_ARRAY_TASK_ID": str(t),
@@ -136,7 +137,7 @@ def test_two_concurrent_tasks_equal_one(tmp_path):
 def test_rerun_with_other_settings_is_refused(tmp_path):
     out = tmp_path / "s.zarr"
     prepare_synthetic(out=out, n=10)
-    result = run_cli("prepare", "synthetic", "--n", "10", "--size", "64", "--out", out, check=False)
+    result = cli("prepare", "synthetic", "--n", "10", "--size", "64", "--out", out, check=False)
     assert result.returncode == 2 and "size" in result.stderr
 
 
@@ -160,21 +161,21 @@ def test_bad_sources_give_one_line_errors(tmp_path):
     cases = [(tmp_path / "missing", "does not exist"), (empty, "no images"), (texts, "no images"),
              (no_images, "no images"), (texts / "notes.txt", "neither")]  # fmt: skip
     for src, words in cases:
-        _assert_one_line_error(run_cli("prepare", "celeba", src, "--out", tmp_path / "o.zarr", check=False), words)
-    _assert_one_line_error(run_cli("prepare", "celeba", empty, "--out", tmp_path / "o.zarr", "--crop", "1,2", check=False), "--crop")
-    _assert_one_line_error(run_cli("info", tmp_path / "nothing.zarr", check=False), "no latentkit store")
+        _assert_one_line_error(cli("prepare", "celeba", src, "--out", tmp_path / "o.zarr", check=False), words)
+    _assert_one_line_error(cli("prepare", "celeba", empty, "--out", tmp_path / "o.zarr", "--crop", "1,2", check=False), "--crop")
+    _assert_one_line_error(cli("info", tmp_path / "nothing.zarr", check=False), "no latentkit store")
 
 
 def test_info_prints_summary(celeba_folder, tmp_path):
     out = tmp_path / "c.zarr"
     prepare_celeba(src=celeba_folder, out=out)
-    text = run_cli("info", out).stdout
+    text = cli("info", out).stdout
     assert "39 of 40" in text and "train 23" in text and f"{CORRUPT:06d}.jpg" in text
 
 
 @pytest.mark.parametrize("partition, count", [("train", 23), ("valid", 8), (None, 39)])
 def test_generator_batches_equal_stored_pixels(celeba_folder, tmp_path, partition, count):
-    from latentkit.data import ZarrImageDataset
+    from latentkit.model.dataset import ZarrImageDataset
 
     out = tmp_path / "c.zarr"
     prepare_celeba(src=celeba_folder, out=out, chunk=8)
@@ -192,7 +193,7 @@ def test_generator_batches_equal_stored_pixels(celeba_folder, tmp_path, partitio
 
 
 def test_shuffle_is_chunk_aligned_and_changes_per_epoch(tmp_path):
-    from latentkit.data import ZarrImageDataset
+    from latentkit.model.dataset import ZarrImageDataset
 
     out = tmp_path / "s.zarr"
     prepare_synthetic(out=out, n=100, chunk=10)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TINY, assert_identical, assert_same_store, make_celeba, run_cli
+from conftest import TINY, assert_identical, assert_same_store, cli, make_celeba, run_cli
 from local_slurm import LocalSlurm, ensure_installed
 
-from latentkit import checkpoint
+from latentkit.model import checkpoint
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "slurm"
 SMALL = ["--cpus-per-task=1", "--mem=2G"]  # the scripts ask for more than this 2-core node has
@@ -33,7 +33,7 @@ def slurm(tmp_path_factory):
 
 def test_prepare_array_equals_one_process(slurm, tmp_path):
     root = make_celeba(tmp_path / "c", n=40)
-    run_cli("prepare", "celeba", root, "--out", tmp_path / "one.zarr", "--chunk", "4")
+    cli("prepare", "celeba", root, "--out", tmp_path / "one.zarr", "--chunk", "4")
     job = slurm.sbatch(*SMALL, "--array=1-3", f"--output={tmp_path}/prepare-%A_%a.log", str(SCRIPTS / "prepare.sbatch"),
                        env={"SRC": str(root), "OUT": str(tmp_path / "array.zarr"), "EXTRA_ARGS": "--chunk 4"})  # fmt: skip
     slurm.wait(job)
@@ -44,10 +44,10 @@ def test_prepare_array_equals_one_process(slurm, tmp_path):
 
 def test_encode_array_equals_one_process(slurm, tmp_path):
     data = tmp_path / "s32.zarr"
-    run_cli("prepare", "synthetic", "--n", "250", "--size", "32", "--chunk", "64", "--out", data)
+    cli("prepare", "synthetic", "--n", "250", "--size", "32", "--chunk", "64", "--out", data)
     run = tmp_path / "run"
-    run_cli("train", "--data", data, "--run", run, "--job", "demo", *TINY, "--epochs", "1")
-    run_cli("encode", "--run", run, "--chunk", "40", "--batch", "16", "--out", tmp_path / "one.zarr")
+    cli("train", "--data", data, "--run", run, "--job", "demo", *TINY, "--epochs", "1")
+    cli("encode", "--run", run, "--chunk", "40", "--batch", "16", "--out", tmp_path / "one.zarr")
     job = slurm.sbatch(*SMALL, "--array=0-2", f"--output={tmp_path}/encode-%A_%a.log", str(SCRIPTS / "encode.sbatch"),
                        env={"RUN": str(run), "CHUNK": "40", "EXTRA_ARGS": f"--batch 16 --out {tmp_path / 'array.zarr'}"})  # fmt: skip
     slurm.wait(job)
@@ -57,7 +57,7 @@ def test_encode_array_equals_one_process(slurm, tmp_path):
 def signal_train_mid_run(slurm, tmp_path, **env) -> tuple[Path, Path]:
     """Submit train.sbatch (3 tiny epochs, slowed down), send USR2 once a checkpoint exists, wait."""
     data = tmp_path / "s32.zarr"
-    run_cli("prepare", "synthetic", "--n", "240", "--size", "32", "--chunk", "64", "--out", data)
+    cli("prepare", "synthetic", "--n", "240", "--size", "32", "--chunk", "64", "--out", data)
     run, log = tmp_path / "run", tmp_path / "train.log"
     extra = " ".join(str(a) for a in [*TINY, "--epochs", "3"])
     job = slurm.sbatch(*SMALL, f"--output={log}", str(SCRIPTS / "train.sbatch"),
@@ -90,8 +90,8 @@ def submit_args(root: Path, *extra: str) -> list:
 
 
 def test_dry_run_prints_the_chain(tmp_path):
-    out = run_cli(*submit_args(tmp_path, "--dry-run")).stdout
-    from latentkit.slurm import script_path
+    out = cli(*submit_args(tmp_path, "--dry-run")).stdout
+    from latentkit.machine.slurm import script_path
 
     text = out.replace(str(tmp_path.resolve()), "ROOT").replace(str(script_path("x").parent), "SCRIPTS")
     assert text == (Path(__file__).parent / "golden" / "slurm_dry_run.txt").read_text()
@@ -106,9 +106,9 @@ def test_submitted_chain_completes_and_equals_serial_runs(slurm, tmp_path):
     for name in ids:
         assert f"slurm    {name} {ids[name]}: COMPLETED" in status, status
     assert (tmp_path / "run" / "analysis" / "report.json").exists()
-    run_cli("prepare", "synthetic", "--n", "250", "--size", "32", "--chunk", "64", "--out", tmp_path / "serial.zarr")
+    cli("prepare", "synthetic", "--n", "250", "--size", "32", "--chunk", "64", "--out", tmp_path / "serial.zarr")
     assert_same_store(tmp_path / "serial.zarr", tmp_path / "data.zarr")
-    run_cli("encode", "--run", tmp_path / "run", "--chunk", "40", "--batch", "20", "--out", tmp_path / "serial_z.zarr")
+    cli("encode", "--run", tmp_path / "run", "--chunk", "40", "--batch", "20", "--out", tmp_path / "serial_z.zarr")
     assert_identical(tmp_path / "serial_z.zarr", tmp_path / "run" / "latents.zarr")
     again = run_cli(*submit_args(tmp_path), env=slurm.env).stdout
     assert "every step is complete: nothing submitted" in again
@@ -118,8 +118,8 @@ def test_a_failed_array_task_stops_the_chain_and_status_names_it(slurm, tmp_path
     import shutil
 
     data, run = tmp_path / "data.zarr", tmp_path / "run"
-    run_cli("prepare", "synthetic", "--n", "250", "--size", "32", "--chunk", "64", "--out", data)
-    run_cli("train", "--data", data, "--run", run, "--job", "demo", *TINY, "--epochs", "1")
+    cli("prepare", "synthetic", "--n", "250", "--size", "32", "--chunk", "64", "--out", data)
+    cli("train", "--data", data, "--run", run, "--job", "demo", *TINY, "--epochs", "1")
     chunk = data / "images" / "c" / "1" / "0" / "0" / "0"  # rows 64..127: encode task 1 of 2 reads them
     chunk.write_bytes(b"not zstd at all" * 10)
     args = submit_args(tmp_path)
@@ -148,7 +148,7 @@ def test_srun_two_tasks_train_data_parallel_like_one_device(slurm, tmp_path):
     """train.sbatch with DEVICES=all: srun starts one process per task, jax.distributed reads
     the SLURM environment, and the two processes train like one device with the same batch."""
     data = tmp_path / "s32.zarr"
-    run_cli("prepare", "synthetic", "--n", "240", "--size", "32", "--chunk", "64", "--out", data)
+    cli("prepare", "synthetic", "--n", "240", "--size", "32", "--chunk", "64", "--out", data)
     jax_cpu = {"KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
     args = [*TINY, "--epochs", "2"]
     run_cli("train", "--data", data, "--run", tmp_path / "one", "--job", "demo", *args, env=jax_cpu)

@@ -5,9 +5,9 @@ import pytest
 from scipy.optimize import linear_sum_assignment
 from test_analyze import FAST, write_latents
 
-from latentkit.analyze import analyze
-from latentkit.fragmentation import fragmentation_report, nn_distances
-from latentkit.generators import Generator, LatentFit, fit_mixture
+from latentkit.analysis.analyze import analyze
+from latentkit.analysis.fragmentation import fragmentation_report, nn_distances
+from latentkit.analysis.samplers import Generator, LatentFit, fit_mixture
 
 
 def three_blobs(rng, n):
@@ -79,7 +79,7 @@ def test_nn_distances_are_exact():
 @pytest.fixture(scope="module")
 def faces(tmp_path_factory):
     """A real synthetic store (its factors are the labels) of 20,000 tiny images."""
-    from latentkit.prepare import prepare_synthetic
+    from latentkit.ingest.prepare import prepare_synthetic
 
     data = tmp_path_factory.mktemp("faces") / "data.zarr"
     prepare_synthetic(out=data, n=20_000, size=8, chunk=4096)
@@ -91,7 +91,7 @@ def test_attribute_direction_and_probe_match_the_known_answer(faces, tmp_path):
     is w, and the probe reaches the Bayes rate 1 - arccos(1 / sqrt(1 + s^2)) / pi, no better."""
     import zarr
 
-    from latentkit.attributes import attributes, load_direction
+    from latentkit.analysis.attributes import attributes, load_direction
 
     factors = zarr.open_group(faces, mode="r")["factors"][:]
     rng = np.random.default_rng(3)

@@ -5,22 +5,15 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from conftest import TINY, TINY_OVERRIDES, kill_when, run_cli, start_cli
+from conftest import TINY, TINY_OVERRIDES, cli, kill_when, run_cli, start_cli
 
-from latentkit import checkpoint
-from latentkit.data import ZarrImageDataset
-from latentkit.encode import encode
-from latentkit.errors import LatentkitError
-from latentkit.models import build_model
-from latentkit.prepare import prepare_synthetic
-from latentkit.spec import load_spec
-from latentkit.train import EXIT_INTERRUPTED, train
-
-@pytest.fixture(scope="module")
-def tiny_store(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("data") / "s32.zarr"
-    prepare_synthetic(out=path, n=240, size=32, chunk=64)
-    return path
+from latentkit.core.errors import LatentkitError
+from latentkit.model import checkpoint
+from latentkit.model.dataset import ZarrImageDataset
+from latentkit.model.encode import encode
+from latentkit.model.networks import build_model
+from latentkit.model.spec import load_spec
+from latentkit.model.train import EXIT_INTERRUPTED, train
 
 
 def weights(run: Path) -> list[np.ndarray]:
@@ -117,11 +110,11 @@ def test_stop_signal_checkpoints_and_exits_with_documented_status(tiny_store, tm
 
 def test_resume_with_shape_changing_spec_is_refused_and_epochs_extend(tiny_store, tmp_path):
     run = tmp_path / "run"
-    run_cli("train", "--data", tiny_store, "--run", run, "--job", "demo", *TINY, "--epochs", "1")
-    refused = run_cli("train", "--data", tiny_store, "--run", run, "--job", "demo", *TINY, "--set", "model.z_dim=4",
+    cli("train", "--data", tiny_store, "--run", run, "--job", "demo", *TINY, "--epochs", "1")
+    refused = cli("train", "--data", tiny_store, "--run", run, "--job", "demo", *TINY, "--set", "model.z_dim=4",
                       check=False)  # fmt: skip
     assert refused.returncode == 2 and "model.z_dim: 8 -> 4" in refused.stderr and "Traceback" not in refused.stderr
-    run_cli("train", "--data", tiny_store, "--run", run, "--epochs", "2")  # the run's own job.toml, extended
+    cli("train", "--data", tiny_store, "--run", run, "--epochs", "2")  # the run's own job.toml, extended
     saved, _ = checkpoint.load(run / "checkpoints")
     assert saved.meta["epoch"] == 2 and len(saved.meta["history"]) == 2
 
@@ -132,18 +125,18 @@ def test_corrupt_latest_checkpoint_falls_back_to_previous(tiny_store, tmp_path):
     (run / "checkpoints" / "latest.npz").write_bytes(b"\0" * 100)
     saved, warning = checkpoint.load(run / "checkpoints")
     assert saved.path.name == "previous.npz" and "latest.npz" in warning
-    result = run_cli("train", "--data", tiny_store, "--run", run, "--epochs", "2")
+    result = cli("train", "--data", tiny_store, "--run", run, "--epochs", "2")
     assert "resuming" in result.stderr and "previous.npz" in result.stderr
     (run / "checkpoints" / "latest.npz").write_bytes(b"garbage")
     (run / "checkpoints" / "previous.npz").write_bytes(b"garbage")
     with pytest.raises(LatentkitError, match="no readable checkpoint"):
         checkpoint.load(run / "checkpoints")
-    failed = run_cli("train", "--data", tiny_store, "--run", run, check=False)
+    failed = cli("train", "--data", tiny_store, "--run", run, check=False)
     assert failed.returncode == 2 and "no readable checkpoint" in failed.stderr
 
 
 def test_store_image_size_mismatch_is_a_clear_error(tiny_store, tmp_path):
-    failed = run_cli("train", "--data", tiny_store, "--run", tmp_path / "r", "--job", "demo", check=False)
+    failed = cli("train", "--data", tiny_store, "--run", tmp_path / "r", "--job", "demo", check=False)
     assert failed.returncode == 2 and "expects 64x64x3" in failed.stderr
 
 
@@ -168,7 +161,7 @@ def test_job_equals_a_step_by_step_float32_loop(tiny_store, tmp_path):
 def test_signal_mid_stretch_resumes_equal_to_uninterrupted(tiny_store, tmp_path):
     args = ["train", "--data", tiny_store, "--job", "demo", *TINY, "--epochs", "2", "--checkpoint-every", "100",
             "--set", "train.steps_per_execution=3"]  # fmt: skip
-    run_cli(*args, "--run", tmp_path / "whole")
+    cli(*args, "--run", tmp_path / "whole")
     run = tmp_path / "stopped"
     process = start_cli(*args, "--run", run, env={"LATENTKIT_THROTTLE_S": "0.25"})
     deadline = time.monotonic() + 120
@@ -181,7 +174,7 @@ def test_signal_mid_stretch_resumes_equal_to_uninterrupted(tiny_store, tmp_path)
     saved, _ = checkpoint.load(run / "checkpoints")
     assert 0 < saved.meta["epoch"] * 10 + saved.meta["step"] < 20  # stopped mid-run, not at a checkpoint
     assert saved.meta["sums"][3] == saved.meta["step"]  # every step taken was counted
-    run_cli(*args, "--run", run)
+    cli(*args, "--run", run)
     for a, b in zip(weights(tmp_path / "whole"), weights(run)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
@@ -202,6 +195,6 @@ def test_mixed_precision_trains_with_float32_loss_and_encodes(tiny_store, tmp_pa
 
 
 def test_bad_precision_is_a_clear_error(tiny_store, tmp_path):
-    failed = run_cli("train", "--data", tiny_store, "--run", tmp_path / "r", "--job", "demo", *TINY,
+    failed = cli("train", "--data", tiny_store, "--run", tmp_path / "r", "--job", "demo", *TINY,
                      "--set", "train.precision=fp8", check=False)  # fmt: skip
     assert failed.returncode == 2 and "train.precision must be one of" in failed.stderr

@@ -7,17 +7,15 @@ backends' own exception types raised inside a real job process at a chosen step.
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TINY, assert_identical, run_cli
+from conftest import TINY, assert_identical, cli
 
-from latentkit import checkpoint
-from latentkit.models import build_model
-from latentkit.prepare import prepare_synthetic
-from latentkit.spec import load_spec
-from latentkit.vram import count_params, estimate_train_mb
+from latentkit.model import checkpoint
+from latentkit.model.memory import count_params, estimate_train_mb
+from latentkit.model.networks import build_model
+from latentkit.model.spec import load_spec
 
 SETTINGS = ("TF_FORCE_GPU_ALLOW_GROWTH", "XLA_PYTHON_CLIENT_PREALLOCATE")
 
@@ -32,7 +30,7 @@ class Watch:
         return None
 sys.meta_path.insert(0, Watch())
 atexit.register(lambda: open(os.environ["SEEN"], "w").write(json.dumps(seen)))
-from latentkit.cli import main
+from latentkit.cli.main import main
 sys.argv = ["latentkit", *sys.argv[1:]]
 main()
 """ % (SETTINGS,)
@@ -56,13 +54,13 @@ def failing(*args, **kwargs):
     made.{method} = wrapper
     return made
 target.{factory} = failing
-from latentkit.cli import main
+from latentkit.cli.main import main
 sys.argv = ["latentkit", *sys.argv[1:]]
 main()
 """
-FAIL_TRAIN = FAIL_NTH_CALL.format(module="latentkit.train", factory="build_model", method="train_function",
+FAIL_TRAIN = FAIL_NTH_CALL.format(module="latentkit.model.train", factory="build_model", method="train_function",
                                   prepare="made.make_train_function()")  # fmt: skip
-FAIL_ENCODE_CALL = FAIL_NTH_CALL.format(module="latentkit.encode", factory="uint8_encoder", method="predict_on_batch",
+FAIL_ENCODE_CALL = FAIL_NTH_CALL.format(module="latentkit.model.encode", factory="uint8_encoder", method="predict_on_batch",
                                         prepare="")  # fmt: skip
 
 
@@ -71,13 +69,6 @@ def python(code: str, *args, env: dict | None = None) -> subprocess.CompletedPro
 
     return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, timeout=600)  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def tiny_store(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("data") / "s32.zarr"
-    prepare_synthetic(out=path, n=240, size=32, chunk=64)
-    return path
 
 
 @pytest.mark.parametrize("backend, extra, user, expected", [
@@ -100,16 +91,16 @@ def test_allocator_settings_are_in_place_before_the_backend_loads(tiny_store, tm
 
 def test_monitor_lines_carry_backend_vram_fields_as_na_without_gpu(tiny_store, tmp_path):
     run = tmp_path / "run"
-    run_cli("train", "--data", tiny_store, "--run", run, "--job", "demo", *TINY, "--epochs", "1")
-    run_cli("encode", "--run", run, "--chunk", "64", "--batch", "16")
+    cli("train", "--data", tiny_store, "--run", run, "--job", "demo", *TINY, "--epochs", "1")
+    cli("encode", "--run", run, "--chunk", "64", "--batch", "16")
     records = [json.loads(line) for line in (run / "monitor.jsonl").read_text().splitlines()]
     assert {r["job"] for r in records} == {"train", "encode"}
     for record in records:
         for key in ("vram_used_mb", "vram_total_mb", "vram_backend_mb", "vram_backend_peak_mb", "vram_peak_since"):
             assert key in record and record[key] is None, key
-    status = run_cli("status", "--run", run).stdout
+    status = cli("status", "--run", run).stdout
     assert "GPU      n/a" in status and "VRAM n/a" in status
-    assert "allocator  on demand" in run_cli("env").stdout
+    assert "allocator  on demand" in cli("env").stdout
 
 
 @pytest.mark.parametrize("preset", ["ae-case1", "ae-case2", "vae", "demo"])
@@ -124,20 +115,20 @@ def test_max_vram_refuses_up_front_with_the_estimate(tiny_store, tmp_path):
     need, parts = estimate_train_mb(load_spec("ae-case1").model, 128)
     assert 100 < need < 4000 and set(parts) >= {"weights, gradients, Adam moments", "activations and their gradients"}
     assert estimate_train_mb(load_spec("ae-case1").model, 256)[0] > need  # grows with the batch
-    refused = run_cli("train", "--data", tiny_store, "--run", tmp_path / "r", "--job", "demo", *TINY,
+    refused = cli("train", "--data", tiny_store, "--run", tmp_path / "r", "--job", "demo", *TINY,
                       "--max-vram", "1M", check=False)  # fmt: skip
     assert refused.returncode == 2 and "over --max-vram 1M" in refused.stderr and "lower --batch" in refused.stderr
     assert not (tmp_path / "r" / "checkpoints").exists() and "Traceback" not in refused.stderr
-    run_cli("train", "--data", tiny_store, "--run", tmp_path / "r", "--job", "demo", *TINY, "--epochs", "1",
+    cli("train", "--data", tiny_store, "--run", tmp_path / "r", "--job", "demo", *TINY, "--epochs", "1",
             "--max-vram", "2G")  # fmt: skip
-    refused = run_cli("encode", "--run", tmp_path / "r", "--chunk", "64", "--batch", "16", "--max-vram", "10K",
+    refused = cli("encode", "--run", tmp_path / "r", "--chunk", "64", "--batch", "16", "--max-vram", "10K",
                       check=False)  # fmt: skip
     assert refused.returncode == 2 and "an encoder call of batch 16" in refused.stderr
 
 
 def test_out_of_memory_in_a_step_keeps_the_checkpoint_and_exits_71(tiny_store, tmp_path):
     args = ["train", "--data", tiny_store, "--job", "demo", *TINY, "--epochs", "2", "--checkpoint-every", "3"]
-    run_cli(*args, "--run", tmp_path / "whole")
+    cli(*args, "--run", tmp_path / "whole")
     run = tmp_path / "run"
     # 10 steps an epoch, 4 per call: call 3 begins at step 8, after the checkpoint at step 8 is written
     failed = python(FAIL_TRAIN, *args, "--run", run, env={"FAIL_AT": "3"})
@@ -146,7 +137,7 @@ def test_out_of_memory_in_a_step_keeps_the_checkpoint_and_exits_71(tiny_store, t
     assert "checkpoint at epoch 1, step 8 is kept" in failed.stderr and "Traceback" not in failed.stderr
     saved, _ = checkpoint.load(run / "checkpoints")
     assert (saved.meta["epoch"], saved.meta["step"]) == (0, 8)
-    run_cli(*args, "--run", run)
+    cli(*args, "--run", run)
     whole, _ = checkpoint.load(tmp_path / "whole" / "checkpoints")
     resumed, _ = checkpoint.load(run / "checkpoints")
     for a, b in zip(whole.model, resumed.model):
@@ -155,13 +146,13 @@ def test_out_of_memory_in_a_step_keeps_the_checkpoint_and_exits_71(tiny_store, t
 
 def test_out_of_memory_in_encode_keeps_finished_chunks_and_exits_71(tiny_store, tmp_path):
     run = tmp_path / "run"
-    run_cli("train", "--data", tiny_store, "--run", run, "--job", "demo", *TINY, "--epochs", "1")
-    run_cli("encode", "--run", run, "--chunk", "64", "--batch", "16", "--out", tmp_path / "whole.zarr")
+    cli("train", "--data", tiny_store, "--run", run, "--job", "demo", *TINY, "--epochs", "1")
+    cli("encode", "--run", run, "--chunk", "64", "--batch", "16", "--out", tmp_path / "whole.zarr")
     failed = python(FAIL_ENCODE_CALL, "encode", "--run", run, "--chunk", "64", "--batch", "16",
                     env={"FAIL_AT": "7"})  # fmt: skip  # 4 calls a chunk, plus one to trace: fails in chunk 1
     assert failed.returncode == 71, failed.stderr[-2000:]
     assert "out of GPU memory encoding batches of 16" in failed.stderr and "Traceback" not in failed.stderr
-    status = run_cli("status", "--run", run).stdout
+    status = cli("status", "--run", run).stdout
     assert "encode   1 of 4 chunks done" in status
-    run_cli("encode", "--run", run, "--chunk", "64", "--batch", "16")
+    cli("encode", "--run", run, "--chunk", "64", "--batch", "16")
     assert_identical(run / "latents.zarr", tmp_path / "whole.zarr")

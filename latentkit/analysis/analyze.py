@@ -1,0 +1,297 @@
+"""The analyze job: the studies' statistics of a latent cloud, streamed chunk by chunk.
+
+Pass 1: moments (mean, covariance, min/max, largest norm), a NaN check, a row sample.
+Pass 2: per-component histograms on a common range, radius histogram, projections on the
+leading principal components. Pass 3: trimmed PCA and the data's own hit counts. Memory
+holds one chunk, the d x d moments and the sample, whatever N is.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import zarr
+
+from latentkit import store
+from latentkit.analysis.samplers import LatentFit, default_generators, fit_mixture, hit_counts, hit_fractions
+from latentkit.analysis.stats import (
+    FWHM_PER_SIGMA,
+    Histograms,
+    Moments,
+    dominant_components,
+    fit_gaussian,
+    fwhm,
+    pca_from_covariance,
+    top_correlated_pairs,
+)  # fmt: skip
+from latentkit.core import JobEvents, LatentkitError, atomic_write, write_json
+from latentkit.store import chunk_progress
+
+
+@dataclass(frozen=True)
+class AnalyzeOptions:
+    bins: int = 100
+    ks: tuple[float, ...] = (1.5, 2.0, 3.0, 12.0)
+    uniform_bs: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0, 3.0, 5.0)
+    generator_samples: int = 10_000
+    pairs: tuple[tuple[int, int], ...] = ()  # empty: the three most correlated pairs
+    trim_facts: tuple[float, ...] = (1.25, 1.5, 1.8)
+    pc_histograms: int = 8
+    sample: int = 20_000  # rows kept for scatter plots, t-SNE and KMeans
+    tsne: bool = True
+    tsne_sample: int = 20_000
+    tsne_pca: int = 50  # 0: t-SNE on the raw components
+    kmeans: bool = True
+    kmeans_sample: int = 20_000
+    kmeans_max: int = 80
+    mixture: bool = True  # a Gaussian mixture generator, components chosen by BIC
+    mixture_sample: int = 5_000  # rows of the sample the mixture is fitted on
+    mixture_components: tuple[int, ...] = (1, 2, 3, 4, 6, 8)
+    nn_sample: int = 4_000  # rows per set for the nearest-neighbour distances (0: off)
+    figures: bool = True
+    seed: int = 0
+    read_rows: int = 20_000  # rows per read when the array's chunks are smaller
+
+
+def open_latents(path: str | os.PathLike) -> tuple[zarr.Array, np.ndarray | None]:
+    """A (N, D) array (or a group's ``z``) and the rows to use (``ok`` & done), or None for all."""
+    path = Path(path)
+    if not path.exists():
+        raise LatentkitError(f"no latents at {path}")
+    try:
+        node = zarr.open(path, mode="r")
+    except Exception as error:
+        raise LatentkitError(f"{path} is not a zarr array or group ({type(error).__name__})") from None
+    mask = None
+    if isinstance(node, zarr.Group):
+        if "z" not in node:
+            raise LatentkitError(f"{path} is a group without a 'z' array")
+        if store.DONE in node:
+            progress = chunk_progress(node)
+            if not progress.complete:
+                raise LatentkitError(f"{path} is incomplete: {len(progress.missing)} chunks not encoded yet "
+                                     f"(rerun encode)")  # fmt: skip
+        if "ok" in node:
+            mask = node["ok"][:].astype(bool)
+        node = node["z"]
+    if node.ndim != 2:
+        raise LatentkitError(f"latents must be a 2-D array (N, D), {path} has shape {node.shape}")
+    if node.shape[0] == 0 or node.shape[1] == 0:
+        raise LatentkitError(f"{path} is empty (shape {node.shape})")
+    return node, mask
+
+
+def _blocks(array: zarr.Array, read_rows: int):
+    chunk = array.chunks[0]
+    step = max(chunk, read_rows // chunk * chunk)
+    for start in range(0, array.shape[0], step):
+        yield start, np.asarray(array[start : start + step], np.float64)
+
+
+@dataclass
+class _Histograms:
+    """What the second pass accumulates."""
+
+    components: Histograms  # every component on one common range
+    standard: Histograms  # every component standardised: the fits' input
+    radius: Histograms
+    pcs: Histograms  # projections on the leading principal components, standardised
+    pc_scale: np.ndarray
+
+
+def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: AnalyzeOptions | None = None,
+            events: JobEvents | None = None) -> dict[str, Any]:  # fmt: skip
+    """Write OUT/report.json, report.md, mvn.npz and figures for the latents at ``latents``."""
+    options = options or AnalyzeOptions()
+    events = events or JobEvents()
+    array, mask = open_latents(latents)
+    n_rows, dim = array.shape
+    rng = np.random.default_rng(options.seed)
+    valid = np.ones(n_rows, bool) if mask is None else mask
+    n = int(valid.sum())
+    if n < 2:
+        raise LatentkitError(f"{latents} has {n} usable rows: at least 2 are needed")
+    sample_rows = np.sort(rng.choice(np.flatnonzero(valid), size=min(options.sample, n), replace=False))
+
+    events.start(f"analyze: 3 passes over {n_rows:,} rows", total=3 * n_rows)
+    moments, sample = _moments_pass(array, valid, sample_rows, options, events, latents)
+    eigenvalues, eigenvectors = pca_from_covariance(moments.cov_)
+    histograms = _histograms_pass(array, valid, moments, eigenvalues, eigenvectors, options, events)
+    fit, per_component, widths = _fit_components(moments, histograms.standard)
+    trimmed, data_hits = _trim_and_hits_pass(array, valid, fit, options, events)
+    events.finish()
+    if options.mixture and len(sample) >= 4:
+        points = sample[rng.permutation(len(sample))[: options.mixture_sample]]
+        events.start(f"Gaussian mixtures (BIC) on {len(points):,} points", total=len(options.mixture_components))
+        mixture = fit_mixture(points, options.mixture_components, seed=options.seed, progress=events.advance)
+        fit = replace(fit, mixture=mixture)
+        events.finish()
+
+    out = Path(out)
+    fit.save(out / "mvn.npz")
+    report: dict[str, Any] = {
+        "latents": str(latents), "n": n, "dim": dim, "options": asdict(options),
+        "components": per_component,
+        "dominant": dominant_components(fit.centre, widths),
+        "radius": _radius_report(histograms.radius),
+        "data_hit_fraction": {f"{k:g}": float(h / n) for k, h in zip(options.ks, data_hits)},
+        "generators": _generators_report(fit, options, rng),
+        "correlations": {"top_pairs": [{"i": i, "j": j, "r": r} for i, j, r in top_correlated_pairs(moments.corr_)]},
+        "pca": _pca_report(eigenvalues, trimmed, options, histograms.pcs, histograms.pc_scale, n),
+        "mvn": {"path": str(out / "mvn.npz")},
+    }  # fmt: skip
+    if fit.mixture is not None:
+        m = fit.mixture
+        report["mixture"] = {"components": len(m.weights), "weights": m.weights.tolist(), "bic": m.bic,
+                             "points": min(options.mixture_sample, len(sample))}  # fmt: skip
+    if options.nn_sample and len(sample) >= 3:
+        from latentkit.analysis.fragmentation import fragmentation_report
+
+        report["nearest_neighbours"] = fragmentation_report(sample[rng.permutation(len(sample))[: options.nn_sample]],
+                                                            fit, rng)  # fmt: skip
+    pairs = list(options.pairs) or [(p["i"], p["j"]) for p in report["correlations"]["top_pairs"][:3]]
+    report["correlations"]["pairs_shown"] = [list(p) for p in pairs]
+    projected = (sample - moments.mean_) @ eigenvectors
+    if options.tsne and len(sample) >= 10:
+        from latentkit.analysis.embedding import run_tsne
+
+        embedding, report["tsne"], take = run_tsne(projected[:, : options.tsne_pca] if options.tsne_pca else sample,
+                                                   options, events)  # fmt: skip
+        for name, values in (("tsne.npy", embedding), ("tsne_rows.npy", sample_rows[take])):
+            with atomic_write(out / name) as handle:
+                np.save(handle, values)
+        report["tsne"].update(embedding=str(out / "tsne.npy"), rows=str(out / "tsne_rows.npy"))
+    if options.kmeans and len(sample) >= 4:
+        from latentkit.analysis.embedding import run_kmeans
+
+        report["kmeans"] = run_kmeans(sample[: options.kmeans_sample], options, events)
+    if options.figures:
+        from latentkit.analysis.figures import draw_all
+
+        report["figures"] = draw_all(out, report=report, components=histograms.components, radius=histograms.radius,
+                                     pcs=histograms.pcs, pc_scale=histograms.pc_scale, fit=fit, corr=moments.corr_,
+                                     sample=sample, projected=projected, pairs=pairs, options=options)  # fmt: skip
+    write_json(out / "report.json", report)
+    from latentkit.analysis.report import write_markdown
+
+    write_markdown(out / "report.md", report)
+    return report
+
+
+def _moments_pass(array, valid, sample_rows, options, events, latents) -> tuple[Moments, np.ndarray]:
+    """Pass 1: mean, covariance, ranges and the largest norm; a NaN check; the row sample."""
+    moments, sample = Moments(), []
+    for start, block in _blocks(array, options.read_rows):
+        bad = ~np.isfinite(block).all(axis=1)
+        if bad.any():
+            raise LatentkitError(f"{latents} has NaN or infinite values (first at row {start + int(np.argmax(bad))})")
+        moments.partial_fit(block[valid[start : start + len(block)]])
+        picked = sample_rows[(sample_rows >= start) & (sample_rows < start + len(block))]
+        sample.append(block[picked - start])
+        events.advance(len(block))
+    return moments, np.concatenate(sample)
+
+
+def _histograms_pass(array, valid, moments: Moments, eigenvalues, eigenvectors, options, events) -> _Histograms:
+    """Pass 2: component, standardised, radius and principal-component histograms."""
+    std, mean = moments.std_, moments.mean_
+    low = max(float(moments.min_.min()), float((mean - 6 * std).min()))
+    high = min(float(moments.max_.max()), float((mean + 6 * std).max()))
+    high = high if high > low else low + 1.0
+    n_pc = min(options.pc_histograms, array.shape[1])
+    h = _Histograms(
+        components=Histograms(low, high + (high - low) * 1e-9, options.bins),
+        # Fits use each component's own range (standardised): on the common range a narrow
+        # component would get only a few bins and a too-small half-width.
+        standard=Histograms(-6.0, 6.0, options.bins),
+        radius=Histograms(0.0, float(moments.max_norm_) * (1 + 1e-9) or 1.0, options.bins),
+        pcs=Histograms(-6.0, 6.0, options.bins),
+        pc_scale=np.sqrt(np.where(eigenvalues[:n_pc] > 0, eigenvalues[:n_pc], 1.0)),
+    )  # fmt: skip
+    scale = _scale(moments)
+    for start, raw in _blocks(array, options.read_rows):
+        block = raw[valid[start : start + len(raw)]]
+        h.components.partial_fit(block)
+        h.standard.partial_fit((block - mean) / scale)
+        h.radius.partial_fit(np.sqrt((block * block).sum(axis=1)))
+        h.pcs.partial_fit(((block - mean) @ eigenvectors[:, :n_pc]) / h.pc_scale)
+        events.advance(len(raw))
+    return h
+
+
+def _scale(moments: Moments) -> np.ndarray:
+    return np.where(moments.std_ > 0, moments.std_, 1.0)
+
+
+def _fit_components(moments: Moments, standard: Histograms) -> tuple[LatentFit, list[dict[str, Any]], np.ndarray]:
+    """A Gaussian fit and a half-width per component, from the standardised histograms."""
+    mean, std, scale = moments.mean_, moments.std_, _scale(moments)
+    per_component, widths, gauss = [], np.empty(len(mean)), []
+    for j in range(len(mean)):
+        x = mean[j] + standard.centres_ * scale[j]
+        widths[j] = fwhm(x, standard.counts_[j])
+        gauss.append(fit_gaussian(x, standard.counts_[j], mean[j], std[j]))
+        per_component.append({"index": j, "mean": float(mean[j]), "std": float(std[j]), "fwhm": float(widths[j]),
+                              "gauss": gauss[-1]})  # fmt: skip
+    fit = LatentFit(mean=mean, cov=moments.cov_, centre=np.array([g["centre"] for g in gauss]),
+                    sigma=np.array([g["sigma"] for g in gauss]), fwhm=np.maximum(widths, 1e-12))  # fmt: skip
+    return fit, per_component, widths
+
+
+def _trim_and_hits_pass(array, valid, fit: LatentFit, options, events) -> tuple[list[Moments], np.ndarray]:
+    """Pass 3: moments of the cloud trimmed at several half-widths, and the data's own hit counts."""
+    trimmed = [Moments() for _ in options.trim_facts]
+    data_hits = np.zeros(len(options.ks), np.int64)
+    for start, raw in _blocks(array, options.read_rows):
+        block = raw[valid[start : start + len(raw)]]
+        worst = (np.abs(block - fit.centre) / fit.fwhm).max(axis=1)
+        for fact, acc in zip(options.trim_facts, trimmed):
+            acc.partial_fit(block[worst <= fact])
+        data_hits += hit_counts(block, fit, options.ks)
+        events.advance(len(raw))
+    return trimmed, data_hits
+
+
+def _radius_report(radius: Histograms) -> dict[str, Any]:
+    counts, centres = radius.counts_[0], radius.centres_
+    total = counts.sum()
+    mean = float((counts * centres).sum() / total)
+    var = float((counts * (centres - mean) ** 2).sum() / total)
+    return {"mean": mean, "std": float(np.sqrt(var)), "peak": float(centres[np.argmax(counts)]),
+            "histogram": {"edges": radius.edges_.tolist(), "counts": counts.tolist()}}  # fmt: skip
+
+
+def _generators_report(fit: LatentFit, options: AnalyzeOptions, rng) -> list[dict[str, Any]]:
+    rows = []
+    for generator in default_generators(options.uniform_bs, mixture=fit.mixture is not None):
+        z = generator.sample(rng, options.generator_samples, fit)
+        r = np.sqrt((z * z).sum(axis=1))
+        expected_mean, expected_std = generator.expected_radius(fit)
+        rows.append({"name": generator.name, "method": generator.method, "params": generator.params,
+                     "samples": options.generator_samples, "radius_mean": float(r.mean()),
+                     "radius_std": float(r.std()), "expected_radius_mean": expected_mean,
+                     "expected_radius_std": expected_std, "hit_fraction": hit_fractions(z, fit, options.ks),
+                     "radii": np.histogram(r, bins=60)[0].tolist(), "radii_range": [float(r.min()), float(r.max())]})  # fmt: skip
+    return rows
+
+
+def _pca_report(eigenvalues, trimmed, options, pcs: Histograms, pc_scale, n) -> dict[str, Any]:
+    ratio = eigenvalues / eigenvalues.sum() if eigenvalues.sum() > 0 else eigenvalues
+    trims = []
+    for fact, acc in zip(options.trim_facts, trimmed):
+        kept = int(getattr(acc, "n_", 0))
+        values = pca_from_covariance(acc.cov_)[0] if kept > 1 else np.zeros_like(eigenvalues)
+        trims.append({"fact": fact, "kept": kept, "kept_fraction": kept / n,
+                      "explained_variance_ratio": (values / values.sum()).tolist() if values.sum() > 0 else []})  # fmt: skip
+    pc_fits = []
+    for i in range(len(pc_scale)):
+        g = fit_gaussian(pcs.centres_, pcs.counts_[i], 0.0, 1.0)
+        pc_fits.append({"pc": i + 1, "centre": g["centre"] * pc_scale[i], "sigma": g["sigma"] * pc_scale[i],
+                        "fwhm": fwhm(pcs.centres_, pcs.counts_[i]) * pc_scale[i]})  # fmt: skip
+    return {"eigenvalues": eigenvalues.tolist(), "explained_variance_ratio": ratio.tolist(),
+            "cumulative": np.cumsum(ratio).tolist(), "trimmed": trims, "pc_fits": pc_fits,
+            "fwhm_per_sigma": FWHM_PER_SIGMA}  # fmt: skip

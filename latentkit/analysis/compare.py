@@ -1,0 +1,197 @@
+"""The compare job: several runs' analyses side by side (does a VAE with a tiny KL factor fill its
+latent space like an AE? how does a working KL term confine the cloud?).
+
+Reads each run's analysis (running ``analyze`` where it is missing), its spec and its training
+history; decodes the same generated z-points (same seeds) and reconstructs the same images
+for every run; writes OUT/report.json, report.md and figures. Differences are taken against
+the first run, so a run compared with itself shows zeros.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from latentkit.core import JobEvents, LatentkitError, RunPaths, write_json, write_text
+
+HIT_K = "1.5"
+
+
+def compare(*, runs: list[str | os.PathLike], out: str | os.PathLike, grid_n: int = 14, seed: int = 0,
+            events: JobEvents | None = None) -> dict[str, Any]:  # fmt: skip
+    """Write OUT/report.json, report.md, compare_*.png and per-run grids for ``runs`` (two or more)."""
+    from latentkit.analysis.analyze import analyze
+    from latentkit.analysis.generate import generate, reconstruct
+
+    if len(runs) < 2:
+        raise LatentkitError("compare needs at least two runs (a run may be given twice)")
+    events, out = events or JobEvents(), Path(out)
+    entries = []
+    for label, run in zip(_labels(runs), runs):
+        paths = RunPaths.of(run)
+        if not paths.job_spec.exists():
+            raise LatentkitError(f"{run} is not a run directory (no job.toml): train it first")
+        report_path = paths.analysis / "report.json"
+        if not report_path.exists():
+            if not paths.latents.exists():
+                raise LatentkitError(f"{run} has no latents: run `latentkit encode --run {run}` first")
+            events.message(f"{label}: no analysis yet, running analyze")
+            analyze(latents=paths.latents, out=paths.analysis, events=events)
+        report = json.loads(report_path.read_text(encoding="utf-8"))
+        grids = {name: generate(run=run, method=method, n=grid_n, seed=seed, out=out / label / f"{name}.png")["out"]
+                 for name, method in (("generated_mvn", "mvn"), ("generated_normal", "normal"))}  # fmt: skip
+        grids["reconstructions"] = reconstruct(run=run, out=out / label / "reconstructions.png", n=8)["out"]
+        entries.append({"label": label, "run": str(run), "summary": summarise(paths, report), "report": report,
+                        "grids": grids})  # fmt: skip
+    first = entries[0]["summary"]
+    for entry in entries:
+        entry["differences"] = {key: value - first[key] for key, value in entry["summary"].items()
+                                if isinstance(value, (int, float)) and isinstance(first.get(key), (int, float))}  # fmt: skip
+        entry["differences"]["radius_histogram_l1"] = _profile_distance(entries[0]["report"], entry["report"])
+    figures = _figures(out, entries)
+    result = {"runs": [{k: e[k] for k in ("label", "run", "summary", "differences", "grids")} for e in entries],
+              "figures": figures}  # fmt: skip
+    write_json(out / "report.json", result)
+    write_text(out / "report.md", _markdown(result))
+    return result
+
+
+def summarise(paths: RunPaths, report: dict[str, Any]) -> dict[str, Any]:
+    """One run's numbers that compare sets side by side."""
+    from latentkit.model import load_spec
+
+    spec = load_spec(paths.job_spec)
+    last = _history(paths.history)[-1:] or [{}]
+    comps = report["components"]
+    cum = report["pca"]["cumulative"]
+    reach = lambda f: next((i + 1 for i, v in enumerate(cum) if v >= f), len(cum))  # noqa: E731
+    summary: dict[str, Any] = {
+        "kind": spec.model.kind, "z_dim": spec.model.z_dim,
+        "kl_factor": spec.model.kl_factor if spec.model.kind == "vae" else None,
+        "epochs": int(last[0].get("epoch", 0)), "final_loss": last[0].get("loss"),
+        "final_reconstruction": last[0].get("reconstruction"), "final_kl": last[0].get("kl"),
+        "radius_mean": report["radius"]["mean"], "radius_std": report["radius"]["std"], "radius_peak": report["radius"]["peak"],
+        "centre_abs_median": float(np.median([abs(c["gauss"]["centre"]) for c in comps])),
+        "half_width_median": float(np.median([c["fwhm"] for c in comps])),
+        "half_width_max": float(max(c["fwhm"] for c in comps)), "dominant": len(report["dominant"]),
+        "pcs_for_50": reach(0.5), "pcs_for_80": reach(0.8), "pcs_for_95": reach(0.95),
+        "max_abs_r": max((abs(p["r"]) for p in report["correlations"]["top_pairs"]), default=0.0),
+        f"hit_data_k{HIT_K}": report["data_hit_fraction"][HIT_K],
+    }  # fmt: skip
+    for g in report["generators"]:
+        summary[f"hit_{_key(g)}_k{HIT_K}"] = g["hit_fraction"][HIT_K]
+    if "mixture" in report:
+        summary["mixture_components"] = report["mixture"]["components"]
+    if "nearest_neighbours" in report:
+        summary["nn_median_ratio_mvn"] = report["nearest_neighbours"]["sets"]["multivariate normal"]["median_ratio"]
+    return summary
+
+
+def _key(generator: dict[str, Any]) -> str:
+    b = generator["params"].get("b")
+    return generator["method"] + ("" if b is None else f"_b{b:g}")
+
+
+def _history(path: Path) -> list[dict[str, float]]:
+    if not path.exists():
+        return []
+    with open(path, newline="", encoding="utf-8") as handle:
+        return [{k: float(v) for k, v in row.items() if v not in ("", None)} for row in csv.DictReader(handle)]
+
+
+def _labels(runs) -> list[str]:
+    labels: list[str] = []
+    for run in runs:
+        base = Path(run).resolve().name
+        label, k = base, 2
+        while label in labels:
+            label, k = f"{base}#{k}", k + 1
+        labels.append(label)
+    return labels
+
+
+def _radius_density(report) -> tuple[np.ndarray, np.ndarray]:
+    h = report["radius"]["histogram"]
+    edges, counts = np.asarray(h["edges"]), np.asarray(h["counts"], float)
+    return (edges[:-1] + edges[1:]) / 2, counts / max(counts.sum(), 1) / np.diff(edges)
+
+
+def _profile_distance(a, b) -> float:
+    """L1 distance between two radius densities on a common grid (0: the same distribution)."""
+    xa, da = _radius_density(a)
+    xb, db = _radius_density(b)
+    grid = np.linspace(0, max(xa[-1], xb[-1]), 400)
+    return float(np.abs(np.interp(grid, xa, da, right=0) - np.interp(grid, xb, db, right=0)).sum() * (grid[1] - grid[0]))
+
+
+def _figures(out: Path, entries) -> list[str]:
+    from latentkit.analysis.figures import generator_colour, plt, save_figure
+
+    colours = plt.get_cmap("tab10").colors
+    names = []
+    fig, ax = plt.subplots(figsize=(10, 4.8))
+    for colour, e in zip(colours, entries):
+        x, density = _radius_density(e["report"])
+        ax.plot(x, density, color=colour, lw=2, label=f"{e['label']} ({e['summary']['kind']}, z_dim {e['summary']['z_dim']})")
+    ax.set(title="Radius |z| of each run's data", xlabel="radius |z| (L2 norm)", ylabel="density")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    names.append(save_figure(fig, out / "compare_radius.png"))
+
+    fig, ax = plt.subplots(figsize=(10, 4.8))
+    for colour, e in zip(colours, entries):
+        cum = e["report"]["pca"]["cumulative"]
+        ax.plot(np.arange(1, len(cum) + 1), cum, color=colour, lw=2, label=e["label"])
+    ax.set(title="PCA spectra: cumulative explained variance", xlabel="principal components", ylabel="fraction of variance",
+           xscale="log", ylim=(0, 1.02))  # fmt: skip
+    ax.legend(loc="lower right", fontsize=8)
+    names.append(save_figure(fig, out / "compare_pca.png"))
+
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    for colour, e in zip(colours, entries):
+        comps = e["report"]["components"]
+        ax.scatter([c["gauss"]["centre"] for c in comps], [c["fwhm"] for c in comps], s=10, color=colour, alpha=0.6,
+                   label=e["label"])  # fmt: skip
+    ax.set(title="Each component's Gaussian-fit centre and half-width (FWHM)", xlabel="centre", ylabel="half-width (FWHM)")
+    ax.legend(fontsize=8)
+    names.append(save_figure(fig, out / "compare_components.png"))
+
+    generators = entries[0]["report"]["generators"]
+    fig, ax = plt.subplots(figsize=(11, 4.8))
+    width = 0.8 / len(entries)
+    for i, (colour, e) in enumerate(zip(colours, entries)):
+        values = [e["report"]["data_hit_fraction"][HIT_K]] + [
+            next((g["hit_fraction"][HIT_K] for g in e["report"]["generators"] if _key(g) == _key(ref)), np.nan)
+            for ref in generators]  # fmt: skip
+        ax.bar(np.arange(len(values)) + i * width, values, width, color=colour, label=e["label"])
+    ax.set_xticks(np.arange(len(generators) + 1) + 0.4 - width / 2,
+                  ["data"] + [_key(g).replace("_", " ") for g in generators], rotation=30, ha="right")  # fmt: skip
+    for tick, g in zip(ax.get_xticklabels()[1:], generators):
+        tick.set_color(generator_colour(g["method"], g["params"].get("b")))
+    ax.set(title=f"Hit fraction (every component within {HIT_K} half-widths of the data's centre)", ylabel="fraction",
+           ylim=(0, 1.05))  # fmt: skip
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    names.append(save_figure(fig, out / "compare_hits.png"))
+    return names
+
+
+def _markdown(result: dict[str, Any]) -> str:
+    runs = result["runs"]
+    fmt = lambda v: "" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))  # noqa: E731
+    lines = ["# Runs compared", "", "| | " + " | ".join(r["label"] for r in runs) + " |",
+             "| --- | " + " | ".join("---" for _ in runs) + " |"]  # fmt: skip
+    lines += [f"| {key} | " + " | ".join(fmt(r["summary"].get(key)) for r in runs) + " |" for key in runs[0]["summary"]]
+    lines += ["", f"## Differences from {runs[0]['label']}", "", "| | " + " | ".join(r["label"] for r in runs[1:]) + " |",
+              "| --- | " + " | ".join("---" for _ in runs[1:]) + " |"]  # fmt: skip
+    lines += [f"| {key} | " + " | ".join(fmt(r["differences"].get(key)) for r in runs[1:]) + " |"
+              for key in runs[0]["differences"]]  # fmt: skip
+    lines += ["", "## Figures", ""] + [f"![{name}]({name})" for name in result["figures"]]
+    lines += ["", "## Grids (same z-points and images for every run)", ""]
+    for r in runs:
+        lines += [f"- {r['label']}: " + ", ".join(f"[{name}]({Path(path).relative_to(Path(path).parent.parent)})"
+                                                  for name, path in r["grids"].items())]  # fmt: skip
+    return "\n".join(lines) + "\n"

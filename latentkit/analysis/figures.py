@@ -1,0 +1,201 @@
+"""The analysis figures, drawn with matplotlib's Agg backend and written atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from latentkit.analysis.stats import ellipse_points, gaussian  # noqa: E402
+from latentkit.core import atomic_write  # noqa: E402
+
+DATA_COLOUR = "black"
+_UNIFORM_SHADES = {0.5: "#fdd0a2", 1.0: "#fdae6b", 1.5: "#fd8d3c", 2.0: "#f16913", 3.0: "#d94801", 5.0: "#8c2d04"}
+_METHOD_COLOURS = {"normal": "tab:purple", "component": "tab:gray", "mvn": "tab:blue", "gmm": "tab:green"}
+_SET_COLOURS = {"multivariate normal": _METHOD_COLOURS["mvn"], "gaussian mixture": _METHOD_COLOURS["gmm"]}
+
+
+def generator_colour(method: str, b: float | None = None) -> str:
+    """One colour per generator, the same in every figure (and in compare): uniform in oranges by b."""
+    if method == "uniform":
+        return _UNIFORM_SHADES.get(float(b), "#e6550d")
+    return _METHOD_COLOURS.get(method, "tab:olive")
+
+
+def _legend_outside(ax, **kwargs) -> None:
+    """A legend to the right of the axes, where it covers no data."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False, **kwargs)
+
+
+def save_figure(fig, path: Path) -> str:
+    """Write ``fig`` as a PNG atomically and close it; the file's name."""
+    try:
+        with atomic_write(path) as handle:
+            fig.savefig(handle, format="png", dpi=110, bbox_inches="tight")
+    finally:
+        plt.close(fig)
+    return path.name
+
+
+def draw_all(out: Path, *, report, components, radius, pcs, pc_scale, fit, corr, sample, projected, pairs,
+             options) -> list[str]:  # fmt: skip
+    names = [components_figure(out, components, report), dominant_figure(out, components, report),
+             radius_figure(out, radius, report), correlation_figure(out, corr),
+             ellipses_figure(out, sample, fit, pairs), pca_figure(out, report),
+             pc_histograms_figure(out, pcs, pc_scale, report), pc_scatter_figure(out, projected)]  # fmt: skip
+    if "tsne" in report:
+        names.append(tsne_figure(out, np.load(report["tsne"]["embedding"])))
+    if "kmeans" in report:
+        names.append(kmeans_figure(out, report["kmeans"]))
+    if "nearest_neighbours" in report:
+        names.append(nn_figure(out, report["nearest_neighbours"]))
+    return names
+
+
+def components_figure(out, components, report) -> str:
+    fig, ax = plt.subplots(figsize=(9, 5))
+    for counts in components.counts_:
+        ax.plot(components.centres_, counts, lw=0.6, alpha=0.35)
+    ax.set(title=f"Histogram of each of the {report['dim']} components (one line each, n = {report['n']:,})",
+           xlabel="component value z_j", ylabel="images per bin")  # fmt: skip
+    return save_figure(fig, out / "components.png")
+
+
+def dominant_figure(out, components, report) -> str:
+    chosen = report["dominant"][:12] or [int(np.argmax([c["fwhm"] for c in report["components"]]))]
+    fig, ax = plt.subplots(figsize=(9, 5))
+    for j in chosen:
+        g = report["components"][j]["gauss"]
+        line = ax.plot(components.centres_, components.counts_[j], lw=1.2, label=f"z{j}")[0]
+        # The fit's amplitude is per standardised bin: rescale to the common bins' width.
+        bin_ratio = (components.centres_[1] - components.centres_[0]) / (12 / components.bins * report["components"][j]["std"] or 1)
+        ax.plot(components.centres_, gaussian(components.centres_, g["centre"], g["sigma"], g["amplitude"] * bin_ratio),
+                ls="--", color=line.get_color(), lw=0.8)  # fmt: skip
+    title = "Dominant components" if report["dominant"] else "No dominant component; widest shown"
+    ax.set(title=f"{title}: histograms (solid) and Gaussian fits (dashed)", xlabel="component value",
+           ylabel="images per bin")  # fmt: skip
+    _legend_outside(ax)
+    return save_figure(fig, out / "dominant.png")
+
+
+def radius_figure(out, radius, report) -> str:
+    fig, ax = plt.subplots(figsize=(10, 4.8))
+    for g in report["generators"]:
+        lo, hi = g["radii_range"]
+        edges = np.linspace(lo, hi, len(g["radii"]) + 1)
+        h = np.asarray(g["radii"], float)
+        ax.plot((edges[:-1] + edges[1:]) / 2, h / max(h.max(), 1), lw=1.3,
+                color=generator_colour(g["method"], g["params"].get("b")), label=g["name"])  # fmt: skip
+    counts = radius.counts_[0]
+    ax.fill_between(radius.centres_, counts / counts.max(), color=DATA_COLOUR, alpha=0.15, lw=0)
+    ax.plot(radius.centres_, counts / counts.max(), lw=2.2, color=DATA_COLOUR, label=f"data ({report['n']:,} images)")
+    ax.set(title=f"Distance from the origin of the data's z-points and of generated ones ({report['dim']} dims)",
+           xlabel="radius |z| (L2 norm)", ylabel="density (each curve scaled to peak 1)", ylim=(0, 1.08))  # fmt: skip
+    _legend_outside(ax)
+    return save_figure(fig, out / "radius.png")
+
+
+def nn_figure(out, nn) -> str:
+    fig, ax = plt.subplots(figsize=(10, 4.8))
+    edges = np.asarray(nn["edges"])
+    centres = np.sqrt(edges[:-1] * edges[1:])
+    for name, row in nn["sets"].items():
+        counts = np.asarray(row["counts"], float)
+        ratio = f", median ratio {row['median_ratio']:.2f}" if "median_ratio" in row else ""
+        ax.plot(centres, counts / max(counts.sum(), 1), lw=2.2 if name == "data" else 1.4,
+                color=_SET_COLOURS.get(name, DATA_COLOUR), label=f"{name}{ratio}")  # fmt: skip
+    ax.set(xscale="log", title=f"Distance to the nearest neighbour, {nn['points']:,} points per set",
+           xlabel="nearest-neighbour distance (log scale)", ylabel="fraction of points per bin")  # fmt: skip
+    _legend_outside(ax)
+    return save_figure(fig, out / "nn_distances.png")
+
+
+def correlation_figure(out, corr) -> str:
+    fig, ax = plt.subplots(figsize=(7, 6))
+    image = ax.imshow(corr, cmap="RdBu_r", vmin=-1, vmax=1)
+    fig.colorbar(image, ax=ax, label="Pearson r")
+    ax.set(title="Correlation between components", xlabel="component", ylabel="component")
+    return save_figure(fig, out / "correlation.png")
+
+
+def ellipses_figure(out, sample, fit, pairs) -> str:
+    fig, axes = plt.subplots(1, len(pairs), figsize=(5 * len(pairs), 4.6), squeeze=False)
+    for ax, (i, j) in zip(axes[0], pairs):
+        xy = sample[:, [i, j]]
+        counts, xe, ye = np.histogram2d(xy[:, 0], xy[:, 1], bins=40)
+        ax.contour((xe[:-1] + xe[1:]) / 2, (ye[:-1] + ye[1:]) / 2, counts.T, levels=6, cmap="Greys", linewidths=0.7)
+        mean2, cov2 = fit.mean[[i, j]], fit.cov[np.ix_([i, j], [i, j])]
+        for k, colour in zip((1, 2, 3), ("tab:red", "tab:orange", "tab:green")):
+            ring = ellipse_points(mean2, cov2, k)
+            ax.plot(ring[:, 0], ring[:, 1], color=colour, lw=1.2, label=f"{k} sigma")
+        r = cov2[0, 1] / np.sqrt(cov2[0, 0] * cov2[1, 1])
+        ax.set(xlabel=f"z{i}", ylabel=f"z{j}")
+        ax.set_title(f"z{i} vs z{j} (r = {r:+.2f}): data contours, fitted ellipses", fontsize=10)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3, fontsize=8, frameon=False)
+    return save_figure(fig, out / "ellipses.png")
+
+
+def pca_figure(out, report) -> str:
+    pca = report["pca"]
+    fig, ax = plt.subplots(figsize=(9, 5))
+    x = np.arange(1, len(pca["explained_variance_ratio"]) + 1)
+    ax.bar(x, pca["explained_variance_ratio"], color="tab:blue", label="explained variance ratio")
+    ax2 = ax.twinx()
+    ax2.plot(x, pca["cumulative"], color="k", label="cumulative (all points)")
+    for trim in pca["trimmed"]:
+        if trim["explained_variance_ratio"]:
+            ax2.plot(x, np.cumsum(trim["explained_variance_ratio"]), lw=0.8, ls="--",
+                     label=f"cumulative, trimmed at {trim['fact']:g} x half-width ({trim['kept']:,} kept)")  # fmt: skip
+    ax.set(title="PCA of the latent cloud: variance per principal component", xlabel="principal component",
+           ylabel="explained variance ratio (bars)")  # fmt: skip
+    ax2.set(ylabel="cumulative (lines)", ylim=(0, 1.02))
+    bars, lines = ax.get_legend_handles_labels(), ax2.get_legend_handles_labels()
+    ax2.legend(bars[0] + lines[0], bars[1] + lines[1], loc="upper left", bbox_to_anchor=(1.08, 1.0), fontsize=8,
+               frameon=False)  # fmt: skip
+    return save_figure(fig, out / "pca.png")
+
+
+def pc_histograms_figure(out, pcs, pc_scale, report) -> str:
+    n = len(pc_scale)
+    cols = min(4, n)
+    fig, axes = plt.subplots(-(-n // cols), cols, figsize=(3.4 * cols, 2.8 * -(-n // cols)), squeeze=False)
+    for i, ax in enumerate(axes.ravel()):
+        if i >= n:
+            ax.axis("off")
+            continue
+        x = pcs.centres_ * pc_scale[i]
+        ax.plot(x, pcs.counts_[i], color="k", lw=1)
+        f = report["pca"]["pc_fits"][i]
+        ax.plot(x, gaussian(x, f["centre"], f["sigma"], pcs.counts_[i].max()), ls="--", color="tab:red", lw=0.8)
+        ax.set_title(f"PC{i + 1}: sigma {f['sigma']:.2f}", fontsize=8)
+    fig.suptitle("Leading principal components (dashed: Gaussian fit)")
+    return save_figure(fig, out / "pc_histograms.png")
+
+
+def pc_scatter_figure(out, projected) -> str:
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.6))
+    extent = np.abs(projected[:, :2]).max() or 1.0
+    for ax, zoom in zip(axes, (1.0, 0.5, 0.2)):
+        ax.scatter(projected[:, 0], projected[:, 1], s=1, alpha=0.3)
+        ax.set(xlim=(-extent * zoom, extent * zoom), ylim=(-extent * zoom, extent * zoom),
+               title=f"PC1-PC2, zoom x{1 / zoom:g}", xlabel="PC1", ylabel="PC2")  # fmt: skip
+    return save_figure(fig, out / "pc_scatter.png")
+
+
+def tsne_figure(out, embedding) -> str:
+    fig, ax = plt.subplots(figsize=(7, 7))
+    ax.scatter(embedding[:, 0], embedding[:, 1], s=1, alpha=0.4)
+    ax.set(title=f"t-SNE of {len(embedding):,} points", xticks=[], yticks=[])
+    return save_figure(fig, out / "tsne.png")
+
+
+def kmeans_figure(out, kmeans) -> str:
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    ax.plot(kmeans["k"], kmeans["inertia"], marker="o")
+    ax.set(title=f"KMeans inertia against the number of clusters ({kmeans['points']:,} points)",
+           xlabel="clusters k", ylabel="inertia (sum of squared distances)")  # fmt: skip
+    return save_figure(fig, out / "kmeans.png")

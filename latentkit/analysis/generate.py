@@ -1,0 +1,138 @@
+"""Images from z-points: generated grids, reconstructions, interpolations (PNG, atomic)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from latentkit import store
+from latentkit.analysis.samplers import METHODS, Generator, LatentFit, hit_fractions
+from latentkit.core import LatentkitError, RunPaths
+from latentkit.model import decode, grid, load_model, save_png, spec_from_dict
+from latentkit.store import chunk_progress, select_rows, to_unit_float
+
+
+def generate(*, run: str | os.PathLike, method: str, out: str | os.PathLike, n: int = 28, b: float = 1.5,
+             sharpen: float | None = None, seed: int = 0, columns: int = 7,
+             analysis: str | os.PathLike | None = None) -> dict[str, Any]:  # fmt: skip
+    """Decode ``n`` generated z-points into a grid; report their hit fractions."""
+    if method not in METHODS:
+        raise LatentkitError(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
+    if n < 1:
+        raise LatentkitError(f"--n must be positive, got {n}")
+    fit_path = Path(analysis or RunPaths.of(run).analysis) / "mvn.npz"
+    if fit_path.exists():
+        fit = LatentFit.load(fit_path)
+    elif method in ("component", "mvn", "gmm"):
+        raise LatentkitError(f"--method {method} needs the fitted distribution {fit_path}: run `latentkit analyze` first")
+    else:
+        fit = None
+    model, meta = load_model(run)
+    dim = spec_from_dict(meta["spec"]).model.z_dim
+    stand_in = fit or LatentFit(np.zeros(dim), np.eye(dim), np.zeros(dim), np.ones(dim), np.ones(dim))
+    z = Generator(method, method, {"b": b}).sample(np.random.default_rng(seed), n, stand_in)
+    save_png(grid(decode(model, z), columns=columns), out, sharpen=sharpen)
+    return {"out": str(out), "n": n, "hit_fraction": hit_fractions(z, fit) if fit else None}
+
+
+def _store_images(data: Path, rows: np.ndarray) -> np.ndarray:
+    return to_unit_float(store.open_store(data)["images"].get_orthogonal_selection((np.asarray(rows),)))
+
+
+def reconstruct(*, run: str | os.PathLike, out: str | os.PathLike, n: int = 16, data=None,
+                partition: str = "valid", columns: int = 8) -> dict[str, Any]:  # fmt: skip
+    """The first ``n`` images of a partition above their reconstructions, row pair by row pair."""
+    model, meta = load_model(run)
+    data = Path(data or meta.get("data", ""))
+    rows = select_rows(store.open_store(data), partition)[:n]
+    if len(rows) == 0:
+        raise LatentkitError(f"no images in partition {partition!r} of {data}")
+    originals = _store_images(data, rows)
+    rebuilt = np.asarray(model(originals, training=False))
+    tiles = []
+    for start in range(0, len(rows), columns):
+        tiles += [originals[start : start + columns], rebuilt[start : start + columns]]
+    save_png(grid(np.concatenate(tiles), columns=min(columns, len(rows))), out)
+    rmse = float(np.sqrt(np.mean((originals - rebuilt) ** 2)))
+    return {"out": str(out), "n": int(len(rows)), "rmse": rmse}
+
+
+def reconstruction_rmse(*, run: str | os.PathLike, partition: str = "valid", data=None, batch: int = 256,
+                        limit: int | None = None) -> dict[str, Any]:  # fmt: skip
+    """Root-mean-square pixel error (pixels in [0, 1]) of the run's reconstructions over a whole partition.
+
+    Streams ``batch`` images at a time, so memory does not grow with the partition; ``limit``
+    caps the images (the first of the partition). The model is called as ``reconstruct`` calls it.
+    """
+    model, meta = load_model(run)
+    data = Path(data or meta.get("data", ""))
+    group = store.open_store(data)
+    rows = select_rows(group, partition)[:limit]
+    if len(rows) == 0:
+        raise LatentkitError(f"no images in partition {partition!r} of {data}")
+    squared, images = 0.0, group["images"]
+    for start in range(0, len(rows), batch):
+        originals = to_unit_float(images.get_orthogonal_selection((rows[start : start + batch],)))
+        rebuilt = np.asarray(model(originals, training=False))
+        squared += float(np.sum((originals.astype(np.float64) - rebuilt) ** 2))
+    values = len(rows) * int(np.prod(images.shape[1:]))
+    return {"partition": partition, "n": int(len(rows)), "rmse": float(np.sqrt(squared / values))}
+
+
+def interpolate(*, run: str | os.PathLike, start: int, stop: int, out: str | os.PathLike, steps: int = 10,
+                data=None) -> dict[str, Any]:  # fmt: skip
+    """Decode the straight path between the z-points of images ``start`` and ``stop``."""
+    if steps < 2:
+        raise LatentkitError(f"--steps must be at least 2, got {steps}")
+    model, meta = load_model(run)
+    data = Path(data or meta.get("data", ""))
+    ends = _z_points(run, model, data, [start, stop])
+    t = np.linspace(0.0, 1.0, steps)[:, None]
+    path = (1 - t) * ends[0] + t * ends[1]
+    originals = _store_images(data, [start, stop])
+    row = np.concatenate([originals[:1], decode(model, path), originals[1:]])
+    save_png(grid(row, columns=len(row)), out)
+    return {"out": str(out), "steps": steps, "distance": float(np.linalg.norm(ends[1] - ends[0]))}
+
+
+def attribute_walk(*, run: str | os.PathLike, attribute: str, out: str | os.PathLike, strength: float = 1.0,
+                   image: int = 0, steps: int = 8, data=None, analysis=None) -> dict[str, Any]:  # fmt: skip
+    """Latent arithmetic: decode image ``image``'s z-point moved along an attribute's direction.
+
+    The path is z + t * strength * d for t from 0 to 1, d the attribute's centroid direction
+    (present minus absent, from ``latentkit attributes``): strength 1 moves a z-point by the
+    distance between the two classes' centroids; a negative strength takes the attribute away.
+    """
+    from latentkit.analysis.attributes import load_direction
+
+    if steps < 2:
+        raise LatentkitError(f"--steps must be at least 2, got {steps}")
+    analysis = Path(analysis or RunPaths.of(run).analysis)
+    direction = load_direction(analysis, attribute)
+    model, meta = load_model(run)
+    data = Path(data or meta.get("data", ""))
+    start = _z_points(run, model, data, [image])[0]
+    path = start + np.linspace(0.0, 1.0, steps)[:, None] * strength * direction
+    row = np.concatenate([_store_images(data, [image]), decode(model, path)])
+    save_png(grid(row, columns=len(row)), out)
+    fit_path = analysis / "mvn.npz"
+    hits = hit_fractions(path, LatentFit.load(fit_path)) if fit_path.exists() else None
+    return {"out": str(out), "steps": steps, "attribute": attribute, "distance": float(abs(strength) * np.linalg.norm(direction)),
+            "hit_fraction": hits}  # fmt: skip
+
+
+def _z_points(run, model, data: Path, rows: list[int]) -> np.ndarray:
+    """The z-points of store rows: from the run's latents when encoded, else encoded now (means for a VAE)."""
+    n = store.open_store(data)["images"].shape[0]
+    for row in rows:
+        if not 0 <= row < n:
+            raise LatentkitError(f"image {row} is outside the store (0..{n - 1})")
+    latents = RunPaths.of(run).latents
+    if (latents / "zarr.json").exists() and chunk_progress(group := store.open_store(latents)).complete:
+        return np.asarray(group["z"].get_orthogonal_selection((np.array(rows),)))
+    model.set_mu_only(True)
+    encoded = model.encoder(_store_images(data, rows), training=False)
+    return np.asarray(encoded[0] if isinstance(encoded, (list, tuple)) else encoded)

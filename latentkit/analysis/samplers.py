@@ -1,0 +1,165 @@
+"""Random z-point generators of the studies, their analytic radii, and the region hit test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from math import exp, lgamma, sqrt
+
+import numpy as np
+
+from latentkit.core import LatentkitError
+
+METHODS = ("uniform", "normal", "component", "mvn", "gmm")
+
+
+@dataclass(frozen=True)
+class Generator:
+    """Draws (n, dim) z-points; ``params`` say which, for the report."""
+
+    name: str
+    method: str
+    params: dict = field(default_factory=dict)
+
+    def sample(self, rng: np.random.Generator, n: int, fit: LatentFit) -> np.ndarray:
+        dim = len(fit.mean)
+        if self.method == "uniform":
+            b = self.params["b"]
+            return rng.uniform(-b, b, (n, dim))
+        if self.method == "normal":
+            return rng.standard_normal((n, dim))
+        if self.method == "component":
+            return fit.centre + fit.sigma * rng.standard_normal((n, dim))
+        if self.method == "mvn":
+            return fit.mean + rng.standard_normal((n, dim)) @ fit.cov_root.T
+        if self.method == "gmm":
+            if fit.mixture is None:
+                raise LatentkitError("--method gmm needs the fitted mixture: rerun `latentkit analyze` (mixture on)")
+            return fit.mixture.sample(rng, n)
+        raise LatentkitError(f"unknown method {self.method!r}: use {', '.join(METHODS)}")
+
+    def expected_radius(self, fit: LatentFit) -> tuple[float | None, float | None]:
+        """Analytic (mean, sd) of the radius where one exists."""
+        n = len(fit.mean)
+        if self.method == "uniform":
+            b = self.params["b"]
+            mean = b * sqrt(n / 3) * sqrt(1 / (1 + 1 / (4 * n)))
+            return mean, mean * sqrt(1 / (5 * n)) / (1 + 1 / (4 * n))
+        if self.method == "normal":  # chi distribution with n degrees of freedom: ~ sqrt(n), sd ~ 1/sqrt(2)
+            mean = sqrt(2) * exp(lgamma((n + 1) / 2) - lgamma(n / 2))
+            return mean, sqrt(max(n - mean**2, 0.0))
+        if self.method == "component":  # sqrt(E R^2): exact to O(1/n)
+            return sqrt(float(np.sum(fit.centre**2 + fit.sigma**2))), None
+        if self.method == "gmm":
+            m = fit.mixture
+            second = (m.weights * ((m.means**2).sum(axis=1) + np.trace(m.covariances, axis1=1, axis2=2))).sum()
+            return sqrt(float(second)), None
+        return sqrt(float(fit.mean @ fit.mean + np.trace(fit.cov))), None
+
+
+def _root(cov: np.ndarray) -> np.ndarray:
+    """A matrix A with A A^T = cov (eigen-based, so a singular covariance still works)."""
+    values, vectors = np.linalg.eigh(cov)
+    return vectors * np.sqrt(np.clip(values, 0, None))
+
+
+@dataclass(frozen=True)
+class Mixture:
+    """A Gaussian mixture fitted to the cloud: weights (K,), means (K, d), covariances (K, d, d)."""
+
+    weights: np.ndarray
+    means: np.ndarray
+    covariances: np.ndarray
+    bic: dict = field(default_factory=dict)  # components -> BIC of each candidate tried
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        component = rng.choice(len(self.weights), size=n, p=self.weights / self.weights.sum())
+        z = np.empty((n, self.means.shape[1]))
+        for k in range(len(self.weights)):
+            rows = np.flatnonzero(component == k)
+            z[rows] = self.means[k] + rng.standard_normal((len(rows), z.shape[1])) @ _root(self.covariances[k]).T
+        return z
+
+
+def fit_mixture(points: np.ndarray, candidates=(1, 2, 3, 4, 6, 8), *, seed: int = 0,
+                progress: Callable[[], None] = lambda: None) -> Mixture:  # fmt: skip
+    """Full-covariance Gaussian mixtures with more and more components; the one with the lowest BIC.
+
+    Candidates are tried in increasing order and the search stops once BIC has risen twice in a
+    row past its best (in hundreds of dimensions every extra component costs tens of thousands
+    of parameters, so BIC turns early and the large fits would be wasted time).
+    """
+    from sklearn.mixture import GaussianMixture
+
+    points = np.asarray(points, np.float64)
+    best, bic, worse = None, {}, 0
+    for k in sorted({int(c) for c in candidates if 1 <= c <= len(points) // 2}) or [1]:
+        # reg_covar relative to the cloud's scale: the default 1e-6 is absolute.
+        model = GaussianMixture(k, covariance_type="full", random_state=seed, n_init=2 if k > 1 else 1,
+                                reg_covar=1e-6 * float(points.var(axis=0).mean() or 1.0)).fit(points)  # fmt: skip
+        bic[str(k)] = float(model.bic(points))
+        progress()
+        if best is None or bic[str(k)] < bic[str(best.n_components)]:
+            best, worse = model, 0
+        else:
+            worse += 1
+            if worse == 2:
+                break
+    return Mixture(best.weights_, best.means_, best.covariances_, bic)
+
+
+@dataclass(frozen=True)
+class LatentFit:
+    """What generation needs from an analysis: component fits and the multivariate normal."""
+
+    mean: np.ndarray
+    cov: np.ndarray
+    centre: np.ndarray  # Gaussian-fit centre per component
+    sigma: np.ndarray  # Gaussian-fit sigma per component
+    fwhm: np.ndarray  # full width at half maximum per component (the studies' "half-width")
+    mixture: Mixture | None = None
+
+    @property
+    def cov_root(self) -> np.ndarray:
+        return _root(self.cov)
+
+    def save(self, path) -> None:
+        from latentkit.core import atomic_write
+
+        arrays = dict(mean=self.mean, cov=self.cov, centre=self.centre, sigma=self.sigma, fwhm=self.fwhm)
+        if self.mixture is not None:
+            m = self.mixture
+            arrays.update(gmm_weights=m.weights, gmm_means=m.means, gmm_covariances=m.covariances,
+                          gmm_bic_k=np.array([int(k) for k in m.bic]), gmm_bic=np.array(list(m.bic.values())))  # fmt: skip
+        with atomic_write(path) as handle:
+            np.savez(handle, **arrays)
+
+    @classmethod
+    def load(cls, path) -> LatentFit:
+        with np.load(path) as data:
+            mixture = None
+            if "gmm_weights" in data:
+                bic = {str(k): float(v) for k, v in zip(data["gmm_bic_k"], data["gmm_bic"])}
+                mixture = Mixture(data["gmm_weights"], data["gmm_means"], data["gmm_covariances"], bic)
+            return cls(**{k: data[k] for k in ("mean", "cov", "centre", "sigma", "fwhm")}, mixture=mixture)
+
+
+def default_generators(bs=(0.5, 1.0, 1.5, 2.0, 3.0, 5.0), *, mixture: bool = False) -> list[Generator]:
+    return [Generator(f"uniform b={b:g}", "uniform", {"b": float(b)}) for b in bs] + [
+        Generator("standard normal", "normal"),
+        Generator("per-component normal (fitted centres, sigmas)", "component"),
+        Generator("multivariate normal (fitted mean, covariance)", "mvn"),
+    ] + ([Generator("gaussian mixture (BIC-chosen components)", "gmm")] if mixture else [])
+
+
+def hit_fractions(z: np.ndarray, fit: LatentFit, ks=(1.5, 2.0, 3.0, 12.0)) -> dict[str, float]:
+    """Fraction of rows whose every component lies within k x half-width of the data's centre."""
+    distance = np.abs(z - fit.centre) / fit.fwhm  # in half-widths
+    worst = distance.max(axis=1)
+    return {f"{k:g}": float(np.mean(worst <= k)) for k in ks}
+
+
+def hit_counts(z: np.ndarray, fit: LatentFit, ks) -> np.ndarray:
+    """Rows within k x half-width, per k (summed over chunks for a streamed fraction)."""
+    worst = (np.abs(z - fit.centre) / fit.fwhm).max(axis=1)
+    return np.array([(worst <= k).sum() for k in ks])

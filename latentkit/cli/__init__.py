@@ -1,0 +1,3 @@
+"""The ``latentkit`` command line: one typer app (``app``), the command modules that register
+on it (``pipeline``, ``around``, ``study``), rich rendering (``console``) and the entry point
+(``main``). Commands import library code inside their bodies, so a refused command is fast."""

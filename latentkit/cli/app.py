@@ -1,0 +1,94 @@
+"""The one typer app, the options every command shares, and the few helpers commands use.
+
+Command modules (``pipeline``, ``around``, ``study``) import this module and register on
+``app``; ``latentkit.cli.main`` imports them all. Nothing here imports a command module.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from latentkit import __version__
+from latentkit.core import DISK_FULL_EXIT, LatentkitError, disk_full
+
+app = typer.Typer(
+    help="Study autoencoder latent spaces on real image datasets, on small machines.\n\n"
+    "Every job is resumable (rerun the same command) and splittable (--task/--tasks, "
+    "defaulting to the SLURM array variables).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+# Shared options, defined once.
+OutStore = Annotated[Path, typer.Option("--out", help="Zarr store to write (created, or resumed if it exists).")]
+Size = Annotated[int, typer.Option(help="Side of the square output images in pixels.", min=8)]
+Chunk = Annotated[int, typer.Option(help="Images per zarr chunk: the unit of work, resume and splitting.")]
+Task = Annotated[Optional[int], typer.Option(help="This worker's index (default: SLURM_ARRAY_TASK_ID, else 0).")]
+Tasks = Annotated[Optional[int], typer.Option(help="Number of workers (default: SLURM_ARRAY_TASK_COUNT, else 1).")]
+MirrorDir = Annotated[Optional[Path], typer.Option(help="Copy the run here (Drive, cluster storage) after every "
+                                                "checkpoint or chunk, in the background: `latentkit sync` semantics.")]
+Workers = Annotated[Optional[int], typer.Option(help="Decoding threads (default: CPU count).", min=1)]
+MaxVram = Annotated[Optional[str], typer.Option(help="Refuse up front if the estimated GPU memory of a step exceeds "
+                                                "this (6G, 1500M); out of GPU memory later exits 71.")]
+VramPool = Annotated[bool, typer.Option(help="Let the backend preallocate its GPU memory pool (faster; VRAM figures "
+                                        "then show the pool, not what the job needs, and the GPU is not shared).")]
+
+
+def user_errors(function):
+    """Turn a LatentkitError (or a full disk) into one line on stderr and its exit status: no traceback."""
+
+    @wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except LatentkitError as error:
+            typer.echo(f"latentkit: error: {error}", err=True)
+            raise typer.Exit(error.exit_code) from None
+        except Exception as error:
+            full = disk_full(error)
+            if full is None:
+                raise
+            where = f" writing {full.filename}" if full.filename else ""
+            typer.echo(f"latentkit: error: no space left on the device{where}: free space and rerun the same "
+                       f"command (finished work is kept)", err=True)  # fmt: skip
+            raise typer.Exit(DISK_FULL_EXIT) from None
+
+    return wrapper
+
+
+def events():
+    from latentkit.cli.console import ConsoleEvents
+
+    return ConsoleEvents()
+
+
+def vram_pool_option(pool: bool) -> None:
+    """--vram-pool: switch the allocators back to the backends' pools, before a backend loads."""
+    if pool:
+        from latentkit.machine import configure_allocators
+
+        configure_allocators(pool=True)
+
+
+def echo_lines(lines: list[str]) -> None:
+    for line in lines:
+        typer.echo(line)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"latentkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", is_eager=True,
+                                          callback=_show_version)] = False,  # fmt: skip
+) -> None:
+    """Study autoencoder latent spaces on real image datasets, on small machines."""

@@ -1,0 +1,143 @@
+"""Console presentation for the CLI: a rich progress bar and monitor table rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)  # fmt: skip
+
+from latentkit.core import JobEvents
+from latentkit.machine import format_mb
+
+console = Console(stderr=True)
+MONITOR_COLUMNS = ("unit", "items/s", "read s", "work s", "write s", "RSS", "RAM free", "VRAM peak/card")
+WIDTHS = (10, 8, 7, 7, 7, 9, 10, 15)  # fits an 80-column terminal or log
+
+
+class ConsoleEvents(JobEvents):
+    """Shows progress bars on stderr and monitor records as aligned rows."""
+
+    def __init__(self) -> None:
+        self._progress: Progress | None = None
+        self._task = None
+        self._header_shown = False
+
+    def start(self, description: str, total: int, done: int = 0, unit: str = "items") -> None:
+        self.finish()
+        counts = (DownloadColumn(), TransferSpeedColumn()) if unit == "bytes" else (MofNCompleteColumn(),)
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), *counts,
+            TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False,
+        )  # fmt: skip
+        self._progress.start()
+        self._task = self._progress.add_task(description, total=total, completed=done)
+
+    def advance(self, amount: int = 1) -> None:
+        if self._progress is not None:
+            self._progress.advance(self._task, amount)
+
+    def record(self, record: dict[str, Any]) -> None:
+        printer = self._progress.console if self._progress is not None else console
+        if not self._header_shown:
+            printer.print(" ".join(f"{c:>{w}}" for c, w in zip(MONITOR_COLUMNS, WIDTHS)), style="bold")
+            self._header_shown = True
+        cells = (
+            str(record.get("unit", "")), f"{record.get('items_per_s', 0):,.0f}",
+            f"{record.get('read_s', 0):.2f}", f"{record.get('work_s', 0):.2f}", f"{record.get('write_s', 0):.2f}",
+            format_mb(record.get("rss_mb")), format_mb(record.get("ram_available_mb")), vram_text(record),
+        )  # fmt: skip
+        printer.print(" ".join(f"{c:>{w}}" for c, w in zip(cells, WIDTHS)), soft_wrap=True)
+
+    def message(self, text: str) -> None:
+        # One line per message however narrow the terminal (logs are grepped); no rich markup.
+        (self._progress.console if self._progress is not None else console).print(text, soft_wrap=True, markup=False,
+                                                                                   highlight=False)  # fmt: skip
+
+    def finish(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+
+def vram_text(record: dict[str, Any]) -> str:
+    """What this job needed (the backend's peak) of the card's total, or n/a without a GPU."""
+    peak, total = record.get("vram_backend_peak_mb"), record.get("vram_total_mb")
+    if total is None:
+        return "n/a"
+    return f"{'n/a' if peak is None else f'{peak:,.0f}'}/{total:,.0f} MB"
+
+
+def status_lines(s: dict[str, Any]) -> list[str]:
+    """``latentkit status``: a run's status (``status.run_status``) as aligned lines."""
+    lines = [f"run      {s['run']}"]
+    if s.get("checkpoint_warning"):
+        lines.append(f"warning  {s['checkpoint_warning']}")
+    t = s.get("train")
+    lines.append(f"train    {t['job']}: epoch {t['epoch']} of {t['epochs']} done, step {t['step']} of the next"
+                 f" (last loss {t['last_loss'] or float('nan'):.2f})" if t else "train    no checkpoint yet")  # fmt: skip
+    e = s.get("encode")
+    if e:
+        missing = e["missing"][:20]
+        lines.append(f"encode   {e['chunks_done']} of {e['chunks_total']} chunks done ({e['chunk']} images each)"
+                     + (f"; missing {missing}{' ...' if len(e['missing']) > 20 else ''}" if missing else ""))
+    else:
+        lines.append("encode   not started")
+    lines += slurm_lines(s.get("slurm"))
+    g = s["gpu"]
+    lines.append("GPU      n/a (no GPU in this run's monitor lines)" if g["total_mb"] is None else
+                 f"GPU      {format_mb(g['total_mb'])} card; this run's peak {format_mb(g['peak_mb'])} "
+                 f"(backend), {format_mb(g['nvml_peak_mb'])} (NVML, whole card)")  # fmt: skip
+    for record in s["monitor"]:
+        lines.append(f"monitor  {record['job']} {record.get('unit', '')}: {record.get('items_per_s', 0):,.0f} items/s, "
+                     f"RSS {format_mb(record['rss_mb'])}, RAM free {format_mb(record['ram_available_mb'])}, "
+                     f"VRAM {vram_text(record)}")  # fmt: skip
+    return lines
+
+
+def environment_lines(r: dict[str, Any]) -> list[str]:
+    """``latentkit env``: the machine report (``environment.machine_report``) as aligned lines."""
+    gpu = "n/a (no GPU visible to NVML)" if r["gpu"] is None else (
+        f"{r['gpu']}, {format_mb(r['vram_total_mb'])} VRAM ({format_mb(r['vram_used_mb'])} in use)")
+    e = r["encode"]
+    return [
+        f"RAM        {format_mb(r['ram_total_mb'])} total, {format_mb(r['ram_available_mb'])} available"
+        + (f", cgroup limit {format_mb(r['cgroup_limit_mb'])}" if r["cgroup_limit_mb"] else "")
+        + (f", SLURM --mem {format_mb(r['slurm_mem_mb'])}" if r["slurm_mem_mb"] else ""),
+        f"CPUs       {r['cpus']} x {r['cpu']}" + ("  (Colab)" if r["colab"] else ""),
+        f"GPU        {gpu}",
+        f"allocator  {r['vram_allocator']}",
+        f"disk       {format_mb(r['disk_free_mb'])} free at {r['disk']}",
+        f"backend    {r['keras_backend']}; " + ", ".join(f"{k} {v}" for k, v in r["versions"].items() if v),
+        f"encode     --chunk {e['chunk']} --batch {e['batch']} (about {format_mb(e['estimate_mb'])} for ae-case1)",
+        f"train      --batch {r['train_batch']}",
+    ]  # fmt: skip
+
+
+def slurm_lines(slurm: dict[str, Any] | None) -> list[str]:
+    """The submitted chain's jobs and states; a failed array task named with its log."""
+    if not slurm:
+        return []
+    if slurm.get("states") is None:
+        return [f"slurm    {name} {job_id}" for name, job_id in slurm["jobs"].items()] + [f"slurm    {slurm['note']}"]
+    lines = []
+    for name, records in slurm["states"].items():
+        states = sorted({r.get("JobState", "?") for r in records})
+        lines.append(f"slurm    {name} {slurm['jobs'][name]}: {', '.join(states)}")
+        for r in records:
+            if r.get("JobState") in ("FAILED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL"):
+                task = f" task {r['ArrayTaskId']}" if r.get("ArrayTaskId") else ""
+                lines.append(f"slurm    {name}{task} {r['JobState']} (exit {r.get('ExitCode', '?')}): "
+                             f"see {r.get('StdOut', 'its log')}")  # fmt: skip
+            elif r.get("Reason") == "DependencyNeverSatisfied":
+                lines.append(f"slurm    {name} can never start: a step before it failed")
+    return lines

@@ -1,0 +1,352 @@
+"""The ``latentkit`` commands of the pipeline itself: ``prepare``, ``info``, ``presets``, ``train``,
+``encode``, ``status``, ``analyze`` and the decoders ``generate``, ``reconstruct``, ``interpolate``.
+
+Each command parses its options, calls one library function (imported inside the command, so
+a refused command never loads Keras), and prints.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from latentkit.cli.app import (
+    Chunk,
+    MaxVram,
+    MirrorDir,
+    OutStore,
+    Size,
+    Task,
+    Tasks,
+    VramPool,
+    Workers,
+    app,
+    echo_lines,
+    events,
+    user_errors,
+    vram_pool_option,
+)
+from latentkit.core import LatentkitError, format_crop
+from latentkit.ingest import CELEBA_CROP
+
+prepare_app = typer.Typer(help="Build a chunked zarr image store.", no_args_is_help=True)
+app.add_typer(prepare_app, name="prepare")
+
+
+@prepare_app.command("synthetic")
+@user_errors
+def prepare_synthetic_cmd(
+    out: OutStore,
+    n: Annotated[int, typer.Option(help="Number of faces.", min=1)] = 10_000,
+    size: Size = 96,
+    seed: Annotated[int, typer.Option(help="Image i depends only on (seed, i).")] = 0,
+    chunk: Chunk = 1024,
+    task: Task = None,
+    tasks: Tasks = None,
+) -> None:
+    """Procedural faces with known latent factors: the pipeline with no download."""
+    from latentkit.ingest import prepare_synthetic
+    from latentkit.store import resolve_task
+
+    task, tasks = resolve_task(task, tasks)
+    result = prepare_synthetic(out=out, n=n, size=size, seed=seed, chunk=chunk, task=task, tasks=tasks, events=events())
+    typer.echo(f"wrote {result.chunks_written} chunks, {result.chunks_skipped} already done: {out}")
+
+
+@prepare_app.command("celeba")
+@user_errors
+def prepare_celeba_cmd(
+    src: Annotated[Path, typer.Argument(help="CelebA as you have it: the official Drive folder or its "
+                                        "Img/img_align_celeba.zip, the Kaggle folder or archive.zip, torchvision's "
+                                        "root, the image folder, a tar.")],
+    out: OutStore,
+    size: Size = 96,
+    crop: Annotated[str, typer.Option(help="Crop box X0,Y0,X1,Y1 applied before resizing.")] = format_crop(CELEBA_CROP),
+    chunk: Chunk = 1024,
+    task: Task = None,
+    tasks: Tasks = None,
+    workers: Workers = None,
+    partition_file: Annotated[Optional[Path], typer.Option(help="list_eval_partition .txt/.csv (default: searched).")] = None,
+    attributes_file: Annotated[Optional[Path], typer.Option(help="list_attr_celeba .txt/.csv (default: searched).")] = None,
+) -> None:
+    """CelebA in any layout users have (read in place), with partitions, attributes, identities, landmarks."""
+    from latentkit.core import parse_crop
+    from latentkit.ingest import prepare_celeba
+    from latentkit.store import resolve_task
+
+    task, tasks = resolve_task(task, tasks)
+    result = prepare_celeba(
+        src=src, out=out, size=size, crop=parse_crop(crop), chunk=chunk, task=task, tasks=tasks, workers=workers,
+        partition_file=partition_file, attributes_file=attributes_file, events=events(),
+    )  # fmt: skip
+    typer.echo(f"wrote {result.chunks_written} chunks, {result.chunks_skipped} already done: {out}")
+    _print_summary(out)
+
+
+@prepare_app.command("images")
+@user_errors
+def prepare_images_cmd(
+    src: Annotated[Path, typer.Argument(help="A folder (searched recursively), zip or tar of JPEG/PNG/WebP images.")],
+    out: OutStore,
+    size: Size = 96,
+    crop: Annotated[str, typer.Option(help="center (largest central square) or a box X0,Y0,X1,Y1.")] = "center",
+    split: Annotated[str, typer.Option(help="TRAIN,VALID,TEST fractions, drawn from each path's hash.")] = "0.8,0.1,0.1",
+    chunk: Chunk = 1024,
+    task: Task = None,
+    tasks: Tasks = None,
+    workers: Workers = None,
+) -> None:
+    """Any folder of images (LFW, FFHQ thumbnails, your photos): any sizes and modes, in path order."""
+    from latentkit.core import parse_image_crop, parse_split
+    from latentkit.ingest import prepare_images
+    from latentkit.store import resolve_task
+
+    task, tasks = resolve_task(task, tasks)
+    result = prepare_images(src=src, out=out, size=size, crop=parse_image_crop(crop), split=parse_split(split),
+                            chunk=chunk, task=task, tasks=tasks, workers=workers, events=events())  # fmt: skip
+    typer.echo(f"wrote {result.chunks_written} chunks, {result.chunks_skipped} already done: {out}")
+    _print_summary(out)
+
+
+def _print_summary(path: Path) -> None:
+    from latentkit.store import store_summary, summary_lines
+
+    echo_lines(summary_lines(store_summary(path)))
+
+
+@app.command("info")
+@user_errors
+def info_cmd(
+    path: Annotated[Path, typer.Argument(help="A store written by `latentkit prepare`.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Summarise a store: counts per partition, chunks done, size on disk, skipped files."""
+    from latentkit.store import store_summary
+
+    if as_json:
+        typer.echo(json.dumps(store_summary(path), indent=2))
+    else:
+        _print_summary(path)
+
+
+@app.command("presets")
+@user_errors
+def presets_cmd(
+    show: Annotated[Optional[str], typer.Argument(help="A preset to print (copy it to start your own spec).")] = None,
+) -> None:
+    """List the job presets shipped with latentkit, or print one: `latentkit presets vae > my.toml`."""
+    from latentkit.model import find_job, presets
+
+    if show is not None:
+        typer.echo(find_job(show).read_text(encoding="utf-8"), nl=False)
+        return
+    for name, preset in presets().items():
+        first = preset.read_text(encoding="utf-8").splitlines()[0].lstrip("# ")
+        typer.echo(f"{name:12s} {first}")
+
+
+@app.command("train")
+@user_errors
+def train_cmd(
+    data: Annotated[Path, typer.Option(help="Store written by `latentkit prepare`.")],
+    run: Annotated[Path, typer.Option(help="Run directory: spec, checkpoints, history, samples, monitor.")],
+    job: Annotated[Optional[str], typer.Option(help="Spec: a preset name (`latentkit presets`) or a TOML path "
+                                               "(default: the run's job.toml, else ae-case1).")] = None,
+    epochs: Annotated[Optional[int], typer.Option(help="Train until this many epochs (extends a run).", min=1)] = None,
+    batch: Annotated[Optional[int], typer.Option(help="Images per step.", min=1)] = None,
+    lr: Annotated[Optional[float], typer.Option(help="Adam learning rate.")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Seed of weights and data order.")] = None,
+    checkpoint_every: Annotated[Optional[int], typer.Option(help="Checkpoint every K steps (and each epoch).", min=1)] = None,
+    set_: Annotated[list[str], typer.Option("--set", help="Override any spec field: model.z_dim=128, "
+                                            "train.precision=mixed_bfloat16, train.steps_per_execution=8.")] = [],
+    mirror: MirrorDir = None,
+    max_vram: MaxVram = None,
+    vram_pool: VramPool = False,
+    devices: Annotated[Optional[str], typer.Option(help="Data-parallel over `all` or N devices (JAX backend); under "
+                                                   "srun, over every process's devices.")] = None,
+) -> None:
+    """Train an AE/VAE; rerun to resume mid-epoch. Stop signals checkpoint, then exit 75; out of GPU memory exits
+    71, a NaN loss 65, a run in use by another train 73, a full disk 74 (nothing good is lost)."""
+    vram_pool_option(vram_pool)
+    from latentkit.model import parse_set
+    from latentkit.model.train import EXIT_INTERRUPTED, train
+
+    overrides = parse_set(set_)
+    for key, value in (("epochs", epochs), ("batch", batch), ("lr", lr), ("seed", seed),
+                       ("checkpoint_every", checkpoint_every)):  # fmt: skip
+        if value is not None:
+            overrides[f"train.{key}"] = value
+    result = train(data=data, run=run, job=job, overrides=overrides, events=events(), mirror=mirror, max_vram=max_vram,
+                   devices=devices)  # fmt: skip
+    if result.interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
+    last = result.history[-1] if result.history else {}
+    typer.echo(f"trained {result.epoch} epochs: loss {last.get('loss', float('nan')):.2f} -> {run}")
+
+
+@app.command("encode")
+@user_errors
+def encode_cmd(
+    run: Annotated[Path, typer.Option(help="Run directory with a checkpoint.")],
+    chunk: Annotated[int, typer.Option(help="Images per output chunk: unit of work, resume and memory.")] = 20_000,
+    data: Annotated[Optional[Path], typer.Option(help="Store to encode (default: the one the run trained on).")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Latents store (default: RUN/latents.zarr).")] = None,
+    batch: Annotated[int, typer.Option(help="Images per encoder call (fixed shape: no retracing).")] = 256,
+    task: Task = None,
+    tasks: Tasks = None,
+    use: Annotated[str, typer.Option(help="VAE: z (sampled, reproducible) or mu (z = mu).")] = "z",
+    max_ram: Annotated[Optional[str], typer.Option(help="Refuse up front if the estimate exceeds this (4G, 1500M).")] = None,
+    mirror: MirrorDir = None,
+    restart_stale: Annotated[bool, typer.Option(help="Latents from another checkpoint, store or --chunk are deleted "
+                                                "and encoded again instead of refused (one task only).")] = False,
+    max_vram: MaxVram = None,
+    vram_pool: VramPool = False,
+) -> None:
+    """Every image's z-point into zarr, chunk by chunk with flat memory; resumable and splittable."""
+    vram_pool_option(vram_pool)
+    from latentkit.model import encode
+    from latentkit.store import resolve_task
+
+    task, tasks = resolve_task(task, tasks)
+    result = encode(run=run, chunk=chunk, data=data, out=out, batch=batch, task=task, tasks=tasks, use=use,
+                    max_ram=max_ram, events=events(), mirror=mirror, restart_stale=restart_stale,
+                    max_vram=max_vram)  # fmt: skip
+    typer.echo(f"encoded {result.chunks_written} chunks, {result.chunks_skipped} already done: {result.out}")
+
+
+@app.command("status")
+@user_errors
+def status_cmd(
+    run: Annotated[Path, typer.Option(help="Run directory.")],
+    last: Annotated[int, typer.Option(help="Monitor lines to show.")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
+) -> None:
+    """Epochs trained, latent chunks done and missing, and the last monitor lines."""
+    from latentkit.cli.console import status_lines
+    from latentkit.machine.status import run_status
+
+    s = run_status(run, last=last)
+    if as_json:
+        typer.echo(json.dumps(s, indent=2))
+        return
+    echo_lines(status_lines(s))
+
+
+@app.command("analyze")
+@user_errors
+def analyze_cmd(
+    run: Annotated[Optional[Path], typer.Option(help="Run directory: reads RUN/latents.zarr, writes RUN/analysis.")] = None,
+    latents: Annotated[Optional[Path], typer.Option(help="Any zarr (N, D) array, or a group holding z.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Output directory (default RUN/analysis).")] = None,
+    bins: Annotated[int, typer.Option(help="Histogram bins per component.", min=10)] = 100,
+    pairs: Annotated[Optional[str], typer.Option(help="Pairs for confidence ellipses, e.g. 0:1,5:9 "
+                                                 "(default: the three most correlated).")] = None,
+    sample: Annotated[int, typer.Option(help="Rows sampled for scatter plots.", min=10)] = 20_000,
+    tsne: Annotated[bool, typer.Option(help="t-SNE (openTSNE) of a sample.")] = True,
+    tsne_sample: Annotated[int, typer.Option(help="Points for t-SNE (up to all).", min=10)] = 20_000,
+    tsne_pca: Annotated[int, typer.Option(help="PCA dims before t-SNE (0: none).", min=0)] = 50,
+    kmeans: Annotated[bool, typer.Option(help="MiniBatchKMeans inertia against k.")] = True,
+    kmeans_sample: Annotated[int, typer.Option(help="Points for KMeans.", min=10)] = 20_000,
+    kmeans_max: Annotated[int, typer.Option(help="Largest number of clusters.", min=2)] = 80,
+    mixture: Annotated[bool, typer.Option(help="Fit a Gaussian mixture (components by BIC): the gmm generator.")] = True,
+    nn_sample: Annotated[int, typer.Option(help="Points per set for nearest-neighbour distances, data against "
+                                           "the fitted normal and mixture (0: skip).", min=0)] = 4_000,
+    figures: Annotated[bool, typer.Option(help="Write the PNG figures.")] = True,
+    seed: int = 0,
+) -> None:
+    """The studies' statistics of a latent cloud, streamed: report.json, report.md, figures, mvn.npz
+    (the fitted normal and mixture that `generate` samples)."""
+    from latentkit.analysis import AnalyzeOptions, analyze
+    from latentkit.core import RunPaths, parse_pairs
+
+    if (run is None) == (latents is None):
+        raise LatentkitError("give exactly one of --run DIR or --latents PATH")
+    if latents is None:
+        latents, out = RunPaths.of(run).latents, out or RunPaths.of(run).analysis
+    elif out is None:
+        raise LatentkitError("--latents needs --out DIR")
+    options = AnalyzeOptions(bins=bins, pairs=parse_pairs(pairs), sample=sample, tsne=tsne, tsne_sample=tsne_sample,
+                             tsne_pca=tsne_pca, kmeans=kmeans, kmeans_sample=kmeans_sample, kmeans_max=kmeans_max,
+                             mixture=mixture, nn_sample=nn_sample, figures=figures, seed=seed)  # fmt: skip
+    report = analyze(latents=latents, out=out, options=options, events=events())
+    r = report["radius"]
+    typer.echo(f"{report['n']:,} points in {report['dim']} dims: radius mean {r['mean']:.2f} (peak {r['peak']:.2f}), "
+               f"dominant components {report['dominant'] or 'none'}")
+    for g in report["generators"]:
+        typer.echo(f"  {g['name']:48s} radius {g['radius_mean']:7.2f}  hit k=1.5: {g['hit_fraction']['1.5']:.4f}"
+                   f"  k=3: {g['hit_fraction']['3']:.4f}")
+    if "mixture" in report:
+        typer.echo(f"gaussian mixture: {report['mixture']['components']} components (BIC)")
+    if "nearest_neighbours" in report:
+        nn = report["nearest_neighbours"]["sets"]["multivariate normal"]
+        typer.echo(f"nearest-neighbour median, data / fitted normal: {nn['median_ratio']:.3f} (KS {nn['ks_statistic']:.3f})")
+    typer.echo(f"report: {Path(out) / 'report.md'}")
+
+
+@app.command("generate")
+@user_errors
+def generate_cmd(
+    run: Annotated[Path, typer.Option(help="Run directory (with analysis/ for component, mvn and gmm).")],
+    out: Annotated[Path, typer.Option(help="PNG grid to write.")],
+    method: Annotated[str, typer.Option(help="uniform | normal | component | mvn | gmm (the fitted mixture)")] = "mvn",
+    b: Annotated[float, typer.Option(help="Uniform: each component in [-b, b].")] = 1.5,
+    n: Annotated[int, typer.Option(help="Images to generate.")] = 28,
+    sharpen: Annotated[Optional[float], typer.Option(help="PIL Sharpness factor, e.g. 7.")] = None,
+    seed: int = 0,
+    attribute: Annotated[Optional[str], typer.Option(help="Instead: walk an image's z-point along this attribute's "
+                                                     "direction (`latentkit attributes` first), e.g. Smiling.")] = None,
+    strength: Annotated[float, typer.Option(help="Attribute walk: how far, in centroid distances (negative: "
+                                            "take the attribute away).")] = 1.0,
+    image: Annotated[int, typer.Option(help="Attribute walk: the store row of the image to start from.", min=0)] = 0,
+    steps: Annotated[int, typer.Option(help="Attribute walk: decoded points along the path.", min=2)] = 8,
+) -> None:
+    """Decode generated z-points into an image grid and print how many hit the data region;
+    or, with --attribute, decode one image's z-point walked along an attribute direction."""
+    if attribute is not None:
+        from latentkit.analysis import attribute_walk
+
+        result = attribute_walk(run=run, attribute=attribute, out=out, strength=strength, image=image, steps=steps)
+        typer.echo(f"wrote image {image} and {steps} points along {attribute} (distance {result['distance']:.3f}) to {out}")
+        hits = result["hit_fraction"]
+    else:
+        from latentkit.analysis import generate
+
+        result = generate(run=run, method=method, out=out, n=n, b=b, sharpen=sharpen, seed=seed)
+        hits = result["hit_fraction"]
+        typer.echo(f"wrote {result['n']} images to {out}")
+    typer.echo("hit fraction " + (", ".join(f"k={k}: {v:.3f}" for k, v in hits.items()) if hits
+                                  else "n/a (run `latentkit analyze` for the data region)"))
+
+
+@app.command("reconstruct")
+@user_errors
+def reconstruct_cmd(
+    run: Annotated[Path, typer.Option(help="Run directory.")],
+    out: Annotated[Path, typer.Option(help="PNG grid to write.")],
+    n: Annotated[int, typer.Option(help="Images (first of the partition).", min=1)] = 16,
+    partition: Annotated[str, typer.Option(help="train | valid | test | all")] = "valid",
+) -> None:
+    """Originals above their reconstructions."""
+    from latentkit.analysis import reconstruct
+
+    result = reconstruct(run=run, out=out, n=n, partition=partition)
+    typer.echo(f"wrote {result['n']} originals and reconstructions to {out} (RMSE {result['rmse']:.4f})")
+
+
+@app.command("interpolate")
+@user_errors
+def interpolate_cmd(
+    run: Annotated[Path, typer.Option(help="Run directory.")],
+    out: Annotated[Path, typer.Option(help="PNG strip to write.")],
+    from_: Annotated[int, typer.Option("--from", help="Row of the first image.")] = 0,
+    to: Annotated[int, typer.Option(help="Row of the second image.")] = 1,
+    steps: Annotated[int, typer.Option(help="Decoded points on the path.")] = 10,
+) -> None:
+    """Decode the straight path between two images' z-points (originals at both ends)."""
+    from latentkit.analysis import interpolate
+
+    result = interpolate(run=run, start=from_, stop=to, out=out, steps=steps)
+    typer.echo(f"wrote {result['steps']} steps to {out} (z distance {result['distance']:.2f})")

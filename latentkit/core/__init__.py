@@ -1,0 +1,28 @@
+"""The ground floor: errors and exit statuses, job events, atomic writes, run paths, option
+parsers. Imports nothing of latentkit."""
+
+from latentkit.core.atomic import atomic_write, write_json, write_text
+from latentkit.core.errors import DISK_FULL_EXIT, GpuOutOfMemory, LatentkitError, TrainingDiverged, disk_full
+from latentkit.core.events import JobEvents
+from latentkit.core.options import MB, format_crop, parse_crop, parse_image_crop, parse_pairs, parse_size, parse_split
+from latentkit.core.paths import RunPaths
+
+__all__ = [
+    "DISK_FULL_EXIT",
+    "GpuOutOfMemory",
+    "JobEvents",
+    "LatentkitError",
+    "MB",
+    "RunPaths",
+    "TrainingDiverged",
+    "atomic_write",
+    "disk_full",
+    "format_crop",
+    "parse_crop",
+    "parse_image_crop",
+    "parse_pairs",
+    "parse_size",
+    "parse_split",
+    "write_json",
+    "write_text",
+]

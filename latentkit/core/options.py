@@ -1,0 +1,68 @@
+"""Parsers for option values a user types (sizes, crop boxes, component pairs): one each.
+
+Each turns text into a value or raises LatentkitError with one line naming the option.
+"""
+
+from __future__ import annotations
+
+import re
+
+from latentkit.core.errors import LatentkitError
+
+MB = 2**20  # the unit of every memory figure latentkit prints
+
+
+def parse_size(text: str, *, option: str = "--max-ram") -> int:
+    """'1.5G', '800M', '2GB', '1024' (bytes) to bytes."""
+    match = re.fullmatch(r"\s*([\d.]+)\s*([KMGT]?)I?B?\s*", text.upper())
+    if not match:
+        raise LatentkitError(f"{option} takes a size like 4G or 1500M, got {text!r}")
+    try:
+        value = float(match.group(1))
+    except ValueError:
+        raise LatentkitError(f"{option} takes a size like 4G or 1500M, got {text!r}") from None
+    return int(value * 1024 ** "_KMGT".index(match.group(2) or "_"))
+
+
+def parse_crop(text: str) -> tuple[int, int, int, int]:
+    """'X0,Y0,X1,Y1' to a non-empty box."""
+    try:
+        x0, y0, x1, y1 = (int(v) for v in text.split(","))
+    except ValueError:
+        raise LatentkitError(f"--crop must be X0,Y0,X1,Y1 (four integers), got {text!r}") from None
+    if not (0 <= x0 < x1 and 0 <= y0 < y1):
+        raise LatentkitError(f"--crop box {text} is empty or negative")
+    return x0, y0, x1, y1
+
+
+def format_crop(box: tuple[int, int, int, int]) -> str:
+    return ",".join(str(v) for v in box)
+
+
+def parse_pairs(text: str | None) -> tuple[tuple[int, int], ...]:
+    """'0:1,5:9' to ((0, 1), (5, 9)); None or '' to ()."""
+    if not text:
+        return ()
+    try:
+        pairs = tuple(tuple(int(v) for v in p.split(":")) for p in text.split(","))
+    except ValueError:
+        raise LatentkitError(f"--pairs takes I:J,K:L, got {text!r}") from None
+    if any(len(p) != 2 for p in pairs):
+        raise LatentkitError(f"--pairs takes I:J,K:L, got {text!r}")
+    return pairs  # type: ignore[return-value]
+
+
+def parse_image_crop(text: str) -> tuple[int, int, int, int] | str:
+    """'center' or 'X0,Y0,X1,Y1'."""
+    return "center" if text.strip().lower() == "center" else parse_crop(text)
+
+
+def parse_split(text: str) -> tuple[float, float, float]:
+    """'0.8,0.1,0.1' to three fractions that add up to 1."""
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 3 or any(v < 0 for v in values) or abs(sum(values) - 1) > 1e-6:
+        raise LatentkitError(f"--split takes TRAIN,VALID,TEST fractions adding up to 1, got {text!r}")
+    return values  # type: ignore[return-value]

@@ -1,0 +1,163 @@
+"""Submitting the whole pipeline to SLURM as one chain of jobs, and reading its state back.
+
+prepare (array) -> train (requeue-safe) -> encode (array) -> analyze, each ``afterok`` on the
+one before, with ``--kill-on-invalid-dep=yes`` so a failed step cancels what depends on it
+instead of leaving it pending forever. A step whose output is complete is not submitted
+again. The job ids go to ``RUN/slurm.json`` for ``latentkit status``.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from latentkit import store
+from latentkit.core import LatentkitError, RunPaths, write_json
+from latentkit.model import checkpoint
+from latentkit.store import chunk_progress
+
+SCRIPTS_PACKAGE = "latentkit.slurm_scripts"  # the repository's slurm/ folder, shipped inside the wheel
+RECORD = "slurm.json"
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str  # prepare | train | encode | analyze
+    script: str
+    export: dict[str, str]
+    array: str | None = None
+    done: bool = False
+
+
+@dataclass
+class Submission:
+    steps: list[Step]
+    commands: list[list[str]] = field(default_factory=list)
+    job_ids: dict[str, str] = field(default_factory=dict)
+
+
+def script_path(name: str) -> Path:
+    return Path(str(resources.files(SCRIPTS_PACKAGE) / name))
+
+
+def plan(*, run: str | os.PathLike, data: str | os.PathLike, src: str | None = None, synthetic: int | None = None,
+         source: str = "celeba", job: str | None = None, epochs: int | None = None, prepare_tasks: int = 1,
+         encode_tasks: int = 1, chunk: int = 20_000, extra_prepare: str = "", extra_train: str = "", extra_encode: str = "",
+         extra_analyze: str = "") -> list[Step]:  # fmt: skip
+    """The four steps, each marked done when its output is already complete."""
+    if (src is None) == (synthetic is None):
+        raise LatentkitError("give exactly one of --from SRC or --synthetic N")
+    if prepare_tasks < 1 or encode_tasks < 1:
+        raise LatentkitError("--prepare-tasks and --encode-tasks must be at least 1")
+    if src is not None and not Path(src).exists():  # refused here, not hours later in a queued prepare
+        raise LatentkitError(f"--from {src} does not exist (this node sees the cluster's shared storage as the jobs will)")
+    paths, data = RunPaths.of(Path(run).resolve()), Path(data).resolve()
+    prepare_env = {"OUT": str(data), "EXTRA_ARGS": extra_prepare} | ({"SOURCE": "synthetic", "N": str(synthetic)} if synthetic
+                                       else {"SOURCE": source, "SRC": str(Path(src).resolve())})  # fmt: skip
+    train_env = {"DATA": str(data), "RUN": str(paths.root), "JOB": job or "ae-case1"}
+    train_env["EXTRA_ARGS"] = " ".join(x for x in (f"--epochs {epochs}" if epochs else "", extra_train) if x)
+    return [
+        Step("prepare", "prepare.sbatch", prepare_env, _array(prepare_tasks), _complete(data)),
+        Step("train", "train.sbatch", train_env, None, _trained(paths, epochs)),
+        Step("encode", "encode.sbatch", {"RUN": str(paths.root), "CHUNK": str(chunk), "EXTRA_ARGS": extra_encode},
+             _array(encode_tasks), _complete(paths.latents)),
+        Step("analyze", "analyze.sbatch", {"RUN": str(paths.root), "EXTRA_ARGS": extra_analyze}, None,
+             (paths.analysis / "report.json").exists() and _complete(paths.latents)),
+    ]  # fmt: skip
+
+
+def _array(tasks: int) -> str | None:
+    return f"0-{tasks - 1}" if tasks > 1 else None
+
+
+def _complete(path: Path) -> bool:
+    if not (path / "zarr.json").exists():
+        return False
+    try:
+        return chunk_progress(store.open_store(path)).complete
+    except LatentkitError:
+        return False
+
+
+def _trained(paths: RunPaths, epochs: int | None) -> bool:
+    try:
+        saved, _ = checkpoint.load(paths.checkpoints)
+    except LatentkitError:
+        return False
+    if saved is None:
+        return False
+    return saved.meta["step"] == 0 and saved.meta["epoch"] >= (epochs or saved.meta["spec"]["train"]["epochs"])
+
+
+def sbatch_command(step: Step, *, depends_on: str | None, log_dir: Path, sbatch_args: list[str]) -> list[str]:
+    log = f"{log_dir}/latentkit-{step.name}-" + ("%A_%a" if step.array else "%j") + ".log"
+    command = ["sbatch", "--parsable", "--kill-on-invalid-dep=yes", f"--job-name=latentkit-{step.name}",
+               f"--output={log}"]  # fmt: skip
+    if depends_on:
+        command.append(f"--dependency=afterok:{depends_on}")
+    if step.array:
+        command.append(f"--array={step.array}" + ("%2" if step.name == "encode" else ""))
+    # The step's variables travel in sbatch's environment (--export=ALL): values may hold
+    # commas and spaces ("--set model.encoder_filters=[8,16]"), which --export=NAME=value splits.
+    command.append("--export=ALL")
+    return command + list(sbatch_args) + [str(script_path(step.script))]
+
+
+def submit(steps: list[Step], *, run: str | os.PathLike, sbatch_args: list[str], dry_run: bool = False,
+           env: dict[str, str] | None = None) -> Submission:  # fmt: skip
+    """Submit the steps that are not done, chained; ``dry_run`` only builds the command lines."""
+    paths = RunPaths.of(Path(run).resolve())
+    if not dry_run and shutil.which("sbatch", path=(env or os.environ).get("PATH")) is None:
+        raise LatentkitError("sbatch is not on PATH: run this on a SLURM login node (or use --dry-run)")
+    result = Submission(steps)
+    previous = None
+    for step in steps:
+        if step.done:
+            continue
+        command = sbatch_command(step, depends_on=previous, log_dir=paths.root / "logs", sbatch_args=sbatch_args)
+        result.commands.append(command)
+        if dry_run:  # the id sbatch would print, as a shell variable
+            previous = f"${step.name.upper()}_ID"
+            continue
+        (paths.root / "logs").mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(command, capture_output=True, text=True, env={**(env or os.environ), **step.export})
+        if done.returncode:
+            raise LatentkitError(f"sbatch for {step.name} failed: {done.stderr.strip() or done.stdout.strip()}")
+        previous = result.job_ids[step.name] = done.stdout.strip().split(";")[0]
+    if not dry_run and result.job_ids:
+        write_json(paths.root / RECORD, {"jobs": result.job_ids, "logs": str(paths.root / "logs")})
+    return result
+
+
+def job_states(run: str | os.PathLike, env: dict[str, str] | None = None) -> dict[str, Any] | None:
+    """The recorded job ids with each job's (and array task's) SLURM state, or None."""
+    record = RunPaths.of(run).root / RECORD
+    if not record.exists():
+        return None
+    import json
+
+    jobs = json.loads(record.read_text())["jobs"]
+    if shutil.which("scontrol", path=(env or os.environ).get("PATH")) is None:
+        return {"jobs": jobs, "states": None, "note": "scontrol is not on PATH: states n/a"}
+    states: dict[str, list[dict[str, str]]] = {}
+    for name, job_id in jobs.items():
+        shown = subprocess.run(["scontrol", "-o", "show", "job", job_id], capture_output=True, text=True, env=env)
+        states[name] = [_fields(line) for line in shown.stdout.splitlines() if line.strip()] or [
+            {"JobId": job_id, "JobState": "gone (finished long ago, or never ran)"}]  # fmt: skip
+    return {"jobs": jobs, "states": states}
+
+
+def _fields(line: str) -> dict[str, str]:
+    wanted = ("JobId", "ArrayJobId", "ArrayTaskId", "JobState", "Reason", "ExitCode", "StdOut", "Restarts")
+    out = {}
+    for token in shlex.split(line):
+        key, _, value = token.partition("=")
+        if key in wanted:
+            out[key] = value
+    return out

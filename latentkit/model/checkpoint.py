@@ -1,0 +1,101 @@
+"""One checkpoint file holds everything needed to resume: model and optimizer variables,
+epoch, step, seeds, the spec, the history so far. Written atomically (``latentkit.core.atomic``);
+the previous checkpoint is kept and used when the latest one is unreadable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from latentkit.core import LatentkitError, TrainingDiverged, atomic_write
+
+LATEST, PREVIOUS = "latest.npz", "previous.npz"
+
+
+@dataclass
+class Checkpoint:
+    meta: dict[str, Any]
+    model: list[np.ndarray]
+    optimizer: list[np.ndarray]
+    path: Path
+
+
+def save(directory: str | os.PathLike, *, meta: dict[str, Any], model_variables, optimizer_variables) -> Path:
+    """Atomically replace ``latest.npz``; the one it replaces becomes ``previous.npz``."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    arrays = {f"model/{i}": host_array(v) for i, v in enumerate(model_variables)}
+    bad = [i for i, a in arrays.items() if a.dtype.kind == "f" and not np.isfinite(a).all()]
+    if bad:  # never replace a good checkpoint with broken weights
+        raise TrainingDiverged(f"weights {', '.join(bad[:3])} are NaN or infinite: not saved; "
+                               f"{directory / LATEST} is kept as it was")  # fmt: skip
+    arrays |= {f"optimizer/{i}": host_array(v) for i, v in enumerate(optimizer_variables)}
+    arrays["meta"] = np.array(json.dumps(meta))
+    latest = directory / LATEST
+    # Between the two renames only previous.npz exists: load() falls back to it.
+    with atomic_write(latest, keep_previous=directory / PREVIOUS) as handle:
+        np.savez(handle, **arrays)
+    return latest
+
+
+def host_array(value) -> np.ndarray:
+    """A variable's or tensor's value as numpy; a value replicated over several processes
+    (data-parallel training) is not addressable whole from one of them: its local copy is read."""
+    value = getattr(value, "value", value)
+    if not getattr(value, "is_fully_addressable", True):
+        value = value.addressable_data(0)
+    return np.asarray(value)
+
+
+def _read(path: Path) -> Checkpoint:
+    with np.load(path, allow_pickle=False) as data:
+        meta = json.loads(str(data["meta"]))
+        model = [data[f"model/{i}"] for i in range(meta["n_model_variables"])]
+        optimizer = [data[f"optimizer/{i}"] for i in range(meta["n_optimizer_variables"])]
+    return Checkpoint(meta=meta, model=model, optimizer=optimizer, path=path)
+
+
+def load(directory: str | os.PathLike) -> tuple[Checkpoint | None, str | None]:
+    """The newest intact checkpoint and a warning when the latest had to be skipped.
+
+    Returns ``(None, None)`` when there is no checkpoint at all; raises LatentkitError
+    when checkpoints exist but none can be read.
+    """
+    directory = Path(directory)
+    candidates = [directory / LATEST, directory / PREVIOUS]
+    present = [p for p in candidates if p.exists()]
+    if not present:
+        return None, None
+    problems = []
+    for path in present:
+        try:
+            checkpoint = _read(path)
+        except Exception as error:  # truncated, zeroed, not a zip, missing keys: try the older one
+            problems.append(f"{path.name}: {type(error).__name__}: {error}")
+            continue
+        warning = f"skipped unreadable {problems[0]}; resuming from {path.name}" if problems else None
+        return checkpoint, warning
+    raise LatentkitError(f"no readable checkpoint in {directory} ({'; '.join(problems)}): delete it to start over")
+
+
+def restore(model, checkpoint: Checkpoint, *, optimizer: bool = True) -> None:
+    """Assign saved values to a freshly built model and, with ``optimizer``, its (built) optimizer.
+
+    Jobs that only run the model (encode, generate) leave the optimizer out: its state is
+    training's business (and differs in shape under mixed_float16's loss scaling).
+    """
+    variables = model.variables
+    optimizer_variables = model.optimizer.variables if optimizer else []
+    saved_optimizer = checkpoint.optimizer if optimizer else []
+    if len(variables) != len(checkpoint.model) or len(optimizer_variables) != len(saved_optimizer):
+        raise LatentkitError(f"{checkpoint.path} does not fit this model (variable counts differ)")
+    for variable, value in zip([*variables, *optimizer_variables], [*checkpoint.model, *saved_optimizer]):
+        if tuple(variable.shape) != value.shape:
+            raise LatentkitError(f"{checkpoint.path}: {variable.path} has shape {value.shape}, model wants {variable.shape}")
+        variable.assign(value)

@@ -1,0 +1,198 @@
+"""Job specs: TOML presets (jobs/, installed as ``latentkit.presets``), resolved into frozen
+dataclasses, overridable from the CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+from latentkit.core import LatentkitError
+
+PRESETS_PACKAGE = "latentkit.presets"  # the repository's jobs/ folder, shipped inside the wheel
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")  # the Keras dtype policies train.precision may name
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything that defines a model's shape (a resumed run must not change it)."""
+
+    kind: str = "ae"  # "ae" or "vae"
+    image_size: int = 96
+    z_dim: int = 256
+    encoder_filters: tuple[int, ...] = (32, 64, 128, 256)
+    encoder_kernels: tuple[int, ...] = (3, 3, 3, 3)
+    encoder_strides: tuple[int, ...] = (2, 2, 2, 2)
+    decoder_filters: tuple[int, ...] = (128, 64, 32, 3)
+    decoder_kernels: tuple[int, ...] = (3, 3, 3, 3)
+    decoder_strides: tuple[int, ...] = (2, 2, 2, 2)
+    activation: str = "leaky_relu"  # leaky_relu, relu or selu
+    batch_norm: bool = False
+    loss: str = "bce"  # bce or mse
+    kl_factor: float = 5.0  # VAE only
+    eps_factor: float = 1.0  # VAE only: z = mu + exp(logvar / 2) * eps * eps_factor
+    extra_dense: bool = False  # VAE only: Dense(z_dim) between Flatten and mu/logvar
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    epochs: int = 10
+    batch: int = 128
+    lr: float = 5e-4
+    seed: int = 0
+    partition: str = "train"
+    checkpoint_every: int = 200  # steps; a checkpoint is also written at every epoch end
+    steps_per_execution: int = 4  # training steps per compiled call: fewer host round trips on a GPU
+    precision: str = "float32"  # float32 | mixed_float16 | mixed_bfloat16 (a GPU's tensor cores)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str = "custom"
+    model: ModelSpec = field(default_factory=ModelSpec)
+    train: TrainSpec = field(default_factory=TrainSpec)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def presets() -> dict[str, Traversable]:
+    """The installed presets by name (``ae-case1``, ``vae``, ...), read with importlib.resources."""
+    found = {f.name.removesuffix(".toml"): f for f in resources.files(PRESETS_PACKAGE).iterdir()
+             if f.name.endswith(".toml")}  # fmt: skip
+    return dict(sorted(found.items()))
+
+
+def find_job(name_or_path: str | os.PathLike) -> Path | Traversable:
+    """A TOML path, or the name of an installed preset (``ae-case1`` or ``ae-case1.toml``)."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    known = presets()
+    preset = known.get(path.name.removesuffix(".toml"))
+    if preset is not None and path.parent == Path("."):
+        return preset
+    raise LatentkitError(f"no job spec {name_or_path} (presets: {', '.join(known)})")
+
+
+def load_spec(name_or_path: str | os.PathLike, overrides: dict[str, Any] | None = None) -> JobSpec:
+    path = find_job(name_or_path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise LatentkitError(f"{path} is not valid TOML: {error}") from None
+    data.setdefault("name", path.name.removesuffix(".toml"))
+    return spec_from_dict(data, overrides)
+
+
+def spec_from_dict(data: dict[str, Any], overrides: dict[str, Any] | None = None) -> JobSpec:
+    data = {"model": dict(data.get("model", {})), "train": dict(data.get("train", {})), "name": data.get("name", "custom")}
+    for key, value in (overrides or {}).items():
+        section, _, name = key.partition(".")
+        if section not in ("model", "train") or not name:
+            raise LatentkitError(f"override {key!r} must be model.FIELD or train.FIELD")
+        data[section][name] = value
+    try:
+        model = _build(ModelSpec, data["model"])
+        train = _build(TrainSpec, data["train"])
+    except (TypeError, ValueError) as error:
+        raise LatentkitError(f"bad job spec: {error}") from None
+    _validate(model, train)
+    return JobSpec(name=data["name"], model=model, train=train)
+
+
+def _build(cls, values: dict[str, Any]):
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(values) - set(fields)
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} field(s) {', '.join(sorted(unknown))}")
+    converted = {}
+    for name, value in values.items():
+        default = getattr(cls(), name)
+        if isinstance(default, tuple):
+            converted[name] = tuple(int(v) for v in (value if isinstance(value, (list, tuple)) else str(value).split(",")))
+        elif isinstance(default, bool):
+            converted[name] = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+        else:
+            converted[name] = type(default)(value)
+    return cls(**converted)
+
+
+def _validate(model: ModelSpec, train: TrainSpec) -> None:
+    problems = []
+    if model.kind not in ("ae", "vae"):
+        problems.append(f"model.kind must be ae or vae, not {model.kind!r}")
+    if model.activation not in ("leaky_relu", "relu", "selu"):
+        problems.append(f"model.activation must be leaky_relu, relu or selu, not {model.activation!r}")
+    if model.loss not in ("bce", "mse"):
+        problems.append(f"model.loss must be bce or mse, not {model.loss!r}")
+    if not len(model.encoder_filters) == len(model.encoder_kernels) == len(model.encoder_strides):
+        problems.append("encoder_filters, encoder_kernels and encoder_strides must have the same length")
+    if not len(model.decoder_filters) == len(model.decoder_kernels) == len(model.decoder_strides):
+        problems.append("decoder_filters, decoder_kernels and decoder_strides must have the same length")
+    down = 1
+    for s in model.encoder_strides:
+        down *= s
+    up = 1
+    for s in model.decoder_strides:
+        up *= s
+    if down >= 1 and up >= 1 and (model.image_size % down or down != up):
+        problems.append(f"image_size {model.image_size} must be divisible by the encoder's total stride {down}, "
+                        f"and the decoder's total stride ({up}) must equal it")  # fmt: skip
+    sizes = {"model.image_size": [model.image_size], "model.z_dim": [model.z_dim],
+             "model.encoder_filters": model.encoder_filters, "model.encoder_kernels": model.encoder_kernels,
+             "model.encoder_strides": model.encoder_strides, "model.decoder_filters": model.decoder_filters,
+             "model.decoder_kernels": model.decoder_kernels, "model.decoder_strides": model.decoder_strides}  # fmt: skip
+    problems += [f"{name} must be positive whole numbers, got {list(values)}" for name, values in sizes.items()
+                 if not all(isinstance(v, int) and v >= 1 for v in values)]  # fmt: skip
+    if not model.encoder_filters or not model.decoder_filters:
+        problems.append("the encoder and the decoder need at least one layer each")
+    if not (train.lr > 0 and model.kl_factor >= 0 and model.eps_factor >= 0):
+        problems.append(f"train.lr must be positive and model.kl_factor, model.eps_factor not negative "
+                        f"(got {train.lr}, {model.kl_factor}, {model.eps_factor})")  # fmt: skip
+    if model.decoder_filters and model.decoder_filters[-1] != 3:
+        problems.append("the decoder's last filter count must be 3 (RGB)")
+    if train.epochs < 1 or train.batch < 1 or train.checkpoint_every < 1 or train.steps_per_execution < 1:
+        problems.append("train.epochs, train.batch, train.checkpoint_every and train.steps_per_execution must be positive")
+    if train.precision not in PRECISIONS:
+        problems.append(f"train.precision must be one of {', '.join(PRECISIONS)}, not {train.precision!r}")
+    if problems:
+        raise LatentkitError("bad job spec: " + "; ".join(problems))
+
+
+def to_toml(spec: JobSpec) -> str:
+    """A resolved spec as TOML (the values are numbers, strings, booleans and lists)."""
+
+    def value(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, (list, tuple)):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        if isinstance(v, str):
+            return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return repr(v)
+
+    data = spec.to_dict()
+    lines = [f"name = {value(data['name'])}"]
+    for section in ("model", "train"):
+        lines += ["", f"[{section}]"] + [f"{k} = {value(v)}" for k, v in data[section].items()]
+    return "\n".join(lines) + "\n"
+
+
+def parse_set(items: list[str]) -> dict[str, Any]:
+    """``--set model.z_dim=128`` pairs into overrides (values parsed as TOML when they can be)."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise LatentkitError(f"--set takes SECTION.FIELD=VALUE, got {item!r}")
+        try:
+            out[key.strip()] = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            out[key.strip()] = raw
+    return out

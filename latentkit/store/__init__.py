@@ -1,0 +1,43 @@
+"""Zarr stores: layout and format version, the one chunk runner and its task split, reading
+rows, the run lock, ``info`` and ``export``. Imports core."""
+
+from latentkit.store.chunks import ChunkRunResult, ChunkWritten, chunk_progress, plan_chunks, run_chunks
+from latentkit.store.export import export_latents
+from latentkit.store.info import store_summary, summary_lines
+from latentkit.store.layout import (
+    COORDINATES,
+    DONE,
+    PARTITIONS,
+    ArraySpec,
+    create_or_open,
+    open_store,
+    throttle,
+    upgrade,
+)
+from latentkit.store.reading import ChunkCache, select_rows, to_unit_float
+from latentkit.store.runlock import run_lock
+from latentkit.store.tasks import resolve_task
+
+__all__ = [
+    "ArraySpec",
+    "COORDINATES",
+    "ChunkCache",
+    "ChunkRunResult",
+    "ChunkWritten",
+    "DONE",
+    "PARTITIONS",
+    "chunk_progress",
+    "create_or_open",
+    "export_latents",
+    "open_store",
+    "plan_chunks",
+    "resolve_task",
+    "run_chunks",
+    "run_lock",
+    "select_rows",
+    "store_summary",
+    "summary_lines",
+    "throttle",
+    "to_unit_float",
+    "upgrade",
+]

@@ -1,0 +1,62 @@
+"""``latentkit info``: what a store holds (counts per partition, chunks done, size on disk,
+skipped files, where its annotations came from), as a dict and as aligned lines of text."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from latentkit.store.chunks import chunk_progress
+from latentkit.store.layout import PARTITIONS, open_store, size_on_disk
+
+
+def store_summary(path: str | os.PathLike) -> dict[str, Any]:
+    """Counts per partition, chunks done, size on disk and skipped files of a store."""
+    group = open_store(path)
+    progress = chunk_progress(group)
+    done_rows, decoded = progress.row_mask(), group["ok"][:]
+    ok = decoded & done_rows
+    partition = group["partition"][:]
+    names = group["names"]
+    skipped_rows = np.flatnonzero(done_rows & ~decoded)
+    labels = {value: name for name, value in PARTITIONS.items()}
+    return {
+        "path": str(path),
+        "source": group.attrs["source"],
+        "n": int(group.attrs["n"]),
+        "image_shape": list(group["images"].shape[1:]),
+        "chunk": int(group.attrs["chunk"]),
+        "chunks_done": progress.chunks_done,
+        "chunks_total": progress.chunks_total,
+        "images_ok": int(ok.sum()),
+        "partitions": {labels.get(int(p), "none"): int(((partition == p) & ok).sum()) for p in np.unique(partition[ok])},
+        "skipped": [str(names[int(i)]) for i in skipped_rows[:50]],
+        "skipped_count": int(len(skipped_rows)),
+        "size_on_disk_mb": round(size_on_disk(path) / 1024**2, 2),
+        "partition_from": group.attrs.get("partition_from"),
+        "annotations": group.attrs.get("annotations", {}),
+        "attrs": {k: v for k, v in group.attrs.items() if k not in ("layout_complete",)},
+    }
+
+
+def summary_lines(s: dict[str, Any]) -> list[str]:
+    """``latentkit info``: a store summary (``store_summary``) as aligned lines."""
+    return [
+        f"store      {s['path']}  ({s['source']}, {s['size_on_disk_mb']} MB on disk)",
+        f"images     {s['images_ok']:,} of {s['n']:,}  shape {tuple(s['image_shape'])}",
+        f"chunks     {s['chunks_done']} of {s['chunks_total']} done ({s['chunk']} images each)",
+        "partitions " + ", ".join(f"{k} {v:,}" for k, v in s["partitions"].items()),
+        f"skipped    {s['skipped_count']}" + (f": {', '.join(s['skipped'])}" if s["skipped"] else ""),
+    ] + ([f"partition  from {s['partition_from']}"] if s.get("partition_from") and not s.get("annotations") else []) + [
+        f"{kind:10s} {_annotation_text(report)}" for kind, report in s.get("annotations", {}).items()
+    ]
+
+
+def _annotation_text(r: dict[str, Any]) -> str:
+    if "matched" not in r:  # missing, or only noted
+        return r["note"] + (f" ({r['from']})" if r.get("from") else "")
+    return (f"{r['from']}: {r['matched']:,} rows matched"
+            + (f", {r['images_without_row']:,} images without a row" if r["images_without_row"] else "")
+            + (f", {r['rows_without_image']:,} rows without an image" if r["rows_without_image"] else ""))  # fmt: skip
