@@ -95,9 +95,9 @@ def main() -> None:
     parser.add_argument("--naive", type=int, nargs=2, default=(4096, 20480), help="two N for the naive way")
     args = parser.parse_args()
     from latentkit.ingest.prepare import prepare_synthetic
+    from latentkit.model.fitting import write_checkpoint
     from latentkit.model.networks import build_model
     from latentkit.model.spec import load_spec
-    from latentkit.model.train import write_checkpoint
 
     small, large = args.small_chunks * args.chunk, args.large_chunks * args.chunk
     with tempfile.TemporaryDirectory() as tmp:

@@ -6,7 +6,7 @@
 One subprocess per preset and backend builds the model once, then alternates, round by round
 (this machine's speed drifts by tens of percent within minutes, so the sides must share it):
 
-* **job**: an epoch through ``latentkit.model.train.train_steps`` — exactly what the train job runs
+* **job**: an epoch through ``latentkit.model.fitting.train_steps`` — exactly what the train job runs
   per epoch: a ``fit`` over the zarr store, uint8 batches read ahead on a thread and scaled in
   the compiled step, ``steps_per_execution`` steps per call, metrics read at the end;
 * **limit**: the same compiled train function (same model, optimizer, ``steps_per_execution``)
@@ -44,7 +44,7 @@ from latentkit.model.dataset import ZarrImageDataset
 from latentkit.model.networks import build_model
 from latentkit.machine.monitor import peak_rss_mb, vram_mb
 from latentkit.model.spec import load_spec
-from latentkit.model.train import train_steps
+from latentkit.model.fitting import train_steps
 spec = load_spec({job!r}, {overrides!r})
 dataset = ZarrImageDataset({data!r}, batch_size=spec.train.batch, seed=spec.train.seed, drop_remainder=True)
 keras.utils.set_random_seed(spec.train.seed)

@@ -20,7 +20,7 @@ MAY_IMPORT = {
     "machine": {"core", "store", "model"},
     "model": {"core", "store", "machine", "transfer"},
     "analysis": {"core", "store", "model"},
-    "demo": {"core", "store", "ingest", "model", "analysis"},
+    "demo": {"core", "store", "ingest", "model", "machine", "analysis"},
 }
 
 
@@ -161,3 +161,16 @@ def test_the_command_modules_import_the_app_and_only_the_entry_imports_them():
     importers = {m for m, targets in edges.items() for c in commands if c in targets}
     assert importers == {"latentkit.cli.main"}
     assert not edges["latentkit.cli.app"] & {*commands, "latentkit.cli.main"}
+
+
+def test_a_room_never_re_exports_a_name_that_is_also_one_of_its_modules():
+    """``from latentkit.model import encode`` would give the function and hide the module
+    (``import latentkit.model.encode as m`` too): such names are imported from their module."""
+    shadowing = []
+    for init in PACKAGE.glob("*/__init__.py"):
+        modules = {p.stem for p in init.parent.glob("*.py")} - {"__init__"}
+        for node in ast.parse(init.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ImportFrom) and node.module != f"latentkit.{init.parent.name}":
+                shadowing += [f"{init.parent.name}.{a.asname or a.name}" for a in node.names
+                              if (a.asname or a.name) in modules]
+    assert shadowing == []

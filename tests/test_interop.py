@@ -152,6 +152,6 @@ def test_export_bad_columns_and_partition_are_one_line(vae_run, tmp_path):
     for args, words in ((("--columns", "z,attributes"), "attributes not in this run"),
                         (("--partition", "holdout"), "--partition"), (("--format", "csv"), "--format")):  # fmt: skip
         full = {"--format": "npy", **dict([args])}
-        cli = [x for k, v in full.items() for x in (k, v)]
-        result = cli("export", "--run", run, *cli, "--out", tmp_path / "x", check=False)
+        options = [x for k, v in full.items() for x in (k, v)]
+        result = cli("export", "--run", run, *options, "--out", tmp_path / "x", check=False)
         assert result.returncode == 2 and words in result.stderr, result.stderr

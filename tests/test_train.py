@@ -7,13 +7,14 @@ import numpy as np
 import pytest
 from conftest import TINY, TINY_OVERRIDES, cli, kill_when, run_cli, start_cli
 
+from latentkit.core import INTERRUPTED_EXIT
 from latentkit.core.errors import LatentkitError
 from latentkit.model import checkpoint
 from latentkit.model.dataset import ZarrImageDataset
 from latentkit.model.encode import encode
 from latentkit.model.networks import build_model
 from latentkit.model.spec import load_spec
-from latentkit.model.train import EXIT_INTERRUPTED, train
+from latentkit.model.train import train
 
 
 def weights(run: Path) -> list[np.ndarray]:
@@ -102,7 +103,7 @@ def test_stop_signal_checkpoints_and_exits_with_documented_status(tiny_store, tm
     time.sleep(2)  # let it take a few steps
     process.send_signal(sig)
     output = process.communicate(timeout=120)[0].decode()
-    assert process.returncode == EXIT_INTERRUPTED, output
+    assert process.returncode == INTERRUPTED_EXIT, output
     saved, _ = checkpoint.load(run / "checkpoints")
     assert saved.meta["epoch"] * 10 + saved.meta["step"] >= 1
     assert "checkpoint written" in output
@@ -170,7 +171,7 @@ def test_signal_mid_stretch_resumes_equal_to_uninterrupted(tiny_store, tmp_path)
     time.sleep(3)
     process.send_signal(signal.SIGUSR2)
     output = process.communicate(timeout=120)[0].decode()
-    assert process.returncode == EXIT_INTERRUPTED, output
+    assert process.returncode == INTERRUPTED_EXIT, output
     saved, _ = checkpoint.load(run / "checkpoints")
     assert 0 < saved.meta["epoch"] * 10 + saved.meta["step"] < 20  # stopped mid-run, not at a checkpoint
     assert saved.meta["sums"][3] == saved.meta["step"]  # every step taken was counted

@@ -58,7 +58,7 @@ from latentkit.cli.main import main
 sys.argv = ["latentkit", *sys.argv[1:]]
 main()
 """
-FAIL_TRAIN = FAIL_NTH_CALL.format(module="latentkit.model.train", factory="build_model", method="train_function",
+FAIL_TRAIN = FAIL_NTH_CALL.format(module="latentkit.model.fitting", factory="build_model", method="train_function",
                                   prepare="made.make_train_function()")  # fmt: skip
 FAIL_ENCODE_CALL = FAIL_NTH_CALL.format(module="latentkit.model.encode", factory="uint8_encoder", method="predict_on_batch",
                                         prepare="")  # fmt: skip

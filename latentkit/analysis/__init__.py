@@ -1,22 +1,14 @@
 """``analyze`` and its report, statistics, latent samplers and fits, neighbours, t-SNE and
 k-means, figures, ``attributes``, ``compare``, and decoded grids (``generate``).
-Imports core, store and model (to decode)."""
+Imports core, store and model (to decode).
 
-from latentkit.analysis.analyze import AnalyzeOptions, analyze
-from latentkit.analysis.attributes import AttributeOptions, attributes, ranked
-from latentkit.analysis.compare import compare
-from latentkit.analysis.generate import attribute_walk, generate, interpolate, reconstruct, reconstruction_rmse
+The jobs are imported from their modules (``from latentkit.analysis.analyze import analyze``):
+a room never re-exports a name that is also one of its modules."""
 
-__all__ = [
-    "AnalyzeOptions",
-    "AttributeOptions",
-    "analyze",
-    "attribute_walk",
-    "attributes",
-    "compare",
-    "generate",
-    "interpolate",
-    "ranked",
-    "reconstruct",
-    "reconstruction_rmse",
-]
+from latentkit.analysis.analyze import AnalyzeOptions, open_latents
+from latentkit.analysis.attributes import AttributeOptions, ranked
+from latentkit.analysis.generate import attribute_walk, interpolate, reconstruct, reconstruction_rmse
+from latentkit.analysis.samplers import METHODS, Generator, LatentFit
+
+__all__ = ["METHODS", "AnalyzeOptions", "AttributeOptions", "Generator", "LatentFit", "attribute_walk", "interpolate",
+           "open_latents", "ranked", "reconstruct", "reconstruction_rmse"]  # fmt: skip

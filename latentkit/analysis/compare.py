@@ -31,15 +31,17 @@ def compare(*, runs: list[str | os.PathLike], out: str | os.PathLike, grid_n: in
     if len(runs) < 2:
         raise LatentkitError("compare needs at least two runs (a run may be given twice)")
     events, out = events or JobEvents(), Path(out)
-    entries = []
-    for label, run in zip(_labels(runs), runs):
+    for run in runs:  # every run checked before any work
         paths = RunPaths.of(run)
         if not paths.job_spec.exists():
             raise LatentkitError(f"{run} is not a run directory (no job.toml): train it first")
+        if not (paths.analysis / "report.json").exists() and not paths.latents.exists():
+            raise LatentkitError(f"{run} has no latents: run `latentkit encode --run {run}` first")
+    entries = []
+    for label, run in zip(_labels(runs), runs):
+        paths = RunPaths.of(run)
         report_path = paths.analysis / "report.json"
         if not report_path.exists():
-            if not paths.latents.exists():
-                raise LatentkitError(f"{run} has no latents: run `latentkit encode --run {run}` first")
             events.message(f"{label}: no analysis yet, running analyze")
             analyze(latents=paths.latents, out=paths.analysis, events=events)
         report = json.loads(report_path.read_text(encoding="utf-8"))

@@ -11,7 +11,8 @@ import numpy as np
 from latentkit import store
 from latentkit.analysis.samplers import METHODS, Generator, LatentFit, hit_fractions
 from latentkit.core import LatentkitError, RunPaths
-from latentkit.model import decode, grid, load_model, save_png, spec_from_dict
+from latentkit.model import grid, save_png, spec_from_dict
+from latentkit.model.decode import decode, load_model, trained_checkpoint
 from latentkit.store import chunk_progress, select_rows, to_unit_float
 
 
@@ -45,11 +46,12 @@ def _store_images(data: Path, rows: np.ndarray) -> np.ndarray:
 def reconstruct(*, run: str | os.PathLike, out: str | os.PathLike, n: int = 16, data=None,
                 partition: str = "valid", columns: int = 8) -> dict[str, Any]:  # fmt: skip
     """The first ``n`` images of a partition above their reconstructions, row pair by row pair."""
-    model, meta = load_model(run)
-    data = Path(data or meta.get("data", ""))
+    saved = trained_checkpoint(run)
+    data = Path(data or saved.meta.get("data", ""))
     rows = select_rows(store.open_store(data), partition)[:n]
     if len(rows) == 0:
         raise LatentkitError(f"no images in partition {partition!r} of {data}")
+    model, _ = load_model(run, saved)
     originals = _store_images(data, rows)
     rebuilt = np.asarray(model(originals, training=False))
     tiles = []
@@ -67,12 +69,13 @@ def reconstruction_rmse(*, run: str | os.PathLike, partition: str = "valid", dat
     Streams ``batch`` images at a time, so memory does not grow with the partition; ``limit``
     caps the images (the first of the partition). The model is called as ``reconstruct`` calls it.
     """
-    model, meta = load_model(run)
-    data = Path(data or meta.get("data", ""))
+    saved = trained_checkpoint(run)
+    data = Path(data or saved.meta.get("data", ""))
     group = store.open_store(data)
     rows = select_rows(group, partition)[:limit]
     if len(rows) == 0:
         raise LatentkitError(f"no images in partition {partition!r} of {data}")
+    model, _ = load_model(run, saved)
     squared, images = 0.0, group["images"]
     for start in range(0, len(rows), batch):
         originals = to_unit_float(images.get_orthogonal_selection((rows[start : start + batch],)))
@@ -87,8 +90,10 @@ def interpolate(*, run: str | os.PathLike, start: int, stop: int, out: str | os.
     """Decode the straight path between the z-points of images ``start`` and ``stop``."""
     if steps < 2:
         raise LatentkitError(f"--steps must be at least 2, got {steps}")
-    model, meta = load_model(run)
-    data = Path(data or meta.get("data", ""))
+    saved = trained_checkpoint(run)
+    data = Path(data or saved.meta.get("data", ""))
+    _check_rows(data, [start, stop])
+    model, _ = load_model(run, saved)
     ends = _z_points(run, model, data, [start, stop])
     t = np.linspace(0.0, 1.0, steps)[:, None]
     path = (1 - t) * ends[0] + t * ends[1]
@@ -112,8 +117,10 @@ def attribute_walk(*, run: str | os.PathLike, attribute: str, out: str | os.Path
         raise LatentkitError(f"--steps must be at least 2, got {steps}")
     analysis = Path(analysis or RunPaths.of(run).analysis)
     direction = load_direction(analysis, attribute)
-    model, meta = load_model(run)
-    data = Path(data or meta.get("data", ""))
+    saved = trained_checkpoint(run)
+    data = Path(data or saved.meta.get("data", ""))
+    _check_rows(data, [image])
+    model, _ = load_model(run, saved)
     start = _z_points(run, model, data, [image])[0]
     path = start + np.linspace(0.0, 1.0, steps)[:, None] * strength * direction
     row = np.concatenate([_store_images(data, [image]), decode(model, path)])
@@ -124,12 +131,15 @@ def attribute_walk(*, run: str | os.PathLike, attribute: str, out: str | os.Path
             "hit_fraction": hits}  # fmt: skip
 
 
-def _z_points(run, model, data: Path, rows: list[int]) -> np.ndarray:
-    """The z-points of store rows: from the run's latents when encoded, else encoded now (means for a VAE)."""
+def _check_rows(data: Path, rows: list[int]) -> None:
     n = store.open_store(data)["images"].shape[0]
     for row in rows:
         if not 0 <= row < n:
             raise LatentkitError(f"image {row} is outside the store (0..{n - 1})")
+
+
+def _z_points(run, model, data: Path, rows: list[int]) -> np.ndarray:
+    """The z-points of store rows: from the run's latents when encoded, else encoded now (means for a VAE)."""
     latents = RunPaths.of(run).latents
     if (latents / "zarr.json").exists() and chunk_progress(group := store.open_store(latents)).complete:
         return np.asarray(group["z"].get_orthogonal_selection((np.array(rows),)))

@@ -57,7 +57,7 @@ def stage_cmd(
     dst: Annotated[Path, typer.Argument(help="Where on local disk (or node-local scratch).")],
 ) -> None:
     """Copy to local disk: resumable after a kill, verified by SHA-256, flaky reads retried."""
-    from latentkit.transfer import stage
+    from latentkit.transfer.stage import stage
 
     r = stage(src, dst, events=events())
     typer.echo(f"staged {r.files} files, {r.total_bytes / 2**20:,.1f} MB at {dst}: read {r.copied_bytes / 2**20:,.1f} MB"
@@ -71,7 +71,7 @@ def sync_cmd(
     dst: Annotated[Path, typer.Argument(help="Mirror to copy to (local -> Drive saves, Drive -> local restores).")],
 ) -> None:
     """Mirror a run directory: finished files only, atomically, unchanged files skipped, nothing deleted."""
-    from latentkit.transfer import sync
+    from latentkit.transfer.sync import sync
 
     r = sync(src, dst, events=events())
     typer.echo(f"synced {src} -> {dst}: {r.copied} files copied ({r.bytes / 2**20:,.1f} MB), {r.unchanged} unchanged"

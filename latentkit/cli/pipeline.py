@@ -171,8 +171,9 @@ def train_cmd(
     """Train an AE/VAE; rerun to resume mid-epoch. Stop signals checkpoint, then exit 75; out of GPU memory exits
     71, a NaN loss 65, a run in use by another train 73, a full disk 74 (nothing good is lost)."""
     vram_pool_option(vram_pool)
+    from latentkit.core import INTERRUPTED_EXIT
     from latentkit.model import parse_set
-    from latentkit.model.train import EXIT_INTERRUPTED, train
+    from latentkit.model.train import train
 
     overrides = parse_set(set_)
     for key, value in (("epochs", epochs), ("batch", batch), ("lr", lr), ("seed", seed),
@@ -182,7 +183,7 @@ def train_cmd(
     result = train(data=data, run=run, job=job, overrides=overrides, events=events(), mirror=mirror, max_vram=max_vram,
                    devices=devices)  # fmt: skip
     if result.interrupted:
-        raise typer.Exit(EXIT_INTERRUPTED)
+        raise typer.Exit(INTERRUPTED_EXIT)
     last = result.history[-1] if result.history else {}
     typer.echo(f"trained {result.epoch} epochs: loss {last.get('loss', float('nan')):.2f} -> {run}")
 
@@ -207,7 +208,7 @@ def encode_cmd(
 ) -> None:
     """Every image's z-point into zarr, chunk by chunk with flat memory; resumable and splittable."""
     vram_pool_option(vram_pool)
-    from latentkit.model import encode
+    from latentkit.model.encode import encode
     from latentkit.store import resolve_task
 
     task, tasks = resolve_task(task, tasks)
@@ -259,7 +260,7 @@ def analyze_cmd(
 ) -> None:
     """The studies' statistics of a latent cloud, streamed: report.json, report.md, figures, mvn.npz
     (the fitted normal and mixture that `generate` samples)."""
-    from latentkit.analysis import AnalyzeOptions, analyze
+    from latentkit.analysis.analyze import AnalyzeOptions, analyze
     from latentkit.core import RunPaths, parse_pairs
 
     if (run is None) == (latents is None):
@@ -306,13 +307,13 @@ def generate_cmd(
     """Decode generated z-points into an image grid and print how many hit the data region;
     or, with --attribute, decode one image's z-point walked along an attribute direction."""
     if attribute is not None:
-        from latentkit.analysis import attribute_walk
+        from latentkit.analysis.generate import attribute_walk
 
         result = attribute_walk(run=run, attribute=attribute, out=out, strength=strength, image=image, steps=steps)
         typer.echo(f"wrote image {image} and {steps} points along {attribute} (distance {result['distance']:.3f}) to {out}")
         hits = result["hit_fraction"]
     else:
-        from latentkit.analysis import generate
+        from latentkit.analysis.generate import generate
 
         result = generate(run=run, method=method, out=out, n=n, b=b, sharpen=sharpen, seed=seed)
         hits = result["hit_fraction"]
@@ -330,7 +331,7 @@ def reconstruct_cmd(
     partition: Annotated[str, typer.Option(help="train | valid | test | all")] = "valid",
 ) -> None:
     """Originals above their reconstructions."""
-    from latentkit.analysis import reconstruct
+    from latentkit.analysis.generate import reconstruct
 
     result = reconstruct(run=run, out=out, n=n, partition=partition)
     typer.echo(f"wrote {result['n']} originals and reconstructions to {out} (RMSE {result['rmse']:.4f})")
@@ -346,7 +347,7 @@ def interpolate_cmd(
     steps: Annotated[int, typer.Option(help="Decoded points on the path.")] = 10,
 ) -> None:
     """Decode the straight path between two images' z-points (originals at both ends)."""
-    from latentkit.analysis import interpolate
+    from latentkit.analysis.generate import interpolate
 
     result = interpolate(run=run, start=from_, stop=to, out=out, steps=steps)
     typer.echo(f"wrote {result['steps']} steps to {out} (z distance {result['distance']:.2f})")

@@ -27,13 +27,13 @@ def demo_cmd(
     """The whole pipeline on built-in synthetic faces, ending with the studies' findings against
     this run's numbers; rerun it to resume. About 4½ minutes on 2 fast CPU cores; after its
     first epoch it says how long the rest takes on this machine, and which --epochs fits five."""
+    from latentkit.core import INTERRUPTED_EXIT
     from latentkit.demo import run_demo, run_demo_compare
-    from latentkit.model.train import EXIT_INTERRUPTED
 
     result = (run_demo_compare if compare else run_demo)(workdir=workdir, n=n, epochs=epochs, events=events(),
                                                          say=typer.echo)  # fmt: skip
     if result.interrupted:
-        raise typer.Exit(EXIT_INTERRUPTED)
+        raise typer.Exit(INTERRUPTED_EXIT)
     from rich.console import Console
     from rich.table import Table
 
@@ -64,13 +64,13 @@ def attributes_cmd(
 ) -> None:
     """Per attribute (CelebA's 40, or the synthetic faces' factors): class centroids, the direction between
     them (for `generate --attribute`), and a linear probe's accuracy on the valid partition."""
-    from latentkit.analysis import AttributeOptions, attributes, ranked
+    from latentkit.analysis.attributes import AttributeOptions, attributes, ranked
     from latentkit.core import RunPaths
-    from latentkit.model import load_model
+    from latentkit.model.decode import trained_checkpoint
 
     paths = RunPaths.of(run)
     if data is None:
-        data = Path(load_model(run)[1].get("data", ""))
+        data = Path(trained_checkpoint(run).meta.get("data", ""))
     report = attributes(latents=paths.latents, data=data, out=paths.analysis, show=show or None, events=events(),
                         options=AttributeOptions(probe_sample=probe_sample, seed=seed))  # fmt: skip
     typer.echo(f"labels: {report['labels']}; scored on {report['held_out']}")
@@ -94,7 +94,7 @@ def compare_cmd(
 ) -> None:
     """Runs side by side: radius distributions, component centres and half-widths, PCA spectra, hit
     fractions, final losses, and the same generated and reconstructed grids per run."""
-    from latentkit.analysis import compare
+    from latentkit.analysis.compare import compare
 
     result = compare(runs=runs, out=out, grid_n=grid_n, seed=seed, events=events())
     first = result["runs"][0]["label"]

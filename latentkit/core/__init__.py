@@ -2,7 +2,14 @@
 parsers. Imports nothing of latentkit."""
 
 from latentkit.core.atomic import atomic_write, write_json, write_text
-from latentkit.core.errors import DISK_FULL_EXIT, GpuOutOfMemory, LatentkitError, TrainingDiverged, disk_full
+from latentkit.core.errors import (
+    DISK_FULL_EXIT,
+    INTERRUPTED_EXIT,
+    GpuOutOfMemory,
+    LatentkitError,
+    TrainingDiverged,
+    disk_full,
+)
 from latentkit.core.events import JobEvents
 from latentkit.core.options import MB, format_crop, parse_crop, parse_image_crop, parse_pairs, parse_size, parse_split
 from latentkit.core.paths import RunPaths
@@ -10,6 +17,7 @@ from latentkit.core.paths import RunPaths
 __all__ = [
     "DISK_FULL_EXIT",
     "GpuOutOfMemory",
+    "INTERRUPTED_EXIT",
     "JobEvents",
     "LatentkitError",
     "MB",

@@ -3,6 +3,7 @@
 import errno
 
 DISK_FULL_EXIT = 74  # EX_IOERR: no space left; free some and rerun the same command
+INTERRUPTED_EXIT = 75  # EX_TEMPFAIL: checkpointed on a stop signal; run the same command again to resume
 
 
 class LatentkitError(Exception):

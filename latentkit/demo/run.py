@@ -59,11 +59,13 @@ def run_demo(*, workdir: str | os.PathLike, n: int = DEMO_N, epochs: int | None 
     ``epochs`` None: the preset's. Ends with RUN/findings.md and findings.json: the studies'
     findings against this run's numbers.
     """
-    from latentkit.analysis import AnalyzeOptions, analyze, generate, interpolate, reconstruct, reconstruction_rmse
+    from latentkit.analysis.analyze import AnalyzeOptions, analyze
+    from latentkit.analysis.generate import generate, interpolate, reconstruct, reconstruction_rmse
     from latentkit.core import write_json, write_text
     from latentkit.demo.findings import as_json, as_markdown, findings
     from latentkit.ingest import prepare_synthetic
-    from latentkit.model import encode, load_spec
+    from latentkit.model import load_spec
+    from latentkit.model.encode import encode
     from latentkit.model.train import train
     from latentkit.store import store_summary, summary_lines
 
@@ -114,8 +116,9 @@ def run_demo_compare(*, workdir: str | os.PathLike, n: int = DEMO_N, epochs: int
 
     Writes WORKDIR/run-vae and WORKDIR/compare; resumable like the demo.
     """
-    from latentkit.analysis import AnalyzeOptions, analyze, compare
-    from latentkit.model import encode
+    from latentkit.analysis.analyze import AnalyzeOptions, analyze
+    from latentkit.analysis.compare import compare
+    from latentkit.model.encode import encode
     from latentkit.model.train import train
 
     result = run_demo(workdir=workdir, n=n, epochs=epochs, events=events, say=say)

@@ -12,14 +12,22 @@ from latentkit.model import checkpoint
 from latentkit.model.spec import spec_from_dict
 
 
-def load_model(run: str | os.PathLike):
-    """The run's latest model (weights restored) and the checkpoint's metadata."""
-    from latentkit.model.networks import build_model
-
+def trained_checkpoint(run: str | os.PathLike) -> checkpoint.Checkpoint:
+    """The run's latest checkpoint, read without Keras: its metadata (spec, store) lets a job
+    check its arguments before a backend loads."""
     directory = RunPaths.of(run).checkpoints
     saved, _ = checkpoint.load(directory)
     if saved is None:
         raise LatentkitError(f"no checkpoint in {directory}: train the run first")
+    return saved
+
+
+def load_model(run: str | os.PathLike, saved: checkpoint.Checkpoint | None = None):
+    """The run's latest model (weights restored) and the checkpoint's metadata; ``saved``: that
+    checkpoint, when the caller has read it already (``trained_checkpoint``)."""
+    from latentkit.model.networks import build_model
+
+    saved = saved or trained_checkpoint(run)
     model = build_model(spec_from_dict(saved.meta["spec"]).model)
     checkpoint.restore(model, saved, optimizer=False)
     return model, saved.meta

@@ -4,78 +4,28 @@ The loop is ours rather than ``fit``'s so a resumed run continues mid-epoch: the
 epoch e is drawn from (seed, e), the checkpoint holds the epoch and the step, and a
 resumed run skips the batches already done (BackupAndRestore would redo the epoch).
 SIGTERM, SIGUSR1 and SIGUSR2 ask for a checkpoint at the next step boundary, after which
-the job exits with ``EXIT_INTERRUPTED`` so a batch script can requeue it.
+the job exits with ``INTERRUPTED_EXIT`` so a batch script can requeue it.
+
+This module checks every argument (spec, resume, store, memory budget) without a backend;
+``fitting`` holds what runs on Keras: the dataset, the epochs, the checkpoints.
 """
 
 from __future__ import annotations
 
-import csv
-import gc
-import io
 import os
-import signal
-import time
-from collections.abc import Callable
-from contextlib import closing, nullcontext
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from contextlib import nullcontext
+from typing import TYPE_CHECKING, Any
 
-import keras
-import numpy as np
-
-from latentkit.core import (
-    GpuOutOfMemory,
-    JobEvents,
-    LatentkitError,
-    RunPaths,
-    TrainingDiverged,
-    write_text,
-)
-from latentkit.machine import MonitorLog, is_out_of_memory, release_memory
+from latentkit.core import JobEvents, LatentkitError, RunPaths
 from latentkit.model import checkpoint
-from latentkit.model.dataset import Stretch, ZarrImageDataset
-from latentkit.model.images import grid, save_png
 from latentkit.model.memory import check_budget, estimate_train_mb
-from latentkit.model.networks import build_model
-from latentkit.model.parallel import SINGLE
-from latentkit.model.parallel import start as start_parallel
-from latentkit.model.spec import JobSpec, load_spec, spec_from_dict, to_toml
-from latentkit.store import open_store, run_lock, select_rows, to_unit_float
-from latentkit.transfer import open_mirror
+from latentkit.model.spec import JobSpec, load_spec, spec_from_dict
+from latentkit.store import open_store, run_lock, select_rows
 
-EXIT_INTERRUPTED = 75  # EX_TEMPFAIL: checkpointed on a signal, run the same command again
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2)
+if TYPE_CHECKING:
+    from latentkit.model.fitting import TrainResult
+
 RESUMABLE_CHANGES = {"epochs", "checkpoint_every", "steps_per_execution"}  # train fields a resumed run may change
-GRID_IMAGES = 8
-
-
-@dataclass
-class TrainResult:
-    interrupted: bool
-    epoch: int
-    step: int
-    history: list[dict[str, Any]]
-
-
-class StopFlag:
-    """Set by a stop signal; the loop checks it at each step boundary."""
-
-    def __init__(self) -> None:
-        self.signal: int | None = None
-        self._previous: dict[int, Any] = {}
-
-    def __enter__(self) -> StopFlag:
-        for sig in STOP_SIGNALS:
-            self._previous[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def _handle(self, signum, _frame) -> None:
-        self.signal = signum
-
-    def __exit__(self, *_exc) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
 
 
 def resolve_spec(paths: RunPaths, job: str | None, overrides: dict[str, Any]) -> JobSpec:
@@ -124,223 +74,32 @@ def train(
         events.message(f"warning: {warning}")
     if saved is not None:
         check_resume(spec, saved.meta["spec"])
-    parallel = start_parallel(devices, batch=spec.train.batch) if devices is not None else SINGLE
-    if not parallel.writes:
-        events = JobEvents()  # one process speaks for the run
-    dataset = ZarrImageDataset(data, batch_size=spec.train.batch, partition=spec.train.partition,
-                               seed=spec.train.seed, drop_remainder=True,
-                               shard=(parallel.process, parallel.processes))  # fmt: skip
-    if dataset.image_shape != (spec.model.image_size, spec.model.image_size, 3):
-        raise LatentkitError(f"{data} holds {dataset.image_shape} images, the model expects "
-                             f"{spec.model.image_size}x{spec.model.image_size}x3")  # fmt: skip
-    if len(dataset) == 0:
-        raise LatentkitError(f"fewer than one batch ({spec.train.batch}) of {spec.train.partition} images in {data}")
+    check_store(data, spec)
     if max_vram is not None:
         check_budget(*estimate_train_mb(spec.model, spec.train.batch), max_vram=max_vram,
                      what=f"a training step of batch {spec.train.batch}")  # fmt: skip
+    # Every argument checked: now the backend.
+    from latentkit.model.fitting import open_dataset, run_epochs
+    from latentkit.model.parallel import SINGLE
+    from latentkit.model.parallel import start as start_parallel
+
+    parallel = start_parallel(devices, batch=spec.train.batch) if devices is not None else SINGLE
+    if not parallel.writes:
+        events = JobEvents()  # one process speaks for the run
+    dataset = open_dataset(data, spec, parallel)
     paths.root.mkdir(parents=True, exist_ok=True)
     # One writer per run: a second train on it is refused (the other processes of a
     # data-parallel run write nothing and take no lock).
     with run_lock(paths.root, "train", warn=events.message) if parallel.writes else nullcontext():
-        return _train_run(paths, spec, saved, parallel, dataset, data=data, events=events, mirror=mirror)
+        return run_epochs(paths, spec, saved, parallel, dataset, data=data, events=events, mirror=mirror)
 
 
-def _train_run(paths: RunPaths, spec, saved, parallel, dataset, *, data, events: JobEvents, mirror) -> TrainResult:
-    """The run itself, under its lock: the model built or restored, then epochs until done or stopped."""
-    if parallel.writes:
-        write_text(paths.job_spec, to_toml(spec))
-
-    keras.utils.set_random_seed(spec.train.seed)
-    model = build_model(spec.model, lr=spec.train.lr, precision=spec.train.precision,
-                        steps_per_execution=spec.train.steps_per_execution)  # fmt: skip
-    epoch, step, sums, history = 0, 0, [0.0, 0.0, 0.0, 0], []
-    if saved is not None:
-        checkpoint.restore(model, saved)
-        epoch, step, sums, history = saved.meta["epoch"], saved.meta["step"], saved.meta["sums"], saved.meta["history"]
-        events.message(f"resuming {paths.root} at epoch {epoch + 1}, step {step}")
-    sample = _grid_sample(data)
-    monitor = MonitorLog(paths.monitor, "train")
-
-    copies = open_mirror(paths.root, mirror, events)
-
-    def save(step: int, sums: list) -> None:
-        if not np.isfinite(sums[:3]).all():
-            raise _diverged(paths, epoch, step, sums)
-        if parallel.writes:  # the other processes hold the same replicated state
-            write_checkpoint(paths.root, model, spec, data=data, epoch=epoch, step=step, sums=sums, history=history,
-                             steps_per_epoch=len(dataset), devices=parallel.devices)  # fmt: skip
-            copies.request()
-
-    with StopFlag() as stop, closing(copies):
-        while epoch < spec.train.epochs:
-            dataset.set_epoch(epoch)
-            events.start(f"epoch {epoch + 1}/{spec.train.epochs}", total=len(dataset), done=step)
-            started, first, before = time.perf_counter(), step, sums
-            # One fit() over the rest of the epoch; it checkpoints at step boundaries from a
-            # callback, and a stop signal ends it at the next one.
-            try:
-                taken, means = train_steps(model, dataset, step, flag=stop, events=events, agree=parallel.any,
-                                           checkpoint_every=spec.train.checkpoint_every,
-                                           on_checkpoint=lambda at, means: save(at, _add(before, means, at - first)))  # fmt: skip
-            except Exception as error:
-                if not is_out_of_memory(error):
-                    raise
-                events.finish()
-                raise _out_of_memory(paths, spec.train.batch, epoch) from None
-            step, sums = step + taken, _add(before, means, taken)
-            if not np.isfinite(sums[:3]).all():
-                events.finish()
-                raise _diverged(paths, epoch, step, sums)
-            if parallel.any(stop.signal is not None):  # every process of a data-parallel run agrees
-                save(step, sums)
-                events.finish()
-                cause = signal.Signals(stop.signal).name if stop.signal is not None else "another process's signal"
-                events.message(f"stopped by {cause} at epoch {epoch + 1}, step {step}: checkpoint written, "
-                               f"exit {EXIT_INTERRUPTED}")  # fmt: skip
-                return TrainResult(True, epoch, step, history)
-            seconds = time.perf_counter() - started
-            count = max(sums[3], 1)
-            history.append({"epoch": epoch + 1, "loss": sums[0] / count, "reconstruction": sums[1] / count,
-                            "kl": sums[2] / count, "images_per_s": taken * dataset.batch_size / seconds,
-                            "seconds": seconds})  # fmt: skip
-            epoch, step, sums = epoch + 1, 0, [0.0, 0.0, 0.0, 0]
-            save(step, sums)
-            events.finish()
-            release_memory(clear_session=False)  # between epochs: gc, malloc_trim; then log memory
-            if parallel.writes:
-                _write_history(paths.history, history)
-                _save_reconstructions(model, sample, paths.samples / f"reconstructions_epoch{epoch:03d}.png")
-                copies.request()  # history and samples too
-                events.record(monitor.write(unit=f"epoch {epoch}", items_per_s=history[-1]["images_per_s"],
-                                            work_s=seconds, loss=history[-1]["loss"], devices=parallel.devices))  # fmt: skip
-    return TrainResult(False, epoch, step, history)
-
-
-def _diverged(paths: RunPaths, epoch: int, step: int, sums: list) -> TrainingDiverged:
-    """The one line for a loss that became NaN or infinite: where, what is kept, what to try."""
-    kept = checkpoint.load(paths.checkpoints)[0]
-    where = f"epoch {kept.meta['epoch'] + 1}, step {kept.meta['step']}" if kept else "none yet"
-    return TrainingDiverged(f"training diverged by epoch {epoch + 1}, step {step} (loss {sums[0]}, KL {sums[2]}): "
-                            f"nothing saved from it; the last good checkpoint ({where}) is kept; train into a new "
-                            f"--run with a lower --lr (or KL factor)")  # fmt: skip
-
-
-def _out_of_memory(paths: RunPaths, batch: int, epoch: int) -> GpuOutOfMemory:
-    """The one line for a step that did not fit: what is kept, what to try."""
-    kept = checkpoint.load(paths.checkpoints)[0]
-    where = f"epoch {kept.meta['epoch'] + 1}, step {kept.meta['step']}" if kept else "the start"
-    return GpuOutOfMemory(f"out of GPU memory in a training step of batch {batch} (epoch {epoch + 1}): the checkpoint "
-                          f"at {where} is kept; lower --batch (e.g. --batch {max(1, batch // 2)} in a new --run) or "
-                          f"free the GPU, and run again")  # fmt: skip
-
-
-def _add(sums: list, means: dict[str, float], steps: int) -> list:
-    """Running loss sums (loss, reconstruction, kl, steps) plus ``steps`` steps of these means."""
-    return [sums[0] + means["loss"] * steps, sums[1] + means["reconstruction"] * steps,
-            sums[2] + means["kl"] * steps, sums[3] + steps]  # fmt: skip
-
-
-def train_steps(model, dataset: ZarrImageDataset, start: int, stop: int | None = None, *,
-                flag: StopFlag | None = None, events: JobEvents | None = None, checkpoint_every: int | None = None,
-                on_checkpoint: Callable[[int, dict[str, float]], None] | None = None,
-                agree: Callable[[bool], bool] = bool) -> tuple[int, dict[str, float]]:  # fmt: skip
-    """Train on batches ``start..stop`` (default: the epoch's end) of the dataset's current epoch, in one ``fit``.
-
-    Batches travel as uint8 (scaled inside the compiled step), read ahead on a thread;
-    ``fit`` runs ``steps_per_execution`` steps per compiled call and keeps the loss trackers
-    on the device. At the first call boundary at or past each multiple of ``checkpoint_every``
-    ``on_checkpoint(step, means so far)`` runs with the model's variables current. Returns
-    the steps taken (fewer when ``flag`` was signalled) and each tracked loss's mean over them.
-    ``agree(stop)``: every process's answer to "stop now?" (``Parallel.any``), so that
-    all processes of a data-parallel run stop at the same step.
-    """
-    stretch = Stretch(dataset, start, len(dataset) if stop is None else stop)
-    if len(stretch) <= 0:  # resumed from a stop at the epoch's very end
-        return 0, {"loss": 0.0, "reconstruction": 0.0, "kl": 0.0}
-    control = _FitControl(start=start, total=len(stretch), per_call=model.steps_per_execution,
-                          events=events or JobEvents(), flag=flag, every=checkpoint_every,
-                          on_checkpoint=on_checkpoint, agree=agree)  # fmt: skip
-    try:
-        logs = model.fit(stretch.for_fit(), epochs=1, verbose=0, shuffle=False, callbacks=[control]).history
-    finally:
-        stretch.close()
-        if control.taken < len(stretch):
-            # fit broke off: TensorFlow's generator-backed iterator, left in a reference
-            # cycle, must be collected now; at interpreter exit its finalizer thread can no
-            # longer take the GIL and the process hangs.
-            gc.collect()
-    control.advance_to(control.taken)
-    return control.taken, {name: float(values[-1]) for name, values in logs.items()}
-
-
-class _FitControl(keras.callbacks.Callback):
-    """Progress, checkpoints and stop signals for one ``fit``, as each compiled call begins.
-
-    A call that begins at step ``b`` runs steps ``b .. b + steps_per_execution - 1`` whatever
-    happens, so a stop seen there ends ``fit`` right after them, and ``taken`` says how many
-    steps that was. The device is read (metrics, and on JAX the variables) only at a
-    checkpoint: ``self.model`` syncs JAX's state, ``self._model`` does not.
-    """
-
-    def __init__(self, *, start: int, total: int, per_call: int, events: JobEvents, flag: StopFlag | None,
-                 every: int | None, on_checkpoint, agree: Callable[[bool], bool] = bool) -> None:  # fmt: skip
-        super().__init__()
-        self.start, self.per_call, self.events, self.flag, self.agree = start, per_call, events, flag, agree
-        self.every, self.on_checkpoint = every, on_checkpoint
-        self.done, self.taken = 0, total
-        self.last_checkpoint = start // every if every else 0
-
-    def on_train_batch_begin(self, batch, logs=None) -> None:
-        self.advance_to(batch)  # ``batch``: this call's first step, so the steps before it are done
-        step = self.start + batch
-        if self.on_checkpoint is not None and step // self.every > self.last_checkpoint:
-            self.last_checkpoint = step // self.every
-            model = self.model  # on JAX: the variables of the steps so far, copied back from the device
-            self.on_checkpoint(step, {m.name: float(checkpoint.host_array(m.result())) for m in model.metrics})
-        stop = self.agree(self.flag is not None and self.flag.signal is not None)
-        if stop and self.taken > batch + self.per_call:
-            self.taken = batch + self.per_call
-            self._model.stop_training = True
-
-    def advance_to(self, done: int) -> None:
-        self.events.advance(done - self.done)
-        self.done = done
-
-
-def write_checkpoint(run: str | os.PathLike, model, spec: JobSpec, *, data, epoch: int, step: int, sums=(0.0, 0.0, 0.0, 0),
-                     history=(), steps_per_epoch: int | None = None, devices: int = 1) -> Path:  # fmt: skip
-    """Everything a resume needs, in RUN/checkpoints/latest.npz (atomic, previous kept)."""
-    meta = {"epoch": epoch, "step": step, "sums": list(sums), "history": list(history), "spec": spec.to_dict(),
-            "seed": spec.train.seed, "steps_per_epoch": steps_per_epoch, "time": time.time(),
-            "data": str(Path(data).resolve()), "n_model_variables": len(model.variables),
-            "n_optimizer_variables": len(model.optimizer.variables),
-            "variable_paths": [v.path for v in model.variables], "keras": keras.__version__,
-            "backend": keras.backend.backend(), "devices": devices}  # fmt: skip
-    return checkpoint.save(RunPaths.of(run).checkpoints, meta=meta, model_variables=model.variables,
-                           optimizer_variables=model.optimizer.variables)  # fmt: skip
-
-
-def _grid_sample(data) -> np.ndarray:
-    """A fixed set of images (first of the valid partition, else of all) for reconstruction grids."""
+def check_store(data: str | os.PathLike, spec: JobSpec) -> None:
+    """The store fits the model and holds a batch of its partition (read without a backend)."""
     group = open_store(data)
-    rows = select_rows(group, "valid")
-    if len(rows) < GRID_IMAGES:
-        rows = select_rows(group, None)
-    rows = np.sort(rows[:GRID_IMAGES])
-    return to_unit_float(group["images"].get_orthogonal_selection((rows,)))
-
-
-def _save_reconstructions(model, sample: np.ndarray, path: Path) -> None:
-    reconstructed = keras.ops.convert_to_numpy(model(sample, training=False))
-    save_png(grid(np.concatenate([sample, reconstructed]), columns=len(sample)), path)
-
-
-def _write_history(path: Path, history: list[dict[str, Any]]) -> None:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(history[0]))
-    writer.writeheader()
-    writer.writerows(history)
-    write_text(path, buffer.getvalue())
-
-
-__all__ = ["EXIT_INTERRUPTED", "TrainResult", "train", "write_checkpoint"]
+    shape = tuple(group["images"].shape[1:])
+    if shape != (spec.model.image_size, spec.model.image_size, 3):
+        raise LatentkitError(f"{data} holds {shape} images, the model expects "
+                             f"{spec.model.image_size}x{spec.model.image_size}x3")  # fmt: skip
+    if len(select_rows(group, spec.train.partition)) < spec.train.batch:
+        raise LatentkitError(f"fewer than one batch ({spec.train.batch}) of {spec.train.partition} images in {data}")

@@ -7,6 +7,7 @@ from latentkit.store.info import store_summary, summary_lines
 from latentkit.store.layout import (
     COORDINATES,
     DONE,
+    FORMAT_VERSION,
     PARTITIONS,
     ArraySpec,
     create_or_open,
@@ -25,6 +26,7 @@ __all__ = [
     "ChunkRunResult",
     "ChunkWritten",
     "DONE",
+    "FORMAT_VERSION",
     "PARTITIONS",
     "chunk_progress",
     "create_or_open",
