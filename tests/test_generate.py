@@ -10,7 +10,7 @@ from PIL import Image
 def demo(tmp_path_factory):
     """The whole demo pipeline through the CLI, small."""
     root = tmp_path_factory.mktemp("demo")
-    result = cli("demo", "--dir", root, "--n", "600", "--epochs", "2")
+    result = cli("demo", "--dir", root, "--n", "600", "--epochs", "3")
     return root, result
 
 
@@ -22,11 +22,11 @@ CLAIMS = ("Reconstructions keep", "close to a Gaussian", "none degenerate", "thi
 
 
 def test_demo_runs_the_whole_pipeline_and_shows_the_findings(demo):
-    """The shrunken demo (600 images, two epochs): every stage, the time it says after its first
-    epoch, the findings table, every figure."""
+    """The shrunken demo (600 images, three epochs): every stage, the time it says after its
+    second epoch, the findings table, every figure."""
     root, result = demo
     run = root / "run"
-    assert "epoch 1 took" in result.stdout and "the other 1 epoch and the analysis take about" in result.stdout
+    assert "epoch 2 took" in result.stdout and "the other 1 epoch and the analysis take about" in result.stdout
     for step in ("[1/6] prepare", "[2/6] train", "[3/6] encode", "[4/6] analyze", "[5/6] generate", "[6/6] findings"):
         assert step in result.stdout
     report = json.loads((run / "analysis" / "report.json").read_text())
@@ -46,9 +46,9 @@ def test_demo_runs_the_whole_pipeline_and_shows_the_findings(demo):
     assert "valid RMSE" in findings["findings"][0]["measured"]
     assert "| the studies found |" in (run / "findings.md").read_text() and "The studies' findings" in result.stdout
     assert len(findings["figures"]) == len(DEMO_FIGURES) + len(DEMO_GRIDS)
-    again = cli("demo", "--dir", root, "--n", "600", "--epochs", "2")  # every stage resumes: nothing redone
+    again = cli("demo", "--dir", root, "--n", "600", "--epochs", "3")  # every stage resumes: nothing redone
     assert "report:" in again.stdout
-    assert "epoch 1" not in again.stderr and "epoch 1 took" not in again.stdout  # no training epoch ran again
+    assert "epoch 1" not in again.stderr and "epoch 2 took" not in again.stdout  # no training epoch ran again
 
 
 def test_generate_methods_write_grids_and_hit_fractions(demo, tmp_path):
@@ -148,7 +148,7 @@ def test_compare_an_ae_with_a_vae_runs_the_missing_analysis(demo, tmp_path):
 def test_demo_compare_adds_a_vae_and_compares_it_with_the_ae(demo):
     root = demo[0]
     checkpoints = {p: p.stat().st_mtime_ns for p in (root / "run" / "checkpoints").iterdir()}
-    result = cli("demo", "--dir", root, "--n", "600", "--epochs", "2", "--compare")
+    result = cli("demo", "--dir", root, "--n", "600", "--epochs", "3", "--compare")
     assert checkpoints == {p: p.stat().st_mtime_ns for p in (root / "run" / "checkpoints").iterdir()}  # AE resumed
     assert "[compare 3/3]" in result.stdout and "compare:" in result.stdout
     report = json.loads((root / "compare" / "report.json").read_text())
@@ -156,13 +156,13 @@ def test_demo_compare_adds_a_vae_and_compares_it_with_the_ae(demo):
     assert report["runs"][1]["summary"]["kl_factor"] == 5.0
 
 
-def test_the_demo_says_after_its_first_epoch_how_long_the_rest_takes_and_the_quicker_path(tmp_path):
+def test_the_demo_says_after_its_second_epoch_how_long_the_rest_takes_and_the_quicker_path(tmp_path):
     from latentkit.demo.run import AFTER_TRAINING_S, DEMO_BUDGET_S, time_note
 
     fast = time_note(14.6, 15, tmp_path)  # the machine the README's time was measured on
-    assert "epoch 1 took 15 s" in fast and "other 14 epochs" in fast and "quicker" not in fast
+    assert "epoch 2 took 15 s" in fast and "other 13 epochs" in fast and "quicker" not in fast
     slow = time_note(62.0, 15, tmp_path)  # a 2-core AVX2-only EPYC: 62 s an epoch
-    assert "about 15 min more here" in slow
+    assert "about 14 min more here" in slow
     quick = int((DEMO_BUDGET_S - AFTER_TRAINING_S) / 62.0)
     assert f"latentkit demo --dir {tmp_path} --epochs {quick}`" in slow and quick * 62 + AFTER_TRAINING_S <= DEMO_BUDGET_S
     assert "\n" not in slow  # one line in a log
