@@ -214,6 +214,9 @@ def bad(tiny_store, tiny_ae, tmp_path_factory):
     run = copy_run(tiny_ae, root / "run")
     paths = {"store": tiny_store, "run": run, "missing": root / "nothing-here", "file": root / "a-file.txt"}
     paths["file"].write_text("not a folder\n")
+    paths["userdir"] = root / "my-notes"  # a user's own folder: latentkit must never write into it
+    paths["userdir"].mkdir()
+    (paths["userdir"] / "notes.txt").write_text("mine\n")
     (root / "empty").mkdir()
     paths["empty"] = root / "empty"
     for name, damage in (("broken", "meta"), ("holed", "chunk"), ("newer", "format")):
@@ -293,6 +296,20 @@ BAD_INPUT = [  # (id, argv with {placeholders}, words the one line must hold)
     ("unknown-option", ["encode", "--run", "{run}", "--bogus"], "No such option: --bogus"),
     ("slurm-submit-missing-source", ["slurm", "submit", "--run", "{tmp}/r", "--data", "{tmp}/d.zarr", "--from",
                                      "{missing}", "--dry-run"], "nothing-here"),
+    ("prepare-into-a-users-folder", ["prepare", "synthetic", "--n", "100", "--size", "32", "--out", "{userdir}"],
+     "not a latentkit store"),
+    ("prepare-out-is-a-file", ["prepare", "synthetic", "--n", "100", "--size", "32", "--out", "{file}"], "is a file"),
+    ("prepare-negative-seed", ["prepare", "synthetic", "--n", "100", "--seed", "-1", "--out", "{tmp}/x.zarr"],
+     "--seed"),
+    ("stage-over-a-users-file", ["stage", "{file}", "{userdir}/notes.txt"], "--force"),
+    ("info-on-latents", ["info", "{run}/latents.zarr"], "not images"),
+    ("generate-negative-b", ["generate", "--run", "{run}", "--method", "uniform", "--b", "-1", "--out",
+                             "{tmp}/g.png"], "--b must be positive"),
+    ("train-run-is-a-file", ["train", "--data", "{store}", "--run", "{file}", *TINY], "is a file, not a folder"),
+    ("encode-out-is-a-file", ["encode", "--run", "{run}", "--out", "{file}"], "is a file"),
+    ("analyze-out-is-a-file", ["analyze", "--run", "{run}", "--out", "{file}"], "is a file, not a folder"),
+    ("demo-dir-is-a-file", ["demo", "--dir", "{file}"], "is a file, not a folder"),
+    ("compare-out-is-a-file", ["compare", "{run}", "{run}", "--out", "{file}/c"], "is a file, not a folder"),
     ("slurm-submit-two-sources", ["slurm", "submit", "--run", "{tmp}/r", "--data", "{tmp}/d.zarr", "--from",
                                   "{empty}", "--synthetic", "5", "--dry-run"], "exactly one of"),
 ]  # fmt: skip
@@ -317,12 +334,12 @@ def expand(argv: list[str], bad: dict, tmp: Path) -> list[str]:
 
 @pytest.mark.parametrize("argv,words", [pytest.param(a, w, id=i) for i, a, w in BAD_INPUT])
 def test_bad_input_gives_one_line_and_destroys_nothing(bad, tmp_path, argv, words):
-    before = digest(bad["store"], bad["run"], bad["partial"], bad["nan"])
+    before = digest(bad["store"], bad["run"], bad["partial"], bad["nan"], bad["userdir"], bad["file"].parent)
     result = cli(*expand(argv, bad, tmp_path), check=False)
     lines = [line for line in result.stderr.splitlines() if line.startswith("latentkit:")]
     assert result.returncode not in (0, None) and "Traceback" not in result.stderr, result.stderr[-3000:]
     assert len(lines) == 1 and words in lines[0], result.stderr[-3000:]
-    assert digest(bad["store"], bad["run"], bad["partial"], bad["nan"]) == before
+    assert digest(bad["store"], bad["run"], bad["partial"], bad["nan"], bad["userdir"], bad["file"].parent) == before
 
 
 def test_every_bad_input_is_refused_before_keras_loads(bad, tmp_path):

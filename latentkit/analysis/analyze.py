@@ -28,7 +28,7 @@ from latentkit.analysis.stats import (
     pca_from_covariance,
     top_correlated_pairs,
 )  # fmt: skip
-from latentkit.core import JobEvents, LatentkitError, atomic_write, write_json
+from latentkit.core import JobEvents, LatentkitError, atomic_write, check_folder, write_json
 from latentkit.store import chunk_progress
 
 
@@ -108,6 +108,7 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
     """Write OUT/report.json, report.md, mvn.npz and figures for the latents at ``latents``."""
     options = options or AnalyzeOptions()
     events = events or JobEvents()
+    check_folder(out, "--out")
     array, mask = open_latents(latents)
     n_rows, dim = array.shape
     rng = np.random.default_rng(options.seed)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from latentkit.core import JobEvents, LatentkitError, RunPaths, write_json, write_text
+from latentkit.core import JobEvents, LatentkitError, RunPaths, check_folder, write_json, write_text
 
 HIT_K = "1.5"
 
@@ -30,7 +30,7 @@ def compare(*, runs: list[str | os.PathLike], out: str | os.PathLike, grid_n: in
 
     if len(runs) < 2:
         raise LatentkitError("compare needs at least two runs (a run may be given twice)")
-    events, out = events or JobEvents(), Path(out)
+    events, out = events or JobEvents(), check_folder(out, "--out")
     for run in runs:  # every run checked before any work
         paths = RunPaths.of(run)
         if not paths.job_spec.exists():

@@ -24,6 +24,8 @@ def generate(*, run: str | os.PathLike, method: str, out: str | os.PathLike, n: 
         raise LatentkitError(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
     if n < 1:
         raise LatentkitError(f"--n must be positive, got {n}")
+    if method == "uniform" and not b > 0:
+        raise LatentkitError(f"--b must be positive (each component in [-b, b]), got {b}")
     fit_path = Path(analysis or RunPaths.of(run).analysis) / "mvn.npz"
     if fit_path.exists():
         fit = LatentFit.load(fit_path)

@@ -21,6 +21,7 @@ app = typer.Typer(
     "defaulting to the SLURM array variables).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     add_completion=False,
 )
 
@@ -50,6 +51,10 @@ def user_errors(function):
             typer.echo(f"latentkit: error: {error}", err=True)
             raise typer.Exit(error.exit_code) from None
         except Exception as error:
+            in_the_way = path_error(error)
+            if in_the_way is not None:
+                typer.echo(f"latentkit: error: {in_the_way}", err=True)
+                raise typer.Exit(LatentkitError.exit_code) from None
             full = disk_full(error)
             if full is None:
                 raise
@@ -59,6 +64,23 @@ def user_errors(function):
             raise typer.Exit(DISK_FULL_EXIT) from None
 
     return wrapper
+
+
+def path_error(error: BaseException) -> str | None:
+    """The one line for a path the user gave that cannot be used as it is: a file where a folder
+    belongs (or the reverse), or a folder this user may not write; None for anything else."""
+    while error is not None and not isinstance(error, OSError):
+        error = error.__cause__ or error.__context__
+    if error is None or not error.filename:
+        return None
+    where = error.filename
+    if isinstance(error, (FileExistsError, NotADirectoryError)):
+        return f"{where}: a file is in the way where latentkit needs a folder: choose another path"
+    if isinstance(error, IsADirectoryError):
+        return f"{where} is a folder where latentkit needs a file: choose another path"
+    if isinstance(error, PermissionError):
+        return f"permission denied: {where} (a read-only folder?): choose a folder you can write, or fix its rights"
+    return None
 
 
 def events():

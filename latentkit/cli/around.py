@@ -55,11 +55,13 @@ def upgrade_cmd(
 def stage_cmd(
     src: Annotated[Path, typer.Argument(help="File or folder on a slow mount (Drive, cluster home).")],
     dst: Annotated[Path, typer.Argument(help="Where on local disk (or node-local scratch).")],
+    force: Annotated[bool, typer.Option("--force", help="Replace files at DST that stage did not write "
+                                        "(refused otherwise: nothing of yours is overwritten).")] = False,
 ) -> None:
     """Copy to local disk: resumable after a kill, verified by SHA-256, flaky reads retried."""
     from latentkit.transfer.stage import stage
 
-    r = stage(src, dst, events=events())
+    r = stage(src, dst, events=events(), force=force)
     typer.echo(f"staged {r.files} files, {r.total_bytes / 2**20:,.1f} MB at {dst}: read {r.copied_bytes / 2**20:,.1f} MB"
                + (f", {r.skipped} already valid" if r.skipped else ""))
 

@@ -20,8 +20,8 @@ def run(argv: list[str] | None = None) -> int:
         code = app(args=argv, prog_name="latentkit", standalone_mode=False)
     except typer.Exit as done:  # raised by a command or --version outside click's own handling
         return done.exit_code
-    except typer.Abort:
-        typer.echo("latentkit: aborted", err=True)
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("latentkit: interrupted: rerun the same command to resume (finished work is kept)", err=True)
         return 130
     except typer.TyperException as error:  # typer's usage errors (its click-style ClickException)
         ctx = getattr(error, "ctx", None)

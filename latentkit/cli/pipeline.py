@@ -42,7 +42,7 @@ def prepare_synthetic_cmd(
     out: OutStore,
     n: Annotated[int, typer.Option(help="Number of faces.", min=1)] = 10_000,
     size: Size = 96,
-    seed: Annotated[int, typer.Option(help="Image i depends only on (seed, i).")] = 0,
+    seed: Annotated[int, typer.Option(help="Image i depends only on (seed, i).", min=0)] = 0,
     chunk: Chunk = 1024,
     task: Task = None,
     tasks: Tasks = None,
@@ -158,7 +158,7 @@ def train_cmd(
     epochs: Annotated[Optional[int], typer.Option(help="Train until this many epochs (extends a run).", min=1)] = None,
     batch: Annotated[Optional[int], typer.Option(help="Images per step.", min=1)] = None,
     lr: Annotated[Optional[float], typer.Option(help="Adam learning rate.")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Seed of weights and data order.")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Seed of weights and data order.", min=0)] = None,
     checkpoint_every: Annotated[Optional[int], typer.Option(help="Checkpoint every K steps (and each epoch).", min=1)] = None,
     set_: Annotated[list[str], typer.Option("--set", help="Override any spec field: model.z_dim=128, "
                                             "train.precision=mixed_bfloat16, train.steps_per_execution=8.")] = [],
@@ -256,7 +256,7 @@ def analyze_cmd(
     nn_sample: Annotated[int, typer.Option(help="Points per set for nearest-neighbour distances, data against "
                                            "the fitted normal and mixture (0: skip).", min=0)] = 4_000,
     figures: Annotated[bool, typer.Option(help="Write the PNG figures.")] = True,
-    seed: int = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the random draws (sampling, t-SNE, k-means).", min=0)] = 0,
 ) -> None:
     """The studies' statistics of a latent cloud, streamed: report.json, report.md, figures, mvn.npz
     (the fitted normal and mixture that `generate` samples)."""
@@ -296,7 +296,7 @@ def generate_cmd(
     b: Annotated[float, typer.Option(help="Uniform: each component in [-b, b].")] = 1.5,
     n: Annotated[int, typer.Option(help="Images to generate.")] = 28,
     sharpen: Annotated[Optional[float], typer.Option(help="PIL Sharpness factor, e.g. 7.")] = None,
-    seed: int = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the generated z-points.", min=0)] = 0,
     attribute: Annotated[Optional[str], typer.Option(help="Instead: walk an image's z-point along this attribute's "
                                                      "direction (`latentkit attributes` first), e.g. Smiling.")] = None,
     strength: Annotated[float, typer.Option(help="Attribute walk: how far, in centroid distances (negative: "

@@ -60,7 +60,7 @@ def attributes_cmd(
     show: Annotated[list[str], typer.Option(help="Attribute to draw coloured PCA/t-SNE figures for (repeatable; "
                                             "default: the four best separated).")] = [],
     probe_sample: Annotated[int, typer.Option(help="Train rows each linear probe learns on.", min=10)] = 20_000,
-    seed: int = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the random draws.", min=0)] = 0,
 ) -> None:
     """Per attribute (CelebA's 40, or the synthetic faces' factors): class centroids, the direction between
     them (for `generate --attribute`), and a linear probe's accuracy on the valid partition."""
@@ -90,7 +90,7 @@ def compare_cmd(
     runs: Annotated[list[Path], typer.Argument(help="Two or more run directories (analyzed where needed).")],
     out: Annotated[Path, typer.Option(help="Directory for report.json, report.md, figures and per-run grids.")],
     grid_n: Annotated[int, typer.Option(help="Generated images per grid (same z-points for every run).", min=1)] = 14,
-    seed: int = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the random draws.", min=0)] = 0,
 ) -> None:
     """Runs side by side: radius distributions, component centres and half-widths, PCA spectra, hit
     fractions, final losses, and the same generated and reconstructed grids per run."""

@@ -12,7 +12,7 @@ from latentkit.core.errors import (
 )
 from latentkit.core.events import JobEvents
 from latentkit.core.options import MB, format_crop, parse_crop, parse_image_crop, parse_pairs, parse_size, parse_split
-from latentkit.core.paths import RunPaths
+from latentkit.core.paths import RunPaths, check_folder
 
 __all__ = [
     "DISK_FULL_EXIT",
@@ -24,6 +24,7 @@ __all__ = [
     "RunPaths",
     "TrainingDiverged",
     "atomic_write",
+    "check_folder",
     "disk_full",
     "format_crop",
     "parse_crop",

@@ -6,6 +6,20 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from latentkit.core.errors import LatentkitError
+
+
+def check_folder(path: str | os.PathLike, option: str) -> Path:
+    """Refuse up front, before any work, a folder to write that cannot be one: the path or a
+    folder above it is a file."""
+    path = Path(path)
+    for at in (path, *path.parents):
+        if at.exists() or at.is_symlink():
+            if not at.is_dir():
+                raise LatentkitError(f"{option} {path}: {at} is a file, not a folder: choose another path")
+            break
+    return path
+
 
 @dataclass(frozen=True)
 class RunPaths:

@@ -16,7 +16,7 @@ import os
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
-from latentkit.core import JobEvents, LatentkitError, RunPaths
+from latentkit.core import JobEvents, LatentkitError, RunPaths, check_folder
 from latentkit.model import checkpoint
 from latentkit.model.memory import check_budget, estimate_train_mb
 from latentkit.model.spec import JobSpec, load_spec, spec_from_dict
@@ -67,7 +67,7 @@ def train(
     (``latentkit.model.parallel``), across the processes of a multi-process launch too.
     """
     events = events or JobEvents()
-    paths = RunPaths.of(run)
+    paths = RunPaths.of(check_folder(run, "--run"))
     spec = resolve_spec(paths, job, overrides or {})
     saved, warning = checkpoint.load(paths.checkpoints)
     if warning:

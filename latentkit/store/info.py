@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from latentkit.core import LatentkitError
 from latentkit.store.chunks import chunk_progress
 from latentkit.store.layout import PARTITIONS, open_store, size_on_disk
 
@@ -15,6 +16,10 @@ from latentkit.store.layout import PARTITIONS, open_store, size_on_disk
 def store_summary(path: str | os.PathLike) -> dict[str, Any]:
     """Counts per partition, chunks done, size on disk and skipped files of a store."""
     group = open_store(path)
+    if "images" not in group:
+        kind = "latents (z-points)" if "z" in group else "store without images"
+        raise LatentkitError(f"{path} holds {kind}, not images: `latentkit info` reads stores written by "
+                             f"`latentkit prepare`; for a run's latents see `latentkit status --run RUN`")  # fmt: skip
     progress = chunk_progress(group)
     done_rows, decoded = progress.row_mask(), group["ok"][:]
     ok = decoded & done_rows

@@ -71,6 +71,16 @@ def creation_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def refuse_foreign(path: Path) -> None:
+    """Never write into a file or folder that latentkit did not make: an existing path must be
+    a zarr store (ours, or one we were making) or an empty folder."""
+    if path.is_file() or path.is_symlink() and not path.exists():
+        raise LatentkitError(f"{path} is a file, not a store: choose another --out")
+    if path.is_dir() and not (path / "zarr.json").exists() and any(path.iterdir()):
+        raise LatentkitError(f"{path} is a folder of other files, not a latentkit store: latentkit writes "
+                             f"nothing into it; choose another --out")  # fmt: skip
+
+
 def create_or_open(
     path: str | os.PathLike,
     *,
@@ -93,6 +103,7 @@ def create_or_open(
         raise LatentkitError("nothing to write: the input has no items")
     if chunk < 1:
         raise LatentkitError(f"--chunk must be a positive number of rows, got {chunk}")
+    refuse_foreign(path)
     with creation_lock(path):
         if (path / "zarr.json").exists():
             group = zarr.open_group(path, mode="r+")

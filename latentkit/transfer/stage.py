@@ -39,8 +39,11 @@ class StageResult:
 
 
 def stage(src: str | os.PathLike, dst: str | os.PathLike, *, events: JobEvents | None = None,
-          opener: Callable = open, retries: int = RETRIES, backoff: float = 0.5) -> StageResult:  # fmt: skip
-    """Copy file or folder ``src`` to ``dst`` (for a folder: every file below it), verified."""
+          opener: Callable = open, retries: int = RETRIES, backoff: float = 0.5, force: bool = False) -> StageResult:  # fmt: skip
+    """Copy file or folder ``src`` to ``dst`` (for a folder: every file below it), verified.
+
+    A destination file that stage did not write (no manifest of it) is never replaced unless
+    ``force``: the whole copy is refused before anything is written."""
     events = events or JobEvents()
     src, dst = Path(src), Path(dst)
     if not retrying(src.exists, f"looking at {src}", retries=retries, backoff=backoff):
@@ -49,6 +52,7 @@ def stage(src: str | os.PathLike, dst: str | os.PathLike, *, events: JobEvents |
         pairs = [(src / rel, dst / rel) for rel in walk(src)]
     else:
         pairs = [(src, dst)]
+    _refuse_foreign_targets([target for _, target in pairs], force=force)
     stats = [retrying(s.stat, f"reading {s}", retries=retries, backoff=backoff) for s, _ in pairs]  # one stat per file
     total = sum(st.st_size for st in stats)
     events.start(f"stage {src.name}", total=total, unit="bytes")
@@ -59,6 +63,17 @@ def stage(src: str | os.PathLike, dst: str | os.PathLike, *, events: JobEvents |
         skipped += read == 0 and stat.st_size > 0
     events.finish()
     return StageResult(len(pairs), copied, total, skipped)
+
+
+def _refuse_foreign_targets(targets: list[Path], *, force: bool) -> None:
+    folders = [t for t in targets if t.is_dir()]
+    if folders:
+        raise LatentkitError(f"{folders[0]} is a folder where stage would write a file: choose another destination")
+    foreign = [t for t in targets if t.exists() and not _manifest_path(t).exists()]
+    if foreign and not force:
+        more = f" (and {len(foreign) - 1} more)" if len(foreign) > 1 else ""
+        raise LatentkitError(f"{foreign[0]}{more} exists and is not a copy stage made: nothing was overwritten; "
+                             f"choose another destination, or pass --force to replace it")  # fmt: skip
 
 
 def _manifest_path(target: Path) -> Path:
@@ -125,9 +140,10 @@ def _stage_file(source: Path, target: Path, size: int, mtime: int, events, opene
     finally:
         os.close(fd)
         reader.close()
-    os.replace(partial, target)
+    # The manifest first: a target with no manifest beside it is never one of stage's copies.
     write_json(manifest, {"source": str(source), "size": size, "mtime_ns": mtime,
                           "sha256_blocks": _combine(blocks)})  # fmt: skip
+    os.replace(partial, target)
     sidecar.unlink(missing_ok=True)
     return read_bytes
 
