@@ -141,7 +141,8 @@ def test_bad_input_is_one_line_and_leaves_outputs_untouched(runs, reference, tmp
 
 
 def test_max_ram_estimate_accepts_a_roomy_budget(runs, tmp_path):
-    assert parse_size("1.5G") == int(1.5 * 2**30) and parse_size("800M") == 800 * 2**20
+    assert parse_size("1.5G", option="--max-ram") == int(1.5 * 2**30)
+    assert parse_size("800M", option="--max-ram") == 800 * 2**20
     encode(run=runs["ae"], chunk=40, batch=16, out=tmp_path / "ok.zarr", max_ram="8G")
 
 

@@ -261,6 +261,8 @@ BAD_INPUT = [  # (id, argv with {placeholders}, words the one line must hold)
     ("train-unknown-preset", ["train", "--data", "{store}", "--run", "{tmp}/r", "--job", "nosuch"], "nosuch"),
     ("train-spec-out-of-range", ["train", "--data", "{store}", "--run", "{tmp}/r", *TINY, "--set", "model.z_dim=0"],
      "z_dim"),
+    ("train-max-vram-not-a-size", ["train", "--data", "{store}", "--run", "{tmp}/r", *TINY, "--max-vram", "lots"],
+     "--max-vram takes a size"),
     ("train-batch-zero", ["train", "--data", "{store}", "--run", "{tmp}/r", "--batch", "0"], "--batch"),
     ("train-data-is-a-file", ["train", "--data", "{file}", "--run", "{tmp}/r"], "no latentkit store"),
     ("encode-missing-run", ["encode", "--run", "{missing}"], "train the run first"),
@@ -381,3 +383,23 @@ def test_a_checkpoint_from_another_keras_backend_is_read_not_refused(tiny_store,
     run_cli("encode", "--run", run, "--chunk", "64", "--out", tmp_path / "jax.zarr", env={"KERAS_BACKEND": "jax"})
     tf, jax = (zarr.open_group(tmp_path / name, mode="r")["z"][:] for name in ("tf.zarr", "jax.zarr"))
     np.testing.assert_allclose(tf, jax, rtol=1e-4, atol=1e-5)
+
+
+def test_a_read_only_folder_is_one_line_and_nothing_is_written(tmp_path):
+    """Permission denied, as a user meets it (root drops the capability that ignores file modes)."""
+    import shutil
+
+    ro = tmp_path / "read-only"
+    ro.mkdir()
+    ro.chmod(0o555)
+    prefix = []
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("root without setpriv: a read-only folder cannot be met here")
+        prefix = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
+    result = subprocess.run([*prefix, sys.executable, "-m", "latentkit", "prepare", "synthetic", "--n", "64", "--size",
+                             "32", "--out", str(ro / "x.zarr")], capture_output=True, text=True, timeout=300)  # fmt: skip
+    lines = [line for line in result.stderr.splitlines() if line.startswith("latentkit:")]
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert lines == [f"latentkit: error: permission denied: cannot write in {ro}: choose a folder you can write"]
+    assert list(ro.iterdir()) == []

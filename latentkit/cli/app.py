@@ -6,6 +6,7 @@ Command modules (``pipeline``, ``around``, ``study``) import this module and reg
 
 from __future__ import annotations
 
+import os
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Optional
@@ -79,7 +80,9 @@ def path_error(error: BaseException) -> str | None:
     if isinstance(error, IsADirectoryError):
         return f"{where} is a folder where latentkit needs a file: choose another path"
     if isinstance(error, PermissionError):
-        return f"permission denied: {where} (a read-only folder?): choose a folder you can write, or fix its rights"
+        if not os.path.lexists(where):  # creating it was refused: its folder is the culprit
+            return f"permission denied: cannot write in {os.path.dirname(where) or '.'}: choose a folder you can write"
+        return f"permission denied: {where}: choose a path you can read and write, or fix its rights"
     return None
 
 

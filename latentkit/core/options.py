@@ -12,8 +12,8 @@ from latentkit.core.errors import LatentkitError
 MB = 2**20  # the unit of every memory figure latentkit prints
 
 
-def parse_size(text: str, *, option: str = "--max-ram") -> int:
-    """'1.5G', '800M', '2GB', '1024' (bytes) to bytes."""
+def parse_size(text: str, *, option: str) -> int:
+    """'1.5G', '800M', '2GB', '1024' (bytes) to bytes; ``option`` names the flag in the error."""
     match = re.fullmatch(r"\s*([\d.]+)\s*([KMGT]?)I?B?\s*", text.upper())
     if not match:
         raise LatentkitError(f"{option} takes a size like 4G or 1500M, got {text!r}")

@@ -93,7 +93,7 @@ def _encode(paths: RunPaths, *, chunk, data, out, batch, task, tasks, use, max_r
         need, parts = estimate_ram_mb(image_shape=images.shape[1:], batch=batch, chunk=chunk,
                                       data_chunk=images.chunks[0], n_params=_count_params(saved),
                                       outputs=len(outputs), z_dim=spec.model.z_dim)  # fmt: skip
-        if need * 2**20 > parse_size(max_ram):
+        if need * 2**20 > parse_size(max_ram, option="--max-ram"):
             detail = ", ".join(f"{k} {v:,.0f} MB" for k, v in parts.items())
             raise LatentkitError(f"needs about {need:,.0f} MB, over --max-ram {max_ram} ({detail}): "
                                  f"lower --chunk or --batch")  # fmt: skip

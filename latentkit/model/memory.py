@@ -74,7 +74,7 @@ def estimate_encode_mb(spec: ModelSpec, batch: int) -> tuple[float, dict[str, fl
 
 def check_budget(need_mb: float, parts: dict[str, float], *, max_vram: str, what: str) -> None:
     """Refuse up front, with the estimate's parts, when ``need_mb`` is over ``max_vram``."""
-    if need_mb * MB > parse_size(max_vram):
+    if need_mb * MB > parse_size(max_vram, option="--max-vram"):
         detail = ", ".join(f"{k} {v:,.0f} MB" for k, v in parts.items())
         raise LatentkitError(f"{what} needs about {need_mb:,.0f} MB of GPU memory, over --max-vram {max_vram} "
                              f"({detail}): lower --batch")  # fmt: skip
