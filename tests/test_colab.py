@@ -7,6 +7,8 @@ import io
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -171,6 +173,19 @@ def test_sync_killed_mid_way_leaves_no_partial_file_under_a_final_name(trained_r
     for path in mirror.rglob("*"):
         if path.is_file() and not path.name.endswith(".tmp"):
             assert path.read_bytes() == (trained_run / path.relative_to(mirror)).read_bytes(), path
+
+
+def test_a_rerun_sync_removes_what_a_killed_sync_left_and_nothing_else(trained_run, tmp_path):
+    mirror = tmp_path / "mirror"
+    cli("sync", trained_run, mirror)
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = mirror / "checkpoints" / f".latest.npz.{finished.stdout.strip()}.tmp"  # its writer is gone
+    alive = mirror / f".history.csv.{os.getpid()}.tmp"  # a writer still running (this process)
+    mine = mirror / ".my-notes.tmp"  # not atomic_write's name: the user's
+    for path in (dead, alive, mine):
+        path.write_bytes(b"half a file")
+    cli("sync", trained_run, mirror)
+    assert not dead.exists() and alive.exists() and mine.exists()
 
 
 def test_env_reports_the_machine(tmp_path):

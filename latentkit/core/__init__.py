@@ -1,7 +1,7 @@
 """The ground floor: errors and exit statuses, job events, atomic writes, run paths, option
 parsers. Imports nothing of latentkit."""
 
-from latentkit.core.atomic import atomic_write, write_json, write_text
+from latentkit.core.atomic import atomic_write, sweep_dead_writers, write_json, write_text
 from latentkit.core.errors import (
     DISK_FULL_EXIT,
     INTERRUPTED_EXIT,
@@ -26,6 +26,7 @@ __all__ = [
     "atomic_write",
     "check_folder",
     "disk_full",
+    "sweep_dead_writers",
     "format_crop",
     "parse_crop",
     "parse_image_crop",

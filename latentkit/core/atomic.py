@@ -42,6 +42,30 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb", *, keep_previous: st
         raise
 
 
+def sweep_dead_writers(root: str | os.PathLike) -> list[Path]:
+    """Remove the ``.NAME.PID.tmp`` files below ``root`` that ``atomic_write`` left when process
+    PID was killed mid-write (that process is gone): a rerun then leaves nothing behind. Files
+    of a writer still alive, and every other file, are left alone. Returns what was removed."""
+    removed = []
+    for tmp in Path(root).rglob(".*.tmp"):
+        pid = tmp.name[: -len(".tmp")].rpartition(".")[2]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        tmp.unlink(missing_ok=True)
+        removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 def write_text(path: str | os.PathLike, text: str) -> Path:
     """Atomically write ``text`` (UTF-8) to ``path``."""
     with atomic_write(path, "w") as handle:

@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from latentkit.core import JobEvents, LatentkitError, atomic_write
+from latentkit.core import JobEvents, LatentkitError, atomic_write, sweep_dead_writers
 from latentkit.store import COORDINATES, DONE, throttle
 from latentkit.transfer.mount import BLOCK, RETRIES, retrying, walk
 
@@ -35,6 +35,8 @@ def sync(src: str | os.PathLike, dst: str | os.PathLike, *, events: JobEvents | 
     src, dst = Path(src), Path(dst)
     if not retrying(src.is_dir, f"looking at {src}", retries=retries, backoff=backoff):
         raise LatentkitError(f"{src} is not a directory")
+    if dst.is_dir():
+        sweep_dead_writers(dst)  # an earlier sync killed mid-copy left its temporary file
     files, held_back = _finished_files(src)
     copied = unchanged = nbytes = 0
     events.start(f"sync {src.name}", total=len(files))
