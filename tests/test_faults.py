@@ -397,8 +397,9 @@ def test_a_read_only_folder_is_one_line_and_nothing_is_written(tmp_path):
         if shutil.which("setpriv") is None:
             pytest.skip("root without setpriv: a read-only folder cannot be met here")
         prefix = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
-    result = subprocess.run([*prefix, sys.executable, "-m", "latentkit", "prepare", "synthetic", "--n", "64", "--size",
-                             "32", "--out", str(ro / "x.zarr")], capture_output=True, text=True, timeout=300)  # fmt: skip
+    command = [*prefix, sys.executable, "-m", "latentkit", "prepare", "synthetic", "--n", "64", "--size", "32",
+               "--out", str(ro / "x.zarr")]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
     lines = [line for line in result.stderr.splitlines() if line.startswith("latentkit:")]
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
     assert lines == [f"latentkit: error: permission denied: cannot write in {ro}: choose a folder you can write"]
