@@ -29,13 +29,14 @@ class SyncResult:
 
 
 def sync(src: str | os.PathLike, dst: str | os.PathLike, *, events: JobEvents | None = None,
-         retries: int = RETRIES, backoff: float = 0.5) -> SyncResult:  # fmt: skip
-    """Mirror the run directory ``src`` into ``dst``: finished files only, atomically, never deleting."""
+         retries: int = RETRIES, backoff: float = 0.5, sweep: bool = True) -> SyncResult:  # fmt: skip
+    """Mirror the run directory ``src`` into ``dst``: finished files only, atomically, never deleting
+    (but the temporary files of an earlier sync that was killed: ``sweep``, once per process is enough)."""
     events = events or JobEvents()
     src, dst = Path(src), Path(dst)
     if not retrying(src.is_dir, f"looking at {src}", retries=retries, backoff=backoff):
         raise LatentkitError(f"{src} is not a directory")
-    if dst.is_dir():
+    if sweep and dst.is_dir():
         sweep_dead_writers(dst)  # an earlier sync killed mid-copy left its temporary file
     files, held_back = _finished_files(src)
     copied = unchanged = nbytes = 0
@@ -125,7 +126,7 @@ class Mirror:
 
     def _sync(self) -> bool:
         try:
-            sync(self.run, self.dest)
+            sync(self.run, self.dest, sweep=self.syncs == 0)  # one walk of a slow mount, not one per sync
             self.syncs += 1
             return True
         except (LatentkitError, OSError) as error:  # the mount is flaky: the next request tries again
