@@ -22,6 +22,7 @@ app = typer.Typer(
     "defaulting to the SLURM array variables).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
     add_completion=False,
 )

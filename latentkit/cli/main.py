@@ -2,22 +2,52 @@
 
 from __future__ import annotations
 
+import re
 import sys
+from functools import cache
 
 import typer
 
-# Each command module registers its commands on `app`, in this order in `latentkit --help`.
+# Each command module registers its commands on `app`.
 # isort: off
 from latentkit.cli import pipeline, around, study  # noqa: F401
 # isort: on
 from latentkit.cli.app import app
+
+# `latentkit --help` lists the commands in the order a study meets them.
+ORDER = ("demo", "env", "prepare", "info", "presets", "train", "status", "encode", "analyze", "generate",
+         "reconstruct", "interpolate", "attributes", "compare", "export", "stage", "sync", "upgrade", "slurm")  # fmt: skip
+METAVARS = {"int": "N", "float": "X", "path": "PATH", "str": "TEXT"}
+
+
+@cache
+def command():
+    """The click command behind the app, built once, with help that reads as click's own: types as
+    N / X / PATH / TEXT (not ``<int range>``), commands in pipeline order, and each command's
+    first sentence in the list, never cut."""
+    root = typer.main.get_command(app)
+    _polish(root)
+    root.commands = {name: root.commands[name] for name in ORDER}
+    return root
+
+
+def _polish(cmd) -> None:
+    for param in cmd.params:
+        if param.param_type_name == "option" and not param.is_flag and param.metavar is None:
+            if hasattr(param, "display_type"):  # typer >= 0.26 names types <int range>, <list[Path]>
+                kind = param.display_type(None).strip("<>").removeprefix("list[").removesuffix("]")
+                param.metavar = METAVARS.get(kind.split()[0].lower(), kind)
+    if cmd.help and not cmd.short_help:
+        cmd.short_help = re.split(r"(?<=\.)\s", " ".join(cmd.help.split()), maxsplit=1)[0].rstrip(".")
+    for sub in getattr(cmd, "commands", {}).values():
+        _polish(sub)
 
 
 def run(argv: list[str] | None = None) -> int:
     """Run one command line (``argv`` without the program name; None: ``sys.argv``) and return
     its exit status. Every usage error (unknown option, value out of range) is one line too."""
     try:
-        code = app(args=argv, prog_name="latentkit", standalone_mode=False)
+        code = command().main(args=argv, prog_name="latentkit", standalone_mode=False)
     except typer.Exit as done:  # raised by a command or --version outside click's own handling
         return done.exit_code
     except (typer.Abort, KeyboardInterrupt):

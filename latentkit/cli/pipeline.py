@@ -144,8 +144,18 @@ def presets_cmd(
         typer.echo(find_job(show).read_text(encoding="utf-8"), nl=False)
         return
     for name, preset in presets().items():
-        first = preset.read_text(encoding="utf-8").splitlines()[0].lstrip("# ")
-        typer.echo(f"{name:12s} {first}")
+        typer.echo(f"{name:12s} {_first_sentence(preset.read_text(encoding='utf-8'))}")
+
+
+def _first_sentence(toml: str) -> str:
+    """The first sentence of a preset's opening comment, however many lines it spans."""
+    comment = []
+    for line in toml.splitlines():
+        if not line.startswith("#"):
+            break
+        comment.append(line.lstrip("# "))
+    text = " ".join(" ".join(comment).split())
+    return text.split(". ")[0].rstrip(".") + "."
 
 
 @app.command("train")
@@ -155,10 +165,10 @@ def train_cmd(
     run: Annotated[Path, typer.Option(help="Run directory: spec, checkpoints, history, samples, monitor.")],
     job: Annotated[Optional[str], typer.Option(help="Spec: a preset name (`latentkit presets`) or a TOML path "
                                                "(default: the run's job.toml, else ae-case1).")] = None,
-    epochs: Annotated[Optional[int], typer.Option(help="Train until this many epochs (extends a run).", min=1)] = None,
-    batch: Annotated[Optional[int], typer.Option(help="Images per step.", min=1)] = None,
-    lr: Annotated[Optional[float], typer.Option(help="Adam learning rate.")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Seed of weights and data order.", min=0)] = None,
+    epochs: Annotated[Optional[int], typer.Option(help="Train until this many epochs (extends a run; default: the spec's).", min=1)] = None,
+    batch: Annotated[Optional[int], typer.Option(help="Images per step (default: the spec's).", min=1)] = None,
+    lr: Annotated[Optional[float], typer.Option(help="Adam learning rate (default: the spec's).")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Seed of weights and data order (default: the spec's).", min=0)] = None,
     checkpoint_every: Annotated[Optional[int], typer.Option(help="Checkpoint every K steps (and each epoch).", min=1)] = None,
     set_: Annotated[list[str], typer.Option("--set", help="Override any spec field: model.z_dim=128, "
                                             "train.precision=mixed_bfloat16, train.steps_per_execution=8.")] = [],
