@@ -28,7 +28,7 @@ from latentkit.analysis.stats import (
     pca_from_covariance,
     top_correlated_pairs,
 )  # fmt: skip
-from latentkit.core import JobEvents, LatentkitError, atomic_write, check_folder, write_json
+from latentkit.core import JobEvents, LatentkitError, atomic_write, check_folder, own_folder, write_json
 from latentkit.store import chunk_progress
 
 
@@ -111,6 +111,9 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
     check_folder(out, "--out")
     array, mask = open_latents(latents)
     n_rows, dim = array.shape
+    outside = [f"{i}:{j}" for i, j in options.pairs or () if not (0 <= i < dim and 0 <= j < dim)]
+    if outside:
+        raise LatentkitError(f"--pairs {','.join(outside)}: {latents} has {dim} components (0..{dim - 1})")
     rng = np.random.default_rng(options.seed)
     valid = np.ones(n_rows, bool) if mask is None else mask
     n = int(valid.sum())
@@ -132,7 +135,7 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
         fit = replace(fit, mixture=mixture)
         events.finish()
 
-    out = Path(out)
+    out = own_folder(out)
     fit.save(out / "mvn.npz")
     report: dict[str, Any] = {
         "latents": str(latents), "n": n, "dim": dim, "options": asdict(options),

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from latentkit.core import JobEvents, LatentkitError, RunPaths, check_folder, write_json, write_text
+from latentkit.core import JobEvents, LatentkitError, RunPaths, check_folder, own_folder, write_json, write_text
 
 HIT_K = "1.5"
 
@@ -37,6 +37,7 @@ def compare(*, runs: list[str | os.PathLike], out: str | os.PathLike, grid_n: in
             raise LatentkitError(f"{run} is not a run directory (no job.toml): train it first")
         if not (paths.analysis / "report.json").exists() and not paths.latents.exists():
             raise LatentkitError(f"{run} has no latents: run `latentkit encode --run {run}` first")
+    own_folder(out)
     entries = []
     for label, run in zip(_labels(runs), runs):
         paths = RunPaths.of(run)

@@ -11,14 +11,14 @@ import numpy as np
 from latentkit import store
 from latentkit.analysis.samplers import METHODS, Generator, LatentFit, hit_fractions
 from latentkit.core import LatentkitError, RunPaths
-from latentkit.model import grid, save_png, spec_from_dict
-from latentkit.model.decode import decode, load_model, trained_checkpoint
+from latentkit.model import check_picture, grid, save_png, spec_from_dict
+from latentkit.model.decode import decode, latents_store, load_model, trained_checkpoint
 from latentkit.store import chunk_progress, select_rows, to_unit_float
 
 
 def generate(*, run: str | os.PathLike, method: str, out: str | os.PathLike, n: int = 28, b: float = 1.5,
              sharpen: float | None = None, seed: int = 0, columns: int = 7,
-             analysis: str | os.PathLike | None = None) -> dict[str, Any]:  # fmt: skip
+             analysis: str | os.PathLike | None = None, force: bool = False) -> dict[str, Any]:  # fmt: skip
     """Decode ``n`` generated z-points into a grid; report their hit fractions."""
     if method not in METHODS:
         raise LatentkitError(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
@@ -26,6 +26,8 @@ def generate(*, run: str | os.PathLike, method: str, out: str | os.PathLike, n: 
         raise LatentkitError(f"--n must be positive, got {n}")
     if method == "uniform" and not b > 0:
         raise LatentkitError(f"--b must be positive (each component in [-b, b]), got {b}")
+    check_picture(out, force=force)
+    saved = trained_checkpoint(run)
     fit_path = Path(analysis or RunPaths.of(run).analysis) / "mvn.npz"
     if fit_path.exists():
         fit = LatentFit.load(fit_path)
@@ -33,7 +35,7 @@ def generate(*, run: str | os.PathLike, method: str, out: str | os.PathLike, n: 
         raise LatentkitError(f"--method {method} needs the fitted distribution {fit_path}: run `latentkit analyze` first")
     else:
         fit = None
-    model, meta = load_model(run)
+    model, meta = load_model(run, saved)
     dim = spec_from_dict(meta["spec"]).model.z_dim
     stand_in = fit or LatentFit(np.zeros(dim), np.eye(dim), np.zeros(dim), np.ones(dim), np.ones(dim))
     z = Generator(method, method, {"b": b}).sample(np.random.default_rng(seed), n, stand_in)
@@ -46,8 +48,9 @@ def _store_images(data: Path, rows: np.ndarray) -> np.ndarray:
 
 
 def reconstruct(*, run: str | os.PathLike, out: str | os.PathLike, n: int = 16, data=None,
-                partition: str = "valid", columns: int = 8) -> dict[str, Any]:  # fmt: skip
+                partition: str = "valid", columns: int = 8, force: bool = False) -> dict[str, Any]:  # fmt: skip
     """The first ``n`` images of a partition above their reconstructions, row pair by row pair."""
+    check_picture(out, force=force)
     saved = trained_checkpoint(run)
     data = Path(data or saved.meta.get("data", ""))
     rows = select_rows(store.open_store(data), partition)[:n]
@@ -88,12 +91,13 @@ def reconstruction_rmse(*, run: str | os.PathLike, partition: str = "valid", dat
 
 
 def interpolate(*, run: str | os.PathLike, start: int, stop: int, out: str | os.PathLike, steps: int = 10,
-                data=None) -> dict[str, Any]:  # fmt: skip
+                data=None, force: bool = False) -> dict[str, Any]:  # fmt: skip
     """Decode the straight path between the z-points of images ``start`` and ``stop``."""
     if steps < 2:
         raise LatentkitError(f"--steps must be at least 2, got {steps}")
+    check_picture(out, force=force)
     saved = trained_checkpoint(run)
-    data = Path(data or saved.meta.get("data", ""))
+    data = Path(data or latents_store(run, saved))
     _check_rows(data, [start, stop])
     model, _ = load_model(run, saved)
     ends = _z_points(run, model, data, [start, stop])
@@ -106,7 +110,7 @@ def interpolate(*, run: str | os.PathLike, start: int, stop: int, out: str | os.
 
 
 def attribute_walk(*, run: str | os.PathLike, attribute: str, out: str | os.PathLike, strength: float = 1.0,
-                   image: int = 0, steps: int = 8, data=None, analysis=None) -> dict[str, Any]:  # fmt: skip
+                   image: int = 0, steps: int = 8, data=None, analysis=None, force: bool = False) -> dict[str, Any]:  # fmt: skip
     """Latent arithmetic: decode image ``image``'s z-point moved along an attribute's direction.
 
     The path is z + t * strength * d for t from 0 to 1, d the attribute's centroid direction
@@ -117,10 +121,11 @@ def attribute_walk(*, run: str | os.PathLike, attribute: str, out: str | os.Path
 
     if steps < 2:
         raise LatentkitError(f"--steps must be at least 2, got {steps}")
+    check_picture(out, force=force)
+    saved = trained_checkpoint(run)
     analysis = Path(analysis or RunPaths.of(run).analysis)
     direction = load_direction(analysis, attribute)
-    saved = trained_checkpoint(run)
-    data = Path(data or saved.meta.get("data", ""))
+    data = Path(data or latents_store(run, saved))
     _check_rows(data, [image])
     model, _ = load_model(run, saved)
     start = _z_points(run, model, data, [image])[0]

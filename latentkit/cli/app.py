@@ -38,6 +38,9 @@ MirrorDir = Annotated[Optional[Path], typer.Option(help="Copy the run here (Driv
 Workers = Annotated[Optional[int], typer.Option(help="Decoding threads (default: CPU count).", min=1)]
 MaxVram = Annotated[Optional[str], typer.Option(help="Refuse up front if the estimated GPU memory of a step exceeds "
                                                 "this (6G, 1500M); out of GPU memory later exits 71.")]
+Picture = Annotated[Path, typer.Option("--out", help="Picture to write: .png, .jpg or .webp (one latentkit wrote "
+                                       "is replaced; any other file only with --force).")]
+Force = Annotated[bool, typer.Option("--force", help="Replace an existing --out that latentkit did not write.")]
 VramPool = Annotated[bool, typer.Option(help="Let the backend preallocate its GPU memory pool (faster; VRAM figures "
                                         "then show the pool, not what the job needs, and the GPU is not shared).")]
 

@@ -15,9 +15,11 @@ import typer
 
 from latentkit.cli.app import (
     Chunk,
+    Force,
     MaxVram,
     MirrorDir,
     OutStore,
+    Picture,
     Size,
     Task,
     Tasks,
@@ -301,7 +303,7 @@ def analyze_cmd(
 @user_errors
 def generate_cmd(
     run: Annotated[Path, typer.Option(help="Run directory (with analysis/ for component, mvn and gmm).")],
-    out: Annotated[Path, typer.Option(help="PNG grid to write.")],
+    out: Picture,
     method: Annotated[str, typer.Option(help="uniform | normal | component | mvn | gmm (the fitted mixture)")] = "mvn",
     b: Annotated[float, typer.Option(help="Uniform: each component in [-b, b].")] = 1.5,
     n: Annotated[int, typer.Option(help="Images to generate.")] = 28,
@@ -313,19 +315,21 @@ def generate_cmd(
                                             "take the attribute away).")] = 1.0,
     image: Annotated[int, typer.Option(help="Attribute walk: the store row of the image to start from.", min=0)] = 0,
     steps: Annotated[int, typer.Option(help="Attribute walk: decoded points along the path.", min=2)] = 8,
+    force: Force = False,
 ) -> None:
     """Decode generated z-points into an image grid and print how many hit the data region;
     or, with --attribute, decode one image's z-point walked along an attribute direction."""
     if attribute is not None:
         from latentkit.analysis.generate import attribute_walk
 
-        result = attribute_walk(run=run, attribute=attribute, out=out, strength=strength, image=image, steps=steps)
+        result = attribute_walk(run=run, attribute=attribute, out=out, strength=strength, image=image, steps=steps,
+                                force=force)
         typer.echo(f"wrote image {image} and {steps} points along {attribute} (distance {result['distance']:.3f}) to {out}")
         hits = result["hit_fraction"]
     else:
         from latentkit.analysis.generate import generate
 
-        result = generate(run=run, method=method, out=out, n=n, b=b, sharpen=sharpen, seed=seed)
+        result = generate(run=run, method=method, out=out, n=n, b=b, sharpen=sharpen, seed=seed, force=force)
         hits = result["hit_fraction"]
         typer.echo(f"wrote {result['n']} images to {out}")
     typer.echo("hit fraction " + (", ".join(f"k={k}: {v:.3f}" for k, v in hits.items()) if hits
@@ -336,14 +340,15 @@ def generate_cmd(
 @user_errors
 def reconstruct_cmd(
     run: Annotated[Path, typer.Option(help="Run directory.")],
-    out: Annotated[Path, typer.Option(help="PNG grid to write.")],
+    out: Picture,
     n: Annotated[int, typer.Option(help="Images (first of the partition).", min=1)] = 16,
     partition: Annotated[str, typer.Option(help="train | valid | test | all")] = "valid",
+    force: Force = False,
 ) -> None:
     """Originals above their reconstructions."""
     from latentkit.analysis.generate import reconstruct
 
-    result = reconstruct(run=run, out=out, n=n, partition=partition)
+    result = reconstruct(run=run, out=out, n=n, partition=partition, force=force)
     typer.echo(f"wrote {result['n']} originals and reconstructions to {out} (RMSE {result['rmse']:.4f})")
 
 
@@ -351,13 +356,14 @@ def reconstruct_cmd(
 @user_errors
 def interpolate_cmd(
     run: Annotated[Path, typer.Option(help="Run directory.")],
-    out: Annotated[Path, typer.Option(help="PNG strip to write.")],
-    from_: Annotated[int, typer.Option("--from", help="Row of the first image.")] = 0,
-    to: Annotated[int, typer.Option(help="Row of the second image.")] = 1,
-    steps: Annotated[int, typer.Option(help="Decoded points on the path.")] = 10,
+    out: Picture,
+    from_: Annotated[int, typer.Option("--from", help="Row of the first image.", min=0)] = 0,
+    to: Annotated[int, typer.Option(help="Row of the second image.", min=0)] = 1,
+    steps: Annotated[int, typer.Option(help="Decoded points on the path.", min=2)] = 10,
+    force: Force = False,
 ) -> None:
     """Decode the straight path between two images' z-points (originals at both ends)."""
     from latentkit.analysis.generate import interpolate
 
-    result = interpolate(run=run, start=from_, stop=to, out=out, steps=steps)
+    result = interpolate(run=run, start=from_, stop=to, out=out, steps=steps, force=force)
     typer.echo(f"wrote {result['steps']} steps to {out} (z distance {result['distance']:.2f})")

@@ -56,7 +56,8 @@ def demo_cmd(
 @user_errors
 def attributes_cmd(
     run: Annotated[Path, typer.Option(help="Run directory with a finished latents.zarr; writes RUN/analysis.")],
-    data: Annotated[Optional[Path], typer.Option(help="The run's store (default: the one it was trained on).")] = None,
+    data: Annotated[Optional[Path], typer.Option(help="The run's store (default: the one its latents were encoded "
+                                                 "from).")] = None,
     show: Annotated[list[str], typer.Option(help="Attribute to draw coloured PCA/t-SNE figures for (repeatable; "
                                             "default: the four best separated).")] = [],
     probe_sample: Annotated[int, typer.Option(help="Train rows each linear probe learns on.", min=10)] = 20_000,
@@ -66,11 +67,11 @@ def attributes_cmd(
     them (for `generate --attribute`), and a linear probe's accuracy on the valid partition."""
     from latentkit.analysis.attributes import AttributeOptions, attributes, ranked
     from latentkit.core import RunPaths
-    from latentkit.model.decode import trained_checkpoint
+    from latentkit.model.decode import latents_store, trained_checkpoint
 
     paths = RunPaths.of(run)
     if data is None:
-        data = Path(trained_checkpoint(run).meta.get("data", ""))
+        data = latents_store(run, trained_checkpoint(run))
     report = attributes(latents=paths.latents, data=data, out=paths.analysis, show=show or None, events=events(),
                         options=AttributeOptions(probe_sample=probe_sample, seed=seed))  # fmt: skip
     typer.echo(f"labels: {report['labels']}; scored on {report['held_out']}")

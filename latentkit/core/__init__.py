@@ -12,7 +12,7 @@ from latentkit.core.errors import (
 )
 from latentkit.core.events import JobEvents
 from latentkit.core.options import MB, format_crop, parse_crop, parse_image_crop, parse_pairs, parse_size, parse_split
-from latentkit.core.paths import RunPaths, check_folder
+from latentkit.core.paths import MARK, RunPaths, check_file, check_folder, own_folder
 
 __all__ = [
     "DISK_FULL_EXIT",
@@ -20,10 +20,12 @@ __all__ = [
     "INTERRUPTED_EXIT",
     "JobEvents",
     "LatentkitError",
+    "MARK",
     "MB",
     "RunPaths",
     "TrainingDiverged",
     "atomic_write",
+    "check_file",
     "check_folder",
     "disk_full",
     "sweep_dead_writers",
@@ -32,6 +34,7 @@ __all__ = [
     "parse_image_crop",
     "parse_pairs",
     "parse_size",
+    "own_folder",
     "parse_split",
     "write_json",
     "write_text",

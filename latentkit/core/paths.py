@@ -3,22 +3,65 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from latentkit.core.atomic import write_text
 from latentkit.core.errors import LatentkitError
 
 
+MARK = ".latentkit"  # in every folder latentkit makes: it may write there again (resume), and nowhere else
+OLDER_SIGNS = ("job.toml", "report.json")  # folders of latentkit versions before the mark: runs, analyses
+
+
 def check_folder(path: str | os.PathLike, option: str) -> Path:
-    """Refuse up front, before any work, a folder to write that cannot be one: the path or a
-    folder above it is a file."""
+    """Refuse up front, before any work and writing nothing, a folder latentkit may not write:
+    the path or a folder above it is a file, or it is a folder that holds what latentkit did
+    not make (a new or empty folder, or one with latentkit's mark, is fine)."""
     path = Path(path)
+    _no_file_in_the_way(path, option)
+    if path.is_dir() and not _ours(path):
+        raise LatentkitError(f"{option} {path} holds files latentkit did not write: choose a new or empty folder "
+                             f"(latentkit never writes into a folder it did not make)")  # fmt: skip
+    return path
+
+
+def own_folder(path: str | os.PathLike) -> Path:
+    """Create ``path`` (checked by ``check_folder``) if needed and mark it as latentkit's."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    if not (path / MARK).exists():
+        write_text(path / MARK, "latentkit made this folder: it writes here again when a job resumes.\n")
+    return path
+
+
+def check_file(path: str | os.PathLike, option: str, *, force: bool = False,
+               ours: Callable[[Path], bool] = lambda path: False) -> Path:  # fmt: skip
+    """Refuse up front a file latentkit may not write: a folder (or a file above it) in the way,
+    or an existing file that ``ours`` does not recognise as latentkit's, unless ``force``."""
+    path = Path(path)
+    _no_file_in_the_way(path.parent, option)
+    if path.is_dir():
+        raise LatentkitError(f"{option} {path} is a folder: give a file name")
+    if path.exists() and not force and not ours(path):
+        raise LatentkitError(f"{option} {path} exists and latentkit did not write it: choose another name, "
+                             f"or pass --force to replace it")  # fmt: skip
+    return path
+
+
+def _no_file_in_the_way(path: Path, option: str) -> None:
     for at in (path, *path.parents):
         if at.exists() or at.is_symlink():
             if not at.is_dir():
                 raise LatentkitError(f"{option} {path}: {at} is a file, not a folder: choose another path")
-            break
-    return path
+            return
+
+
+def _ours(folder: Path) -> bool:
+    with os.scandir(folder) as entries:
+        names = {entry.name for entry in entries}
+    return not names or MARK in names or any(sign in names for sign in OLDER_SIGNS)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from latentkit.core import JobEvents, RunPaths, check_folder
+from latentkit.core import JobEvents, RunPaths, check_folder, own_folder
 
 DEMO_ANALYSIS = {"tsne_sample": 2000, "kmeans_sample": 2000, "kmeans_max": 30, "sample": 4000, "nn_sample": 2000}
 DEMO_N = 16_384  # synthetic faces: with the demo preset's epochs, 4½-6 minutes on 2 fast CPU cores
@@ -97,7 +97,7 @@ def run_demo(*, workdir: str | os.PathLike, n: int = DEMO_N, epochs: int | None 
     from latentkit.store import store_summary, summary_lines
 
     events = events or JobEvents()
-    workdir = check_folder(workdir, "--dir")
+    workdir = own_folder(check_folder(workdir, "--dir"))
     data, run = workdir / "data.zarr", RunPaths.of(workdir / "run")
     spec = load_spec("demo", {} if epochs is None else {"train.epochs": epochs})
     size = spec.model.image_size

@@ -18,6 +18,14 @@ from PIL import Image, ImageOps
 Crop = tuple[int, int, int, int] | str  # a box (x0, y0, x1, y1) or "center": the largest central square
 
 
+class CropOutside(ValueError):
+    """The crop box does not fit in the image: a crop problem, not a corrupt file."""
+
+    def __init__(self, box, width: int, height: int) -> None:
+        super().__init__(f"crop {box} outside a {width}x{height} image")
+        self.width, self.height = width, height
+
+
 def center_box(width: int, height: int) -> tuple[int, int, int, int]:
     side = min(width, height)
     x0, y0 = (width - side) // 2, (height - side) // 2
@@ -27,14 +35,15 @@ def center_box(width: int, height: int) -> tuple[int, int, int, int]:
 def decode_image(data: bytes, *, crop: Crop, size: int, draft: bool = True) -> np.ndarray:
     """Decode, crop and resize (bilinear) one image to (size, size, 3) uint8.
 
-    Raises ``ValueError`` (or Pillow's errors) for a corrupt image or a crop box outside it.
+    Raises ``CropOutside`` for a crop box outside the image, Pillow's errors (or ``ValueError``)
+    for a corrupt one.
     """
     with Image.open(io.BytesIO(data)) as image:
         width, height = image.size
         transposed = image.getexif().get(0x0112, 1) not in (1, None)  # EXIF orientation
         box = center_box(width, height) if crop == "center" else crop
         if not transposed and (box[2] > width or box[3] > height):
-            raise ValueError(f"crop {box} outside a {width}x{height} image")
+            raise CropOutside(box, width, height)
         scale = 1.0
         if draft and not transposed and image.format == "JPEG" and 2 * size <= min(box[2] - box[0], box[3] - box[1]):
             want = (int(width * size / (box[2] - box[0])) + 1, int(height * size / (box[3] - box[1])) + 1)
@@ -45,7 +54,7 @@ def decode_image(data: bytes, *, crop: Crop, size: int, draft: bool = True) -> n
             width, height = image.size
             box = center_box(width, height) if crop == "center" else crop
             if box[2] > width or box[3] > height:
-                raise ValueError(f"crop {box} outside a {width}x{height} image")
+                raise CropOutside(box, width, height)
         rgb = _to_rgb(image)
         if scale == 1.0:
             out = rgb.crop(box).resize((size, size), Image.Resampling.BILINEAR)

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from latentkit import store
-from latentkit.core import JobEvents, LatentkitError
+from latentkit.core import JobEvents, LatentkitError, format_crop
 from latentkit.ingest.celeba import CELEBA_CROP, open_celeba, partition_note
-from latentkit.ingest.decoding import Crop, decode_image
+from latentkit.ingest.decoding import Crop, CropOutside, decode_image
 from latentkit.ingest.sources import FileSource, is_image_name, open_source
 from latentkit.ingest.synthetic import FACTOR_NAMES, render_faces, synthetic_factors
 from latentkit.store import PARTITIONS, ArraySpec, ChunkRunResult, chunk_progress, run_chunks
@@ -124,6 +124,34 @@ def prepare_images(
                           tasks=tasks, workers=workers, events=events)  # fmt: skip
 
 
+PREFLIGHT = 1000  # files tried before a store is made: the first one that decodes ends the check
+
+
+def _check_decodable(files: FileSource, members: list[str], *, crop, size: int) -> None:
+    """Refuse before any store is made a source none of whose first images can be used: every
+    one smaller than the crop box (a crop problem, said so), or none an image that decodes."""
+    tried, outside, broken = 0, None, None
+    for name in members[:PREFLIGHT]:
+        tried += 1
+        try:
+            decode_image(files.read(name), crop=crop, size=size)
+            return
+        except CropOutside as error:
+            outside = outside or f"{name} is {error.width}x{error.height}"
+        except Exception as error:  # corrupt or unreadable: the next one may do
+            broken = broken or f"{name}: " + ("not an image Pillow can read" if "identify" in str(error) else str(error))
+    which = f"the first {tried:,}" if tried < len(members) else f"the {tried:,}"
+    if outside:
+        raise LatentkitError(f"--crop {_crop_text(crop)} does not fit in any of {which} images of {files.path} "
+                             f"(e.g. {outside}): choose a box inside the images, or --crop center")  # fmt: skip
+    raise LatentkitError(f"none of {which} images of {files.path} could be decoded (e.g. {broken}): "
+                         f"give a folder, zip or tar of JPEG/PNG/WebP images")  # fmt: skip
+
+
+def _crop_text(crop) -> str:
+    return crop if isinstance(crop, str) else format_crop(crop)
+
+
 def hash_split(names: list[str], split: tuple[float, float, float]) -> np.ndarray:
     """Partition per name from its SHA-1: stable whatever other files there are."""
     u = np.array([int.from_bytes(hashlib.sha1(n.encode("utf-8")).digest()[:8], "big") / 2**64 for n in names])
@@ -134,6 +162,8 @@ def _prepare_files(files: FileSource, members: list[str], names: list[str], rows
                    out, arrays, attrs, identity, crop, size, chunk, task, tasks, workers, events) -> ChunkRunResult:  # fmt: skip
     """The one reader of image files: decode ``members`` on threads, chunk by chunk, with ``rows``' slices."""
     try:
+        if not Path(out).exists():
+            _check_decodable(files, members, crop=crop, size=size)
         group = store.create_or_open(out, n=len(members), chunk=chunk, arrays=arrays, attrs=attrs, identity=identity)
 
         def produce(start: int, stop: int) -> dict[str, np.ndarray]:
@@ -161,6 +191,8 @@ def _prepare_files(files: FileSource, members: list[str], names: list[str], rows
                         try:
                             images[i] = decode_image(data, crop=crop, size=size)
                             ok[i] = True
+                        except CropOutside:  # smaller than the box: recorded, said apart from corrupt files
+                            crop_misses.append(start + i)
                         except Exception:  # corrupt, truncated, unreadable, not an image: recorded, never fatal
                             pass
 
@@ -175,14 +207,21 @@ def _prepare_files(files: FileSource, members: list[str], names: list[str], rows
             return {"images": images, "ok": ok, "names": np.array(names[start:stop]),
                     **{k: v[start:stop] for k, v in rows.items()}}  # fmt: skip
 
-        threads = workers or os.cpu_count() or 1
+        threads, crop_misses = workers or os.cpu_count() or 1, []
         # Pillow decodes without the GIL; file reads (a slow mount's latency) overlap the decoding
         with ThreadPoolExecutor(max_workers=threads) as pool, ThreadPoolExecutor(max_workers=threads) as readers:
             result = run_chunks(group, produce, task=task, tasks=tasks, description="prepare", events=events)
         progress = chunk_progress(group)
-        skipped = int((progress.row_mask() & ~group["ok"][:]).sum())
-        if skipped:
-            events.message(f"warning: {skipped:,} images could not be decoded and were skipped "
+        usable = group["ok"][:]
+        skipped = int((progress.row_mask() & ~usable).sum())
+        if progress.complete and not usable.any():
+            raise LatentkitError(f"no image of {files.path} could be used ({skipped:,} skipped): {out} holds no "
+                                 f"image; remove it and check the source and --crop")  # fmt: skip
+        if crop_misses:
+            events.message(f"warning: {len(crop_misses):,} images are smaller than the crop box {_crop_text(crop)} and were "
+                           f"skipped, e.g. {members[crop_misses[0]]} (`latentkit info {out}` lists them)")  # fmt: skip
+        if skipped > len(crop_misses):
+            events.message(f"warning: {skipped - len(crop_misses):,} images could not be decoded and were skipped "
                            f"(`latentkit info {out}` lists them)")  # fmt: skip
         if files.readable not in (None, files.path) and progress.complete:
             files.readable.unlink(missing_ok=True)  # the unpacked copy of a compressed tar

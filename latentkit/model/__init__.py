@@ -6,11 +6,11 @@ names that are also modules (``encode``, ``decode``): ``from latentkit.model.enc
 
 from latentkit.model import checkpoint
 from latentkit.model.decode import load_model
-from latentkit.model.images import grid, save_png
+from latentkit.model.images import check_picture, grid, save_png
 from latentkit.model.memory import check_budget, estimate_encode_mb, estimate_ram_mb, estimate_train_mb
 from latentkit.model.sampling import reparameterize
 from latentkit.model.spec import JobSpec, ModelSpec, find_job, load_spec, parse_set, presets, spec_from_dict
 
-__all__ = ["JobSpec", "ModelSpec", "check_budget", "checkpoint", "estimate_encode_mb", "estimate_ram_mb",
-           "estimate_train_mb", "find_job", "grid", "load_model", "load_spec", "parse_set", "presets",
-           "reparameterize", "save_png", "spec_from_dict"]  # fmt: skip
+__all__ = ["JobSpec", "ModelSpec", "check_budget", "check_picture", "checkpoint", "estimate_encode_mb",
+           "estimate_ram_mb", "estimate_train_mb", "find_job", "grid", "load_model", "load_spec", "parse_set",
+           "presets", "reparameterize", "save_png", "spec_from_dict"]  # fmt: skip

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 
@@ -15,11 +16,27 @@ from latentkit.model.spec import spec_from_dict
 def trained_checkpoint(run: str | os.PathLike) -> checkpoint.Checkpoint:
     """The run's latest checkpoint, read without Keras: its metadata (spec, store) lets a job
     check its arguments before a backend loads."""
-    directory = RunPaths.of(run).checkpoints
+    paths = RunPaths.of(run)
+    if not paths.root.is_dir():
+        raise LatentkitError(f"no run at {run}: give a run directory that `latentkit train` wrote")
+    directory = paths.checkpoints
     saved, _ = checkpoint.load(directory)
     if saved is None:
         raise LatentkitError(f"no checkpoint in {directory}: train the run first")
     return saved
+
+
+def latents_store(run: str | os.PathLike, saved: checkpoint.Checkpoint) -> Path:
+    """The store whose rows the run's latents are: the one ``encode`` recorded in latents.zarr
+    (``encode --data`` may have encoded another), else the one the run trained on."""
+    from latentkit.store import open_store
+
+    latents = RunPaths.of(run).latents
+    if (latents / "zarr.json").exists():
+        source = open_store(latents).attrs.get("source")
+        if source:
+            return Path(source)
+    return Path(saved.meta.get("data", ""))
 
 
 def load_model(run: str | os.PathLike, saved: checkpoint.Checkpoint | None = None):

@@ -21,13 +21,15 @@ from pathlib import Path
 import numpy as np
 
 from latentkit import store
-from latentkit.core import GpuOutOfMemory, JobEvents, LatentkitError, RunPaths, parse_size
+from latentkit.core import GpuOutOfMemory, JobEvents, LatentkitError, RunPaths, check_folder, parse_size
 from latentkit.machine import MonitorLog, is_out_of_memory, release_memory
 from latentkit.model import checkpoint
 from latentkit.model.memory import DATA_CACHE_CHUNKS, check_budget, estimate_encode_mb, estimate_ram_mb
 from latentkit.model.sampling import reparameterize
 from latentkit.model.spec import spec_from_dict
-from latentkit.store import ArraySpec, ChunkCache, ChunkWritten, plan_chunks, run_chunks, run_lock, to_unit_float
+from latentkit.store import (
+    ArraySpec, ChunkCache, ChunkWritten, plan_chunks, refuse_while_held, run_chunks, run_lock, to_unit_float,
+)  # fmt: skip
 from latentkit.transfer import open_mirror
 
 NOISE_BLOCK = 1024  # rows per block of VAE noise: z never depends on --chunk
@@ -58,7 +60,10 @@ def encode(
     events = events or JobEvents()
     paths = RunPaths.of(run)
     if not paths.root.is_dir():
-        raise LatentkitError(f"no checkpoint in {paths.checkpoints}: train the run first")
+        raise LatentkitError(f"no run at {run}: give a run directory that `latentkit train` wrote")
+    if mirror is not None:
+        check_folder(mirror, "--mirror")
+    refuse_while_held(paths.root, "train", reader="encode")
     # One whole-store encode per run; task-split encodes side by side (latentkit.store.runlock).
     with run_lock(paths.root, "encode", task=task, tasks=tasks, warn=events.message):
         return _encode(paths, chunk=chunk, data=data, out=out, batch=batch, task=task, tasks=tasks, use=use,

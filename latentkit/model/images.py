@@ -1,4 +1,4 @@
-"""Image grids written atomically as PNG."""
+"""Image grids written atomically as PNG (or JPEG/WebP by suffix), tagged as latentkit's."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageEnhance
 
-from latentkit.core.atomic import atomic_write
+from latentkit.core import LatentkitError, atomic_write, check_file
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
@@ -30,11 +30,48 @@ def grid(images: np.ndarray, columns: int, pad: int = 2) -> np.ndarray:
     return out
 
 
+FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
+SOFTWARE = "latentkit"  # written into every picture: a later run may replace it, and no other file
+
+
+def check_picture(path: str | os.PathLike, *, force: bool = False, option: str = "--out") -> Path:
+    """Refuse up front a picture latentkit cannot write: an unknown suffix, a folder in the way,
+    or an existing file that is not one of latentkit's pictures (unless ``force``)."""
+    path = Path(path)
+    if path.suffix.lower() not in FORMATS:
+        raise LatentkitError(f"{option} {path}: give a picture name ending in {', '.join(FORMATS)}")
+    return check_file(path, option, force=force, ours=made_by_latentkit)
+
+
+def made_by_latentkit(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a picture that latentkit wrote (its Software tag or comment)."""
+    try:
+        with Image.open(path) as image:
+            tag = image.info.get("Software") or image.info.get("comment") or image.getexif().get(0x0131)
+    except Exception:  # not a picture at all
+        return False
+    return (tag.decode("utf-8", "replace") if isinstance(tag, bytes) else str(tag or "")).startswith(SOFTWARE)
+
+
 def save_png(picture: np.ndarray, path: str | os.PathLike, *, sharpen: float | None = None) -> Path:
-    """Write a PNG atomically; optional PIL sharpening."""
+    """Write a picture atomically in the format its suffix names (PNG unless .jpg/.jpeg/.webp),
+    tagged as latentkit's; optional PIL sharpening."""
+    path = Path(path)
     image = Image.fromarray(to_uint8(picture))
     if sharpen:
         image = ImageEnhance.Sharpness(image).enhance(sharpen)
+    kind = FORMATS.get(path.suffix.lower(), "PNG")
+    exif = Image.Exif()
+    exif[0x0131] = SOFTWARE  # the EXIF Software tag: JPEG and WebP
+    extra = {"pnginfo": _png_info()} if kind == "PNG" else {"exif": exif, "quality": 95}
     with atomic_write(path) as handle:
-        image.save(handle, format="PNG")
-    return Path(path)
+        image.save(handle, format=kind, **extra)
+    return path
+
+
+def _png_info():
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_text("Software", SOFTWARE)
+    return info

@@ -4,6 +4,7 @@ dataclasses, overridable from the CLI."""
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -95,7 +96,7 @@ def spec_from_dict(data: dict[str, Any], overrides: dict[str, Any] | None = None
     for key, value in (overrides or {}).items():
         section, _, name = key.partition(".")
         if section not in ("model", "train") or not name:
-            raise LatentkitError(f"override {key!r} must be model.FIELD or train.FIELD")
+            raise LatentkitError(f"--set {key}: give model.FIELD=VALUE or train.FIELD=VALUE")
         data[section][name] = value
     try:
         model = _build(ModelSpec, data["model"])
@@ -106,20 +107,30 @@ def spec_from_dict(data: dict[str, Any], overrides: dict[str, Any] | None = None
     return JobSpec(name=data["name"], model=model, train=train)
 
 
+KINDS = {int: "a whole number", float: "a number"}
+
+
 def _build(cls, values: dict[str, Any]):
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = set(values) - set(fields)
-    if unknown:
-        raise ValueError(f"unknown {cls.__name__} field(s) {', '.join(sorted(unknown))}")
+    section = "model" if cls is ModelSpec else "train"
+    fields = [f.name for f in dataclasses.fields(cls)]
+    for name in sorted(set(values) - set(fields)):
+        close = difflib.get_close_matches(name, fields, n=1)
+        hint = f": did you mean {section}.{close[0]}?" if close else f" (it has {', '.join(fields)})"
+        raise ValueError(f"{section}.{name} is not a field of the {section} section{hint}")
     converted = {}
     for name, value in values.items():
         default = getattr(cls(), name)
-        if isinstance(default, tuple):
-            converted[name] = tuple(int(v) for v in (value if isinstance(value, (list, tuple)) else str(value).split(",")))
-        elif isinstance(default, bool):
-            converted[name] = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
-        else:
-            converted[name] = type(default)(value)
+        try:
+            if isinstance(default, tuple):
+                items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+                converted[name] = tuple(int(v) for v in items)
+            elif isinstance(default, bool):
+                converted[name] = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+            else:
+                converted[name] = type(default)(value)
+        except (TypeError, ValueError):
+            kind = "whole numbers (4,4,8)" if isinstance(default, tuple) else KINDS.get(type(default), "text")
+            raise ValueError(f"{section}.{name} must be {kind}, got {value!r}") from None
     return cls(**converted)
 
 

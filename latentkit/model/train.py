@@ -16,7 +16,7 @@ import os
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
-from latentkit.core import JobEvents, LatentkitError, RunPaths, check_folder
+from latentkit.core import JobEvents, LatentkitError, RunPaths, check_folder, own_folder
 from latentkit.model import checkpoint
 from latentkit.model.memory import check_budget, estimate_train_mb
 from latentkit.model.spec import JobSpec, load_spec, spec_from_dict
@@ -75,6 +75,8 @@ def train(
     if saved is not None:
         check_resume(spec, saved.meta["spec"])
     check_store(data, spec)
+    if mirror is not None:
+        check_folder(mirror, "--mirror")
     if max_vram is not None:
         check_budget(*estimate_train_mb(spec.model, spec.train.batch), max_vram=max_vram,
                      what=f"a training step of batch {spec.train.batch}")  # fmt: skip
@@ -87,7 +89,7 @@ def train(
     if not parallel.writes:
         events = JobEvents()  # one process speaks for the run
     dataset = open_dataset(data, spec, parallel)
-    paths.root.mkdir(parents=True, exist_ok=True)
+    own_folder(paths.root)
     # One writer per run: a second train on it is refused (the other processes of a
     # data-parallel run write nothing and take no lock).
     with run_lock(paths.root, "train", warn=events.message) if parallel.writes else nullcontext():

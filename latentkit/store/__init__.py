@@ -16,7 +16,7 @@ from latentkit.store.layout import (
     upgrade,
 )
 from latentkit.store.reading import ChunkCache, select_rows, to_unit_float
-from latentkit.store.runlock import run_lock
+from latentkit.store.runlock import refuse_while_held, run_lock
 from latentkit.store.tasks import resolve_task
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "plan_chunks",
     "resolve_task",
     "run_chunks",
+    "refuse_while_held",
     "run_lock",
     "select_rows",
     "store_summary",

@@ -77,9 +77,18 @@ def _flock(path: Path, *, shared: bool, job: str, warn: Callable[[str], None]) -
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def refuse_while_held(root: str | os.PathLike, job: str, *, reader: str) -> None:
+    """Raise ``RunBusy`` while ``job`` holds the run: ``reader`` would read what it is still writing
+    (``encode`` during ``train`` would encode a checkpoint that is about to be replaced)."""
+    path = Path(root) / "locks" / f"{job}.lock"
+    if path.exists() and _held(path):
+        raise RunBusy(f"{root} is in use by {holder(path)}: {reader} would read a checkpoint that is still "
+                      f"changing: run it when the {job} has finished (a killed {job} leaves no lock behind)")  # fmt: skip
+
+
 def _held(path: Path) -> bool:
     """Whether some process holds the lock at ``path`` now (probed without waiting)."""
-    with open(path, "a+", encoding="utf-8") as handle:
+    with open(path, encoding="utf-8") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

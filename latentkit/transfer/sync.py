@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from latentkit.core import JobEvents, LatentkitError, atomic_write, sweep_dead_writers
+from latentkit.core import JobEvents, LatentkitError, atomic_write, check_folder, own_folder, sweep_dead_writers
 from latentkit.store import COORDINATES, DONE, throttle
 from latentkit.transfer.mount import BLOCK, RETRIES, retrying, walk
 
@@ -36,6 +36,7 @@ def sync(src: str | os.PathLike, dst: str | os.PathLike, *, events: JobEvents | 
     src, dst = Path(src), Path(dst)
     if not retrying(src.is_dir, f"looking at {src}", retries=retries, backoff=backoff):
         raise LatentkitError(f"{src} is not a directory")
+    own_folder(check_folder(dst, "DEST"))  # a mirror, never a folder of someone else's files
     if sweep and dst.is_dir():
         sweep_dead_writers(dst)  # an earlier sync killed mid-copy left its temporary file
     files, held_back = _finished_files(src)
@@ -109,7 +110,7 @@ class Mirror:
     """
 
     def __init__(self, run: str | os.PathLike, dest: str | os.PathLike, events: JobEvents | None = None) -> None:
-        self.run, self.dest, self.events = Path(run), Path(dest), events or JobEvents()
+        self.run, self.dest, self.events = Path(run), check_folder(dest, "--mirror"), events or JobEvents()
         self._wanted, self._stop = threading.Event(), threading.Event()
         self._thread = threading.Thread(target=self._loop, name="latentkit-mirror", daemon=True)
         self._thread.start()
