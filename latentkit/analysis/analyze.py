@@ -132,6 +132,11 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
         points = sample[rng.permutation(len(sample))[: options.mixture_sample]]
         events.start(f"Gaussian mixtures (BIC) on {len(points):,} points", total=len(options.mixture_components))
         mixture = fit_mixture(points, options.mixture_components, seed=options.seed, progress=events.advance)
+        untried = len(options.mixture_components) - len(mixture.bic)
+        if untried > 0:  # the bar ends full, and says why
+            events.advance(untried)
+            events.message(f"mixture: BIC stopped improving at {len(mixture.weights)} components: the {untried} "
+                           f"larger candidates were not fitted")  # fmt: skip
         fit = replace(fit, mixture=mixture)
         events.finish()
 

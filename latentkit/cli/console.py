@@ -83,8 +83,12 @@ def status_lines(s: dict[str, Any]) -> list[str]:
     if s.get("checkpoint_warning"):
         lines.append(f"warning  {s['checkpoint_warning']}")
     t = s.get("train")
-    lines.append(f"train    {t['job']}: epoch {t['epoch']} of {t['epochs']} done, step {t['step']} of the next"
-                 f" (last loss {t['last_loss'] or float('nan'):.2f})" if t else "train    no checkpoint yet")  # fmt: skip
+    if t is None:
+        lines.append("train    no checkpoint yet")
+    else:
+        loss = "no epoch finished yet" if t["last_loss"] is None else f"last epoch's loss {t['last_loss']:.2f}"
+        lines.append(f"train    {t['job']}: epoch {t['epoch']} of {t['epochs']} done, step {t['step']} of the next "
+                     f"({loss})")  # fmt: skip
     e = s.get("encode")
     if e:
         missing = e["missing"][:20]
@@ -123,6 +127,15 @@ def environment_lines(r: dict[str, Any]) -> list[str]:
     ]  # fmt: skip
 
 
+PENDING_ADVICE = {  # reasons a job waits that waiting will not end, and what to change
+    "PartitionConfig": "it asks for more CPUs or memory than the partition's nodes have: cancel the chain and "
+                       "submit again with --sbatch-arg=--cpus-per-task=N --sbatch-arg=--mem=SIZE",
+    "ReqNodeNotAvail": "the nodes it may use are down or drained: see `sinfo`, or choose another partition",
+    "PartitionTimeLimit": "its --time is over the partition's limit: submit again with --sbatch-arg=--time=HH:MM:SS",
+    "AssocMaxJobsLimit": "your account's job limit is reached: it starts when your other jobs end",
+}
+
+
 def slurm_lines(slurm: dict[str, Any] | None) -> list[str]:
     """The submitted chain's jobs and states; a failed array task named with its log."""
     if not slurm:
@@ -140,4 +153,6 @@ def slurm_lines(slurm: dict[str, Any] | None) -> list[str]:
                              f"see {r.get('StdOut', 'its log')}")  # fmt: skip
             elif r.get("Reason") == "DependencyNeverSatisfied":
                 lines.append(f"slurm    {name} can never start: a step before it failed")
+            elif r.get("JobState") == "PENDING" and r.get("Reason") in PENDING_ADVICE:
+                lines.append(f"slurm    {name} pending ({r['Reason']}): {PENDING_ADVICE[r['Reason']]}")
     return lines

@@ -58,6 +58,9 @@ def plan(*, run: str | os.PathLike, data: str | os.PathLike, src: str | None = N
     if src is not None and not Path(src).exists():  # refused here, not hours later in a queued prepare
         raise LatentkitError(f"--from {src} does not exist (this node sees the cluster's shared storage as the jobs will)")
     paths, data = RunPaths.of(Path(run).resolve()), Path(data).resolve()
+    size = _spec_size(job, extra_train)
+    if "--size" not in shlex.split(extra_prepare):  # the store the model will read: its image size
+        extra_prepare = " ".join(x for x in (f"--size {size}", extra_prepare) if x)
     prepare_env = {"OUT": str(data), "EXTRA_ARGS": extra_prepare} | ({"SOURCE": "synthetic", "N": str(synthetic)} if synthetic
                                        else {"SOURCE": source, "SRC": str(Path(src).resolve())})  # fmt: skip
     train_env = {"DATA": str(data), "RUN": str(paths.root), "JOB": job or "ae-case1"}
@@ -70,6 +73,17 @@ def plan(*, run: str | os.PathLike, data: str | os.PathLike, src: str | None = N
         Step("analyze", "analyze.sbatch", {"RUN": str(paths.root), "EXTRA_ARGS": extra_analyze}, None,
              (paths.analysis / "report.json").exists() and _complete(paths.latents)),
     ]  # fmt: skip
+
+
+def _spec_size(job: str | None, extra_train: str) -> int:
+    """The image size the train step's spec asks for (its --set overrides included): checked
+    now, so an unknown preset is refused at submit, not in a queued job."""
+    from latentkit.model import load_spec, parse_set
+
+    words = shlex.split(extra_train)
+    sets = [words[i + 1] for i, w in enumerate(words[:-1]) if w == "--set"] + [
+        w.removeprefix("--set=") for w in words if w.startswith("--set=")]  # fmt: skip
+    return load_spec(job or "ae-case1", parse_set(sets)).model.image_size
 
 
 def _array(tasks: int) -> str | None:
@@ -115,6 +129,8 @@ def submit(steps: list[Step], *, run: str | os.PathLike, sbatch_args: list[str],
     paths = RunPaths.of(Path(run).resolve())
     if not dry_run and shutil.which("sbatch", path=(env or os.environ).get("PATH")) is None:
         raise LatentkitError("sbatch is not on PATH: run this on a SLURM login node (or use --dry-run)")
+    if not dry_run:
+        check_fits([s for s in steps if not s.done], sbatch_args, env)
     result = Submission(steps)
     previous = None
     for step in steps:
@@ -133,6 +149,56 @@ def submit(steps: list[Step], *, run: str | os.PathLike, sbatch_args: list[str],
     if not dry_run and result.job_ids:
         write_json(paths.root / RECORD, {"jobs": result.job_ids, "logs": str(paths.root / "logs")})
     return result
+
+
+def requests(script: str, sbatch_args: list[str]) -> tuple[int, int]:
+    """CPUs per task and memory (MB) a step asks for: its script's #SBATCH lines, then --sbatch-arg."""
+    lines = [line.removeprefix("#SBATCH").strip() for line in script_path(script).read_text().splitlines()
+             if line.startswith("#SBATCH")]  # fmt: skip
+    asked = {}
+    for arg in [*lines, *sbatch_args]:
+        key, _, value = arg.partition("=")
+        key = {"-c": "--cpus-per-task"}.get(key, key)
+        if key in ("--cpus-per-task", "--mem"):
+            asked[key] = value
+    return int(asked.get("--cpus-per-task", 1)), _megabytes(asked.get("--mem", "0"))
+
+
+def _megabytes(text: str) -> int:
+    """SLURM's memory units: a number of MB, or with K/M/G/T."""
+    number, unit = text.rstrip("KMGTkmgt"), (text[-1:].upper() if text[-1:].isalpha() else "M")
+    return int(float(number or 0) * 1024 ** "KMGT".index(unit) / 1024)
+
+
+def check_fits(steps: list[Step], sbatch_args: list[str], env: dict[str, str] | None = None) -> None:
+    """Refuse a chain whose steps ask for more CPUs or memory than any node of the partition has:
+    such jobs would sit PENDING (PartitionConfig) for ever. Read from ``sinfo``; skipped without it."""
+    if shutil.which("sinfo", path=(env or os.environ).get("PATH")) is None:
+        return
+    partition = None
+    for i, arg in enumerate(sbatch_args):
+        if arg.startswith("--partition=") or arg.startswith("-p="):
+            partition = arg.partition("=")[2]
+        elif arg in ("-p", "--partition") and i + 1 < len(sbatch_args):
+            partition = sbatch_args[i + 1]
+    shown = subprocess.run(["sinfo", "-h", "-N", "-o", "%P %c %m"], capture_output=True, text=True, env=env)
+    nodes = []
+    for line in shown.stdout.splitlines():
+        name, cpus, memory = (line.split() + ["", "", ""])[:3]
+        default = name.endswith("*")
+        if (partition is None and default) or name.rstrip("*") == partition:
+            nodes.append((int(cpus.rstrip("+") or 0), int(memory.rstrip("+") or 0)))
+    if not nodes:
+        return  # an unknown partition: sbatch itself says so
+    where = partition or "the default partition"
+    cpus, memory = max(c for c, _ in nodes), max(m for _, m in nodes)
+    for step in steps:
+        want_cpus, want_mb = requests(step.script, sbatch_args)
+        if want_cpus > cpus or want_mb > memory:
+            raise LatentkitError(
+                f"{step.name} asks for {want_cpus} CPUs and {want_mb:,} MB, the largest node of {where} has {cpus} "
+                f"CPUs and {memory:,} MB: it would pend for ever; pass --sbatch-arg=--cpus-per-task={min(want_cpus, cpus)} "
+                f"--sbatch-arg=--mem={min(want_mb, memory)}M (or another --sbatch-arg=--partition=...)")  # fmt: skip
 
 
 def job_states(run: str | os.PathLike, env: dict[str, str] | None = None) -> dict[str, Any] | None:

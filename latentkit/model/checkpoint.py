@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,13 @@ def save(directory: str | os.PathLike, *, meta: dict[str, Any], model_variables,
     with atomic_write(latest, keep_previous=directory / PREVIOUS) as handle:
         np.savez(handle, **arrays)
     return latest
+
+
+def describe(meta: dict[str, Any]) -> str:
+    """A checkpoint in words, the same for every reader: 'epoch 3 step 12 at 2026-11-30 08:41:07 UTC'
+    (what latents record as the checkpoint they were encoded from)."""
+    when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(meta["time"]))
+    return f"epoch {meta['epoch']} step {meta['step']} at {when}"
 
 
 def host_array(value) -> np.ndarray:

@@ -112,7 +112,7 @@ def _encode(paths: RunPaths, *, chunk, data, out, batch, task, tasks, use, max_r
     n, z_dim = images.shape[0], spec.model.z_dim
     arrays = {name: ArraySpec((z_dim,), "float32") for name in outputs} | {"ok": ArraySpec((), "bool", False)}
     identity = {"source": str(data.resolve()), "z_dim": z_dim, "use": use,
-                "checkpoint": f"epoch {saved.meta['epoch']} step {saved.meta['step']} at {saved.meta['time']}"}  # fmt: skip
+                "checkpoint": checkpoint.describe(saved.meta)}  # fmt: skip
     def replace(stale: list[str]) -> None:
         if tasks > 1:
             raise LatentkitError(f"--restart-stale cannot replace {out} while other tasks may write it: "
@@ -121,6 +121,7 @@ def _encode(paths: RunPaths, *, chunk, data, out, batch, task, tasks, use, max_r
 
     group = store.create_or_open(out, n=n, chunk=chunk, arrays=arrays, identity=tuple(identity),
                                  on_stale=replace if restart_stale else None,
+                                 fix="rerun with --restart-stale to encode it again, or give another --out",
                                  attrs={**identity, "kind": spec.model.kind, "seed": spec.train.seed})  # fmt: skip
 
     from latentkit.model.networks import build_model

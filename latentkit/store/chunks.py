@@ -91,7 +91,7 @@ class ChunkWritten:
     stop: int
     produce_s: float
     write_s: float
-    seconds: float  # since the previous chunk was done (or the start): the chunk's share of wall time
+    seconds: float  # the chunk's share of wall time: since the previous chunk was done, at least produce + write
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,9 @@ def run_chunks(
         start, stop = layout.chunk_bounds(group, k)
         events.advance(stop - start)
         if after_write is not None:
-            after_write(ChunkWritten(k, start, stop, produce_s, write_s, now - last))
+            # The last chunk was produced before the previous one was marked: the time since then is
+            # only its write, so its share is at least its own production and write.
+            after_write(ChunkWritten(k, start, stop, produce_s, write_s, max(now - last, produce_s + write_s)))
         last = now
 
     with ThreadPoolExecutor(max_workers=1) as writer:

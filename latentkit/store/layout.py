@@ -90,6 +90,7 @@ def create_or_open(
     attrs: Mapping[str, Any],
     identity: tuple[str, ...],
     on_stale: Callable[[list[str]], None] | None = None,
+    fix: str = "use another --out or delete the old store",
 ) -> zarr.Group:
     """Create a store with ``arrays`` of ``n`` rows in chunks of ``chunk`` rows, or reopen it.
 
@@ -97,6 +98,7 @@ def create_or_open(
     task) opens it ``r+``. ``identity`` names the attrs that must match for a reopen, so a
     rerun with different settings is refused instead of mixing two datasets, unless
     ``on_stale`` is given: then it is told which settings differ and the store is replaced.
+    ``fix``: what the refusal tells the user to do.
     """
     path = Path(path)
     if n < 1:
@@ -116,7 +118,7 @@ def create_or_open(
                 if on_stale is None:
                     key = stale[0]
                     raise LatentkitError(f"{path} was started with {key}={group.attrs.get(key)!r}, this run asks for "
-                                         f"{want.get(key)!r}: use another --out or delete the old store")  # fmt: skip
+                                         f"{want.get(key)!r}: {fix}")  # fmt: skip
                 on_stale(stale)
         group = zarr.open_group(path, mode="w")
         n_chunks = -(-n // chunk)
