@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
 
-import keras
 import numpy as np
 
 from latentkit import store
 from latentkit.core import LatentkitError
+from latentkit.model.backend import keras
 from latentkit.store import ChunkCache, select_rows, throttle, to_unit_float
 
 

@@ -28,7 +28,14 @@ from latentkit.model.memory import DATA_CACHE_CHUNKS, check_budget, estimate_enc
 from latentkit.model.sampling import reparameterize
 from latentkit.model.spec import spec_from_dict
 from latentkit.store import (
-    ArraySpec, ChunkCache, ChunkWritten, plan_chunks, refuse_while_held, run_chunks, run_lock, to_unit_float,
+    ArraySpec,
+    ChunkCache,
+    ChunkWritten,
+    plan_chunks,
+    refuse_while_held,
+    run_chunks,
+    run_lock,
+    to_unit_float,
 )  # fmt: skip
 from latentkit.transfer import open_mirror
 
@@ -176,7 +183,7 @@ def uint8_encoder(encoder):
     The prefetch thread then copies uint8 rows (a quarter of the bytes) and the scaling runs
     vectorised inside the traced function instead of competing with it for the cores.
     """
-    import keras
+    from latentkit.model.backend import keras
 
     images = keras.Input(encoder.input_shape[1:], dtype="uint8", name="image_uint8")
     return keras.Model(images, encoder(to_unit_float(images, ops=keras.ops)), name="encoder_uint8")

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import keras
 import numpy as np
 
 from latentkit.core import (
@@ -31,6 +30,7 @@ from latentkit.core import (
 )
 from latentkit.machine import MonitorLog, is_out_of_memory, release_memory
 from latentkit.model import checkpoint
+from latentkit.model.backend import keras
 from latentkit.model.dataset import Stretch, ZarrImageDataset
 from latentkit.model.images import grid, save_png
 from latentkit.model.networks import build_model

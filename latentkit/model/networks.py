@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import keras
-from keras import layers, ops
-
+from latentkit.model.backend import keras
 from latentkit.model.sampling import reparameterize
 from latentkit.model.spec import PRECISIONS, ModelSpec
 from latentkit.store import to_unit_float
+
+layers, ops = keras.layers, keras.ops
 
 
 def _activation(name: str) -> layers.Layer:

@@ -59,7 +59,7 @@ def start(devices: str | int, *, batch: int) -> Parallel:
 
     Must run before the model is built (its variables are laid out on the mesh).
     """
-    import keras
+    from latentkit.model.backend import keras
 
     if keras.backend.backend() != "jax":
         raise LatentkitError(f"--devices needs the JAX backend (this is {keras.backend.backend()}): "
@@ -93,7 +93,7 @@ _initialized: list[bool] = []
 
 
 def _initialize_once() -> None:
-    import keras
+    from latentkit.model.backend import keras
 
     if not _initialized:
         import jax

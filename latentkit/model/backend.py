@@ -1,0 +1,53 @@
+"""Keras and its backend, imported once with the backend's C++ start-up lines off the screen.
+
+TensorFlow writes ``WARNING: All log messages before absl::InitializeLog()``, ``cudart_stub ...
+Could not find cuda drivers`` and ``failed call to cuInit`` straight to file descriptor 2 while
+it imports and first looks for devices; ``TF_CPP_MIN_LOG_LEVEL`` does not reach them. Every
+module of latentkit that needs Keras imports it from here (``from latentkit.model.backend
+import keras``): descriptor 2 goes to a temporary file for the import and the device search,
+and what was written there is shown only if the import fails, or with ``LATENTKIT_VERBOSE=1``
+(``latentkit --verbose``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from contextlib import contextmanager
+
+VERBOSE = "LATENTKIT_VERBOSE"
+
+
+@contextmanager
+def _stderr_aside():
+    """Send descriptor 2 to a temporary file; give its text back on failure (or when verbose)."""
+    if os.environ.get(VERBOSE) == "1":
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as aside:
+        os.dup2(aside.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            aside.seek(0)
+            sys.stderr.write(aside.read().decode("utf-8", "replace"))
+            raise
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+with _stderr_aside():
+    import keras
+
+    if keras.backend.backend() == "tensorflow":  # the device search (cuInit) prints too
+        import tensorflow as _tf
+
+        _tf.config.list_physical_devices()
+
+__all__ = ["keras"]
