@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from typing import Any
 
 from rich.console import Console
@@ -16,7 +18,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )  # fmt: skip
 
-from latentkit.core import JobEvents
+from latentkit.core import MB, JobEvents
 from latentkit.machine import format_mb
 
 console = Console(stderr=True)
@@ -25,15 +27,21 @@ WIDTHS = (10, 8, 7, 7, 7, 9, 10, 15)  # fits an 80-column terminal or log
 
 
 class ConsoleEvents(JobEvents):
-    """Shows progress bars on stderr and monitor records as aligned rows."""
+    """Shows progress bars on stderr and monitor records as aligned rows. Not on a terminal (a
+    SLURM log, ``> log``, a notebook's ``!latentkit``) a bar cannot redraw: a plain line every
+    LATENTKIT_PROGRESS_S seconds (30) instead, so a long epoch is never minutes of silence."""
 
     def __init__(self) -> None:
         self._progress: Progress | None = None
         self._task = None
         self._header_shown = False
+        self._plain: PlainProgress | None = None
 
     def start(self, description: str, total: int, done: int = 0, unit: str = "items") -> None:
         self.finish()
+        if not console.is_terminal:
+            self._plain = PlainProgress(description, total, done, unit)
+            return
         counts = (DownloadColumn(), TransferSpeedColumn()) if unit == "bytes" else (MofNCompleteColumn(),)
         self._progress = Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), *counts,
@@ -43,6 +51,8 @@ class ConsoleEvents(JobEvents):
         self._task = self._progress.add_task(description, total=total, completed=done)
 
     def advance(self, amount: int = 1) -> None:
+        if self._plain is not None:
+            self._plain.advance(amount)
         if self._progress is not None:
             self._progress.advance(self._task, amount)
 
@@ -64,9 +74,49 @@ class ConsoleEvents(JobEvents):
                                                                                    highlight=False)  # fmt: skip
 
     def finish(self) -> None:
+        if self._plain is not None:
+            self._plain.finish()
+            self._plain = None
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
+
+
+class PlainProgress:
+    """Progress as plain lines: one every ``LATENTKIT_PROGRESS_S`` seconds while work advances,
+    and one when the step ends."""
+
+    def __init__(self, description: str, total: int, done: int, unit: str) -> None:
+        self.description, self.total, self.done, self.unit = description, total, done, unit
+        self.first, self.began = done, time.monotonic()
+        self.every, self.shown = float(os.environ.get("LATENTKIT_PROGRESS_S", 30)), self.began
+
+    def advance(self, amount: int) -> None:
+        self.done += amount
+        now = time.monotonic()
+        if now - self.shown >= self.every and self.done < self.total:
+            self.shown = now
+            rate = (self.done - self.first) / max(now - self.began, 1e-9)
+            left = f", about {_duration((self.total - self.done) / rate)} left" if rate > 0 else ""
+            self._say(f"{100 * self.done / max(self.total, 1):.0f}%, {_duration(now - self.began)}{left}")
+
+    def finish(self) -> None:
+        if self.done > self.first:
+            self._say(f"done in {_duration(time.monotonic() - self.began)}")
+
+    def _say(self, how: str) -> None:
+        amount = (f"{self.done / MB:,.0f}/{self.total / MB:,.0f} MB" if self.unit == "bytes"
+                  else f"{self.done:,}/{self.total:,}")  # fmt: skip
+        console.print(f"{self.description}: {amount} ({how})", soft_wrap=True, markup=False, highlight=False)
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 90:
+        return f"{seconds} s"
+    if seconds < 5400:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
 def vram_text(record: dict[str, Any]) -> str:
