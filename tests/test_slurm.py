@@ -163,3 +163,33 @@ def test_srun_two_tasks_train_data_parallel_like_one_device(slurm, tmp_path):
     assert two.meta["devices"] == 2 and two.meta["epoch"] == 2
     for a, b in zip(one.model, two.model):
         np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-5)
+
+
+def test_a_chain_the_partition_cannot_hold_is_refused_at_submit(slurm, tmp_path):
+    """The scripts ask for 4 CPUs and 16 GB for train; this node has fewer: without the fix the
+    chain would sit PENDING (PartitionConfig) for ever. One line names the fix; nothing is queued."""
+    args = [a for a in submit_args(tmp_path) if not str(a).startswith("--sbatch-arg")]
+    result = cli(*args, env=slurm.env, check=False)
+    lines = [line for line in result.stderr.splitlines() if line.startswith("latentkit:")]
+    assert result.returncode == 2 and len(lines) == 1, result.stderr
+    assert "the largest node of the default partition has" in lines[0] and "--sbatch-arg=--cpus-per-task=" in lines[0]
+    assert not (tmp_path / "run").exists()  # no logs folder, no slurm.json: nothing went to sbatch
+
+
+def test_status_explains_a_pending_reason_that_waiting_will_not_end():
+    from latentkit.cli.console import slurm_lines
+
+    lines = slurm_lines({"jobs": {"train": "12"}, "states": {"train": [
+        {"JobId": "12", "JobState": "PENDING", "Reason": "PartitionConfig"}]}})  # fmt: skip
+    assert lines[0] == "slurm    train 12: PENDING"
+    assert lines[1].startswith("slurm    train pending (PartitionConfig): it asks for more CPUs or memory")
+    assert "--sbatch-arg=--cpus-per-task=N" in lines[1]
+
+
+def test_submit_prepares_the_image_size_the_spec_trains_on(tmp_path):
+    out = cli("slurm", "submit", "--run", tmp_path / "r", "--data", tmp_path / "d.zarr", "--synthetic", "100",
+              "--job", "demo", "--dry-run").stdout  # fmt: skip
+    assert "EXTRA_ARGS='--size 64'" in out.splitlines()[0]  # the demo preset's 64 px, not prepare's default 96
+    out = cli("slurm", "submit", "--run", tmp_path / "r", "--data", tmp_path / "d.zarr", "--synthetic", "100",
+              "--job", "demo", "--train-args", "--set model.image_size=32", "--dry-run").stdout  # fmt: skip
+    assert "EXTRA_ARGS='--size 32'" in out.splitlines()[0]

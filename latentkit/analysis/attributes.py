@@ -57,7 +57,7 @@ def store_labels(data: str | os.PathLike) -> Labels:
     """The store's per-image labels, or one clear line saying it has none."""
     from latentkit.store import chunk_progress
 
-    group = store.open_store(data)
+    group = store.open_store(data, holds="images")
     usable = chunk_progress(group).row_mask() & group["ok"][:]
     partition = group["partition"][:]
     names = list(group.attrs.get("attribute_names") or [])

@@ -44,7 +44,7 @@ def generate(*, run: str | os.PathLike, method: str, out: str | os.PathLike, n: 
 
 
 def _store_images(data: Path, rows: np.ndarray) -> np.ndarray:
-    return to_unit_float(store.open_store(data)["images"].get_orthogonal_selection((np.asarray(rows),)))
+    return to_unit_float(store.open_store(data, holds="images")["images"].get_orthogonal_selection((np.asarray(rows),)))
 
 
 def reconstruct(*, run: str | os.PathLike, out: str | os.PathLike, n: int = 16, data=None,
@@ -53,7 +53,7 @@ def reconstruct(*, run: str | os.PathLike, out: str | os.PathLike, n: int = 16, 
     check_picture(out, force=force)
     saved = trained_checkpoint(run)
     data = Path(data or saved.meta.get("data", ""))
-    rows = select_rows(store.open_store(data), partition)[:n]
+    rows = select_rows(store.open_store(data, holds="images"), partition)[:n]
     if len(rows) == 0:
         raise LatentkitError(f"no images in partition {partition!r} of {data}")
     model, _ = load_model(run, saved)
@@ -76,7 +76,7 @@ def reconstruction_rmse(*, run: str | os.PathLike, partition: str = "valid", dat
     """
     saved = trained_checkpoint(run)
     data = Path(data or saved.meta.get("data", ""))
-    group = store.open_store(data)
+    group = store.open_store(data, holds="images")
     rows = select_rows(group, partition)[:limit]
     if len(rows) == 0:
         raise LatentkitError(f"no images in partition {partition!r} of {data}")
@@ -139,7 +139,7 @@ def attribute_walk(*, run: str | os.PathLike, attribute: str, out: str | os.Path
 
 
 def _check_rows(data: Path, rows: list[int]) -> None:
-    n = store.open_store(data)["images"].shape[0]
+    n = store.open_store(data, holds="images")["images"].shape[0]
     for row in rows:
         if not 0 <= row < n:
             raise LatentkitError(f"image {row} is outside the store (0..{n - 1})")
@@ -148,7 +148,7 @@ def _check_rows(data: Path, rows: list[int]) -> None:
 def _z_points(run, model, data: Path, rows: list[int]) -> np.ndarray:
     """The z-points of store rows: from the run's latents when encoded, else encoded now (means for a VAE)."""
     latents = RunPaths.of(run).latents
-    if (latents / "zarr.json").exists() and chunk_progress(group := store.open_store(latents)).complete:
+    if (latents / "zarr.json").exists() and chunk_progress(group := store.open_store(latents, holds="z")).complete:
         return np.asarray(group["z"].get_orthogonal_selection((np.array(rows),)))
     model.set_mu_only(True)
     encoded = model.encoder(_store_images(data, rows), training=False)

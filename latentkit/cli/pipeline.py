@@ -234,7 +234,7 @@ def encode_cmd(
 @user_errors
 def status_cmd(
     run: Annotated[Path, typer.Option(help="Run directory.")],
-    last: Annotated[int, typer.Option(help="Monitor lines to show.")] = 5,
+    last: Annotated[int, typer.Option(help="Monitor lines to show (0: all).", min=0)] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
 ) -> None:
     """Epochs trained, latent chunks done and missing, and the last monitor lines."""

@@ -51,17 +51,21 @@ def check_file(path: str | os.PathLike, option: str, *, force: bool = False,
 
 
 def _no_file_in_the_way(path: Path, option: str) -> None:
+    """The nearest existing folder at or above ``path`` is a folder this user may write in."""
     for at in (path, *path.parents):
         if at.exists() or at.is_symlink():
             if not at.is_dir():
                 raise LatentkitError(f"{option} {path}: {at} is a file, not a folder: choose another path")
+            if not os.access(at, os.W_OK | os.X_OK):
+                raise LatentkitError(f"permission denied: cannot write in {at}: choose a folder you can write")
             return
 
 
 def _ours(folder: Path) -> bool:
     with os.scandir(folder) as entries:
         names = {entry.name for entry in entries}
-    return not names or MARK in names or any(sign in names for sign in OLDER_SIGNS)
+    # the mark, stage's manifests (.NAME.latentkit-stage.json), or what older versions left
+    return not names or any(MARK in name for name in names) or any(sign in names for sign in OLDER_SIGNS)
 
 
 @dataclass(frozen=True)

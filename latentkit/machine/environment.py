@@ -106,7 +106,8 @@ def machine_report(workdir: str | os.PathLike = ".") -> dict[str, Any]:
         "cgroup_limit_mb": None if limit is None else round(limit), "slurm_mem_mb": slurm_mb and int(slurm_mb),
         "gpu": gpu_name(), "vram_total_mb": None if total is None else round(total),
         "vram_used_mb": None if used is None else round(used),
-        "disk": str(Path(workdir).resolve()), "disk_free_mb": round(disk.free / MB),
+        "disk": str(where) + ("" if where == Path(workdir).resolve() else f" (where {workdir} would be made)"),
+        "disk_free_mb": round(disk.free / MB),
         "cpus": os.cpu_count(), "cpu": cpu_name(), "colab": importlib.util.find_spec("google") is not None
         and importlib.util.find_spec("google.colab") is not None,
         "keras_backend": keras_backend(), "versions": versions(), "vram_allocator": allocator_mode(),

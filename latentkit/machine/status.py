@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from latentkit import store
-from latentkit.core import LatentkitError, RunPaths
+from latentkit.core import MARK, LatentkitError, RunPaths
 from latentkit.machine.monitor import read_monitor
 from latentkit.model import checkpoint, spec_from_dict
 from latentkit.store import chunk_progress
@@ -28,6 +28,8 @@ def run_status(run: str | os.PathLike, out: str | os.PathLike | None = None, las
     paths = RunPaths.of(run)
     if not paths.root.is_dir():
         raise LatentkitError(f"no run directory {paths.root}")
+    if not any(p.exists() for p in (paths.job_spec, paths.checkpoints, paths.root / MARK)):
+        raise LatentkitError(f"{paths.root} is not a run directory (no job.toml): give the --run that train wrote")
     saved, warning = checkpoint.load(paths.checkpoints)
     status: dict[str, Any] = {"run": str(paths.root), "checkpoint_warning": warning}
     if saved is not None:

@@ -46,7 +46,7 @@ class ZarrImageDataset(keras.utils.PyDataset):
         cache_chunks: int = 2, shard: tuple[int, int] = (0, 1), **kwargs,
     ) -> None:  # fmt: skip
         super().__init__(**kwargs)
-        group = store.open_store(path)
+        group = store.open_store(path, holds="images")
         self.images = group["images"]
         self.rows = select_rows(group, partition)
         if len(self.rows) == 0:

@@ -95,7 +95,7 @@ def _encode(paths: RunPaths, *, chunk, data, out, batch, task, tasks, use, max_r
     if use == "mu" and not vae:
         raise LatentkitError("--use mu needs a VAE run (an AE's z is already deterministic)")
     data = Path(data or saved.meta.get("data", ""))
-    source = store.open_store(data)
+    source = store.open_store(data, holds="images")
     images = source["images"]
     size = spec.model.image_size
     if tuple(images.shape[1:]) != (size, size, 3):

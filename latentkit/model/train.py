@@ -98,7 +98,7 @@ def train(
 
 def check_store(data: str | os.PathLike, spec: JobSpec) -> None:
     """The store fits the model and holds a batch of its partition (read without a backend)."""
-    group = open_store(data)
+    group = open_store(data, holds="images")
     shape = tuple(group["images"].shape[1:])
     if shape != (spec.model.image_size, spec.model.image_size, 3):
         raise LatentkitError(f"{data} holds {shape} images, the model expects "

@@ -45,11 +45,11 @@ def export_latents(*, run: str | os.PathLike, format: str, out: str | os.PathLik
     paths = RunPaths.of(run)
     if format not in FORMATS:
         raise LatentkitError(f"--format must be one of {', '.join(FORMATS)}, got {format!r}")
-    latents = layout.open_store(paths.latents)
+    latents = layout.open_store(paths.latents, holds="z")
     progress = chunk_progress(latents)
     if not progress.complete:
         raise LatentkitError(f"{paths.latents} is incomplete: {len(progress.missing)} chunks not encoded yet")
-    data = layout.open_store(latents.attrs["source"])
+    data = layout.open_store(latents.attrs["source"], holds="images")
     unknown = [c for c in columns if c != "row" and c not in LATENT_COLUMNS + DATA_COLUMNS]
     missing = [c for c in columns if c in LATENT_COLUMNS and c not in latents or c in DATA_COLUMNS and c not in data]
     if unknown or missing:

@@ -81,6 +81,12 @@ def refuse_foreign(path: Path) -> None:
                              f"nothing into it; choose another --out")  # fmt: skip
 
 
+HOLDS = {  # the two kinds of store, by their main array
+    "images": ("images", "a store written by `latentkit prepare`"),
+    "z": ("latents (z-points)", "latents written by `latentkit encode`"),
+}
+
+
 def create_or_open(
     path: str | os.PathLike,
     *,
@@ -111,6 +117,11 @@ def create_or_open(
             group = zarr.open_group(path, mode="r+")
             if group.attrs.get("layout_complete"):
                 _check_format(path, group)
+                have = {k for k in HOLDS if k in group.array_keys()}
+                want = {k for k in HOLDS if k in arrays}
+                if have != want:  # never replaced, even on request: images are not latents
+                    raise LatentkitError(f"{path} holds {', '.join(HOLDS[k][0] for k in have) or 'something else'}, "
+                                         f"not {', '.join(HOLDS[k][0] for k in want)}: give another --out")  # fmt: skip
                 want = {**attrs, "chunk": chunk, "n": n}
                 stale = [key for key in ("n", "chunk", *identity) if group.attrs.get(key) != want.get(key)]
                 if not stale:
@@ -179,8 +190,9 @@ def upgrade(path: str | os.PathLike) -> list[str]:
     return changed
 
 
-def open_store(path: str | os.PathLike, *, mode: str = "r") -> zarr.Group:
-    """Open a finished or in-progress store, with a clear error when there is none."""
+def open_store(path: str | os.PathLike, *, mode: str = "r", holds: str | None = None) -> zarr.Group:
+    """Open a finished or in-progress store, with a clear error when there is none; ``holds``
+    ("images" or "z"): refuse a store of the other kind in one line."""
     path = Path(path)
     if not (path / "zarr.json").exists():
         raise LatentkitError(f"no latentkit store at {path}")
@@ -193,6 +205,9 @@ def open_store(path: str | os.PathLike, *, mode: str = "r") -> zarr.Group:
     if not group.attrs.get("layout_complete"):
         raise LatentkitError(f"{path} is not a complete latentkit store (creation was interrupted)")
     _check_format(path, group)
+    if holds is not None and holds not in arrays:
+        has = next((HOLDS[k][0] for k in HOLDS if k in arrays), "neither images nor latents")
+        raise LatentkitError(f"{path} holds {has}, not {HOLDS[holds][0]}: give {HOLDS[holds][1]}")
     _check_chunk_files(path, group, arrays)
     return group
 

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from latentkit.core import JobEvents, LatentkitError, write_json
+from latentkit.core import JobEvents, LatentkitError, check_folder, own_folder, write_json
 from latentkit.store import throttle
 from latentkit.transfer.mount import BLOCK, MANIFEST, RETRIES, retrying, walk
 
@@ -49,12 +49,16 @@ def stage(src: str | os.PathLike, dst: str | os.PathLike, *, events: JobEvents |
     if not retrying(src.exists, f"looking at {src}", retries=retries, backoff=backoff):
         raise LatentkitError(f"{src} does not exist")
     if src.is_dir():
+        if not force:  # a folder's copy goes into a new folder, or one stage made
+            check_folder(dst, "DEST")
         pairs = [(src / rel, dst / rel) for rel in walk(src)]
     else:
         pairs = [(src, dst)]
     _refuse_foreign_targets([target for _, target in pairs], force=force)
     stats = [retrying(s.stat, f"reading {s}", retries=retries, backoff=backoff) for s, _ in pairs]  # one stat per file
     total = sum(st.st_size for st in stats)
+    if src.is_dir():
+        own_folder(dst)
     events.start(f"stage {src.name}", total=total, unit="bytes")
     copied = skipped = 0
     for (source, target), stat in zip(pairs, stats):
