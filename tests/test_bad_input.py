@@ -272,6 +272,8 @@ BAD_INPUT = [  # (id, argv with {placeholders}, words the one line must hold)
      "exactly one of"),
     ("slurm-submit-unknown-preset", ["slurm", "submit", "--run", "{tmp}/r", "--data", "{tmp}/d.zarr", "--synthetic",
                                      "50", "--job", "nosuch", "--dry-run"], "nosuch"),
+    ("slurm-submit-into-a-users-folder", ["slurm", "submit", "--run", "{userdir}", "--data", "{tmp}/d.zarr",
+                                          "--synthetic", "50", "--dry-run"], "holds files latentkit did not write"),
     ("slurm-submit-zero-tasks", ["slurm", "submit", "--run", "{tmp}/r", "--data", "{tmp}/d.zarr", "--synthetic",
                                  "50", "--encode-tasks", "0", "--dry-run"], "--encode-tasks"),
 ]  # fmt: skip

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -166,3 +167,21 @@ def test_the_demo_says_after_its_second_epoch_how_long_the_rest_takes_and_the_qu
     quick = int((DEMO_BUDGET_S - AFTER_TRAINING_S) / 62.0)
     assert f"latentkit demo --dir {tmp_path} --epochs {quick}`" in slow and quick * 62 + AFTER_TRAINING_S <= DEMO_BUDGET_S
     assert "\n" not in slow  # one line in a log
+
+
+def test_decoders_read_the_store_the_latents_were_encoded_from(demo, tmp_path):
+    """`encode --data other` makes the latents' rows those of another store: interpolate and
+    attributes take that store (recorded in latents.zarr), not the one the run trained on."""
+    import shutil
+
+    from latentkit.model.decode import latents_store, trained_checkpoint
+
+    run = tmp_path / "run"
+    shutil.copytree(demo[0] / "run", run, ignore=shutil.ignore_patterns("latents.zarr", "analysis", "locks"))
+    saved = trained_checkpoint(run)
+    assert latents_store(run, saved).resolve() == Path(saved.meta["data"]).resolve()  # nothing encoded: trained on
+    other = tmp_path / "other.zarr"
+    shutil.copytree(saved.meta["data"], other)
+    cli("encode", "--run", run, "--data", other, "--chunk", "1024")
+    assert latents_store(run, saved).resolve() == other.resolve()
+    cli("interpolate", "--run", run, "--from", "0", "--to", "5", "--out", tmp_path / "path.png")

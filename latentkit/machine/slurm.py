@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from latentkit import store
-from latentkit.core import LatentkitError, RunPaths, write_json
+from latentkit.core import LatentkitError, RunPaths, check_folder, own_folder, write_json
 from latentkit.model import checkpoint
 from latentkit.store import chunk_progress
 
@@ -57,7 +57,7 @@ def plan(*, run: str | os.PathLike, data: str | os.PathLike, src: str | None = N
         raise LatentkitError("--prepare-tasks and --encode-tasks must be at least 1")
     if src is not None and not Path(src).exists():  # refused here, not hours later in a queued prepare
         raise LatentkitError(f"--from {src} does not exist (this node sees the cluster's shared storage as the jobs will)")
-    paths, data = RunPaths.of(Path(run).resolve()), Path(data).resolve()
+    paths, data = RunPaths.of(check_folder(Path(run).resolve(), "--run")), Path(data).resolve()
     size = _spec_size(job, extra_train)
     if "--size" not in shlex.split(extra_prepare):  # the store the model will read: its image size
         extra_prepare = " ".join(x for x in (f"--size {size}", extra_prepare) if x)
@@ -141,7 +141,8 @@ def submit(steps: list[Step], *, run: str | os.PathLike, sbatch_args: list[str],
         if dry_run:  # the id sbatch would print, as a shell variable
             previous = f"${step.name.upper()}_ID"
             continue
-        (paths.root / "logs").mkdir(parents=True, exist_ok=True)
+        own_folder(paths.root / "logs")
+        own_folder(paths.root)  # the run's folder: train writes into it next
         done = subprocess.run(command, capture_output=True, text=True, env={**(env or os.environ), **step.export})
         if done.returncode:
             raise LatentkitError(f"sbatch for {step.name} failed: {done.stderr.strip() or done.stdout.strip()}")

@@ -111,8 +111,10 @@ def create_or_open(
         raise LatentkitError("nothing to write: the input has no items")
     if chunk < 1:
         raise LatentkitError(f"--chunk must be a positive number of rows, got {chunk}")
-    refuse_foreign(path)
-    with creation_lock(path):
+    if path.is_file():
+        refuse_foreign(path)  # no lock file beside a user's file
+    with creation_lock(path):  # under the lock: array tasks see the store another one is making whole
+        refuse_foreign(path)
         if (path / "zarr.json").exists():
             group = zarr.open_group(path, mode="r+")
             if group.attrs.get("layout_complete"):
