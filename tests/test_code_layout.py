@@ -21,6 +21,8 @@ MAY_IMPORT = {
     "model": {"core", "store", "machine", "transfer"},
     "analysis": {"core", "store", "model"},
     "demo": {"core", "store", "ingest", "model", "machine", "analysis"},
+    # what a notebook runs and shows: commands in subprocesses, results from the run's files
+    "notebook": {"core", "model", "analysis"},
 }
 
 

@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -196,22 +197,81 @@ def test_env_reports_the_machine(tmp_path):
     assert "encode     --chunk" in cli("env").stdout
 
 
-def execute_notebook(drive: Path, local: Path, parameters: dict, tmp_path: Path) -> dict:
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory) -> dict:
+    """A Python environment for the notebook's kernel, as a fresh Colab VM has it: the test
+    environment's packages (TensorFlow, ipykernel, ...) lent by symlinks, but no latentkit, so
+    what runs is what the bootstrap cell installs; and a wheel built from this checkout."""
+    import sysconfig
+
+    pytest.importorskip("nbclient")
+    root = tmp_path_factory.mktemp("kernel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", root / "dist", ROOT], check=True,
+                   capture_output=True, timeout=900)  # fmt: skip
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True)
+    python = venv / "bin" / "python"
+    purelib = Path(subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                  capture_output=True, text=True, check=True).stdout.strip())  # fmt: skip
+    for entry in Path(sysconfig.get_paths()["purelib"]).iterdir():
+        if not entry.name.lower().startswith(("latentkit", "__editable__")):  # the checkout's own install stays out
+            (purelib / entry.name).symlink_to(entry)
+    spec = root / "jupyter" / "kernels" / "latentkit-test"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({"argv": [str(python), "-m", "ipykernel_launcher", "-f",
+                                                           "{connection_file}"],
+                                                  "display_name": "latentkit test", "language": "python"}))  # fmt: skip
+    return {"jupyter": root / "jupyter", "wheel": next((root / "dist").glob("latentkit-*.whl")), "python": python}
+
+
+def execute_notebook(kernel: dict, drive: Path, local: Path, tmp_path: Path, *, bootstrap: dict,
+                     parameters: dict | None = None, cells: slice = slice(None), allow_errors: bool = False):  # fmt: skip
+    """Run colab/bootstrap.ipynb headless as a user would: the bootstrap cell's values edited in
+    place (as one edits them on Colab), the study's ``parameters`` injected after the cell tagged
+    "parameters" (as papermill does), Drive and /content stood in for by two folders."""
+    import nbclient
+    import nbformat
+
     notebook = nbformat.read(ROOT / "colab" / "bootstrap.ipynb", as_version=4)
-    at = next(i for i, c in enumerate(notebook.cells) if "parameters" in c.metadata.get("tags", []))
-    injected = "\n".join(f"{k} = {v!r}" for k, v in parameters.items())
-    notebook.cells.insert(at + 1, nbformat.v4.new_code_cell(injected))  # as papermill injects parameters
-    os.environ.update({"LATENTKIT_DRIVE": str(drive), "LATENTKIT_LOCAL": str(local)})
+    first = next(c for c in notebook.cells if c.cell_type == "code")
+    for name, value in bootstrap.items():
+        first.source, count = re.subn(rf"^{name} = .*?(  #|$)", f"{name} = {value!r}\\1", first.source, flags=re.M)
+        assert count == 1, name
+    if parameters:
+        at = next(i for i, c in enumerate(notebook.cells) if "parameters" in c.metadata.get("tags", []))
+        injected = "\n".join(f"{k} = {v!r}" for k, v in parameters.items())
+        notebook.cells.insert(at + 1, nbformat.v4.new_code_cell(injected))
+    notebook.cells = notebook.cells[cells]
+    env = {"LATENTKIT_DRIVE": str(drive), "LATENTKIT_LOCAL": str(local), "JUPYTER_PATH": str(kernel["jupyter"]),
+           "LATENTKIT_PROGRESS_S": "2"}  # fmt: skip
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)  # the kernel inherits them
     try:
-        client = nbclient.NotebookClient(notebook, timeout=900, kernel_name="python3",
+        client = nbclient.NotebookClient(notebook, timeout=900, kernel_name="latentkit-test", allow_errors=allow_errors,
                                          resources={"metadata": {"path": str(tmp_path)}})  # fmt: skip
-        client.execute()  # the kernel inherits LATENTKIT_DRIVE and LATENTKIT_LOCAL
+        client.execute()
     finally:
-        for key in ("LATENTKIT_DRIVE", "LATENTKIT_LOCAL"):
-            os.environ.pop(key, None)
+        for key, value in saved.items():
+            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
     return notebook
+
+
+def text_of(cell) -> str:
+    return "".join(o.get("text", "") + "".join(str(v) for k, v in o.get("data", {}).items() if k.startswith("text/"))
+                   + "".join(o.get("traceback", [])) for o in cell.get("outputs", []))  # fmt: skip
+
+
+def assert_sized_for_a_notebook(notebook) -> None:
+    """Each cell's saved output: at most 100 messages and 20 KB of text (pictures aside), no
+    TensorFlow start-up noise, no progress bar redraws."""
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        text = text_of(cell)
+        assert len(cell.outputs) <= 100, (len(cell.outputs), cell.source[:80])
+        assert len(text.encode()) < 20_000, (len(text.encode()), cell.source[:80])
+        for noise in ("absl::InitializeLog", "cudart_stub", "cuInit", "\r", "\x1b["):
+            assert noise not in text, (noise, cell.source[:80], text[-2000:])
 
 
 def _history(run: Path) -> list[dict]:
@@ -220,26 +280,64 @@ def _history(run: Path) -> list[dict]:
     return list(csv.DictReader((run / "history.csv").open()))
 
 
-def test_the_notebook_runs_headless_then_a_new_vm_resumes_from_drive(tmp_path):
+def test_the_notebook_runs_with_its_defaults_shows_the_results_and_a_new_vm_resumes(kernel, tmp_path):
+    """Defaults everywhere (ae-case1, 96 px, 10 epochs, the newest wheel found on Drive) but the
+    dataset; a second Run all on a new VM takes the run back from Drive and trains one epoch more."""
     drive = tmp_path / "MyDrive"
-    make_celeba(drive / "latentkit" / "celeba", n=64, zip_it=True)
-    params = {"DATASET": "celeba/img_align_celeba.zip", "SIZE": 32, "JOB": "demo", "EPOCHS": 1,
-              "TRAIN_ARGS": " ".join(TINY), "ANALYZE_ARGS": "--no-tsne --no-kmeans --sample 100",
-              "INSTALL_FROM": ""}  # fmt: skip
+    make_celeba(drive / "latentkit" / "celeba", n=240, zip_it=True)
+    old = drive / "latentkit" / "latentkit-0.0.9-py3-none-any.whl"
+    old.write_bytes(b"an older wheel: never chosen over 0.1.0")
+    shutil.copy(kernel["wheel"], drive / "latentkit")
     vm = tmp_path / "content"  # Colab's local disk is /content on every VM
-    execute_notebook(drive, vm, params, tmp_path)
+    first = execute_notebook(kernel, drive, vm, tmp_path, bootstrap={"DATASET": "celeba/img_align_celeba.zip"})
+    assert_sized_for_a_notebook(first)
+    code = [c for c in first.cells if c.cell_type == "code"]
+    assert f"installed latentkit 0.1.0 from {drive / 'latentkit' / kernel['wheel'].name}" in text_of(code[0])
     saved = drive / "latentkit" / "runs" / "ae-case1"
-    assert (saved / "analysis" / "report.md").exists() and (saved / "checkpoints" / "latest.npz").exists()
-    assert [row["epoch"] for row in _history(saved)] == ["1"]
+    assert (saved / "analysis" / "report.md").exists() and (saved / "findings.json").exists()
+    assert [row["epoch"] for row in _history(saved)] == [str(e) for e in range(1, 11)]
+    assert (vm / "img_align_celeba-96px.zarr").exists()  # the store is named after the dataset and the size
+    trained = next(c for c in code if "show_training" in c.source)
+    results = next(c for c in code if "show_results" in c.source)
+    assert any("image/png" in o.get("data", {}) for o in trained.outputs)  # the loss curve
+    pictures = [o for o in results.outputs if "image/png" in o.get("data", {})]
+    assert len(pictures) == 4, [o.get("output_type") for o in results.outputs]  # radius, components, faces, recons
+    assert "| the studies found |" in text_of(results)
 
-    shutil.rmtree(vm)  # a new VM: empty local disk
-    execute_notebook(drive, vm, {**params, "EPOCHS": 2}, tmp_path)
+    shutil.rmtree(vm)  # a new VM: empty local disk; Run all again with one epoch more
+    second = execute_notebook(kernel, drive, vm, tmp_path, bootstrap={"DATASET": "celeba/img_align_celeba.zip"},
+                              parameters={"EPOCHS": 11})  # fmt: skip
+    assert_sized_for_a_notebook(second)
     resumed = _history(saved)
-    assert [row["epoch"] for row in resumed] == ["1", "2"]
-
-    reference = tmp_path / "reference"  # the same two epochs without a break
-    data = vm / "data.zarr"
-    cli("train", "--data", data, "--run", reference, "--job", "demo", *TINY, "--epochs", "2")
+    assert [row["epoch"] for row in resumed] == [str(e) for e in range(1, 12)]
+    reference = tmp_path / "reference"  # the same eleven epochs without a break
+    cli("train", "--data", vm / "img_align_celeba-96px.zarr", "--run", reference, "--job", "ae-case1", "--epochs", "11")
     np.testing.assert_allclose([float(r["loss"]) for r in resumed], [float(r["loss"]) for r in _history(reference)],
                                rtol=1e-4)  # fmt: skip
-    assert zarr.open_group(saved / "latents.zarr", mode="r").attrs["checkpoint"].startswith("epoch 2")
+    assert zarr.open_group(saved / "latents.zarr", mode="r").attrs["checkpoint"].startswith("epoch 11")
+
+
+def test_a_size_the_preset_cannot_take_stops_with_what_to_change(kernel, tmp_path):
+    """SIZE set by hand gets its own store and run; one the model cannot take stops at train
+    with the spec's line and what to do, not "run the cell again"."""
+    drive = tmp_path / "MyDrive"
+    shutil.copy(kernel["wheel"], (drive / "latentkit").mkdir(parents=True) or drive / "latentkit")
+    notebook = execute_notebook(kernel, drive, tmp_path / "content", tmp_path, bootstrap={"DATASET": "synthetic:300"},
+                                parameters={"JOB": "demo", "SIZE": 36, "EPOCHS": 1}, allow_errors=True)  # fmt: skip
+    train = next(c for c in notebook.cells if c.cell_type == "code" and "show_training" in c.source)
+    error = text_of(train)
+    assert "latentkit: train exited with status 2 (error: bad job spec: image_size 36 must be divisible" in error
+    assert "change what the line above says (in the parameters cell" in error and "Traceback" not in error
+    assert (tmp_path / "content" / "synthetic-300-36px.zarr").exists()  # its own store: the 64 px one stays
+
+
+def test_the_bootstrap_cell_alone_installs_from_a_git_url(kernel, tmp_path):
+    """The cell users paste into any notebook, on its own, installing from a git URL (this checkout)."""
+    drive = tmp_path / "MyDrive"
+    (drive / "latentkit").mkdir(parents=True)
+    url = f"git+file://{ROOT}"
+    notebook = execute_notebook(kernel, drive, tmp_path / "content", tmp_path, cells=slice(0, 2),
+                                bootstrap={"DATASET": "synthetic:300", "INSTALL": url})  # fmt: skip
+    out = text_of(notebook.cells[1])
+    assert f"installed latentkit 0.1.0 from {url}" in out and "$ latentkit env --dir" in out and "RAM " in out, out
+    assert "nothing to stage" in out

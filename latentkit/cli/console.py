@@ -28,8 +28,9 @@ WIDTHS = (10, 8, 7, 7, 7, 9, 10, 15)  # fits an 80-column terminal or log
 
 class ConsoleEvents(JobEvents):
     """Shows progress bars on stderr and monitor records as aligned rows. Not on a terminal (a
-    SLURM log, ``> log``, a notebook's ``!latentkit``) a bar cannot redraw: a plain line every
-    LATENTKIT_PROGRESS_S seconds (30) instead, so a long epoch is never minutes of silence."""
+    SLURM log, ``> log``), or with LATENTKIT_PROGRESS=lines (a notebook: its pseudo-terminal
+    would keep a thousand redraws), a plain line every LATENTKIT_PROGRESS_S seconds (30)
+    instead, so a long epoch is never minutes of silence, nor a megabyte of bars."""
 
     def __init__(self) -> None:
         self._progress: Progress | None = None
@@ -39,7 +40,7 @@ class ConsoleEvents(JobEvents):
 
     def start(self, description: str, total: int, done: int = 0, unit: str = "items") -> None:
         self.finish()
-        if not console.is_terminal:
+        if not console.is_terminal or os.environ.get("LATENTKIT_PROGRESS") == "lines":
             self._plain = PlainProgress(description, total, done, unit)
             return
         counts = (DownloadColumn(), TransferSpeedColumn()) if unit == "bytes" else (MofNCompleteColumn(),)

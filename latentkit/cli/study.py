@@ -34,22 +34,57 @@ def demo_cmd(
                                                          say=typer.echo)  # fmt: skip
     if result.interrupted:
         raise typer.Exit(INTERRUPTED_EXIT)
+    _print_findings(result.findings, result.run)
+    if result.comparison is not None:
+        typer.echo(f"compare:  {workdir / 'compare' / 'report.md'}")
+
+
+def _print_findings(rows, run) -> None:
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title="The studies' findings, and this run", show_lines=True)
     for column, style in (("the studies found", "bold"), ("this run measured", None), ("holds", None), ("figure", "dim")):
         table.add_column(column, style=style, overflow="fold")
-    for f in result.findings:
+    for f in rows:
         table.add_row(f.claim, f.measured, "[green]yes[/green]" if f.holds else "[red]no[/red]", f.figure)
     Console(width=max(Console().width, 120)).print(table)
-    run = result.run
     typer.echo(f"findings: {run.root / 'findings.md'}")
     typer.echo(f"report:   {run.analysis / 'report.md'}")
     typer.echo(f"figures:  {run.analysis}/*.png")
     typer.echo(f"grids:    {run.samples}/")
-    if result.comparison is not None:
-        typer.echo(f"compare:  {workdir / 'compare' / 'report.md'}")
+
+
+@app.command("findings")
+@user_errors
+def findings_cmd(
+    run: Annotated[Path, typer.Option(help="Run directory, analyzed (`latentkit analyze --run RUN`).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print findings.json (the rows and every figure's "
+                                          "path) instead of the table.")] = False,
+) -> None:
+    """The studies' findings against a run's numbers, as the demo ends: decodes the grids they
+    point at into RUN/samples, measures the reconstruction error on the valid partition, writes
+    RUN/findings.md and findings.json."""
+    import json
+
+    from latentkit.core import LatentkitError, RunPaths
+    from latentkit.demo import write_findings
+    from latentkit.model.decode import trained_checkpoint
+
+    paths = RunPaths.of(run)
+    trained_checkpoint(run)
+    report_path = paths.analysis / "report.json"
+    if not report_path.exists():
+        raise LatentkitError(f"{run} has no analysis ({report_path}): run `latentkit analyze --run {run}` first")
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    if "mixture" not in report:
+        raise LatentkitError(f"{report_path} has no Gaussian mixture (analyzed with --no-mixture): run "
+                             f"`latentkit analyze --run {run}` again without it")  # fmt: skip
+    _, rows = write_findings(paths, report, say=typer.echo)
+    if as_json:
+        typer.echo((paths.root / "findings.json").read_text(encoding="utf-8"), nl=False)
+    else:
+        _print_findings(rows, paths)
 
 
 @app.command("attributes")

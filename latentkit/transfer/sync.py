@@ -9,6 +9,7 @@ chunk is marked done (done markers last).
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import threading
@@ -131,7 +132,7 @@ class Mirror:
             self.syncs += 1
             return True
         except (LatentkitError, OSError) as error:  # the mount is flaky: the next request tries again
-            self.events.message(f"warning: mirror to {self.dest} failed, will retry: {error}")
+            self.events.message(f"warning: mirror to {self.dest} failed, will retry: {error}" + _remount_hint(error))
             return False
 
     def close(self) -> None:
@@ -140,6 +141,19 @@ class Mirror:
         if not self._sync():
             self.events.message(f"warning: the mirror {self.dest} is behind {self.run}: "
                                 f"run `latentkit sync {self.run} {self.dest}`")  # fmt: skip
+
+
+DROPPED = {errno.ENOTCONN, errno.EIO, errno.ENOENT}  # what a dropped Drive mount answers, for files that exist
+
+
+def _remount_hint(error: Exception) -> str:
+    cause = error
+    while cause is not None and not isinstance(cause, OSError):
+        cause = cause.__cause__ or cause.__context__
+    if cause is None or cause.errno not in DROPPED:
+        return ""
+    return ("; if Drive's mount dropped, remount it in the notebook (drive.mount('/content/drive', "
+            "force_remount=True)): the mirror catches up at the next checkpoint")
 
 
 def open_mirror(run: str | os.PathLike, dest: str | os.PathLike | None, events: JobEvents | None = None):
