@@ -176,3 +176,12 @@ def test_a_room_never_re_exports_a_name_that_is_also_one_of_its_modules():
                 shadowing += [f"{init.parent.name}.{a.asname or a.name}" for a in node.names
                               if (a.asname or a.name) in modules]
     assert shadowing == []
+
+
+def test_every_room_ships_in_the_wheel():
+    """pyproject lists the packages by name: a new room left out would be missing from the wheel."""
+    import tomllib
+
+    listed = set(tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    rooms = {module_name(p) for p in PACKAGE.rglob("__init__.py")}
+    assert rooms <= listed, rooms - listed
