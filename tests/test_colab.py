@@ -297,8 +297,8 @@ def test_the_notebook_runs_with_its_defaults_shows_the_results_and_a_new_vm_resu
     assert (saved / "analysis" / "report.md").exists() and (saved / "findings.json").exists()
     assert [row["epoch"] for row in _history(saved)] == [str(e) for e in range(1, 11)]
     assert (vm / "img_align_celeba-96px.zarr").exists()  # the store is named after the dataset and the size
-    trained = next(c for c in code if "show_training" in c.source)
-    results = next(c for c in code if "show_results" in c.source)
+    trained = next(c for c in code if 'lk(f"train' in c.source)
+    results = next(c for c in code if 'lk(f"findings' in c.source)
     assert any("image/png" in o.get("data", {}) for o in trained.outputs)  # the loss curve
     pictures = [o for o in results.outputs if "image/png" in o.get("data", {})]
     assert len(pictures) == 4, [o.get("output_type") for o in results.outputs]  # radius, components, faces, recons
@@ -324,7 +324,7 @@ def test_a_size_the_preset_cannot_take_stops_with_what_to_change(kernel, tmp_pat
     shutil.copy(kernel["wheel"], (drive / "latentkit").mkdir(parents=True) or drive / "latentkit")
     notebook = execute_notebook(kernel, drive, tmp_path / "content", tmp_path, bootstrap={"DATASET": "synthetic:300"},
                                 parameters={"JOB": "demo", "SIZE": 36, "EPOCHS": 1}, allow_errors=True)  # fmt: skip
-    train = next(c for c in notebook.cells if c.cell_type == "code" and "show_training" in c.source)
+    train = next(c for c in notebook.cells if c.cell_type == "code" and 'lk(f"train' in c.source)
     error = text_of(train)
     assert "latentkit: train exited with status 2 (error: bad job spec: image_size 36 must be divisible" in error
     assert "change what the line above says (in the parameters cell" in error and "Traceback" not in error

@@ -60,7 +60,8 @@ class Session:
     def lk(self, command: str) -> None:
         """Run ``latentkit COMMAND``, its output shown here in batches; stop the notebook if it fails."""
         print(f"$ latentkit {command}", flush=True)
-        env = {**os.environ, "LATENTKIT_PROGRESS": "lines"}
+        env = {k: v for k, v in os.environ.items() if k != "FORCE_COLOR"}  # ipykernel sets it: plain text here
+        env.update(LATENTKIT_PROGRESS="lines", NO_COLOR="1")
         process = subprocess.Popen([sys.executable, "-m", "latentkit", *shlex.split(command)], stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, text=True, bufsize=1, env=env)  # fmt: skip
         pending, last, failure = [], time.monotonic(), None
