@@ -72,6 +72,6 @@ def test_a_tiny_pipeline_runs_from_the_installed_wheel_outside_the_checkout(inst
         cwd=tmp_path, env=env)  # fmt: skip
     result = run(latentkit, "train", "--data", tmp_path / "d.zarr", "--run", tmp_path / "run", "--job", "demo", *TINY,
                  "--epochs", "1", cwd=tmp_path, env=env)  # fmt: skip
-    assert "trained 1 epochs" in result.stdout
+    assert "trained epoch 1:" in result.stdout
     assert (tmp_path / "run" / "job.toml").read_text().startswith('name = "demo"')
     assert (tmp_path / "run" / "checkpoints" / "latest.npz").exists()

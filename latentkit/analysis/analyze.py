@@ -111,9 +111,10 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
     check_folder(out, "--out")
     array, mask = open_latents(latents)
     n_rows, dim = array.shape
-    outside = [f"{i}:{j}" for i, j in options.pairs or () if not (0 <= i < dim and 0 <= j < dim)]
+    outside = [f"{i}:{j}" for i, j in options.pairs or () if not (0 <= i < dim and 0 <= j < dim) or i == j]
     if outside:
-        raise LatentkitError(f"--pairs {','.join(outside)}: {latents} has {dim} components (0..{dim - 1})")
+        raise LatentkitError(f"--pairs {','.join(outside)}: give two different components of the {dim} in {latents} "
+                             f"(0..{dim - 1})")  # fmt: skip
     rng = np.random.default_rng(options.seed)
     valid = np.ones(n_rows, bool) if mask is None else mask
     n = int(valid.sum())

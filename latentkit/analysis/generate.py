@@ -12,7 +12,7 @@ from latentkit import store
 from latentkit.analysis.samplers import METHODS, Generator, LatentFit, hit_fractions
 from latentkit.core import LatentkitError, RunPaths
 from latentkit.model import check_picture, grid, save_png, spec_from_dict
-from latentkit.model.decode import decode, latents_store, load_model, trained_checkpoint
+from latentkit.model.decode import decode, latents_store, load_model, stale_latents, trained_checkpoint
 from latentkit.store import chunk_progress, select_rows, to_unit_float
 
 
@@ -40,7 +40,8 @@ def generate(*, run: str | os.PathLike, method: str, out: str | os.PathLike, n: 
     stand_in = fit or LatentFit(np.zeros(dim), np.eye(dim), np.zeros(dim), np.ones(dim), np.ones(dim))
     z = Generator(method, method, {"b": b}).sample(np.random.default_rng(seed), n, stand_in)
     save_png(grid(decode(model, z), columns=columns), out, sharpen=sharpen)
-    return {"out": str(out), "n": n, "hit_fraction": hit_fractions(z, fit) if fit else None}
+    return {"out": str(out), "n": n, "hit_fraction": hit_fractions(z, fit) if fit else None,
+            "stale": stale_latents(run, saved) if fit else None}  # fmt: skip
 
 
 def _store_images(data: Path, rows: np.ndarray) -> np.ndarray:

@@ -138,13 +138,15 @@ def status_lines(s: dict[str, Any]) -> list[str]:
         lines.append("train    no checkpoint yet")
     else:
         loss = "no epoch finished yet" if t["last_loss"] is None else f"last epoch's loss {t['last_loss']:.2f}"
-        lines.append(f"train    {t['job']}: epoch {t['epoch']} of {t['epochs']} done, step {t['step']} of the next "
-                     f"({loss})")  # fmt: skip
+        where = "finished" if t["epoch"] >= t["epochs"] and not t["step"] else f"step {t['step']} of the next"
+        lines.append(f"train    {t['job']}: epoch {t['epoch']} of {t['epochs']} done, {where} ({loss})")
     e = s.get("encode")
     if e:
         missing = e["missing"][:20]
         lines.append(f"encode   {e['chunks_done']} of {e['chunks_total']} chunks done ({e['chunk']} images each)"
                      + (f"; missing {missing}{' ...' if len(e['missing']) > 20 else ''}" if missing else ""))
+        if e.get("stale"):
+            lines.append(f"warning  {e['stale']}")
     else:
         lines.append("encode   not started")
     lines += slurm_lines(s.get("slurm"))

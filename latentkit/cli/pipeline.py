@@ -196,8 +196,13 @@ def train_cmd(
                    devices=devices)  # fmt: skip
     if result.interrupted:
         raise typer.Exit(INTERRUPTED_EXIT)
-    last = result.history[-1] if result.history else {}
-    typer.echo(f"trained {result.epoch} epochs: loss {last.get('loss', float('nan')):.2f} -> {run}")
+    last = f"loss {result.history[-1]['loss']:.2f}" if result.history else "no epoch finished"
+    if result.trained == 0:
+        typer.echo(f"nothing trained: {run} is at epoch {result.epoch} ({last})")
+    else:
+        first, count = result.first_epoch + 1, result.trained
+        epochs = f"epoch {first}" if count == 1 else f"epochs {first}-{result.epoch}"
+        typer.echo(f"trained {epochs}: {last} -> {run}")
 
 
 @app.command("encode")
@@ -332,6 +337,8 @@ def generate_cmd(
         result = generate(run=run, method=method, out=out, n=n, b=b, sharpen=sharpen, seed=seed, force=force)
         hits = result["hit_fraction"]
         typer.echo(f"wrote {result['n']} images to {out}")
+        if result["stale"]:
+            typer.echo(f"warning: {result['stale']}", err=True)
     typer.echo("hit fraction " + (", ".join(f"k={k}: {v:.3f}" for k, v in hits.items()) if hits
                                   else "n/a (run `latentkit analyze` for the data region)"))
 

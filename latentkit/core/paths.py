@@ -10,7 +10,6 @@ from pathlib import Path
 from latentkit.core.atomic import write_text
 from latentkit.core.errors import LatentkitError
 
-
 MARK = ".latentkit"  # in every folder latentkit makes: it may write there again (resume), and nowhere else
 OLDER_SIGNS = ("job.toml", "report.json")  # folders of latentkit versions before the mark: runs, analyses
 

@@ -10,6 +10,7 @@ from latentkit import store
 from latentkit.core import MARK, LatentkitError, RunPaths
 from latentkit.machine.monitor import read_monitor
 from latentkit.model import checkpoint, spec_from_dict
+from latentkit.model.decode import stale_latents
 from latentkit.store import chunk_progress
 
 
@@ -42,7 +43,9 @@ def run_status(run: str | os.PathLike, out: str | os.PathLike | None = None, las
         progress = chunk_progress(store.open_store(out))
         status["encode"] = {"path": str(out), "n": progress.n, "chunk": progress.chunk,
                             "chunks_done": progress.chunks_done, "chunks_total": progress.chunks_total,
-                            "missing": progress.missing}  # fmt: skip
+                            "missing": progress.missing,
+                            "stale": stale_latents(paths.root, saved) if saved is not None and out == paths.latents
+                            else None}  # fmt: skip
     records = read_monitor(paths.monitor, None)  # read once: the last lines and the run's peaks
     status["monitor"] = records[-last:] if last else records
     status["gpu"] = gpu_peaks(records)

@@ -39,6 +39,23 @@ def latents_store(run: str | os.PathLike, saved: checkpoint.Checkpoint) -> Path:
     return Path(saved.meta.get("data", ""))
 
 
+def stale_latents(run: str | os.PathLike, saved: checkpoint.Checkpoint) -> str | None:
+    """Why the run's latents (and the analysis fitted to them) no longer match its model: they
+    were encoded from an older checkpoint; None when they match or do not exist."""
+    from latentkit.store import open_store
+
+    latents = RunPaths.of(run).latents
+    if not (latents / "zarr.json").exists():
+        return None
+    encoded_from, now = open_store(latents).attrs.get("checkpoint"), checkpoint.describe(saved.meta)
+    if encoded_from is None or encoded_from == now:
+        return None
+    return (
+        f"the latents (and an analysis fitted to them) are from {encoded_from}; the model is now at {now}: "
+        f"run `latentkit encode --run {run} --restart-stale` and `latentkit analyze --run {run}`"
+    )
+
+
 def load_model(run: str | os.PathLike, saved: checkpoint.Checkpoint | None = None):
     """The run's latest model (weights restored) and the checkpoint's metadata; ``saved``: that
     checkpoint, when the caller has read it already (``trained_checkpoint``)."""

@@ -99,7 +99,8 @@ def _encode(paths: RunPaths, *, chunk, data, out, batch, task, tasks, use, max_r
     images = source["images"]
     size = spec.model.image_size
     if tuple(images.shape[1:]) != (size, size, 3):
-        raise LatentkitError(f"{data} holds {tuple(images.shape[1:])} images, the model expects {size}x{size}x3")
+        raise LatentkitError(f"{data} holds {images.shape[1]}x{images.shape[2]} images, the model expects "
+                             f"{size}x{size}: encode the store the run was trained on (--data)")  # fmt: skip
     outputs = ("z", "mu", "logvar") if vae else ("z",)
     if max_ram is not None:
         need, parts = estimate_ram_mb(image_shape=images.shape[1:], batch=batch, chunk=chunk,
@@ -112,9 +113,6 @@ def _encode(paths: RunPaths, *, chunk, data, out, batch, task, tasks, use, max_r
     if max_vram is not None:
         check_budget(*estimate_encode_mb(spec.model, batch), max_vram=max_vram, what=f"an encoder call of batch {batch}")
 
-    if chunk % batch and chunk > batch:
-        events.message(f"note: --chunk {chunk} is not a multiple of --batch {batch}: batches cut by chunk edges "
-                       f"are padded (about {100 * batch / chunk:.0f}% extra encoder work)")  # fmt: skip
     out = Path(out or paths.latents)
     n, z_dim = images.shape[0], spec.model.z_dim
     arrays = {name: ArraySpec((z_dim,), "float32") for name in outputs} | {"ok": ArraySpec((), "bool", False)}
@@ -130,6 +128,9 @@ def _encode(paths: RunPaths, *, chunk, data, out, batch, task, tasks, use, max_r
                                  on_stale=replace if restart_stale else None,
                                  fix="rerun with --restart-stale to encode it again, or give another --out",
                                  attrs={**identity, "kind": spec.model.kind, "seed": spec.train.seed})  # fmt: skip
+    if chunk % batch and chunk > batch:
+        events.message(f"note: --chunk {chunk} is not a multiple of --batch {batch}: batches cut by chunk edges "
+                       f"are padded (about {100 * batch / chunk:.0f}% extra encoder work)")  # fmt: skip
 
     from latentkit.model.networks import build_model
 

@@ -13,7 +13,6 @@ import signal
 import time
 from collections.abc import Callable
 from contextlib import closing
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,19 +34,12 @@ from latentkit.model.dataset import Stretch, ZarrImageDataset
 from latentkit.model.images import grid, save_png
 from latentkit.model.networks import build_model
 from latentkit.model.spec import JobSpec, to_toml
+from latentkit.model.train import TrainResult
 from latentkit.store import open_store, select_rows, to_unit_float
 from latentkit.transfer import open_mirror
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2)
 GRID_IMAGES = 8
-
-
-@dataclass
-class TrainResult:
-    interrupted: bool
-    epoch: int
-    step: int
-    history: list[dict[str, Any]]
 
 
 class StopFlag:
@@ -94,6 +86,7 @@ def run_epochs(paths: RunPaths, spec, saved, parallel, dataset, *, data, events:
         checkpoint.restore(model, saved)
         epoch, step, sums, history = saved.meta["epoch"], saved.meta["step"], saved.meta["sums"], saved.meta["history"]
         events.message(f"resuming {paths.root} at epoch {epoch + 1}, step {step}")
+    first_epoch = epoch  # epochs finished when this call began
     sample = _grid_sample(data)
     monitor = MonitorLog(paths.monitor, "train")
 
@@ -133,7 +126,7 @@ def run_epochs(paths: RunPaths, spec, saved, parallel, dataset, *, data, events:
                 cause = signal.Signals(stop.signal).name if stop.signal is not None else "another process's signal"
                 events.message(f"stopped by {cause} at epoch {epoch + 1}, step {step}: checkpoint written, "
                                f"exit {INTERRUPTED_EXIT}")  # fmt: skip
-                return TrainResult(True, epoch, step, history)
+                return TrainResult(True, epoch, step, history, first_epoch)
             seconds = time.perf_counter() - started
             count = max(sums[3], 1)
             history.append({"epoch": epoch + 1, "loss": sums[0] / count, "reconstruction": sums[1] / count,
@@ -149,7 +142,7 @@ def run_epochs(paths: RunPaths, spec, saved, parallel, dataset, *, data, events:
                 copies.request()  # history and samples too
                 events.record(monitor.write(unit=f"epoch {epoch}", items_per_s=history[-1]["images_per_s"],
                                             work_s=seconds, loss=history[-1]["loss"], devices=parallel.devices))  # fmt: skip
-    return TrainResult(False, epoch, step, history)
+    return TrainResult(False, epoch, step, history, first_epoch)
 
 
 def _diverged(paths: RunPaths, epoch: int, step: int, sums: list) -> TrainingDiverged:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import os
 from contextlib import nullcontext
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from latentkit.core import JobEvents, LatentkitError, RunPaths, check_folder, own_folder
 from latentkit.model import checkpoint
@@ -22,8 +23,20 @@ from latentkit.model.memory import check_budget, estimate_train_mb
 from latentkit.model.spec import JobSpec, load_spec, spec_from_dict
 from latentkit.store import open_store, run_lock, select_rows
 
-if TYPE_CHECKING:
-    from latentkit.model.fitting import TrainResult
+
+@dataclass
+class TrainResult:
+    interrupted: bool
+    epoch: int  # epochs finished now
+    step: int
+    history: list[dict[str, Any]]
+    first_epoch: int = 0  # epochs finished when this call began
+
+    @property
+    def trained(self) -> int:
+        """Epochs this call finished."""
+        return self.epoch - self.first_epoch
+
 
 RESUMABLE_CHANGES = {"epochs", "checkpoint_every", "steps_per_execution"}  # train fields a resumed run may change
 
@@ -75,6 +88,11 @@ def train(
     if saved is not None:
         check_resume(spec, saved.meta["spec"])
     check_store(data, spec)
+    if saved is not None and saved.meta["step"] == 0 and saved.meta["epoch"] >= spec.train.epochs:
+        events.message(f"{paths.root} is already trained to epoch {saved.meta['epoch']} of {spec.train.epochs}: "
+                       f"nothing to do (--epochs N trains on to epoch N)")  # fmt: skip
+        epoch = saved.meta["epoch"]
+        return TrainResult(False, epoch, 0, saved.meta["history"], epoch)
     if mirror is not None:
         check_folder(mirror, "--mirror")
     if max_vram is not None:
@@ -101,7 +119,9 @@ def check_store(data: str | os.PathLike, spec: JobSpec) -> None:
     group = open_store(data, holds="images")
     shape = tuple(group["images"].shape[1:])
     if shape != (spec.model.image_size, spec.model.image_size, 3):
-        raise LatentkitError(f"{data} holds {shape} images, the model expects "
-                             f"{spec.model.image_size}x{spec.model.image_size}x3")  # fmt: skip
+        side, want = shape[0], spec.model.image_size
+        raise LatentkitError(f"{data} holds {side}x{side} images, the model expects {want}x{want}: prepare a store "
+                             f"with --size {want}, or train with --set model.image_size={side}")  # fmt: skip
     if len(select_rows(group, spec.train.partition)) < spec.train.batch:
-        raise LatentkitError(f"fewer than one batch ({spec.train.batch}) of {spec.train.partition} images in {data}")
+        raise LatentkitError(f"fewer than one batch ({spec.train.batch}) of {spec.train.partition} images in {data}: "
+                             f"lower --batch, or prepare more images")  # fmt: skip
