@@ -65,6 +65,7 @@ def bad(tiny_store, tiny_ae, tmp_path_factory):
     shutil.copytree(run, partial)
     zarr.open_group(partial / "latents.zarr", mode="r+")["chunk_done"][2] = 0
     paths["partial"] = partial
+    paths["bare"] = copy_run(tiny_ae, root / "bare-run", trained_only=True)  # trained, not encoded nor analyzed
     nan = root / "nan.zarr"
     z = zarr.create_array(nan, shape=(100, 4), chunks=(50, 4), dtype="float32")
     values = np.ones((100, 4), np.float32)
@@ -202,6 +203,10 @@ BAD_INPUT = [  # (id, argv with {placeholders}, words the one line must hold)
     ("analyze-bins-too-few", ["analyze", *RUN, "--out", OUT, "--bins", "5"], "--bins"),
     ("analyze-out-is-a-file", ["analyze", *RUN, "--out", "{file}"], "is a file, not a folder"),
     ("analyze-out-is-a-users-folder", ["analyze", *RUN, "--out", "{userdir}"], "holds files latentkit did not write"),
+    # findings
+    ("findings-missing-run", ["findings", "--run", "{missing}"], "no run at"),
+    ("findings-before-analyze", ["findings", "--run", "{bare}"], "run `latentkit analyze --run"),
+    ("findings-users-folder", ["findings", "--run", "{userdir}"], "train the run first"),
     # generate, reconstruct, interpolate
     ("generate-missing-run", ["generate", "--run", "{missing}", "--out", "{tmp}/g.png"], "no run at"),
     ("generate-unknown-method", ["generate", *RUN, "--method", "cubes", "--out", "{tmp}/g.png"], "--method"),
@@ -278,14 +283,15 @@ BAD_INPUT = [  # (id, argv with {placeholders}, words the one line must hold)
                                  "50", "--encode-tasks", "0", "--dry-run"], "--encode-tasks"),
 ]  # fmt: skip
 
-WATCHED = ("store", "run", "partial", "nan", "userdir", "photos", "corrupt", "empty", "pngdir")
+WATCHED = ("store", "run", "bare", "partial", "nan", "userdir", "photos", "corrupt", "empty", "pngdir")
 
 
 def digest(bad: dict) -> dict[str, str]:
-    """Every file that was there before (lock files aside: a refused command may touch them)."""
+    """Every file that was there before (the run's own lock files aside: a refused command may
+    take a run's lock), and no new file beside the user's."""
     roots = [bad[name] for name in WATCHED] + [bad["file"].parent]
     return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for root in roots for p in sorted(Path(root).rglob("*"))
-            if p.is_file() and not p.name.endswith(".lock")}  # fmt: skip
+            if p.is_file() and not (p.name.endswith(".lock") and "locks" in p.parts)}  # fmt: skip
 
 
 def expand(argv: list[str], bad: dict, tmp: Path) -> list[str]:

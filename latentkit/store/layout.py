@@ -111,8 +111,8 @@ def create_or_open(
         raise LatentkitError("nothing to write: the input has no items")
     if chunk < 1:
         raise LatentkitError(f"--chunk must be a positive number of rows, got {chunk}")
-    if path.is_file():
-        refuse_foreign(path)  # no lock file beside a user's file
+    if path.is_file() or not path.with_name(path.name + ".lock").exists():
+        refuse_foreign(path)  # no lock file left beside a user's file or folder
     with creation_lock(path):  # under the lock: array tasks see the store another one is making whole
         refuse_foreign(path)
         if (path / "zarr.json").exists():
