@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -341,3 +342,53 @@ def test_the_bootstrap_cell_alone_installs_from_a_git_url(kernel, tmp_path):
     out = text_of(notebook.cells[1])
     assert f"installed latentkit 0.1.0 from {url}" in out and "$ latentkit env --dir" in out and "RAM " in out, out
     assert "nothing to stage" in out
+
+
+def test_a_mirror_on_a_dropped_mount_says_how_to_remount_and_catches_up(trained_run, tmp_path):
+    """Drive's mount drops mid-run: files that exist answer ENOTCONN. The mirror warns in one line
+    with the remount to do, and the next request copies what was missed."""
+    from latentkit.core import JobEvents
+    from latentkit.transfer.sync import Mirror
+
+    class Said(JobEvents):
+        def __init__(self):
+            self.lines = []
+
+        def message(self, text):
+            self.lines.append(text)
+
+    real, dropped = os.replace, [True]
+
+    def replace(src, dst):
+        if dropped[0] and "drive" in str(dst):
+            raise OSError(errno.ENOTCONN, os.strerror(errno.ENOTCONN), str(dst))
+        return real(src, dst)
+
+    said, mirror = Said(), tmp_path / "drive" / "run"
+    os.replace = replace
+    try:
+        copies = Mirror(trained_run, mirror, said)
+        copies.request()
+        deadline = time.monotonic() + 60
+        while not said.lines and time.monotonic() < deadline:
+            time.sleep(0.05)
+        dropped[0] = False  # remounted
+        copies.close()
+    finally:
+        os.replace = real
+    assert len(said.lines) >= 1 and "force_remount=True" in said.lines[0] and "[Errno 107]" in said.lines[0], said.lines
+    assert (mirror / "checkpoints" / "latest.npz").read_bytes() == (trained_run / "checkpoints" / "latest.npz").read_bytes()
+
+
+def test_a_runs_mirror_on_drive_stays_a_few_large_files(trained_run, tmp_path):
+    """Drive handles few large files well and many small ones badly: a run's mirror holds a file
+    per latents chunk and array (plus metadata), never one per image. For a 200k-image run at
+    encode's --chunk 20000 that is 10 chunks x (z, ok, chunk_done) = 30 chunk files."""
+    mirror = tmp_path / "drive" / "run"
+    cli("sync", trained_run, mirror)
+    latents = [p for p in (mirror / "latents.zarr").rglob("*") if p.is_file()]
+    chunk_files = [p for p in latents if "c" in p.relative_to(mirror / "latents.zarr").parts]
+    chunks = zarr.open_group(trained_run / "latents.zarr", mode="r").attrs["n"] // 40  # encoded with --chunk 40
+    assert len(chunk_files) == 3 * chunks, sorted(str(p) for p in chunk_files)  # z, ok, chunk_done per chunk
+    assert len(latents) - len(chunk_files) <= 6  # zarr.json of the group and its arrays, and the mark
+    assert sum(1 for p in mirror.rglob("*") if p.is_file()) < 3 * chunks + 40
