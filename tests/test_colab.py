@@ -301,8 +301,9 @@ def test_the_notebook_runs_with_its_defaults_shows_the_results_and_a_new_vm_resu
     trained = next(c for c in code if 'lk(f"train' in c.source)
     results = next(c for c in code if 'lk(f"findings' in c.source)
     assert any("image/png" in o.get("data", {}) for o in trained.outputs)  # the loss curve
-    pictures = [o for o in results.outputs if "image/png" in o.get("data", {})]
+    pictures = [o for o in results.outputs if {"image/png", "image/jpeg"} & set(o.get("data", {}))]
     assert len(pictures) == 4, [o.get("output_type") for o in results.outputs]  # radius, components, faces, recons
+    assert sum(len(str(o["data"])) for o in pictures) < 600_000  # big face grids shown as JPEG
     assert "| the studies found |" in text_of(results)
 
     shutil.rmtree(vm)  # a new VM: empty local disk; Run all again with one epoch more

@@ -28,7 +28,7 @@ from latentkit.analysis.stats import (
     pca_from_covariance,
     top_correlated_pairs,
 )  # fmt: skip
-from latentkit.core import JobEvents, LatentkitError, atomic_write, check_folder, own_folder, write_json
+from latentkit.core import JobEvents, LatentkitError, atomic_write, check_folder, count, own_folder, write_json
 from latentkit.store import chunk_progress
 
 
@@ -136,8 +136,8 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
         untried = len(options.mixture_components) - len(mixture.bic)
         if untried > 0:  # the bar ends full, and says why
             events.advance(untried)
-            events.message(f"mixture: BIC stopped improving at {len(mixture.weights)} components: the {untried} "
-                           f"larger candidates were not fitted")  # fmt: skip
+            events.message(f"mixture: BIC stopped improving at {count(len(mixture.weights), 'component')}: the "
+                           f"{untried} larger candidates were not fitted")  # fmt: skip
         fit = replace(fit, mixture=mixture)
         events.finish()
 

@@ -119,9 +119,10 @@ def _show_version(value: bool) -> None:
 def main_options(
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", is_eager=True,
                                           callback=_show_version)] = False,  # fmt: skip
-    verbose: Annotated[bool, typer.Option("--verbose", help="Show the backend's own start-up lines (TensorFlow's "
-                                          "C++ log, CUDA probing), kept off the screen by default.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Show the backend's own lines (TensorFlow's C++ log, "
+                                          "CUDA probing), kept off the screen by default.")] = False,
 ) -> None:
     """Study autoencoder latent spaces on real image datasets, on small machines."""
     if verbose:
         os.environ["LATENTKIT_VERBOSE"] = "1"
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"  # read when TensorFlow loads, after this

@@ -14,6 +14,7 @@ from typing import Annotated, Optional
 import typer
 
 from latentkit.cli.app import app, echo_lines, events, user_errors
+from latentkit.core import count
 
 slurm_app = typer.Typer(help="Run the pipeline as a chain of SLURM jobs.", no_args_is_help=True)
 app.add_typer(slurm_app, name="slurm")
@@ -62,7 +63,7 @@ def stage_cmd(
     from latentkit.transfer.stage import stage
 
     r = stage(src, dst, events=events(), force=force)
-    typer.echo(f"staged {r.files} files, {r.total_bytes / 2**20:,.1f} MB at {dst}: read {r.copied_bytes / 2**20:,.1f} MB"
+    typer.echo(f"staged {count(r.files, 'file')}, {r.total_bytes / 2**20:,.1f} MB at {dst}: read {r.copied_bytes / 2**20:,.1f} MB"
                + (f", {r.skipped} already valid" if r.skipped else ""))
 
 
@@ -76,7 +77,7 @@ def sync_cmd(
     from latentkit.transfer.sync import sync
 
     r = sync(src, dst, events=events())
-    typer.echo(f"synced {src} -> {dst}: {r.copied} files copied ({r.bytes / 2**20:,.1f} MB), {r.unchanged} unchanged"
+    typer.echo(f"synced {src} -> {dst}: {count(r.copied, 'file')} copied ({r.bytes / 2**20:,.1f} MB), {r.unchanged} unchanged"
                + (f", {r.held_back} zarr chunk files held back until their chunk is done" if r.held_back else ""))
 
 

@@ -31,7 +31,7 @@ from latentkit.cli.app import (
     user_errors,
     vram_pool_option,
 )
-from latentkit.core import LatentkitError, format_crop
+from latentkit.core import LatentkitError, count, format_crop
 from latentkit.ingest import CELEBA_CROP
 
 prepare_app = typer.Typer(help="Build a chunked zarr image store.", no_args_is_help=True)
@@ -55,7 +55,7 @@ def prepare_synthetic_cmd(
 
     task, tasks = resolve_task(task, tasks)
     result = prepare_synthetic(out=out, n=n, size=size, seed=seed, chunk=chunk, task=task, tasks=tasks, events=events())
-    typer.echo(f"wrote {result.chunks_written} chunks, {result.chunks_skipped} already done: {out}")
+    typer.echo(f"wrote {count(result.chunks_written, 'chunk')}, {result.chunks_skipped} already done: {out}")
 
 
 @prepare_app.command("celeba")
@@ -84,7 +84,7 @@ def prepare_celeba_cmd(
         src=src, out=out, size=size, crop=parse_crop(crop), chunk=chunk, task=task, tasks=tasks, workers=workers,
         partition_file=partition_file, attributes_file=attributes_file, events=events(),
     )  # fmt: skip
-    typer.echo(f"wrote {result.chunks_written} chunks, {result.chunks_skipped} already done: {out}")
+    typer.echo(f"wrote {count(result.chunks_written, 'chunk')}, {result.chunks_skipped} already done: {out}")
     _print_summary(out)
 
 
@@ -109,7 +109,7 @@ def prepare_images_cmd(
     task, tasks = resolve_task(task, tasks)
     result = prepare_images(src=src, out=out, size=size, crop=parse_image_crop(crop), split=parse_split(split),
                             chunk=chunk, task=task, tasks=tasks, workers=workers, events=events())  # fmt: skip
-    typer.echo(f"wrote {result.chunks_written} chunks, {result.chunks_skipped} already done: {out}")
+    typer.echo(f"wrote {count(result.chunks_written, 'chunk')}, {result.chunks_skipped} already done: {out}")
     _print_summary(out)
 
 
@@ -232,7 +232,7 @@ def encode_cmd(
     result = encode(run=run, chunk=chunk, data=data, out=out, batch=batch, task=task, tasks=tasks, use=use,
                     max_ram=max_ram, events=events(), mirror=mirror, restart_stale=restart_stale,
                     max_vram=max_vram)  # fmt: skip
-    typer.echo(f"encoded {result.chunks_written} chunks, {result.chunks_skipped} already done: {result.out}")
+    typer.echo(f"encoded {count(result.chunks_written, 'chunk')}, {result.chunks_skipped} already done: {result.out}")
 
 
 @app.command("status")
@@ -297,7 +297,7 @@ def analyze_cmd(
         typer.echo(f"  {g['name']:48s} radius {g['radius_mean']:7.2f}  hit k=1.5: {g['hit_fraction']['1.5']:.4f}"
                    f"  k=3: {g['hit_fraction']['3']:.4f}")
     if "mixture" in report:
-        typer.echo(f"gaussian mixture: {report['mixture']['components']} components (BIC)")
+        typer.echo(f"gaussian mixture: {count(report['mixture']['components'], 'component')} (BIC)")
     if "nearest_neighbours" in report:
         nn = report["nearest_neighbours"]["sets"]["multivariate normal"]
         typer.echo(f"nearest-neighbour median, data / fitted normal: {nn['median_ratio']:.3f} (KS {nn['ks_statistic']:.3f})")

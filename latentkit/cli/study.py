@@ -61,6 +61,7 @@ def findings_cmd(
     run: Annotated[Path, typer.Option(help="Run directory, analyzed (`latentkit analyze --run RUN`).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print findings.json (the rows and every figure's "
                                           "path) instead of the table.")] = False,
+    table: Annotated[bool, typer.Option(help="Print the table (a notebook shows its own: --no-table).")] = True,
 ) -> None:
     """The studies' findings against a run's numbers, as the demo ends: decodes the grids they
     point at into RUN/samples, measures the reconstruction error on the valid partition, writes
@@ -83,8 +84,11 @@ def findings_cmd(
     _, rows = write_findings(paths, report, say=typer.echo)
     if as_json:
         typer.echo((paths.root / "findings.json").read_text(encoding="utf-8"), nl=False)
-    else:
+    elif table:
         _print_findings(rows, paths)
+    else:
+        held = sum(f.holds for f in rows)
+        typer.echo(f"{held} of {len(rows)} findings hold for this run: {paths.root / 'findings.md'}")
 
 
 @app.command("attributes")

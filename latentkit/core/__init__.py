@@ -11,7 +11,16 @@ from latentkit.core.errors import (
     disk_full,
 )
 from latentkit.core.events import JobEvents
-from latentkit.core.options import MB, format_crop, parse_crop, parse_image_crop, parse_pairs, parse_size, parse_split
+from latentkit.core.options import (
+    MB,
+    count,
+    format_crop,
+    parse_crop,
+    parse_image_crop,
+    parse_pairs,
+    parse_size,
+    parse_split,
+)
 from latentkit.core.paths import MARK, RunPaths, check_file, check_folder, own_folder
 
 __all__ = [
@@ -27,6 +36,7 @@ __all__ = [
     "atomic_write",
     "check_file",
     "check_folder",
+    "count",
     "disk_full",
     "sweep_dead_writers",
     "format_crop",

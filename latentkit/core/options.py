@@ -12,6 +12,11 @@ from latentkit.core.errors import LatentkitError
 MB = 2**20  # the unit of every memory figure latentkit prints
 
 
+def count(n: int, word: str) -> str:
+    """'1 chunk', '3 chunks', '12,000 images': a number and its noun, in the number's grammar."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
 def parse_size(text: str, *, option: str) -> int:
     """'1.5G', '800M', '2GB', '1024' (bytes) to bytes; ``option`` names the flag in the error."""
     match = re.fullmatch(r"\s*([\d.]+)\s*([KMGT]?)I?B?\s*", text.upper())

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from latentkit.core import RunPaths
 
+INLINE_BYTES = 150_000  # a picture larger than this is shown as a JPEG (the file keeps its PNG): notebooks stay small
 RESULTS = (  # (caption, path in the run): what a study looks at first
     ("Radius of the data's z-points and of generated ones", "analysis/radius.png"),
     ("Each component's distribution, with its Gaussian fit", "analysis/components.png"),
@@ -18,28 +19,27 @@ RESULTS = (  # (caption, path in the run): what a study looks at first
 )
 
 
-def show_training(run: str | os.PathLike) -> Path | None:
+def show_training(run: str | os.PathLike) -> None:
     """The loss curve per epoch (RUN/samples/training.png, drawn from history.csv), shown inline."""
-    from IPython.display import Image, Markdown, display
+    from IPython.display import Markdown, display
 
     from latentkit.analysis.figures import draw_training
 
     paths = RunPaths.of(run)
     if not paths.history.exists():
         display(Markdown(f"no epoch finished yet in `{paths.root}`"))
-        return None
+        return
     history = list(csv.DictReader(paths.history.open(encoding="utf-8")))
     out = paths.samples / "training.png"
     draw_training(history, out)
     display(Markdown(f"**Training** ({len(history)} epochs; last loss {float(history[-1]['loss']):.2f})"))
-    display(Image(filename=str(out)))
-    return out
+    display(_inline(out))
 
 
-def show_results(run: str | os.PathLike) -> list[Path]:
+def show_results(run: str | os.PathLike) -> None:
     """The studies' findings against this run (RUN/findings.json from `latentkit findings`), and
     the radius, components, generated and reconstructed pictures, shown inline."""
-    from IPython.display import Image, Markdown, display
+    from IPython.display import Markdown, display
 
     paths = RunPaths.of(run)
     found = paths.root / "findings.json"
@@ -48,11 +48,24 @@ def show_results(run: str | os.PathLike) -> list[Path]:
         table = ["| the studies found | this run measured | holds |", "| --- | --- | --- |"]
         table += [f"| {r['claim']} | {r['measured']} | {'yes' if r['holds'] else '**no**'} |" for r in rows]
         display(Markdown("\n".join(table)))
-    shown = []
     for caption, relative in RESULTS:
         picture = paths.root / relative
         if picture.exists():
             display(Markdown(f"**{caption}** (`{relative}`)"))
-            display(Image(filename=str(picture)))
-            shown.append(picture)
-    return shown
+            display(_inline(picture))
+
+
+def _inline(picture: Path):
+    """An IPython image of ``picture``: as it is when small, else a JPEG of it (a grid of faces as
+    PNG is half a megabyte; as a JPEG, a tenth of that)."""
+    import io
+
+    from IPython.display import Image
+    from PIL import Image as Picture
+
+    if picture.stat().st_size <= INLINE_BYTES:
+        return Image(filename=str(picture))
+    buffer = io.BytesIO()
+    with Picture.open(picture) as image:
+        image.convert("RGB").save(buffer, format="JPEG", quality=88)
+    return Image(data=buffer.getvalue(), format="jpeg")
