@@ -123,7 +123,7 @@ def test_bad_input_is_one_line_and_leaves_outputs_untouched(runs, reference, tmp
     empty_run.mkdir()
     cases = [
         (["--run", empty_run, "--chunk", "10"], "no checkpoint"),
-        (["--run", runs["ae"], "--chunk", "10", "--data", big, "--out", reference], "expects 32x32x3"),
+        (["--run", runs["ae"], "--chunk", "10", "--data", big, "--out", reference], "expects 32x32"),
         (["--run", runs["ae"], "--chunk", "0", "--out", reference], "--chunk must be a positive"),
         (["--run", runs["ae"], "--chunk", "-5", "--out", reference], "--chunk must be a positive"),
         (["--run", runs["ae"], "--chunk", "100", "--out", reference], "chunk=40"),

@@ -28,7 +28,7 @@ def test_demo_runs_the_whole_pipeline_and_shows_the_findings(demo):
     root, result = demo
     run = root / "run"
     assert "epoch 2 took" in result.stdout and "the other 1 epoch and the analysis take about" in result.stdout
-    for step in ("[1/6] prepare", "[2/6] train", "[3/6] encode", "[4/6] analyze", "[5/6] generate", "[6/6] findings"):
+    for step in ("[1/6] prepare", "[2/6] train", "[3/6] encode", "[4/6] analyze", "[5/6] grids: generate", "[6/6] findings"):
         assert step in result.stdout
     report = json.loads((run / "analysis" / "report.json").read_text())
     assert report["n"] == 600 and report["dim"] == 128

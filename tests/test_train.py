@@ -138,7 +138,7 @@ def test_corrupt_latest_checkpoint_falls_back_to_previous(tiny_store, tmp_path):
 
 def test_store_image_size_mismatch_is_a_clear_error(tiny_store, tmp_path):
     failed = cli("train", "--data", tiny_store, "--run", tmp_path / "r", "--job", "demo", check=False)
-    assert failed.returncode == 2 and "expects 64x64x3" in failed.stderr
+    assert failed.returncode == 2 and "the model expects 64x64: prepare a store with --size 64" in failed.stderr
 
 
 def test_job_equals_a_step_by_step_float32_loop(tiny_store, tmp_path):

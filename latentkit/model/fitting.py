@@ -33,8 +33,8 @@ from latentkit.model.backend import keras
 from latentkit.model.dataset import Stretch, ZarrImageDataset
 from latentkit.model.images import grid, save_png
 from latentkit.model.networks import build_model
+from latentkit.model.results import TrainResult
 from latentkit.model.spec import JobSpec, to_toml
-from latentkit.model.train import TrainResult
 from latentkit.store import open_store, select_rows, to_unit_float
 from latentkit.transfer import open_mirror
 

@@ -14,29 +14,14 @@ from __future__ import annotations
 
 import os
 from contextlib import nullcontext
-from dataclasses import dataclass
 from typing import Any
 
 from latentkit.core import JobEvents, LatentkitError, RunPaths, check_folder, own_folder
 from latentkit.model import checkpoint
 from latentkit.model.memory import check_budget, estimate_train_mb
+from latentkit.model.results import TrainResult
 from latentkit.model.spec import JobSpec, load_spec, spec_from_dict
 from latentkit.store import open_store, run_lock, select_rows
-
-
-@dataclass
-class TrainResult:
-    interrupted: bool
-    epoch: int  # epochs finished now
-    step: int
-    history: list[dict[str, Any]]
-    first_epoch: int = 0  # epochs finished when this call began
-
-    @property
-    def trained(self) -> int:
-        """Epochs this call finished."""
-        return self.epoch - self.first_epoch
-
 
 RESUMABLE_CHANGES = {"epochs", "checkpoint_every", "steps_per_execution"}  # train fields a resumed run may change
 
