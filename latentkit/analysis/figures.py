@@ -200,15 +200,3 @@ def kmeans_figure(out, kmeans) -> str:
            xlabel="clusters k", ylabel="inertia (sum of squared distances)")  # fmt: skip
     return save_figure(fig, out / "kmeans.png")
 
-
-def draw_training(history: list[dict], path: Path) -> str:
-    """Loss per epoch (and, for a VAE, its reconstruction and KL terms) from RUN/history.csv."""
-    epochs = [int(row["epoch"]) for row in history]
-    terms = ["loss"] + [k for k in ("reconstruction", "kl") if any(float(row.get(k) or 0) for row in history)]
-    fig, axes = plt.subplots(1, len(terms), figsize=(4.2 * len(terms), 3.2), squeeze=False)
-    for ax, term in zip(axes[0], terms):
-        ax.plot(epochs, [float(row[term]) for row in history], marker="o", color=DATA_COLOUR)
-        ax.set(xlabel="epoch", title=term if term != "loss" else "loss (train)")
-        ax.xaxis.get_major_locator().set_params(integer=True)
-    fig.tight_layout()
-    return save_figure(fig, path)

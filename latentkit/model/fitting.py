@@ -25,11 +25,13 @@ from latentkit.core import (
     LatentkitError,
     RunPaths,
     TrainingDiverged,
+    sweep_dead_writers,
     write_text,
 )
 from latentkit.machine import MonitorLog, is_out_of_memory, release_memory
-from latentkit.model import checkpoint
+from latentkit.model import boards, checkpoint
 from latentkit.model.backend import keras
+from latentkit.model.curves import draw_training
 from latentkit.model.dataset import Stretch, ZarrImageDataset
 from latentkit.model.images import grid, save_png
 from latentkit.model.networks import build_model
@@ -40,6 +42,7 @@ from latentkit.transfer import open_mirror
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2)
 GRID_IMAGES = 8
+VALIDATION_IMAGES = 2048  # held-out images per epoch's validation loss (valid partition, read once)
 
 
 class StopFlag:
@@ -88,6 +91,9 @@ def run_epochs(paths: RunPaths, spec, saved, parallel, dataset, *, data, events:
         events.message(f"resuming {paths.root} at epoch {epoch + 1}, step {step}")
     first_epoch = epoch  # epochs finished when this call began
     sample = _grid_sample(data)
+    held_out = validation_images(data, spec) if parallel.writes else None
+    if parallel.writes:
+        sweep_dead_writers(paths.root / boards.FOLDER)  # an event file a kill cut off mid-write
     monitor = MonitorLog(paths.monitor, "train")
 
     copies = open_mirror(paths.root, mirror, events)
@@ -129,9 +135,11 @@ def run_epochs(paths: RunPaths, spec, saved, parallel, dataset, *, data, events:
                 return TrainResult(True, epoch, step, history, first_epoch)
             seconds = time.perf_counter() - started
             count = max(sums[3], 1)
+            validated = time.perf_counter()
+            valid = validation_loss(model, held_out, spec.train.batch) if held_out is not None else {}
             history.append({"epoch": epoch + 1, "loss": sums[0] / count, "reconstruction": sums[1] / count,
-                            "kl": sums[2] / count, "images_per_s": taken * dataset.batch_size / seconds,
-                            "seconds": seconds})  # fmt: skip
+                            "kl": sums[2] / count, **valid, "images_per_s": taken * dataset.batch_size / seconds,
+                            "seconds": seconds, "validation_s": time.perf_counter() - validated})  # fmt: skip
             epoch, step, sums = epoch + 1, 0, [0.0, 0.0, 0.0, 0]
             save(step, sums)
             events.finish()
@@ -139,6 +147,8 @@ def run_epochs(paths: RunPaths, spec, saved, parallel, dataset, *, data, events:
             if parallel.writes:
                 _write_history(paths.history, history)
                 _save_reconstructions(model, sample, paths.samples / f"reconstructions_epoch{epoch:03d}.png")
+                draw_training(history, paths.samples / "training.png")
+                boards.log_epochs(paths, history)
                 copies.request()  # history and samples too
                 events.record(monitor.write(unit=f"epoch {epoch}", items_per_s=history[-1]["images_per_s"],
                                             work_s=seconds, loss=history[-1]["loss"], devices=parallel.devices))  # fmt: skip
@@ -247,6 +257,33 @@ def write_checkpoint(run: str | os.PathLike, model, spec: JobSpec, *, data, epoc
             "backend": keras.backend.backend(), "devices": devices}  # fmt: skip
     return checkpoint.save(RunPaths.of(run).checkpoints, meta=meta, model_variables=model.variables,
                            optimizer_variables=model.optimizer.variables)  # fmt: skip
+
+
+def validation_images(data, spec: JobSpec) -> np.ndarray | None:
+    """The held-out images every epoch's validation loss is measured on, read once (uint8): the
+    first of the valid partition, at most ``VALIDATION_IMAGES`` and a tenth of the training
+    images (a few percent of an epoch's time); None without a valid partition."""
+    group = open_store(data)
+    rows = select_rows(group, "valid")
+    n = min(len(rows), VALIDATION_IMAGES, max(spec.train.batch, len(select_rows(group, spec.train.partition)) // 10))
+    if n == 0:
+        return None
+    return group["images"].get_orthogonal_selection((np.sort(rows[:n]),))
+
+
+def validation_loss(model, images: np.ndarray, batch: int) -> dict[str, float]:
+    """The loss terms on held-out ``images``, means over the images, as training counts them;
+    a VAE with z = mu (no sampling noise: the same checkpoint always gives the same number)."""
+    model.set_mu_only(True)
+    try:
+        sums = np.zeros(3)
+        for start in range(0, len(images), batch):
+            x = images[start : start + batch]
+            sums += len(x) * np.array([float(keras.ops.convert_to_numpy(t)) for t in model.loss_terms(x)])
+    finally:
+        model.set_mu_only(False)
+    loss, reconstruction, kl = sums / len(images)
+    return {"val_loss": loss, "val_reconstruction": reconstruction, "val_kl": kl}
 
 
 def _grid_sample(data) -> np.ndarray:

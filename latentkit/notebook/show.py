@@ -23,15 +23,16 @@ def show_training(run: str | os.PathLike) -> None:
     """The loss curve per epoch (RUN/samples/training.png, drawn from history.csv), shown inline."""
     from IPython.display import Markdown, display
 
-    from latentkit.analysis.figures import draw_training
+    from latentkit.model.curves import draw_training
 
     paths = RunPaths.of(run)
     if not paths.history.exists():
         display(Markdown(f"no epoch finished yet in `{paths.root}`"))
         return
     history = list(csv.DictReader(paths.history.open(encoding="utf-8")))
-    out = paths.samples / "training.png"
-    draw_training(history, out)
+    out = paths.samples / "training.png"  # drawn by train after every epoch; drawn here for older runs
+    if not out.exists():
+        draw_training(history, out)
     display(Markdown(f"**Training** ({len(history)} epochs; last loss {float(history[-1]['loss']):.2f})"))
     display(_inline(out))
 

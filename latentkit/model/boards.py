@@ -1,0 +1,75 @@
+"""TensorBoard event files of a run, that `tensorboard --logdir RUN` (and Colab's `%tensorboard`)
+read: per epoch the loss terms of training (RUN/tensorboard/train) and of validation
+(RUN/tensorboard/valid: the same tags, so TensorBoard draws the two on one chart), the images
+per second, and the epoch's reconstruction grid.
+
+Written with tensorboardX's protobufs and record framing, no TensorFlow. One file per epoch and
+folder, named by the epoch (TensorBoard reads a folder's files in name order) and written whole
+(``atomic_write``) after the epoch's checkpoint: a run killed and rerun never holds an epoch
+twice or out of order, and an epoch whose file a kill prevented is written by the next epoch's
+pass over the history (``log_epochs``).
+"""
+
+from __future__ import annotations
+
+import struct
+import time
+from pathlib import Path
+from typing import Any
+
+from latentkit.core import RunPaths, atomic_write
+
+FOLDER = "tensorboard"
+SCALARS = {"loss": "loss", "reconstruction": "loss/reconstruction", "kl": "loss/kl",
+           "images_per_s": "speed/images_per_s"}  # fmt: skip
+
+
+def event_file(paths: RunPaths, side: str, epoch: int) -> Path:
+    """RUN/tensorboard/{train,valid}/events.out.tfevents.EPOCH.latentkit"""
+    return paths.root / FOLDER / side / f"events.out.tfevents.{epoch:06d}.latentkit"
+
+
+def log_epochs(paths: RunPaths, history: list[dict[str, Any]]) -> int:
+    """Write the event files of every epoch in ``history`` that has none yet; how many were written."""
+    written = 0
+    for row in history:
+        epoch = int(row["epoch"])
+        sides = {"train": {SCALARS[k]: row[k] for k in SCALARS if row.get(k) is not None},
+                 "valid": {SCALARS[k]: row[f"val_{k}"] for k in ("loss", "reconstruction", "kl")
+                           if row.get(f"val_{k}") is not None}}  # fmt: skip
+        for side, scalars in sides.items():
+            target = event_file(paths, side, epoch)
+            if not scalars or target.exists():
+                continue
+            grid = paths.samples / f"reconstructions_epoch{epoch:03d}.png"
+            _write(target, epoch, scalars, grid if side == "train" and grid.exists() else None)
+            written += 1
+    return written
+
+
+def _write(path: Path, step: int, scalars: dict[str, float], grid: Path | None) -> None:
+    from tensorboardX.proto.event_pb2 import Event
+    from tensorboardX.proto.summary_pb2 import Summary
+
+    now = time.time()
+    values = [Summary.Value(tag=tag, simple_value=float(value)) for tag, value in scalars.items()]
+    if grid is not None:  # the PNG as it is on disk: no decode, no re-encode
+        from PIL import Image
+
+        with Image.open(grid) as picture:
+            width, height = picture.size
+        encoded = Summary.Image(height=height, width=width, colorspace=3, encoded_image_string=grid.read_bytes())
+        values.append(Summary.Value(tag="reconstructions (top: originals)", image=encoded))
+    events = [Event(wall_time=now, step=0, file_version="brain.Event:2"),
+              Event(wall_time=now, step=step, summary=Summary(value=values))]  # fmt: skip
+    with atomic_write(path) as handle:
+        for event in events:
+            _record(handle, event.SerializeToString())
+
+
+def _record(handle, data: bytes) -> None:
+    """One TFRecord: length, its masked CRC-32C, the data, its masked CRC-32C."""
+    from tensorboardX.record_writer import masked_crc32c
+
+    header = struct.pack("<Q", len(data))
+    handle.write(header + struct.pack("<I", masked_crc32c(header)) + data + struct.pack("<I", masked_crc32c(data)))
