@@ -254,6 +254,11 @@ BAD_INPUT = [  # (id, argv with {placeholders}, words the one line must hold)
     ("export-unknown-partition", ["export", *RUN, "--format", "npy", "--partition", "holdout", "--out", "{tmp}/e"],
      "holdout"),
     ("export-over-a-users-file", ["export", *RUN, "--format", "npy", "--out", "{file}"], "exists"),
+    ("export-projector-too-many", ["export", *RUN, "--format", "projector", "--sample", "200000", "--out", OUT],
+     "the projector loads no more"),
+    ("export-projector-into-a-users-folder", ["export", *RUN, "--format", "projector", "--out", "{userdir}"],
+     "holds files latentkit did not write"),
+    ("export-projector-partial", ["export", "--run", "{partial}", "--format", "projector", "--out", OUT], "incomplete"),
     ("export-over-a-users-folder", ["export", *RUN, "--format", "npy", "--out", "{userdir}"], "exists"),
     # stage, sync
     ("stage-missing", ["stage", "{missing}", "{tmp}/s"], "nothing-here"),

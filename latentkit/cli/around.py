@@ -24,13 +24,27 @@ app.add_typer(slurm_app, name="slurm")
 @user_errors
 def export_cmd(
     run: Annotated[Path, typer.Option(help="Run directory with a finished latents.zarr.")],
-    format: Annotated[str, typer.Option(help="npy (a folder of COLUMN.npy) or parquet (one file; needs pyarrow).")],
+    format: Annotated[str, typer.Option(help="npy (a folder of COLUMN.npy), parquet (one file; needs pyarrow) or "
+                                        "projector (a folder TensorBoard's Embedding Projector opens).")],
     partition: Annotated[Optional[str], typer.Option(help="train | valid | test | all (default: all).")] = None,
     columns: Annotated[str, typer.Option(help="Comma-separated: row, names, partition, z, mu, logvar, attributes, "
                                          "factors, identity, landmarks.")] = "row,names,partition,z",
-    out: Annotated[Optional[Path], typer.Option(help="Output (default: RUN/latents-PARTITION[.parquet]).")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Output (default: RUN/latents-PARTITION[.parquet], "
+                                                "RUN/projector).")] = None,
+    sample: Annotated[int, typer.Option(help="projector: points, at most 100,000 (the analysis' t-SNE sample "
+                                        "when there is one).", min=1)] = 20_000,
+    clusters: Annotated[int, typer.Option(help="projector: k-means clusters in the metadata.", min=1)] = 10,
 ) -> None:
-    """The latents and the store's labels as plain files, streamed; refused up front if the disk is too small."""
+    """The latents and the store's labels as plain files, streamed; refused up front if the disk is too
+    small. Or, with --format projector, a folder for TensorBoard's Embedding Projector."""
+    if format == "projector":
+        from latentkit.analysis.projector import export_projector
+
+        made = export_projector(run=run, out=out, sample=sample, clusters=clusters, events=events())
+        typer.echo(f"projector: {made.rows:,} points, {made.thumbnail}-pixel thumbnails"
+                   + (", with the t-SNE embedding" if made.tsne else "") + f", {made.bytes / 2**20:,.1f} MB: {made.out}"
+                   + f"\nopen it: tensorboard --logdir {made.out}  (the Projector tab)")  # fmt: skip
+        return
     from latentkit.store import export_latents
 
     chosen = tuple(c.strip() for c in columns.split(",") if c.strip())

@@ -91,7 +91,9 @@ def run_epochs(paths: RunPaths, spec, saved, parallel, dataset, *, data, events:
         events.message(f"resuming {paths.root} at epoch {epoch + 1}, step {step}")
     first_epoch = epoch  # epochs finished when this call began
     sample = _grid_sample(data)
-    held_out = validation_images(data, spec) if parallel.writes else None
+    held_out = validation_images(data, spec) if parallel.processes == 1 else None
+    if parallel.processes > 1 and parallel.writes:
+        events.message("note: no validation loss in a multi-process run (every process would have to evaluate)")
     if parallel.writes:
         sweep_dead_writers(paths.root / boards.FOLDER)  # an event file a kill cut off mid-write
     monitor = MonitorLog(paths.monitor, "train")
@@ -261,29 +263,27 @@ def write_checkpoint(run: str | os.PathLike, model, spec: JobSpec, *, data, epoc
 
 def validation_images(data, spec: JobSpec) -> np.ndarray | None:
     """The held-out images every epoch's validation loss is measured on, read once (uint8): the
-    first of the valid partition, at most ``VALIDATION_IMAGES`` and a tenth of the training
-    images (a few percent of an epoch's time); None without a valid partition."""
+    first of the valid partition, a whole number of batches, at most ``VALIDATION_IMAGES`` and a
+    tenth of the training images (a few percent of an epoch's time); None without a valid partition."""
     group = open_store(data)
     rows = select_rows(group, "valid")
     n = min(len(rows), VALIDATION_IMAGES, max(spec.train.batch, len(select_rows(group, spec.train.partition)) // 10))
+    n = n // spec.train.batch * spec.train.batch or min(len(rows), spec.train.batch)
     if n == 0:
         return None
     return group["images"].get_orthogonal_selection((np.sort(rows[:n]),))
 
 
 def validation_loss(model, images: np.ndarray, batch: int) -> dict[str, float]:
-    """The loss terms on held-out ``images``, means over the images, as training counts them;
-    a VAE with z = mu (no sampling noise: the same checkpoint always gives the same number)."""
+    """The loss terms on held-out ``images``, means over the images, as training counts them, in
+    Keras' compiled evaluation (whole batches: each weighs the same); a VAE with z = mu (no
+    sampling noise: the same checkpoint always gives the same number)."""
     model.set_mu_only(True)
     try:
-        sums = np.zeros(3)
-        for start in range(0, len(images), batch):
-            x = images[start : start + batch]
-            sums += len(x) * np.array([float(keras.ops.convert_to_numpy(t)) for t in model.loss_terms(x)])
+        logs = model.evaluate(images, batch_size=batch, verbose=0, return_dict=True)
     finally:
         model.set_mu_only(False)
-    loss, reconstruction, kl = sums / len(images)
-    return {"val_loss": loss, "val_reconstruction": reconstruction, "val_kl": kl}
+    return {f"val_{name}": float(logs[name]) for name in ("loss", "reconstruction", "kl")}
 
 
 def _grid_sample(data) -> np.ndarray:

@@ -44,7 +44,7 @@ def export_latents(*, run: str | os.PathLike, format: str, out: str | os.PathLik
     events = events or JobEvents()
     paths = RunPaths.of(run)
     if format not in FORMATS:
-        raise LatentkitError(f"--format must be one of {', '.join(FORMATS)}, got {format!r}")
+        raise LatentkitError(f"--format must be one of {', '.join(FORMATS)}, projector, got {format!r}")
     latents = layout.open_store(paths.latents, holds="z")
     progress = chunk_progress(latents)
     if not progress.complete:
