@@ -91,6 +91,22 @@ def findings_cmd(
         typer.echo(f"{held} of {len(rows)} findings hold for this run: {paths.root / 'findings.md'}")
 
 
+@app.command("report")
+@user_errors
+def report_cmd(
+    run: Annotated[Path, typer.Option(help="Run directory, analyzed (`latentkit analyze --run RUN`).")],
+    points: Annotated[int, typer.Option(help="Faces on the interactive map (of the analysis' t-SNE sample).",
+                                        min=10)] = 3000,
+    clusters: Annotated[int, typer.Option(help="k-means clusters to colour by.", min=1)] = 10,
+) -> None:
+    """RUN/analysis/report.html: one self-contained page with an interactive map of the cloud (faces on
+    hover, colour by any label, lasso selection), the findings, every figure and the tables."""
+    from latentkit.analysis.page import write_page
+
+    out = write_page(run, points=points, clusters=clusters, events=events())
+    typer.echo(f"report: {out} ({out.stat().st_size / 2**20:,.1f} MB; opens offline in a browser)")
+
+
 @app.command("attributes")
 @user_errors
 def attributes_cmd(

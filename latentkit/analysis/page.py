@@ -1,0 +1,225 @@
+"""``latentkit report``: RUN/analysis/report.html, one self-contained page (opens offline, from
+Drive, in a browser or inline in a notebook) with the findings, every figure, the tables of
+report.md and an interactive map of the cloud with its faces.
+
+The map is bokeh (a well-kept library that writes static HTML with its JavaScript inlined; the
+page's own script is three short ``CustomJS`` callbacks): the analysis' t-SNE and the PC1-PC2
+plane of ``points`` images, each a dot under its own thumbnail (sized in the plot's units, so
+zooming in shows the faces, zooming out the dots); hover shows the face, its reconstruction and
+its labels; a menu colours by partition, any attribute or synthetic factor, a k-means cluster,
+the radius or the region test; lasso and box selections list the chosen rows, which a button
+saves as ``rows.txt``. On the PCA plane, points drawn from the fitted normal, the mixture and a
+uniform b = 3 are overlaid with their decoded faces on hover. Size: about 12 MB at the default
+3,000 points (thumbnails as small JPEGs).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from latentkit.core import JobEvents, LatentkitError, RunPaths, write_text
+from latentkit.store import open_store
+from latentkit.store.layout import PARTITIONS
+
+THUMBNAIL = 32  # pixels per side of the faces in the page
+OVERLAY = 150  # points per generator drawn on the PCA plane
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+
+
+def write_page(run: str | os.PathLike, *, points: int = 3000, clusters: int = 10, seed: int = 0,
+               events: JobEvents | None = None) -> Path:  # fmt: skip
+    """Write RUN/analysis/report.html from the run's analysis, latents, store and model."""
+    from latentkit.analysis.samplers import Generator, LatentFit
+    from latentkit.model.decode import decode, latents_store, load_model, trained_checkpoint
+
+    events = events or JobEvents()
+    paths = RunPaths.of(run)
+    saved = trained_checkpoint(run)
+    report_path = paths.analysis / "report.json"
+    if not report_path.exists():
+        raise LatentkitError(f"{run} has no analysis ({report_path}): run `latentkit analyze --run {run}` first")
+    if points < 10:
+        raise LatentkitError(f"--points must be at least 10, got {points}")
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    latents, data = open_store(paths.latents, holds="z"), open_store(latents_store(run, saved), holds="images")
+    rng = np.random.default_rng(seed)
+    rows, tsne = _rows(paths, latents, data, points, rng)
+    events.start(f"report: {len(rows):,} faces on the map", total=3)
+    z = np.asarray(latents["z"].get_orthogonal_selection((rows,)), np.float64)
+    images = np.asarray(data["images"].get_orthogonal_selection((rows,)))
+    model, _ = load_model(run, saved)
+    model.set_mu_only(True)
+    rebuilt = np.concatenate([np.asarray(model(images[i : i + 256].astype(np.float32) / 255.0, training=False))
+                              for i in range(0, len(images), 256)])  # fmt: skip
+    events.advance()
+    centre = z.mean(axis=0)
+    _, _, axes = np.linalg.svd(z - centre, full_matrices=False)
+    pcs = (z - centre) @ axes[:2].T
+    source = {"row": rows.tolist(), "tsne_x": (tsne[:, 0] if tsne is not None else pcs[:, 0]).tolist(),
+              "tsne_y": (tsne[:, 1] if tsne is not None else pcs[:, 1]).tolist(),
+              "pc_x": pcs[:, 0].tolist(), "pc_y": pcs[:, 1].tolist(),
+              "thumb": [_jpeg(im) for im in images], "recon": [_jpeg(im) for im in rebuilt]}  # fmt: skip
+    fit = LatentFit.load(paths.analysis / "mvn.npz") if (paths.analysis / "mvn.npz").exists() else None
+    colourings, labels = _colourings(data, rows, z, fit, clusters, seed)
+    for i, (_, colours) in enumerate(colourings):
+        source[f"c{i}"] = colours
+    source["labels"] = labels
+    overlay = {}
+    if fit is not None:
+        for name, method, params in (("fitted normal", "mvn", {}), ("mixture", "gmm", {}), ("uniform b=3", "uniform",
+                                                                                            {"b": 3.0})):  # fmt: skip
+            if method == "gmm" and fit.mixture is None:
+                continue
+            drawn = Generator(method, method, params).sample(rng, OVERLAY, fit)
+            projected = (drawn - centre) @ axes[:2].T
+            overlay[name] = {"pc_x": projected[:, 0].tolist(), "pc_y": projected[:, 1].tolist(),
+                             "face": [_jpeg(im) for im in decode(model, drawn)]}  # fmt: skip
+    events.advance()
+    html = _html(paths, report, source, colourings, overlay, tsne is not None)
+    out = paths.analysis / "report.html"
+    write_text(out, html)
+    events.advance()
+    events.finish()
+    return out
+
+
+def _rows(paths: RunPaths, latents, data, points: int, rng) -> tuple[np.ndarray, np.ndarray | None]:
+    usable = np.flatnonzero(latents["ok"][:].astype(bool) & data["ok"][:].astype(bool))
+    embedding, shown = paths.analysis / "tsne.npy", paths.analysis / "tsne_rows.npy"
+    if embedding.exists() and shown.exists():
+        rows, coords = np.load(shown), np.load(embedding)
+        keep = np.isin(rows, usable)
+        rows, coords = rows[keep], coords[keep]
+    else:
+        rows, coords = usable, None
+    if len(rows) > points:
+        take = np.sort(rng.choice(len(rows), size=points, replace=False))
+        rows, coords = rows[take], None if coords is None else coords[take]
+    order = np.argsort(rows)
+    return rows[order], None if coords is None else coords[order]
+
+
+def _jpeg(image: np.ndarray) -> str:
+    from PIL import Image
+
+    pixels = image if image.dtype == np.uint8 else np.clip(np.rint(image * 255), 0, 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).resize((THUMBNAIL, THUMBNAIL), Image.Resampling.BILINEAR).save(buffer, "JPEG", quality=80)
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def _colourings(data, rows, z, fit, clusters, seed) -> tuple[list[tuple[str, list[str]]], list[str]]:
+    """(name, a colour per point) for each way to colour the map, and each point's labels in words."""
+    from sklearn.cluster import MiniBatchKMeans
+
+    names = {v: k for k, v in PARTITIONS.items()}
+    partition = [names.get(int(v), "none") for v in data["partition"].get_orthogonal_selection((rows,))]
+    kinds = sorted(set(partition))
+    out = [("partition", [PALETTE[kinds.index(p) % 10] for p in partition])]
+    words = [[f"partition {p}"] for p in partition]
+    cluster = MiniBatchKMeans(n_clusters=min(clusters, len(rows)), random_state=seed, n_init=3).fit_predict(z)
+    out.append((f"k-means cluster (k={min(clusters, len(rows))})", [PALETTE[c % 10] for c in cluster]))
+    radius = np.linalg.norm(z, axis=1)
+    out.append(("radius", _ramp(radius)))
+    if fit is not None:
+        inside = (np.abs(z - fit.centre) / fit.fwhm).max(axis=1) <= 1.5
+        out.append(("region (k=1.5): in / out", ["#2ca02c" if i else "#d62728" for i in inside]))
+    for i, w in enumerate(words):
+        w.append(f"cluster {cluster[i]}")
+        w.append(f"radius {radius[i]:.2f}")
+    for array, label_names in (("attributes", "attribute_names"), ("factors", "factor_names")):
+        if array not in data:
+            continue
+        values = np.asarray(data[array].get_orthogonal_selection((rows,)))
+        for j, label in enumerate(data.attrs.get(label_names) or [f"{array}_{j}" for j in range(values.shape[1])]):
+            column = values[:, j]
+            if values.dtype.kind == "f":
+                out.append((label, _ramp(column)))
+                for i, w in enumerate(words):
+                    w.append(f"{label} {column[i]:+.2f}")
+            else:
+                out.append((label, ["#ff7f0e" if v > 0 else "#1f77b4" if v < 0 else "#cccccc" for v in column]))
+                for i, w in enumerate(words):
+                    if column[i] > 0:
+                        w.append(label)
+    return out, [", ".join(w) for w in words]
+
+
+def _ramp(values: np.ndarray) -> list[str]:
+    from bokeh.palettes import Viridis256
+
+    low, high = np.nanpercentile(values, [2, 98])
+    scaled = np.clip((values - low) / ((high - low) or 1.0), 0, 1)
+    return [Viridis256[int(s * 255)] for s in np.nan_to_num(scaled)]
+
+
+def _html(paths: RunPaths, report: dict, source: dict, colourings, overlay: dict, has_tsne: bool) -> str:
+    import markdown
+    from bokeh.embed import file_html
+    from bokeh.layouts import column, row
+    from bokeh.models import (
+        Button, ColumnDataSource, CustomJS, Div, HoverTool, Select, TabPanel, Tabs, TextAreaInput,
+    )  # fmt: skip
+    from bokeh.plotting import figure
+    from bokeh.resources import INLINE
+
+    points = ColumnDataSource(source, name="points")
+    tooltip = ('<div style="width:150px"><img src="@thumb" width="64" height="64"> '
+               '<img src="@recon" width="64" height="64"><div style="font-size:10px">row @row: @labels</div></div>')
+    menu = Select(title="colour by", value="0", options=[(str(i), name) for i, (name, _) in enumerate(colourings)])
+    dots, panels = [], []
+    for key, title in (("tsne", "t-SNE (latentkit analyze)" if has_tsne else "PC1-PC2 (no t-SNE in the analysis)"),
+                       ("pc", "PC1-PC2 of these points")):  # fmt: skip
+        plot = figure(width=760, height=620, title=title, tools="pan,wheel_zoom,box_zoom,lasso_select,box_select,reset",
+                      active_scroll="wheel_zoom", output_backend="webgl")  # fmt: skip
+        x, y = np.asarray(source[f"{key}_x"]), np.asarray(source[f"{key}_y"])
+        side = max(np.ptp(x), np.ptp(y)) / 60 or 1.0
+        plot.image_url(url="thumb", x=f"{key}_x", y=f"{key}_y", w=side, h=side, anchor="center", source=points)
+        dot = plot.scatter(f"{key}_x", f"{key}_y", source=points, size=5, fill_color={"field": "c0"},
+                           line_color=None, fill_alpha=0.55, name=f"dots-{key}")  # fmt: skip
+        plot.add_tools(HoverTool(renderers=[dot], tooltips=tooltip))
+        if key == "pc":
+            for i, (name, drawn) in enumerate(overlay.items()):
+                extra = plot.scatter("pc_x", "pc_y", source=ColumnDataSource(drawn), marker="triangle", size=7,
+                                     color=("#000000", "#2ca02c", "#d94801")[i % 3], legend_label=name)  # fmt: skip
+                plot.add_tools(HoverTool(renderers=[extra], tooltips=f'<img src="@face" width="64"><div>{name}</div>'))
+            if overlay:
+                plot.legend.click_policy = "hide"
+        dots.append(dot)
+        panels.append(TabPanel(child=plot, title=title))
+    menu.js_on_change("value", CustomJS(args={"dots": dots}, code="for (const d of dots) "
+                                        "{ d.glyph.fill_color = {field: 'c' + cb_obj.value} }"))  # fmt: skip
+    chosen = TextAreaInput(title="selected rows (lasso or box)", rows=6, width=300, value="")
+    points.selected.js_on_change("indices", CustomJS(args={"points": points, "chosen": chosen}, code=(
+        "const rows = cb_obj.indices.map(i => points.data.row[i]).sort((a, b) => a - b);"
+        "chosen.value = rows.length + ' rows: ' + rows.join(' ');")))  # fmt: skip
+    save = Button(label="save the selected rows (rows.txt)", width=300)
+    save.js_on_event("button_click", CustomJS(args={"points": points}, code=(
+        "const rows = points.selected.indices.map(i => points.data.row[i]).sort((a, b) => a - b);"
+        "const link = document.createElement('a');"
+        "link.href = URL.createObjectURL(new Blob([rows.join('\\n') + '\\n'], {type: 'text/plain'}));"
+        "link.download = 'rows.txt'; link.click();")))  # fmt: skip
+    head = Div(text=f"<h1>Latent-space report</h1><p><code>{paths.root}</code>: {report['n']:,} points in "
+               f"{report['dim']} dimensions; the map shows {len(source['row']):,} of them.</p>", width=1100)  # fmt: skip
+    findings = paths.root / "findings.json"
+    parts = [head, row(Tabs(tabs=panels), column(menu, chosen, save))]
+    if findings.exists():
+        rows_html = "".join(f"<tr><td>{f['claim']}</td><td>{f['measured']}</td><td>{'yes' if f['holds'] else '<b>no</b>'}"
+                            f"</td></tr>" for f in json.loads(findings.read_text(encoding="utf-8"))["findings"])  # fmt: skip
+        parts.append(Div(text="<h2>The studies' findings, and this run</h2><table border=1 cellpadding=4>"
+                         "<tr><th>the studies found</th><th>this run measured</th><th>holds</th></tr>"
+                         f"{rows_html}</table>", width=1100))  # fmt: skip
+    figures = "".join(f'<h3>{name}</h3><img style="max-width:1100px" src="data:image/png;base64,'
+                      f'{base64.b64encode((paths.analysis / name).read_bytes()).decode()}">'
+                      for name in report.get("figures", []) if (paths.analysis / name).exists())  # fmt: skip
+    parts.append(Div(text="<h2>Figures</h2>" + figures, width=1100))
+    tables = paths.analysis / "report.md"
+    if tables.exists():
+        parts.append(Div(text=markdown.markdown(tables.read_text(encoding="utf-8"), extensions=["tables"]), width=1100))
+    return file_html(column(*parts), INLINE, title=f"latentkit report: {paths.root.name}")
