@@ -214,3 +214,32 @@ def assert_identical(a: Path, b: Path) -> None:
     assert sorted(la) == sorted(lb)
     for key in la:
         assert la[key].tobytes() == lb[key].tobytes(), key  # bitwise
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A real headless Chromium driven by Selenium (Debian's chromium and chromium-driver,
+    installed here when missing and this is root with apt); skipped, saying why, only where
+    no browser can be installed. Its console log is kept ("goog:loggingPrefs")."""
+    import shutil
+
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        if os.geteuid() == 0 and shutil.which("apt-get"):
+            quiet = {"capture_output": True, "timeout": 900, "env": {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}}
+            subprocess.run(["apt-get", "update", "-qq"], **quiet)
+            subprocess.run(["apt-get", "install", "-y", "-qq", "chromium", "chromium-driver"], **quiet)
+        if not (shutil.which("chromium") and shutil.which("chromedriver")):
+            pytest.skip("no chromium/chromedriver and they cannot be installed here (apt-get install chromium "
+                        "chromium-driver as root)")
+    options = webdriver.ChromeOptions()
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000",
+                     "--disable-dev-shm-usage"):  # fmt: skip
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    options.binary_location = shutil.which("chromium")
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    yield driver
+    driver.quit()

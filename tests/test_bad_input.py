@@ -207,6 +207,10 @@ BAD_INPUT = [  # (id, argv with {placeholders}, words the one line must hold)
     ("findings-missing-run", ["findings", "--run", "{missing}"], "no run at"),
     ("findings-before-analyze", ["findings", "--run", "{bare}"], "run `latentkit analyze --run"),
     ("findings-users-folder", ["findings", "--run", "{userdir}"], "train the run first"),
+    # report
+    ("report-missing-run", ["report", "--run", "{missing}"], "no run at"),
+    ("report-before-analyze", ["report", "--run", "{bare}"], "run `latentkit analyze --run"),
+    ("report-too-few-points", ["report", *RUN, "--points", "3"], "--points"),
     # generate, reconstruct, interpolate
     ("generate-missing-run", ["generate", "--run", "{missing}", "--out", "{tmp}/g.png"], "no run at"),
     ("generate-unknown-method", ["generate", *RUN, "--method", "cubes", "--out", "{tmp}/g.png"], "--method"),

@@ -1,5 +1,6 @@
 """Looking at the cloud (issue 27): TensorBoard's projector folder, read by a real TensorBoard."""
 
+import io
 import json
 import socket
 import subprocess
@@ -87,3 +88,33 @@ def test_the_projector_export_refuses_what_it_cannot_do(analyzed, tmp_path):
     refused = cli("export", "--run", analyzed, "--format", "projector", "--out", mine, check=False)
     assert refused.returncode == 2 and "holds files latentkit did not write" in refused.stderr
     assert [p.name for p in mine.iterdir()] == ["notes.txt"]
+
+
+def test_the_report_page_opens_in_a_real_browser_with_the_faces_on_the_map(analyzed, browser):
+    """report.html in headless Chromium: no console error, the map holds every point with its
+    face and reconstruction as data: URLs, the controls are there, the screenshot is not blank."""
+    said = cli("report", "--run", analyzed, "--points", "200").stdout
+    page = analyzed / "analysis" / "report.html"
+    assert f"report: {page}" in said and page.stat().st_size < 25 * 2**20
+    browser.get_log("browser")  # what earlier pages logged
+    browser.get(page.as_uri())
+    deadline, count = time.monotonic() + 60, None
+    while count is None:
+        assert time.monotonic() < deadline, "the page's bokeh document never appeared"
+        count = browser.execute_script("return (window.Bokeh && Bokeh.documents.length) ? "
+                                       "Bokeh.documents[0].get_model_by_name('points').data.row.length : null")  # fmt: skip
+        time.sleep(0.2)
+    assert count == 200
+    data = "Bokeh.documents[0].get_model_by_name('points').data"
+    assert browser.execute_script(f"return {data}.thumb.every(u => u.startsWith('data:image/jpeg;base64,'))")
+    assert browser.execute_script(f"return {data}.recon.length") == 200
+    assert browser.execute_script(f"return {data}.labels[0]").startswith("partition ")
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert errors == [], errors
+    shot = np.asarray(Image.open(io.BytesIO(browser.get_screenshot_as_png())).convert("L"), np.float64)
+    assert shot.std() > 20  # faces, axes and text: not a blank page
+
+
+def test_analyze_writes_the_report_page_too(analyzed):
+    said = cli("analyze", "--run", analyzed, "--no-kmeans", "--no-figures", "--nn-sample", "0").stdout
+    assert "report.html (interactive" in said and (analyzed / "analysis" / "report.html").exists()

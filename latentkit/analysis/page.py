@@ -164,7 +164,15 @@ def _html(paths: RunPaths, report: dict, source: dict, colourings, overlay: dict
     from bokeh.embed import file_html
     from bokeh.layouts import column, row
     from bokeh.models import (
-        Button, ColumnDataSource, CustomJS, Div, HoverTool, Select, TabPanel, Tabs, TextAreaInput,
+        Button,
+        ColumnDataSource,
+        CustomJS,
+        Div,
+        HoverTool,
+        Select,
+        TabPanel,
+        Tabs,
+        TextAreaInput,
     )  # fmt: skip
     from bokeh.plotting import figure
     from bokeh.resources import INLINE

@@ -273,6 +273,8 @@ def analyze_cmd(
     nn_sample: Annotated[int, typer.Option(help="Points per set for nearest-neighbour distances, data against "
                                            "the fitted normal and mixture (0: skip).", min=0)] = 4_000,
     figures: Annotated[bool, typer.Option(help="Write the PNG figures.")] = True,
+    page: Annotated[bool, typer.Option("--report/--no-report", help="With --run: also write the interactive "
+                                       "RUN/analysis/report.html (`latentkit report`).")] = True,
     seed: Annotated[int, typer.Option(help="Seed of the random draws (sampling, t-SNE, k-means).", min=0)] = 0,
 ) -> None:
     """The studies' statistics of a latent cloud, streamed: report.json, report.md, figures, mvn.npz
@@ -302,6 +304,10 @@ def analyze_cmd(
         nn = report["nearest_neighbours"]["sets"]["multivariate normal"]
         typer.echo(f"nearest-neighbour median, data / fitted normal: {nn['median_ratio']:.3f} (KS {nn['ks_statistic']:.3f})")
     typer.echo(f"report: {Path(out) / 'report.md'}")
+    if page and run is not None and Path(out) == RunPaths.of(run).analysis and RunPaths.of(run).checkpoints.is_dir():
+        from latentkit.analysis.page import write_page
+
+        typer.echo(f"report: {write_page(run, events=events())} (interactive; opens offline in a browser)")
 
 
 @app.command("generate")

@@ -137,6 +137,9 @@ def run_demo(*, workdir: str | os.PathLike, n: int = DEMO_N, epochs: int | None 
     say(f"[4/6] analyze -> {run.analysis}")
     report = analyze(latents=run.latents, out=run.analysis, options=AnalyzeOptions(**DEMO_ANALYSIS), events=events)
     grids, rows = write_findings(run, report, say=say, steps=("[5/6] ", "[6/6] "))
+    from latentkit.analysis.page import write_page
+
+    say(f"      the interactive report -> {write_page(run.root, events=events)}")
     return DemoResult(False, data, run, report, grids, rows)
 
 
