@@ -9,7 +9,8 @@ zooming in shows the faces, zooming out the dots); hover shows the face, its rec
 its labels; a menu colours by partition, any attribute or synthetic factor, a k-means cluster,
 the radius or the region test; lasso and box selections list the chosen rows, which a button
 saves as ``rows.txt``. On the PCA plane, points drawn from the fitted normal, the mixture and a
-uniform b = 3 are overlaid with their decoded faces on hover. Size: about 12 MB at the default
+uniform b = 3 are overlaid (placed in the t-SNE by openTSNE's transform) with their decoded faces on
+hover. Size: about 13 MB at the default
 3,000 points (thumbnails as small JPEGs).
 """
 
@@ -49,8 +50,9 @@ def write_page(run: str | os.PathLike, *, points: int = 3000, clusters: int = 10
     report = json.loads(report_path.read_text(encoding="utf-8"))
     latents, data = open_store(paths.latents, holds="z"), open_store(latents_store(run, saved), holds="images")
     rng = np.random.default_rng(seed)
-    rows, tsne = _rows(paths, latents, data, points, rng)
-    events.start(f"report: {len(rows):,} faces on the map", total=3)
+    usable = np.flatnonzero(latents["ok"][:].astype(bool) & data["ok"][:].astype(bool))
+    rows = np.sort(rng.choice(usable, size=min(points, len(usable)), replace=False))
+    events.start(f"report: {len(rows):,} faces on the map", total=4)
     z = np.asarray(latents["z"].get_orthogonal_selection((rows,)), np.float64)
     images = np.asarray(data["images"].get_orthogonal_selection((rows,)))
     model, _ = load_model(run, saved)
@@ -58,30 +60,32 @@ def write_page(run: str | os.PathLike, *, points: int = 3000, clusters: int = 10
     rebuilt = np.concatenate([np.asarray(model(images[i : i + 256].astype(np.float32) / 255.0, training=False))
                               for i in range(0, len(images), 256)])  # fmt: skip
     events.advance()
+    fit = LatentFit.load(paths.analysis / "mvn.npz")
+    drawn = {}
+    for name, method, params in (("fitted normal", "mvn", {}), ("mixture", "gmm", {}),
+                                 ("uniform b=3", "uniform", {"b": 3.0})):  # fmt: skip
+        if method != "gmm" or fit.mixture is not None:
+            drawn[name] = Generator(method, method, params).sample(rng, OVERLAY, fit)
     centre = z.mean(axis=0)
     _, _, axes = np.linalg.svd(z - centre, full_matrices=False)
+    tsne, placed = _tsne(z - centre, axes, {name: points - centre for name, points in drawn.items()}, seed)
+    events.advance()
     pcs = (z - centre) @ axes[:2].T
-    source = {"row": rows.tolist(), "tsne_x": (tsne[:, 0] if tsne is not None else pcs[:, 0]).tolist(),
-              "tsne_y": (tsne[:, 1] if tsne is not None else pcs[:, 1]).tolist(),
+    source = {"row": rows.tolist(), "tsne_x": tsne[:, 0].tolist(), "tsne_y": tsne[:, 1].tolist(),
               "pc_x": pcs[:, 0].tolist(), "pc_y": pcs[:, 1].tolist(),
               "thumb": [_jpeg(im) for im in images], "recon": [_jpeg(im) for im in rebuilt]}  # fmt: skip
-    fit = LatentFit.load(paths.analysis / "mvn.npz") if (paths.analysis / "mvn.npz").exists() else None
     colourings, labels = _colourings(data, rows, z, fit, clusters, seed)
     for i, (_, colours) in enumerate(colourings):
         source[f"c{i}"] = colours
     source["labels"] = labels
     overlay = {}
-    if fit is not None:
-        for name, method, params in (("fitted normal", "mvn", {}), ("mixture", "gmm", {}), ("uniform b=3", "uniform",
-                                                                                            {"b": 3.0})):  # fmt: skip
-            if method == "gmm" and fit.mixture is None:
-                continue
-            drawn = Generator(method, method, params).sample(rng, OVERLAY, fit)
-            projected = (drawn - centre) @ axes[:2].T
-            overlay[name] = {"pc_x": projected[:, 0].tolist(), "pc_y": projected[:, 1].tolist(),
-                             "face": [_jpeg(im) for im in decode(model, drawn)]}  # fmt: skip
+    for name, points_drawn in drawn.items():
+        projected = (points_drawn - centre) @ axes[:2].T
+        overlay[name] = {"pc_x": projected[:, 0].tolist(), "pc_y": projected[:, 1].tolist(),
+                         "tsne_x": placed[name][:, 0].tolist(), "tsne_y": placed[name][:, 1].tolist(),
+                         "face": [_jpeg(im) for im in decode(model, points_drawn)]}  # fmt: skip
     events.advance()
-    html = _html(paths, report, source, colourings, overlay, tsne is not None)
+    html = _html(paths, report, source, colourings, overlay)
     out = paths.analysis / "report.html"
     write_text(out, html)
     events.advance()
@@ -89,20 +93,18 @@ def write_page(run: str | os.PathLike, *, points: int = 3000, clusters: int = 10
     return out
 
 
-def _rows(paths: RunPaths, latents, data, points: int, rng) -> tuple[np.ndarray, np.ndarray | None]:
-    usable = np.flatnonzero(latents["ok"][:].astype(bool) & data["ok"][:].astype(bool))
-    embedding, shown = paths.analysis / "tsne.npy", paths.analysis / "tsne_rows.npy"
-    if embedding.exists() and shown.exists():
-        rows, coords = np.load(shown), np.load(embedding)
-        keep = np.isin(rows, usable)
-        rows, coords = rows[keep], coords[keep]
-    else:
-        rows, coords = usable, None
-    if len(rows) > points:
-        take = np.sort(rng.choice(len(rows), size=points, replace=False))
-        rows, coords = rows[take], None if coords is None else coords[take]
-    order = np.argsort(rows)
-    return rows[order], None if coords is None else coords[order]
+def _tsne(centred: np.ndarray, axes: np.ndarray, others: dict[str, np.ndarray], seed: int):
+    """openTSNE of the map's points (after PCA to at most 50 dimensions, as analyze does), and
+    the generators' points placed in that same embedding with its ``transform``."""
+    import os as _os
+
+    from openTSNE import TSNE
+
+    keep = axes[: min(50, axes.shape[0])].T
+    fitted = TSNE(n_components=2, perplexity=min(30.0, max(2.0, (len(centred) - 1) / 3.5)), random_state=seed,
+                  n_jobs=_os.cpu_count() or 1, verbose=False).fit(np.ascontiguousarray(centred @ keep))  # fmt: skip
+    placed = {name: np.asarray(fitted.transform(np.ascontiguousarray(points @ keep))) for name, points in others.items()}
+    return np.asarray(fitted), placed
 
 
 def _jpeg(image: np.ndarray) -> str:
@@ -159,7 +161,7 @@ def _ramp(values: np.ndarray) -> list[str]:
     return [Viridis256[int(s * 255)] for s in np.nan_to_num(scaled)]
 
 
-def _html(paths: RunPaths, report: dict, source: dict, colourings, overlay: dict, has_tsne: bool) -> str:
+def _html(paths: RunPaths, report: dict, source: dict, colourings, overlay: dict) -> str:
     import markdown
     from bokeh.embed import file_html
     from bokeh.layouts import column, row
@@ -182,7 +184,7 @@ def _html(paths: RunPaths, report: dict, source: dict, colourings, overlay: dict
                '<img src="@recon" width="64" height="64"><div style="font-size:10px">row @row: @labels</div></div>')
     menu = Select(title="colour by", value="0", options=[(str(i), name) for i, (name, _) in enumerate(colourings)])
     dots, panels = [], []
-    for key, title in (("tsne", "t-SNE (latentkit analyze)" if has_tsne else "PC1-PC2 (no t-SNE in the analysis)"),
+    for key, title in (("tsne", "t-SNE of these points (openTSNE; generated points placed by its transform)"),
                        ("pc", "PC1-PC2 of these points")):  # fmt: skip
         plot = figure(width=760, height=620, title=title, tools="pan,wheel_zoom,box_zoom,lasso_select,box_select,reset",
                       active_scroll="wheel_zoom", output_backend="webgl")  # fmt: skip
@@ -192,13 +194,14 @@ def _html(paths: RunPaths, report: dict, source: dict, colourings, overlay: dict
         dot = plot.scatter(f"{key}_x", f"{key}_y", source=points, size=5, fill_color={"field": "c0"},
                            line_color=None, fill_alpha=0.55, name=f"dots-{key}")  # fmt: skip
         plot.add_tools(HoverTool(renderers=[dot], tooltips=tooltip))
-        if key == "pc":
-            for i, (name, drawn) in enumerate(overlay.items()):
-                extra = plot.scatter("pc_x", "pc_y", source=ColumnDataSource(drawn), marker="triangle", size=7,
-                                     color=("#000000", "#2ca02c", "#d94801")[i % 3], legend_label=name)  # fmt: skip
-                plot.add_tools(HoverTool(renderers=[extra], tooltips=f'<img src="@face" width="64"><div>{name}</div>'))
-            if overlay:
-                plot.legend.click_policy = "hide"
+        for i, (name, drawn) in enumerate(overlay.items()):
+            extra = plot.scatter(f"{key}_x", f"{key}_y", source=ColumnDataSource(drawn), marker="triangle", size=7,
+                                 color=("#000000", "#2ca02c", "#d94801")[i % 3], legend_label=name)  # fmt: skip
+            extra.visible = False  # the legend shows them
+            plot.add_tools(HoverTool(renderers=[extra], tooltips=f'<img src="@face" width="64"><div>{name}</div>'))
+        if overlay:
+            plot.legend.click_policy = "hide"
+            plot.legend.title = "generated (click)"
         dots.append(dot)
         panels.append(TabPanel(child=plot, title=title))
     menu.js_on_change("value", CustomJS(args={"dots": dots}, code="for (const d of dots) "
