@@ -3,15 +3,14 @@ Drive, in a browser or inline in a notebook) with the findings, every figure, th
 report.md and an interactive map of the cloud with its faces.
 
 The map is bokeh (a well-kept library that writes static HTML with its JavaScript inlined; the
-page's own script is three short ``CustomJS`` callbacks): the analysis' t-SNE and the PC1-PC2
-plane of ``points`` images, each a dot under its own thumbnail (sized in the plot's units, so
-zooming in shows the faces, zooming out the dots); hover shows the face, its reconstruction and
-its labels; a menu colours by partition, any attribute or synthetic factor, a k-means cluster,
-the radius or the region test; lasso and box selections list the chosen rows, which a button
-saves as ``rows.txt``. On the PCA plane, points drawn from the fitted normal, the mixture and a
-uniform b = 3 are overlaid (placed in the t-SNE by openTSNE's transform) with their decoded faces on
-hover. Size: about 13 MB at the default
-3,000 points (thumbnails as small JPEGs).
+page's own script is three short ``CustomJS`` callbacks): a t-SNE (openTSNE, of the map's
+points) and the PC1-PC2 plane of ``points`` images, each a dot under its own thumbnail (sized
+in the plot's units: zooming in shows the faces, zooming out the dots); hover shows the face,
+its reconstruction and its labels; a menu colours by partition, any attribute or synthetic
+factor, a k-means cluster, the radius or the region test; lasso and box selections list the
+chosen rows, which a button saves as ``rows.txt``. Points drawn from the fitted normal, the
+mixture and a uniform b = 3 can be shown on both maps (placed in the t-SNE by openTSNE's
+``transform``), with their decoded faces on hover. About 13 MB at the default 3,000 points.
 """
 
 from __future__ import annotations
