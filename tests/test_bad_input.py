@@ -263,6 +263,10 @@ BAD_INPUT = [  # (id, argv with {placeholders}, words the one line must hold)
     ("export-projector-into-a-users-folder", ["export", *RUN, "--format", "projector", "--out", "{userdir}"],
      "holds files latentkit did not write"),
     ("export-projector-partial", ["export", "--run", "{partial}", "--format", "projector", "--out", OUT], "incomplete"),
+    ("export-rows-not-numbers", ["export", *RUN, "--format", "npy", "--rows", "{file}", "--out", OUT],
+     "give row numbers"),
+    ("export-rows-missing-file", ["export", *RUN, "--format", "npy", "--rows", "{missing}", "--out", OUT],
+     "cannot be read"),
     ("export-over-a-users-folder", ["export", *RUN, "--format", "npy", "--out", "{userdir}"], "exists"),
     # stage, sync
     ("stage-missing", ["stage", "{missing}", "{tmp}/s"], "nothing-here"),

@@ -306,16 +306,14 @@ def test_the_notebook_runs_with_its_defaults_shows_the_results_and_a_new_vm_resu
     assert sum(len(str(o["data"])) for o in pictures) < 600_000  # big face grids shown as JPEG
     assert "| the studies found |" in text_of(results)
 
+    trained_before = _history(saved)
     shutil.rmtree(vm)  # a new VM: empty local disk; Run all again with one epoch more
     second = execute_notebook(kernel, drive, vm, tmp_path, bootstrap={"DATASET": "celeba/img_align_celeba.zip"},
                               parameters={"EPOCHS": 11})  # fmt: skip
     assert_sized_for_a_notebook(second)
     resumed = _history(saved)
     assert [row["epoch"] for row in resumed] == [str(e) for e in range(1, 12)]
-    reference = tmp_path / "reference"  # the same eleven epochs without a break
-    cli("train", "--data", vm / "img_align_celeba-96px.zarr", "--run", reference, "--job", "ae-case1", "--epochs", "11")
-    np.testing.assert_allclose([float(r["loss"]) for r in resumed], [float(r["loss"]) for r in _history(reference)],
-                               rtol=1e-4)  # fmt: skip
+    assert resumed[:10] == trained_before  # taken back from Drive, not trained again (exact resumes: test_train)
     assert zarr.open_group(saved / "latents.zarr", mode="r").attrs["checkpoint"].startswith("epoch 11")
 
 

@@ -109,6 +109,13 @@ def test_the_report_page_opens_in_a_real_browser_with_the_faces_on_the_map(analy
     assert browser.execute_script(f"return {data}.thumb.every(u => u.startsWith('data:image/jpeg;base64,'))")
     assert browser.execute_script(f"return {data}.recon.length") == 200
     assert browser.execute_script(f"return {data}.labels[0]").startswith("partition ")
+    browser.execute_script("Bokeh.documents[0].get_model_by_name('points').selected.indices = [3, 0, 7]")
+    rows = browser.execute_script(f"return [0, 3, 7].map(i => {data}.row[i])")
+    deadline, picked = time.monotonic() + 10, ""
+    while not picked and time.monotonic() < deadline:  # the page's callback runs after this script returns
+        picked = browser.execute_script("return Bokeh.documents[0].get_model_by_name('chosen').value")
+        time.sleep(0.1)
+    assert picked == "3 rows: " + " ".join(map(str, sorted(rows)))  # what a lasso over them lists
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert errors == [], errors
     shot = np.asarray(Image.open(io.BytesIO(browser.get_screenshot_as_png())).convert("L"), np.float64)
@@ -118,3 +125,9 @@ def test_the_report_page_opens_in_a_real_browser_with_the_faces_on_the_map(analy
 def test_analyze_writes_the_report_page_too(analyzed):
     said = cli("analyze", "--run", analyzed, "--no-kmeans", "--no-figures", "--nn-sample", "0").stdout
     assert "report.html (interactive" in said and (analyzed / "analysis" / "report.html").exists()
+
+
+def test_export_takes_the_rows_a_selection_saved(analyzed, tmp_path):
+    (tmp_path / "rows.txt").write_text("7\n3 11\n")  # as the report's button saves them (one per line)
+    cli("export", "--run", analyzed, "--format", "npy", "--rows", tmp_path / "rows.txt", "--out", tmp_path / "picked")
+    assert np.load(tmp_path / "picked" / "row.npy").tolist() == [3, 7, 11]

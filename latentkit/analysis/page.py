@@ -205,7 +205,7 @@ def _html(paths: RunPaths, report: dict, source: dict, colourings, overlay: dict
         panels.append(TabPanel(child=plot, title=title))
     menu.js_on_change("value", CustomJS(args={"dots": dots}, code="for (const d of dots) "
                                         "{ d.glyph.fill_color = {field: 'c' + cb_obj.value} }"))  # fmt: skip
-    chosen = TextAreaInput(title="selected rows (lasso or box)", rows=6, width=300, value="")
+    chosen = TextAreaInput(title="selected rows (lasso or box)", rows=6, width=300, value="", name="chosen")
     points.selected.js_on_change("indices", CustomJS(args={"points": points, "chosen": chosen}, code=(
         "const rows = cb_obj.indices.map(i => points.data.row[i]).sort((a, b) => a - b);"
         "chosen.value = rows.length + ' rows: ' + rows.join(' ');")))  # fmt: skip

@@ -34,6 +34,8 @@ def export_cmd(
     sample: Annotated[int, typer.Option(help="projector: points, at most 100,000 (the analysis' t-SNE sample "
                                         "when there is one).", min=1)] = 20_000,
     clusters: Annotated[int, typer.Option(help="projector: k-means clusters in the metadata.", min=1)] = 10,
+    rows: Annotated[Optional[Path], typer.Option(help="npy/parquet: only the rows this file lists (e.g. the "
+                                                 "report page's saved selection, rows.txt).")] = None,
 ) -> None:
     """The latents and the store's labels as plain files, streamed; refused up front if the disk is too
     small. Or, with --format projector, a folder for TensorBoard's Embedding Projector."""
@@ -48,7 +50,8 @@ def export_cmd(
     from latentkit.store import export_latents
 
     chosen = tuple(c.strip() for c in columns.split(",") if c.strip())
-    result = export_latents(run=run, format=format, out=out, partition=partition, columns=chosen, events=events())
+    result = export_latents(run=run, format=format, out=out, partition=partition, columns=chosen, rows=rows,
+                            events=events())  # fmt: skip
     typer.echo(f"exported {result.rows:,} rows ({', '.join(result.columns)}), {result.bytes / 2**20:,.1f} MB: "
                f"{result.out}")
 

@@ -39,8 +39,10 @@ class ExportResult:
 
 def export_latents(*, run: str | os.PathLike, format: str, out: str | os.PathLike | None = None,
                    partition: str | None = None, columns: tuple[str, ...] = DEFAULT_COLUMNS,
-                   events: JobEvents | None = None) -> ExportResult:  # fmt: skip
-    """Write the rows of ``partition`` (every encoded, decodable image by default) of the run's latents."""
+                   rows: str | os.PathLike | None = None, events: JobEvents | None = None) -> ExportResult:  # fmt: skip
+    """Write the rows of ``partition`` (every encoded, decodable image by default) of the run's latents;
+    ``rows``: only those listed in this file (row numbers, whitespace-separated: what the report
+    page's "save the selected rows" gives)."""
     events = events or JobEvents()
     paths = RunPaths.of(run)
     if format not in FORMATS:
@@ -61,10 +63,13 @@ def export_latents(*, run: str | os.PathLike, format: str, out: str | os.PathLik
         if partition not in PARTITIONS:
             raise LatentkitError(f"--partition must be train, valid, test or all, got {partition!r}")
         mask &= data["partition"][:] == PARTITIONS[partition]
+    if rows is not None:
+        mask &= _listed(Path(rows), len(mask))
     count = int(mask.sum())
     if count == 0:
-        raise LatentkitError(f"no rows in partition {partition!r}")
-    suffix = f"-{partition or 'all'}" + (".parquet" if format == "parquet" else "")
+        raise LatentkitError(f"no rows in partition {partition!r}" + (f" among those of {rows}" if rows else ""))
+    name = f"-{partition or 'all'}" + (f"-{Path(rows).stem}" if rows is not None else "")
+    suffix = name + (".parquet" if format == "parquet" else "")
     out = Path(out or paths.root / f"latents{suffix}")
     if out.exists():
         raise LatentkitError(f"{out} exists: remove it or give another --out")
@@ -84,6 +89,23 @@ def export_latents(*, run: str | os.PathLike, format: str, out: str | os.PathLik
         _write_parquet(out, blocks, source, columns, labels)
     size = sum(p.stat().st_size for p in out.rglob("*")) if out.is_dir() else out.stat().st_size
     return ExportResult(out, count, tuple(columns), size)
+
+
+def _listed(path: Path, n: int) -> np.ndarray:
+    """A mask of the rows a file lists (whitespace-separated row numbers; a '#' starts a comment)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise LatentkitError(f"--rows {path}: cannot be read ({error.strerror})") from None
+    words = " ".join(line.split("#")[0] for line in text.splitlines()).split()
+    if not all(w.isdigit() for w in words):
+        raise LatentkitError(f"--rows {path}: give row numbers separated by spaces or lines (as the report saves them)")
+    listed = np.array([int(w) for w in words], dtype=np.int64)
+    if len(listed) and listed.max() >= n:
+        raise LatentkitError(f"--rows {path}: row {listed.max()} is outside the latents (0..{n - 1})")
+    mask = np.zeros(n, bool)
+    mask[listed] = True
+    return mask
 
 
 def _row_bytes(column: str, array, names_width: int) -> int:
