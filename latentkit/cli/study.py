@@ -25,8 +25,8 @@ def demo_cmd(
                                           "compare it with the AE (DIR/compare; about as long again).")] = False,
 ) -> None:
     """The whole pipeline on built-in synthetic faces, ending with the studies' findings against
-    this run's numbers; rerun it to resume. 4½-6 minutes on 2 fast CPU cores; after its
-    second epoch it says how long the rest takes on this machine, and which --epochs fits five."""
+    this run's numbers; rerun it to resume. 5-6½ minutes on 2 fast CPU cores; after its
+    second epoch it says how long the rest takes on this machine, and which --epochs fits six and a half."""
     from latentkit.core import INTERRUPTED_EXIT
     from latentkit.demo import run_demo, run_demo_compare
 

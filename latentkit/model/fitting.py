@@ -153,7 +153,8 @@ def run_epochs(paths: RunPaths, spec, saved, parallel, dataset, *, data, events:
                 boards.log_epochs(paths, history)
                 copies.request()  # history and samples too
                 events.record(monitor.write(unit=f"epoch {epoch}", items_per_s=history[-1]["images_per_s"],
-                                            work_s=seconds, loss=history[-1]["loss"], devices=parallel.devices))  # fmt: skip
+                                            work_s=seconds, validation_s=history[-1]["validation_s"], loss=history[-1]["loss"],
+                                            devices=parallel.devices))  # fmt: skip
     return TrainResult(False, epoch, step, history, first_epoch)
 
 
