@@ -26,8 +26,9 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def kernel_environment(root: Path) -> Path:
-    """A venv lending this one's packages by symlinks, latentkit left out; its kernelspec folder."""
+def kernel_environment(root: Path, name: str = "latentkit-bench") -> tuple[Path, Path]:
+    """A venv lending this one's packages by symlinks, latentkit left out (the notebook's install
+    is what runs), and a kernelspec ``name`` for it: (the JUPYTER_PATH folder, its python)."""
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True)
     python = venv / "bin" / "python"
@@ -36,11 +37,11 @@ def kernel_environment(root: Path) -> Path:
     for entry in Path(sysconfig.get_paths()["purelib"]).iterdir():
         if not entry.name.lower().startswith(("latentkit", "__editable__")):
             (purelib / entry.name).symlink_to(entry)
-    spec = root / "jupyter" / "kernels" / "latentkit-bench"
+    spec = root / "jupyter" / "kernels" / name
     spec.mkdir(parents=True)
     argv = [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "bench", "language": "python"}))
-    return root / "jupyter"
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": name, "language": "python"}))
+    return root / "jupyter", python
 
 
 def main() -> None:
@@ -52,7 +53,7 @@ def main() -> None:
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", root / "dist", ROOT], check=True)
-    jupyter = kernel_environment(root)
+    jupyter, _ = kernel_environment(root)
     drive = root / "MyDrive" / "latentkit"
     drive.mkdir(parents=True)
     shutil.copy(next((root / "dist").glob("latentkit-*.whl")), drive)

@@ -203,26 +203,16 @@ def kernel(tmp_path_factory) -> dict:
     """A Python environment for the notebook's kernel, as a fresh Colab VM has it: the test
     environment's packages (TensorFlow, ipykernel, ...) lent by symlinks, but no latentkit, so
     what runs is what the bootstrap cell installs; and a wheel built from this checkout."""
-    import sysconfig
 
     pytest.importorskip("nbclient")
     root = tmp_path_factory.mktemp("kernel")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", root / "dist", ROOT], check=True,
                    capture_output=True, timeout=900)  # fmt: skip
-    venv = root / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True)
-    python = venv / "bin" / "python"
-    purelib = Path(subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                                  capture_output=True, text=True, check=True).stdout.strip())  # fmt: skip
-    for entry in Path(sysconfig.get_paths()["purelib"]).iterdir():
-        if not entry.name.lower().startswith(("latentkit", "__editable__")):  # the checkout's own install stays out
-            (purelib / entry.name).symlink_to(entry)
-    spec = root / "jupyter" / "kernels" / "latentkit-test"
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({"argv": [str(python), "-m", "ipykernel_launcher", "-f",
-                                                           "{connection_file}"],
-                                                  "display_name": "latentkit test", "language": "python"}))  # fmt: skip
-    return {"jupyter": root / "jupyter", "wheel": next((root / "dist").glob("latentkit-*.whl")), "python": python}
+    sys.path.insert(0, str(ROOT / "bench"))
+    from notebook_output import kernel_environment  # the one way to make it: bench/notebook_output.py's
+
+    jupyter, python = kernel_environment(root, "latentkit-test")
+    return {"jupyter": jupyter, "wheel": next((root / "dist").glob("latentkit-*.whl")), "python": python}
 
 
 def execute_notebook(kernel: dict, drive: Path, local: Path, tmp_path: Path, *, bootstrap: dict,
