@@ -130,22 +130,6 @@ class Autoencoder(keras.Model):
         self.kl_tracker.update_state(weighted_kl / self.spec.kl_factor if self.spec.kl_factor else weighted_kl)
         return total
 
-    def loss_terms(self, x):
-        """(loss, reconstruction, KL) of a batch, means over its images, as training counts them;
-        called outside training (validation): a VAE's z is what its sampling layer gives (set
-        ``set_mu_only`` for z = mu)."""
-        x = _unit_float(x)
-        if not self.is_vae:
-            kl = ops.zeros(())
-            x_hat = self.decoder(self.encoder(x, training=False), training=False)
-        else:
-            mu, logvar, z = self.encoder(x, training=False)
-            mu, logvar = ops.cast(mu, "float32"), ops.cast(logvar, "float32")
-            kl = -0.5 * ops.mean(ops.sum(1 + logvar - ops.square(mu) - ops.exp(logvar), axis=1))
-            x_hat = self.decoder(z, training=False)
-        reconstruction = reconstruction_loss(self.spec.loss, x, ops.cast(x_hat, "float32"))
-        return reconstruction + self.spec.kl_factor * kl, reconstruction, kl
-
     def encode(self, x):
         """z for an AE; (mu, logvar, z) for a VAE."""
         return self.encoder(x, training=False)
