@@ -284,8 +284,9 @@ def test_the_notebook_runs_with_its_defaults_shows_the_results_and_a_new_vm_resu
     assert_sized_for_a_notebook(first)
     code = [c for c in first.cells if c.cell_type == "code"]
     assert f"installed latentkit 0.1.0 from {drive / 'latentkit' / kernel['wheel'].name}" in text_of(code[0])
-    saved = drive / "latentkit" / "runs" / "ae-case1"
+    saved = drive / "latentkit" / "runs" / "img_align_celeba-ae-case1"  # named after the dataset and the preset
     assert (saved / "analysis" / "report.md").exists() and (saved / "findings.json").exists()
+    assert (saved / "analysis" / "report.html").exists()
     assert [row["epoch"] for row in _history(saved)] == [str(e) for e in range(1, 11)]
     assert (vm / "img_align_celeba-96px.zarr").exists()  # the store is named after the dataset and the size
     trained = next(c for c in code if 'lk(f"train' in c.source)

@@ -18,8 +18,8 @@ from latentkit.core import DISK_FULL_EXIT, LatentkitError, disk_full
 
 app = typer.Typer(
     help="Study autoencoder latent spaces on real image datasets, on small machines.\n\n"
-    "Every job is resumable (rerun the same command) and splittable (--task/--tasks, "
-    "defaulting to the SLURM array variables).",
+    "Every job is resumable (rerun the same command); prepare and encode are splittable "
+    "(--task/--tasks, defaulting to the SLURM array variables).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,

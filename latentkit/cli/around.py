@@ -37,8 +37,8 @@ def export_cmd(
     rows: Annotated[Optional[Path], typer.Option(help="npy/parquet: only the rows this file lists (e.g. the "
                                                  "report page's saved selection, rows.txt).")] = None,
 ) -> None:
-    """The latents and the store's labels as plain files, streamed; refused up front if the disk is too
-    small. Or, with --format projector, a folder for TensorBoard's Embedding Projector."""
+    """The latents and the store's labels as plain files (npy, parquet) or a folder for TensorBoard's
+    Embedding Projector; streamed, refused up front if the disk is too small."""
     if format == "projector":
         from latentkit.analysis.projector import export_projector
 

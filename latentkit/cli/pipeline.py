@@ -218,7 +218,7 @@ def encode_cmd(
     use: Annotated[str, typer.Option(help="VAE: z (sampled, reproducible) or mu (z = mu).")] = "z",
     max_ram: Annotated[Optional[str], typer.Option(help="Refuse up front if the estimate exceeds this (4G, 1500M).")] = None,
     mirror: MirrorDir = None,
-    restart_stale: Annotated[bool, typer.Option(help="Latents from another checkpoint, store or --chunk are deleted "
+    restart_stale: Annotated[bool, typer.Option(help="Latents from another checkpoint, store, --chunk or --use are deleted "
                                                 "and encoded again instead of refused (one task only).")] = False,
     max_vram: MaxVram = None,
     vram_pool: VramPool = False,

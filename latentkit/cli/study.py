@@ -26,7 +26,7 @@ def demo_cmd(
 ) -> None:
     """The whole pipeline on built-in synthetic faces, ending with the studies' findings against
     this run's numbers; rerun it to resume. 5-6½ minutes on 2 fast CPU cores; after its
-    second epoch it says how long the rest takes on this machine, and which --epochs fits six and a half."""
+    second epoch it says how long the rest takes on this machine, and, when the rest would take more than 6½ minutes there, which --epochs fits them."""
     from latentkit.core import INTERRUPTED_EXIT
     from latentkit.demo import run_demo, run_demo_compare
 
@@ -81,7 +81,7 @@ def findings_cmd(
     if "mixture" not in report:
         raise LatentkitError(f"{report_path} has no Gaussian mixture (analyzed with --no-mixture): run "
                              f"`latentkit analyze --run {run}` again without it")  # fmt: skip
-    _, rows = write_findings(paths, report, say=typer.echo)
+    _, rows = write_findings(paths, report, say=lambda line: typer.echo(line, err=as_json))  # --json: stdout is JSON
     if as_json:
         typer.echo((paths.root / "findings.json").read_text(encoding="utf-8"), nl=False)
     elif table:
@@ -95,8 +95,8 @@ def findings_cmd(
 @user_errors
 def report_cmd(
     run: Annotated[Path, typer.Option(help="Run directory, analyzed (`latentkit analyze --run RUN`).")],
-    points: Annotated[int, typer.Option(help="Faces on the interactive map (of the analysis' t-SNE sample).",
-                                        min=10)] = 3000,
+    points: Annotated[int, typer.Option(help="Faces on the interactive map (a random sample of the encoded "
+                                        "images).", min=10)] = 3000,
     clusters: Annotated[int, typer.Option(help="k-means clusters to colour by.", min=1)] = 10,
 ) -> None:
     """RUN/analysis/report.html: one self-contained page with an interactive map of the cloud (faces on
