@@ -188,7 +188,7 @@ def _html(paths: RunPaths, report: dict, source: dict, colourings, overlay: dict
     dots, panels = [], []
     for key, title in (("tsne", "t-SNE of these points (openTSNE; generated points placed by its transform)"),
                        ("pc", "PC1-PC2 of these points")):  # fmt: skip
-        plot = figure(width=760, height=620, title=title, tools="pan,wheel_zoom,box_zoom,reset",
+        plot = figure(width=760, height=620, title=title, tools="pan,wheel_zoom,box_zoom,reset", match_aspect=True,
                       active_scroll="wheel_zoom", output_backend="webgl")  # fmt: skip
         x, y = np.asarray(source[f"{key}_x"]), np.asarray(source[f"{key}_y"])
         side = max(np.ptp(x), np.ptp(y)) / 60 or 1.0
