@@ -25,13 +25,14 @@ def main() -> None:
     import keras
 
     from latentkit import store
-    from latentkit.model.decode import load_model
+    from latentkit.model.decode import load_model, read_run
     from latentkit.store.reading import UNIT_SCALE
 
     print(f"{'run':28s} {'activation':>10s} {'|Eh|^2/trCov':>12s} {'zero h':>7s} {'max|c|/sd':>9s} "
           f"{'median|c|/sd':>12s} {'corr(c, W^T Eh)':>15s}")  # fmt: skip
     for run in args.runs:
-        model, meta = load_model(run)
+        described = read_run(run)
+        model, meta = load_model(run, described), described.saved.meta
         encoder = model.encoder
         flatten = next(layer for layer in encoder.layers if isinstance(layer, keras.layers.Flatten))
         features = keras.Model(encoder.inputs, flatten.output)

@@ -72,6 +72,18 @@ def bad(tiny_store, tiny_ae, tmp_path_factory):
     values[77, 2] = np.nan
     z[:] = values
     paths["nan"] = nan
+    paths["fakemodel"] = root / "photo.keras"  # a JPEG named like a model
+    Image.new("RGB", (8, 8)).save(paths["fakemodel"], format="JPEG")
+    paths["zipmodel"] = root / "zipped.keras"  # passes the archive check; refused before Keras loads it
+    import zipfile
+
+    with zipfile.ZipFile(paths["zipmodel"], "w") as archive:
+        archive.writestr("config.json", "{}")
+    paths["weights"] = root / "ae.weights.h5"
+    paths["weights"].write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(64))
+    paths["savedmodel"] = root / "saved-model"
+    paths["savedmodel"].mkdir()
+    (paths["savedmodel"] / "saved_model.pb").write_bytes(b"\x08\x01")
     paths["vae_args"] = ["--job", "vae", *TINY]  # the same shape options, another kind of model
     return paths
 
@@ -288,6 +300,31 @@ BAD_INPUT = [  # (id, argv with {placeholders}, words the one line must hold)
                                   "{empty}", "--synthetic", "5", "--dry-run"], "exactly one of"),
     ("slurm-submit-no-source", ["slurm", "submit", "--run", "{tmp}/r", "--data", "{tmp}/d.zarr", "--dry-run"],
      "exactly one of"),
+    # import-model: refused before Keras loads
+    ("import-model-not-a-model", ["import-model", "{fakemodel}", "--run", "{tmp}/r"], "is not a Keras model file"),
+    ("import-model-no-such-file", ["import-model", "{tmp}/none.keras", "--run", "{tmp}/r"], "no model file"),
+    ("import-model-text-file", ["import-model", "{file}", "--run", "{tmp}/r"], "give a .keras or .h5 model file"),
+    ("import-model-three-files", ["import-model", "{zipmodel}", "{zipmodel}", "{zipmodel}", "--run", "{tmp}/r"],
+     "got 3"),
+    ("import-model-savedmodel", ["import-model", "{savedmodel}", "--run", "{tmp}/r"], "TensorFlow SavedModel"),
+    ("import-model-weights-without-factory", ["import-model", "{weights}", "--run", "{tmp}/r"], "--factory"),
+    ("import-model-bad-factory", ["import-model", "{weights}", "--factory", "nocolon", "--run", "{tmp}/r"],
+     "MODULE:FUNCTION"),
+    ("import-model-bad-range", ["import-model", "{zipmodel}", "--input-range", "0:2", "--run", "{tmp}/r"],
+     "--input-range"),
+    ("import-model-into-a-trained-run", ["import-model", "{zipmodel}", "--run", "{run}"], "a run latentkit trained"),
+    ("import-model-into-a-users-folder", ["import-model", "{zipmodel}", "--run", "{userdir}"],
+     "holds files latentkit did not write"),
+    ("import-model-missing-custom-module", ["import-model", "{zipmodel}", "--custom-objects", "{tmp}/none.py",
+                                            "--run", "{tmp}/r"], "no such file"),
+    ("import-model-bad-data", ["import-model", "{zipmodel}", "--data", "{broken}", "--run", "{tmp}/r"], "broken.zarr"),
+    # your own vectors
+    ("analyze-vectors-not-a-format", ["analyze", "--latents", "{file}", "--out", OUT], "give latents.zarr, a .npy"),
+    ("analyze-labels-missing", ["analyze", "--latents", "{run}/latents.zarr", "--labels", "{tmp}/none.csv",
+                                "--out", OUT], "no labels file"),
+    ("analyze-column-without-latents", ["analyze", *RUN, "--column", "z"], "--column is for a parquet file's vectors"),
+    ("attributes-labels-wrong-rows", ["attributes", *RUN, "--labels", "{badtoml}"], "give a .parquet or .csv"),
+    ("report-labels-missing", ["report", *RUN, "--labels", "{tmp}/none.csv"], "no labels file"),
     ("slurm-submit-unknown-preset", ["slurm", "submit", "--run", "{tmp}/r", "--data", "{tmp}/d.zarr", "--synthetic",
                                      "50", "--job", "nosuch", "--dry-run"], "nosuch"),
     ("slurm-submit-into-a-users-folder", ["slurm", "submit", "--run", "{userdir}", "--data", "{tmp}/d.zarr",

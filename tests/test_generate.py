@@ -174,14 +174,14 @@ def test_decoders_read_the_store_the_latents_were_encoded_from(demo, tmp_path):
     attributes take that store (recorded in latents.zarr), not the one the run trained on."""
     import shutil
 
-    from latentkit.model.decode import latents_store, trained_checkpoint
+    from latentkit.model.decode import latents_store, read_run
 
     run = tmp_path / "run"
     shutil.copytree(demo[0] / "run", run, ignore=shutil.ignore_patterns("latents.zarr", "analysis", "locks"))
-    saved = trained_checkpoint(run)
-    assert latents_store(run, saved).resolve() == Path(saved.meta["data"]).resolve()  # nothing encoded: trained on
+    described = read_run(run)
+    assert latents_store(run, described).resolve() == Path(described.data).resolve()  # nothing encoded: trained on
     other = tmp_path / "other.zarr"
-    shutil.copytree(saved.meta["data"], other)
+    shutil.copytree(described.data, other)
     cli("encode", "--run", run, "--data", other, "--chunk", "1024")
-    assert latents_store(run, saved).resolve() == other.resolve()
+    assert latents_store(run, described).resolve() == other.resolve()
     cli("interpolate", "--run", run, "--from", "0", "--to", "5", "--out", tmp_path / "path.png")

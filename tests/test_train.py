@@ -243,14 +243,15 @@ def test_tensorboard_events_and_curves_survive_a_sigkill_and_rerun(tiny_store, t
 def test_validation_loss_is_the_checkpoints_loss_on_the_held_out_images(tiny_store, tmp_path):
     """history's val_loss of the last epoch, against a direct evaluation of the saved VAE on the
     same held-out images: one pass, numpy's binary cross-entropy, z = mu."""
-    from latentkit.model.decode import load_model
+    from latentkit.model.decode import load_model, read_run
     from latentkit.model.fitting import validation_images
     from latentkit.model.spec import spec_from_dict
 
     run = tmp_path / "run"
     cli("train", "--data", tiny_store, "--run", run, "--job", "vae", *TINY, "--epochs", "2")
-    model, meta = load_model(run)
-    spec = spec_from_dict(meta["spec"])
+    described = read_run(run)
+    model = load_model(run, described)
+    spec = spec_from_dict(described.saved.meta["spec"])
     x = validation_images(tiny_store, spec).astype(np.float64) / 255.0
     mu, logvar, _ = (np.asarray(t, np.float64) for t in model.encoder(x.astype(np.float32), training=False))
     x_hat = np.clip(np.asarray(model.decoder(mu.astype(np.float32), training=False), np.float64), 1e-7, 1 - 1e-7)

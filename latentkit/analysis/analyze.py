@@ -57,11 +57,20 @@ class AnalyzeOptions:
     read_rows: int = 20_000  # rows per read when the array's chunks are smaller
 
 
-def open_latents(path: str | os.PathLike) -> tuple[zarr.Array, np.ndarray | None]:
-    """A (N, D) array (or a group's ``z``) and the rows to use (``ok`` & done), or None for all."""
+def open_latents(path: str | os.PathLike, column: str | None = None) -> tuple[zarr.Array, np.ndarray | None]:
+    """A (N, D) array (or a group's ``z``) and the rows to use (``ok`` & done), or None for all.
+    Also a user's vectors: a .npy file, a folder of .npy shards, a parquet file's ``column``
+    (``latentkit.analysis.vectors``), read as a zarr array is."""
+    from latentkit.analysis.vectors import open_vectors
+
     path = Path(path)
     if not path.exists():
         raise LatentkitError(f"no latents at {path}")
+    vectors = open_vectors(path, column)
+    if vectors is not None:
+        if 0 in vectors.shape:
+            raise LatentkitError(f"{path} is empty (shape {vectors.shape})")
+        return vectors, None
     try:
         node = zarr.open(path, mode="r")
     except Exception as error:
@@ -104,12 +113,13 @@ class _Histograms:
 
 
 def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: AnalyzeOptions | None = None,
-            events: JobEvents | None = None) -> dict[str, Any]:  # fmt: skip
-    """Write OUT/report.json, report.md, mvn.npz and figures for the latents at ``latents``."""
+            events: JobEvents | None = None, column: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """Write OUT/report.json, report.md, mvn.npz and figures for the latents at ``latents``
+    (``column``: a parquet file's vector column)."""
     options = options or AnalyzeOptions()
     events = events or JobEvents()
     check_folder(out, "--out")
-    array, mask = open_latents(latents)
+    array, mask = open_latents(latents, column)
     n_rows, dim = array.shape
     outside = [f"{i}:{j}" for i, j in options.pairs or () if not (0 <= i < dim and 0 <= j < dim) or i == j]
     if outside:

@@ -21,7 +21,7 @@ import numpy as np
 
 from latentkit import store
 from latentkit.analysis.analyze import open_latents
-from latentkit.core import JobEvents, LatentkitError, atomic_write, write_json, write_text
+from latentkit.core import JobEvents, LatentkitError, atomic_write, check_folder, own_folder, write_json, write_text
 from latentkit.store import PARTITIONS
 
 
@@ -46,11 +46,30 @@ class Labels:
 
     def take(self, rows: np.ndarray) -> np.ndarray:
         """int8 labels of the given rows."""
+        if isinstance(self.array, np.ndarray):
+            return self._classes(self.array[rows])
         return self._classes(self.array.get_orthogonal_selection((rows,)))
 
     def _classes(self, values) -> np.ndarray:
         values = np.asarray(values)
-        return values.astype(np.int8) if self.source.startswith("celeba") else np.where(values > 0, 1, -1).astype(np.int8)
+        if self.source.startswith(("celeba", "labels file")):  # classes already: 1, -1, 0
+            return values.astype(np.int8)
+        return np.where(values > 0, 1, -1).astype(np.int8)
+
+
+def file_labels(path: str | os.PathLike, n: int, events: JobEvents) -> Labels:
+    """A labels file's columns as two classes each (``latentkit.analysis.vectors.read_labels``)."""
+    from latentkit.analysis.vectors import read_labels
+
+    table = read_labels(path, n)
+    names, classes, skipped = table.classes()
+    if skipped:
+        events.message(f"labels: left out {', '.join(skipped)}: neither numbers nor two values")
+    if not names:
+        raise LatentkitError(f"--labels {path} has no column with numbers or two values to use as classes")
+    partition = table.partition if table.partition is not None else np.full(n, PARTITIONS["train"], np.uint8)
+    return Labels(names, f"labels file {Path(path).name} (numbers: above the median is present)", classes,
+                  partition, np.ones(n, bool))  # fmt: skip
 
 
 def store_labels(data: str | os.PathLike) -> Labels:
@@ -70,23 +89,29 @@ def store_labels(data: str | os.PathLike) -> Labels:
                          "or use the synthetic faces (their factors act as attributes)")  # fmt: skip
 
 
-def attributes(*, latents: str | os.PathLike, data: str | os.PathLike, out: str | os.PathLike,
+def attributes(*, latents: str | os.PathLike, data: str | os.PathLike | None, out: str | os.PathLike,
                options: AttributeOptions | None = None, show: list[str] | None = None,
-               events: JobEvents | None = None) -> dict[str, Any]:  # fmt: skip
+               events: JobEvents | None = None, labels: str | os.PathLike | None = None,
+               column: str | None = None) -> dict[str, Any]:  # fmt: skip
     """Write OUT/attributes.json, attributes.md, attributes.npz (centroids and directions) and figures.
 
     ``show``: attributes to draw (PC1-PC2 of the held-out rows and, where ``analyze`` left a
     t-SNE in OUT, the t-SNE, coloured by class); default the four best separated.
+    ``labels``: a labels file (parquet or CSV, a row per vector) instead of the store's labels.
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
     options, events = options or AttributeOptions(), events or JobEvents()
-    array, mask = open_latents(latents)
-    labels = store_labels(data)
+    check_folder(out, "--out")
+    array, mask = open_latents(latents, column)
     n, dim = array.shape
+    labels = file_labels(labels, n, events) if labels is not None else store_labels(data)
     if len(labels.usable) != n:
         raise LatentkitError(f"{latents} has {n:,} rows but {data} has {len(labels.usable):,} images: not its latents")
+    unknown = [name for name in show or [] if name not in labels.names]
+    if unknown:
+        raise LatentkitError(f"unknown attribute {unknown[0]!r}: one of {', '.join(labels.names)}")
     usable = labels.usable & (np.ones(n, bool) if mask is None else mask)
     train = usable & (labels.partition == PARTITIONS["train"])
     held_out = usable & (labels.partition == PARTITIONS["valid"])
@@ -136,16 +161,13 @@ def attributes(*, latents: str | os.PathLike, data: str | os.PathLike, out: str 
         events.advance(1)
     events.finish()
 
-    out = Path(out)
-    unknown = [name for name in show or [] if name not in labels.names]
-    if unknown:
-        raise LatentkitError(f"unknown attribute {unknown[0]!r}: one of {', '.join(labels.names)}")
+    out = own_folder(out)
     best = [r["name"] for r in ranked(rows) if "skipped" not in r]
     figures = [attribute_figure(out, name, labels.names.index(name), z_valid, y_valid, labels)
                for name in (show if show is not None else best[:4])]  # fmt: skip
     with atomic_write(out / "attributes.npz") as handle:
         np.savez(handle, names=np.array(labels.names), centroids=centroids, directions=directions)
-    report = {"latents": str(latents), "data": str(data), "labels": labels.source, "held_out": held_out_name,
+    report = {"latents": str(latents), "data": str(data or ""), "labels": labels.source, "held_out": held_out_name,
               "options": asdict(options), "train_rows": int(train.sum()), "probe_train_rows": len(z_train),
               "attributes": rows, "directions": str(out / "attributes.npz"), "figures": figures}  # fmt: skip
     write_json(out / "attributes.json", report)
@@ -165,7 +187,8 @@ def attribute_figure(out: Path, name: str, a: int, z: np.ndarray, y: np.ndarray,
             panels.append((f"t-SNE of {len(rows):,} rows (from analyze)", np.load(tsne[0]), labels.take(rows)[:, a]))
     fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 5.6), squeeze=False)
     for ax, (title, xy, classes) in zip(axes[0], panels):
-        absent, present = (f"not {name}", name) if labels.source.startswith("celeba") else (f"{name} <= 0", f"{name} > 0")
+        absent, present = (f"not {name}", name) if labels.source.startswith(("celeba", "labels file")) \
+            else (f"{name} <= 0", f"{name} > 0")
         for value, colour, label in ((-1, "tab:gray", absent), (1, "tab:red", present)):
             pick = classes == value
             ax.scatter(xy[pick, 0], xy[pick, 1], s=3, alpha=0.45, color=colour, label=f"{label} ({pick.sum():,})")

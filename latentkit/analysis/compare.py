@@ -27,14 +27,14 @@ def compare(*, runs: list[str | os.PathLike], out: str | os.PathLike, grid_n: in
     """Write OUT/report.json, report.md, compare_*.png and per-run grids for ``runs`` (two or more)."""
     from latentkit.analysis.analyze import analyze
     from latentkit.analysis.generate import generate, reconstruct
+    from latentkit.model.decode import read_run
 
     if len(runs) < 2:
         raise LatentkitError("compare needs at least two runs (a run may be given twice)")
     events, out = events or JobEvents(), check_folder(out, "--out")
     for run in runs:  # every run checked before any work
         paths = RunPaths.of(run)
-        if not paths.job_spec.exists():
-            raise LatentkitError(f"{run} is not a run directory (no job.toml): train it first")
+        read_run(run).need_decoder("compare (its grids are decoded)")
         if not (paths.analysis / "report.json").exists() and not paths.latents.exists():
             raise LatentkitError(f"{run} has no latents: run `latentkit encode --run {run}` first")
     own_folder(out)
@@ -66,16 +66,15 @@ def compare(*, runs: list[str | os.PathLike], out: str | os.PathLike, grid_n: in
 
 def summarise(paths: RunPaths, report: dict[str, Any]) -> dict[str, Any]:
     """One run's numbers that compare sets side by side."""
-    from latentkit.model import load_spec
+    from latentkit.model.decode import read_run
 
-    spec = load_spec(paths.job_spec)
+    model = read_run(paths.root)
     last = _history(paths.history)[-1:] or [{}]
     comps = report["components"]
     cum = report["pca"]["cumulative"]
     reach = lambda f: next((i + 1 for i, v in enumerate(cum) if v >= f), len(cum))  # noqa: E731
     summary: dict[str, Any] = {
-        "kind": spec.model.kind, "z_dim": spec.model.z_dim,
-        "kl_factor": spec.model.kl_factor if spec.model.kind == "vae" else None,
+        "kind": model.kind, "z_dim": model.z_dim, "kl_factor": model.kl_factor,
         "epochs": int(last[0].get("epoch", 0)), "final_loss": last[0].get("loss"),
         "final_reconstruction": last[0].get("reconstruction"), "final_kl": last[0].get("kl"),
         "radius_mean": report["radius"]["mean"], "radius_std": report["radius"]["std"], "radius_peak": report["radius"]["peak"],

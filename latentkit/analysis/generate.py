@@ -11,23 +11,26 @@ import numpy as np
 from latentkit import store
 from latentkit.analysis.samplers import METHODS, Generator, LatentFit, hit_fractions
 from latentkit.core import LatentkitError, RunPaths
-from latentkit.model import check_picture, grid, save_png, spec_from_dict
-from latentkit.model.decode import decode, latents_store, load_model, stale_latents, trained_checkpoint
+from latentkit.model import check_picture, grid, save_png
+from latentkit.model.decode import decode, latents_store, load_model, read_run, stale_latents
 from latentkit.store import chunk_progress, select_rows, to_unit_float
 
 
 def generate(*, run: str | os.PathLike, method: str, out: str | os.PathLike, n: int = 28, b: float = 1.5,
              sharpen: float | None = None, seed: int = 0, columns: int = 7,
              analysis: str | os.PathLike | None = None, force: bool = False) -> dict[str, Any]:  # fmt: skip
-    """Decode ``n`` generated z-points into a grid; report their hit fractions."""
+    """Decode ``n`` generated z-points into a grid; report their hit fractions. A run imported
+    without a decoder draws the z-points and reports their hit fractions, and writes no image
+    (``out`` None in the result)."""
     if method not in METHODS:
         raise LatentkitError(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
     if n < 1:
         raise LatentkitError(f"--n must be positive, got {n}")
     if method == "uniform" and not b > 0:
         raise LatentkitError(f"--b must be positive (each component in [-b, b]), got {b}")
-    check_picture(out, force=force)
-    saved = trained_checkpoint(run)
+    described = read_run(run)
+    if described.has_decoder:
+        check_picture(out, force=force)
     fit_path = Path(analysis or RunPaths.of(run).analysis) / "mvn.npz"
     if fit_path.exists():
         fit = LatentFit.load(fit_path)
@@ -35,13 +38,13 @@ def generate(*, run: str | os.PathLike, method: str, out: str | os.PathLike, n: 
         raise LatentkitError(f"--method {method} needs the fitted distribution {fit_path}: run `latentkit analyze` first")
     else:
         fit = None
-    model, meta = load_model(run, saved)
-    dim = spec_from_dict(meta["spec"]).model.z_dim
+    dim = described.z_dim
     stand_in = fit or LatentFit(np.zeros(dim), np.eye(dim), np.zeros(dim), np.ones(dim), np.ones(dim))
     z = Generator(method, method, {"b": b}).sample(np.random.default_rng(seed), n, stand_in)
-    save_png(grid(decode(model, z), columns=columns), out, sharpen=sharpen)
-    return {"out": str(out), "n": n, "hit_fraction": hit_fractions(z, fit) if fit else None,
-            "stale": stale_latents(run, saved) if fit else None}  # fmt: skip
+    if described.has_decoder:
+        save_png(grid(decode(load_model(run, described), z), columns=columns), out, sharpen=sharpen)
+    return {"out": str(out) if described.has_decoder else None, "n": n, "hit_fraction": hit_fractions(z, fit) if fit else None,
+            "stale": stale_latents(run, described) if fit else None}  # fmt: skip
 
 
 def _store_images(data: Path, rows: np.ndarray) -> np.ndarray:
@@ -52,12 +55,13 @@ def reconstruct(*, run: str | os.PathLike, out: str | os.PathLike, n: int = 16, 
                 partition: str = "valid", columns: int = 8, force: bool = False) -> dict[str, Any]:  # fmt: skip
     """The first ``n`` images of a partition above their reconstructions, row pair by row pair."""
     check_picture(out, force=force)
-    saved = trained_checkpoint(run)
-    data = Path(data or saved.meta.get("data", ""))
+    described = read_run(run)
+    described.need_decoder("reconstruct")
+    data = Path(data or latents_store(run, described))
     rows = select_rows(store.open_store(data, holds="images"), partition)[:n]
     if len(rows) == 0:
         raise LatentkitError(f"no images in partition {partition!r} of {data}")
-    model, _ = load_model(run, saved)
+    model = load_model(run, described)
     originals = _store_images(data, rows)
     rebuilt = np.asarray(model(originals, training=False))
     tiles = []
@@ -75,13 +79,14 @@ def reconstruction_rmse(*, run: str | os.PathLike, partition: str = "valid", dat
     Streams ``batch`` images at a time, so memory does not grow with the partition; ``limit``
     caps the images (the first of the partition). The model is called as ``reconstruct`` calls it.
     """
-    saved = trained_checkpoint(run)
-    data = Path(data or saved.meta.get("data", ""))
+    described = read_run(run)
+    described.need_decoder("reconstruction errors")
+    data = Path(data or latents_store(run, described))
     group = store.open_store(data, holds="images")
     rows = select_rows(group, partition)[:limit]
     if len(rows) == 0:
         raise LatentkitError(f"no images in partition {partition!r} of {data}")
-    model, _ = load_model(run, saved)
+    model = load_model(run, described)
     squared, images = 0.0, group["images"]
     for start in range(0, len(rows), batch):
         originals = to_unit_float(images.get_orthogonal_selection((rows[start : start + batch],)))
@@ -97,10 +102,11 @@ def interpolate(*, run: str | os.PathLike, start: int, stop: int, out: str | os.
     if steps < 2:
         raise LatentkitError(f"--steps must be at least 2, got {steps}")
     check_picture(out, force=force)
-    saved = trained_checkpoint(run)
-    data = Path(data or latents_store(run, saved))
+    described = read_run(run)
+    described.need_decoder("interpolate")
+    data = Path(data or latents_store(run, described))
     _check_rows(data, [start, stop])
-    model, _ = load_model(run, saved)
+    model = load_model(run, described)
     ends = _z_points(run, model, data, [start, stop])
     t = np.linspace(0.0, 1.0, steps)[:, None]
     path = (1 - t) * ends[0] + t * ends[1]
@@ -123,12 +129,13 @@ def attribute_walk(*, run: str | os.PathLike, attribute: str, out: str | os.Path
     if steps < 2:
         raise LatentkitError(f"--steps must be at least 2, got {steps}")
     check_picture(out, force=force)
-    saved = trained_checkpoint(run)
+    described = read_run(run)
+    described.need_decoder("an attribute walk")
     analysis = Path(analysis or RunPaths.of(run).analysis)
     direction = load_direction(analysis, attribute)
-    data = Path(data or latents_store(run, saved))
+    data = Path(data or latents_store(run, described))
     _check_rows(data, [image])
-    model, _ = load_model(run, saved)
+    model = load_model(run, described)
     start = _z_points(run, model, data, [image])[0]
     path = start + np.linspace(0.0, 1.0, steps)[:, None] * strength * direction
     row = np.concatenate([_store_images(data, [image]), decode(model, path)])

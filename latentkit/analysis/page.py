@@ -33,31 +33,40 @@ PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 
 
 def write_page(run: str | os.PathLike, *, points: int = 3000, clusters: int = 10, seed: int = 0,
-               events: JobEvents | None = None) -> Path:  # fmt: skip
-    """Write RUN/analysis/report.html from the run's analysis, latents, store and model."""
+               events: JobEvents | None = None, labels: str | os.PathLike | None = None) -> Path:  # fmt: skip
+    """Write RUN/analysis/report.html from the run's analysis, latents, store and model;
+    ``labels``: a labels file (parquet or CSV, a row per image) whose columns colour the map too."""
     from latentkit.analysis.samplers import Generator, LatentFit
-    from latentkit.model.decode import decode, latents_store, load_model, trained_checkpoint
+    from latentkit.model.decode import decode, latents_store, load_model, read_run
 
     events = events or JobEvents()
     paths = RunPaths.of(run)
-    saved = trained_checkpoint(run)
+    described = read_run(run)
     report_path = paths.analysis / "report.json"
     if not report_path.exists():
         raise LatentkitError(f"{run} has no analysis ({report_path}): run `latentkit analyze --run {run}` first")
     if points < 10:
         raise LatentkitError(f"--points must be at least 10, got {points}")
     report = json.loads(report_path.read_text(encoding="utf-8"))
-    latents, data = open_store(paths.latents, holds="z"), open_store(latents_store(run, saved), holds="images")
+    latents, data = open_store(paths.latents, holds="z"), open_store(latents_store(run, described), holds="images")
+    table = None
+    if labels is not None:  # checked before any work
+        from latentkit.analysis.vectors import read_labels
+
+        table = read_labels(labels, latents["z"].shape[0])
     rng = np.random.default_rng(seed)
     usable = np.flatnonzero(latents["ok"][:].astype(bool) & data["ok"][:].astype(bool))
     rows = np.sort(rng.choice(usable, size=min(points, len(usable)), replace=False))
     events.start(f"report: {len(rows):,} faces on the map", total=4)
     z = np.asarray(latents["z"].get_orthogonal_selection((rows,)), np.float64)
     images = np.asarray(data["images"].get_orthogonal_selection((rows,)))
-    model, _ = load_model(run, saved)
+    model = load_model(run, described)
     model.set_mu_only(True)
-    rebuilt = np.concatenate([np.asarray(model(images[i : i + 256].astype(np.float32) / 255.0, training=False))
-                              for i in range(0, len(images), 256)])  # fmt: skip
+    if described.has_decoder:
+        rebuilt = np.concatenate([np.asarray(model(images[i : i + 256].astype(np.float32) / 255.0, training=False))
+                                  for i in range(0, len(images), 256)])  # fmt: skip
+    else:
+        events.message(f"{run} has no decoder: the page shows no reconstructions and no generated faces")
     events.advance()
     fit = LatentFit.load(paths.analysis / "mvn.npz")
     drawn = {}
@@ -72,13 +81,16 @@ def write_page(run: str | os.PathLike, *, points: int = 3000, clusters: int = 10
     pcs = (z - centre) @ axes[:2].T
     source = {"row": rows.tolist(), "tsne_x": tsne[:, 0].tolist(), "tsne_y": tsne[:, 1].tolist(),
               "pc_x": pcs[:, 0].tolist(), "pc_y": pcs[:, 1].tolist(),
-              "thumb": [_jpeg(im) for im in images], "recon": [_jpeg(im) for im in rebuilt]}  # fmt: skip
-    colourings, labels = _colourings(data, rows, z, fit, clusters, seed)
+              "thumb": [_jpeg(im) for im in images]}  # fmt: skip
+    if described.has_decoder:
+        source["recon"] = [_jpeg(im) for im in rebuilt]
+    own = {name: values[rows] for name, values in table.columns.items()} if table else None
+    colourings, labels = _colourings(data, rows, z, fit, clusters, seed, own)
     for i, (_, colours) in enumerate(colourings):
         source[f"c{i}"] = colours
     source["labels"] = labels
     overlay = {}
-    for name, points_drawn in drawn.items():
+    for name, points_drawn in drawn.items() if described.has_decoder else ():
         projected = (points_drawn - centre) @ axes[:2].T
         overlay[name] = {"pc_x": projected[:, 0].tolist(), "pc_y": projected[:, 1].tolist(),
                          "tsne_x": placed[name][:, 0].tolist(), "tsne_y": placed[name][:, 1].tolist(),
@@ -115,8 +127,9 @@ def _jpeg(image: np.ndarray) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def _colourings(data, rows, z, fit, clusters, seed) -> tuple[list[tuple[str, list[str]]], list[str]]:
-    """(name, a colour per point) for each way to colour the map, and each point's labels in words."""
+def _colourings(data, rows, z, fit, clusters, seed, own=None) -> tuple[list[tuple[str, list[str]]], list[str]]:
+    """(name, a colour per point) for each way to colour the map, and each point's labels in words;
+    ``own``: a labels file's columns for these rows."""
     from sklearn.cluster import MiniBatchKMeans
 
     names = {v: k for k, v in PARTITIONS.items()}
@@ -149,6 +162,16 @@ def _colourings(data, rows, z, fit, clusters, seed) -> tuple[list[tuple[str, lis
                 for i, w in enumerate(words):
                     if column[i] > 0:
                         w.append(label)
+    for label, column in (own or {}).items():  # a labels file's columns, for these rows
+        if column.dtype.kind in "biuf":
+            out.append((label, _ramp(column.astype(np.float64))))
+            text = [f"{label} {v:g}" for v in column.astype(np.float64)]
+        else:
+            kinds = sorted(set(map(str, column)))
+            out.append((label, [PALETTE[kinds.index(str(v)) % 10] for v in column]))
+            text = [f"{label} {v}" for v in column]
+        for w, t in zip(words, text):
+            w.append(t)
     return out, [", ".join(w) for w in words]
 
 
@@ -182,8 +205,9 @@ def _html(paths: RunPaths, report: dict, source: dict, colourings, overlay: dict
 
     points = ColumnDataSource(source, name="points")
     faces = ColumnDataSource({k: source[k] for k in ("tsne_x", "tsne_y", "pc_x", "pc_y", "thumb")}, name="faces")
-    tooltip = ('<div style="width:150px"><img src="@thumb" width="64" height="64"> '
-               '<img src="@recon" width="64" height="64"><div style="font-size:10px">row @row: @labels</div></div>')
+    rebuilt = '<img src="@recon" width="64" height="64">' if "recon" in source else ""
+    tooltip = (f'<div style="width:150px"><img src="@thumb" width="64" height="64"> {rebuilt}'
+               '<div style="font-size:10px">row @row: @labels</div></div>')
     menu = Select(title="colour by", value="0", options=[(str(i), name) for i, (name, _) in enumerate(colourings)])
     dots, panels = [], []
     for key, title in (("tsne", "t-SNE of these points (openTSNE; generated points placed by its transform)"),

@@ -133,8 +133,12 @@ def status_lines(s: dict[str, Any]) -> list[str]:
     lines = [f"run      {s['run']}"]
     if s.get("checkpoint_warning"):
         lines.append(f"warning  {s['checkpoint_warning']}")
-    t = s.get("train")
-    if t is None:
+    t, imported = s.get("train"), s.get("imported")
+    if imported:
+        sources = ", ".join(f"{f['path']} (sha256 {f['sha256'][:12]})" for f in imported["sources"])
+        lines.append(f"model    imported {imported['kind'].upper()} from {sources}"
+                     + ("" if imported.get("decoder") else "; no decoder"))
+    elif t is None:
         lines.append("train    no checkpoint yet")
     else:
         loss = "no epoch finished yet" if t["last_loss"] is None else f"last epoch's loss {t['last_loss']:.2f}"

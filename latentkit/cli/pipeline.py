@@ -205,10 +205,50 @@ def train_cmd(
         typer.echo(f"trained {epochs}: {last} -> {run}")
 
 
+@app.command("import-model")
+@user_errors
+def import_model_cmd(
+    model: Annotated[list[Path], typer.Argument(help="MODEL.keras (encoder and decoder as sub-models), or "
+                                                "ENCODER.keras DECODER.keras, or an encoder alone, or "
+                                                "MODEL.weights.h5 with --factory.", show_default=False)],
+    run: Annotated[Path, typer.Option(help="New run directory that encode, analyze, generate and report use.")],
+    encoder: Annotated[Optional[str], typer.Option(help="The encoder sub-model's name (default: 'encoder', or the "
+                                                   "one sub-model that takes images).")] = None,
+    decoder: Annotated[Optional[str], typer.Option(help="The decoder sub-model's name (default: 'decoder', or the "
+                                                   "one sub-model that takes vectors).")] = None,
+    output: Annotated[Optional[str], typer.Option(help="The encoder output that is z, by name or index (default: "
+                                                  "its one output; 2 or 3 equal outputs are a VAE's mean, "
+                                                  "log-variance[, z]).")] = None,
+    custom_objects: Annotated[Optional[str], typer.Option(help="Module (or .py file) defining the model's custom "
+                                                          "classes; imported before loading, by every job.")] = None,
+    factory: Annotated[Optional[str], typer.Option(help="MODULE:FUNCTION building the (built) model a .weights.h5 "
+                                                   "file belongs to.")] = None,
+    unsafe: Annotated[bool, typer.Option("--unsafe", help="Turn Keras' safe mode off: a Lambda layer's stored code "
+                                         "runs. Only for a model you trust.")] = False,
+    input_range: Annotated[str, typer.Option(help="Pixel range the encoder takes and the decoder gives: 0:1, 0:255 "
+                                             "or -1:1.")] = "0:1",
+    data: Annotated[Optional[Path], typer.Option(help="A store to check the model on (one batch), and the run's "
+                                                 "default store for encode.")] = None,
+) -> None:
+    """A run from your own saved Keras model: finds its encoder and decoder, checks them on one batch,
+    copies the model into RUN/model and records where it came from (path, SHA-256)."""
+    from latentkit.model.imported import import_model
+
+    record = import_model(sources=model, run=run, encoder=encoder, decoder=decoder, output=output,
+                          custom_objects=custom_objects, factory=factory, unsafe=unsafe, input_range=input_range,
+                          data=data, events=events())  # fmt: skip
+    parts = f"encoder {record['encoder'] or 'the file itself'}" + (
+        f", decoder {record['decoder'] or Path(record['sources'][-1]['path']).name}" if record["has_decoder"]
+        else ", no decoder")  # fmt: skip
+    typer.echo(f"imported {record['kind'].upper()}: {record['image_size']}x{record['image_size']} images in "
+               f"{record['input_range']} -> z of {record['z_dim']} ({parts}): {run}")
+    typer.echo(f"next: latentkit encode --run {run}" + ("" if record["data"] else " --data STORE"))
+
+
 @app.command("encode")
 @user_errors
 def encode_cmd(
-    run: Annotated[Path, typer.Option(help="Run directory with a checkpoint.")],
+    run: Annotated[Path, typer.Option(help="Run directory with a checkpoint, or one import-model made.")],
     chunk: Annotated[int, typer.Option(help="Images per output chunk: unit of work, resume and memory.")] = 20_000,
     data: Annotated[Optional[Path], typer.Option(help="Store to encode (default: the one the run trained on).")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Latents store (default: RUN/latents.zarr).")] = None,
@@ -257,7 +297,13 @@ def status_cmd(
 @user_errors
 def analyze_cmd(
     run: Annotated[Optional[Path], typer.Option(help="Run directory: reads RUN/latents.zarr, writes RUN/analysis.")] = None,
-    latents: Annotated[Optional[Path], typer.Option(help="Any zarr (N, D) array, or a group holding z.")] = None,
+    latents: Annotated[Optional[Path], typer.Option(help="Your vectors instead of a run's: a zarr (N, D) array or a "
+                                                    "group holding z, a .npy file, a folder of .npy shards, or a "
+                                                    ".parquet file (its list column).")] = None,
+    column: Annotated[Optional[str], typer.Option(help="--latents FILE.parquet: the column holding the vectors "
+                                                  "(default: z, or its one list column).")] = None,
+    labels: Annotated[Optional[Path], typer.Option(help="A .parquet or .csv file with a row per vector: its columns "
+                                                   "also go through the attributes analysis.")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Output directory (default RUN/analysis).")] = None,
     bins: Annotated[int, typer.Option(help="Histogram bins per component.", min=10)] = 100,
     pairs: Annotated[Optional[str], typer.Option(help="Pairs for confidence ellipses, e.g. 0:1,5:9 "
@@ -288,10 +334,15 @@ def analyze_cmd(
         latents, out = RunPaths.of(run).latents, out or RunPaths.of(run).analysis
     elif out is None:
         raise LatentkitError("--latents needs --out DIR")
+    if labels is not None:
+        from latentkit.analysis.attributes import file_labels
+        from latentkit.analysis.analyze import open_latents
+
+        file_labels(labels, open_latents(latents, column)[0].shape[0], events())  # checked before any work
     options = AnalyzeOptions(bins=bins, pairs=parse_pairs(pairs), sample=sample, tsne=tsne, tsne_sample=tsne_sample,
                              tsne_pca=tsne_pca, kmeans=kmeans, kmeans_sample=kmeans_sample, kmeans_max=kmeans_max,
                              mixture=mixture, nn_sample=nn_sample, figures=figures, seed=seed)  # fmt: skip
-    report = analyze(latents=latents, out=out, options=options, events=events())
+    report = analyze(latents=latents, out=out, options=options, events=events(), column=column)
     r = report["radius"]
     typer.echo(f"{report['n']:,} points in {report['dim']} dims: radius mean {r['mean']:.2f} (peak {r['peak']:.2f}), "
                f"dominant components {report['dominant'] or 'none'}")
@@ -304,7 +355,18 @@ def analyze_cmd(
         nn = report["nearest_neighbours"]["sets"]["multivariate normal"]
         typer.echo(f"nearest-neighbour median, data / fitted normal: {nn['median_ratio']:.3f} (KS {nn['ks_statistic']:.3f})")
     typer.echo(f"report: {Path(out) / 'report.md'}")
-    if page and run is not None and Path(out) == RunPaths.of(run).analysis and RunPaths.of(run).checkpoints.is_dir():
+    if run is None:
+        typer.echo("no model with these vectors: nothing decoded (generate, reconstruct and the report page need a run)")
+    if labels is not None:
+        from latentkit.analysis.attributes import AttributeOptions, attributes, ranked
+
+        found = attributes(latents=latents, data=None, labels=labels, out=out, events=events(), column=column,
+                           options=AttributeOptions(seed=seed))  # fmt: skip
+        best = [f"{r['name']} {r['probe_accuracy']:.3f}" for r in ranked(found["attributes"]) if "skipped" not in r]
+        typer.echo(f"attributes from {labels.name}: probe accuracy {', '.join(best[:5]) or 'none'}: "
+                   f"{Path(out) / 'attributes.md'}")  # fmt: skip
+    paths = RunPaths.of(run) if run is not None else None
+    if page and paths and Path(out) == paths.analysis and (paths.checkpoints.is_dir() or paths.imported.exists()):
         from latentkit.analysis.page import write_page
 
         typer.echo(f"report: {write_page(run, events=events())} (interactive; opens offline in a browser)")
@@ -342,7 +404,11 @@ def generate_cmd(
 
         result = generate(run=run, method=method, out=out, n=n, b=b, sharpen=sharpen, seed=seed, force=force)
         hits = result["hit_fraction"]
-        typer.echo(f"wrote {result['n']} images to {out}")
+        if result["out"] is None:
+            typer.echo(f"warning: {run} has no decoder: no image written; the {result['n']} z-points' hit fractions "
+                       f"follow", err=True)  # fmt: skip
+        else:
+            typer.echo(f"wrote {result['n']} images to {out}")
         if result["stale"]:
             typer.echo(f"warning: {result['stale']}", err=True)
     typer.echo("hit fraction " + (", ".join(f"k={k}: {v:.3f}" for k, v in hits.items()) if hits

@@ -70,10 +70,10 @@ def findings_cmd(
 
     from latentkit.core import LatentkitError, RunPaths
     from latentkit.demo import write_findings
-    from latentkit.model.decode import trained_checkpoint
+    from latentkit.model.decode import read_run
 
     paths = RunPaths.of(run)
-    trained_checkpoint(run)
+    read_run(run).need_decoder("findings (its grids are decoded)")
     report_path = paths.analysis / "report.json"
     if not report_path.exists():
         raise LatentkitError(f"{run} has no analysis ({report_path}): run `latentkit analyze --run {run}` first")
@@ -98,12 +98,14 @@ def report_cmd(
     points: Annotated[int, typer.Option(help="Faces on the interactive map (a random sample of the encoded "
                                         "images).", min=10)] = 3000,
     clusters: Annotated[int, typer.Option(help="k-means clusters to colour by.", min=1)] = 10,
+    labels: Annotated[Optional[Path], typer.Option(help="A .parquet or .csv file with a row per image: its columns "
+                                                   "colour the map too.")] = None,
 ) -> None:
     """RUN/analysis/report.html: one self-contained page with an interactive map of the cloud (faces on
     hover, colour by any label, lasso selection), the findings, every figure and the tables."""
     from latentkit.analysis.page import write_page
 
-    out = write_page(run, points=points, clusters=clusters, events=events())
+    out = write_page(run, points=points, clusters=clusters, events=events(), labels=labels)
     typer.echo(f"report: {out} ({out.stat().st_size / 2**20:,.1f} MB; opens offline in a browser)")
 
 
@@ -117,18 +119,21 @@ def attributes_cmd(
                                             "default: the four best separated).")] = [],
     probe_sample: Annotated[int, typer.Option(help="Train rows each linear probe learns on.", min=10)] = 20_000,
     seed: Annotated[int, typer.Option(help="Seed of the random draws.", min=0)] = 0,
+    labels: Annotated[Optional[Path], typer.Option(help="Your own labels instead of the store's: a .parquet or "
+                                                   ".csv file with a row per image (a partition column is "
+                                                   "used when there is one).")] = None,
 ) -> None:
     """Per attribute (CelebA's 40, or the synthetic faces' factors): class centroids, the direction between
     them (for `generate --attribute`), and a linear probe's accuracy on the valid partition."""
     from latentkit.analysis.attributes import AttributeOptions, attributes, ranked
     from latentkit.core import RunPaths
-    from latentkit.model.decode import latents_store, trained_checkpoint
+    from latentkit.model.decode import latents_store, read_run
 
     paths = RunPaths.of(run)
-    if data is None:
-        data = latents_store(run, trained_checkpoint(run))
+    if data is None and labels is None:
+        data = latents_store(run, read_run(run))
     report = attributes(latents=paths.latents, data=data, out=paths.analysis, show=show or None, events=events(),
-                        options=AttributeOptions(probe_sample=probe_sample, seed=seed))  # fmt: skip
+                        options=AttributeOptions(probe_sample=probe_sample, seed=seed), labels=labels)  # fmt: skip
     typer.echo(f"labels: {report['labels']}; scored on {report['held_out']}")
     typer.echo(f"{'attribute':24s} {'probe':>7s} {'direction':>9s} {'majority':>8s}")
     for row in ranked(report["attributes"]):

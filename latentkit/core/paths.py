@@ -103,5 +103,10 @@ class RunPaths:
         return self.root / "analysis"
 
     @property
+    def imported(self) -> Path:
+        """What ``import-model`` recorded of an outside model (its files lie beside it, in RUN/model)."""
+        return self.root / "model" / "import.json"
+
+    @property
     def samples(self) -> Path:
         return self.root / "samples"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from latentkit import store
 from latentkit.core import MARK, LatentkitError, RunPaths
 from latentkit.machine.monitor import read_monitor
 from latentkit.model import checkpoint, spec_from_dict
-from latentkit.model.decode import stale_latents
+from latentkit.model.decode import read_run, stale_latents
 from latentkit.store import chunk_progress
 
 
@@ -38,13 +39,16 @@ def run_status(run: str | os.PathLike, out: str | os.PathLike | None = None, las
         status["train"] = {"job": spec.name, "epoch": saved.meta["epoch"], "epochs": spec.train.epochs,
                            "step": saved.meta["step"], "steps_per_epoch": saved.meta.get("steps_per_epoch"),
                            "last_loss": (saved.meta["history"] or [{}])[-1].get("loss")}  # fmt: skip
+    if paths.imported.exists():
+        status["imported"] = json.loads(paths.imported.read_text(encoding="utf-8"))
     out = Path(out or paths.latents)
     if (out / "zarr.json").exists():
         progress = chunk_progress(store.open_store(out))
         status["encode"] = {"path": str(out), "n": progress.n, "chunk": progress.chunk,
                             "chunks_done": progress.chunks_done, "chunks_total": progress.chunks_total,
                             "missing": progress.missing,
-                            "stale": stale_latents(paths.root, saved) if saved is not None and out == paths.latents
+                            "stale": stale_latents(paths.root, read_run(paths.root))
+                            if (saved is not None or paths.imported.exists()) and out == paths.latents
                             else None}  # fmt: skip
     records = read_monitor(paths.monitor, None)  # read once: the last lines and the run's peaks
     status["monitor"] = records[-last:] if last else records

@@ -1,10 +1,14 @@
-"""A trained run's model, loaded for decoding: what ``generate``, ``reconstruct``,
-``interpolate`` and ``compare`` decode with. Keras is imported when a model is loaded."""
+"""A run's model, whatever made it: latentkit's ``train`` (a checkpoint and a spec) or
+``import-model`` (a saved Keras model, ``latentkit.model.imported``). ``read_run`` describes it
+without Keras, so jobs check their arguments before a backend loads; ``load_model`` loads it
+for encoding and decoding. Keras is imported when a model is loaded."""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -13,20 +17,57 @@ from latentkit.model import checkpoint
 from latentkit.model.spec import spec_from_dict
 
 
-def trained_checkpoint(run: str | os.PathLike) -> checkpoint.Checkpoint:
-    """The run's latest checkpoint, read without Keras: its metadata (spec, store) lets a job
-    check its arguments before a backend loads."""
+@dataclass(frozen=True)
+class RunModel:
+    """What the jobs that run a run's model need to know of it, read without Keras."""
+
+    root: Path
+    kind: str  # "ae" or "vae"
+    z_dim: int
+    image_size: int
+    data: str  # the store it trained on (or was checked on at import); "" when none
+    version: str  # the model's state in words: what latents record as the model they were encoded from
+    seed: int = 0  # a VAE's sampling noise (encode)
+    eps_factor: float = 1.0
+    kl_factor: float | None = None
+    n_params: int = 0
+    saved: checkpoint.Checkpoint | None = None  # latentkit's own runs
+    imported: dict[str, Any] | None = None  # import-model's record
+    warning: str | None = None  # the latest checkpoint was unreadable and an older one is used
+
+    @property
+    def has_decoder(self) -> bool:
+        return self.imported is None or bool(self.imported.get("has_decoder"))
+
+    def need_decoder(self, what: str) -> None:
+        """Refuse, in one line, what needs a decoder on a run imported without one."""
+        if not self.has_decoder:
+            raise LatentkitError(f"{self.root} was imported without a decoder: {what} needs one "
+                                 f"(import the model again with its decoder)")  # fmt: skip
+
+
+def read_run(run: str | os.PathLike) -> RunModel:
+    """The run's model, described from its checkpoint or its import record (no Keras)."""
     paths = RunPaths.of(run)
     if not paths.root.is_dir():
-        raise LatentkitError(f"no run at {run}: give a run directory that `latentkit train` wrote")
-    directory = paths.checkpoints
-    saved, _ = checkpoint.load(directory)
+        raise LatentkitError(f"no run at {run}: give a run directory that `latentkit train` or "
+                             f"`latentkit import-model` wrote")  # fmt: skip
+    if paths.imported.exists():
+        from latentkit.model.imported import describe
+
+        return describe(paths)
+    saved, warning = checkpoint.load(paths.checkpoints)
     if saved is None:
-        raise LatentkitError(f"no checkpoint in {directory}: train the run first")
-    return saved
+        raise LatentkitError(f"no checkpoint in {paths.checkpoints}: train the run first")
+    spec = spec_from_dict(saved.meta["spec"])
+    return RunModel(root=paths.root, kind=spec.model.kind, z_dim=spec.model.z_dim, image_size=spec.model.image_size,
+                    data=saved.meta.get("data", ""), version=checkpoint.describe(saved.meta), seed=spec.train.seed,
+                    eps_factor=spec.model.eps_factor,
+                    kl_factor=spec.model.kl_factor if spec.model.kind == "vae" else None,
+                    n_params=int(sum(np.prod(v.shape) for v in saved.model)), saved=saved, warning=warning)  # fmt: skip
 
 
-def latents_store(run: str | os.PathLike, saved: checkpoint.Checkpoint) -> Path:
+def latents_store(run: str | os.PathLike, described: RunModel) -> Path:
     """The store whose rows the run's latents are: the one ``encode`` recorded in latents.zarr
     (``encode --data`` may have encoded another), else the one the run trained on."""
     from latentkit.store import open_store
@@ -36,35 +77,43 @@ def latents_store(run: str | os.PathLike, saved: checkpoint.Checkpoint) -> Path:
         source = open_store(latents).attrs.get("source")
         if source:
             return Path(source)
-    return Path(saved.meta.get("data", ""))
+    if not described.data:
+        raise LatentkitError(f"{run} names no store of images: give --data STORE")
+    return Path(described.data)
 
 
-def stale_latents(run: str | os.PathLike, saved: checkpoint.Checkpoint) -> str | None:
+def stale_latents(run: str | os.PathLike, described: RunModel) -> str | None:
     """Why the run's latents (and the analysis fitted to them) no longer match its model: they
-    were encoded from an older checkpoint; None when they match or do not exist."""
+    were encoded from an older checkpoint (or another imported model); None when they match or
+    do not exist."""
     from latentkit.store import open_store
 
     latents = RunPaths.of(run).latents
     if not (latents / "zarr.json").exists():
         return None
-    encoded_from, now = open_store(latents).attrs.get("checkpoint"), checkpoint.describe(saved.meta)
-    if encoded_from is None or encoded_from == now:
+    encoded_from = open_store(latents).attrs.get("checkpoint")
+    if encoded_from is None or encoded_from == described.version:
         return None
     return (
-        f"the latents (and an analysis fitted to them) are from {encoded_from}; the model is now at {now}: "
-        f"run `latentkit encode --run {run} --restart-stale` and `latentkit analyze --run {run}`"
+        f"the latents (and an analysis fitted to them) are from {encoded_from}; the model is now at "
+        f"{described.version}: run `latentkit encode --run {run} --restart-stale` and `latentkit analyze --run {run}`"
     )
 
 
-def load_model(run: str | os.PathLike, saved: checkpoint.Checkpoint | None = None):
-    """The run's latest model (weights restored) and the checkpoint's metadata; ``saved``: that
-    checkpoint, when the caller has read it already (``trained_checkpoint``)."""
+def load_model(run: str | os.PathLike, described: RunModel | None = None):
+    """The run's model: ``.encoder`` (images in [0, 1] -> z, or (mu, logvar, z) for a VAE),
+    ``.decoder`` (z -> images in [0, 1]), a call (reconstruction) and ``set_mu_only``.
+    ``described``: ``read_run``'s answer, when the caller has it already."""
+    described = described or read_run(run)
+    if described.imported is not None:
+        from latentkit.model.imported import load_imported
+
+        return load_imported(described)
     from latentkit.model.networks import build_model
 
-    saved = saved or trained_checkpoint(run)
-    model = build_model(spec_from_dict(saved.meta["spec"]).model)
-    checkpoint.restore(model, saved, optimizer=False)
-    return model, saved.meta
+    model = build_model(spec_from_dict(described.saved.meta["spec"]).model)
+    checkpoint.restore(model, described.saved, optimizer=False)
+    return model
 
 
 def decode(model, z: np.ndarray) -> np.ndarray:

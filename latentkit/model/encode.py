@@ -23,7 +23,6 @@ import numpy as np
 from latentkit import store
 from latentkit.core import GpuOutOfMemory, JobEvents, LatentkitError, RunPaths, check_folder, parse_size
 from latentkit.machine import MonitorLog, is_out_of_memory, release_memory
-from latentkit.model import checkpoint
 from latentkit.model.memory import DATA_CACHE_CHUNKS, check_budget, estimate_encode_mb, estimate_ram_mb
 from latentkit.model.sampling import reparameterize
 from latentkit.model.spec import spec_from_dict
@@ -85,39 +84,45 @@ def _encode(paths: RunPaths, *, chunk, data, out, batch, task, tasks, use, max_r
         raise LatentkitError(f"--batch must be positive, got {batch}")
     if use not in ("z", "mu"):
         raise LatentkitError(f"--use must be z or mu, got {use!r}")
-    saved, warning = checkpoint.load(paths.checkpoints)
-    if saved is None:
-        raise LatentkitError(f"no checkpoint in {paths.checkpoints}: train the run first")
-    if warning:
-        events.message(f"warning: {warning}")
-    spec = spec_from_dict(saved.meta["spec"])
-    vae = spec.model.kind == "vae"
+    from latentkit.model.decode import load_model, read_run
+
+    model_of = read_run(paths.root)
+    if model_of.warning:
+        events.message(f"warning: {model_of.warning}")
+    vae = model_of.kind == "vae"
     if use == "mu" and not vae:
         raise LatentkitError("--use mu needs a VAE run (an AE's z is already deterministic)")
-    data = Path(data or saved.meta.get("data", ""))
+    if not data and not model_of.data:
+        raise LatentkitError(f"{paths.root} names no store of images: give --data STORE")
+    data = Path(data or model_of.data)
     source = store.open_store(data, holds="images")
     images = source["images"]
-    size = spec.model.image_size
+    size = model_of.image_size
     if tuple(images.shape[1:]) != (size, size, 3):
         raise LatentkitError(f"{data} holds {images.shape[1]}x{images.shape[2]} images, the model expects "
-                             f"{size}x{size}: encode the store the run was trained on (--data)")  # fmt: skip
+                             f"{size}x{size}: encode a store of that size (--data)")  # fmt: skip
     outputs = ("z", "mu", "logvar") if vae else ("z",)
     if max_ram is not None:
         need, parts = estimate_ram_mb(image_shape=images.shape[1:], batch=batch, chunk=chunk,
-                                      data_chunk=images.chunks[0], n_params=_count_params(saved),
-                                      outputs=len(outputs), z_dim=spec.model.z_dim)  # fmt: skip
+                                      data_chunk=images.chunks[0], n_params=model_of.n_params,
+                                      outputs=len(outputs), z_dim=model_of.z_dim)  # fmt: skip
         if need * 2**20 > parse_size(max_ram, option="--max-ram"):
             detail = ", ".join(f"{k} {v:,.0f} MB" for k, v in parts.items())
             raise LatentkitError(f"needs about {need:,.0f} MB, over --max-ram {max_ram} ({detail}): "
                                  f"lower --chunk or --batch")  # fmt: skip
     if max_vram is not None:
-        check_budget(*estimate_encode_mb(spec.model, batch), max_vram=max_vram, what=f"an encoder call of batch {batch}")
+        if model_of.saved is None:
+            events.message("note: --max-vram estimates latentkit's own networks only: not checked for an imported model")
+        else:
+            spec = spec_from_dict(model_of.saved.meta["spec"])
+            check_budget(*estimate_encode_mb(spec.model, batch), max_vram=max_vram,
+                         what=f"an encoder call of batch {batch}")  # fmt: skip
 
     out = Path(out or paths.latents)
-    n, z_dim = images.shape[0], spec.model.z_dim
+    n, z_dim = images.shape[0], model_of.z_dim
     arrays = {name: ArraySpec((z_dim,), "float32") for name in outputs} | {"ok": ArraySpec((), "bool", False)}
     identity = {"source": str(data.resolve()), "z_dim": z_dim, "use": use,
-                "checkpoint": checkpoint.describe(saved.meta)}  # fmt: skip
+                "checkpoint": model_of.version}  # fmt: skip
     def replace(stale: list[str]) -> None:
         if tasks > 1:
             raise LatentkitError(f"--restart-stale cannot replace {out} while other tasks may write it: "
@@ -127,16 +132,12 @@ def _encode(paths: RunPaths, *, chunk, data, out, batch, task, tasks, use, max_r
     group = store.create_or_open(out, n=n, chunk=chunk, arrays=arrays, identity=tuple(identity),
                                  on_stale=replace if restart_stale else None,
                                  fix="rerun with --restart-stale to encode it again, or give another --out",
-                                 attrs={**identity, "kind": spec.model.kind, "seed": spec.train.seed})  # fmt: skip
+                                 attrs={**identity, "kind": model_of.kind, "seed": model_of.seed})  # fmt: skip
     if chunk % batch and chunk > batch:
         events.message(f"note: --chunk {chunk} is not a multiple of --batch {batch}: batches cut by chunk edges "
                        f"are padded (about {100 * batch / chunk:.0f}% extra encoder work)")  # fmt: skip
 
-    from latentkit.model.networks import build_model
-
-    model = build_model(spec.model)
-    checkpoint.restore(model, saved, optimizer=False)
-    encoder = uint8_encoder(model.encoder)
+    encoder = uint8_encoder(load_model(paths.root, model_of).encoder)
     ok_rows = source["ok"]
     cache = ChunkCache(images, DATA_CACHE_CHUNKS)
     monitor = MonitorLog(paths.monitor, "encode")
@@ -151,7 +152,7 @@ def _encode(paths: RunPaths, *, chunk, data, out, batch, task, tasks, use, max_r
 
     def produce(start: int, stop: int) -> dict[str, np.ndarray]:
         values, timings[start] = _encode_rows(encoder, cache, prefetch, start, stop, batch, vae, use,
-                                              spec.train.seed, spec.model.eps_factor)  # fmt: skip
+                                              model_of.seed, model_of.eps_factor)  # fmt: skip
         values["ok"] = ok_rows[start:stop]
         return values
 
@@ -188,10 +189,6 @@ def uint8_encoder(encoder):
 
     images = keras.Input(encoder.input_shape[1:], dtype="uint8", name="image_uint8")
     return keras.Model(images, encoder(to_unit_float(images, ops=keras.ops)), name="encoder_uint8")
-
-
-def _count_params(saved) -> int:
-    return int(sum(np.prod(v.shape) for v in saved.model))
 
 
 def _encode_rows(encoder, cache, prefetch, start, stop, batch, vae, use, seed, eps_factor

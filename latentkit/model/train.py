@@ -66,6 +66,9 @@ def train(
     """
     events = events or JobEvents()
     paths = RunPaths.of(check_folder(run, "--run"))
+    if paths.imported.exists():
+        raise LatentkitError(f"{run} holds an imported model (`latentkit import-model`): latentkit trains only the "
+                             f"runs it made; encode, analyze and generate use this one as it is")  # fmt: skip
     spec = resolve_spec(paths, job, overrides or {})
     saved, warning = checkpoint.load(paths.checkpoints)
     if warning:

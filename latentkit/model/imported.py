@@ -1,0 +1,592 @@
+"""Outside models: a run made from a saved Keras model (``latentkit import-model``).
+
+The model's files are copied into RUN/model with a record, ``import.json``: where they came
+from (path, SHA-256), which sub-models are the encoder and the decoder, which encoder output
+is z (or that it returns a VAE's mean and log-variance), the pixel range it expects, and
+the module its custom classes come from. Every job that runs a model (encode, generate,
+reconstruct, interpolate, report, compare) loads it from there through ``load_imported``,
+which wraps the encoder and decoder so they take and give what latentkit's own networks do:
+images in [0, 1] -> z (or mean, log-variance, mean) and z -> images in [0, 1].
+
+Keras' ``safe_mode`` stays on (a ``Lambda`` layer's code would run on loading) unless the
+import said ``--unsafe``. The Keras 3 pitfalls that cost users hours get one line each.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+import shutil
+import sys
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from latentkit.core import JobEvents, LatentkitError, RunPaths, atomic_write, check_folder, own_folder, write_json
+from latentkit.model.decode import RunModel
+
+RANGES = {"0:1": (1.0, 0.0), "0:255": (255.0, 0.0), "-1:1": (2.0, -1.0)}  # model pixels = unit * scale + offset
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+CHECK_BATCH = 8  # images the shapes and ranges are checked on
+
+
+def import_model(*, sources: list[str | os.PathLike], run: str | os.PathLike, encoder: str | None = None,
+                 decoder: str | None = None, output: str | None = None, custom_objects: str | None = None,
+                 factory: str | None = None, unsafe: bool = False, input_range: str = "0:1",
+                 data: str | os.PathLike | None = None, events: JobEvents | None = None) -> dict[str, Any]:  # fmt: skip
+    """Make RUN from a saved model: one file holding encoder and decoder, an encoder and a
+    decoder file, an encoder alone, or a ``.weights.h5`` with ``factory`` ("module:function"
+    building the model). Checks the model on one batch (of ``data`` when given) and returns
+    the record it wrote."""
+    events = events or JobEvents()
+    files = _check_sources(sources, factory)
+    if input_range not in RANGES:
+        raise LatentkitError(f"--input-range must be one of {', '.join(RANGES)}, got {input_range!r}")
+    paths = RunPaths.of(check_folder(run, "--run"))
+    if paths.checkpoints.exists():
+        raise LatentkitError(f"{run} is a run latentkit trained: import the model into a new --run")
+    digests = [_sha256(path) for path in files]
+    chosen = {"encoder": encoder, "decoder": decoder, "output": _parse_output(output), "input_range": input_range,
+              "unsafe": unsafe}  # fmt: skip
+    if paths.imported.exists():
+        return _already_imported(paths, digests, chosen, events)
+    images = _check_images(data)
+    record: dict[str, Any] = {
+        "sources": [{"path": str(path.resolve()), "sha256": digest} for path, digest in zip(files, digests)],
+        "encoder": encoder, "decoder": decoder, "output": _parse_output(output), "input_range": input_range,
+        "custom_objects": _module_record(custom_objects, "--custom-objects") if custom_objects else None,
+        "factory": _factory_record(factory) if factory else None, "unsafe": unsafe,
+        "data": str(Path(data).resolve()) if data else "",
+    }  # fmt: skip
+    if unsafe:
+        events.message("warning: --unsafe: Keras' safe mode is off: code stored in the model (a Lambda layer) "
+                       "runs in this process and in every job that loads this run; do so only for a model you trust")  # fmt: skip
+
+    from latentkit.model.backend import keras
+
+    models = [_load(path, record, keras) for path in files]
+    found = _find_parts(models, record, keras, events)
+    record.update(found.record)
+    image_size = _image_size(found.encoder, images, files[0])
+    record["image_size"] = image_size
+    wrapped_encoder, kind, z_dim = _wrap_encoder(found.encoder, record, image_size, keras, files[0])
+    record.update(kind=kind, z_dim=z_dim)
+    if kind == "vae":
+        events.message(f"the encoder returns {record['vae_outputs']} outputs of {z_dim}: taken as a VAE's "
+                       f"(mean, log-variance{', z' if record['vae_outputs'] == 3 else ''}); "
+                       f"--output NAME takes one of them as an AE's z instead")  # fmt: skip
+    batch = images if images is not None else np.random.default_rng(0).random((CHECK_BATCH, image_size, image_size, 3))
+    z = _check_encoder(wrapped_encoder, batch.astype(np.float32), kind, files[0])
+    wrapped_decoder = None
+    if found.decoder is not None:
+        wrapped_decoder = _wrap_decoder(found.decoder, record, z_dim, image_size, keras, files[-1])
+        _check_decoder(found.decoder, wrapped_decoder, z, record, image_size, files[-1], events)
+    else:
+        events.message(f"no decoder in {files[0].name}: encode, analyze and attributes work; generate, reconstruct, "
+                       f"interpolate, compare and the report's faces need one")  # fmt: skip
+    record["has_decoder"] = wrapped_decoder is not None
+    record["n_params"] = int(sum(part.count_params() for part in (found.encoder, found.decoder) if part is not None))
+    record.update(time=time.time(), keras=keras.__version__, backend=keras.backend.backend())
+
+    own_folder(paths.root)
+    folder = own_folder(paths.imported.parent)
+    for source, name in zip(record["sources"], _copy_names(files, factory)):
+        with open(source["path"], "rb") as original, atomic_write(folder / name) as copy:
+            shutil.copyfileobj(original, copy, 2**22)
+        source["copy"] = name
+    write_json(paths.imported, record)  # last: the import is whole once this exists
+    return record
+
+
+def describe(paths: RunPaths) -> RunModel:
+    """``decode.read_run`` for an imported run (no Keras)."""
+    try:
+        record = json.loads(paths.imported.read_text(encoding="utf-8"))
+        version = "imported " + " + ".join(f"{Path(s['path']).name} sha256 {s['sha256'][:12]}" for s in record["sources"])
+        return RunModel(root=paths.root, kind=record["kind"], z_dim=record["z_dim"], image_size=record["image_size"],
+                        data=record.get("data", ""), version=version, n_params=record.get("n_params", 0),
+                        imported=record)  # fmt: skip
+    except (ValueError, KeyError, TypeError) as error:
+        raise LatentkitError(f"{paths.imported} is damaged ({type(error).__name__}: {error}): import the model "
+                             f"again into a new --run")  # fmt: skip
+
+
+class ImportedModel:
+    """An imported model behind latentkit's interface: ``encoder`` and ``decoder`` take and give
+    [0, 1] images; a VAE's encoder gives (mean, log-variance, mean); a call reconstructs."""
+
+    def __init__(self, encoder, decoder, kind: str):
+        self.encoder, self.decoder, self.kind = encoder, decoder, kind
+
+    def __call__(self, x, training: bool = False):
+        z = self.encoder(x, training=False)
+        return self.decoder(z[0] if self.kind == "vae" else z, training=False)
+
+    def set_mu_only(self, mu_only: bool) -> None:
+        """Nothing to switch: z here is always the mean (encode draws a VAE's z itself, seeded)."""
+
+
+def load_imported(described: RunModel) -> ImportedModel:
+    """The run's imported model, loaded from RUN/model as the import recorded it."""
+    from latentkit.model.backend import keras
+
+    record, folder = described.imported, described.root / "model"
+    files = [folder / source["copy"] for source in record["sources"]]
+    models = [_load(path, record, keras) for path in files]
+    found = _find_parts(models, record, keras, None)
+    encoder, _, _ = _wrap_encoder(found.encoder, record, record["image_size"], keras, files[0])
+    decoder = None
+    if found.decoder is not None:
+        decoder = _wrap_decoder(found.decoder, record, record["z_dim"], record["image_size"], keras, files[-1])
+    return ImportedModel(encoder, decoder, record["kind"])
+
+
+# -- checks before Keras --------------------------------------------------------------------
+
+
+def _check_sources(sources, factory: str | None) -> list[Path]:
+    files = [Path(s) for s in sources]
+    if not 1 <= len(files) <= 2:
+        raise LatentkitError(f"give one model file, or an encoder and a decoder file: got {len(files)}")
+    for path in files:
+        if path.is_dir():
+            if (path / "saved_model.pb").exists():
+                raise LatentkitError(f"{path} is a TensorFlow SavedModel: Keras 3 loads .keras and .h5 files; "
+                                     f"load it where it was made and save it with model.save('model.keras')")  # fmt: skip
+            raise LatentkitError(f"{path} is a folder: give a .keras or .h5 model file (or .weights.h5 with --factory)")
+        if not path.is_file():
+            raise LatentkitError(f"no model file {path}")
+        name = path.name.lower()
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+        if name.endswith(".weights.h5"):
+            if factory is None:
+                raise LatentkitError(f"{path} holds weights only: give --factory MODULE:FUNCTION, a function that "
+                                     f"builds the model they belong to")  # fmt: skip
+            if head != HDF5_SIGNATURE:
+                raise LatentkitError(f"{path} is not an HDF5 weights file")
+        elif name.endswith(".keras"):
+            if not zipfile.is_zipfile(path):
+                raise LatentkitError(f"{path} is not a Keras model file (a .keras file is a zip archive)")
+        elif name.endswith(".h5"):
+            if head != HDF5_SIGNATURE:
+                raise LatentkitError(f"{path} is not a Keras model file (an .h5 file is HDF5)")
+        else:
+            raise LatentkitError(f"{path}: give a .keras or .h5 model file (or .weights.h5 with --factory)")
+    if factory is not None and (len(files) != 1 or not files[0].name.lower().endswith(".weights.h5")):
+        raise LatentkitError("--factory builds the model a .weights.h5 file belongs to: give one .weights.h5 file")
+    return files
+
+
+def _parse_output(output: str | None) -> str | int | None:
+    if output is None:
+        return None
+    return int(output) if output.lstrip("-").isdigit() else output
+
+
+def _check_images(data) -> np.ndarray | None:
+    """A batch of the store's first usable images in [0, 1], or None without --data."""
+    if data is None:
+        return None
+    from latentkit.store import open_store, to_unit_float
+
+    group = open_store(data, holds="images")
+    rows = np.flatnonzero(group["ok"][: 4 * CHECK_BATCH].astype(bool))[:CHECK_BATCH]
+    if len(rows) == 0:
+        raise LatentkitError(f"{data} has no usable image among its first rows to check the model on")
+    return to_unit_float(group["images"].get_orthogonal_selection((rows,)))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(2**22):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _already_imported(paths: RunPaths, digests: list[str], chosen: dict[str, Any], events: JobEvents) -> dict[str, Any]:
+    """A rerun of the same import is done already; another model or other options are refused."""
+    record = describe(paths).imported
+    if [s["sha256"] for s in record["sources"]] != digests:
+        where = ", ".join(s["path"] for s in record["sources"])
+        raise LatentkitError(f"{paths.root} holds another imported model (from {where}): choose a new --run")
+    # --encoder/--decoder left out this time mean "what was found": only a different explicit choice differs
+    differ = [key for key, value in chosen.items() if record.get(key) != value and not (
+        key in ("encoder", "decoder") and value is None)]  # fmt: skip
+    if differ:
+        was = ", ".join(f"--{key.replace('_', '-')} {record.get(key)}" for key in differ)
+        raise LatentkitError(f"{paths.root} holds this model imported with {was}: choose a new --run to import it "
+                             f"otherwise")  # fmt: skip
+    events.message(f"{paths.root} already holds this model (same SHA-256): nothing to do")
+    return record
+
+
+def _copy_names(files: list[Path], factory: str | None) -> list[str]:
+    if factory is not None:
+        return ["model.weights.h5"]
+    suffixes = [".h5" if f.name.lower().endswith(".h5") else ".keras" for f in files]
+    if len(files) == 2:
+        return [f"encoder{suffixes[0]}", f"decoder{suffixes[1]}"]
+    return [f"model{suffixes[0]}"]
+
+
+# -- modules: custom classes and factories ------------------------------------------------
+
+
+def _module_record(given: str, option: str) -> dict[str, str]:
+    """Import a module (dotted name, found from the working folder too, or a .py file) and
+    record how to import it again from any folder: its name and the sys.path entry it is under."""
+    path = Path(given)
+    if given.endswith(".py") or path.is_file():
+        if not path.is_file():
+            raise LatentkitError(f"{option} {given}: no such file")
+        record = {"module": path.stem, "path_entry": str(path.resolve().parent)}
+    else:
+        record = {"module": given, "path_entry": os.getcwd()}
+    module = _import(record, option)
+    parts = record["module"].split(".")
+    if module.__file__:  # the folder its top-level package is in: /x for /x/a/b.py (a.b) or /x/a/b/__init__.py
+        origin = Path(module.__file__).resolve()
+        record["path_entry"] = str(origin.parents[len(parts) - 1 + (origin.name == "__init__.py")])
+    return record
+
+
+def _factory_record(factory: str) -> dict[str, str]:
+    module, sep, function = factory.rpartition(":")
+    if not sep or not module or not function.isidentifier():
+        raise LatentkitError(f"--factory takes MODULE:FUNCTION (e.g. mymodels:build_autoencoder), got {factory!r}")
+    record = _module_record(module, "--factory") | {"function": function}
+    if not callable(getattr(_import(record, "--factory"), function, None)):
+        raise LatentkitError(f"--factory {factory}: {record['module']} has no function {function}")
+    return record
+
+
+def _import(record: dict[str, str], option: str) -> ModuleType:
+    if record["path_entry"] not in sys.path:
+        sys.path.insert(0, record["path_entry"])
+    try:
+        return importlib.import_module(record["module"])
+    except ModuleNotFoundError as error:
+        raise LatentkitError(f"{option} {record['module']}: no module named {error.name!r} (give a module importable "
+                             f"from {record['path_entry']}, or a .py file)") from None  # fmt: skip
+    except Exception as error:
+        raise LatentkitError(f"{option} {record['module']}: importing it failed: {type(error).__name__}: "
+                             f"{_first_line(error)}") from None  # fmt: skip
+
+
+def _custom_objects(record: dict[str, Any], keras) -> dict[str, Any]:
+    """The Keras classes the --custom-objects module defines (registered or not), by class name."""
+    if not record.get("custom_objects"):
+        return {}
+    module = _import(record["custom_objects"], "--custom-objects")
+    return {name: value for name, value in vars(module).items()
+            if isinstance(value, type) and issubclass(value, keras.layers.Layer)}  # fmt: skip
+
+
+# -- loading, with the pitfalls in one line each -------------------------------------------
+
+
+def _load(path: Path, record: dict[str, Any], keras):
+    objects = _custom_objects(record, keras)
+    try:
+        if record.get("factory"):
+            return _from_factory(path, record, keras)
+        return keras.saving.load_model(path, custom_objects=objects, compile=False, safe_mode=not record["unsafe"])
+    except LatentkitError:
+        raise
+    except Exception as error:
+        raise LatentkitError(_pitfall(path, error, record, keras)) from None
+
+
+def _from_factory(path: Path, record: dict[str, Any], keras):
+    factory = record["factory"]
+    try:
+        model = getattr(_import(factory, "--factory"), factory["function"])()
+    except LatentkitError:
+        raise
+    except Exception as error:
+        raise LatentkitError(f"--factory {factory['module']}:{factory['function']}() failed: {type(error).__name__}: "
+                             f"{_first_line(error)}") from None  # fmt: skip
+    if not isinstance(model, keras.Model):
+        raise LatentkitError(f"--factory {factory['module']}:{factory['function']}() returned a "
+                             f"{type(model).__name__}, not a Keras model")  # fmt: skip
+    if not model.built:
+        raise LatentkitError(f"the model --factory {factory['module']}:{factory['function']}() returns is not built: "
+                             f"build it in the factory (model.build(input_shape) or call it on a batch)")  # fmt: skip
+    model.load_weights(path)
+    return model
+
+
+def _pitfall(path: Path, error: Exception, record: dict[str, Any], keras) -> str:
+    text = str(error)
+    foreign = _foreign_backend(error, keras.backend.backend())
+    if foreign:
+        return _backend_line(path, error, foreign, keras.backend.backend())
+    if "Could not locate" in text or "Could not deserialize" in text:
+        name = text.split("'")[1] if "'" in text else "?"
+        given = record.get("custom_objects")
+        if given:
+            return (f"{path} uses the class {name}, which {given['module']} does not define or register: pass the "
+                    f"module that defines it with @keras.saving.register_keras_serializable() to --custom-objects")
+        return (f"{path} uses the class {name}, which Keras does not know: pass --custom-objects MODULE (or a .py "
+                f"file) that defines it with @keras.saving.register_keras_serializable()")
+    if "`Lambda` layer" in text or "safe_mode" in text:
+        return (f"{path} has a Lambda layer, whose stored Python code would run on loading: latentkit loads it only "
+                f"with --unsafe (do so only for a model you trust)")
+    if "was never built" in text:
+        layer = text.split("'")[1] if "'" in text else "?"
+        return (f"{path}: layer {layer!r} was never built when the model was saved, so Keras cannot place its "
+                f"weights (keras #18823): its class's build() must create every weight; fix it and save again, or "
+                f"save the weights and import them with --factory")
+    if "File format not supported" in text:
+        return f"{path} is not a file Keras 3 loads (.keras or legacy .h5): save the model with model.save('model.keras')"
+    return (f"{path} could not be loaded by Keras {keras.__version__} on the {keras.backend.backend()} backend: "
+            f"{type(error).__name__}: {_first_line(error)}")
+
+
+BACKEND_PACKAGES = {"jax": "jax", "jaxlib": "jax", "torch": "torch", "tensorflow": "tensorflow"}
+
+
+def _foreign_backend(error: BaseException, current: str) -> str | None:
+    """Another backend's package that the failing code ran into (a layer calling jax.numpy under
+    TensorFlow), from the frames of the error and its causes; None when there is none."""
+    import re
+    import traceback
+
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        for frame in traceback.extract_tb(error.__traceback__):
+            match = re.search(r"[/\\](jax|jaxlib|torch|tensorflow)[/\\]", frame.filename)
+            if match and BACKEND_PACKAGES[match.group(1)] != current:
+                return BACKEND_PACKAGES[match.group(1)]
+        error = error.__cause__ or error.__context__
+    return None
+
+
+def _backend_line(path: Path, error: BaseException, foreign: str, current: str) -> str:
+    import re
+
+    layer = None
+    while error is not None and layer is None:
+        found = re.search(r"when calling (\w+)\.call\(\)", str(error))
+        layer = found.group(1) if found else None
+        error = error.__cause__ or error.__context__
+    who = f"its layer {layer}" if layer else "one of its layers"
+    return (f"{path.name}: {who} calls {foreign} functions directly, so it runs only under Keras' {foreign} backend "
+            f"(this is {current}): run with KERAS_BACKEND={foreign}")
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [""])[0][:300]
+
+
+@dataclass
+class _Parts:
+    encoder: Any
+    decoder: Any
+    record: dict[str, Any]  # what the import records of where they were found
+
+
+def _sub_models(model, keras) -> dict[str, Any]:
+    """Sub-networks of a model by layer name and by attribute name (a subclassed model's self.encoder)."""
+    found = {layer.name: layer for layer in model.layers if isinstance(layer, keras.Model)}
+    for attribute, value in vars(model).items():
+        if not attribute.startswith("_") and isinstance(value, keras.layers.Layer) and value is not model:
+            if isinstance(value, keras.Model) or getattr(value, "_layers", None):
+                found.setdefault(attribute, value)
+    return found
+
+
+def _rank_of_input(layer) -> int | None:
+    shape = _input_shape(layer)
+    return None if shape is None else len(shape)
+
+
+def _input_shape(layer) -> tuple | None:
+    try:
+        inputs = layer.inputs
+    except (AttributeError, ValueError):
+        inputs = None
+    if inputs:
+        return tuple(inputs[0].shape)
+    shapes = getattr(layer, "_build_shapes_dict", None) or {}
+    shape = next(iter(shapes.values()), None)
+    return tuple(shape) if shape is not None else None
+
+
+def _find_parts(models: list, record: dict[str, Any], keras, events: JobEvents | None) -> _Parts:
+    if len(models) == 2:
+        return _Parts(models[0], models[1], {})
+    model = models[0]
+    parts = _sub_models(model, keras)
+    wanted = {"encoder": record.get("encoder"), "decoder": record.get("decoder")}
+
+    def listing() -> str:
+        if not parts:
+            return "it has no sub-models"
+        return "it has: " + ", ".join(f"{name} (input {_input_shape(part)})" for name, part in parts.items())
+
+    chosen = {}
+    for role, name in wanted.items():
+        if name is not None:
+            if name not in parts:
+                raise LatentkitError(f"--{role} {name}: the model has no sub-model of that name; {listing()}")
+            chosen[role] = name
+        elif role in parts:
+            chosen[role] = role
+    if len(chosen) < 2 and parts and not (wanted["encoder"] and not wanted["decoder"] and "decoder" not in parts):
+        by_rank = {rank: [n for n, p in parts.items() if _rank_of_input(p) == rank] for rank in (2, 4)}
+        for role, rank in (("encoder", 4), ("decoder", 2)):
+            if role not in chosen and len(by_rank[rank]) == 1:
+                chosen[role] = by_rank[rank][0]
+                if events is not None:
+                    events.message(f"{role}: the sub-model {chosen[role]!r} (input {_input_shape(parts[chosen[role]])})")
+        if "encoder" not in chosen or "decoder" not in chosen:
+            raise LatentkitError(f"cannot tell the encoder and decoder apart: give --encoder NAME and --decoder NAME; "
+                                 f"{listing()}")  # fmt: skip
+    if not chosen:  # no sub-models: the file is an encoder on its own, or one network from images to images
+        return _Parts(model, None, {"encoder": None, "decoder": None})
+    return _Parts(parts[chosen["encoder"]], parts.get(chosen.get("decoder")),
+                  {"encoder": chosen["encoder"], "decoder": chosen.get("decoder")})  # fmt: skip
+
+
+# -- wrapping and checking on one batch ----------------------------------------------------
+
+
+def _image_size(encoder, images: np.ndarray | None, path: Path) -> int:
+    shape = _input_shape(encoder)
+    if shape is None or len(shape) != 4:
+        if images is None:
+            raise LatentkitError(f"cannot tell the image size {path.name}'s encoder takes: give --data STORE to check "
+                                 f"it on the store's images")  # fmt: skip
+        return images.shape[1]
+    height, width, channels = shape[1:]
+    if channels is not None and channels != 3:
+        raise LatentkitError(f"{path.name}'s encoder takes {channels}-channel images: latentkit's stores hold RGB "
+                             f"(3 channels)")  # fmt: skip
+    if height is not None and width is not None and height != width:
+        raise LatentkitError(f"{path.name}'s encoder takes {height}x{width} images: latentkit's stores hold square ones")
+    size = height or width
+    if images is not None and size is not None and images.shape[1] != size:
+        raise LatentkitError(f"{path.name}'s encoder takes {size}x{size} images, the store holds "
+                             f"{images.shape[1]}x{images.shape[2]}: prepare a store of that size "
+                             f"(latentkit prepare ... --size {size})")  # fmt: skip
+    if size is None:
+        if images is None:
+            raise LatentkitError(f"{path.name}'s encoder takes any image size: give --data STORE to fix it")
+        size = images.shape[1]
+    return int(size)
+
+
+def _outputs(value, names: list[str] | None) -> tuple[list, list[str]]:
+    if isinstance(value, dict):
+        return list(value.values()), list(value)
+    if isinstance(value, (list, tuple)):
+        return list(value), list(names or []) or [str(i) for i in range(len(value))]
+    return [value], list(names or ["0"])
+
+
+def _output_names(encoder) -> list[str] | None:
+    try:
+        return list(encoder.output_names)
+    except (AttributeError, ValueError):
+        return None
+
+
+def _wrap_encoder(encoder, record: dict[str, Any], size: int, keras, path: Path):
+    """keras.Model: [0, 1] images -> z (AE) or [mean, log-variance, mean] (VAE), float32;
+    with the encoder's kind and z dimension."""
+    scale, offset = RANGES[record["input_range"]]
+    x = keras.Input((size, size, 3), dtype="float32", name="image")
+    try:
+        raw = encoder(x * scale + offset if (scale, offset) != (1.0, 0.0) else x)
+    except Exception as error:
+        raise LatentkitError(_call_failed(path, "encoder", error, f"cannot take {size}x{size}x3 images")) from None
+    values, names = _outputs(raw, _output_names(encoder))
+    shapes = [tuple(v.shape) for v in values]
+    wanted = record.get("output")
+    if wanted is not None:
+        index = wanted if isinstance(wanted, int) else (names.index(wanted) if wanted in names else None)
+        if index is None or not -len(values) <= index < len(values):
+            raise LatentkitError(f"--output {wanted}: the encoder's outputs are {', '.join(names)} (shapes {shapes})")
+        values, shapes, kind = [values[index]], [shapes[index]], "ae"
+    elif len(values) == 1:
+        kind = "ae"
+    elif len(values) in (2, 3) and len(set(shapes)) == 1 and len(shapes[0]) == 2:
+        kind = "vae"
+        record["vae_outputs"] = len(values)
+    else:
+        raise LatentkitError(f"the encoder returns {len(values)} outputs ({', '.join(names)}; shapes {shapes}): "
+                             f"give --output NAME|INDEX for the one that is z")  # fmt: skip
+    if len(shapes[0]) != 2:
+        raise LatentkitError(f"the encoder's z has shape {shapes[0]}: latentkit studies flat z-points (N, D); "
+                             f"end the encoder with Flatten() or pick a flat output with --output")  # fmt: skip
+    z_dim = int(shapes[0][1])
+    cast = [keras.ops.cast(v, "float32") for v in values]
+    outputs = cast[0] if kind == "ae" else [cast[0], cast[1], cast[0]]
+    return keras.Model(x, outputs, name="imported_encoder"), kind, z_dim
+
+
+def _wrap_decoder(decoder, record: dict[str, Any], z_dim: int, size: int, keras, path: Path):
+    """keras.Model: z -> images in [0, 1] (float32)."""
+    scale, offset = RANGES[record["input_range"]]
+    z = keras.Input((z_dim,), dtype="float32", name="z")
+    try:
+        raw = decoder(z)
+    except Exception as error:
+        raise LatentkitError(_call_failed(path, "decoder", error, f"cannot take z-points of {z_dim} (what the "
+                                          f"encoder gives)")) from None  # fmt: skip
+    values, _ = _outputs(raw, None)
+    image = values[0]
+    if tuple(image.shape[1:]) != (size, size, 3):
+        raise LatentkitError(f"{path.name}'s decoder gives {tuple(image.shape[1:])}, the encoder takes "
+                             f"{(size, size, 3)}: give the decoder that belongs to this encoder")  # fmt: skip
+    unit = (keras.ops.cast(image, "float32") - offset) / scale
+    return keras.Model(z, unit, name="imported_decoder")
+
+
+def _check_encoder(encoder, batch: np.ndarray, kind: str, path: Path) -> np.ndarray:
+    try:
+        out = encoder(batch, training=False)
+    except Exception as error:
+        raise LatentkitError(_call_failed(path, "encoder", error)) from None
+    z = np.asarray(out[0] if kind == "vae" else out)
+    if not np.isfinite(z).all():
+        raise LatentkitError(f"{path.name}'s encoder gives NaN or infinite z on a batch of images: check "
+                             f"--input-range and the saved weights")  # fmt: skip
+    return z
+
+
+def _check_decoder(raw_decoder, decoder, z: np.ndarray, record: dict[str, Any], size: int, path: Path,
+                   events: JobEvents) -> None:  # fmt: skip
+    """Decode the batch's z; warn when the decoder's own outputs look like another pixel range."""
+    try:
+        values, _ = _outputs(raw_decoder(z, training=False), None)
+        decoder(z, training=False)
+    except Exception as error:
+        raise LatentkitError(_call_failed(path, "decoder", error)) from None
+    raw = np.asarray(values[0], np.float64)
+    low, high = float(raw.min()), float(raw.max())
+    looks = "0:255" if high > 2.0 else "-1:1" if low < -0.02 else "0:1"
+    if looks != record["input_range"]:
+        events.message(f"warning: the decoder's outputs on one batch lie in [{low:.2f}, {high:.2f}], which looks like "
+                       f"--input-range {looks}, not {record['input_range']}: decoded images would be scaled wrongly")  # fmt: skip
+
+
+def _call_failed(path: Path, part: str, error: Exception, what: str = "fails on one batch") -> str:
+    from latentkit.model.backend import keras
+
+    current = keras.backend.backend()
+    foreign = _foreign_backend(error, current)
+    if foreign:
+        return _backend_line(path, error, foreign, current)
+    return f"{path.name}'s {part} {what} under Keras' {current} backend: {type(error).__name__}: {_first_line(error)}"
