@@ -1,9 +1,11 @@
 """Encode job: throughput against a direct in-memory call, and peak RSS flat in N.
 
-    python bench/encode_memory.py [--chunk 4096] [--small-chunks 1] [--large-chunks 14] [--rounds 3]
+    python bench/encode_memory.py [--chunk 4096] [--small-chunks 1] [--large-chunks 14] [--rounds 3] [--imported]
 
 Same case-I encoder (ae-case1, z_dim 256; weights as initialised: speed and memory do not
-depend on their values), same synthetic 96x96 images, batch 256.
+depend on their values), same synthetic 96x96 images, batch 256. ``--imported``: the same
+encoder and decoder saved as a user's encoder.keras + decoder.keras and brought in with
+``import-model``: every side then runs the imported model.
 
 1. Throughput, in one process, sides interleaved over rounds: the encode job on a store of
    2 chunks of --throughput-chunk vs ``predict_on_batch`` over the same images held as float32 in RAM (the direct
@@ -27,15 +29,11 @@ from _common import child
 THROUGHPUT = """
 import json, time, shutil
 import numpy as np
-from latentkit.model import checkpoint
+from latentkit.model.decode import load_model
 from latentkit.model.encode import encode
-from latentkit.model.networks import build_model
-from latentkit.model.spec import spec_from_dict
 from latentkit.store.layout import open_store
 run, data, chunk, rounds = {run!r}, {data!r}, {chunk}, {rounds}
-saved, _ = checkpoint.load(run + "/checkpoints")
-model = build_model(spec_from_dict(saved.meta["spec"]).model)
-checkpoint.restore(model, saved)
+model = load_model(run)
 x = open_store(data)["images"][:].astype(np.float32) / 255
 def direct():
     model.encoder.predict_on_batch(x[:256])
@@ -67,14 +65,10 @@ print(json.dumps({{"peak_rss_mb": peak_rss_mb()}}))
 NAIVE = """
 import json, time
 import numpy as np
-from latentkit.model import checkpoint
-from latentkit.model.networks import build_model
 from latentkit.machine.monitor import peak_rss_mb
-from latentkit.model.spec import spec_from_dict
+from latentkit.model.decode import load_model
 from latentkit.store.layout import open_store
-saved, _ = checkpoint.load({run!r} + "/checkpoints")
-model = build_model(spec_from_dict(saved.meta["spec"]).model)
-checkpoint.restore(model, saved)
+model = load_model({run!r})
 x = open_store({data!r})["images"][:{n}].astype(np.float32) / 255
 started = time.perf_counter()
 model.encoder.predict(x, batch_size=256, verbose=0)
@@ -82,6 +76,18 @@ print(json.dumps({{"seconds": time.perf_counter() - started, "peak_rss_mb": peak
 """
 
 
+
+def imported(tmp: Path, name: str) -> str:
+    """The run's encoder and decoder saved as a user would (.keras files), imported into a new run."""
+    from latentkit.model.decode import load_model
+    from latentkit.model.imported import import_model
+
+    model = load_model(tmp / name)
+    model.encoder.save(tmp / f"{name}-encoder.keras")
+    model.decoder.save(tmp / f"{name}-decoder.keras")
+    run = tmp / f"{name}-imported"
+    import_model(sources=[tmp / f"{name}-encoder.keras", tmp / f"{name}-decoder.keras"], run=run)
+    return str(run)
 
 
 def main() -> None:
@@ -93,6 +99,7 @@ def main() -> None:
     parser.add_argument("--throughput-chunk", type=int, default=8192,
                         help="chunk for the throughput side (2 chunks of it are encoded per round)")
     parser.add_argument("--naive", type=int, nargs=2, default=(4096, 20480), help="two N for the naive way")
+    parser.add_argument("--imported", action="store_true", help="the encoder as a user's model (import-model)")
     args = parser.parse_args()
     from latentkit.ingest.prepare import prepare_synthetic
     from latentkit.model.fitting import write_checkpoint
@@ -110,16 +117,19 @@ def main() -> None:
         for name in ("throughput", "small", "large", "naive"):
             runs[name] = str(tmp / name)
             write_checkpoint(tmp / name, build_model(spec.model), spec, data=stores[large], epoch=1, step=0)
+            if args.imported:
+                runs[name] = imported(tmp, name)
         rates = child(THROUGHPUT.format(run=runs["throughput"], data=stores[2 * args.throughput_chunk],
                                         chunk=args.throughput_chunk,
                                         rounds=args.rounds))  # fmt: skip
         peaks = {n: child(PEAK.format(run=runs[name], data=stores[n], chunk=args.chunk, out=str(tmp / f"{name}.zarr")))
                  for name, n in (("small", small), ("large", large))}  # fmt: skip
-        cycles = [json.loads(line)["rss_mb"] for line in (tmp / "large" / "monitor.jsonl").read_text().splitlines()]
+        cycles = [json.loads(line)["rss_mb"] for line in (Path(runs["large"]) / "monitor.jsonl").read_text().splitlines()]
         naive = {n: child(NAIVE.format(run=runs["naive"], data=stores[large], n=n)) for n in args.naive}
 
     job, direct = np.median(rates["job"]), np.median(rates["direct"])
-    print(f"case-I encoder (ae-case1), 96x96 synthetic images, --chunk {args.chunk}, batch 256")
+    print(f"case-I encoder (ae-case1{', imported' if args.imported else ''}), 96x96 synthetic images, "
+          f"--chunk {args.chunk}, batch 256")
     print(f"throughput ({args.rounds} interleaved rounds, {2 * args.throughput_chunk:,} images, "
           f"--chunk {args.throughput_chunk}):")
     print(f"  encode job            {', '.join(f'{r:,.0f}' for r in rates['job'])} images/s (median {job:,.0f})")
@@ -130,11 +140,12 @@ def main() -> None:
     print(f"peak RSS: encode job N = {small:,}: {s:,.0f} MB, N = {large:,}: {l:,.0f} MB, ratio {l / s:.3f}"
           f"  (goal <= 1.1, under 1,536 MB)")
     last = cycles[-11:]
-    slope = np.polyfit(np.arange(len(last)), last, 1)[0]
+    slope = np.polyfit(np.arange(len(last)), last, 1)[0] if len(last) > 1 else 0.0
+    tenth = min(9, len(cycles) - 1)
     print(f"RSS per chunk (MB): {', '.join(f'{c:,.0f}' for c in cycles)}")
-    print(f"  growth over the last 10 cycles (chunk {len(cycles) - 10} -> {len(cycles)}): {last[-1] - last[0]:+.0f} MB,"
-          f" slope {slope:+.1f} MB/chunk  (goal <= 50 MB); raw chunk 1 -> 10 incl. warm-up: "
-          f"{cycles[9] - cycles[0]:+.0f} MB")
+    print(f"  growth over the last {len(last) - 1} cycles (chunk {len(cycles) - len(last) + 1} -> {len(cycles)}): "
+          f"{last[-1] - last[0]:+.0f} MB, slope {slope:+.1f} MB/chunk  (goal <= 50 MB); raw chunk 1 -> {tenth + 1} "
+          f"incl. warm-up: {cycles[tenth] - cycles[0]:+.0f} MB")
     (n1, n2) = args.naive
     a, b = naive[n1]["peak_rss_mb"], naive[n2]["peak_rss_mb"]
     print(f"naive: all float32 in RAM + one predict: N = {n1:,}: {a:,.0f} MB, N = {n2:,}: {b:,.0f} MB "

@@ -84,9 +84,14 @@ def test_every_chunk_is_timed_by_its_own_work_the_last_one_too(tmp_path):
         time.sleep(0.05)
         return produce(start, stop)
 
+    began = time.perf_counter()
     run_chunks(group, slow, description="t", after_write=seen.append)
+    wall = time.perf_counter() - began
     assert [c.k for c in seen] == [0, 1, 2, 3]
     assert all(c.seconds >= c.produce_s >= 0.05 for c in seen), [(c.k, c.seconds, c.produce_s) for c in seen]
+    # the shares add up to the wall time, no chunk's production counted twice (it once was: the
+    # second-to-last chunk's share held the last one's production, which then counted again)
+    assert sum(c.seconds for c in seen) <= wall
 
 
 def test_every_written_chunk_has_its_file_even_all_zeros(tmp_path):

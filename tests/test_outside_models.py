@@ -72,9 +72,12 @@ def test_an_outside_model_encodes_as_its_own_encoder_and_resumes_after_a_kill(ou
     kill_when(process, lambda: chunks_done(run / "latents.zarr") >= 2)
     assert 2 <= chunks_done(run / "latents.zarr") < 8
     assert "already done" in cli(*args).stdout
-    whole = tmp_path / "whole.zarr"
-    cli("encode", "--run", run, "--chunk", "32", "--batch", "16", "--out", whole)
+    whole, split = tmp_path / "whole.zarr", tmp_path / "split.zarr"  # uninterrupted in other chunks; two tasks
+    cli("encode", "--run", run, "--chunk", "48", "--batch", "16", "--out", whole)
+    for task in ("0", "1"):
+        cli("encode", "--run", run, "--chunk", "32", "--batch", "16", "--out", split, "--task", task, "--tasks", "2")
     assert_identical(run / "latents.zarr", whole)
+    assert_identical(run / "latents.zarr", split)
 
     latents, reference = zarr.open_group(run / "latents.zarr", mode="r"), np.load(outside / "reference.npz")
     if name == "vae":  # mean and log-variance are the encoder's; z is drawn as for latentkit's own VAEs

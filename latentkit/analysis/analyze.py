@@ -55,6 +55,12 @@ class AnalyzeOptions:
     figures: bool = True
     seed: int = 0
     read_rows: int = 20_000  # rows per read when the array's chunks are smaller
+    quality: bool = True  # coverage, fragments, intrinsic dimension, VAE health; with a model: re-encoding, reconstruction
+    quality_sample: int = 4_000  # points per set for coverage, fragments and intrinsic dimension
+    k: int = 5  # neighbours for coverage and the k-NN graph
+    reencode_sample: int = 256  # z-points per generator decoded and encoded again (with a run's model)
+    reconstruction_images: int = 2_000  # images per partition for MSE/PSNR/SSIM (0: all)
+    generated: tuple[str, ...] = ()  # a user's own generated z-points (.npy, shards, parquet, zarr)
 
 
 def open_latents(path: str | os.PathLike, column: str | None = None) -> tuple[zarr.Array, np.ndarray | None]:
@@ -94,6 +100,17 @@ def open_latents(path: str | os.PathLike, column: str | None = None) -> tuple[za
     return node, mask
 
 
+def _open_generated(paths: tuple[str, ...], dim: int) -> dict[str, Any]:
+    """A user's generated z-points by name (the file's stem), checked against the data's width."""
+    found = {}
+    for path in paths:
+        array, _ = open_latents(path)
+        if array.shape[1] != dim:
+            raise LatentkitError(f"--generated {path} has {array.shape[1]} dimensions, the latents {dim}")
+        found[f"yours:{Path(path).stem}"] = array
+    return found
+
+
 def _blocks(array: zarr.Array, read_rows: int):
     chunk = array.chunks[0]
     step = max(chunk, read_rows // chunk * chunk)
@@ -113,13 +130,16 @@ class _Histograms:
 
 
 def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: AnalyzeOptions | None = None,
-            events: JobEvents | None = None, column: str | None = None) -> dict[str, Any]:  # fmt: skip
+            events: JobEvents | None = None, column: str | None = None,
+            run: str | os.PathLike | None = None) -> dict[str, Any]:  # fmt: skip
     """Write OUT/report.json, report.md, mvn.npz and figures for the latents at ``latents``
-    (``column``: a parquet file's vector column)."""
+    (``column``: a parquet file's vector column). ``run``: the run the latents belong to: its
+    model re-encodes generated points and measures reconstructions (``latentkit.analysis.quality``)."""
     options = options or AnalyzeOptions()
     events = events or JobEvents()
     check_folder(out, "--out")
     array, mask = open_latents(latents, column)
+    generated = _open_generated(options.generated, array.shape[1])
     n_rows, dim = array.shape
     outside = [f"{i}:{j}" for i, j in options.pairs or () if not (0 <= i < dim and 0 <= j < dim) or i == j]
     if outside:
@@ -173,6 +193,11 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
 
         report["nearest_neighbours"] = fragmentation_report(sample[rng.permutation(len(sample))[: options.nn_sample]],
                                                             fit, rng)  # fmt: skip
+    if options.quality:
+        from latentkit.analysis.holes import quality_report
+
+        report.update(quality_report(latents=latents, valid=valid, sample=sample, fit=fit, options=options, rng=rng,
+                                     generated=generated, run=run, out=out, events=events))  # fmt: skip
     pairs = list(options.pairs) or [(p["i"], p["j"]) for p in report["correlations"]["top_pairs"][:3]]
     report["correlations"]["pairs_shown"] = [list(p) for p in pairs]
     projected = (sample - moments.mean_) @ eigenvectors
@@ -195,6 +220,7 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
         report["figures"] = draw_all(out, report=report, components=histograms.components, radius=histograms.radius,
                                      pcs=histograms.pcs, pc_scale=histograms.pc_scale, fit=fit, corr=moments.corr_,
                                      sample=sample, projected=projected, pairs=pairs, options=options)  # fmt: skip
+        report["figures"] += report.pop("quality_figures", [])
     write_json(out / "report.json", report)
     from latentkit.analysis.report import write_markdown
 

@@ -44,7 +44,7 @@ def compare(*, runs: list[str | os.PathLike], out: str | os.PathLike, grid_n: in
         report_path = paths.analysis / "report.json"
         if not report_path.exists():
             events.message(f"{label}: no analysis yet, running analyze")
-            analyze(latents=paths.latents, out=paths.analysis, events=events)
+            analyze(latents=paths.latents, out=paths.analysis, events=events, run=run)
         report = json.loads(report_path.read_text(encoding="utf-8"))
         grids = {name: generate(run=run, method=method, n=grid_n, seed=seed, out=out / label / f"{name}.png")["out"]
                  for name, method in (("generated_mvn", "mvn"), ("generated_normal", "normal"))}  # fmt: skip
@@ -89,14 +89,35 @@ def summarise(paths: RunPaths, report: dict[str, Any]) -> dict[str, Any]:
         summary[f"hit_{_key(g)}_k{HIT_K}"] = g["hit_fraction"][HIT_K]
     if "mixture" in report:
         summary["mixture_components"] = report["mixture"]["components"]
+    for name in ("mvn", "gmm", "normal"):
+        if name in report.get("coverage", {}):
+            summary[f"coverage_{name}"] = report["coverage"][name]["coverage"]
+            summary[f"precision_{name}"] = report["coverage"][name]["precision"]
+    if "intrinsic_dimension" in report:
+        summary["intrinsic_dimension"] = report["intrinsic_dimension"]["data"]
+    if "fragments" in report:
+        summary["knn_components"] = report["fragments"]["knn_components"]
+        summary["hdbscan_noise_fraction"] = report["fragments"]["hdbscan_noise_fraction"]
+    if "reencoding" in report:
+        summary["reencoding_median_data"] = report["reencoding"]["data"]["median"]
+        for name in ("normal", "mvn", "uniform_b3"):
+            if name in report["reencoding"]["generators"]:
+                summary[f"reencoding_ratio_{name}"] = report["reencoding"]["generators"][name]["median_ratio"]
+    if "valid" in report.get("reconstruction", {}):
+        summary["valid_psnr"] = report["reconstruction"]["valid"]["psnr"]
+        summary["valid_ssim"] = report["reconstruction"]["valid"]["ssim"]
+    if "vae" in report:
+        summary["active_units"] = report["vae"]["active_units"]
+        summary["kl_total"] = report["vae"]["kl_total"]
     if "nearest_neighbours" in report:
         summary["nn_median_ratio_mvn"] = report["nearest_neighbours"]["sets"]["multivariate normal"]["median_ratio"]
     return summary
 
 
 def _key(generator: dict[str, Any]) -> str:
-    b = generator["params"].get("b")
-    return generator["method"] + ("" if b is None else f"_b{b:g}")
+    from latentkit.analysis.samplers import generator_key
+
+    return generator_key(generator["method"], generator["params"])
 
 
 def _history(path: Path) -> list[dict[str, float]]:
@@ -186,7 +207,8 @@ def _markdown(result: dict[str, Any]) -> str:
     fmt = lambda v: "" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))  # noqa: E731
     lines = ["# Runs compared", "", "| | " + " | ".join(r["label"] for r in runs) + " |",
              "| --- | " + " | ".join("---" for _ in runs) + " |"]  # fmt: skip
-    lines += [f"| {key} | " + " | ".join(fmt(r["summary"].get(key)) for r in runs) + " |" for key in runs[0]["summary"]]
+    keys = list(dict.fromkeys(key for r in runs for key in r["summary"]))  # a VAE's numbers too when an AE comes first
+    lines += [f"| {key} | " + " | ".join(fmt(r["summary"].get(key)) for r in runs) + " |" for key in keys]
     lines += ["", f"## Differences from {runs[0]['label']}", "", "| | " + " | ".join(r["label"] for r in runs[1:]) + " |",
               "| --- | " + " | ".join("---" for _ in runs[1:]) + " |"]  # fmt: skip
     lines += [f"| {key} | " + " | ".join(fmt(r["differences"].get(key)) for r in runs[1:]) + " |"

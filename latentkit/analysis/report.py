@@ -67,6 +67,51 @@ def write_markdown(path: Path, report: dict) -> None:
         k = report["kmeans"]
         lines += ["", "## KMeans", "", "| k | inertia |", "| --- | --- |"]
         lines += [f"| {a} | {b:,.1f} |" for a, b in zip(k["k"], k["inertia"])]
+    lines += _quality_markdown(report)
     if report.get("figures"):
         lines += ["", "## Figures", ""] + [f"![{name}]({name})" for name in report["figures"]]
     write_text(path, "\n".join(lines) + "\n")
+
+
+def _quality_markdown(report: dict) -> list[str]:
+    """Where the holes are: coverage, re-encoding, fragments, intrinsic dimension, reconstructions, VAE health."""
+    lines = []
+    if "coverage" in report:
+        ids, re = report.get("intrinsic_dimension", {}), report.get("reencoding", {}).get("generators", {})
+        first = next(iter(report["coverage"].values()))
+        lines += ["", "## Coverage of the generators", "",
+                  f"Precision, recall, density and coverage (Naeem et al. 2020; k = {first['k']}, {first['n']:,} points "
+                  "per set), the TwoNN intrinsic dimension"
+                  + (", and the re-encoding distance ||E(D(z)) - z|| (median; data's own: "
+                     f"{report['reencoding']['data']['median']:.3g})" if re else "") + ".", "",
+                  "| generator | precision | recall | density | coverage | intrinsic dim. |"
+                  + (" re-encoding median | ratio to data |" if re else ""),
+                  "| --- | --- | --- | --- | --- | --- |" + (" --- | --- |" if re else "")]  # fmt: skip
+        for name, c in report["coverage"].items():
+            row = (f"| {name} | {c['precision']:.3f} | {c['recall']:.3f} | {c['density']:.3f} | {c['coverage']:.3f} | "
+                   f"{ids.get('generators', {}).get(name, float('nan')):.1f} |")
+            if re:
+                row += f" {re[name]['median']:.3g} | {re[name]['median_ratio']:.2f} |"
+            lines.append(row)
+        if ids:
+            lines.append(f"| data | | | | | {ids['data']:.1f} |" + (" | |" if re else ""))
+    if "fragments" in report:
+        f = report["fragments"]
+        lines += ["", "## Fragments", "",
+                  f"k-NN graph (k = {f['k']}, {f['n']:,} points): {f['knn_components']} connected components, the largest "
+                  f"holding {f['largest_component_fraction']:.1%}; HDBSCAN (min cluster size {f['hdbscan_min_cluster_size']}): "
+                  f"{f['hdbscan_clusters']} clusters, {f['hdbscan_noise_fraction']:.1%} noise."]  # fmt: skip
+    if report.get("reconstruction"):
+        lines += ["", "## Reconstruction quality", "", "| partition | images | MSE | PSNR (dB) | SSIM |",
+                  "| --- | --- | --- | --- | --- |"]  # fmt: skip
+        lines += [f"| {p} | {q['n']:,} | {q['mse']:.5f} | {q['psnr']:.2f} | {q['ssim']:.4f} |"
+                  for p, q in report["reconstruction"].items()]  # fmt: skip
+    if "vae" in report:
+        v = report["vae"]
+        lines += ["", "## VAE health", "",
+                  f"{v['active_units']} of {v['dims']} dimensions active (variance of E[z|x] over the data > {v['threshold']:g}); "
+                  f"KL {v['kl_total']:.3f} nats per image in all"
+                  + (": posterior collapse, most dimensions inactive." if v["collapsed"] else ".")]  # fmt: skip
+    for skipped in report.get("quality_skipped", []):
+        lines += ["", f"Not measured: {skipped['what']} ({skipped['why']})."]
+    return lines

@@ -21,6 +21,11 @@ class Generator:
     method: str
     params: dict = field(default_factory=dict)
 
+    @property
+    def key(self) -> str:
+        """A short name for scripts and report.json keys: uniform_b1.5, normal, component, mvn, gmm."""
+        return generator_key(self.method, self.params)
+
     def sample(self, rng: np.random.Generator, n: int, fit: LatentFit) -> np.ndarray:
         dim = len(fit.mean)
         if self.method == "uniform":
@@ -142,6 +147,11 @@ class LatentFit:
                 bic = {str(k): float(v) for k, v in zip(data["gmm_bic_k"], data["gmm_bic"])}
                 mixture = Mixture(data["gmm_weights"], data["gmm_means"], data["gmm_covariances"], bic)
             return cls(**{k: data[k] for k in ("mean", "cov", "centre", "sigma", "fwhm")}, mixture=mixture)
+
+
+def generator_key(method: str, params: dict) -> str:
+    b = params.get("b")
+    return method + ("" if b is None else f"_b{b:g}")
 
 
 def default_generators(bs=(0.5, 1.0, 1.5, 2.0, 3.0, 5.0), *, mixture: bool = False) -> list[Generator]:

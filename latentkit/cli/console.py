@@ -213,3 +213,31 @@ def slurm_lines(slurm: dict[str, Any] | None) -> list[str]:
             elif r.get("JobState") == "PENDING" and r.get("Reason") in PENDING_ADVICE:
                 lines.append(f"slurm    {name} pending ({r['Reason']}): {PENDING_ADVICE[r['Reason']]}")
     return lines
+
+
+def quality_lines(report: dict[str, Any]) -> list[str]:
+    """``analyze``: where the holes are (``latentkit.analysis.holes``), a line per measure."""
+    lines = []
+    if "coverage" in report:
+        lines.append(f"coverage (k={next(iter(report['coverage'].values()))['k']}): "
+                     + ", ".join(f"{name} {c['coverage']:.2f}" for name, c in report["coverage"].items()))
+    if "intrinsic_dimension" in report:
+        i = report["intrinsic_dimension"]
+        lines.append(f"intrinsic dimension (TwoNN): data {i['data']:.1f}; "
+                     + ", ".join(f"{name} {d:.1f}" for name, d in i["generators"].items()))
+    if "fragments" in report:
+        f = report["fragments"]
+        lines.append(f"fragments: {f['knn_components']} k-NN components (largest {f['largest_component_fraction']:.0%}), "
+                     f"HDBSCAN noise {f['hdbscan_noise_fraction']:.0%} in {f['hdbscan_clusters']} clusters")
+    if "vae" in report:
+        v = report["vae"]
+        lines.append(f"VAE: {v['active_units']} of {v['dims']} dimensions active, KL {v['kl_total']:.2f} nats"
+                     + (" (posterior collapse: most dimensions inactive)" if v["collapsed"] else ""))
+    if "reencoding" in report:
+        r = report["reencoding"]
+        lines.append(f"re-encoding distance, median: data {r['data']['median']:.3g}; "
+                     + ", ".join(f"{name} {g['median']:.3g}" for name, g in r["generators"].items()))
+    for partition, q in report.get("reconstruction", {}).items():
+        lines.append(f"reconstruction, {partition}: MSE {q['mse']:.4f}, PSNR {q['psnr']:.1f} dB, SSIM {q['ssim']:.3f} "
+                     f"({q['n']:,} images)")
+    return lines

@@ -318,6 +318,15 @@ def analyze_cmd(
     mixture: Annotated[bool, typer.Option(help="Fit a Gaussian mixture (components by BIC): the gmm generator.")] = True,
     nn_sample: Annotated[int, typer.Option(help="Points per set for nearest-neighbour distances, data against "
                                            "the fitted normal and mixture (0: skip).", min=0)] = 4_000,
+    quality: Annotated[bool, typer.Option(help="Where the holes are: coverage (precision, recall, density, coverage) "
+                                          "of every generator, fragments, intrinsic dimension, a VAE's active units; "
+                                          "with --run also re-encoding distances and reconstruction MSE/PSNR/SSIM.")] = True,
+    quality_sample: Annotated[int, typer.Option(help="Points per set for coverage, fragments and intrinsic "
+                                                "dimension.", min=10)] = 4_000,
+    generated: Annotated[list[Path], typer.Option(help="Your own generated z-points (.npy, shards, parquet, zarr) "
+                                                  "to measure beside the built-in generators (repeatable).")] = [],
+    reconstruction_images: Annotated[int, typer.Option(help="With --run: images per partition for MSE, PSNR and SSIM "
+                                                       "(0: all).", min=0)] = 2_000,
     figures: Annotated[bool, typer.Option(help="Write the PNG figures.")] = True,
     page: Annotated[bool, typer.Option("--report/--no-report", help="With --run: also write the interactive "
                                        "RUN/analysis/report.html (`latentkit report`).")] = True,
@@ -335,14 +344,16 @@ def analyze_cmd(
     elif out is None:
         raise LatentkitError("--latents needs --out DIR")
     if labels is not None:
-        from latentkit.analysis.attributes import file_labels
         from latentkit.analysis.analyze import open_latents
+        from latentkit.analysis.attributes import file_labels
 
         file_labels(labels, open_latents(latents, column)[0].shape[0], events())  # checked before any work
     options = AnalyzeOptions(bins=bins, pairs=parse_pairs(pairs), sample=sample, tsne=tsne, tsne_sample=tsne_sample,
                              tsne_pca=tsne_pca, kmeans=kmeans, kmeans_sample=kmeans_sample, kmeans_max=kmeans_max,
-                             mixture=mixture, nn_sample=nn_sample, figures=figures, seed=seed)  # fmt: skip
-    report = analyze(latents=latents, out=out, options=options, events=events(), column=column)
+                             mixture=mixture, nn_sample=nn_sample, figures=figures, seed=seed, quality=quality,
+                             quality_sample=quality_sample, generated=tuple(map(str, generated)),
+                             reconstruction_images=reconstruction_images)  # fmt: skip
+    report = analyze(latents=latents, out=out, options=options, events=events(), column=column, run=run)
     r = report["radius"]
     typer.echo(f"{report['n']:,} points in {report['dim']} dims: radius mean {r['mean']:.2f} (peak {r['peak']:.2f}), "
                f"dominant components {report['dominant'] or 'none'}")
@@ -354,6 +365,9 @@ def analyze_cmd(
     if "nearest_neighbours" in report:
         nn = report["nearest_neighbours"]["sets"]["multivariate normal"]
         typer.echo(f"nearest-neighbour median, data / fitted normal: {nn['median_ratio']:.3f} (KS {nn['ks_statistic']:.3f})")
+    from latentkit.cli.console import quality_lines
+
+    echo_lines(quality_lines(report))
     typer.echo(f"report: {Path(out) / 'report.md'}")
     if run is None:
         typer.echo("no model with these vectors: nothing decoded (generate, reconstruct and the report page need a run)")

@@ -161,8 +161,11 @@ def compare_cmd(
     first = result["runs"][0]["label"]
     for r in result["runs"]:
         s = r["summary"]
+        extra = "".join(text for key, text in (("coverage_mvn", f"  mvn coverage {s.get('coverage_mvn', 0):.3f}"),
+                                               ("active_units", f"  active {s.get('active_units')} of {s['z_dim']}"))
+                        if key in s)  # fmt: skip
         typer.echo(f"{r['label']:20s} {s['kind']:3s} z_dim {s['z_dim']:4d}  radius {s['radius_mean']:8.2f}  "
-                   f"mvn hit {s['hit_mvn_k1.5']:.3f}  N(0,I) hit {s['hit_normal_k1.5']:.3f}")  # fmt: skip
+                   f"mvn hit {s['hit_mvn_k1.5']:.3f}  N(0,I) hit {s['hit_normal_k1.5']:.3f}{extra}")  # fmt: skip
     changed = {k: v for r in result["runs"][1:] for k, v in r["differences"].items() if v}
     typer.echo(f"differences from {first}: " + (f"{len(changed)} numbers differ" if changed else "none"))
     typer.echo(f"report: {out / 'report.md'}")

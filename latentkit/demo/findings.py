@@ -67,6 +67,36 @@ def findings(report: dict[str, Any], rmse: dict[str, Any]) -> list[Finding]:
                             f"nearest-neighbour median ratio data/normal {nn['median_ratio']:.2f}, "
                             f"KS {nn['ks_statistic']:.2f} (holds if ratio < 1 and KS p < 0.01)",
                             nn["median_ratio"] < 1 and nn["ks_pvalue"] < 0.01, "analysis/nn_distances.png"))  # fmt: skip
+    rows += _hole_findings(report)
+    return rows
+
+
+REENCODE_FAR = 2.0  # "far": a median re-encoding distance at least this many times the data's own
+
+
+def _hole_findings(report: dict[str, Any]) -> list[Finding]:
+    """Where the holes are (analyze's quality stage), when the report has it."""
+    rows = []
+    coverage = report.get("coverage", {})
+    if "gmm" in coverage and "mvn" in coverage:
+        gmm, mvn = coverage["gmm"], coverage["mvn"]
+        rows.append(Finding("The fitted mixture covers more of the data than the single normal",
+                            f"coverage {gmm['coverage']:.3f} (mixture) vs {mvn['coverage']:.3f} (normal), k = {gmm['k']}, "
+                            f"{gmm['n']:,} points each (holds if the mixture's is higher)",
+                            gmm["coverage"] > mvn["coverage"], "analysis/coverage.png"))  # fmt: skip
+    reencoding = report.get("reencoding", {})
+    uniform = reencoding.get("generators", {}).get("uniform_b3")
+    if uniform is not None:
+        rows.append(Finding("Uniform z-points re-encode far from where they were drawn",
+                            f"median ||E(D(z)) - z|| {uniform['median']:.3g} for uniform b=3, {uniform['median_ratio']:.1f}x "
+                            f"the data's own {reencoding['data']['median']:.3g} (holds if >= {REENCODE_FAR:g}x)",
+                            uniform["median_ratio"] >= REENCODE_FAR, "analysis/reencoded_faces.png"))  # fmt: skip
+    vae = report.get("vae")
+    if vae is not None:
+        rows.append(Finding("A VAE's dimensions stay active (no posterior collapse)",
+                            f"{vae['active_units']} of {vae['dims']} dimensions active (variance of E[z|x] > "
+                            f"{vae['threshold']:g}; holds if at least half)",
+                            not vae["collapsed"], "analysis/vae_health.png"))  # fmt: skip
     return rows
 
 

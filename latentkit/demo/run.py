@@ -10,7 +10,8 @@ from typing import Any
 
 from latentkit.core import JobEvents, RunPaths, check_folder, own_folder
 
-DEMO_ANALYSIS = {"tsne_sample": 2000, "kmeans_sample": 2000, "kmeans_max": 30, "sample": 4000, "nn_sample": 2000}
+DEMO_ANALYSIS = {"tsne_sample": 2000, "kmeans_sample": 2000, "kmeans_max": 30, "sample": 4000, "nn_sample": 2000,
+                 "quality_sample": 2000, "reconstruction_images": 1000}  # fmt: skip
 DEMO_N = 16_384  # synthetic faces: with the demo preset's epochs, 5-6½ minutes on 2 fast CPU cores
 DEMO_BUDGET_S = 390  # what the demo should take (6½ min); on a slower machine it says so after its second epoch
 TIMED_EPOCH = 2  # the first epoch also traces and compiles: the second is the machine's pace
@@ -136,7 +137,8 @@ def run_demo(*, workdir: str | os.PathLike, n: int = DEMO_N, epochs: int | None 
     say(f"[3/6] encode: every image -> {run.latents}")
     encode(run=run.root, chunk=1024, batch=256, events=events)
     say(f"[4/6] analyze -> {run.analysis}")
-    report = analyze(latents=run.latents, out=run.analysis, options=AnalyzeOptions(**DEMO_ANALYSIS), events=events)
+    report = analyze(latents=run.latents, out=run.analysis, options=AnalyzeOptions(**DEMO_ANALYSIS), events=events,
+                     run=run.root)  # fmt: skip
     grids, rows = write_findings(run, report, say=say, steps=("[5/6] ", "[6/6] "))
     from latentkit.analysis.page import write_page
 
@@ -168,7 +170,7 @@ def run_demo_compare(*, workdir: str | os.PathLike, n: int = DEMO_N, epochs: int
         return DemoResult(True, result.data, vae)
     say(f"[compare 2/3] encode and analyze -> {vae.analysis}")
     encode(run=vae.root, chunk=1024, batch=256, events=events)
-    analyze(latents=vae.latents, out=vae.analysis, options=AnalyzeOptions(**DEMO_ANALYSIS), events=events)
+    analyze(latents=vae.latents, out=vae.analysis, options=AnalyzeOptions(**DEMO_ANALYSIS), events=events, run=vae.root)
     say(f"[compare 3/3] compare the AE and the VAE -> {out}")
     report = compare(runs=[result.run.root, vae.root], out=out, events=events)
     return DemoResult(False, result.data, result.run, result.report, result.grids, result.findings, report)

@@ -91,7 +91,7 @@ class ChunkWritten:
     stop: int
     produce_s: float
     write_s: float
-    seconds: float  # the chunk's share of wall time: since the previous chunk was done, at least produce + write
+    seconds: float  # the chunk's share of wall time: from the previous chunk's production to the end of its own
 
 
 @dataclass(frozen=True)
@@ -115,28 +115,30 @@ def run_chunks(
         layout.write_chunk(group, k, values)
         return time.perf_counter() - began
 
-    def finish(k: int, produce_s: float, pending) -> None:
+    def finish(k: int, produce_s: float, produced_at: float, pending, final: bool) -> None:
+        # A chunk's share of wall time runs from the previous chunk's production to the end of its
+        # own (its write overlaps the next chunk's production); the last chunk's also holds the
+        # wait for its write. The shares add up to the job's wall time, none counted twice.
         nonlocal last
         write_s = pending.result()
         now = time.perf_counter()
         start, stop = layout.chunk_bounds(group, k)
         events.advance(stop - start)
+        end = now if final else produced_at
         if after_write is not None:
-            # The last chunk was produced before the previous one was marked: the time since then is
-            # only its write, so its share is at least its own production and write.
-            after_write(ChunkWritten(k, start, stop, produce_s, write_s, max(now - last, produce_s + write_s)))
-        last = now
+            after_write(ChunkWritten(k, start, stop, produce_s, write_s, end - last))
+        last = end
 
     with ThreadPoolExecutor(max_workers=1) as writer:
         in_flight = None
         for k in plan.todo:
             began = time.perf_counter()
             values = produce(*layout.chunk_bounds(group, k))
-            produce_s = time.perf_counter() - began
+            produced_at = time.perf_counter()
             if in_flight is not None:
-                finish(*in_flight)
-            in_flight = (k, produce_s, writer.submit(write, k, values))
+                finish(*in_flight, final=False)
+            in_flight = (k, produced_at - began, produced_at, writer.submit(write, k, values))
         if in_flight is not None:
-            finish(*in_flight)
+            finish(*in_flight, final=True)
     events.finish()
     return ChunkRunResult(len(plan.todo), plan.skipped)

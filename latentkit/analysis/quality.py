@@ -1,0 +1,206 @@
+"""Where the holes are: how much of the data a generator covers, which generated points fall
+between the data's filaments, how fragmented the cloud is, and whether a VAE's dimensions live.
+
+Everything here needs no downloaded weights (FID would need InceptionV3's) and works on
+bounded samples, so memory does not grow with the run:
+
+- ``prdc``: precision, recall, density and coverage (Naeem et al. 2020) of generated z-points
+  against the data's, from k-nearest-neighbour balls, on equal sample sizes; distances go
+  through scikit-learn's chunked pairwise search, so memory stays at a block of rows.
+- ``reencoding_distances``: ||E(D(z)) - z|| — a z-point in a hole decodes to something the
+  encoder puts elsewhere; measured against the data's own ||E(D(E(x))) - E(x)||.
+- ``fragments``: connected components of the k-NN graph, HDBSCAN's noise fraction.
+- ``two_nn``: the TwoNN intrinsic dimension (Facco et al. 2017).
+- ``ssim``: structural similarity as scikit-image computes it (7x7 window, sample covariance),
+  vectorised over a batch of images; ``ReconstructionQuality`` streams MSE, PSNR and SSIM.
+- ``vae_health``: KL per dimension and active units (Var_x E[z|x] > 0.01).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+ACTIVE_VARIANCE = 0.01  # a dimension whose posterior mean varies less over the data is inactive
+
+
+# -- coverage of generators ---------------------------------------------------------------
+
+
+def kth_neighbour_radii(points: np.ndarray, k: int) -> np.ndarray:
+    """Each point's distance to its k-th nearest other point of the same set."""
+    from sklearn.neighbors import NearestNeighbors
+
+    distances, _ = NearestNeighbors(n_neighbors=k + 1).fit(points).kneighbors(points)
+    return distances[:, k]
+
+
+def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5, working_memory: int = 64) -> dict[str, float]:
+    """Precision, recall, density and coverage of ``fake`` against ``real`` (Naeem et al. 2020).
+
+    precision: share of fakes inside some real point's k-NN ball; recall: share of reals inside
+    some fake's ball; density: balls of real points holding each fake, / k, averaged; coverage:
+    share of real points whose ball holds a fake. ``working_memory``: MB per block of distances.
+    """
+    from sklearn.metrics import pairwise_distances_chunked
+
+    real, fake = np.asarray(real, np.float64), np.asarray(fake, np.float64)
+    real_radii, fake_radii = kth_neighbour_radii(real, k), kth_neighbour_radii(fake, k)
+    inside_real = np.zeros(len(fake), np.int64)  # per fake: real balls holding it
+    covered = np.zeros(len(real), bool)  # per real: a fake in its ball
+    start = 0
+    for block in pairwise_distances_chunked(fake, real, working_memory=working_memory):
+        holds = block <= real_radii[None, :]  # (fakes in block, reals)
+        inside_real[start : start + len(block)] = holds.sum(axis=1)
+        covered |= holds.any(axis=0)
+        start += len(block)
+    recalled = np.zeros(len(real), bool)
+    start = 0
+    for block in pairwise_distances_chunked(real, fake, working_memory=working_memory):
+        recalled[start : start + len(block)] = (block <= fake_radii[None, :]).any(axis=1)
+        start += len(block)
+    return {"precision": float((inside_real > 0).mean()), "recall": float(recalled.mean()),
+            "density": float(inside_real.sum() / (k * len(fake))), "coverage": float(covered.mean())}  # fmt: skip
+
+
+# -- holes, found by the model itself ----------------------------------------------------
+
+
+def reencoding_distances(z: np.ndarray, decode: Callable[[np.ndarray], np.ndarray],
+                         encode: Callable[[np.ndarray], np.ndarray], batch: int = 256) -> np.ndarray:  # fmt: skip
+    """||E(D(z)) - z|| per z-point, decoded and encoded again ``batch`` points at a time."""
+    out = np.empty(len(z))
+    for start in range(0, len(z), batch):
+        part = np.asarray(z[start : start + batch], np.float32)
+        again = np.asarray(encode(decode(part)), np.float64)
+        out[start : start + len(part)] = np.linalg.norm(again - part, axis=1)
+    return out
+
+
+def summary(values: np.ndarray) -> dict[str, float]:
+    return {"median": float(np.median(values)), "p90": float(np.quantile(values, 0.9)), "mean": float(values.mean())}
+
+
+# -- fragments and intrinsic dimension -------------------------------------------------
+
+
+def fragments(points: np.ndarray, k: int = 5, min_cluster_size: int | None = None) -> dict[str, Any]:
+    """Connected components of the symmetric k-NN graph (and the largest one's share of the
+    points), and the share of points HDBSCAN leaves as noise (with its cluster count)."""
+    from scipy.sparse.csgraph import connected_components
+    from sklearn.cluster import HDBSCAN
+    from sklearn.neighbors import kneighbors_graph
+
+    points = np.asarray(points, np.float64)
+    graph = kneighbors_graph(points, n_neighbors=k, include_self=False)
+    count, labels = connected_components(graph, directed=False)
+    largest = np.bincount(labels).max() / len(points)
+    size = min_cluster_size or max(5, len(points) // 100)
+    clusters = HDBSCAN(min_cluster_size=size, copy=True).fit_predict(points)
+    return {"knn_components": int(count), "largest_component_fraction": float(largest),
+            "hdbscan_noise_fraction": float((clusters < 0).mean()),
+            "hdbscan_clusters": int(clusters.max() + 1), "hdbscan_min_cluster_size": size,
+            "k": k, "n": len(points)}  # fmt: skip
+
+
+def two_nn(points: np.ndarray) -> float:
+    """TwoNN intrinsic dimension: the maximum-likelihood d = N / sum(log(r2 / r1)) over the points
+    whose first neighbour is not a duplicate (Facco et al. 2017)."""
+    from sklearn.neighbors import NearestNeighbors
+
+    distances, _ = NearestNeighbors(n_neighbors=3).fit(points).kneighbors(points)
+    r1, r2 = distances[:, 1], distances[:, 2]
+    keep = r1 > 0
+    ratios = np.log(r2[keep] / r1[keep])
+    return float(keep.sum() / ratios.sum()) if ratios.sum() > 0 else float("nan")
+
+
+# -- reconstruction quality ---------------------------------------------------------------
+
+
+def ssim(a: np.ndarray, b: np.ndarray, data_range: float = 1.0, window: int = 7) -> np.ndarray:
+    """Per-image SSIM of two batches (N, H, W, C) as ``skimage.metrics.structural_similarity(...,
+    channel_axis=-1, data_range=...)`` computes it: a uniform window, sample covariances, the
+    mean over the valid interior of each channel, then over channels."""
+    from scipy.ndimage import uniform_filter
+
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    size = (1, window, window, 1)
+    pixels = window * window
+    cov_norm = pixels / (pixels - 1)
+    ux, uy = uniform_filter(a, size), uniform_filter(b, size)
+    uxx, uyy, uxy = uniform_filter(a * a, size), uniform_filter(b * b, size), uniform_filter(a * b, size)
+    vx, vy, vxy = cov_norm * (uxx - ux * ux), cov_norm * (uyy - uy * uy), cov_norm * (uxy - ux * uy)
+    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
+    s = ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2))
+    pad = (window - 1) // 2
+    return s[:, pad:-pad, pad:-pad, :].mean(axis=(1, 2)).mean(axis=-1)
+
+
+class ReconstructionQuality:
+    """MSE, PSNR and SSIM of reconstructions, accumulated batch by batch (pixels in [0, 1]), and
+    the ``worst`` reconstructions seen (by MSE) kept for a figure."""
+
+    def __init__(self, worst: int = 8):
+        self.n, self.mse_sum, self.psnr_sum, self.ssim_sum = 0, 0.0, 0.0, 0.0
+        self.keep, self._worst, self._tie = worst, [], 0
+
+    def update(self, rows: np.ndarray, originals: np.ndarray, rebuilt: np.ndarray) -> None:
+        originals, rebuilt = np.asarray(originals, np.float64), np.clip(np.asarray(rebuilt, np.float64), 0, 1)
+        mse = ((originals - rebuilt) ** 2).mean(axis=(1, 2, 3))
+        self.n += len(mse)
+        self.mse_sum += float(mse.sum())
+        self.psnr_sum += float((10 * np.log10(1.0 / np.maximum(mse, 1e-10))).sum())
+        self.ssim_sum += float(ssim(originals, rebuilt).sum())
+        for i in np.argsort(mse)[::-1][: self.keep]:
+            self._tie += 1
+            item = (float(mse[i]), self._tie, int(rows[i]), originals[i].astype(np.float32), rebuilt[i].astype(np.float32))
+            if len(self._worst) < self.keep:
+                heapq.heappush(self._worst, item)
+            elif item[0] > self._worst[0][0]:
+                heapq.heapreplace(self._worst, item)
+
+    def result(self) -> dict[str, float]:
+        """Means over the images: ``psnr`` is the mean of per-image PSNRs (dB, peak 1)."""
+        n = max(self.n, 1)
+        return {"mse": self.mse_sum / n, "psnr": self.psnr_sum / n, "ssim": self.ssim_sum / n, "n": self.n}
+
+    def worst(self) -> list[tuple[float, int, np.ndarray, np.ndarray]]:
+        """(mse, row, original, reconstruction), worst first."""
+        return [(m, row, x, y) for m, _, row, x, y in sorted(self._worst, key=lambda item: -item[0])]
+
+
+# -- VAE health ------------------------------------------------------------------------
+
+
+class VaeHealth:
+    """KL(q(z|x) || N(0, I)) per dimension and the variance of the posterior means, streamed."""
+
+    def __init__(self, dim: int):
+        self.n, self.kl = 0, np.zeros(dim)
+        self.sum, self.sum_sq = np.zeros(dim), np.zeros(dim)
+        self.shift: np.ndarray | None = None  # first block's mean: a stable variance by shifted sums
+
+    def update(self, mu: np.ndarray, logvar: np.ndarray) -> None:
+        mu, logvar = np.asarray(mu, np.float64), np.asarray(logvar, np.float64)
+        if len(mu) == 0:
+            return
+        if self.shift is None:
+            self.shift = mu.mean(axis=0)
+        self.n += len(mu)
+        self.kl += (0.5 * (mu * mu + np.exp(logvar) - 1.0 - logvar)).sum(axis=0)
+        centred = mu - self.shift
+        self.sum += centred.sum(axis=0)
+        self.sum_sq += (centred * centred).sum(axis=0)
+
+    def result(self) -> dict[str, Any]:
+        n = max(self.n, 1)
+        variance = self.sum_sq / n - (self.sum / n) ** 2
+        active = variance > ACTIVE_VARIANCE
+        return {"active_units": int(active.sum()), "dims": len(active), "kl_per_dim": (self.kl / n).tolist(),
+                "kl_total": float(self.kl.sum() / n), "mean_variance": variance.tolist(),
+                "active": np.flatnonzero(active).tolist(), "threshold": ACTIVE_VARIANCE,
+                "collapsed": bool(active.sum() < len(active) / 2), "n": self.n}  # fmt: skip
