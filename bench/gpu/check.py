@@ -213,8 +213,9 @@ class Check:
               flush=True)
 
     def python(self, code: str, timeout: float, env: dict | None = None) -> dict:
+        # cwd: OUT, never the repository's root, whose source tree would shadow the installed wheel
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout,
-                              env={**self.env, **(env or {})})  # fmt: skip
+                              env={**self.env, **(env or {})}, cwd=self.out)  # fmt: skip
         if done.returncode:
             lines = [line for line in done.stderr.splitlines() if not line.startswith(NOISE)]
             raise RuntimeError(f"exit {done.returncode}: " + "\n".join(lines)[-1500:])
@@ -222,7 +223,7 @@ class Check:
 
     def latentkit(self, *args: str, timeout: float, env: dict | None = None, check: bool = True):
         done = subprocess.run([sys.executable, "-m", "latentkit", *map(str, args)], capture_output=True, text=True,
-                              timeout=timeout, env={**self.env, **(env or {})})  # fmt: skip
+                              timeout=timeout, env={**self.env, **(env or {})}, cwd=self.out)  # fmt: skip
         if check and done.returncode:
             raise RuntimeError(f"latentkit {' '.join(map(str, args))}: exit {done.returncode}: {done.stderr[-1500:]}")
         return done

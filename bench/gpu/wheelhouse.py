@@ -38,9 +38,9 @@ MACHINE_HAS = {  # the GPU machine's packages and what they bring along (normali
     "numpy", "scipy", "scikit-learn", "pillow", "matplotlib", "rich", "typer", "psutil", "nvidia-ml-py", "h5py",
     "ml-dtypes", "opt-einsum", "joblib", "threadpoolctl", "contourpy", "cycler", "fonttools", "kiwisolver",
     "packaging", "pyparsing", "python-dateutil", "six", "markdown-it-py", "mdurl", "pygments", "click",
-    "shellingham", "typing-extensions", "filelock", "jinja2", "markupsafe", "networkx", "sympy", "mpmath", "fsspec",
+    "shellingham", "typing-extensions", "filelock", "networkx", "sympy", "mpmath", "fsspec",
     "setuptools", "pip", "wheel",
-}  # fmt: skip
+}  # fmt: skip  (jinja2 comes with PyTorch, but bokeh needs it: it is brought, so a machine without torch works too)
 PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_17_x86_64", "manylinux_2_28_x86_64", "linux_x86_64")
 
 
