@@ -18,3 +18,23 @@ def child(code: str, env: dict[str, str] | None = None) -> dict:
     if out.returncode:
         raise SystemExit(out.stderr[-3000:])
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def jax_train_limit(model, batch, n: int) -> float:
+    """The compute limit on JAX: the model's compiled train function called ``n`` times back to
+    back on one batch already on the device (no reading, no host-side data path), the state
+    handed back to the model as ``fit`` does; the last loss (waiting for the device)."""
+    import itertools
+
+    import jax
+
+    batches = itertools.repeat((batch,))
+    state = model._get_jax_state(trainable_variables=True, non_trainable_variables=True, optimizer_variables=True,
+                                 metrics_variables=True, purge_model_variables=True)  # fmt: skip
+    for _ in range(n):
+        logs, state = model.train_function(state, batches)
+    model._jax_state = dict(zip(("trainable_variables", "non_trainable_variables", "optimizer_variables",
+                                 "metrics_variables"), state))  # fmt: skip
+    model._jax_state_synced = False
+    model.jax_state_sync()
+    return float(jax.block_until_ready(logs)["loss"])

@@ -66,18 +66,11 @@ if keras.backend.backend() == "tensorflow":
             logs = model.train_function(batches)
         return float(logs["loss"])  # waits for the device
 elif keras.backend.backend() == "jax":
-    import jax
-    batches = itertools.repeat((x,))
+    import sys
+    sys.path.insert(0, {bench!r})
+    from _common import jax_train_limit
     def limit(n):
-        state = model._get_jax_state(trainable_variables=True, non_trainable_variables=True,
-                                     optimizer_variables=True, metrics_variables=True, purge_model_variables=True)
-        for _ in range(n):
-            logs, state = model.train_function(state, batches)
-        model._jax_state = dict(zip(("trainable_variables", "non_trainable_variables", "optimizer_variables",
-                                     "metrics_variables"), state))
-        model._jax_state_synced = False
-        model.jax_state_sync()  # hand the state back, as fit does
-        return float(jax.block_until_ready(logs)["loss"])
+        return jax_train_limit(model, x, n)
 else:
     raise SystemExit("limit side: tensorflow or jax backend")
 def job():
@@ -141,7 +134,8 @@ def main() -> None:
         for job in args.jobs:
             for backend in args.backends:
                 env = {"KERAS_BACKEND": backend}
-                result = child(INTERLEAVED.format(data=data, job=job, overrides=overrides, rounds=args.rounds), env=env)
+                result = child(INTERLEAVED.format(data=data, job=job, overrides=overrides, rounds=args.rounds,
+                                                  bench=str(Path(__file__).resolve().parent)), env=env)  # fmt: skip
                 ratios = [j / lim for j, lim in result["rounds"]]
                 vram = result["vram_used_mb"]
                 print(f"{job}, {backend}, {result['steps']} steps a round:")

@@ -61,8 +61,10 @@ SIZES = {
 }
 
 TRAIN = """
-import gc, itertools, json, time
+import gc, itertools, json, sys, time
 import jax, keras, numpy as np
+sys.path.insert(0, {bench!r})
+from _common import jax_train_limit  # the limit side, as bench/train_throughput.py measures it
 from latentkit.machine.allocators import backend_memory
 from latentkit.machine.monitor import peak_rss_mb, vram_mb
 from latentkit.model.dataset import ZarrImageDataset
@@ -84,17 +86,8 @@ for job, batch, precision in itertools.product({jobs!r}, {batches!r}, ("float32"
     steps = calls * per_call
     x = keras.ops.convert_to_tensor(dataset.batch_uint8(0))
     model.make_train_function()
-    batches = itertools.repeat((x,))
     def limit(n):
-        state = model._get_jax_state(trainable_variables=True, non_trainable_variables=True,
-                                     optimizer_variables=True, metrics_variables=True, purge_model_variables=True)
-        for _ in range(n):
-            logs, state = model.train_function(state, batches)
-        model._jax_state = dict(zip(("trainable_variables", "non_trainable_variables", "optimizer_variables",
-                                     "metrics_variables"), state))
-        model._jax_state_synced = False
-        model.jax_state_sync()
-        return float(jax.block_until_ready(logs)["loss"])
+        return jax_train_limit(model, x, n)
     def epoch():
         dataset.set_epoch(0)
         train_steps(model, dataset, 0, steps)
@@ -334,7 +327,7 @@ def main() -> None:
 
     def train(timeout: float) -> dict:
         return check.python(TRAIN.format(jobs=list(size["jobs"]), batches=list(size["train_batches"]), data=str(small),
-                                         rounds=size["rounds"]), timeout)  # fmt: skip
+                                         rounds=size["rounds"], bench=str(HERE.parent)), timeout)  # fmt: skip
 
     def encode(timeout: float) -> dict:
         run = work / "encode-run"

@@ -174,7 +174,8 @@ def _figures(out: Path, report: dict[str, Any]) -> list[str]:
         for i, key in enumerate(keys):
             ax.bar(x + (i - 1.5) * width, [min(c[key], 1.5) for c in coverage.values()], width, label=key)
         ax.set_xticks(x, list(coverage), rotation=30, ha="right", fontsize=8)
-        ax.set(ylim=(0, 1.5), ylabel="fraction (density: balls per point / k, capped at 1.5)",
+        top = max(max(c[key] for c in coverage.values() for key in keys), 1.0)
+        ax.set(ylim=(0, min(top, 1.5) * 1.05), ylabel="fraction (density: balls per point / k, capped at 1.5)",
                title=f"How much of the data each generator covers (k = {next(iter(coverage.values()))['k']}, "
                      f"{next(iter(coverage.values()))['n']:,} points per set)")  # fmt: skip
         ax.legend(ncol=4, fontsize=8)
@@ -248,5 +249,5 @@ def _worst_figure(out: Path, quality: ReconstructionQuality) -> str | None:
         axes[0, col].set_title(f"row {row}\nMSE {mse:.3g}", fontsize=7)
     axes[0, 0].set_ylabel("image", fontsize=8)
     axes[1, 0].set_ylabel("rebuilt", fontsize=8)
-    fig.suptitle("The worst reconstructions (highest MSE)", fontsize=9)
+    fig.suptitle("The worst reconstructions (highest MSE)", fontsize=9, y=1.06)
     return save_figure(fig, out / "worst_reconstructions.png")
