@@ -488,7 +488,7 @@ def test_help_reads_as_plain_text_in_pipeline_order():
     assert "╭" not in root and "<" not in root and "..." not in commands and "…" not in root, root
     listed = [line.split()[0] for line in commands.splitlines() if line[:3].strip()]
     assert listed == list(ORDER)
-    assert "train        Train an AE/VAE; rerun to resume mid-epoch\n" in root
+    assert "train         Train an AE/VAE; rerun to resume mid-epoch\n" in root
     train = cli("train", "-h").stdout
     assert "--epochs N" in train and "--data PATH" in train and "<" not in train, train
     assert "(default: the spec's)" in train

@@ -49,15 +49,15 @@ ROOT = HERE.parent.parent
 
 # sizes: (GPU, --cpu)
 SIZES = {
-    "images": (200_000, 1_024),
-    "train_images": (16_384, 512),
+    "images": (200_000, 512),
+    "train_images": (16_384, 256),
     "chunk": (20_000, 256),
     "train_batches": ((128, 512), (32,)),
     "encode_batches": ((256, 1024), (64, 128)),
     "rounds": (3, 1),
     "jobs": (("ae-case1", "vae"), ("demo",)),
     "small_size": (96, 64),  # the training store's image size: ae-case1's and vae's, or demo's
-    "demo": ((), ("--n", "512", "--epochs", "1")),
+    "demo": ((), ("--n", "256", "--epochs", "1")),
 }
 
 TRAIN = """

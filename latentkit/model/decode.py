@@ -6,51 +6,21 @@ for encoding and decoding. Keras is imported when a model is loaded."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from latentkit.core import LatentkitError, RunPaths
 from latentkit.model import checkpoint
+from latentkit.model.runmodel import RunModel
 from latentkit.model.spec import spec_from_dict
-
-
-@dataclass(frozen=True)
-class RunModel:
-    """What the jobs that run a run's model need to know of it, read without Keras."""
-
-    root: Path
-    kind: str  # "ae" or "vae"
-    z_dim: int
-    image_size: int
-    data: str  # the store it trained on (or was checked on at import); "" when none
-    version: str  # the model's state in words: what latents record as the model they were encoded from
-    seed: int = 0  # a VAE's sampling noise (encode)
-    eps_factor: float = 1.0
-    kl_factor: float | None = None
-    n_params: int = 0
-    saved: checkpoint.Checkpoint | None = None  # latentkit's own runs
-    imported: dict[str, Any] | None = None  # import-model's record
-    warning: str | None = None  # the latest checkpoint was unreadable and an older one is used
-
-    @property
-    def has_decoder(self) -> bool:
-        return self.imported is None or bool(self.imported.get("has_decoder"))
-
-    def need_decoder(self, what: str) -> None:
-        """Refuse, in one line, what needs a decoder on a run imported without one."""
-        if not self.has_decoder:
-            raise LatentkitError(f"{self.root} was imported without a decoder: {what} needs one "
-                                 f"(import the model again with its decoder)")  # fmt: skip
 
 
 def read_run(run: str | os.PathLike) -> RunModel:
     """The run's model, described from its checkpoint or its import record (no Keras)."""
     paths = RunPaths.of(run)
     if not paths.root.is_dir():
-        raise LatentkitError(f"no run at {run}: give a run directory that `latentkit train` or "
+        raise LatentkitError(f"no run at {run}: not a run directory that `latentkit train` or "
                              f"`latentkit import-model` wrote")  # fmt: skip
     if paths.imported.exists():
         from latentkit.model.imported import describe
@@ -58,7 +28,8 @@ def read_run(run: str | os.PathLike) -> RunModel:
         return describe(paths)
     saved, warning = checkpoint.load(paths.checkpoints)
     if saved is None:
-        raise LatentkitError(f"no checkpoint in {paths.checkpoints}: train the run first")
+        raise LatentkitError(f"no checkpoint in {paths.checkpoints}: {run} is not a run directory yet: train the "
+                             f"run first, or import a model into a new one")  # fmt: skip
     spec = spec_from_dict(saved.meta["spec"])
     return RunModel(root=paths.root, kind=spec.model.kind, z_dim=spec.model.z_dim, image_size=spec.model.image_size,
                     data=saved.meta.get("data", ""), version=checkpoint.describe(saved.meta), seed=spec.train.seed,

@@ -66,7 +66,8 @@ def encode(
     events = events or JobEvents()
     paths = RunPaths.of(run)
     if not paths.root.is_dir():
-        raise LatentkitError(f"no run at {run}: give a run directory that `latentkit train` wrote")
+        raise LatentkitError(f"no run at {run}: give a run directory that `latentkit train` or `import-model` "
+                             f"wrote")  # fmt: skip
     if mirror is not None:
         check_folder(mirror, "--mirror")
     refuse_while_held(paths.root, "train", reader="encode")

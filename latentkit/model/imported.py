@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from latentkit.core import JobEvents, LatentkitError, RunPaths, atomic_write, check_folder, own_folder, write_json
-from latentkit.model.decode import RunModel
+from latentkit.model.runmodel import RunModel
 
 RANGES = {"0:1": (1.0, 0.0), "0:255": (255.0, 0.0), "-1:1": (2.0, -1.0)}  # model pixels = unit * scale + offset
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
