@@ -171,6 +171,8 @@ def test_what_keras_cannot_load_or_latentkit_cannot_use_is_one_line_and_writes_n
     # a class Keras does not know, in a fresh process (this one has imported mymodels by now)
     one_line(run_cli("import-model", outside / "subclassed.keras", "--run", run, check=False),
              "uses the class SubclassedAE, which Keras does not know: pass --custom-objects")  # fmt: skip
+    one_line(run_cli("import-model", outside / "vae.keras", "--run", run, check=False),  # a class inside a sub-model
+             "uses the class Sampling, which Keras does not know")  # fmt: skip
     # a layer that calls jax.numpy, saved under JAX, loaded under TensorFlow
     one_line(cli("import-model", outside / "jax.keras", "--custom-objects", outside / "mymodels.py", "--run", run,
                  check=False), "its layer JaxTanh calls jax functions directly")  # fmt: skip

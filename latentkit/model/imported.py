@@ -71,6 +71,8 @@ def import_model(*, sources: list[str | os.PathLike], run: str | os.PathLike, en
 
     from latentkit.model.backend import keras
 
+    _resolve(record["custom_objects"], "--custom-objects")
+    _resolve(record["factory"], "--factory")
     models = [_load(path, record, keras) for path in files]
     found = _find_parts(models, record, keras, events)
     record.update(found.record)
@@ -242,31 +244,37 @@ def _copy_names(files: list[Path], factory: str | None) -> list[str]:
 
 
 def _module_record(given: str, option: str) -> dict[str, str]:
-    """Import a module (dotted name, found from the working folder too, or a .py file) and
-    record how to import it again from any folder: its name and the sys.path entry it is under."""
+    """How to import a module again from any folder (a dotted name, found from the working
+    folder too, or a .py file): its name and the sys.path entry it is under. Checked here
+    without importing it (``_resolve`` imports it once Keras is loaded)."""
     path = Path(given)
     if given.endswith(".py") or path.is_file():
         if not path.is_file():
             raise LatentkitError(f"{option} {given}: no such file")
-        record = {"module": path.stem, "path_entry": str(path.resolve().parent)}
-    else:
-        record = {"module": given, "path_entry": os.getcwd()}
-    module = _import(record, option)
-    parts = record["module"].split(".")
-    if module.__file__:  # the folder its top-level package is in: /x for /x/a/b.py (a.b) or /x/a/b/__init__.py
-        origin = Path(module.__file__).resolve()
-        record["path_entry"] = str(origin.parents[len(parts) - 1 + (origin.name == "__init__.py")])
-    return record
+        return {"module": path.stem, "path_entry": str(path.resolve().parent)}
+    return {"module": given, "path_entry": os.getcwd()}
 
 
 def _factory_record(factory: str) -> dict[str, str]:
     module, sep, function = factory.rpartition(":")
     if not sep or not module or not function.isidentifier():
         raise LatentkitError(f"--factory takes MODULE:FUNCTION (e.g. mymodels:build_autoencoder), got {factory!r}")
-    record = _module_record(module, "--factory") | {"function": function}
-    if not callable(getattr(_import(record, "--factory"), function, None)):
-        raise LatentkitError(f"--factory {factory}: {record['module']} has no function {function}")
-    return record
+    return _module_record(module, "--factory") | {"function": function}
+
+
+def _resolve(record: dict[str, str] | None, option: str) -> None:
+    """Import the module (after Keras, so its import stays quiet), and record the folder its
+    top-level package is in: /x for /x/a/b.py (module a.b) or /x/a/b/__init__.py."""
+    if record is None:
+        return
+    module = _import(record, option)
+    parts = record["module"].split(".")
+    if module.__file__:
+        origin = Path(module.__file__).resolve()
+        record["path_entry"] = str(origin.parents[len(parts) - 1 + (origin.name == "__init__.py")])
+    if "function" in record and not callable(getattr(module, record["function"], None)):
+        raise LatentkitError(f"--factory {record['module']}:{record['function']}: {record['module']} has no function "
+                             f"{record['function']}")  # fmt: skip
 
 
 def _import(record: dict[str, str], option: str) -> ModuleType:
@@ -330,8 +338,9 @@ def _pitfall(path: Path, error: Exception, record: dict[str, Any], keras) -> str
     foreign = _foreign_backend(error, keras.backend.backend())
     if foreign:
         return _backend_line(path, error, foreign, keras.backend.backend())
-    if "Could not locate" in text or "Could not deserialize" in text:
-        name = text.split("'")[1] if "'" in text else "?"
+    missing = _missing_class(error)
+    if missing is not None:
+        name = missing
         given = record.get("custom_objects")
         if given:
             return (f"{path} uses the class {name}, which {given['module']} does not define or register: pass the "
@@ -383,6 +392,20 @@ def _backend_line(path: Path, error: BaseException, foreign: str, current: str) 
     who = f"its layer {layer}" if layer else "one of its layers"
     return (f"{path.name}: {who} calls {foreign} functions directly, so it runs only under Keras' {foreign} backend "
             f"(this is {current}): run with KERAS_BACKEND={foreign}")
+
+
+def _missing_class(error: BaseException) -> str | None:
+    """The class or function Keras could not find, from the error or any error behind it."""
+    import re
+
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        found = re.search(r"Could not (?:locate|deserialize) (?:class|function) '([^']+)'", str(error))
+        if found and "keras.src" not in found.group(1):
+            return found.group(1)
+        error = error.__cause__ or error.__context__
+    return None
 
 
 def _first_line(error: Exception) -> str:
