@@ -188,12 +188,12 @@ def test_a_layer_never_built_gets_its_own_line():
     """Keras' own error for weights a layer never built (keras #18823), as load_model raises it."""
     import keras
 
-    from latentkit.model.imported import _pitfall
+    from latentkit.model.outside import pitfall
 
     try:
         keras.layers.Dense(3, name="head").load_own_variables({"0": np.zeros((2, 3)), "1": np.zeros(3)})
     except ValueError as error:
-        line = _pitfall(Path("m.keras"), error, {"custom_objects": None}, keras)
+        line = pitfall(Path("m.keras"), error, {"custom_objects": None}, keras)
     assert line.startswith("m.keras: layer 'head' was never built") and "--factory" in line
 
 

@@ -1,6 +1,7 @@
 """The ``latentkit`` commands around the pipeline's jobs: moving files and runs between
 machines (``stage``, ``sync``), the machine itself (``env``), submitting the pipeline to SLURM
-(``slurm submit``), and handing stores to other tools (``export``, ``upgrade``).
+(``slurm submit``), handing stores to other tools (``export``, ``upgrade``), and taking a
+model from them (``import-model``).
 
 Like ``pipeline.py``: parse, call one library function, print.
 """
@@ -160,3 +161,44 @@ def slurm_submit_cmd(
         return
     typer.echo("submitted " + ", ".join(f"{name} {job_id}" for name, job_id in result.job_ids.items()))
     typer.echo(f"watch: squeue -j {','.join(result.job_ids.values())}   or   latentkit status --run {run}")
+
+
+@app.command("import-model")
+@user_errors
+def import_model_cmd(
+    model: Annotated[list[Path], typer.Argument(help="MODEL.keras (encoder and decoder as sub-models), or "
+                                                "ENCODER.keras DECODER.keras, or an encoder alone, or "
+                                                "MODEL.weights.h5 with --factory.", show_default=False,
+                                                metavar="MODEL")],
+    run: Annotated[Path, typer.Option(help="New run directory that encode, analyze, generate and report use.")],
+    encoder: Annotated[Optional[str], typer.Option(help="The encoder sub-model's name (default: 'encoder', or the "
+                                                   "one sub-model that takes images).")] = None,
+    decoder: Annotated[Optional[str], typer.Option(help="The decoder sub-model's name (default: 'decoder', or the "
+                                                   "one sub-model that takes vectors).")] = None,
+    output: Annotated[Optional[str], typer.Option(help="The encoder output that is z, by name or index (default: "
+                                                  "its one output; 2 or 3 equal outputs are a VAE's mean, "
+                                                  "log-variance[, z]).")] = None,
+    custom_objects: Annotated[Optional[str], typer.Option(help="Module (or .py file) defining the model's custom "
+                                                          "classes; imported before loading, by every job.")] = None,
+    factory: Annotated[Optional[str], typer.Option(help="MODULE:FUNCTION building the (built) model a .weights.h5 "
+                                                   "file belongs to.")] = None,
+    unsafe: Annotated[bool, typer.Option("--unsafe", help="Turn Keras' safe mode off: a Lambda layer's stored code "
+                                         "runs. Only for a model you trust.")] = False,
+    input_range: Annotated[str, typer.Option(help="Pixel range the encoder takes and the decoder gives: 0:1, 0:255 "
+                                             "or -1:1.")] = "0:1",
+    data: Annotated[Optional[Path], typer.Option(help="A store to check the model on (one batch), and the run's "
+                                                 "default store for encode.")] = None,
+) -> None:
+    """A run from your own saved Keras model: finds its encoder and decoder, checks them on one batch,
+    copies the model into RUN/model and records where it came from (path, SHA-256)."""
+    from latentkit.model.imported import import_model
+
+    record = import_model(sources=model, run=run, encoder=encoder, decoder=decoder, output=output,
+                          custom_objects=custom_objects, factory=factory, unsafe=unsafe, input_range=input_range,
+                          data=data, events=events())  # fmt: skip
+    parts = f"encoder {record['encoder'] or 'the file itself'}" + (
+        f", decoder {record['decoder'] or Path(record['sources'][-1]['path']).name}" if record["has_decoder"]
+        else ", no decoder")  # fmt: skip
+    typer.echo(f"imported {record['kind'].upper()}: {record['image_size']}x{record['image_size']} images in "
+               f"{record['input_range']} -> z of {record['z_dim']} ({parts}): {run}")
+    typer.echo(f"next: latentkit encode --run {run}" + ("" if record["data"] else " --data STORE"))

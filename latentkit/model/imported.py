@@ -9,27 +9,33 @@ which wraps the encoder and decoder so they take and give what latentkit's own n
 images in [0, 1] -> z (or mean, log-variance, mean) and z -> images in [0, 1].
 
 Keras' ``safe_mode`` stays on (a ``Lambda`` layer's code would run on loading) unless the
-import said ``--unsafe``. The Keras 3 pitfalls that cost users hours get one line each.
+import said ``--unsafe``. The Keras 3 pitfalls that cost users hours get one line each
+(``latentkit.model.outside``: loading, pitfalls, finding the parts).
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
 import shutil
-import sys
 import time
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from latentkit.core import JobEvents, LatentkitError, RunPaths, atomic_write, check_folder, own_folder, write_json
+from latentkit.model.outside import (
+    call_failed,
+    factory_record,
+    find_parts,
+    input_shape,
+    load_file,
+    module_record,
+    resolve_module,
+)
 from latentkit.model.runmodel import RunModel
 
 RANGES = {"0:1": (1.0, 0.0), "0:255": (255.0, 0.0), "-1:1": (2.0, -1.0)}  # model pixels = unit * scale + offset
@@ -61,8 +67,8 @@ def import_model(*, sources: list[str | os.PathLike], run: str | os.PathLike, en
     record: dict[str, Any] = {
         "sources": [{"path": str(path.resolve()), "sha256": digest} for path, digest in zip(files, digests)],
         "encoder": encoder, "decoder": decoder, "output": _parse_output(output), "input_range": input_range,
-        "custom_objects": _module_record(custom_objects, "--custom-objects") if custom_objects else None,
-        "factory": _factory_record(factory) if factory else None, "unsafe": unsafe,
+        "custom_objects": module_record(custom_objects, "--custom-objects") if custom_objects else None,
+        "factory": factory_record(factory) if factory else None, "unsafe": unsafe,
         "data": str(Path(data).resolve()) if data else "",
     }  # fmt: skip
     if unsafe:
@@ -71,10 +77,10 @@ def import_model(*, sources: list[str | os.PathLike], run: str | os.PathLike, en
 
     from latentkit.model.backend import keras
 
-    _resolve(record["custom_objects"], "--custom-objects")
-    _resolve(record["factory"], "--factory")
-    models = [_load(path, record, keras) for path in files]
-    found = _find_parts(models, record, keras, events)
+    resolve_module(record["custom_objects"], "--custom-objects")
+    resolve_module(record["factory"], "--factory")
+    models = [load_file(path, record, keras) for path in files]
+    found = find_parts(models, record, keras, events)
     record.update(found.record)
     image_size = _image_size(found.encoder, images, files[0])
     record["image_size"] = image_size
@@ -141,8 +147,8 @@ def load_imported(described: RunModel) -> ImportedModel:
 
     record, folder = described.imported, described.root / "model"
     files = [folder / source["copy"] for source in record["sources"]]
-    models = [_load(path, record, keras) for path in files]
-    found = _find_parts(models, record, keras, None)
+    models = [load_file(path, record, keras) for path in files]
+    found = find_parts(models, record, keras, None)
     encoder, _, _ = _wrap_encoder(found.encoder, record, record["image_size"], keras, files[0])
     decoder = None
     if found.decoder is not None:
@@ -240,253 +246,11 @@ def _copy_names(files: list[Path], factory: str | None) -> list[str]:
     return [f"model{suffixes[0]}"]
 
 
-# -- modules: custom classes and factories ------------------------------------------------
-
-
-def _module_record(given: str, option: str) -> dict[str, str]:
-    """How to import a module again from any folder (a dotted name, found from the working
-    folder too, or a .py file): its name and the sys.path entry it is under. Checked here
-    without importing it (``_resolve`` imports it once Keras is loaded)."""
-    path = Path(given)
-    if given.endswith(".py") or path.is_file():
-        if not path.is_file():
-            raise LatentkitError(f"{option} {given}: no such file")
-        return {"module": path.stem, "path_entry": str(path.resolve().parent)}
-    return {"module": given, "path_entry": os.getcwd()}
-
-
-def _factory_record(factory: str) -> dict[str, str]:
-    module, sep, function = factory.rpartition(":")
-    if not sep or not module or not function.isidentifier():
-        raise LatentkitError(f"--factory takes MODULE:FUNCTION (e.g. mymodels:build_autoencoder), got {factory!r}")
-    return _module_record(module, "--factory") | {"function": function}
-
-
-def _resolve(record: dict[str, str] | None, option: str) -> None:
-    """Import the module (after Keras, so its import stays quiet), and record the folder its
-    top-level package is in: /x for /x/a/b.py (module a.b) or /x/a/b/__init__.py."""
-    if record is None:
-        return
-    module = _import(record, option)
-    parts = record["module"].split(".")
-    if module.__file__:
-        origin = Path(module.__file__).resolve()
-        record["path_entry"] = str(origin.parents[len(parts) - 1 + (origin.name == "__init__.py")])
-    if "function" in record and not callable(getattr(module, record["function"], None)):
-        raise LatentkitError(f"--factory {record['module']}:{record['function']}: {record['module']} has no function "
-                             f"{record['function']}")  # fmt: skip
-
-
-def _import(record: dict[str, str], option: str) -> ModuleType:
-    if record["path_entry"] not in sys.path:
-        sys.path.insert(0, record["path_entry"])
-    try:
-        return importlib.import_module(record["module"])
-    except ModuleNotFoundError as error:
-        raise LatentkitError(f"{option} {record['module']}: no module named {error.name!r} (give a module importable "
-                             f"from {record['path_entry']}, or a .py file)") from None  # fmt: skip
-    except Exception as error:
-        raise LatentkitError(f"{option} {record['module']}: importing it failed: {type(error).__name__}: "
-                             f"{_first_line(error)}") from None  # fmt: skip
-
-
-def _custom_objects(record: dict[str, Any], keras) -> dict[str, Any]:
-    """The Keras classes the --custom-objects module defines (registered or not), by class name."""
-    if not record.get("custom_objects"):
-        return {}
-    module = _import(record["custom_objects"], "--custom-objects")
-    return {name: value for name, value in vars(module).items()
-            if isinstance(value, type) and issubclass(value, keras.layers.Layer)}  # fmt: skip
-
-
-# -- loading, with the pitfalls in one line each -------------------------------------------
-
-
-def _load(path: Path, record: dict[str, Any], keras):
-    objects = _custom_objects(record, keras)
-    try:
-        if record.get("factory"):
-            return _from_factory(path, record, keras)
-        return keras.saving.load_model(path, custom_objects=objects, compile=False, safe_mode=not record["unsafe"])
-    except LatentkitError:
-        raise
-    except Exception as error:
-        raise LatentkitError(_pitfall(path, error, record, keras)) from None
-
-
-def _from_factory(path: Path, record: dict[str, Any], keras):
-    factory = record["factory"]
-    try:
-        model = getattr(_import(factory, "--factory"), factory["function"])()
-    except LatentkitError:
-        raise
-    except Exception as error:
-        raise LatentkitError(f"--factory {factory['module']}:{factory['function']}() failed: {type(error).__name__}: "
-                             f"{_first_line(error)}") from None  # fmt: skip
-    if not isinstance(model, keras.Model):
-        raise LatentkitError(f"--factory {factory['module']}:{factory['function']}() returned a "
-                             f"{type(model).__name__}, not a Keras model")  # fmt: skip
-    if not model.built:
-        raise LatentkitError(f"the model --factory {factory['module']}:{factory['function']}() returns is not built: "
-                             f"build it in the factory (model.build(input_shape) or call it on a batch)")  # fmt: skip
-    model.load_weights(path)
-    return model
-
-
-def _pitfall(path: Path, error: Exception, record: dict[str, Any], keras) -> str:
-    text = str(error)
-    foreign = _foreign_backend(error, keras.backend.backend())
-    if foreign:
-        return _backend_line(path, error, foreign, keras.backend.backend())
-    missing = _missing_class(error)
-    if missing is not None:
-        name = missing
-        given = record.get("custom_objects")
-        if given:
-            return (f"{path} uses the class {name}, which {given['module']} does not define or register: pass the "
-                    f"module that defines it with @keras.saving.register_keras_serializable() to --custom-objects")
-        return (f"{path} uses the class {name}, which Keras does not know: pass --custom-objects MODULE (or a .py "
-                f"file) that defines it with @keras.saving.register_keras_serializable()")
-    if "`Lambda` layer" in text or "safe_mode" in text:
-        return (f"{path} has a Lambda layer, whose stored Python code would run on loading: latentkit loads it only "
-                f"with --unsafe (do so only for a model you trust)")
-    if "was never built" in text:
-        layer = text.split("'")[1] if "'" in text else "?"
-        return (f"{path}: layer {layer!r} was never built when the model was saved, so Keras cannot place its "
-                f"weights (keras #18823): its class's build() must create every weight; fix it and save again, or "
-                f"save the weights and import them with --factory")
-    if "File format not supported" in text:
-        return f"{path} is not a file Keras 3 loads (.keras or legacy .h5): save the model with model.save('model.keras')"
-    return (f"{path} could not be loaded by Keras {keras.__version__} on the {keras.backend.backend()} backend: "
-            f"{type(error).__name__}: {_first_line(error)}")
-
-
-BACKEND_PACKAGES = {"jax": "jax", "jaxlib": "jax", "torch": "torch", "tensorflow": "tensorflow"}
-
-
-def _foreign_backend(error: BaseException, current: str) -> str | None:
-    """Another backend's package that the failing code ran into (a layer calling jax.numpy under
-    TensorFlow), from the frames of the error and its causes; None when there is none."""
-    import re
-    import traceback
-
-    seen = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        for frame in traceback.extract_tb(error.__traceback__):
-            match = re.search(r"[/\\](jax|jaxlib|torch|tensorflow)[/\\]", frame.filename)
-            if match and BACKEND_PACKAGES[match.group(1)] != current:
-                return BACKEND_PACKAGES[match.group(1)]
-        error = error.__cause__ or error.__context__
-    return None
-
-
-def _backend_line(path: Path, error: BaseException, foreign: str, current: str) -> str:
-    import re
-
-    layer = None
-    while error is not None and layer is None:
-        found = re.search(r"when calling (\w+)\.call\(\)", str(error))
-        layer = found.group(1) if found else None
-        error = error.__cause__ or error.__context__
-    who = f"its layer {layer}" if layer else "one of its layers"
-    return (f"{path.name}: {who} calls {foreign} functions directly, so it runs only under Keras' {foreign} backend "
-            f"(this is {current}): run with KERAS_BACKEND={foreign}")
-
-
-def _missing_class(error: BaseException) -> str | None:
-    """The class or function Keras could not find, from the error or any error behind it."""
-    import re
-
-    seen = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        found = re.search(r"Could not (?:locate|deserialize) (?:class|function) '([^']+)'", str(error))
-        if found and "keras.src" not in found.group(1):
-            return found.group(1)
-        error = error.__cause__ or error.__context__
-    return None
-
-
-def _first_line(error: Exception) -> str:
-    return (str(error).strip().splitlines() or [""])[0][:300]
-
-
-@dataclass
-class _Parts:
-    encoder: Any
-    decoder: Any
-    record: dict[str, Any]  # what the import records of where they were found
-
-
-def _sub_models(model, keras) -> dict[str, Any]:
-    """Sub-networks of a model by layer name and by attribute name (a subclassed model's self.encoder)."""
-    found = {layer.name: layer for layer in model.layers if isinstance(layer, keras.Model)}
-    for attribute, value in vars(model).items():
-        if not attribute.startswith("_") and isinstance(value, keras.layers.Layer) and value is not model:
-            if isinstance(value, keras.Model) or getattr(value, "_layers", None):
-                found.setdefault(attribute, value)
-    return found
-
-
-def _rank_of_input(layer) -> int | None:
-    shape = _input_shape(layer)
-    return None if shape is None else len(shape)
-
-
-def _input_shape(layer) -> tuple | None:
-    try:
-        inputs = layer.inputs
-    except (AttributeError, ValueError):
-        inputs = None
-    if inputs:
-        return tuple(inputs[0].shape)
-    shapes = getattr(layer, "_build_shapes_dict", None) or {}
-    shape = next(iter(shapes.values()), None)
-    return tuple(shape) if shape is not None else None
-
-
-def _find_parts(models: list, record: dict[str, Any], keras, events: JobEvents | None) -> _Parts:
-    if len(models) == 2:
-        return _Parts(models[0], models[1], {})
-    model = models[0]
-    parts = _sub_models(model, keras)
-    wanted = {"encoder": record.get("encoder"), "decoder": record.get("decoder")}
-
-    def listing() -> str:
-        if not parts:
-            return "it has no sub-models"
-        return "it has: " + ", ".join(f"{name} (input {_input_shape(part)})" for name, part in parts.items())
-
-    chosen = {}
-    for role, name in wanted.items():
-        if name is not None:
-            if name not in parts:
-                raise LatentkitError(f"--{role} {name}: the model has no sub-model of that name; {listing()}")
-            chosen[role] = name
-        elif role in parts:
-            chosen[role] = role
-    if len(chosen) < 2 and parts and not (wanted["encoder"] and not wanted["decoder"] and "decoder" not in parts):
-        by_rank = {rank: [n for n, p in parts.items() if _rank_of_input(p) == rank] for rank in (2, 4)}
-        for role, rank in (("encoder", 4), ("decoder", 2)):
-            if role not in chosen and len(by_rank[rank]) == 1:
-                chosen[role] = by_rank[rank][0]
-                if events is not None:
-                    events.message(f"{role}: the sub-model {chosen[role]!r} (input {_input_shape(parts[chosen[role]])})")
-        if "encoder" not in chosen or "decoder" not in chosen:
-            raise LatentkitError(f"cannot tell the encoder and decoder apart: give --encoder NAME and --decoder NAME; "
-                                 f"{listing()}")  # fmt: skip
-    if not chosen:  # no sub-models: the file is an encoder on its own, or one network from images to images
-        return _Parts(model, None, {"encoder": None, "decoder": None})
-    return _Parts(parts[chosen["encoder"]], parts.get(chosen.get("decoder")),
-                  {"encoder": chosen["encoder"], "decoder": chosen.get("decoder")})  # fmt: skip
-
-
 # -- wrapping and checking on one batch ----------------------------------------------------
 
 
 def _image_size(encoder, images: np.ndarray | None, path: Path) -> int:
-    shape = _input_shape(encoder)
+    shape = input_shape(encoder)
     if shape is None or len(shape) != 4:
         if images is None:
             raise LatentkitError(f"cannot tell the image size {path.name}'s encoder takes: give --data STORE to check "
@@ -533,7 +297,7 @@ def _wrap_encoder(encoder, record: dict[str, Any], size: int, keras, path: Path)
     try:
         raw = encoder(x * scale + offset if (scale, offset) != (1.0, 0.0) else x)
     except Exception as error:
-        raise LatentkitError(_call_failed(path, "encoder", error, f"cannot take {size}x{size}x3 images")) from None
+        raise LatentkitError(call_failed(path, "encoder", error, f"cannot take {size}x{size}x3 images")) from None
     values, names = _outputs(raw, _output_names(encoder))
     shapes = [tuple(v.shape) for v in values]
     wanted = record.get("output")
@@ -566,7 +330,7 @@ def _wrap_decoder(decoder, record: dict[str, Any], z_dim: int, size: int, keras,
     try:
         raw = decoder(z)
     except Exception as error:
-        raise LatentkitError(_call_failed(path, "decoder", error, f"cannot take z-points of {z_dim} (what the "
+        raise LatentkitError(call_failed(path, "decoder", error, f"cannot take z-points of {z_dim} (what the "
                                           f"encoder gives)")) from None  # fmt: skip
     values, _ = _outputs(raw, None)
     image = values[0]
@@ -581,7 +345,7 @@ def _check_encoder(encoder, batch: np.ndarray, kind: str, path: Path) -> np.ndar
     try:
         out = encoder(batch, training=False)
     except Exception as error:
-        raise LatentkitError(_call_failed(path, "encoder", error)) from None
+        raise LatentkitError(call_failed(path, "encoder", error)) from None
     z = np.asarray(out[0] if kind == "vae" else out)
     if not np.isfinite(z).all():
         raise LatentkitError(f"{path.name}'s encoder gives NaN or infinite z on a batch of images: check "
@@ -596,7 +360,7 @@ def _check_decoder(raw_decoder, decoder, z: np.ndarray, record: dict[str, Any], 
         values, _ = _outputs(raw_decoder(z, training=False), None)
         decoder(z, training=False)
     except Exception as error:
-        raise LatentkitError(_call_failed(path, "decoder", error)) from None
+        raise LatentkitError(call_failed(path, "decoder", error)) from None
     raw = np.asarray(values[0], np.float64)
     low, high = float(raw.min()), float(raw.max())
     looks = "0:255" if high > 2.0 else "-1:1" if low < -0.02 else "0:1"
@@ -604,12 +368,3 @@ def _check_decoder(raw_decoder, decoder, z: np.ndarray, record: dict[str, Any], 
         events.message(f"warning: the decoder's outputs on one batch lie in [{low:.2f}, {high:.2f}], which looks like "
                        f"--input-range {looks}, not {record['input_range']}: decoded images would be scaled wrongly")  # fmt: skip
 
-
-def _call_failed(path: Path, part: str, error: Exception, what: str = "fails on one batch") -> str:
-    from latentkit.model.backend import keras
-
-    current = keras.backend.backend()
-    foreign = _foreign_backend(error, current)
-    if foreign:
-        return _backend_line(path, error, foreign, current)
-    return f"{path.name}'s {part} {what} under Keras' {current} backend: {type(error).__name__}: {_first_line(error)}"
