@@ -181,3 +181,25 @@ def test_analyze_with_a_run_re_encodes_and_measures_reconstructions(tiny_ae, tmp
     assert all(0 < q["n"] <= 50 for q in report["reconstruction"].values())
     assert {"reencoding.png", "reencoded_faces.png", "worst_reconstructions.png"} <= set(report["figures"])
     assert "reconstruction, valid: MSE" in said.stdout and report["quality_skipped"] == []
+
+
+def test_analyze_of_200000_by_256_stays_under_1_5_gb_with_everything_on(tmp_path):
+    """Memory is a feature: the whole analysis (t-SNE, k-means, mixture, nearest neighbours and the
+    quality stage included) of 200,000 x 256 latents, in a process of its own, peaks under 1.5 GB."""
+    import subprocess
+    import sys
+
+    rng = np.random.default_rng(8)
+    root = rng.normal(size=(256, 256)) * 0.1 + np.eye(256)
+    array = zarr.create_array(tmp_path / "z.zarr", shape=(200_000, 256), chunks=(20_000, 256), dtype="float32")
+    for start in range(0, 200_000, 20_000):
+        array[start : start + 20_000] = (rng.normal(size=(20_000, 256)) @ root.T).astype(np.float32)
+    code = ("import json\nfrom latentkit.analysis.analyze import analyze\nfrom latentkit.machine.monitor import peak_rss_mb\n"
+            f"analyze(latents={str(tmp_path / 'z.zarr')!r}, out={str(tmp_path / 'out')!r})\n"
+            "print(json.dumps(peak_rss_mb()))")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=1200)
+    assert done.returncode == 0, done.stderr[-2000:]
+    peak = json.loads(done.stdout.strip().splitlines()[-1])
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["n"] == 200_000 and {"coverage", "fragments", "intrinsic_dimension", "tsne"} <= set(report)
+    assert peak < 1536, f"peak RSS {peak:,.0f} MB"
