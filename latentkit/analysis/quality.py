@@ -51,16 +51,13 @@ def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5, working_memory: int = 6
     real_radii, fake_radii = kth_neighbour_radii(real, k), kth_neighbour_radii(fake, k)
     inside_real = np.zeros(len(fake), np.int64)  # per fake: real balls holding it
     covered = np.zeros(len(real), bool)  # per real: a fake in its ball
-    start = 0
+    recalled = np.zeros(len(real), bool)  # per real: inside some fake's ball
+    start = 0  # one pass over the (fake, real) distances serves all four
     for block in pairwise_distances_chunked(fake, real, working_memory=working_memory):
         holds = block <= real_radii[None, :]  # (fakes in block, reals)
         inside_real[start : start + len(block)] = holds.sum(axis=1)
         covered |= holds.any(axis=0)
-        start += len(block)
-    recalled = np.zeros(len(real), bool)
-    start = 0
-    for block in pairwise_distances_chunked(real, fake, working_memory=working_memory):
-        recalled[start : start + len(block)] = (block <= fake_radii[None, :]).any(axis=1)
+        recalled |= (block <= fake_radii[start : start + len(block), None]).any(axis=0)
         start += len(block)
     return {"precision": float((inside_real > 0).mean()), "recall": float(recalled.mean()),
             "density": float(inside_real.sum() / (k * len(fake))), "coverage": float(covered.mean())}  # fmt: skip
