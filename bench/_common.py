@@ -1,6 +1,6 @@
 """Shared by the bench scripts: run a measurement in its own Python process.
 
-A fresh process per side gives each its own peak RSS (``ru_maxrss`` never goes down), and
+A fresh process per side gives each its own peak RSS (a high-water mark never goes down), and
 its own Keras backend (``KERAS_BACKEND`` is read once, at import).
 """
 

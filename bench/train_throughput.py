@@ -124,14 +124,18 @@ def main() -> None:
     parser.add_argument("--in-ram", action="store_true", help="also fit on float32 images in RAM (TensorFlow)")
     args = parser.parse_args()
     from latentkit.ingest.prepare import prepare_synthetic
-    from latentkit.model.spec import parse_set
+    from latentkit.model.spec import load_spec, parse_set
 
     overrides = {**parse_set(args.set), **({"train.batch": args.batch} if args.batch else {})}
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        data = str(Path(tmp) / "data.zarr")
-        prepare_synthetic(out=data, n=args.n)
+        stores: dict[int, str] = {}  # one store per image size the presets take (demo: 64 px, the studies: 96)
         for job in args.jobs:
+            size = load_spec(job, overrides).model.image_size
+            if size not in stores:
+                stores[size] = str(Path(tmp) / f"data{size}.zarr")
+                prepare_synthetic(out=stores[size], n=args.n, size=size)
+            data = stores[size]
             for backend in args.backends:
                 env = {"KERAS_BACKEND": backend}
                 result = child(INTERLEAVED.format(data=data, job=job, overrides=overrides, rounds=args.rounds,

@@ -122,3 +122,20 @@ def test_run_paths_name_the_run_directory(tmp_path):
     assert [p.relative_to(tmp_path).as_posix() for p in (paths.job_spec, paths.checkpoints, paths.history,
             paths.monitor, paths.latents, paths.analysis, paths.samples)] == [
         "job.toml", "checkpoints", "history.csv", "monitor.jsonl", "latents.zarr", "analysis", "samples"]  # fmt: skip
+
+
+def test_peak_rss_is_the_jobs_own_not_the_process_that_started_it():
+    """ru_maxrss carries over fork and exec: a job started by a big process (a pytest worker, a
+    notebook kernel) read that process's peak as its own. peak_rss_mb reads the job's own."""
+    import subprocess
+    import sys
+
+    from latentkit.machine.monitor import peak_rss_mb
+
+    held = bytearray(800 * 2**20)  # touched: 800 MB resident in this process
+    assert peak_rss_mb() > 800
+    code = "import resource, json\nfrom latentkit.machine.monitor import peak_rss_mb\n" \
+           "print(json.dumps([peak_rss_mb(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]))"  # fmt: skip
+    own, inherited = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout)
+    del held
+    assert own < 300 < 800 < inherited  # the kernel's figure would have been this process's 800 MB

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -96,9 +97,24 @@ def release_memory(*, clear_session: bool = True) -> None:
 
 
 def peak_rss_mb() -> float:
+    """This process's peak RSS in MB, since it started.
+
+    Linux: the high-water mark of this program's own memory (``VmHWM``). Not ``ru_maxrss``:
+    the kernel carries it over fork and exec, so a job started by a big process (a pytest
+    worker, a notebook's kernel, a bench script holding TensorFlow) reported that process's
+    peak as its own. Elsewhere ``ru_maxrss`` (bytes on macOS, kB on the other systems).
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     import resource
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / MB if sys.platform == "darwin" else peak / 1024
 
 
 def format_mb(value: float | None) -> str:
