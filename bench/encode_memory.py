@@ -29,7 +29,7 @@ from _common import child
 THROUGHPUT = """
 import json, time, shutil
 import numpy as np
-from latentkit.model.decode import load_model
+from latentkit.model.codec import load_model
 from latentkit.model.encode import encode
 from latentkit.store.layout import open_store
 run, data, chunk, rounds = {run!r}, {data!r}, {chunk}, {rounds}
@@ -66,7 +66,7 @@ NAIVE = """
 import json, time
 import numpy as np
 from latentkit.machine.monitor import peak_rss_mb
-from latentkit.model.decode import load_model
+from latentkit.model.codec import load_model
 from latentkit.store.layout import open_store
 model = load_model({run!r})
 x = open_store({data!r})["images"][:{n}].astype(np.float32) / 255
@@ -79,8 +79,8 @@ print(json.dumps({{"seconds": time.perf_counter() - started, "peak_rss_mb": peak
 
 def imported(tmp: Path, name: str) -> str:
     """The run's encoder and decoder saved as a user would (.keras files), imported into a new run."""
-    from latentkit.model.decode import load_model
-    from latentkit.model.imported import import_model
+    from latentkit.model.codec import load_model
+    from latentkit.model.import_model import import_model
 
     model = load_model(tmp / name)
     model.encoder.save(tmp / f"{name}-encoder.keras")

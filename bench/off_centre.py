@@ -25,7 +25,8 @@ def main() -> None:
     import keras
 
     from latentkit import store
-    from latentkit.model.decode import load_model, read_run
+    from latentkit.model.codec import load_model
+    from latentkit.model.runs import read_run
     from latentkit.store.reading import UNIT_SCALE
 
     print(f"{'run':28s} {'activation':>10s} {'|Eh|^2/trCov':>12s} {'zero h':>7s} {'max|c|/sd':>9s} "

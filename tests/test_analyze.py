@@ -6,7 +6,7 @@ import zarr
 from conftest import cli
 
 from latentkit.analysis.analyze import AnalyzeOptions, analyze
-from latentkit.analysis.samplers import Generator, LatentFit, hit_fractions
+from latentkit.analysis.samplers import LatentFit, Sampler, hit_fractions
 from latentkit.analysis.stats import FWHM_PER_SIGMA, Histograms, Moments
 
 FAST = AnalyzeOptions(tsne=False, kmeans=False, figures=False, generator_samples=2000)
@@ -53,13 +53,13 @@ def test_uniform_radius_matches_formulas_at_256_dimensions(tmp_path):
     rng = np.random.default_rng(2)
     n, b = 256, 1.5
     fit = LatentFit(mean=np.zeros(n), cov=np.eye(n), centre=np.zeros(n), sigma=np.ones(n), fwhm=np.ones(n))
-    generator = Generator("uniform", "uniform", {"b": b})
+    generator = Sampler("uniform", "uniform", {"b": b})
     z = generator.sample(rng, 100_000, fit)
     r = np.sqrt((z * z).sum(axis=1))
     expected_mean, expected_sd = generator.expected_radius(fit)
     assert abs(r.mean() / expected_mean - 1) < 0.01 and abs(r.std() / expected_sd - 1) < 0.01
     assert abs(expected_mean - b * np.sqrt(n / 3)) < 0.01 * expected_mean
-    normal = Generator("normal", "normal")
+    normal = Sampler("normal", "normal")
     zn = normal.sample(rng, 20_000, fit)
     assert abs(np.sqrt((zn * zn).sum(axis=1)).mean() / normal.expected_radius(fit)[0] - 1) < 0.01
 

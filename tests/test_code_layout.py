@@ -9,20 +9,36 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "latentkit"
 BACKENDS = ("keras", "tensorflow", "jax")
-# Which rooms each room may import (besides itself); the CLI may import everything.
+# Which rooms each room may import (besides itself): one way, from the top down. This table is
+# the architecture (README "Layout", the docs' architecture page); the tests below hold the code
+# to it. "" is the package root, whose __init__ sets the GPU allocators before any backend loads.
 MAY_IMPORT = {
     "core": set(),
     "store": {"core"},
     "ingest": {"core", "store"},
     "transfer": {"core", "store"},
-    # machine has two floors: allocators and monitor (what jobs use, re-exported by its
-    # __init__) under model; env, status and slurm (imported by name) read what model writes.
-    "machine": {"core", "store", "model"},
+    # what a job uses while it runs: the GPU allocators and the monitor
+    "machine": {"core"},
     "model": {"core", "store", "machine", "transfer"},
     "analysis": {"core", "store", "model"},
-    "demo": {"core", "store", "ingest", "model", "machine", "analysis"},
+    # what looks at runs from outside: the step table, status, the SLURM chain, the environment
+    "pipeline": {"core", "store", "machine", "model"},
+    "demo": {"core", "store", "ingest", "model", "machine", "analysis", "pipeline"},
     # what a notebook runs and shows: commands in subprocesses, results from the run's files
     "notebook": {"core", "model", "analysis"},
+    "cli": {"", "core", "store", "ingest", "transfer", "machine", "model", "analysis", "pipeline", "demo", "notebook"},
+    "": {"machine"},
+    "__main__": {"cli"},
+}
+# The names of the model room that the analysis room may import: none of them hands out a Keras
+# object (a run described, a codec's array functions, pictures, specs).
+KERAS_FREE = {
+    "latentkit.model": {"check_picture", "grid", "save_png", "RunModel", "read_run", "latents_store", "stale_latents",
+                        "Codec", "open_codec", "spec_from_dict", "load_spec"},
+    "latentkit.model.runs": {"RunModel", "read_run", "latents_store", "stale_latents"},
+    "latentkit.model.codec": {"Codec", "open_codec"},
+    "latentkit.model.images": {"check_picture", "grid", "save_png"},
+    "latentkit.model.spec": {"spec_from_dict", "load_spec"},
 }
 
 
@@ -140,23 +156,67 @@ def test_keras_and_the_backends_are_imported_only_in_the_model_room():
     assert outside == []
 
 
+def room_edges() -> dict[str, set[str]]:
+    """Which rooms import which, from every import in the package (lazy ones too)."""
+    edges, _ = graph()
+    rooms: dict[str, set[str]] = {}
+    for module, targets in edges.items():
+        rooms.setdefault(room(module), set()).update(room(t) for t in targets if room(t) != room(module))
+    return rooms
+
+
+def test_the_room_table_is_one_way_and_covers_every_room():
+    assert cycles({r: set(targets) for r, targets in MAY_IMPORT.items()}) == []
+    assert not [(a, b) for a in MAY_IMPORT for b in MAY_IMPORT[a] if a in MAY_IMPORT[b]]
+    assert set(room_edges()) == set(MAY_IMPORT)  # a new room needs its line in the table
+
+
 def test_rooms_import_only_the_rooms_below_them():
+    """The package root, __main__ and the CLI included; lazy imports count as much as the rest."""
     edges, _ = graph()
     wrong = []
     for module, targets in edges.items():
-        here = room(module)
-        if here in ("", "__main__", "cli"):
-            continue
         for target in targets:
-            there = room(target)
-            if there and there != here and there not in MAY_IMPORT[here]:
+            here, there = room(module), room(target)
+            if there != here and there not in MAY_IMPORT[here]:
                 wrong.append(f"{module} -> {target}")
     assert sorted(wrong) == []
 
 
+def test_no_two_rooms_import_each_other():
+    rooms = room_edges()
+    assert sorted((a, b) for a, targets in rooms.items() for b in targets if a < b and a in rooms.get(b, ())) == []
+
+
+def test_the_layout_test_sees_a_pair_of_rooms_importing_each_other(tmp_path):
+    """The checks above on a made-up package: machine importing model back is caught."""
+    edges = {"latentkit.machine.monitor": {"latentkit.model.encode"}, "latentkit.model.encode": {"latentkit.machine.monitor"}}
+    assert cycles(edges) == [["latentkit.machine.monitor", "latentkit.model.encode"]]
+    assert "model" not in MAY_IMPORT["machine"]
+
+
+def test_analysis_imports_no_keras_touching_name_of_the_model_room():
+    """The analysis room encodes and decodes through ``latentkit.model.codec``'s array functions:
+    it never imports the loader, the networks or the backend."""
+    _, raw = graph()
+    wrong = []
+    for module, found in raw.items():
+        if room(module) != "analysis":
+            continue
+        for target, statement, _ in found:
+            if room(target) != "model":
+                continue
+            names = {alias.name for alias in statement.names} if isinstance(statement, ast.ImportFrom) else {"*"}
+            module_of = statement.module if isinstance(statement, ast.ImportFrom) else target
+            if names - KERAS_FREE.get(module_of, set()):
+                wrong.append(f"{module}:{statement.lineno} imports {sorted(names - KERAS_FREE.get(module_of, set()))} "
+                             f"from {module_of}")
+    assert wrong == []
+
+
 def test_the_command_modules_import_the_app_and_only_the_entry_imports_them():
     edges, _ = graph()
-    commands = ("latentkit.cli.pipeline", "latentkit.cli.around", "latentkit.cli.study")
+    commands = ("latentkit.cli.steps", "latentkit.cli.around", "latentkit.cli.study")
     for command in commands:
         assert "latentkit.cli.app" in edges[command]
         assert not edges[command] & set(commands)

@@ -271,6 +271,7 @@ def _history(run: Path) -> list[dict]:
     return list(csv.DictReader((run / "history.csv").open()))
 
 
+@pytest.mark.system
 def test_the_notebook_runs_with_its_defaults_shows_the_results_and_a_new_vm_resumes(kernel, tmp_path):
     """Defaults everywhere (ae-case1, 96 px, 10 epochs, the newest wheel found on Drive) but the
     dataset; a second Run all on a new VM takes the run back from Drive and trains one epoch more."""
@@ -308,6 +309,7 @@ def test_the_notebook_runs_with_its_defaults_shows_the_results_and_a_new_vm_resu
     assert zarr.open_group(saved / "latents.zarr", mode="r").attrs["checkpoint"].startswith("epoch 11")
 
 
+@pytest.mark.system
 def test_a_size_the_preset_cannot_take_stops_with_what_to_change(kernel, tmp_path):
     """SIZE set by hand gets its own store and run; one the model cannot take stops at train
     with the spec's line and what to do, not "run the cell again"."""
@@ -322,6 +324,7 @@ def test_a_size_the_preset_cannot_take_stops_with_what_to_change(kernel, tmp_pat
     assert (tmp_path / "content" / "synthetic-300-36px.zarr").exists()  # its own store: the 64 px one stays
 
 
+@pytest.mark.system
 def test_the_bootstrap_cell_alone_installs_from_a_git_url(kernel, tmp_path):
     """The cell users paste into any notebook, on its own, installing from a git URL (this checkout)."""
     drive = tmp_path / "MyDrive"

@@ -208,6 +208,7 @@ def test_disk_full_during_a_sync_leaves_no_partial_file_and_the_rerun_completes(
     assert not leftovers(disk)
 
 
+@pytest.mark.system
 def test_the_fault_harness_short(tmp_path):
     """bench/faults.py, small: every job SIGKILLed (train also SIGTERM/SIGUSR2) and rerun, equal to a clean run."""
     harness = Path(__file__).resolve().parents[1] / "bench" / "faults.py"

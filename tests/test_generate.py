@@ -175,7 +175,7 @@ def test_decoders_read_the_store_the_latents_were_encoded_from(demo, tmp_path):
     attributes take that store (recorded in latents.zarr), not the one the run trained on."""
     import shutil
 
-    from latentkit.model.decode import latents_store, read_run
+    from latentkit.model.runs import latents_store, read_run
 
     run = tmp_path / "run"
     shutil.copytree(demo[0] / "run", run, ignore=shutil.ignore_patterns("latents.zarr", "analysis", "locks"))

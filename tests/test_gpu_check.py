@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.system  # pytest -m "not system" leaves these out (README "Tests")
+
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "gpu"
 
 

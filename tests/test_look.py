@@ -90,6 +90,7 @@ def test_the_projector_export_refuses_what_it_cannot_do(analyzed, tmp_path):
     assert [p.name for p in mine.iterdir()] == ["notes.txt"]
 
 
+@pytest.mark.system
 def test_the_report_page_opens_in_a_real_browser_with_the_faces_on_the_map(analyzed, browser):
     """report.html in headless Chromium: no console error, the map holds every point with its
     face and reconstruction as data: URLs, the controls are there, the screenshot is not blank."""

@@ -188,7 +188,7 @@ def test_a_layer_never_built_gets_its_own_line():
     """Keras' own error for weights a layer never built (keras #18823), as load_model raises it."""
     import keras
 
-    from latentkit.model.outside import pitfall
+    from latentkit.model.keras_files import pitfall
 
     try:
         keras.layers.Dense(3, name="head").load_own_variables({"0": np.zeros((2, 3)), "1": np.zeros(3)})

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import TINY
 
+pytestmark = pytest.mark.system  # pytest -m "not system" leaves these out (README "Tests")
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -8,7 +8,7 @@ import pytest
 import zarr
 from conftest import cli
 
-from latentkit.analysis.quality import (
+from latentkit.analysis.hole_measures import (
     ReconstructionQuality,
     VaeHealth,
     fragments,
@@ -183,6 +183,7 @@ def test_analyze_with_a_run_re_encodes_and_measures_reconstructions(tiny_ae, tmp
     assert "reconstruction, valid: MSE" in said.stdout and report["quality_skipped"] == []
 
 
+@pytest.mark.system
 def test_analyze_of_200000_by_256_stays_under_1_5_gb_with_everything_on(tmp_path):
     """Memory is a feature: the whole analysis (t-SNE, k-means, mixture, nearest neighbours and the
     quality stage included) of 200,000 x 256 latents, in a process of its own, peaks under 1.5 GB."""

@@ -12,6 +12,8 @@ from local_slurm import LocalSlurm, ensure_installed
 
 from latentkit.model import checkpoint
 
+pytestmark = pytest.mark.system  # pytest -m "not system" leaves these out (README "Tests")
+
 SCRIPTS = Path(__file__).resolve().parent.parent / "slurm"
 SMALL = ["--cpus-per-task=1", "--mem=2G"]  # the scripts ask for more than this 2-core node has
 
@@ -91,7 +93,7 @@ def submit_args(root: Path, *extra: str) -> list:
 
 def test_dry_run_prints_the_chain(tmp_path):
     out = cli(*submit_args(tmp_path, "--dry-run")).stdout
-    from latentkit.machine.slurm import script_path
+    from latentkit.pipeline.slurm import script_path
 
     text = out.replace(str(tmp_path.resolve()), "ROOT").replace(str(script_path("x").parent), "SCRIPTS")
     assert text == (Path(__file__).parent / "golden" / "slurm_dry_run.txt").read_text()

@@ -6,8 +6,8 @@ from scipy.optimize import linear_sum_assignment
 from test_analyze import FAST, write_latents
 
 from latentkit.analysis.analyze import analyze
-from latentkit.analysis.fragmentation import fragmentation_report, nn_distances
-from latentkit.analysis.samplers import Generator, LatentFit, fit_mixture
+from latentkit.analysis.neighbours import neighbours_report, nn_distances
+from latentkit.analysis.samplers import LatentFit, Sampler, fit_mixture
 
 
 def three_blobs(rng, n):
@@ -45,7 +45,7 @@ def test_analyze_adds_the_mixture_generator_and_saves_it(tmp_path):
     # The mixture's samples follow the data: they hit the region as often as the data do.
     for k, fraction in report["data_hit_fraction"].items():
         assert rows["gmm"]["hit_fraction"][k] == pytest.approx(fraction, abs=0.03)
-    mean, _ = Generator("gmm", "gmm").expected_radius(fit)
+    mean, _ = Sampler("gmm", "gmm").expected_radius(fit)
     assert rows["gmm"]["radius_mean"] == pytest.approx(mean, rel=0.03)
     nn = report["nearest_neighbours"]["sets"]
     assert nn["gaussian mixture"]["median_ratio"] == pytest.approx(1.0, abs=0.1)
@@ -61,12 +61,12 @@ def test_nearest_neighbours_of_a_filament_are_shorter_than_the_fitted_normals():
     filament = curve + 0.01 * rng.standard_normal((n, dim))
     fit = LatentFit(mean=filament.mean(0), cov=np.cov(filament.T), centre=filament.mean(0), sigma=filament.std(0),
                     fwhm=2.3548 * filament.std(0))  # fmt: skip
-    report = fragmentation_report(filament, fit, rng)
+    report = neighbours_report(filament, fit, rng)
     normal = report["sets"]["multivariate normal"]
     assert normal["median_ratio"] < 0.1 and normal["ks_statistic"] > 0.9
     # A cloud that is its own fitted normal: the same distances.
     blob = rng.multivariate_normal(np.zeros(dim), fit.cov, size=n)
-    same = fragmentation_report(blob, fit, rng)["sets"]["multivariate normal"]
+    same = neighbours_report(blob, fit, rng)["sets"]["multivariate normal"]
     assert same["median_ratio"] == pytest.approx(1.0, abs=0.05) and same["ks_statistic"] < 0.06
     assert sum(report["sets"]["data"]["counts"]) == n
 

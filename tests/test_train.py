@@ -243,7 +243,8 @@ def test_tensorboard_events_and_curves_survive_a_sigkill_and_rerun(tiny_store, t
 def test_validation_loss_is_the_checkpoints_loss_on_the_held_out_images(tiny_store, tmp_path):
     """history's val_loss of the last epoch, against a direct evaluation of the saved VAE on the
     same held-out images: one pass, numpy's binary cross-entropy, z = mu."""
-    from latentkit.model.decode import load_model, read_run
+    from latentkit.model.codec import load_model
+    from latentkit.model.runs import read_run
     from latentkit.model.fitting import validation_images
     from latentkit.model.spec import spec_from_dict
 

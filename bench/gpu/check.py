@@ -114,7 +114,8 @@ import json, time
 import numpy as np
 from latentkit.machine.allocators import backend_memory
 from latentkit.machine.monitor import peak_rss_mb, vram_mb
-from latentkit.model.decode import load_model, read_run
+from latentkit.model.codec import load_model
+from latentkit.model.runs import read_run
 from latentkit.model.encode import encode
 from latentkit.model.memory import estimate_encode_mb
 from latentkit.model.spec import spec_from_dict

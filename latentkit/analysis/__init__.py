@@ -8,7 +8,7 @@ a room never re-exports a name that is also one of its modules."""
 from latentkit.analysis.analyze import AnalyzeOptions, open_latents
 from latentkit.analysis.attributes import AttributeOptions, ranked
 from latentkit.analysis.generate import attribute_walk, interpolate, reconstruct, reconstruction_rmse
-from latentkit.analysis.samplers import METHODS, Generator, LatentFit
+from latentkit.analysis.samplers import METHODS, LatentFit, Sampler
 
-__all__ = ["METHODS", "AnalyzeOptions", "AttributeOptions", "Generator", "LatentFit", "attribute_walk", "interpolate",
+__all__ = ["METHODS", "AnalyzeOptions", "AttributeOptions", "LatentFit", "Sampler", "attribute_walk", "interpolate",
            "open_latents", "ranked", "reconstruct", "reconstruction_rmse"]  # fmt: skip

@@ -17,7 +17,14 @@ import numpy as np
 import zarr
 
 from latentkit import store
-from latentkit.analysis.samplers import LatentFit, default_generators, fit_mixture, hit_counts, hit_fractions
+from latentkit.analysis.samplers import (
+    LatentFit,
+    default_generators,
+    fit_mixture,
+    hit_counts,
+    hit_fractions,
+    region_distance,
+)
 from latentkit.analysis.stats import (
     FWHM_PER_SIGMA,
     Histograms,
@@ -28,7 +35,8 @@ from latentkit.analysis.stats import (
     pca_from_covariance,
     top_correlated_pairs,
 )  # fmt: skip
-from latentkit.core import JobEvents, LatentkitError, atomic_write, check_folder, count, own_folder, write_json
+from latentkit.analysis.report_schema import Report, write_report
+from latentkit.core import JobEvents, LatentkitError, atomic_write, check_folder, count, own_folder
 from latentkit.store import chunk_progress
 
 
@@ -66,8 +74,8 @@ class AnalyzeOptions:
 def open_latents(path: str | os.PathLike, column: str | None = None) -> tuple[zarr.Array, np.ndarray | None]:
     """A (N, D) array (or a group's ``z``) and the rows to use (``ok`` & done), or None for all.
     Also a user's vectors: a .npy file, a folder of .npy shards, a parquet file's ``column``
-    (``latentkit.analysis.vectors``), read as a zarr array is."""
-    from latentkit.analysis.vectors import open_vectors
+    (``latentkit.store.vectors``), read as a zarr array is."""
+    from latentkit.store.vectors import open_vectors
 
     path = Path(path)
     if not path.exists():
@@ -131,10 +139,10 @@ class _Histograms:
 
 def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: AnalyzeOptions | None = None,
             events: JobEvents | None = None, column: str | None = None,
-            run: str | os.PathLike | None = None) -> dict[str, Any]:  # fmt: skip
+            run: str | os.PathLike | None = None) -> Report:  # fmt: skip
     """Write OUT/report.json, report.md, mvn.npz and figures for the latents at ``latents``
     (``column``: a parquet file's vector column). ``run``: the run the latents belong to: its
-    model re-encodes generated points and measures reconstructions (``latentkit.analysis.quality``)."""
+    model re-encodes generated points and measures reconstructions (``latentkit.analysis.hole_measures``)."""
     options = options or AnalyzeOptions()
     events = events or JobEvents()
     check_folder(out, "--out")
@@ -173,7 +181,7 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
 
     out = own_folder(out)
     fit.save(out / "mvn.npz")
-    report: dict[str, Any] = {
+    report: Report = {
         "latents": str(latents), "n": n, "dim": dim, "options": asdict(options),
         "components": per_component,
         "dominant": dominant_components(fit.centre, widths),
@@ -189,14 +197,14 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
         report["mixture"] = {"components": len(m.weights), "weights": m.weights.tolist(), "bic": m.bic,
                              "points": min(options.mixture_sample, len(sample))}  # fmt: skip
     if options.nn_sample and len(sample) >= 3:
-        from latentkit.analysis.fragmentation import fragmentation_report
+        from latentkit.analysis.neighbours import neighbours_report
 
-        report["nearest_neighbours"] = fragmentation_report(sample[rng.permutation(len(sample))[: options.nn_sample]],
+        report["nearest_neighbours"] = neighbours_report(sample[rng.permutation(len(sample))[: options.nn_sample]],
                                                             fit, rng)  # fmt: skip
     if options.quality:
-        from latentkit.analysis.holes import quality_report
+        from latentkit.analysis.holes import holes_report
 
-        report.update(quality_report(latents=latents, valid=valid, sample=sample, fit=fit, options=options, rng=rng,
+        report.update(holes_report(latents=latents, valid=valid, sample=sample, fit=fit, options=options, rng=rng,
                                      generated=generated, run=run, out=out, events=events))  # fmt: skip
     pairs = list(options.pairs) or [(p["i"], p["j"]) for p in report["correlations"]["top_pairs"][:3]]
     report["correlations"]["pairs_shown"] = [list(p) for p in pairs]
@@ -221,8 +229,8 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
                                      pcs=histograms.pcs, pc_scale=histograms.pc_scale, fit=fit, corr=moments.corr_,
                                      sample=sample, projected=projected, pairs=pairs, options=options)  # fmt: skip
         report["figures"] += report.pop("quality_figures", [])
-    write_json(out / "report.json", report)
-    from latentkit.analysis.report import write_markdown
+    write_report(out / "report.json", report)
+    from latentkit.analysis.report_markdown import write_markdown
 
     write_markdown(out / "report.md", report)
     return report
@@ -294,7 +302,7 @@ def _trim_and_hits_pass(array, valid, fit: LatentFit, options, events) -> tuple[
     data_hits = np.zeros(len(options.ks), np.int64)
     for start, raw in _blocks(array, options.read_rows):
         block = raw[valid[start : start + len(raw)]]
-        worst = (np.abs(block - fit.centre) / fit.fwhm).max(axis=1)
+        worst = region_distance(block, fit)
         for fact, acc in zip(options.trim_facts, trimmed):
             acc.partial_fit(block[worst <= fact])
         data_hits += hit_counts(block, fit, options.ks)

@@ -21,7 +21,8 @@ import numpy as np
 
 from latentkit import store
 from latentkit.analysis.analyze import open_latents
-from latentkit.core import JobEvents, LatentkitError, atomic_write, check_folder, own_folder, write_json, write_text
+from latentkit.analysis.report_schema import AttributesReport, write_report
+from latentkit.core import JobEvents, LatentkitError, atomic_write, check_folder, own_folder, write_text
 from latentkit.store import PARTITIONS
 
 
@@ -58,8 +59,8 @@ class Labels:
 
 
 def file_labels(path: str | os.PathLike, n: int, events: JobEvents) -> Labels:
-    """A labels file's columns as two classes each (``latentkit.analysis.vectors.read_labels``)."""
-    from latentkit.analysis.vectors import read_labels
+    """A labels file's columns as two classes each (``latentkit.store.vectors.read_labels``)."""
+    from latentkit.store.vectors import read_labels
 
     table = read_labels(path, n)
     names, classes, skipped = table.classes()
@@ -92,7 +93,7 @@ def store_labels(data: str | os.PathLike) -> Labels:
 def attributes(*, latents: str | os.PathLike, data: str | os.PathLike | None, out: str | os.PathLike,
                options: AttributeOptions | None = None, show: list[str] | None = None,
                events: JobEvents | None = None, labels: str | os.PathLike | None = None,
-               column: str | None = None) -> dict[str, Any]:  # fmt: skip
+               column: str | None = None) -> AttributesReport:  # fmt: skip
     """Write OUT/attributes.json, attributes.md, attributes.npz (centroids and directions) and figures.
 
     ``show``: attributes to draw (PC1-PC2 of the held-out rows and, where ``analyze`` left a
@@ -167,10 +168,10 @@ def attributes(*, latents: str | os.PathLike, data: str | os.PathLike | None, ou
                for name in (show if show is not None else best[:4])]  # fmt: skip
     with atomic_write(out / "attributes.npz") as handle:
         np.savez(handle, names=np.array(labels.names), centroids=centroids, directions=directions)
-    report = {"latents": str(latents), "data": str(data or ""), "labels": labels.source, "held_out": held_out_name,
+    report: AttributesReport = {"latents": str(latents), "data": str(data or ""), "labels": labels.source, "held_out": held_out_name,
               "options": asdict(options), "train_rows": int(train.sum()), "probe_train_rows": len(z_train),
               "attributes": rows, "directions": str(out / "attributes.npz"), "figures": figures}  # fmt: skip
-    write_json(out / "attributes.json", report)
+    write_report(out / "attributes.json", report)
     write_text(out / "attributes.md", attributes_markdown(report))
     return report
 
@@ -236,7 +237,7 @@ def ranked(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: -r.get("probe_accuracy", -1))
 
 
-def attributes_markdown(report: dict[str, Any]) -> str:
+def attributes_markdown(report: AttributesReport) -> str:
     lines = ["# Attributes in the latent space", "",
              f"Labels: {report['labels']}; probes learn on {report['probe_train_rows']:,} train rows and are scored "
              f"on the held-out rows ({report['held_out']}).", "",

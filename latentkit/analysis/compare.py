@@ -10,24 +10,24 @@ the first run, so a run compared with itself shows zeros.
 from __future__ import annotations
 
 import csv
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from latentkit.core import JobEvents, LatentkitError, RunPaths, check_folder, own_folder, write_json, write_text
+from latentkit.analysis.report_schema import CompareReport, Report, read_report, write_report
+from latentkit.core import JobEvents, LatentkitError, RunPaths, check_folder, own_folder, write_text
 
 HIT_K = "1.5"
 
 
 def compare(*, runs: list[str | os.PathLike], out: str | os.PathLike, grid_n: int = 14, seed: int = 0,
-            events: JobEvents | None = None) -> dict[str, Any]:  # fmt: skip
+            events: JobEvents | None = None) -> CompareReport:  # fmt: skip
     """Write OUT/report.json, report.md, compare_*.png and per-run grids for ``runs`` (two or more)."""
     from latentkit.analysis.analyze import analyze
     from latentkit.analysis.generate import generate, reconstruct
-    from latentkit.model.decode import read_run
+    from latentkit.model.runs import read_run
 
     if len(runs) < 2:
         raise LatentkitError("compare needs at least two runs (a run may be given twice)")
@@ -35,7 +35,9 @@ def compare(*, runs: list[str | os.PathLike], out: str | os.PathLike, grid_n: in
     for run in runs:  # every run checked before any work
         paths = RunPaths.of(run)
         read_run(run).need_decoder("compare (its grids are decoded)")
-        if not (paths.analysis / "report.json").exists() and not paths.latents.exists():
+        if (paths.analysis / "report.json").exists():
+            read_report(paths.analysis / "report.json")  # a report of another format: refused before any work
+        elif not paths.latents.exists():
             raise LatentkitError(f"{run} has no latents: run `latentkit encode --run {run}` first")
     own_folder(out)
     entries = []
@@ -45,7 +47,7 @@ def compare(*, runs: list[str | os.PathLike], out: str | os.PathLike, grid_n: in
         if not report_path.exists():
             events.message(f"{label}: no analysis yet, running analyze")
             analyze(latents=paths.latents, out=paths.analysis, events=events, run=run)
-        report = json.loads(report_path.read_text(encoding="utf-8"))
+        report = read_report(report_path)
         grids = {name: generate(run=run, method=method, n=grid_n, seed=seed, out=out / label / f"{name}.png")["out"]
                  for name, method in (("generated_mvn", "mvn"), ("generated_normal", "normal"))}  # fmt: skip
         grids["reconstructions"] = reconstruct(run=run, out=out / label / "reconstructions.png", n=8)["out"]
@@ -57,16 +59,16 @@ def compare(*, runs: list[str | os.PathLike], out: str | os.PathLike, grid_n: in
                                 if isinstance(value, (int, float)) and isinstance(first.get(key), (int, float))}  # fmt: skip
         entry["differences"]["radius_histogram_l1"] = _profile_distance(entries[0]["report"], entry["report"])
     figures = _figures(out, entries)
-    result = {"runs": [{k: e[k] for k in ("label", "run", "summary", "differences", "grids")} for e in entries],
+    result: CompareReport = {"runs": [{k: e[k] for k in ("label", "run", "summary", "differences", "grids")} for e in entries],
               "figures": figures}  # fmt: skip
-    write_json(out / "report.json", result)
+    write_report(out / "report.json", result)
     write_text(out / "report.md", _markdown(result))
     return result
 
 
-def summarise(paths: RunPaths, report: dict[str, Any]) -> dict[str, Any]:
+def summarise(paths: RunPaths, report: Report) -> dict[str, Any]:
     """One run's numbers that compare sets side by side."""
-    from latentkit.model.decode import read_run
+    from latentkit.model.runs import read_run
 
     model = read_run(paths.root)
     last = _history(paths.history)[-1:] or [{}]

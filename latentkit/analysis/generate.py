@@ -9,10 +9,11 @@ from typing import Any
 import numpy as np
 
 from latentkit import store
-from latentkit.analysis.samplers import METHODS, Generator, LatentFit, hit_fractions
+from latentkit.analysis.samplers import METHODS, LatentFit, Sampler, hit_fractions
 from latentkit.core import LatentkitError, RunPaths
 from latentkit.model import check_picture, grid, save_png
-from latentkit.model.decode import decode, latents_store, load_model, read_run, stale_latents
+from latentkit.model.codec import Codec, open_codec
+from latentkit.model.runs import latents_store, read_run, stale_latents
 from latentkit.store import chunk_progress, select_rows, to_unit_float
 
 
@@ -40,9 +41,9 @@ def generate(*, run: str | os.PathLike, method: str, out: str | os.PathLike, n: 
         fit = None
     dim = described.z_dim
     stand_in = fit or LatentFit(np.zeros(dim), np.eye(dim), np.zeros(dim), np.ones(dim), np.ones(dim))
-    z = Generator(method, method, {"b": b}).sample(np.random.default_rng(seed), n, stand_in)
+    z = Sampler(method, method, {"b": b}).sample(np.random.default_rng(seed), n, stand_in)
     if described.has_decoder:
-        save_png(grid(decode(load_model(run, described), z), columns=columns), out, sharpen=sharpen)
+        save_png(grid(open_codec(run, described).decode(z), columns=columns), out, sharpen=sharpen)
     return {"out": str(out) if described.has_decoder else None, "n": n, "hit_fraction": hit_fractions(z, fit) if fit else None,
             "stale": stale_latents(run, described) if fit else None}  # fmt: skip
 
@@ -61,9 +62,9 @@ def reconstruct(*, run: str | os.PathLike, out: str | os.PathLike, n: int = 16, 
     rows = select_rows(store.open_store(data, holds="images"), partition)[:n]
     if len(rows) == 0:
         raise LatentkitError(f"no images in partition {partition!r} of {data}")
-    model = load_model(run, described)
+    codec = open_codec(run, described, mu_only=False)
     originals = _store_images(data, rows)
-    rebuilt = np.asarray(model(originals, training=False))
+    rebuilt = codec.reconstruct(originals)
     tiles = []
     for start in range(0, len(rows), columns):
         tiles += [originals[start : start + columns], rebuilt[start : start + columns]]
@@ -86,11 +87,11 @@ def reconstruction_rmse(*, run: str | os.PathLike, partition: str = "valid", dat
     rows = select_rows(group, partition)[:limit]
     if len(rows) == 0:
         raise LatentkitError(f"no images in partition {partition!r} of {data}")
-    model = load_model(run, described)
+    codec = open_codec(run, described, mu_only=False)
     squared, images = 0.0, group["images"]
     for start in range(0, len(rows), batch):
         originals = to_unit_float(images.get_orthogonal_selection((rows[start : start + batch],)))
-        rebuilt = np.asarray(model(originals, training=False))
+        rebuilt = codec.reconstruct(originals)
         squared += float(np.sum((originals.astype(np.float64) - rebuilt) ** 2))
     values = len(rows) * int(np.prod(images.shape[1:]))
     return {"partition": partition, "n": int(len(rows)), "rmse": float(np.sqrt(squared / values))}
@@ -106,12 +107,12 @@ def interpolate(*, run: str | os.PathLike, start: int, stop: int, out: str | os.
     described.need_decoder("interpolate")
     data = Path(data or latents_store(run, described))
     _check_rows(data, [start, stop])
-    model = load_model(run, described)
-    ends = _z_points(run, model, data, [start, stop])
+    codec = open_codec(run, described)
+    ends = _z_points(run, codec, data, [start, stop])
     t = np.linspace(0.0, 1.0, steps)[:, None]
     path = (1 - t) * ends[0] + t * ends[1]
     originals = _store_images(data, [start, stop])
-    row = np.concatenate([originals[:1], decode(model, path), originals[1:]])
+    row = np.concatenate([originals[:1], codec.decode(path), originals[1:]])
     save_png(grid(row, columns=len(row)), out)
     return {"out": str(out), "steps": steps, "distance": float(np.linalg.norm(ends[1] - ends[0]))}
 
@@ -135,10 +136,10 @@ def attribute_walk(*, run: str | os.PathLike, attribute: str, out: str | os.Path
     direction = load_direction(analysis, attribute)
     data = Path(data or latents_store(run, described))
     _check_rows(data, [image])
-    model = load_model(run, described)
-    start = _z_points(run, model, data, [image])[0]
+    codec = open_codec(run, described)
+    start = _z_points(run, codec, data, [image])[0]
     path = start + np.linspace(0.0, 1.0, steps)[:, None] * strength * direction
-    row = np.concatenate([_store_images(data, [image]), decode(model, path)])
+    row = np.concatenate([_store_images(data, [image]), codec.decode(path)])
     save_png(grid(row, columns=len(row)), out)
     fit_path = analysis / "mvn.npz"
     hits = hit_fractions(path, LatentFit.load(fit_path)) if fit_path.exists() else None
@@ -153,11 +154,9 @@ def _check_rows(data: Path, rows: list[int]) -> None:
             raise LatentkitError(f"image {row} is outside the store (0..{n - 1})")
 
 
-def _z_points(run, model, data: Path, rows: list[int]) -> np.ndarray:
+def _z_points(run, codec: Codec, data: Path, rows: list[int]) -> np.ndarray:
     """The z-points of store rows: from the run's latents when encoded, else encoded now (means for a VAE)."""
     latents = RunPaths.of(run).latents
     if (latents / "zarr.json").exists() and chunk_progress(group := store.open_store(latents, holds="z")).complete:
         return np.asarray(group["z"].get_orthogonal_selection((np.array(rows),)))
-    model.set_mu_only(True)
-    encoded = model.encoder(_store_images(data, rows), training=False)
-    return np.asarray(encoded[0] if isinstance(encoded, (list, tuple)) else encoded)
+    return codec.encode(_store_images(data, rows))

@@ -1,4 +1,4 @@
-"""The analyze job's quality stage: where the holes are (``latentkit.analysis.quality``'s measures
+"""The analyze job's quality stage: where the holes are (``latentkit.analysis.hole_measures``'s measures
 applied to a run). What needs no model runs on any vectors: coverage of every generator,
 fragments of the data cloud, intrinsic dimensions, a VAE's health from its stored mean and
 log-variance. With a run whose model has a decoder, also: every generator's z-points decoded and
@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from latentkit.analysis.quality import ReconstructionQuality, VaeHealth, fragments, prdc, reencoding_distances, summary
-from latentkit.analysis.quality import two_nn as intrinsic_dimension
+from latentkit.analysis.hole_measures import ReconstructionQuality, VaeHealth, fragments, prdc, reencoding_distances, summary
+from latentkit.analysis.hole_measures import two_nn as intrinsic_dimension
 from latentkit.analysis.samplers import LatentFit, default_generators
 from latentkit.core import JobEvents
 
@@ -23,7 +23,7 @@ FACES_SHOWN = 6  # best and worst decoded faces per generator in reencoded_faces
 FACE_GENERATORS = ("normal", "uniform_b1.5", "uniform_b3", "mvn", "gmm")
 
 
-def quality_report(*, latents: str | os.PathLike, valid: np.ndarray, sample: np.ndarray, fit: LatentFit, options,
+def holes_report(*, latents: str | os.PathLike, valid: np.ndarray, sample: np.ndarray, fit: LatentFit, options,
                    rng: np.random.Generator, generated: dict[str, Any], run: str | os.PathLike | None, out: Path,
                    events: JobEvents) -> dict[str, Any]:  # fmt: skip
     """report.json's ``coverage``, ``intrinsic_dimension``, ``fragments``, ``vae``, ``reencoding``,
@@ -66,7 +66,7 @@ def quality_report(*, latents: str | os.PathLike, valid: np.ndarray, sample: np.
     if run is None:
         skip("re-encoding and reconstruction quality", "no model with these vectors (analyze --run RUN measures them)")
     else:
-        from latentkit.model.decode import read_run
+        from latentkit.model.runs import read_run
 
         described = read_run(run)
         if not described.has_decoder:
@@ -102,18 +102,12 @@ def _model_quality(run, described, data: np.ndarray, drawn: dict[str, np.ndarray
     """Re-encoding distances of every generator against the data's own, and reconstruction
     quality per partition, with the run's model; and the names of the figures of faces drawn."""
     from latentkit import store
-    from latentkit.model.decode import latents_store, load_model
+    from latentkit.model.codec import open_codec
+    from latentkit.model.runs import latents_store
     from latentkit.store import PARTITIONS, select_rows, to_unit_float
 
-    model = load_model(run, described)
-    model.set_mu_only(True)
-
-    def encode(images: np.ndarray) -> np.ndarray:
-        encoded = model.encoder(np.asarray(images, np.float32), training=False)
-        return np.asarray(encoded[0] if isinstance(encoded, (list, tuple)) else encoded)
-
-    def decode(z: np.ndarray) -> np.ndarray:
-        return np.asarray(model.decoder(np.asarray(z, np.float32), training=False))
+    codec = open_codec(run, described)
+    encode, decode = codec.encode, codec.decode
 
     group = store.open_store(latents_store(run, described), holds="images")
     images = group["images"]
@@ -149,7 +143,7 @@ def _model_quality(run, described, data: np.ndarray, drawn: dict[str, np.ndarray
         for start in range(0, len(part_rows), 256):
             chosen = part_rows[start : start + 256]
             originals = to_unit_float(images.get_orthogonal_selection((chosen,)))
-            rebuilt = np.asarray(model(originals, training=False))
+            rebuilt = codec.reconstruct(originals)
             quality.update(chosen, originals, rebuilt)
             worst.update(chosen, originals, rebuilt)
             events.advance(len(chosen))

@@ -14,8 +14,9 @@ METHODS = ("uniform", "normal", "component", "mvn", "gmm")
 
 
 @dataclass(frozen=True)
-class Generator:
-    """Draws (n, dim) z-points; ``params`` say which, for the report."""
+class Sampler:
+    """One way of drawing z-points (uniform, normal, per-component, fitted normal, mixture): a
+    "generator" in report.json and the figures; draws (n, dim) z-points; ``params`` say which."""
 
     name: str
     method: str
@@ -154,22 +155,38 @@ def generator_key(method: str, params: dict) -> str:
     return method + ("" if b is None else f"_b{b:g}")
 
 
-def default_generators(bs=(0.5, 1.0, 1.5, 2.0, 3.0, 5.0), *, mixture: bool = False) -> list[Generator]:
-    return [Generator(f"uniform b={b:g}", "uniform", {"b": float(b)}) for b in bs] + [
-        Generator("standard normal", "normal"),
-        Generator("per-component normal (fitted centres, sigmas)", "component"),
-        Generator("multivariate normal (fitted mean, covariance)", "mvn"),
-    ] + ([Generator("gaussian mixture (BIC-chosen components)", "gmm")] if mixture else [])
+def default_generators(bs=(0.5, 1.0, 1.5, 2.0, 3.0, 5.0), *, mixture: bool = False) -> list[Sampler]:
+    return [Sampler(f"uniform b={b:g}", "uniform", {"b": float(b)}) for b in bs] + [
+        Sampler("standard normal", "normal"),
+        Sampler("per-component normal (fitted centres, sigmas)", "component"),
+        Sampler("multivariate normal (fitted mean, covariance)", "mvn"),
+    ] + ([Sampler("gaussian mixture (BIC-chosen components)", "gmm")] if mixture else [])
+
+
+def region_distance(z: np.ndarray, fit: LatentFit) -> np.ndarray:
+    """Each row's distance from the data's region, in half-widths: the largest |z_j - centre_j| /
+    half-width_j over its components. A row is inside the region at k when this is <= k (the hit test)."""
+    return (np.abs(z - fit.centre) / fit.fwhm).max(axis=1)
 
 
 def hit_fractions(z: np.ndarray, fit: LatentFit, ks=(1.5, 2.0, 3.0, 12.0)) -> dict[str, float]:
     """Fraction of rows whose every component lies within k x half-width of the data's centre."""
-    distance = np.abs(z - fit.centre) / fit.fwhm  # in half-widths
-    worst = distance.max(axis=1)
+    worst = region_distance(z, fit)
     return {f"{k:g}": float(np.mean(worst <= k)) for k in ks}
 
 
 def hit_counts(z: np.ndarray, fit: LatentFit, ks) -> np.ndarray:
     """Rows within k x half-width, per k (summed over chunks for a streamed fraction)."""
-    worst = (np.abs(z - fit.centre) / fit.fwhm).max(axis=1)
+    worst = region_distance(z, fit)
     return np.array([(worst <= k).sum() for k in ks])
+
+
+def region_test(fit_path, k: float):
+    """``z -> inside?`` by the hit test at ``k`` with the fit saved at ``fit_path`` (an analysis'
+    mvn.npz), or None when there is none: what an export marks as the data's region."""
+    from pathlib import Path
+
+    if not Path(fit_path).exists():
+        return None
+    fit = LatentFit.load(fit_path)
+    return lambda z: region_distance(z, fit) <= k

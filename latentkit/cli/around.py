@@ -41,9 +41,12 @@ def export_cmd(
     """The latents and the store's labels as plain files (npy, parquet) or a folder for TensorBoard's
     Embedding Projector; streamed, refused up front if the disk is too small."""
     if format == "projector":
-        from latentkit.analysis.projector import export_projector
+        from latentkit.analysis.samplers import region_test
+        from latentkit.core import RunPaths
+        from latentkit.store.projector import export_projector
 
-        made = export_projector(run=run, out=out, sample=sample, clusters=clusters, events=events())
+        in_region = region_test(RunPaths.of(run).analysis / "mvn.npz", k=1.5)  # the findings' k
+        made = export_projector(run=run, out=out, sample=sample, clusters=clusters, events=events(), in_region=in_region)
         typer.echo(f"projector: {made.rows:,} points, {made.thumbnail}-pixel thumbnails"
                    + (", with the t-SNE embedding" if made.tsne else "") + f", {made.bytes / 2**20:,.1f} MB: {made.out}"
                    + f"\nopen it: tensorboard --logdir {made.out}  (the Projector tab)")  # fmt: skip
@@ -107,7 +110,7 @@ def env_cmd(
 ) -> None:
     """RAM and its cgroup limit, GPU and VRAM, free disk, versions, and the --chunk/--batch that fit."""
     from latentkit.cli.console import environment_lines
-    from latentkit.machine.environment import machine_report
+    from latentkit.pipeline.environment import machine_report
 
     report = machine_report(workdir)
     if as_json:
@@ -140,7 +143,7 @@ def slurm_submit_cmd(
     """prepare (array) -> train (requeue-safe) -> encode (array) -> analyze, chained afterok; done steps skipped."""
     import shlex
 
-    from latentkit.machine.slurm import plan, submit
+    from latentkit.pipeline.slurm import plan, submit
 
     steps = plan(run=run, data=data, src=None if from_ is None else str(from_), synthetic=synthetic, source=source,
                  job=job, epochs=epochs, prepare_tasks=prepare_tasks, encode_tasks=encode_tasks, chunk=chunk,
@@ -191,7 +194,7 @@ def import_model_cmd(
 ) -> None:
     """A run from your own saved Keras model: finds its encoder and decoder, checks them on one batch,
     copies the model into RUN/model and records where it came from (path, SHA-256)."""
-    from latentkit.model.imported import import_model
+    from latentkit.model.import_model import import_model
 
     record = import_model(sources=model, run=run, encoder=encoder, decoder=decoder, output=output,
                           custom_objects=custom_objects, factory=factory, unsafe=unsafe, input_range=input_range,

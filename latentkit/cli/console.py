@@ -153,6 +153,8 @@ def status_lines(s: dict[str, Any]) -> list[str]:
             lines.append(f"warning  {e['stale']}")
     else:
         lines.append("encode   not started")
+    if "steps" in s:
+        lines.append("steps    " + ", ".join(f"{name} {'done' if done else 'to do'}" for name, done in s["steps"].items()))
     lines += slurm_lines(s.get("slurm"))
     g = s["gpu"]
     lines.append("GPU      n/a (no GPU in this run's monitor lines)" if g["total_mb"] is None else

@@ -10,9 +10,10 @@ import typer
 
 # Each command module registers its commands on `app`.
 # isort: off
-from latentkit.cli import pipeline, around, study  # noqa: F401
+from latentkit.cli import around, steps, study  # noqa: F401
 # isort: on
 from latentkit.cli.app import app
+from latentkit.core import KEYBOARD_EXIT
 
 # `latentkit --help` lists the commands in the order a study meets them.
 ORDER = ("demo", "env", "prepare", "info", "presets", "train", "import-model", "status", "encode", "analyze", "findings", "report", "generate",
@@ -52,7 +53,7 @@ def run(argv: list[str] | None = None) -> int:
         return done.exit_code
     except (typer.Abort, KeyboardInterrupt):
         typer.echo("latentkit: interrupted: rerun the same command to resume (finished work is kept)", err=True)
-        return 130
+        return KEYBOARD_EXIT
     except typer.TyperException as error:  # typer's usage errors (its click-style ClickException)
         ctx = getattr(error, "ctx", None)
         if type(error).__name__ == "NoArgsIsHelpError":  # `latentkit` or `latentkit prepare` alone: the help

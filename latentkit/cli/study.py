@@ -66,18 +66,18 @@ def findings_cmd(
     """The studies' findings against a run's numbers, as the demo ends: decodes the grids they
     point at into RUN/samples, measures the reconstruction error on the valid partition, writes
     RUN/findings.md and findings.json."""
-    import json
 
     from latentkit.core import LatentkitError, RunPaths
     from latentkit.demo import write_findings
-    from latentkit.model.decode import read_run
+    from latentkit.analysis.report_schema import read_report
+    from latentkit.model.runs import read_run
 
     paths = RunPaths.of(run)
     read_run(run).need_decoder("findings (its grids are decoded)")
     report_path = paths.analysis / "report.json"
     if not report_path.exists():
         raise LatentkitError(f"{run} has no analysis ({report_path}): run `latentkit analyze --run {run}` first")
-    report = json.loads(report_path.read_text(encoding="utf-8"))
+    report = read_report(report_path)
     if "mixture" not in report:
         raise LatentkitError(f"{report_path} has no Gaussian mixture (analyzed with --no-mixture): run "
                              f"`latentkit analyze --run {run}` again without it")  # fmt: skip
@@ -103,7 +103,7 @@ def report_cmd(
 ) -> None:
     """RUN/analysis/report.html: one self-contained page with an interactive map of the cloud (faces on
     hover, colour by any label, lasso selection), the findings, every figure and the tables."""
-    from latentkit.analysis.page import write_page
+    from latentkit.analysis.report_page import write_page
 
     out = write_page(run, points=points, clusters=clusters, events=events(), labels=labels)
     typer.echo(f"report: {out} ({out.stat().st_size / 2**20:,.1f} MB; opens offline in a browser)")
@@ -127,7 +127,7 @@ def attributes_cmd(
     them (for `generate --attribute`), and a linear probe's accuracy on the valid partition."""
     from latentkit.analysis.attributes import AttributeOptions, attributes, ranked
     from latentkit.core import RunPaths
-    from latentkit.model.decode import latents_store, read_run
+    from latentkit.model.runs import latents_store, read_run
 
     paths = RunPaths.of(run)
     if data is None and labels is None:

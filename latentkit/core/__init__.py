@@ -4,7 +4,12 @@ parsers. Imports nothing of latentkit."""
 from latentkit.core.atomic import atomic_write, sweep_dead_writers, write_json, write_text
 from latentkit.core.errors import (
     DISK_FULL_EXIT,
+    DIVERGED_EXIT,
+    GPU_OOM_EXIT,
     INTERRUPTED_EXIT,
+    KEYBOARD_EXIT,
+    RUN_BUSY_EXIT,
+    USAGE_EXIT,
     GpuOutOfMemory,
     LatentkitError,
     TrainingDiverged,
@@ -25,6 +30,11 @@ from latentkit.core.paths import MARK, RunPaths, check_file, check_folder, own_f
 
 __all__ = [
     "DISK_FULL_EXIT",
+    "DIVERGED_EXIT",
+    "GPU_OOM_EXIT",
+    "KEYBOARD_EXIT",
+    "RUN_BUSY_EXIT",
+    "USAGE_EXIT",
     "GpuOutOfMemory",
     "INTERRUPTED_EXIT",
     "JobEvents",

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from latentkit.analysis.report_schema import Report
+
 RMSE_GOAL = 0.05  # pixels in [0, 1]: reconstructions keep eyes, brows, mouth and hair
 DEGENERATE_R = 0.95  # |r| at or above: two components carry one number
 UNIFORM_HIT_MAX = 0.01  # "essentially never inside" at k = 1.5
@@ -23,7 +25,7 @@ class Finding:
     figure: str  # where to look, relative to the run directory
 
 
-def findings(report: dict[str, Any], rmse: dict[str, Any]) -> list[Finding]:
+def findings(report: Report, rmse: dict[str, Any]) -> list[Finding]:
     """The studies' findings checked against an analysis ``report`` and a ``reconstruction_rmse`` result."""
     gens = report["generators"]
     uniform = [g for g in gens if g["method"] == "uniform"]

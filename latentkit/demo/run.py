@@ -58,7 +58,7 @@ class _SayTime(JobEvents):
 def time_note(epoch_s: float, epochs: int, workdir: Path, *, budget_s: float = DEMO_BUDGET_S) -> str:
     """What epoch ``TIMED_EPOCH`` says about this machine: how long the rest takes here and, when
     the whole demo would run over the budget, the quicker path (fewer epochs) that fits it."""
-    from latentkit.machine.environment import cpu_name
+    from latentkit.pipeline.environment import cpu_name
 
     left = epochs - TIMED_EPOCH
     rest = left * epoch_s + AFTER_TRAINING_S
@@ -119,28 +119,42 @@ def run_demo(*, workdir: str | os.PathLike, n: int = DEMO_N, epochs: int | None 
     from latentkit.model import load_spec
     from latentkit.model.encode import encode
     from latentkit.model.train import train
+    from latentkit.analysis.report_schema import read_report
+    from latentkit.pipeline.steps import Where, step
     from latentkit.store import store_summary, summary_lines
 
     events = events or JobEvents()
     workdir = own_folder(check_folder(workdir, "--dir"))
     data, run = workdir / "data.zarr", RunPaths.of(workdir / "run")
     spec = load_spec("demo", {} if epochs is None else {"train.epochs": epochs})
+    where = Where(data, run, spec.train.epochs)
+
+    def todo(name: str, line: str, where: Where = where) -> bool:
+        """Says the stage's line; False (and says so) when the step table finds it done."""
+        done = step(name).is_done(where)
+        say(line + (" (done)" if done else ""))
+        return not done
+
     size = spec.model.image_size
-    say(f"[1/6] prepare: {n:,} synthetic faces of {size}x{size} pixels -> {data}")
+    todo("prepare", f"[1/6] prepare: {n:,} synthetic faces of {size}x{size} pixels -> {data}")
+    # called when done too: it checks that the store is this demo's (size, seed, n) and writes nothing
     prepare_synthetic(out=data, n=n, size=size, events=events)
     for line in summary_lines(store_summary(data)):
         say(line)
-    say(f"[2/6] train: preset demo (z_dim {spec.model.z_dim}), {spec.train.epochs} epochs -> {run.root}")
-    timed = _SayTime(events, say, spec.train.epochs, workdir)
-    if train(data=data, run=run.root, job="demo", overrides={"train.epochs": spec.train.epochs}, events=timed).interrupted:
-        return DemoResult(True, data, run)
-    say(f"[3/6] encode: every image -> {run.latents}")
-    encode(run=run.root, chunk=1024, batch=256, events=events)
-    say(f"[4/6] analyze -> {run.analysis}")
-    report = analyze(latents=run.latents, out=run.analysis, options=AnalyzeOptions(**DEMO_ANALYSIS), events=events,
-                     run=run.root)  # fmt: skip
+    if todo("train", f"[2/6] train: preset demo (z_dim {spec.model.z_dim}), {spec.train.epochs} epochs -> {run.root}"):
+        timed = _SayTime(events, say, spec.train.epochs, workdir)
+        overrides = {"train.epochs": spec.train.epochs}
+        if train(data=data, run=run.root, job="demo", overrides=overrides, events=timed).interrupted:
+            return DemoResult(True, data, run)
+    if todo("encode", f"[3/6] encode: every image -> {run.latents}"):
+        encode(run=run.root, chunk=1024, batch=256, events=events)
+    if todo("analyze", f"[4/6] analyze -> {run.analysis}"):
+        report = analyze(latents=run.latents, out=run.analysis, options=AnalyzeOptions(**DEMO_ANALYSIS), events=events,
+                         run=run.root)  # fmt: skip
+    else:
+        report = read_report(run.analysis / "report.json")
     grids, rows = write_findings(run, report, say=say, steps=("[5/6] ", "[6/6] "))
-    from latentkit.analysis.page import write_page
+    from latentkit.analysis.report_page import write_page
 
     say(f"      the interactive report -> {write_page(run.root, points=REPORT_POINTS, events=events)}")
     return DemoResult(False, data, run, report, grids, rows)
@@ -159,18 +173,27 @@ def run_demo_compare(*, workdir: str | os.PathLike, n: int = DEMO_N, epochs: int
     from latentkit.analysis.compare import compare
     from latentkit.model.encode import encode
     from latentkit.model.train import train
+    from latentkit.pipeline.steps import Where, step
 
     result = run_demo(workdir=workdir, n=n, epochs=epochs, events=events, say=say)
     if result.interrupted:
         return result
     vae, out = RunPaths.of(Path(workdir) / "run-vae"), Path(workdir) / "compare"
     overrides = {**VAE_OVERRIDES, **({} if epochs is None else {"train.epochs": epochs})}
-    say(f"[compare 1/3] train a VAE (KL factor {VAE_OVERRIDES['model.kl_factor']:g}) on the same faces -> {vae.root}")
-    if train(data=result.data, run=vae.root, job="demo", overrides=overrides, events=events).interrupted:
-        return DemoResult(True, result.data, vae)
+    where = Where(result.data, vae, overrides.get("train.epochs"))
+    line = f"[compare 1/3] train a VAE (KL factor {VAE_OVERRIDES['model.kl_factor']:g}) on the same faces -> {vae.root}"
+    if step("train").is_done(where):
+        say(line + " (done)")
+    else:
+        say(line)
+        if train(data=result.data, run=vae.root, job="demo", overrides=overrides, events=events).interrupted:
+            return DemoResult(True, result.data, vae)
     say(f"[compare 2/3] encode and analyze -> {vae.analysis}")
-    encode(run=vae.root, chunk=1024, batch=256, events=events)
-    analyze(latents=vae.latents, out=vae.analysis, options=AnalyzeOptions(**DEMO_ANALYSIS), events=events, run=vae.root)
+    if not step("encode").is_done(where):
+        encode(run=vae.root, chunk=1024, batch=256, events=events)
+    if not step("analyze").is_done(where):
+        analyze(latents=vae.latents, out=vae.analysis, options=AnalyzeOptions(**DEMO_ANALYSIS), events=events,
+                run=vae.root)  # fmt: skip
     say(f"[compare 3/3] compare the AE and the VAE -> {out}")
     report = compare(runs=[result.run.root, vae.root], out=out, events=events)
     return DemoResult(False, result.data, result.run, result.report, result.grids, result.findings, report)

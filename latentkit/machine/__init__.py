@@ -1,6 +1,6 @@
-"""The machine a job runs on: GPU allocators and the monitor (re-exported: the jobs use them),
-and the ``env``, ``status`` and SLURM commands' modules (``environment``, ``status``,
-``slurm``: imported by name, they read runs that the model room writes)."""
+"""The machine a job runs on, as the job sees it while it runs: GPU allocators (set before a
+backend loads) and the monitor (RSS, RAM available, VRAM per cycle or chunk). Below the model
+room: the jobs import it; it imports only ``core``."""
 
 from latentkit.machine.allocators import configure_allocators, is_out_of_memory
 from latentkit.machine.monitor import MonitorLog, format_mb, release_memory

@@ -85,7 +85,8 @@ def _encode(paths: RunPaths, *, chunk, data, out, batch, task, tasks, use, max_r
         raise LatentkitError(f"--batch must be positive, got {batch}")
     if use not in ("z", "mu"):
         raise LatentkitError(f"--use must be z or mu, got {use!r}")
-    from latentkit.model.decode import load_model, read_run
+    from latentkit.model.codec import load_model
+    from latentkit.model.runs import read_run
 
     model_of = read_run(paths.root)
     if model_of.warning:

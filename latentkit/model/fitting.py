@@ -29,9 +29,8 @@ from latentkit.core import (
     write_text,
 )
 from latentkit.machine import MonitorLog, is_out_of_memory, release_memory
-from latentkit.model import boards, checkpoint
+from latentkit.model import checkpoint, epoch_output
 from latentkit.model.backend import keras
-from latentkit.model.curves import draw_training
 from latentkit.model.dataset import Stretch, ZarrImageDataset
 from latentkit.model.images import grid, save_png
 from latentkit.model.networks import build_model
@@ -95,7 +94,7 @@ def run_epochs(paths: RunPaths, spec, saved, parallel, dataset, *, data, events:
     if parallel.processes > 1 and parallel.writes:
         events.message("note: no validation loss in a multi-process run (every process would have to evaluate)")
     if parallel.writes:
-        sweep_dead_writers(paths.root / boards.FOLDER)  # an event file a kill cut off mid-write
+        sweep_dead_writers(paths.root / epoch_output.FOLDER)  # an event file a kill cut off mid-write
     monitor = MonitorLog(paths.monitor, "train")
 
     copies = open_mirror(paths.root, mirror, events)
@@ -149,8 +148,8 @@ def run_epochs(paths: RunPaths, spec, saved, parallel, dataset, *, data, events:
             if parallel.writes:
                 _write_history(paths.history, history)
                 _save_reconstructions(model, sample, paths.samples / f"reconstructions_epoch{epoch:03d}.png")
-                draw_training(history, paths.samples / "training.png")
-                boards.log_epochs(paths, history)
+                epoch_output.draw_training(history, paths.samples / "training.png")
+                epoch_output.log_epochs(paths, history)
                 copies.request()  # history and samples too
                 events.record(monitor.write(unit=f"epoch {epoch}", items_per_s=history[-1]["images_per_s"],
                                             work_s=seconds, validation_s=history[-1]["validation_s"], loss=history[-1]["loss"],

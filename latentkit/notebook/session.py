@@ -19,16 +19,26 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from latentkit.core.errors import (
+    DISK_FULL_EXIT,
+    DIVERGED_EXIT,
+    GPU_OOM_EXIT,
+    INTERRUPTED_EXIT,
+    KEYBOARD_EXIT,
+    RUN_BUSY_EXIT,
+    USAGE_EXIT,
+)
+
 FLUSH_S = 5.0  # the cell receives the command's lines at most this often
 ADVICE = {  # exit status -> what the user does next (README: "Signals and exit status")
-    2: "change what the line above says (in the parameters cell, or the command), then run this cell again",
-    65: "training diverged: train into a new RUN_NAME with a lower learning rate (TRAIN_ARGS = \"--lr 0.0001\")",
-    71: "out of GPU memory: use a smaller batch (TRAIN_ARGS = \"--batch 64\") in a new RUN_NAME",
-    73: "another process is using this run (a cell still running, or a second notebook): wait for it, "
+    USAGE_EXIT: "change what the line above says (in the parameters cell, or the command), then run this cell again",
+    DIVERGED_EXIT: "training diverged: train into a new RUN_NAME with a lower learning rate (TRAIN_ARGS = \"--lr 0.0001\")",
+    GPU_OOM_EXIT: "out of GPU memory: use a smaller batch (TRAIN_ARGS = \"--batch 64\") in a new RUN_NAME",
+    RUN_BUSY_EXIT: "another process is using this run (a cell still running, or a second notebook): wait for it, "
         "or Runtime -> Restart session, then run this cell again",
-    74: "the local disk is full: delete what you no longer need under /content, then run this cell again",
-    75: "stopped by a signal after writing a checkpoint: run this cell again to resume",
-    130: "interrupted: run this cell again to resume (finished work is kept)",
+    DISK_FULL_EXIT: "the local disk is full: delete what you no longer need under /content, then run this cell again",
+    INTERRUPTED_EXIT: "stopped by a signal after writing a checkpoint: run this cell again to resume",
+    KEYBOARD_EXIT: "interrupted: run this cell again to resume (finished work is kept)",
 }
 
 

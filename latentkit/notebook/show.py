@@ -23,7 +23,7 @@ def show_training(run: str | os.PathLike) -> None:
     """The loss curve per epoch (RUN/samples/training.png, drawn from history.csv), shown inline."""
     from IPython.display import Markdown, display
 
-    from latentkit.model.curves import draw_training
+    from latentkit.model.epoch_output import draw_training
 
     paths = RunPaths.of(run)
     if not paths.history.exists():

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from latentkit.core import LatentkitError
+from latentkit.core import RUN_BUSY_EXIT, LatentkitError
 
 UNSUPPORTED = {errno.ENOSYS, errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL}
 
@@ -35,7 +35,7 @@ UNSUPPORTED = {errno.ENOSYS, errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL}
 class RunBusy(LatentkitError):
     """Another process holds the run: one line naming it."""
 
-    exit_code = 73  # EX_CANTCREAT: distinct from bad input (2), out of memory (71), a stop signal (75)
+    exit_code = RUN_BUSY_EXIT
 
 
 def holder(path: Path) -> str:

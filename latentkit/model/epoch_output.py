@@ -1,8 +1,11 @@
-"""TensorBoard event files of a run, that `tensorboard --logdir RUN` (and Colab's `%tensorboard`)
-read: per epoch the loss terms of training (RUN/tensorboard/train) and of validation
-(RUN/tensorboard/valid: the same tags, so TensorBoard draws the two on one chart), the images
-per second, and the epoch's reconstruction grid.
+"""What ``train`` writes after each epoch besides its checkpoint and history: the training
+figure (RUN/samples/training.png, ``draw_training``) and TensorBoard event files
+(RUN/tensorboard, ``log_epochs``).
 
+The event files are what `tensorboard --logdir RUN` (and Colab's `%tensorboard`) read: per epoch
+the loss terms of training (RUN/tensorboard/train) and of validation (RUN/tensorboard/valid: the
+same tags, so TensorBoard draws the two on one chart), the images per second, and the epoch's
+reconstruction grid.
 Written with tensorboardX's protobufs and record framing, no TensorFlow. One file per epoch and
 folder, named by the epoch (TensorBoard reads a folder's files in name order) and written whole
 (``atomic_write``) after the epoch's checkpoint: a run killed and rerun never holds an epoch
@@ -17,7 +20,43 @@ import time
 from pathlib import Path
 from typing import Any
 
-from latentkit.core import RunPaths, atomic_write
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from latentkit.core import RunPaths, atomic_write  # noqa: E402
+
+TERMS = ("loss", "reconstruction", "kl")
+
+
+def draw_training(history: list[dict], path: Path) -> Path:
+    """RUN/samples/training.png: each loss term per epoch (train, and valid where measured);
+    the KL panel only for a VAE. Written atomically; redrawn after every epoch."""
+    epochs = [int(row["epoch"]) for row in history]
+    terms = [t for t in TERMS if t != "kl" or any(float(row.get("kl") or 0) for row in history)]
+    fig, axes = plt.subplots(1, len(terms), figsize=(4.2 * len(terms), 3.2), squeeze=False)
+    try:
+        for ax, term in zip(axes[0], terms):
+            ax.plot(epochs, [float(row[term]) for row in history], marker="o", color="black", label="train")
+            valid = [(e, float(row[f"val_{term}"])) for e, row in zip(epochs, history) if row.get(f"val_{term}") not in
+                     (None, "")]  # fmt: skip
+            if valid:
+                ax.plot(*zip(*valid), marker="s", color="tab:orange", label="valid")
+            ax.set(xlabel="epoch", title=term)
+            ax.xaxis.get_major_locator().set_params(integer=True)
+        axes[0][0].legend(frameon=False, fontsize=8)
+        fig.tight_layout()
+        with atomic_write(path) as handle:
+            fig.savefig(handle, format="png", dpi=100)
+    finally:
+        plt.close(fig)
+    return path
+
+
+# -- TensorBoard event files ----------------------------------------------------------------
+
+
 
 FOLDER = "tensorboard"
 SCALARS = {"loss": "loss", "reconstruction": "loss/reconstruction", "kl": "loss/kl",

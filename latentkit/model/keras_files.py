@@ -1,6 +1,6 @@
 """An outside Keras model, loaded as safely as Keras allows: the modules its custom classes come
 from, the file or the factory, Keras 3's pitfalls in one line each, and its encoder and decoder
-found among its sub-models (``latentkit.model.imported`` makes a run of it)."""
+found among its sub-models (``latentkit.model.import_model`` makes a run of it)."""
 
 from __future__ import annotations
 

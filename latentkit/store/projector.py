@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +30,6 @@ from latentkit.store.layout import PARTITIONS
 
 MAX_POINTS = 100_000  # TensorBoard's projector loads no more (tensorflow/tensorboard#773)
 MAX_SPRITE = 8192  # the projector's (and WebGL's) limit on the sprite's side
-HIT_K = 1.5
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,10 @@ class ProjectorResult:
 
 
 def export_projector(*, run: str | os.PathLike, out: str | os.PathLike | None = None, sample: int = 20_000,
-                     clusters: int = 10, seed: int = 0, events: JobEvents | None = None) -> ProjectorResult:  # fmt: skip
-    """Write the projector folder for the run's latents (default RUN/projector)."""
+                     clusters: int = 10, seed: int = 0, events: JobEvents | None = None,
+                     in_region: Callable[[np.ndarray], np.ndarray] | None = None) -> ProjectorResult:  # fmt: skip
+    """Write the projector folder for the run's latents (default RUN/projector). ``in_region``:
+    z-points -> inside the data's region? (the analysis' hit test), the metadata's region column."""
     events = events or JobEvents()
     paths = RunPaths.of(run)
     if not 1 <= sample <= MAX_POINTS:
@@ -66,7 +68,7 @@ def export_projector(*, run: str | os.PathLike, out: str | os.PathLike | None = 
     events.start(f"projector: {len(rows):,} points", total=3)
     z = np.asarray(latents["z"].get_orthogonal_selection((rows,)), np.float64)
     events.advance()
-    columns = _metadata(paths, data, rows, z, clusters, seed, events)
+    columns = _metadata(paths, data, rows, z, clusters, seed, events, in_region)
     events.advance()
     own_folder(out)
     _write_tsv(out / "tensors.tsv", z)
@@ -106,7 +108,8 @@ def _rows(paths: RunPaths, usable: np.ndarray, partition: np.ndarray, sample: in
     return np.concatenate(picked)[:sample], None
 
 
-def _metadata(paths: RunPaths, data, rows: np.ndarray, z: np.ndarray, clusters: int, seed: int, events) -> dict:
+def _metadata(paths: RunPaths, data, rows: np.ndarray, z: np.ndarray, clusters: int, seed: int, events,
+              in_region) -> dict:  # fmt: skip
     from sklearn.cluster import MiniBatchKMeans
 
     names = {v: k for k, v in PARTITIONS.items()}
@@ -120,13 +123,8 @@ def _metadata(paths: RunPaths, data, rows: np.ndarray, z: np.ndarray, clusters: 
     k = min(clusters, len(rows))
     columns["cluster"] = MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3).fit_predict(z)
     columns["radius"] = [f"{r:.3f}" for r in np.linalg.norm(z, axis=1)]
-    fit_path = paths.analysis / "mvn.npz"
-    if fit_path.exists():
-        from latentkit.analysis.samplers import LatentFit
-
-        fit = LatentFit.load(fit_path)
-        inside = (np.abs(z - fit.centre) / fit.fwhm).max(axis=1) <= HIT_K
-        columns["region"] = np.where(inside, "in", "out")
+    if in_region is not None:
+        columns["region"] = np.where(in_region(z), "in", "out")
     else:
         events.message("note: no analysis (`latentkit analyze --run RUN`): metadata.tsv has no region column")
     return columns

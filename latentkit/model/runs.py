@@ -1,19 +1,50 @@
-"""A run's model, whatever made it: latentkit's ``train`` (a checkpoint and a spec) or
-``import-model`` (a saved Keras model, ``latentkit.model.imported``). ``read_run`` describes it
-without Keras, so jobs check their arguments before a backend loads; ``load_model`` loads it
-for encoding and decoding. Keras is imported when a model is loaded."""
+"""A run's model described without Keras, whatever made it: latentkit's ``train`` (a checkpoint
+and a spec) or ``import-model`` (a saved Keras model and its import record). Jobs check their
+arguments against it before a backend loads; ``latentkit.model.codec`` loads the model itself.
+Also: which store a run's latents are rows of, and whether they still match the model."""
 
 from __future__ import annotations
 
+import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from latentkit.core import LatentkitError, RunPaths
 from latentkit.model import checkpoint
-from latentkit.model.runmodel import RunModel
+from latentkit.model.results import ImportRecord
 from latentkit.model.spec import spec_from_dict
+
+
+@dataclass(frozen=True)
+class RunModel:
+    """What the jobs that run a run's model need to know of it, read without Keras."""
+
+    root: Path
+    kind: str  # "ae" or "vae"
+    z_dim: int
+    image_size: int
+    data: str  # the store it trained on (or was checked on at import); "" when none
+    version: str  # the model's state in words: what latents record as the model they were encoded from
+    seed: int = 0  # a VAE's sampling noise (encode)
+    eps_factor: float = 1.0
+    kl_factor: float | None = None
+    n_params: int = 0
+    saved: checkpoint.Checkpoint | None = None  # latentkit's own runs
+    imported: ImportRecord | None = None  # import-model's record (RUN/model/import.json)
+    warning: str | None = None  # the latest checkpoint was unreadable and an older one is used
+
+    @property
+    def has_decoder(self) -> bool:
+        return self.imported is None or bool(self.imported.get("has_decoder"))
+
+    def need_decoder(self, what: str) -> None:
+        """Refuse, in one line, what needs a decoder on a run imported without one."""
+        if not self.has_decoder:
+            raise LatentkitError(f"{self.root} was imported without a decoder: {what} needs one "
+                                 f"(import the model again with its decoder)")  # fmt: skip
 
 
 def read_run(run: str | os.PathLike) -> RunModel:
@@ -23,9 +54,7 @@ def read_run(run: str | os.PathLike) -> RunModel:
         raise LatentkitError(f"no run at {run}: not a run directory that `latentkit train` or "
                              f"`latentkit import-model` wrote")  # fmt: skip
     if paths.imported.exists():
-        from latentkit.model.imported import describe
-
-        return describe(paths)
+        return _describe_import(paths)
     saved, warning = checkpoint.load(paths.checkpoints)
     if saved is None:
         raise LatentkitError(f"no checkpoint in {paths.checkpoints}: {run} is not a run directory yet: train the "
@@ -71,23 +100,14 @@ def stale_latents(run: str | os.PathLike, described: RunModel) -> str | None:
     )
 
 
-def load_model(run: str | os.PathLike, described: RunModel | None = None):
-    """The run's model: ``.encoder`` (images in [0, 1] -> z, or (mu, logvar, z) for a VAE),
-    ``.decoder`` (z -> images in [0, 1]), a call (reconstruction) and ``set_mu_only``.
-    ``described``: ``read_run``'s answer, when the caller has it already."""
-    described = described or read_run(run)
-    if described.imported is not None:
-        from latentkit.model.imported import load_imported
-
-        return load_imported(described)
-    from latentkit.model.networks import build_model
-
-    model = build_model(spec_from_dict(described.saved.meta["spec"]).model)
-    checkpoint.restore(model, described.saved, optimizer=False)
-    return model
-
-
-def decode(model, z: np.ndarray) -> np.ndarray:
-    # One-off batches of varying size: an eager call traces nothing (predict_on_batch would
-    # trace a function per shape).
-    return np.asarray(model.decoder(np.asarray(z, np.float32), training=False))
+def _describe_import(paths: RunPaths) -> RunModel:
+    """``read_run`` for a run that ``import-model`` wrote: its import record, RUN/model/import.json."""
+    try:
+        record = json.loads(paths.imported.read_text(encoding="utf-8"))
+        version = "imported " + " + ".join(f"{Path(s['path']).name} sha256 {s['sha256'][:12]}" for s in record["sources"])
+        return RunModel(root=paths.root, kind=record["kind"], z_dim=record["z_dim"], image_size=record["image_size"],
+                        data=record.get("data", ""), version=version, n_params=record.get("n_params", 0),
+                        imported=record)  # fmt: skip
+    except (ValueError, KeyError, TypeError) as error:
+        raise LatentkitError(f"{paths.imported} is damaged ({type(error).__name__}: {error}): import the model "
+                             f"again into a new --run")  # fmt: skip

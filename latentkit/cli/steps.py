@@ -244,7 +244,7 @@ def status_cmd(
 ) -> None:
     """Epochs trained, latent chunks done and missing, and the last monitor lines."""
     from latentkit.cli.console import status_lines
-    from latentkit.machine.status import run_status
+    from latentkit.pipeline.status import run_status
 
     s = run_status(run, last=last)
     if as_json:
@@ -341,7 +341,7 @@ def analyze_cmd(
                    f"{Path(out) / 'attributes.md'}")  # fmt: skip
     paths = RunPaths.of(run) if run is not None else None
     if page and paths and Path(out) == paths.analysis and (paths.checkpoints.is_dir() or paths.imported.exists()):
-        from latentkit.analysis.page import write_page
+        from latentkit.analysis.report_page import write_page
 
         typer.echo(f"report: {write_page(run, events=events())} (interactive; opens offline in a browser)")
 

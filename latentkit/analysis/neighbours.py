@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from latentkit.analysis.samplers import Generator, LatentFit
+from latentkit.analysis.samplers import LatentFit, Sampler
 
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 
@@ -27,7 +27,7 @@ def nn_distances(points: np.ndarray) -> np.ndarray:
     return distances[:, 1]
 
 
-def fragmentation_report(data: np.ndarray, fit: LatentFit, rng: np.random.Generator, *, bins: int = 60) -> dict[str, Any]:
+def neighbours_report(data: np.ndarray, fit: LatentFit, rng: np.random.Generator, *, bins: int = 60) -> dict[str, Any]:
     """Nearest-neighbour distances of ``data`` and of as many points from the fitted normal (and mixture).
 
     Per set: quantiles, mean and a histogram on common log-spaced bins; per generator the
@@ -37,9 +37,9 @@ def fragmentation_report(data: np.ndarray, fit: LatentFit, rng: np.random.Genera
     from scipy.stats import ks_2samp
 
     n = len(data)
-    sets = {"data": nn_distances(data), "multivariate normal": nn_distances(Generator("mvn", "mvn").sample(rng, n, fit))}
+    sets = {"data": nn_distances(data), "multivariate normal": nn_distances(Sampler("mvn", "mvn").sample(rng, n, fit))}
     if fit.mixture is not None:
-        sets["gaussian mixture"] = nn_distances(Generator("gmm", "gmm").sample(rng, n, fit))
+        sets["gaussian mixture"] = nn_distances(Sampler("gmm", "gmm").sample(rng, n, fit))
     everything = np.concatenate(list(sets.values()))
     positive = everything[everything > 0]
     low, high = (positive.min(), everything.max()) if len(positive) else (1e-12, 1.0)

@@ -17,10 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from latentkit import store
 from latentkit.core import LatentkitError, RunPaths, check_folder, own_folder, write_json
-from latentkit.model import checkpoint
-from latentkit.store import chunk_progress
+from latentkit.pipeline.steps import Where, steps_done
 
 SCRIPTS_PACKAGE = "latentkit.slurm_scripts"  # the repository's slurm/ folder, shipped inside the wheel
 RECORD = "slurm.json"
@@ -28,6 +26,8 @@ RECORD = "slurm.json"
 
 @dataclass(frozen=True)
 class Step:
+    """One sbatch job of the chain: a step of the pipeline (``latentkit.pipeline.steps``)."""
+
     name: str  # prepare | train | encode | analyze
     script: str
     export: dict[str, str]
@@ -65,14 +65,14 @@ def plan(*, run: str | os.PathLike, data: str | os.PathLike, src: str | None = N
                                        else {"SOURCE": source, "SRC": str(Path(src).resolve())})  # fmt: skip
     train_env = {"DATA": str(data), "RUN": str(paths.root), "JOB": job or "ae-case1"}
     train_env["EXTRA_ARGS"] = " ".join(x for x in (f"--epochs {epochs}" if epochs else "", extra_train) if x)
-    return [
-        Step("prepare", "prepare.sbatch", prepare_env, _array(prepare_tasks), _complete(data)),
-        Step("train", "train.sbatch", train_env, None, _trained(paths, epochs)),
-        Step("encode", "encode.sbatch", {"RUN": str(paths.root), "CHUNK": str(chunk), "EXTRA_ARGS": extra_encode},
-             _array(encode_tasks), _complete(paths.latents)),
-        Step("analyze", "analyze.sbatch", {"RUN": str(paths.root), "EXTRA_ARGS": extra_analyze}, None,
-             (paths.analysis / "report.json").exists() and _complete(paths.latents)),
-    ]  # fmt: skip
+    sbatch = {  # each step's script, variables and array
+        "prepare": ("prepare.sbatch", prepare_env, _array(prepare_tasks)),
+        "train": ("train.sbatch", train_env, None),
+        "encode": ("encode.sbatch", {"RUN": str(paths.root), "CHUNK": str(chunk), "EXTRA_ARGS": extra_encode},
+                   _array(encode_tasks)),
+        "analyze": ("analyze.sbatch", {"RUN": str(paths.root), "EXTRA_ARGS": extra_analyze}, None),
+    }  # fmt: skip
+    return [Step(name, *sbatch[name], done=done) for name, done in steps_done(Where(data, paths, epochs)).items()]
 
 
 def _spec_size(job: str | None, extra_train: str) -> int:
@@ -89,24 +89,6 @@ def _spec_size(job: str | None, extra_train: str) -> int:
 def _array(tasks: int) -> str | None:
     return f"0-{tasks - 1}" if tasks > 1 else None
 
-
-def _complete(path: Path) -> bool:
-    if not (path / "zarr.json").exists():
-        return False
-    try:
-        return chunk_progress(store.open_store(path)).complete
-    except LatentkitError:
-        return False
-
-
-def _trained(paths: RunPaths, epochs: int | None) -> bool:
-    try:
-        saved, _ = checkpoint.load(paths.checkpoints)
-    except LatentkitError:
-        return False
-    if saved is None:
-        return False
-    return saved.meta["step"] == 0 and saved.meta["epoch"] >= (epochs or saved.meta["spec"]["train"]["epochs"])
 
 
 def sbatch_command(step: Step, *, depends_on: str | None, log_dir: Path, sbatch_args: list[str]) -> list[str]:

@@ -11,7 +11,9 @@ from latentkit import store
 from latentkit.core import MARK, LatentkitError, RunPaths
 from latentkit.machine.monitor import read_monitor
 from latentkit.model import checkpoint, spec_from_dict
-from latentkit.model.decode import read_run, stale_latents
+from latentkit.model.runs import read_run, stale_latents
+from latentkit.pipeline.slurm import job_states
+from latentkit.pipeline.steps import Where, steps_done
 from latentkit.store import chunk_progress
 
 
@@ -53,7 +55,7 @@ def run_status(run: str | os.PathLike, out: str | os.PathLike | None = None, las
     records = read_monitor(paths.monitor, None)  # read once: the last lines and the run's peaks
     status["monitor"] = records[-last:] if last else records
     status["gpu"] = gpu_peaks(records)
-    from latentkit.machine.slurm import job_states
-
+    data = read_run(paths.root).data if saved is not None or paths.imported.exists() else ""
+    status["steps"] = steps_done(Where(Path(data) if data else None, paths))
     status["slurm"] = job_states(paths.root)
     return status

@@ -36,8 +36,10 @@ def write_page(run: str | os.PathLike, *, points: int = 3000, clusters: int = 10
                events: JobEvents | None = None, labels: str | os.PathLike | None = None) -> Path:  # fmt: skip
     """Write RUN/analysis/report.html from the run's analysis, latents, store and model;
     ``labels``: a labels file (parquet or CSV, a row per image) whose columns colour the map too."""
-    from latentkit.analysis.samplers import Generator, LatentFit
-    from latentkit.model.decode import decode, latents_store, load_model, read_run
+    from latentkit.analysis.samplers import LatentFit, Sampler
+    from latentkit.analysis.report_schema import read_report
+    from latentkit.model.codec import open_codec
+    from latentkit.model.runs import latents_store, read_run
 
     events = events or JobEvents()
     paths = RunPaths.of(run)
@@ -47,11 +49,11 @@ def write_page(run: str | os.PathLike, *, points: int = 3000, clusters: int = 10
         raise LatentkitError(f"{run} has no analysis ({report_path}): run `latentkit analyze --run {run}` first")
     if points < 10:
         raise LatentkitError(f"--points must be at least 10, got {points}")
-    report = json.loads(report_path.read_text(encoding="utf-8"))
+    report = read_report(report_path)
     latents, data = open_store(paths.latents, holds="z"), open_store(latents_store(run, described), holds="images")
     table = None
     if labels is not None:  # checked before any work
-        from latentkit.analysis.vectors import read_labels
+        from latentkit.store.vectors import read_labels
 
         table = read_labels(labels, latents["z"].shape[0])
     rng = np.random.default_rng(seed)
@@ -60,10 +62,9 @@ def write_page(run: str | os.PathLike, *, points: int = 3000, clusters: int = 10
     events.start(f"report: {len(rows):,} faces on the map", total=4)
     z = np.asarray(latents["z"].get_orthogonal_selection((rows,)), np.float64)
     images = np.asarray(data["images"].get_orthogonal_selection((rows,)))
-    model = load_model(run, described)
-    model.set_mu_only(True)
+    codec = open_codec(run, described)
     if described.has_decoder:
-        rebuilt = np.concatenate([np.asarray(model(images[i : i + 256].astype(np.float32) / 255.0, training=False))
+        rebuilt = np.concatenate([codec.reconstruct(images[i : i + 256].astype(np.float32) / 255.0)
                                   for i in range(0, len(images), 256)])  # fmt: skip
     else:
         events.message(f"{run} has no decoder: the page shows no reconstructions and no generated faces")
@@ -73,7 +74,7 @@ def write_page(run: str | os.PathLike, *, points: int = 3000, clusters: int = 10
     for name, method, params in (("fitted normal", "mvn", {}), ("mixture", "gmm", {}),
                                  ("uniform b=3", "uniform", {"b": 3.0})):  # fmt: skip
         if method != "gmm" or fit.mixture is not None:
-            drawn[name] = Generator(method, method, params).sample(rng, OVERLAY, fit)
+            drawn[name] = Sampler(method, method, params).sample(rng, OVERLAY, fit)
     centre = z.mean(axis=0)
     _, _, axes = np.linalg.svd(z - centre, full_matrices=False)
     tsne, placed = _tsne(z - centre, axes, {name: points - centre for name, points in drawn.items()}, seed)
@@ -94,7 +95,7 @@ def write_page(run: str | os.PathLike, *, points: int = 3000, clusters: int = 10
         projected = (points_drawn - centre) @ axes[:2].T
         overlay[name] = {"pc_x": projected[:, 0].tolist(), "pc_y": projected[:, 1].tolist(),
                          "tsne_x": placed[name][:, 0].tolist(), "tsne_y": placed[name][:, 1].tolist(),
-                         "face": [_jpeg(im) for im in decode(model, points_drawn)]}  # fmt: skip
+                         "face": [_jpeg(im) for im in codec.decode(points_drawn)]}  # fmt: skip
     events.advance()
     html = _html(paths, report, source, colourings, overlay)
     out = paths.analysis / "report.html"

@@ -10,13 +10,12 @@ images in [0, 1] -> z (or mean, log-variance, mean) and z -> images in [0, 1].
 
 Keras' ``safe_mode`` stays on (a ``Lambda`` layer's code would run on loading) unless the
 import said ``--unsafe``. The Keras 3 pitfalls that cost users hours get one line each
-(``latentkit.model.outside``: loading, pitfalls, finding the parts).
+(``latentkit.model.keras_files``: loading, pitfalls, finding the parts).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import time
@@ -27,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from latentkit.core import JobEvents, LatentkitError, RunPaths, atomic_write, check_folder, own_folder, write_json
-from latentkit.model.outside import (
+from latentkit.model.keras_files import (
     call_failed,
     factory_record,
     find_parts,
@@ -36,7 +35,8 @@ from latentkit.model.outside import (
     module_record,
     resolve_module,
 )
-from latentkit.model.runmodel import RunModel
+from latentkit.model.results import ImportRecord
+from latentkit.model.runs import RunModel, read_run
 
 RANGES = {"0:1": (1.0, 0.0), "0:255": (255.0, 0.0), "-1:1": (2.0, -1.0)}  # model pixels = unit * scale + offset
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
@@ -46,7 +46,7 @@ CHECK_BATCH = 8  # images the shapes and ranges are checked on
 def import_model(*, sources: list[str | os.PathLike], run: str | os.PathLike, encoder: str | None = None,
                  decoder: str | None = None, output: str | None = None, custom_objects: str | None = None,
                  factory: str | None = None, unsafe: bool = False, input_range: str = "0:1",
-                 data: str | os.PathLike | None = None, events: JobEvents | None = None) -> dict[str, Any]:  # fmt: skip
+                 data: str | os.PathLike | None = None, events: JobEvents | None = None) -> ImportRecord:  # fmt: skip
     """Make RUN from a saved model: one file holding encoder and decoder, an encoder and a
     decoder file, an encoder alone, or a ``.weights.h5`` with ``factory`` ("module:function"
     building the model). Checks the model on one batch (of ``data`` when given) and returns
@@ -64,7 +64,7 @@ def import_model(*, sources: list[str | os.PathLike], run: str | os.PathLike, en
     if paths.imported.exists():
         return _already_imported(paths, digests, chosen, events)
     images = _check_images(data)
-    record: dict[str, Any] = {
+    record: ImportRecord = {
         "sources": [{"path": str(path.resolve()), "sha256": digest} for path, digest in zip(files, digests)],
         "encoder": encoder, "decoder": decoder, "output": _parse_output(output), "input_range": input_range,
         "custom_objects": module_record(custom_objects, "--custom-objects") if custom_objects else None,
@@ -111,19 +111,6 @@ def import_model(*, sources: list[str | os.PathLike], run: str | os.PathLike, en
         source["copy"] = name
     write_json(paths.imported, record)  # last: the import is whole once this exists
     return record
-
-
-def describe(paths: RunPaths) -> RunModel:
-    """``decode.read_run`` for an imported run (no Keras)."""
-    try:
-        record = json.loads(paths.imported.read_text(encoding="utf-8"))
-        version = "imported " + " + ".join(f"{Path(s['path']).name} sha256 {s['sha256'][:12]}" for s in record["sources"])
-        return RunModel(root=paths.root, kind=record["kind"], z_dim=record["z_dim"], image_size=record["image_size"],
-                        data=record.get("data", ""), version=version, n_params=record.get("n_params", 0),
-                        imported=record)  # fmt: skip
-    except (ValueError, KeyError, TypeError) as error:
-        raise LatentkitError(f"{paths.imported} is damaged ({type(error).__name__}: {error}): import the model "
-                             f"again into a new --run")  # fmt: skip
 
 
 class ImportedModel:
@@ -220,9 +207,9 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _already_imported(paths: RunPaths, digests: list[str], chosen: dict[str, Any], events: JobEvents) -> dict[str, Any]:
+def _already_imported(paths: RunPaths, digests: list[str], chosen: dict[str, Any], events: JobEvents) -> ImportRecord:
     """A rerun of the same import is done already; another model or other options are refused."""
-    record = describe(paths).imported
+    record = read_run(paths.root).imported
     if [s["sha256"] for s in record["sources"]] != digests:
         where = ", ".join(s["path"] for s in record["sources"])
         raise LatentkitError(f"{paths.root} holds another imported model (from {where}): choose a new --run")

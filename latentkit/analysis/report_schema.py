@@ -1,0 +1,335 @@
+"""report.json's schema, defined once: the contract between ``analyze`` (which writes it) and
+``compare``, ``findings``, the report page, the console, the notebook and the CLI (which read
+it). Also the reports of ``attributes`` (attributes.json) and ``compare`` (OUT/report.json).
+
+Each file is a TypedDict with a format version; ``write_report`` stamps the version and
+``read_report`` checks a file against its TypedDict before anyone reads a key: a key renamed
+on one side fails here, in one line naming the key, not as a KeyError deep in a reader.
+A TypedDict is closed: a key it does not list is refused too, so an optional key renamed is
+caught as well. A section typed ``dict[str, Any]`` is open (options, per-generator maps).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import types
+import typing
+from pathlib import Path
+from typing import Any, NotRequired, TypedDict
+
+from latentkit.core import LatentkitError, write_json
+
+REPORT_FORMAT = 2  # 1: before the format was recorded (the same keys); 2: "format" written
+FORMAT_KEY = "format"
+
+
+# -- report.json (analyze) --------------------------------------------------------------------
+
+
+class Component(TypedDict):
+    index: int
+    mean: float
+    std: float
+    fwhm: float  # half-width: the full width at half maximum
+    gauss: dict[str, Any]
+
+
+class Histogram(TypedDict):
+    edges: list[float]
+    counts: list[int]
+
+
+class Radius(TypedDict):
+    mean: float
+    std: float
+    peak: float
+    histogram: Histogram
+
+
+class GeneratorRow(TypedDict):
+    """One generator (``samplers.Sampler``) drawn ``samples`` times: its radii and hit fractions."""
+
+    name: str
+    method: str
+    params: dict[str, Any]
+    samples: int
+    radius_mean: float
+    radius_std: float
+    expected_radius_mean: float
+    expected_radius_std: float
+    hit_fraction: dict[str, float]  # k (as text) -> share of z-points inside the data's region
+    radii: list[int]
+    radii_range: list[float]
+
+
+class Pair(TypedDict):
+    i: int
+    j: int
+    r: float
+
+
+class Correlations(TypedDict):
+    top_pairs: list[Pair]
+    pairs_shown: list[list[int]]
+
+
+class Trimmed(TypedDict):
+    fact: float  # points beyond fact x half-width in any component were dropped
+    kept: int
+    kept_fraction: float
+    explained_variance_ratio: list[float]
+
+
+class PcFit(TypedDict):
+    pc: int
+    centre: float
+    sigma: float
+    fwhm: float
+
+
+class Pca(TypedDict):
+    eigenvalues: list[float]
+    explained_variance_ratio: list[float]
+    cumulative: list[float]
+    trimmed: list[Trimmed]
+    pc_fits: list[PcFit]
+    fwhm_per_sigma: float
+
+
+class Mixture(TypedDict):
+    components: int
+    weights: list[float]
+    bic: dict[str, float]
+    points: int
+
+
+class Neighbours(TypedDict):
+    points: int
+    edges: list[float]
+    sets: dict[str, dict[str, Any]]  # "data", "multivariate normal", ...: quantiles, ratio to the data's
+
+
+class Skipped(TypedDict):
+    what: str
+    why: str
+
+
+class Coverage(TypedDict):
+    precision: float
+    recall: float
+    density: float
+    coverage: float
+    k: int
+    n: int
+
+
+class IntrinsicDimension(TypedDict):
+    data: float
+    generators: dict[str, float]
+    n: int
+
+
+class Fragments(TypedDict):
+    knn_components: int
+    largest_component_fraction: float
+    hdbscan_noise_fraction: float
+    hdbscan_clusters: int
+    hdbscan_min_cluster_size: int
+    k: int
+    n: int
+
+
+class VaeHealth(TypedDict):
+    active_units: int
+    dims: int
+    kl_per_dim: list[float]
+    kl_total: float
+    mean_variance: list[float]
+    active: list[int]
+    threshold: float
+    collapsed: bool
+    n: int
+
+
+class Reencoding(TypedDict):
+    data: dict[str, float]  # median, p90, mean of ||E(D(E(x))) - E(x)||
+    generators: dict[str, dict[str, float]]
+    n: int
+
+
+class Reconstruction(TypedDict):
+    mse: float
+    psnr: float
+    ssim: float
+    n: int
+
+
+class Tsne(TypedDict):
+    points: int
+    input_dims: int
+    kl_divergence: float | None
+    embedding: str
+    rows: str
+
+
+class Kmeans(TypedDict):
+    points: int
+    k: list[int]
+    inertia: list[float]
+
+
+class Report(TypedDict):
+    """RUN/analysis/report.json: what ``analyze`` measured of a latent cloud."""
+
+    format: NotRequired[int]  # REPORT_FORMAT; absent in format 1
+    latents: str
+    n: int
+    dim: int
+    options: dict[str, Any]  # AnalyzeOptions as given
+    components: list[Component]
+    dominant: list[int]
+    radius: Radius
+    data_hit_fraction: dict[str, float]
+    generators: list[GeneratorRow]
+    correlations: Correlations
+    pca: Pca
+    mvn: dict[str, str]
+    mixture: NotRequired[Mixture]
+    nearest_neighbours: NotRequired[Neighbours]
+    quality_skipped: NotRequired[list[Skipped]]
+    coverage: NotRequired[dict[str, Coverage]]
+    intrinsic_dimension: NotRequired[IntrinsicDimension]
+    fragments: NotRequired[Fragments]
+    vae: NotRequired[VaeHealth]
+    reencoding: NotRequired[Reencoding]
+    reconstruction: NotRequired[dict[str, Reconstruction]]
+    tsne: NotRequired[Tsne]
+    kmeans: NotRequired[Kmeans]
+    figures: NotRequired[list[str]]
+
+
+# -- attributes.json and compare's report.json --------------------------------------------------
+
+
+class AttributesReport(TypedDict):
+    """RUN/analysis/attributes.json: each attribute's direction, probe and figure."""
+
+    format: NotRequired[int]
+    latents: str
+    data: str
+    labels: str
+    held_out: str
+    options: dict[str, Any]
+    train_rows: int
+    probe_train_rows: int
+    attributes: list[dict[str, Any]]  # one row per attribute (``attributes.ranked`` orders them)
+    directions: str
+    figures: list[str]
+
+
+class ComparedRun(TypedDict):
+    label: str
+    run: str
+    summary: dict[str, Any]
+    differences: dict[str, float]
+    grids: dict[str, str | None]
+
+
+class CompareReport(TypedDict):
+    """OUT/report.json of ``compare``: each run's summary and its differences from the first."""
+
+    format: NotRequired[int]
+    runs: list[ComparedRun]
+    figures: list[str]
+
+
+# -- one way in and out -------------------------------------------------------------------------
+
+
+def write_report(path: str | os.PathLike, report: Report | AttributesReport | CompareReport) -> None:
+    """Write a report atomically, stamped with ``REPORT_FORMAT``, after checking it against its
+    schema (a producer that drifts fails here, in the job that made the drift)."""
+    report[FORMAT_KEY] = REPORT_FORMAT  # type: ignore[typeddict-unknown-key]
+    check(report, _schema_of(report), str(path))
+    write_json(path, report)
+
+
+def read_report(path: str | os.PathLike, schema: type = Report) -> Any:
+    """The report at ``path``, checked against ``schema`` (``Report``, ``AttributesReport`` or
+    ``CompareReport``); one ``LatentkitError`` line when it is missing, unreadable, of a newer
+    format, or not what the schema says."""
+    path = Path(path)
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LatentkitError(f"no report at {path}") from None
+    except (OSError, ValueError) as error:
+        raise LatentkitError(f"{path} is not a readable report ({type(error).__name__}: {error})") from None
+    if not isinstance(report, dict):
+        raise LatentkitError(f"{path} is not a report (a JSON object)")
+    version = report.get(FORMAT_KEY, 1)
+    if not isinstance(version, int) or version > REPORT_FORMAT:
+        raise LatentkitError(f"{path} is of report format {version}, newer than this latentkit's "
+                             f"{REPORT_FORMAT}: upgrade latentkit (pip install -U latentkit)")  # fmt: skip
+    check(report, schema, str(path))
+    return report
+
+
+def _schema_of(report: dict) -> type:
+    if "runs" in report:
+        return CompareReport
+    if "attributes" in report and "held_out" in report:
+        return AttributesReport
+    return Report
+
+
+def check(value: Any, schema: Any, where: str, at: str = "") -> None:
+    """Raise one line when ``value`` is not what ``schema`` (a TypedDict, a list/dict of one, a
+    plain type) says: a missing key, a key the schema does not list, a wrong type."""
+    origin, args = typing.get_origin(schema), typing.get_args(schema)
+    if schema is Any or schema is object:
+        return
+    if typing.is_typeddict(schema):
+        if not isinstance(value, dict):
+            _fail(where, at, f"should be an object, is {type(value).__name__}")
+        hints = typing.get_type_hints(schema)
+        missing = sorted(schema.__required_keys__ - value.keys())
+        if missing:
+            _fail(where, at, f"lacks key {missing[0]!r}" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+        unknown = sorted(set(value) - set(hints))
+        if unknown:
+            _fail(where, at, f"has key {unknown[0]!r}, which report format {REPORT_FORMAT} does not know")
+        for key, item in value.items():
+            check(item, hints[key], where, f"{at}.{key}" if at else key)
+    elif origin in (typing.Union, types.UnionType):
+        errors = []
+        for option in args:
+            try:
+                return check(value, option, where, at)
+            except LatentkitError as error:
+                errors.append(error)
+        raise errors[-1]
+    elif origin is list:
+        if not isinstance(value, list):
+            _fail(where, at, f"should be a list, is {type(value).__name__}")
+        for i, item in enumerate(value):
+            check(item, args[0], where, f"{at}[{i}]")
+    elif origin is dict:
+        if not isinstance(value, dict):
+            _fail(where, at, f"should be an object, is {type(value).__name__}")
+        for key, item in value.items():
+            check(item, args[1], where, f"{at}.{key}")
+    elif schema is type(None):
+        if value is not None:
+            _fail(where, at, f"should be null, is {type(value).__name__}")
+    elif schema is float:
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            _fail(where, at, f"should be a number, is {type(value).__name__}")
+    elif isinstance(schema, type) and not isinstance(value, schema):
+        _fail(where, at, f"should be {schema.__name__}, is {type(value).__name__}")
+
+
+def _fail(where: str, at: str, what: str) -> typing.NoReturn:
+    raise LatentkitError(f"{where}: {at or 'the report'} {what}: it was not written by this latentkit's "
+                         f"analyze (run it again to rewrite it)")  # fmt: skip
