@@ -74,8 +74,9 @@ def test_report_formats_older_and_newer(tiny_ae, tmp_path):
 def test_a_producer_that_drifts_fails_in_its_own_job_and_writes_nothing(tmp_path):
     with pytest.raises(LatentkitError, match="lacks key"):
         write_report(tmp_path / "report.json", {"latents": "z.npy", "n": 3, "dim": 2})
-    with pytest.raises(LatentkitError, match="attributes.json: the report lacks key 'held_out'"):
-        write_report(tmp_path / "attributes.json", {"attributes": [], "latents": "", "data": "", "labels": ""})
+    with pytest.raises(LatentkitError, match="attributes.json: the report lacks key 'directions'"):
+        write_report(tmp_path / "attributes.json", {"attributes": [], "latents": "", "data": "", "labels": ""},
+                     AttributesReport)
     assert not list(tmp_path.iterdir())
     assert AttributesReport.__required_keys__ >= {"attributes", "held_out", "directions"}
 

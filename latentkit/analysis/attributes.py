@@ -171,7 +171,7 @@ def attributes(*, latents: str | os.PathLike, data: str | os.PathLike | None, ou
     report: AttributesReport = {"latents": str(latents), "data": str(data or ""), "labels": labels.source, "held_out": held_out_name,
               "options": asdict(options), "train_rows": int(train.sum()), "probe_train_rows": len(z_train),
               "attributes": rows, "directions": str(out / "attributes.npz"), "figures": figures}  # fmt: skip
-    write_report(out / "attributes.json", report)
+    write_report(out / "attributes.json", report, AttributesReport)
     write_text(out / "attributes.md", attributes_markdown(report))
     return report
 

@@ -61,7 +61,7 @@ def compare(*, runs: list[str | os.PathLike], out: str | os.PathLike, grid_n: in
     figures = _figures(out, entries)
     result: CompareReport = {"runs": [{k: e[k] for k in ("label", "run", "summary", "differences", "grids")} for e in entries],
               "figures": figures}  # fmt: skip
-    write_report(out / "report.json", result)
+    write_report(out / "report.json", result, CompareReport)
     write_text(out / "report.md", _markdown(result))
     return result
 

@@ -7,9 +7,11 @@ Each file is a TypedDict with a format version; ``write_report`` stamps the vers
 on one side fails here, in one line naming the key, not as a KeyError deep in a reader.
 A TypedDict is closed: a key it does not list is refused too, so an optional key renamed is
 caught as well. A section typed ``dict[str, Any]`` is open (options, per-generator maps).
+
+No ``from __future__ import annotations`` here: TypedDict reads ``NotRequired`` from evaluated
+annotations only.
 """
 
-from __future__ import annotations
 
 import json
 import os
@@ -56,8 +58,8 @@ class GeneratorRow(TypedDict):
     samples: int
     radius_mean: float
     radius_std: float
-    expected_radius_mean: float
-    expected_radius_std: float
+    expected_radius_mean: float | None  # None where no formula gives it (mixture, fitted normal)
+    expected_radius_std: float | None
     hit_fraction: dict[str, float]  # k (as text) -> share of z-points inside the data's region
     radii: list[int]
     radii_range: list[float]
@@ -247,11 +249,11 @@ class CompareReport(TypedDict):
 # -- one way in and out -------------------------------------------------------------------------
 
 
-def write_report(path: str | os.PathLike, report: Report | AttributesReport | CompareReport) -> None:
-    """Write a report atomically, stamped with ``REPORT_FORMAT``, after checking it against its
-    schema (a producer that drifts fails here, in the job that made the drift)."""
-    report[FORMAT_KEY] = REPORT_FORMAT  # type: ignore[typeddict-unknown-key]
-    check(report, _schema_of(report), str(path))
+def write_report(path: str | os.PathLike, report: Any, schema: type = Report) -> None:
+    """Write a report atomically, stamped with ``REPORT_FORMAT``, after checking it against
+    ``schema`` (a producer that drifts fails here, in the job that made the drift)."""
+    report[FORMAT_KEY] = REPORT_FORMAT
+    check(report, schema, str(path))
     write_json(path, report)
 
 
@@ -274,14 +276,6 @@ def read_report(path: str | os.PathLike, schema: type = Report) -> Any:
                              f"{REPORT_FORMAT}: upgrade latentkit (pip install -U latentkit)")  # fmt: skip
     check(report, schema, str(path))
     return report
-
-
-def _schema_of(report: dict) -> type:
-    if "runs" in report:
-        return CompareReport
-    if "attributes" in report and "held_out" in report:
-        return AttributesReport
-    return Report
 
 
 def check(value: Any, schema: Any, where: str, at: str = "") -> None:
@@ -331,5 +325,5 @@ def check(value: Any, schema: Any, where: str, at: str = "") -> None:
 
 
 def _fail(where: str, at: str, what: str) -> typing.NoReturn:
-    raise LatentkitError(f"{where}: {at or 'the report'} {what}: it was not written by this latentkit's "
-                         f"analyze (run it again to rewrite it)")  # fmt: skip
+    raise LatentkitError(f"{where}: {at or 'the report'} {what}: this latentkit did not write it (run the job that "
+                         f"wrote it again: analyze, attributes or compare)")  # fmt: skip
