@@ -16,11 +16,13 @@ def demo(tmp_path_factory):
 
 
 DEMO_FIGURES = ("components", "dominant", "radius", "correlation", "ellipses", "pca", "pc_histograms", "pc_scatter",
+                "pc_ellipses",
                 "tsne", "kmeans", "nn_distances", "coverage", "reencoding", "reencoded_faces",
                 "worst_reconstructions")  # fmt: skip
 DEMO_GRIDS = ("generated_mvn", "generated_gmm", "generated_uniform_b3", "reconstructions", "interpolation")
 CLAIMS = ("Reconstructions keep", "close to a Gaussian", "none degenerate", "thin shells", "never land inside",
-          "Multivariate-normal z-points", "small scales", "covers more of the data", "re-encode far")  # fmt: skip
+          "Multivariate-normal z-points", "small scales", "covers more of the data", "re-encode far",
+          "fitted ellipses hold")  # fmt: skip
 
 
 def test_demo_runs_the_whole_pipeline_and_shows_the_findings(demo):

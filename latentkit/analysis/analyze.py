@@ -9,7 +9,7 @@ holds one chunk, the d x d moments and the sample, whatever N is.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +22,16 @@ from latentkit.analysis.samplers import (
     default_generators,
     fit_mixture,
     hit_counts,
-    hit_fractions,
     region_distance,
 )
 from latentkit.analysis.stats import (
     FWHM_PER_SIGMA,
+    SIGMAS,
     Histograms,
     Moments,
+    gaussian_ellipse_share,
+    mahalanobis2,
+    wilson_interval,
     dominant_components,
     fit_gaussian,
     fwhm,
@@ -45,8 +48,10 @@ class AnalyzeOptions:
     bins: int = 100
     ks: tuple[float, ...] = (1.5, 2.0, 3.0, 12.0)
     uniform_bs: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0, 3.0, 5.0)
-    generator_samples: int = 10_000
+    generator_samples: int = 10_000  # z-points per generator for its radii (and the first batch of its hit test)
+    hit_draws: int = 100_000  # z-points per generator for the hit test, streamed: one hit in 10,000 shows
     pairs: tuple[tuple[int, int], ...] = ()  # empty: the three most correlated pairs
+    pc_pairs: tuple[tuple[int, int], ...] | None = None  # None: PC1:PC2, PC1:PC3, PC3:PC6 (0-based 0:1,0:2,2:5)
     trim_facts: tuple[float, ...] = (1.25, 1.5, 1.8)
     pc_histograms: int = 8
     sample: int = 20_000  # rows kept for scatter plots, t-SNE and KMeans
@@ -126,6 +131,49 @@ def _blocks(array: zarr.Array, read_rows: int):
         yield start, np.asarray(array[start : start + step], np.float64)
 
 
+DEFAULT_PC_PAIRS = ((0, 1), (0, 2), (2, 5))  # the studies' PC1-PC2, PC1-PC3, PC3-PC6
+
+
+@dataclass
+class Ellipse:
+    """A pair of coordinates (two components, or two principal components) with the fitted
+    normal's 2-D marginal there; counts, streamed, the points inside its 1, 2, 3 sigma ellipses."""
+
+    pair: tuple[int, int]
+    mean: np.ndarray  # (2,)
+    cov: np.ndarray  # (2, 2)
+    axes: np.ndarray | None = None  # (d, 2) principal axes for a PC pair; None: the components themselves
+    centre: np.ndarray | None = None  # what the PC projection subtracts
+    inside: np.ndarray = field(default_factory=lambda: np.zeros(len(SIGMAS), np.int64))
+    n: int = 0
+
+    @classmethod
+    def of_components(cls, pair: tuple[int, int], moments: Moments) -> Ellipse:
+        i, j = pair
+        return cls(pair, moments.mean_[[i, j]], moments.cov_[np.ix_([i, j], [i, j])])
+
+    @classmethod
+    def of_pcs(cls, pair: tuple[int, int], mean: np.ndarray, eigenvalues: np.ndarray, eigenvectors: np.ndarray) -> Ellipse:
+        a, b = pair
+        return cls(pair, np.zeros(2), np.diag(np.clip(eigenvalues[[a, b]], 0, None)), eigenvectors[:, [a, b]], mean)
+
+    def project(self, block: np.ndarray) -> np.ndarray:
+        if self.axes is None:
+            return block[:, list(self.pair)]
+        return (block - self.centre) @ self.axes
+
+    def partial_fit(self, block: np.ndarray) -> None:
+        distance = mahalanobis2(self.project(block), self.mean, self.cov)
+        self.inside += [int((distance <= k * k).sum()) for k in SIGMAS]
+        self.n += len(block)
+
+    def result(self) -> dict[str, Any]:
+        scale = np.sqrt(self.cov[0, 0] * self.cov[1, 1])
+        return {"pair": list(self.pair), "r": float(self.cov[0, 1] / scale) if scale > 0 else 0.0,
+                "fraction_inside": {str(k): float(c / max(self.n, 1)) for k, c in zip(SIGMAS, self.inside)},
+                "gaussian": {str(k): gaussian_ellipse_share(k) for k in SIGMAS}, "n": self.n}  # fmt: skip
+
+
 @dataclass
 class _Histograms:
     """What the second pass accumulates."""
@@ -149,10 +197,13 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
     array, mask = open_latents(latents, column)
     generated = _open_generated(options.generated, array.shape[1])
     n_rows, dim = array.shape
-    outside = [f"{i}:{j}" for i, j in options.pairs or () if not (0 <= i < dim and 0 <= j < dim) or i == j]
-    if outside:
-        raise LatentkitError(f"--pairs {','.join(outside)}: give two different components of the {dim} in {latents} "
-                             f"(0..{dim - 1})")  # fmt: skip
+    for flag, given, what in (("--pairs", options.pairs, "components"), ("--pc-pairs", options.pc_pairs, "principal components")):
+        outside = [f"{i}:{j}" for i, j in given or () if not (0 <= i < dim and 0 <= j < dim) or i == j]
+        if outside:
+            raise LatentkitError(f"{flag} {','.join(outside)}: give two different {what} of the {dim} in {latents} "
+                                 f"(0..{dim - 1})")  # fmt: skip
+    pc_pairs = options.pc_pairs if options.pc_pairs is not None else tuple(
+        (i, j) for i, j in DEFAULT_PC_PAIRS if j < dim)  # fmt: skip
     rng = np.random.default_rng(options.seed)
     valid = np.ones(n_rows, bool) if mask is None else mask
     n = int(valid.sum())
@@ -165,7 +216,10 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
     eigenvalues, eigenvectors = pca_from_covariance(moments.cov_)
     histograms = _histograms_pass(array, valid, moments, eigenvalues, eigenvectors, options, events)
     fit, per_component, widths = _fit_components(moments, histograms.standard)
-    trimmed, data_hits = _trim_and_hits_pass(array, valid, fit, options, events)
+    pairs = list(options.pairs) or [(i, j) for i, j, _ in top_correlated_pairs(moments.corr_)[:3]]
+    ellipses = [Ellipse.of_components(pair, moments) for pair in pairs]
+    pc_ellipses = [Ellipse.of_pcs(pair, moments.mean_, eigenvalues, eigenvectors) for pair in pc_pairs]
+    trimmed, data_hits = _trim_and_hits_pass(array, valid, fit, options, events, ellipses + pc_ellipses)
     events.finish()
     if options.mixture and len(sample) >= 4:
         points = sample[rng.permutation(len(sample))[: options.mixture_sample]]
@@ -189,7 +243,9 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
         "data_hit_fraction": {f"{k:g}": float(h / n) for k, h in zip(options.ks, data_hits)},
         "generators": _generators_report(fit, options, rng),
         "correlations": {"top_pairs": [{"i": i, "j": j, "r": r} for i, j, r in top_correlated_pairs(moments.corr_)]},
-        "pca": _pca_report(eigenvalues, trimmed, options, histograms.pcs, histograms.pc_scale, n),
+        "ellipses": [e.result() for e in ellipses],
+        "pca": {**_pca_report(eigenvalues, trimmed, options, histograms.pcs, histograms.pc_scale, n),
+                "ellipses": [e.result() for e in pc_ellipses]},
         "mvn": {"path": str(out / "mvn.npz")},
     }  # fmt: skip
     if fit.mixture is not None:
@@ -206,7 +262,6 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
 
         report.update(holes_report(latents=latents, valid=valid, sample=sample, fit=fit, options=options, rng=rng,
                                      generated=generated, run=run, out=out, events=events))  # fmt: skip
-    pairs = list(options.pairs) or [(p["i"], p["j"]) for p in report["correlations"]["top_pairs"][:3]]
     report["correlations"]["pairs_shown"] = [list(p) for p in pairs]
     projected = (sample - moments.mean_) @ eigenvectors
     if options.tsne and len(sample) >= 10:
@@ -296,8 +351,10 @@ def _fit_components(moments: Moments, standard: Histograms) -> tuple[LatentFit, 
     return fit, per_component, widths
 
 
-def _trim_and_hits_pass(array, valid, fit: LatentFit, options, events) -> tuple[list[Moments], np.ndarray]:
-    """Pass 3: moments of the cloud trimmed at several half-widths, and the data's own hit counts."""
+def _trim_and_hits_pass(array, valid, fit: LatentFit, options, events, ellipses: list[Ellipse]
+                        ) -> tuple[list[Moments], np.ndarray]:  # fmt: skip
+    """Pass 3: moments of the cloud trimmed at several half-widths, the data's own hit counts,
+    and the points inside each pair's 1, 2, 3 sigma ellipses."""
     trimmed = [Moments() for _ in options.trim_facts]
     data_hits = np.zeros(len(options.ks), np.int64)
     for start, raw in _blocks(array, options.read_rows):
@@ -306,6 +363,8 @@ def _trim_and_hits_pass(array, valid, fit: LatentFit, options, events) -> tuple[
         for fact, acc in zip(options.trim_facts, trimmed):
             acc.partial_fit(block[worst <= fact])
         data_hits += hit_counts(block, fit, options.ks)
+        for ellipse in ellipses:
+            ellipse.partial_fit(block)
         events.advance(len(raw))
     return trimmed, data_hits
 
@@ -321,16 +380,31 @@ def _radius_report(radius: Histograms) -> dict[str, Any]:
 
 def _generators_report(fit: LatentFit, options: AnalyzeOptions, rng) -> list[dict[str, Any]]:
     rows = []
-    for generator in default_generators(options.uniform_bs, mixture=fit.mixture is not None):
+    for index, generator in enumerate(default_generators(options.uniform_bs, mixture=fit.mixture is not None)):
         z = generator.sample(rng, options.generator_samples, fit)
+        hits, drawn = _hit_test(generator, z, fit, options, np.random.default_rng([options.seed, 7, index]))
         r = np.sqrt((z * z).sum(axis=1))
         expected_mean, expected_std = generator.expected_radius(fit)
         rows.append({"name": generator.name, "method": generator.method, "params": generator.params,
                      "samples": options.generator_samples, "radius_mean": float(r.mean()),
                      "radius_std": float(r.std()), "expected_radius_mean": expected_mean,
-                     "expected_radius_std": expected_std, "hit_fraction": hit_fractions(z, fit, options.ks),
+                     "expected_radius_std": expected_std,
+                     "hit_fraction": {f"{k:g}": float(h / drawn) for k, h in zip(options.ks, hits)},
+                     "hit_interval": {f"{k:g}": list(wilson_interval(int(h), drawn)) for k, h in zip(options.ks, hits)},
+                     "hit_draws": drawn,
                      "radii": np.histogram(r, bins=60)[0].tolist(), "radii_range": [float(r.min()), float(r.max())]})  # fmt: skip
     return rows
+
+
+def _hit_test(generator, first: np.ndarray, fit: LatentFit, options: AnalyzeOptions, rng) -> tuple[np.ndarray, int]:
+    """Hits per k over ``options.hit_draws`` z-points: ``first`` and then batches of
+    ``generator_samples`` drawn from ``rng`` (its own stream: the other draws stay as they were),
+    so memory holds one batch whatever the count."""
+    hits, drawn = hit_counts(first, fit, options.ks), len(first)
+    while drawn < options.hit_draws:
+        batch = generator.sample(rng, min(options.generator_samples, options.hit_draws - drawn), fit)
+        hits, drawn = hits + hit_counts(batch, fit, options.ks), drawn + len(batch)
+    return hits, drawn
 
 
 def _pca_report(eigenvalues, trimmed, options, pcs: Histograms, pc_scale, n) -> dict[str, Any]:

@@ -45,8 +45,10 @@ def draw_all(out: Path, *, report, components, radius, pcs, pc_scale, fit, corr,
              options) -> list[str]:  # fmt: skip
     names = [components_figure(out, components, report), dominant_figure(out, components, report),
              radius_figure(out, radius, report), correlation_figure(out, corr),
-             ellipses_figure(out, sample, fit, pairs), pca_figure(out, report),
+             ellipses_figure(out, sample, fit, pairs, report), pca_figure(out, report),
              pc_histograms_figure(out, pcs, pc_scale, report), pc_scatter_figure(out, projected)]  # fmt: skip
+    if report["pca"].get("ellipses"):
+        names.append(pc_ellipses_figure(out, projected, report))
     if "tsne" in report:
         names.append(tsne_figure(out, np.load(report["tsne"]["embedding"])))
     if "kmeans" in report:
@@ -122,21 +124,48 @@ def correlation_figure(out, corr) -> str:
     return save_figure(fig, out / "correlation.png")
 
 
-def ellipses_figure(out, sample, fit, pairs) -> str:
-    fig, axes = plt.subplots(1, len(pairs), figsize=(5 * len(pairs), 4.6), squeeze=False)
-    for ax, (i, j) in zip(axes[0], pairs):
-        xy = sample[:, [i, j]]
+def ellipses_figure(out, sample, fit, pairs, report) -> str:
+    """ellipses.png: for each pair of components, the points, histogram contours, kernel density
+    contours and the fitted normal's 1, 2, 3 sigma ellipses with the share of all points inside."""
+    panels = [(f"z{i}", f"z{j}", sample[:, [i, j]], fit.mean[[i, j]], fit.cov[np.ix_([i, j], [i, j])], found)
+              for (i, j), found in zip(pairs, report["ellipses"])]  # fmt: skip
+    return _ellipse_panels(out / "ellipses.png", panels, "components")
+
+
+def pc_ellipses_figure(out, projected, report) -> str | None:
+    """pc_ellipses.png: the same in principal-component coordinates (PC pairs, ``--pc-pairs``)."""
+    values = np.asarray(report["pca"]["eigenvalues"])
+    panels = [(f"PC{a + 1}", f"PC{b + 1}", projected[:, [a, b]], np.zeros(2), np.diag(np.clip(values[[a, b]], 0, None)),
+               found) for found in report["pca"]["ellipses"] for a, b in [found["pair"]]]  # fmt: skip
+    return _ellipse_panels(out / "pc_ellipses.png", panels, "principal components") if panels else None
+
+
+def _ellipse_panels(path: Path, panels, what: str) -> str:
+    from scipy.stats import gaussian_kde
+
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 5.2), squeeze=False)
+    for ax, (x_name, y_name, xy, mean2, cov2, found) in zip(axes[0], panels):
+        ax.scatter(xy[:, 0], xy[:, 1], s=1, color="0.6", alpha=0.25, rasterized=True, label="points (sample)")
         counts, xe, ye = np.histogram2d(xy[:, 0], xy[:, 1], bins=40)
-        ax.contour((xe[:-1] + xe[1:]) / 2, (ye[:-1] + ye[1:]) / 2, counts.T, levels=6, cmap="Greys", linewidths=0.7)
-        mean2, cov2 = fit.mean[[i, j]], fit.cov[np.ix_([i, j], [i, j])]
+        xc, yc = (xe[:-1] + xe[1:]) / 2, (ye[:-1] + ye[1:]) / 2
+        ax.contour(xc, yc, counts.T, levels=6, colors="black", linewidths=0.6)
+        ax.plot([], [], color="black", lw=0.6, label="histogram contours")
+        if len(xy) > 3 and np.linalg.matrix_rank(np.cov(xy.T)) == 2:
+            kde = gaussian_kde(xy[:2000].T)  # the studies' density contours; 2,000 points keep it quick
+            gx, gy = np.meshgrid(np.linspace(xe[0], xe[-1], 60), np.linspace(ye[0], ye[-1], 60))
+            ax.contour(gx, gy, kde(np.vstack([gx.ravel(), gy.ravel()])).reshape(gx.shape), levels=6,
+                       colors="tab:blue", linewidths=0.7, linestyles="dashed")  # fmt: skip
+            ax.plot([], [], color="tab:blue", lw=0.7, ls="--", label="kernel density contours")
         for k, colour in zip((1, 2, 3), ("tab:red", "tab:orange", "tab:green")):
             ring = ellipse_points(mean2, cov2, k)
-            ax.plot(ring[:, 0], ring[:, 1], color=colour, lw=1.2, label=f"{k} sigma")
-        r = cov2[0, 1] / np.sqrt(cov2[0, 0] * cov2[1, 1])
-        ax.set(xlabel=f"z{i}", ylabel=f"z{j}")
-        ax.set_title(f"z{i} vs z{j} (r = {r:+.2f}): data contours, fitted ellipses", fontsize=10)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3, fontsize=8, frameon=False)
-    return save_figure(fig, out / "ellipses.png")
+            inside, expected = found["fraction_inside"][str(k)], found["gaussian"][str(k)]
+            ax.plot(ring[:, 0], ring[:, 1], color=colour, lw=1.3,
+                    label=f"{k} sigma: {100 * inside:.1f} % inside (Gaussian {100 * expected:.1f} %)")  # fmt: skip
+        ax.set(xlabel=x_name, ylabel=y_name)
+        ax.set_title(f"{x_name} vs {y_name} (r = {found['r']:+.2f}), {found['n']:,} points", fontsize=10)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=7, frameon=False)
+    fig.suptitle(f"Fitted normal's ellipses against the data, pairs of {what}", fontsize=11)
+    return save_figure(fig, path)
 
 
 def pca_figure(out, report) -> str:

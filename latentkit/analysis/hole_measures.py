@@ -174,14 +174,21 @@ class ReconstructionQuality:
 
 
 class VaeHealth:
-    """KL(q(z|x) || N(0, I)) per dimension and the variance of the posterior means, streamed."""
+    """KL(q(z|x) || N(0, I)) per dimension and the variance of the posterior means; the VAE's
+    internals: log-variance per dimension (min, max, mean), |z - mu| and the radius of z against
+    the radius of mu (when the latents hold the z drawn). Streamed."""
 
     def __init__(self, dim: int):
         self.n, self.kl = 0, np.zeros(dim)
         self.sum, self.sum_sq = np.zeros(dim), np.zeros(dim)
         self.shift: np.ndarray | None = None  # first block's mean: a stable variance by shifted sums
+        self.logvar_min, self.logvar_max = np.full(dim, np.inf), np.full(dim, -np.inf)
+        self.logvar_sum = np.zeros(dim)
+        self.with_z = 0  # rows whose z was given
+        self.gap_abs, self.gap_sq, self.gap_max = 0.0, 0.0, 0.0  # |z - mu| over every value
+        self.radius = {"mu": np.zeros(2), "z": np.zeros(2)}  # sum and sum of squares of the rows' radii
 
-    def update(self, mu: np.ndarray, logvar: np.ndarray) -> None:
+    def update(self, mu: np.ndarray, logvar: np.ndarray, z: np.ndarray | None = None) -> None:
         mu, logvar = np.asarray(mu, np.float64), np.asarray(logvar, np.float64)
         if len(mu) == 0:
             return
@@ -192,6 +199,34 @@ class VaeHealth:
         centred = mu - self.shift
         self.sum += centred.sum(axis=0)
         self.sum_sq += (centred * centred).sum(axis=0)
+        self.logvar_min = np.minimum(self.logvar_min, logvar.min(axis=0))
+        self.logvar_max = np.maximum(self.logvar_max, logvar.max(axis=0))
+        self.logvar_sum += logvar.sum(axis=0)
+        if z is not None:
+            z = np.asarray(z, np.float64)
+            gap = np.abs(z - mu)
+            self.with_z += len(z)
+            self.gap_abs += float(gap.sum())
+            self.gap_sq += float((gap * gap).sum())
+            self.gap_max = max(self.gap_max, float(gap.max()))
+            for name, values in (("mu", mu), ("z", z)):
+                r = np.sqrt((values * values).sum(axis=1))
+                self.radius[name] += [r.sum(), (r * r).sum()]
+
+    def internals(self) -> dict[str, Any]:
+        """Log-variance per dimension; with z: |z - mu| (mean, RMS, max over every value) and the
+        radius of z against the radius of mu (mean, std over the rows)."""
+        n = max(self.n, 1)
+        found: dict[str, Any] = {"logvar": {"min": self.logvar_min.tolist(), "max": self.logvar_max.tolist(),
+                                            "mean": (self.logvar_sum / n).tolist()}}  # fmt: skip
+        if self.with_z:
+            values = self.with_z * len(self.kl)
+            found["z_minus_mu"] = {"mean_abs": self.gap_abs / values, "rms": float(np.sqrt(self.gap_sq / values)),
+                                   "max_abs": self.gap_max}  # fmt: skip
+            found["radius"] = {name: {"mean": float(s / self.with_z),
+                                      "std": float(np.sqrt(max(sq / self.with_z - (s / self.with_z) ** 2, 0.0)))}
+                               for name, (s, sq) in self.radius.items()}  # fmt: skip
+        return found
 
     def result(self) -> dict[str, Any]:
         n = max(self.n, 1)
@@ -200,4 +235,4 @@ class VaeHealth:
         return {"active_units": int(active.sum()), "dims": len(active), "kl_per_dim": (self.kl / n).tolist(),
                 "kl_total": float(self.kl.sum() / n), "mean_variance": variance.tolist(),
                 "active": np.flatnonzero(active).tolist(), "threshold": ACTIVE_VARIANCE,
-                "collapsed": bool(active.sum() < len(active) / 2), "n": self.n}  # fmt: skip
+                "collapsed": bool(active.sum() < len(active) / 2), "n": self.n, **self.internals()}  # fmt: skip

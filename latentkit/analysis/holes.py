@@ -89,11 +89,13 @@ def _vae_health(latents, valid: np.ndarray, options) -> dict[str, Any] | None:
     if not isinstance(group, zarr.Group) or "mu" not in group or "logvar" not in group:
         return None
     mu, logvar = group["mu"], group["logvar"]
+    z = group["z"] if "z" in group and group["z"].shape == mu.shape else None
     health = VaeHealth(mu.shape[1])
     step = max(mu.chunks[0], options.read_rows // mu.chunks[0] * mu.chunks[0])
     for start in range(0, mu.shape[0], step):
         keep = valid[start : start + step]
-        health.update(np.asarray(mu[start : start + step])[keep], np.asarray(logvar[start : start + step])[keep])
+        health.update(np.asarray(mu[start : start + step])[keep], np.asarray(logvar[start : start + step])[keep],
+                      None if z is None else np.asarray(z[start : start + step])[keep])  # fmt: skip
     return health.result()
 
 
@@ -191,7 +193,7 @@ def _figures(out: Path, report: dict[str, Any]) -> list[str]:
         vae = report["vae"]
         kl, variance = np.array(vae["kl_per_dim"]), np.array(vae["mean_variance"])
         order = np.argsort(kl)[::-1]
-        fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+        fig, axes = plt.subplots(1, 3 if "logvar" in vae else 2, figsize=(16.5 if "logvar" in vae else 11, 4.2))
         axes[0].bar(range(len(kl)), kl[order], color="tab:purple")
         axes[0].set(title="KL per dimension (sorted)", xlabel="dimensions, largest KL first", ylabel="nats")
         axes[1].bar(range(len(variance)), variance[order], color=np.where(variance[order] > vae["threshold"],
@@ -200,6 +202,20 @@ def _figures(out: Path, report: dict[str, Any]) -> list[str]:
         axes[1].set_yscale("symlog", linthresh=1e-3)
         axes[1].set(title=f"Var over the data of E[z|x]: {vae['active_units']} of {vae['dims']} active (> "
                           f"{vae['threshold']:g})", xlabel="same order")  # fmt: skip
+        if "logvar" in vae:
+            low, high, mean = (np.array(vae["logvar"][key])[order] for key in ("min", "max", "mean"))
+            x = np.arange(len(mean))
+            axes[2].vlines(x, low, high, color="tab:blue", lw=1, label="min to max over the data")
+            axes[2].plot(x, mean, "o", ms=2.5, color="black", label="mean")
+            axes[2].axhline(0, color="tab:red", ls="--", lw=0.8, label="log 1: the prior's variance")
+            title = "log-variance per dimension (same order)"
+            if "radius" in vae:
+                r, gap = vae["radius"], vae["z_minus_mu"]
+                title += (f"\nradius of z {r['z']['mean']:.2f} vs of mu {r['mu']['mean']:.2f}; "
+                          f"mean |z - mu| {gap['mean_abs']:.3f}")
+            axes[2].set(title=title, xlabel="same order")
+            axes[2].xaxis.get_major_locator().set_params(integer=True)
+            axes[2].legend(fontsize=7, frameon=False)
         names.append(save_figure(fig, out / "vae_health.png"))
     return names
 

@@ -35,10 +35,13 @@ def write_markdown(path: Path, report: dict) -> None:
     for g in report["generators"]:
         lines.append(f"| {g['name']} | {g['radius_mean']:.3f} | {fmt(g['expected_radius_mean'])} | {g['radius_std']:.3f}"
                      f" | {fmt(g['expected_radius_std'])} | "
-                     + " | ".join(f"{v:.4f}" for v in g["hit_fraction"].values()) + " |")  # fmt: skip
-    lines += ["", "Hit: every component within k x half-width of the data's component centre.", "",
+                     + " | ".join(_share(g, k) for k in g["hit_fraction"]) + " |")  # fmt: skip
+    draws = report["generators"][0].get("hit_draws") if report["generators"] else None
+    lines += ["", "Hit: every component within k x half-width of the data's component centre"
+              + (f"; {draws:,} z-points per generator, [Wilson's 95 % interval]." if draws else "."), "",
               "## Correlations", "", "| pair | r |", "| --- | --- |"]  # fmt: skip
     lines += [f"| z{p['i']}, z{p['j']} | {p['r']:+.3f} |" for p in report["correlations"]["top_pairs"]]
+    lines += _ellipses_markdown(report.get("ellipses", []), "z", "## Ellipses: pairs of components")
     pca = report["pca"]
     cum = pca["cumulative"]
     reach = lambda f: next((i + 1 for i, v in enumerate(cum) if v >= f), len(cum))  # noqa: E731
@@ -46,6 +49,7 @@ def write_markdown(path: Path, report: dict) -> None:
               f"Leading ratios: {', '.join(f'{v:.3f}' for v in pca['explained_variance_ratio'][:8])}.", ""]  # fmt: skip
     for t in pca["trimmed"]:
         lines.append(f"- trimmed at {t['fact']:g} x half-width: {t['kept']:,} points kept ({t['kept_fraction']:.1%})")
+    lines += _ellipses_markdown(pca.get("ellipses", []), "PC", "## Ellipses: pairs of principal components", first=1)
     if "mixture" in report:
         m = report["mixture"]
         lines += ["", "## Gaussian mixture", "",
@@ -115,3 +119,23 @@ def _quality_markdown(report: dict) -> list[str]:
     for skipped in report.get("quality_skipped", []):
         lines += ["", f"Not measured: {skipped['what']} ({skipped['why']})."]
     return lines
+
+
+def _share(g: dict, k: str) -> str:
+    """A generator's hit fraction at k, with its interval where the report has one."""
+    interval = g.get("hit_interval", {}).get(k)
+    return f"{g['hit_fraction'][k]:.4f}" + (f" [{interval[0]:.4f}, {interval[1]:.4f}]" if interval else "")
+
+
+def _ellipses_markdown(rows: list, prefix: str, title: str, first: int = 0) -> list[str]:
+    """Share of the points inside each pair's fitted 1, 2, 3 sigma ellipses, against a 2-D Gaussian's."""
+    if not rows:
+        return []
+    lines = ["", title, "", "Share of all points inside the fitted normal's k-sigma ellipse; a 2-D Gaussian puts "
+             "39.3 / 86.5 / 98.9 % there.", "", "| pair | r | 1 sigma | 2 sigma | 3 sigma |", "| --- | --- | --- | --- | --- |"]  # fmt: skip
+    for e in rows:
+        i, j = (v + first for v in e["pair"])
+        lines.append(f"| {prefix}{i}, {prefix}{j} | {e['r']:+.3f} | "
+                     + " | ".join(f"{100 * e['fraction_inside'][k]:.1f} %" for k in ("1", "2", "3")) + " |")  # fmt: skip
+    return lines
+

@@ -61,6 +61,8 @@ class GeneratorRow(TypedDict):
     expected_radius_mean: float | None  # None where no formula gives it (mixture, fitted normal)
     expected_radius_std: float | None
     hit_fraction: dict[str, float]  # k (as text) -> share of z-points inside the data's region
+    hit_interval: NotRequired[dict[str, list[float]]]  # k -> Wilson's 95 % interval of that share
+    hit_draws: NotRequired[int]  # z-points the hit test drew (--hit-draws)
     radii: list[int]
     radii_range: list[float]
 
@@ -74,6 +76,17 @@ class Pair(TypedDict):
 class Correlations(TypedDict):
     top_pairs: list[Pair]
     pairs_shown: list[list[int]]
+
+
+class EllipseShares(TypedDict):
+    """A pair's fitted-normal ellipses against the data: the share of all points inside the
+    1, 2 and 3 sigma ellipses, beside a 2-D Gaussian's 1 - exp(-k^2 / 2)."""
+
+    pair: list[int]  # two components (ellipses[]) or two principal components, 0-based (pca.ellipses[])
+    r: float
+    fraction_inside: dict[str, float]  # "1", "2", "3"
+    gaussian: dict[str, float]  # 0.3935, 0.8647, 0.9889
+    n: int
 
 
 class Trimmed(TypedDict):
@@ -97,6 +110,7 @@ class Pca(TypedDict):
     trimmed: list[Trimmed]
     pc_fits: list[PcFit]
     fwhm_per_sigma: float
+    ellipses: NotRequired[list[EllipseShares]]
 
 
 class Mixture(TypedDict):
@@ -152,6 +166,9 @@ class VaeHealth(TypedDict):
     threshold: float
     collapsed: bool
     n: int
+    logvar: NotRequired[dict[str, list[float]]]  # per dimension: min, max, mean over the data
+    z_minus_mu: NotRequired[dict[str, float]]  # |z - mu| over every value: mean_abs, rms, max_abs
+    radius: NotRequired[dict[str, dict[str, float]]]  # "mu", "z": mean and std of the rows' radii
 
 
 class Reencoding(TypedDict):
@@ -195,6 +212,7 @@ class Report(TypedDict):
     data_hit_fraction: dict[str, float]
     generators: list[GeneratorRow]
     correlations: Correlations
+    ellipses: NotRequired[list[EllipseShares]]
     pca: Pca
     mvn: dict[str, str]
     mixture: NotRequired[Mixture]

@@ -166,3 +166,32 @@ def top_correlated_pairs(corr: np.ndarray, count: int = 10) -> list[tuple[int, i
     values = corr[upper]
     order = np.argsort(-np.abs(values))[:count]
     return [(int(upper[0][i]), int(upper[1][i]), float(values[i])) for i in order]
+
+
+SIGMAS = (1, 2, 3)  # the ellipses drawn and counted: 1, 2 and 3 sigma
+
+
+def gaussian_ellipse_share(k: float) -> float:
+    """The share of a 2-D Gaussian's mass inside its k-sigma ellipse: 1 - exp(-k^2 / 2)
+    (39.35 %, 86.47 %, 98.89 % for k = 1, 2, 3; not the 1-D 68/95/99.7 %)."""
+    return float(1.0 - np.exp(-k * k / 2.0))
+
+
+def mahalanobis2(xy: np.ndarray, mean2: np.ndarray, cov2: np.ndarray) -> np.ndarray:
+    """Squared Mahalanobis distance of each (x, y) row from a 2-D Gaussian: inside its k-sigma
+    ellipse when <= k^2."""
+    d = np.asarray(xy, np.float64) - mean2
+    return np.einsum("ni,ij,nj->n", d, np.linalg.pinv(cov2), d)
+
+
+def wilson_interval(hits: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson's score interval of a binomial share (95 % at z = 1.96): sound at 0 hits too,
+    where the plain p +- z sqrt(p(1 - p) / n) collapses to [0, 0]."""
+    if n <= 0:
+        return (0.0, 1.0)
+    p = hits / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return (float(max(0.0, centre - half)), float(min(1.0, centre + half)))
+

@@ -266,8 +266,16 @@ def analyze_cmd(
                                                    "also go through the attributes analysis.")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Output directory (default RUN/analysis).")] = None,
     bins: Annotated[int, typer.Option(help="Histogram bins per component.", min=10)] = 100,
-    pairs: Annotated[Optional[str], typer.Option(help="Pairs for confidence ellipses, e.g. 0:1,5:9 "
+    pairs: Annotated[Optional[str], typer.Option(help="Pairs of components for confidence ellipses, e.g. 0:1,5:9 "
                                                  "(default: the three most correlated).")] = None,
+    pc_pairs: Annotated[Optional[str], typer.Option(help="Pairs of principal components (0-based) for ellipses in PC "
+                                                    "coordinates, e.g. 0:1,0:2,2:5 (the default).")] = None,
+    trim: Annotated[Optional[str], typer.Option(help="Trim factors f: PCA again without the points beyond f x "
+                                                "half-width in any component, e.g. 1.25,1.5,1.8 (the default).")] = None,
+    hit_draws: Annotated[int, typer.Option(help="z-points per generator for the hit test, streamed (one hit in "
+                                           "10,000 needs about 100,000).", min=1000)] = 100_000,
+    uniform_b: Annotated[Optional[str], typer.Option(help="Half-widths b of the uniform generators, e.g. 0.5,1,2,8 "
+                                                     "(default 0.5,1,1.5,2,3,5).")] = None,
     sample: Annotated[int, typer.Option(help="Rows sampled for scatter plots.", min=10)] = 20_000,
     tsne: Annotated[bool, typer.Option(help="t-SNE (openTSNE) of a sample.")] = True,
     tsne_sample: Annotated[int, typer.Option(help="Points for t-SNE (up to all).", min=10)] = 20_000,
@@ -295,7 +303,7 @@ def analyze_cmd(
     """The studies' statistics of a latent cloud, streamed: report.json, report.md, figures, mvn.npz
     (the fitted normal and mixture that `generate` samples)."""
     from latentkit.analysis.analyze import AnalyzeOptions, analyze
-    from latentkit.core import RunPaths, parse_pairs
+    from latentkit.core import RunPaths, parse_numbers, parse_pairs
 
     if (run is None) == (latents is None):
         raise LatentkitError("give exactly one of --run DIR or --latents PATH")
@@ -308,7 +316,12 @@ def analyze_cmd(
         from latentkit.analysis.attributes import file_labels
 
         file_labels(labels, open_latents(latents, column)[0].shape[0], events())  # checked before any work
-    options = AnalyzeOptions(bins=bins, pairs=parse_pairs(pairs), sample=sample, tsne=tsne, tsne_sample=tsne_sample,
+    extra = {"pc_pairs": parse_pairs(pc_pairs, "--pc-pairs") if pc_pairs else None, "hit_draws": hit_draws}
+    if trim:
+        extra["trim_facts"] = parse_numbers(trim, "--trim")
+    if uniform_b:
+        extra["uniform_bs"] = parse_numbers(uniform_b, "--uniform-b")
+    options = AnalyzeOptions(**extra, bins=bins, pairs=parse_pairs(pairs), sample=sample, tsne=tsne, tsne_sample=tsne_sample,
                              tsne_pca=tsne_pca, kmeans=kmeans, kmeans_sample=kmeans_sample, kmeans_max=kmeans_max,
                              mixture=mixture, nn_sample=nn_sample, figures=figures, seed=seed, quality=quality,
                              quality_sample=quality_sample, generated=tuple(map(str, generated)),
@@ -318,8 +331,9 @@ def analyze_cmd(
     typer.echo(f"{report['n']:,} points in {report['dim']} dims: radius mean {r['mean']:.2f} (peak {r['peak']:.2f}), "
                f"dominant components {report['dominant'] or 'none'}")
     for g in report["generators"]:
-        typer.echo(f"  {g['name']:48s} radius {g['radius_mean']:7.2f}  hit k=1.5: {g['hit_fraction']['1.5']:.4f}"
-                   f"  k=3: {g['hit_fraction']['3']:.4f}")
+        low, high = g["hit_interval"]["1.5"]
+        typer.echo(f"  {g['name']:48s} radius {g['radius_mean']:7.2f}  hit k=1.5: {g['hit_fraction']['1.5']:.4f} "
+                   f"[{low:.4f}, {high:.4f}]  k=3: {g['hit_fraction']['3']:.4f}")
     if "mixture" in report:
         typer.echo(f"gaussian mixture: {count(report['mixture']['components'], 'component')} (BIC)")
     if "nearest_neighbours" in report:

@@ -44,17 +44,30 @@ def format_crop(box: tuple[int, int, int, int]) -> str:
     return ",".join(str(v) for v in box)
 
 
-def parse_pairs(text: str | None) -> tuple[tuple[int, int], ...]:
+def parse_pairs(text: str | None, flag: str = "--pairs") -> tuple[tuple[int, int], ...]:
     """'0:1,5:9' to ((0, 1), (5, 9)); None or '' to ()."""
     if not text:
         return ()
     try:
         pairs = tuple(tuple(int(v) for v in p.split(":")) for p in text.split(","))
     except ValueError:
-        raise LatentkitError(f"--pairs takes I:J,K:L, got {text!r}") from None
+        raise LatentkitError(f"{flag} takes I:J,K:L, got {text!r}") from None
     if any(len(p) != 2 for p in pairs):
-        raise LatentkitError(f"--pairs takes I:J,K:L, got {text!r}")
+        raise LatentkitError(f"{flag} takes I:J,K:L, got {text!r}")
     return pairs  # type: ignore[return-value]
+
+
+def parse_numbers(text: str | None, flag: str) -> tuple[float, ...]:
+    """'0.5,1,2,8' to (0.5, 1.0, 2.0, 8.0); None or '' to (). Refuses what is not a positive number."""
+    if not text:
+        return ()
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise LatentkitError(f"{flag} takes numbers separated by commas, e.g. 0.5,1,2, got {text!r}") from None
+    if any(not v > 0 for v in values):
+        raise LatentkitError(f"{flag} takes positive numbers, got {text!r}")
+    return values
 
 
 def parse_image_crop(text: str) -> tuple[int, int, int, int] | str:

@@ -63,6 +63,13 @@ def findings(report: Report, rmse: dict[str, Any]) -> list[Finding]:
                         f"hit fraction (k={HIT_K}) {mvn['hit_fraction'][HIT_K]:.3f} vs the data's own {data_hit:.3f} "
                         "(goal >= half the data's)",
                         mvn["hit_fraction"][HIT_K] >= 0.5 * data_hit, "samples/generated_mvn.png"))  # fmt: skip
+    plane = next((e for e in report["pca"].get("ellipses", []) if e["pair"] == [0, 1]), None)
+    if plane is not None:
+        inside, expected = plane["fraction_inside"]["2"], plane["gaussian"]["2"]
+        rows.append(Finding("The cloud is roughly a multivariate normal: its fitted ellipses hold a Gaussian's share",
+                            f"the fitted normal's 2 sigma ellipse holds {inside:.1%} of the data in PC1-PC2 "
+                            f"(a 2-D Gaussian: {expected:.1%}; holds within {ELLIPSE_SLACK:.0%})",
+                            abs(inside - expected) <= ELLIPSE_SLACK, "analysis/pc_ellipses.png"))  # fmt: skip
     nn = report.get("nearest_neighbours", {}).get("sets", {}).get("multivariate normal")
     if nn is not None:
         rows.append(Finding("Structure at small scales: neighbours closer than in the fitted normal",
@@ -73,6 +80,7 @@ def findings(report: Report, rmse: dict[str, Any]) -> list[Finding]:
     return rows
 
 
+ELLIPSE_SLACK = 0.05  # "a Gaussian's share": within 5 points of 1 - exp(-2) = 86.5 % at 2 sigma
 REENCODE_FAR = 2.0  # "far": a median re-encoding distance at least this many times the data's own
 
 

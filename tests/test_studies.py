@@ -1,0 +1,128 @@
+"""The seeds' studies' evidence against known answers (issue 36): the share of points inside the
+fitted ellipses (raw and principal-component pairs), trimming with known outliers, and the hit
+test at the studies' resolution with Wilson's interval."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy.special import erf
+from scipy.stats import norm
+
+from latentkit.analysis.analyze import AnalyzeOptions, analyze
+from latentkit.analysis.report_schema import read_report
+from latentkit.analysis.samplers import LatentFit
+from latentkit.analysis.stats import FWHM_PER_SIGMA, gaussian_ellipse_share, wilson_interval
+
+QUICK = AnalyzeOptions(tsne=False, kmeans=False, figures=False, quality=False, nn_sample=0, mixture=False,
+                       generator_samples=2000, hit_draws=2000)  # fmt: skip
+
+
+def test_a_2d_gaussian_puts_39_86_99_percent_inside_its_1_2_3_sigma_ellipses(tmp_path):
+    assert [round(gaussian_ellipse_share(k), 4) for k in (1, 2, 3)] == [0.3935, 0.8647, 0.9889]
+    rng = np.random.default_rng(4)
+    z = rng.multivariate_normal([1.0, -2.0, 0.5], [[2.0, 1.2, 0.3], [1.2, 1.5, -0.4], [0.3, -0.4, 1.0]], 50_000)
+    np.save(tmp_path / "z.npy", z.astype(np.float32))
+    report = analyze(latents=tmp_path / "z.npy", out=tmp_path / "a", options=QUICK)
+    assert len(report["ellipses"]) == 3 and len(report["pca"]["ellipses"]) == 2  # PC pairs 0:1, 0:2 (2:5 left out)
+    for e in report["ellipses"] + report["pca"]["ellipses"]:
+        assert e["n"] == 50_000
+        for k in ("1", "2", "3"):
+            assert abs(e["fraction_inside"][k] - e["gaussian"][k]) < 0.01, e
+    strongest = report["ellipses"][0]
+    assert strongest["pair"] == [0, 1] and strongest["r"] == pytest.approx(1.2 / np.sqrt(3.0), abs=0.01)
+    assert all(abs(e["r"]) < 1e-9 for e in report["pca"]["ellipses"])  # PCs are uncorrelated
+    assert read_report(tmp_path / "a" / "report.json")["pca"]["ellipses"][0]["pair"] == [0, 1]
+    text = (tmp_path / "a" / "report.md").read_text()
+    assert "## Ellipses: pairs of principal components" in text and "| PC1, PC2 |" in text
+
+
+def test_a_cloud_that_is_not_gaussian_misses_the_gaussian_shares(tmp_path):
+    """Uniform in a square: the 1 sigma ellipse (a circle of radius sigma = side / sqrt(12)) holds pi/12 = 26 %."""
+    z = np.random.default_rng(5).uniform(-1, 1, (40_000, 2))
+    np.save(tmp_path / "z.npy", z)
+    e = analyze(latents=tmp_path / "z.npy", out=tmp_path / "a", options=QUICK)["ellipses"][0]
+    assert e["fraction_inside"]["1"] == pytest.approx(np.pi / 12, abs=0.01)
+    assert e["fraction_inside"]["3"] == 1.0  # the square lies inside the 3 sigma circle (radius 1.73 > sqrt 2)
+
+
+def test_trimming_drops_the_known_outliers_and_keeps_the_expected_count(tmp_path):
+    rng = np.random.default_rng(6)
+    z = rng.standard_normal((20_000, 4))
+    z[:37, 2] = 50.0  # 37 far outliers in one component
+    np.save(tmp_path / "z.npy", z)
+    report = analyze(latents=tmp_path / "z.npy", out=tmp_path / "a", options=QUICK)
+    fit = LatentFit.load(tmp_path / "a" / "mvn.npz")
+    worst = (np.abs(z - fit.centre) / fit.fwhm).max(axis=1)
+    for trim in report["pca"]["trimmed"]:
+        kept = worst <= trim["fact"]
+        assert trim["kept"] == kept.sum() and not kept[:37].any()
+        # the half-width is the full width at half maximum, 2.3548 sigma: |z| <= f x that in all 4 components
+        expected = erf(trim["fact"] * FWHM_PER_SIGMA / np.sqrt(2)) ** 4 * (20_000 - 37)
+        assert abs(trim["kept"] - expected) < 4 * np.sqrt(expected)
+
+
+def test_wilson_intervals_and_the_hit_test_at_the_studies_resolution(tmp_path):
+    assert wilson_interval(5, 100) == pytest.approx((0.0215, 0.1118), abs=1e-4)
+    low, high = wilson_interval(0, 100_000)
+    assert low == 0.0 and high == pytest.approx(3.84e-5, rel=0.01)  # a zero count still bounds the share
+    z = np.random.default_rng(7).standard_normal((20_000, 6))
+    np.save(tmp_path / "z.npy", z)
+    options = AnalyzeOptions(tsne=False, kmeans=False, figures=False, quality=False, nn_sample=0, mixture=False,
+                             generator_samples=5_000, hit_draws=100_000, uniform_bs=(0.5, 8.0))  # fmt: skip
+    report = analyze(latents=tmp_path / "z.npy", out=tmp_path / "a", options=options)
+    fit = LatentFit.load(tmp_path / "a" / "mvn.npz")
+    rows = {g["name"]: g for g in report["generators"]}
+    assert [g["params"].get("b") for g in report["generators"][:2]] == [0.5, 8.0]
+    normal = rows["standard normal"]
+    assert normal["hit_draws"] == 100_000
+    for k in ("1.5", "3"):  # the exact share for N(0, I) given the fit's centres and half-widths
+        exact = np.prod(norm.cdf(fit.centre + float(k) * fit.fwhm) - norm.cdf(fit.centre - float(k) * fit.fwhm))
+        low, high = normal["hit_interval"][k]
+        assert low <= normal["hit_fraction"][k] <= high and low - 0.002 <= exact <= high + 0.002
+    for b in (0.5, 8.0):  # uniform in [-b, b]: the exact share is the overlap of the two boxes
+        g, k = rows[f"uniform b={b:g}"], 1.5
+        exact = np.prod((np.minimum(b, fit.centre + k * fit.fwhm) - np.maximum(-b, fit.centre - k * fit.fwhm)) / (2 * b))
+        low, high = g["hit_interval"]["1.5"]
+        assert low - 1e-3 <= exact <= high + 1e-3 and high - low < 0.002
+
+
+def test_the_ellipse_figures_show_points_density_and_shares(tmp_path):
+    z = np.random.default_rng(8).multivariate_normal(np.zeros(6), np.eye(6) + 0.5, 4_000)
+    np.save(tmp_path / "z.npy", z)
+    options = AnalyzeOptions(tsne=False, kmeans=False, quality=False, nn_sample=0, mixture=False,
+                             generator_samples=1000, hit_draws=1000, pc_pairs=((0, 1), (2, 5)))  # fmt: skip
+    report = analyze(latents=tmp_path / "z.npy", out=tmp_path / "a", options=options)
+    assert {"ellipses.png", "pc_ellipses.png"} <= set(report["figures"])
+    with Image.open(tmp_path / "a" / "pc_ellipses.png") as image:
+        assert image.size[0] > 1.5 * image.size[1]  # two panels side by side
+    assert [e["pair"] for e in report["pca"]["ellipses"]] == [[0, 1], [2, 5]]
+
+
+def test_a_vae_with_known_log_variances_reproduces_them(tmp_path):
+    """Latents of a made-up VAE: mu, logvar known per dimension, z = mu + exp(logvar / 2) eps."""
+    import zarr
+
+    rng = np.random.default_rng(9)
+    n, dim = 30_000, 5
+    logvar_true = np.array([-4.0, -2.0, -1.0, 0.0, 0.5])
+    mu = rng.normal(size=(n, dim)) * [3.0, 2.0, 1.0, 0.05, 0.01]
+    logvar = logvar_true + rng.uniform(-0.2, 0.2, (n, dim))
+    z = mu + np.exp(logvar / 2) * rng.standard_normal((n, dim))
+    group = zarr.open_group(tmp_path / "latents.zarr", mode="w")
+    for name, values in (("z", z), ("mu", mu), ("logvar", logvar)):
+        group.create_array(name, shape=values.shape, chunks=(7_000, dim), dtype="float32")[:] = values
+    options = AnalyzeOptions(tsne=False, kmeans=False, mixture=False, nn_sample=0, generator_samples=1000,
+                             hit_draws=1000, quality_sample=500)  # fmt: skip
+    vae = analyze(latents=tmp_path / "latents.zarr", out=tmp_path / "a", options=options)["vae"]
+    np.testing.assert_allclose(vae["logvar"]["mean"], logvar_true, atol=0.01)
+    np.testing.assert_allclose(vae["logvar"]["min"], logvar_true - 0.2, atol=0.01)
+    np.testing.assert_allclose(vae["logvar"]["max"], logvar_true + 0.2, atol=0.01)
+    sigma = np.exp(logvar.astype(np.float32) / 2)  # |z - mu| = sigma |eps|: mean sqrt(2/pi) sigma
+    assert vae["z_minus_mu"]["mean_abs"] == pytest.approx(np.sqrt(2 / np.pi) * sigma.mean(), rel=0.02)
+    radius_mu, radius_z = (np.linalg.norm(v.astype(np.float32), axis=1).mean() for v in (mu, z))
+    assert vae["radius"]["mu"]["mean"] == pytest.approx(radius_mu, rel=1e-4)
+    assert vae["radius"]["z"]["mean"] == pytest.approx(radius_z, rel=1e-4) and radius_z > radius_mu
+    assert vae["active_units"] == 3  # the two near-constant means are inactive
+    assert "vae_health.png" in read_report(tmp_path / "a" / "report.json")["figures"]
