@@ -126,3 +126,47 @@ def test_a_vae_with_known_log_variances_reproduces_them(tmp_path):
     assert vae["radius"]["z"]["mean"] == pytest.approx(radius_z, rel=1e-4) and radius_z > radius_mu
     assert vae["active_units"] == 3  # the two near-constant means are inactive
     assert "vae_health.png" in read_report(tmp_path / "a" / "report.json")["figures"]
+
+
+def test_the_probe_radius_per_epoch_is_the_kept_checkpoints_and_a_run_can_start_from_one(tiny_store, tmp_path):
+    import csv
+
+    from conftest import TINY_OVERRIDES, cli
+
+    from latentkit.model import checkpoint
+    from latentkit.model.codec import Codec
+    from latentkit.model.fitting import probe_images
+    from latentkit.model.networks import build_model
+    from latentkit.model.spec import spec_from_dict
+    from latentkit.model.train import train
+    from latentkit.store import to_unit_float
+
+    run = tmp_path / "run"
+    result = train(data=tiny_store, run=run, job="vae", overrides={**TINY_OVERRIDES, "train.epochs": 3,
+                                                                    "train.keep_epochs": [1], "train.keep_every": 2})
+    assert sorted(p.name for p in (run / "checkpoints").glob("epoch_*.npz")) == ["epoch_0001.npz", "epoch_0002.npz"]
+    rows = list(csv.DictReader(open(run / "history.csv")))
+    assert len(rows) == 3 and all(float(r["probe_radius_mean"]) > 0 for r in rows)
+    images = to_unit_float(probe_images(tiny_store))
+    for epoch in (1, 2):  # the radius recorded is the kept checkpoint's encodings' radius
+        kept = checkpoint.read_kept(run / "checkpoints" / f"epoch_{epoch:04d}.npz")
+        model = build_model(spec_from_dict(kept.meta["spec"]).model)
+        checkpoint.restore(model, kept, optimizer=False)
+        radius = np.linalg.norm(Codec(model).encode(images).astype(np.float64), axis=1)
+        assert float(rows[epoch - 1]["probe_radius_mean"]) == pytest.approx(radius.mean(), rel=1e-5)
+        assert result.history[epoch - 1]["probe_radius_std"] == pytest.approx(radius.std(), rel=1e-4)
+    with Image.open(run / "samples" / "training.png") as image:
+        assert image.size[1] > 500  # the probe radius under the loss: two rows of panels
+    # back to epoch 1 with another learning rate, in a new run
+    branch = tmp_path / "branch"
+    done = cli("train", "--data", tiny_store, "--run", branch, "--from", run / "checkpoints" / "epoch_0001.npz",
+               "--lr", "0.0001", "--epochs", "2")
+    assert "starting from" in done.stderr + done.stdout
+    saved, _ = checkpoint.load(branch / "checkpoints")
+    assert saved.meta["epoch"] == 2 and saved.meta["spec"]["train"]["lr"] == 0.0001
+    assert saved.meta["history"][0] == result.history[0]  # epoch 1 is the original run's
+    refused = cli("train", "--data", tiny_store, "--run", tmp_path / "new", "--from", run / "nothing.npz", check=False)
+    assert refused.returncode == 2 and "no such checkpoint file" in refused.stderr and not (tmp_path / "new").exists()
+    shape = cli("train", "--data", tiny_store, "--run", tmp_path / "new", "--from", run / "checkpoints" /
+                "epoch_0001.npz", "--set", "model.z_dim=4", check=False)  # fmt: skip
+    assert shape.returncode == 2 and "model.z_dim" in shape.stderr and not (tmp_path / "new").exists()

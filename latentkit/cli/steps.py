@@ -179,21 +179,30 @@ def train_cmd(
     vram_pool: VramPool = False,
     devices: Annotated[Optional[str], typer.Option(help="Data-parallel over `all` or N devices (JAX backend); under "
                                                    "srun, over every process's devices.")] = None,
+    keep_epochs: Annotated[Optional[str], typer.Option(help="Keep these epochs' checkpoints for good, e.g. 5,10,18 "
+                                                       "(RUN/checkpoints/epoch_0005.npz ...).")] = None,
+    keep_every: Annotated[Optional[int], typer.Option(help="Keep every K-th epoch's checkpoint for good.", min=1)] = None,
+    from_: Annotated[Optional[Path], typer.Option("--from", help="Start this new run from a kept checkpoint (another "
+                                                  "run's epoch_NNNN.npz): its weights, optimizer, epoch and history, "
+                                                  "with your --lr, --batch, --set train.*/model.kl_factor changes.")] = None,
 ) -> None:
     """Train an AE/VAE; rerun to resume mid-epoch. Stop signals checkpoint, then exit 75; out of GPU memory exits
     71, a NaN loss 65, a run in use by another train 73, a full disk 74 (nothing good is lost)."""
     vram_pool_option(vram_pool)
-    from latentkit.core import INTERRUPTED_EXIT
+    from latentkit.core import INTERRUPTED_EXIT, parse_numbers
     from latentkit.model import parse_set
     from latentkit.model.train import train
 
     overrides = parse_set(set_)
+    kept = None if keep_epochs is None else [int(v) for v in parse_numbers(keep_epochs, "--keep-epochs")]
+    if kept is not None and any(v != int(v) for v in parse_numbers(keep_epochs, "--keep-epochs")):
+        raise LatentkitError(f"--keep-epochs takes whole epochs, e.g. 5,10,18, got {keep_epochs!r}")
     for key, value in (("epochs", epochs), ("batch", batch), ("lr", lr), ("seed", seed),
-                       ("checkpoint_every", checkpoint_every)):  # fmt: skip
+                       ("checkpoint_every", checkpoint_every), ("keep_epochs", kept), ("keep_every", keep_every)):  # fmt: skip
         if value is not None:
             overrides[f"train.{key}"] = value
     result = train(data=data, run=run, job=job, overrides=overrides, events=events(), mirror=mirror, max_vram=max_vram,
-                   devices=devices)  # fmt: skip
+                   devices=devices, start_from=from_)  # fmt: skip
     if result.interrupted:
         raise typer.Exit(INTERRUPTED_EXIT)
     last = f"loss {result.history[-1]['loss']:.2f}" if result.history else "no epoch finished"

@@ -45,6 +45,35 @@ def save(directory: str | os.PathLike, *, meta: dict[str, Any], model_variables,
     return latest
 
 
+def kept_path(directory: str | os.PathLike, epoch: int) -> Path:
+    """RUN/checkpoints/epoch_NNNN.npz: epoch ``epoch``'s checkpoint, kept for good."""
+    return Path(directory) / f"epoch_{epoch:04d}.npz"
+
+
+def keep(directory: str | os.PathLike, epoch: int) -> Path:
+    """Copy the latest checkpoint (an epoch's end) to ``kept_path``, atomically; never pruned."""
+    import shutil
+
+    path = kept_path(directory, epoch)
+    with open(Path(directory) / LATEST, "rb") as source, atomic_write(path) as handle:
+        shutil.copyfileobj(source, handle, 2**22)
+    return path
+
+
+def read_kept(path: str | os.PathLike) -> Checkpoint:
+    """A kept checkpoint (or any checkpoint file) to start a new run from; one line when it is not one."""
+    path = Path(path)
+    if not path.is_file():
+        raise LatentkitError(f"--from {path}: no such checkpoint file (kept ones are RUN/checkpoints/epoch_NNNN.npz)")
+    try:
+        found = _read(path)
+    except Exception as error:
+        raise LatentkitError(f"--from {path} is not a readable latentkit checkpoint ({type(error).__name__})") from None
+    if found.meta["step"] != 0:
+        raise LatentkitError(f"--from {path} was written mid-epoch (step {found.meta['step']}): start from an epoch's end")
+    return found
+
+
 def describe(meta: dict[str, Any]) -> str:
     """A checkpoint in words, the same for every reader: 'epoch 3 step 12 at 2026-11-30 08:41:07 UTC'
     (what latents record as the checkpoint they were encoded from)."""

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -32,11 +33,25 @@ TERMS = ("loss", "reconstruction", "kl")
 
 def draw_training(history: list[dict], path: Path) -> Path:
     """RUN/samples/training.png: each loss term per epoch (train, and valid where measured);
-    the KL panel only for a VAE. Written atomically; redrawn after every epoch."""
+    the KL panel only for a VAE; under the loss, the probe images' latent radius (mean and
+    spread), where the studies saw a jump. Written atomically; redrawn after every epoch."""
     epochs = [int(row["epoch"]) for row in history]
     terms = [t for t in TERMS if t != "kl" or any(float(row.get("kl") or 0) for row in history)]
-    fig, axes = plt.subplots(1, len(terms), figsize=(4.2 * len(terms), 3.2), squeeze=False)
+    probe = [(e, float(row["probe_radius_mean"]), float(row["probe_radius_std"])) for e, row in zip(epochs, history)
+             if row.get("probe_radius_mean") not in (None, "")]  # fmt: skip
+    rows = 2 if probe else 1
+    fig, axes = plt.subplots(rows, len(terms), figsize=(4.2 * len(terms), 3.2 * rows), squeeze=False)
     try:
+        if probe:
+            x, mean, spread = (np.array(v) for v in zip(*probe))
+            ax = axes[1][0]
+            ax.fill_between(x, mean - spread, mean + spread, color="tab:blue", alpha=0.2, label="+- std")
+            ax.plot(x, mean, marker="o", color="tab:blue", label="mean")
+            ax.set(xlabel="epoch", title="latent radius of the probe images")
+            ax.xaxis.get_major_locator().set_params(integer=True)
+            ax.legend(frameon=False, fontsize=8)
+            for extra in axes[1][1:]:
+                extra.axis("off")
         for ax, term in zip(axes[0], terms):
             ax.plot(epochs, [float(row[term]) for row in history], marker="o", color="black", label="train")
             valid = [(e, float(row[f"val_{term}"])) for e, row in zip(epochs, history) if row.get(f"val_{term}") not in

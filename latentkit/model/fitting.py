@@ -42,6 +42,7 @@ from latentkit.transfer import open_mirror
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2)
 GRID_IMAGES = 8
 VALIDATION_IMAGES = 2048  # held-out images per epoch's validation loss (valid partition, read once)
+PROBE_IMAGES = 256  # held-out images whose latent radius train records every epoch (a jump shows there)
 
 
 class StopFlag:
@@ -91,6 +92,7 @@ def run_epochs(paths: RunPaths, spec, saved, parallel, dataset, *, data, events:
     first_epoch = epoch  # epochs finished when this call began
     sample = _grid_sample(data)
     held_out = validation_images(data, spec) if parallel.processes == 1 else None
+    probe = probe_images(data) if parallel.processes == 1 else None
     if parallel.processes > 1 and parallel.writes:
         events.message("note: no validation loss in a multi-process run (every process would have to evaluate)")
     if parallel.writes:
@@ -138,11 +140,14 @@ def run_epochs(paths: RunPaths, spec, saved, parallel, dataset, *, data, events:
             count = max(sums[3], 1)
             validated = time.perf_counter()
             valid = validation_loss(model, held_out, spec.train.batch) if held_out is not None else {}
+            valid |= probe_radius(model, probe) if probe is not None else {}
             history.append({"epoch": epoch + 1, "loss": sums[0] / count, "reconstruction": sums[1] / count,
                             "kl": sums[2] / count, **valid, "images_per_s": taken * dataset.batch_size / seconds,
                             "seconds": seconds, "validation_s": time.perf_counter() - validated})  # fmt: skip
             epoch, step, sums = epoch + 1, 0, [0.0, 0.0, 0.0, 0]
             save(step, sums)
+            if parallel.writes and spec.train.keeps(epoch):
+                checkpoint.keep(paths.checkpoints, epoch)
             events.finish()
             release_memory(clear_session=False)  # between epochs: gc, malloc_trim; then log memory
             if parallel.writes:
@@ -286,6 +291,29 @@ def validation_loss(model, images: np.ndarray, batch: int) -> dict[str, float]:
     return {f"val_{name}": float(logs[name]) for name in ("loss", "reconstruction", "kl")}
 
 
+def probe_images(data) -> np.ndarray:
+    """The fixed probe set: the first ``PROBE_IMAGES`` of the valid partition (else of all), uint8."""
+    group = open_store(data)
+    rows = select_rows(group, "valid")
+    if len(rows) == 0:
+        rows = select_rows(group, None)
+    return group["images"].get_orthogonal_selection((np.sort(rows[:PROBE_IMAGES]),))
+
+
+def probe_radius(model, images: np.ndarray) -> dict[str, float]:
+    """Mean and spread of the latent radius ||z|| (a VAE's mean) of the probe images: the
+    studies' training instability shows as a jump here before the loss moves."""
+    from latentkit.model.codec import Codec
+
+    codec = Codec(model, mu_only=True)
+    try:
+        z = codec.encode(to_unit_float(images)).astype(np.float64)
+    finally:
+        model.set_mu_only(False)
+    radius = np.sqrt((z * z).sum(axis=1))
+    return {"probe_radius_mean": float(radius.mean()), "probe_radius_std": float(radius.std())}
+
+
 def _grid_sample(data) -> np.ndarray:
     """A fixed set of images (first of the valid partition, else of all) for reconstruction grids."""
     group = open_store(data)
@@ -303,7 +331,8 @@ def _save_reconstructions(model, sample: np.ndarray, path: Path) -> None:
 
 def _write_history(path: Path, history: list[dict[str, Any]]) -> None:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(history[0]))
+    fields = list(dict.fromkeys(key for row in history for key in row))  # a resumed older run's rows lack newer keys
+    writer = csv.DictWriter(buffer, fieldnames=fields, restval="")
     writer.writeheader()
     writer.writerows(history)
     write_text(path, buffer.getvalue())

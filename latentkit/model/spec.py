@@ -50,6 +50,12 @@ class TrainSpec:
     checkpoint_every: int = 200  # steps; a checkpoint is also written at every epoch end
     steps_per_execution: int = 4  # training steps per compiled call: fewer host round trips on a GPU
     precision: str = "float32"  # float32 | mixed_float16 | mixed_bfloat16 (a GPU's tensor cores)
+    keep_epochs: tuple[int, ...] = ()  # epochs whose checkpoint is kept for good (RUN/checkpoints/epoch_NNNN.npz)
+    keep_every: int = 0  # keep every K-th epoch's checkpoint too (0: none)
+
+    def keeps(self, epoch: int) -> bool:
+        """Whether epoch ``epoch``'s checkpoint is kept for good (``--keep-epochs``, ``--keep-every``)."""
+        return epoch in self.keep_epochs or (self.keep_every > 0 and epoch % self.keep_every == 0)
 
 
 @dataclass(frozen=True)
@@ -170,6 +176,9 @@ def _validate(model: ModelSpec, train: TrainSpec) -> None:
         problems.append("the decoder's last filter count must be 3 (RGB)")
     if train.epochs < 1 or train.batch < 1 or train.checkpoint_every < 1 or train.steps_per_execution < 1:
         problems.append("train.epochs, train.batch, train.checkpoint_every and train.steps_per_execution must be positive")
+    if train.keep_every < 0 or any(e < 1 for e in train.keep_epochs):
+        problems.append(f"train.keep_epochs must be epochs (1, 2, ...) and train.keep_every not negative "
+                        f"(got {list(train.keep_epochs)}, {train.keep_every})")  # fmt: skip
     if train.precision not in PRECISIONS:
         problems.append(f"train.precision must be one of {', '.join(PRECISIONS)}, not {train.precision!r}")
     if problems:

@@ -23,7 +23,8 @@ from latentkit.model.results import TrainResult
 from latentkit.model.spec import JobSpec, load_spec, spec_from_dict
 from latentkit.store import open_store, run_lock, select_rows
 
-RESUMABLE_CHANGES = {"epochs", "checkpoint_every", "steps_per_execution"}  # train fields a resumed run may change
+RESUMABLE_CHANGES = {"epochs", "checkpoint_every", "steps_per_execution", "keep_epochs", "keep_every"}  # train fields a
+# resumed run may change; a run started --from a kept checkpoint may change every train field (lr, batch, ...)
 
 
 def resolve_spec(paths: RunPaths, job: str | None, overrides: dict[str, Any]) -> JobSpec:
@@ -35,13 +36,13 @@ def resolve_spec(paths: RunPaths, job: str | None, overrides: dict[str, Any]) ->
     return load_spec("ae-case1", overrides)
 
 
-def check_resume(spec: JobSpec, saved: dict[str, Any]) -> None:
-    """Refuse a resume whose spec changes the model's shape or the data order."""
+def check_resume(spec: JobSpec, saved: dict[str, Any], *, branch: bool = False) -> None:
+    """Refuse a resume whose spec changes the model's shape or (``branch`` False) the data order."""
     old = spec_from_dict(saved)
     changed = [f"model.{k}: {v!r} -> {getattr(spec.model, k)!r}" for k, v in vars(old.model).items()
                if getattr(spec.model, k) != v]  # fmt: skip
     changed += [f"train.{k}: {v!r} -> {getattr(spec.train, k)!r}" for k, v in vars(old.train).items()
-                if k not in RESUMABLE_CHANGES and getattr(spec.train, k) != v]  # fmt: skip
+                if not branch and k not in RESUMABLE_CHANGES and getattr(spec.train, k) != v]  # fmt: skip
     if changed:
         raise LatentkitError(
             "this run's checkpoint was made with another spec (" + "; ".join(changed) + "): "
@@ -52,7 +53,7 @@ def check_resume(spec: JobSpec, saved: dict[str, Any]) -> None:
 def train(
     *, data: str | os.PathLike, run: str | os.PathLike, job: str | None = None,
     overrides: dict[str, Any] | None = None, events: JobEvents | None = None, mirror: str | os.PathLike | None = None,
-    max_vram: str | None = None, devices: str | int | None = None,
+    max_vram: str | None = None, devices: str | int | None = None, start_from: str | os.PathLike | None = None,
 ) -> TrainResult:  # fmt: skip
     """Train (or resume training) the model of ``job`` on the store ``data`` into ``run``.
 
@@ -63,18 +64,31 @@ def train(
     stays as it was (a failed step's device state is not trusted) and a rerun resumes there.
     ``devices``: "all" or a count: data-parallel training on the JAX backend
     (``latentkit.model.parallel``), across the processes of a multi-process launch too.
+    ``start_from``: a kept checkpoint (``--keep-epochs``: RUN/checkpoints/epoch_NNNN.npz) a new
+    run starts from: its weights, optimizer state, epoch and history, under this call's spec
+    (the model's shape must match; learning rate, batch, KL factor ... may change). The studies
+    went back so to the epoch before a jump.
     """
     events = events or JobEvents()
     paths = RunPaths.of(check_folder(run, "--run"))
     if paths.imported.exists():
         raise LatentkitError(f"{run} holds an imported model (`latentkit import-model`): latentkit trains only the "
                              f"runs it made; encode, analyze and generate use this one as it is")  # fmt: skip
-    spec = resolve_spec(paths, job, overrides or {})
     saved, warning = checkpoint.load(paths.checkpoints)
     if warning:
         events.message(f"warning: {warning}")
-    if saved is not None:
-        check_resume(spec, saved.meta["spec"])
+    if start_from is not None and saved is None:  # a new run from a kept checkpoint: its spec, changed by overrides
+        saved = checkpoint.read_kept(start_from)
+        spec = resolve_spec(paths, job, overrides or {}) if job or paths.job_spec.is_file() else spec_from_dict(
+            saved.meta["spec"], overrides or {})  # fmt: skip
+        check_resume(spec, saved.meta["spec"], branch=True)
+        events.message(f"starting from {start_from}: epoch {saved.meta['epoch']}, its weights, optimizer and history")
+    else:
+        if start_from is not None:
+            events.message(f"{run} has a checkpoint of its own: resuming it (--from only starts a new run)")
+        spec = resolve_spec(paths, job, overrides or {})
+        if saved is not None:
+            check_resume(spec, saved.meta["spec"])
     check_store(data, spec)
     if saved is not None and saved.meta["step"] == 0 and saved.meta["epoch"] >= spec.train.epochs:
         events.message(f"{paths.root} is already trained to epoch {saved.meta['epoch']} of {spec.train.epochs}: "
