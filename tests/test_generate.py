@@ -16,7 +16,7 @@ def demo(tmp_path_factory):
 
 
 DEMO_FIGURES = ("components", "dominant", "radius", "correlation", "ellipses", "pca", "pc_histograms", "pc_scatter",
-                "pc_ellipses",
+                "pc_ellipses", "radius_vs_dim",
                 "tsne", "kmeans", "nn_distances", "coverage", "reencoding", "reencoded_faces",
                 "worst_reconstructions")  # fmt: skip
 DEMO_GRIDS = ("generated_mvn", "generated_gmm", "generated_uniform_b3", "reconstructions", "interpolation")

@@ -11,7 +11,7 @@ from scipy.special import erf
 from scipy.stats import norm
 
 from latentkit.analysis.analyze import AnalyzeOptions, analyze
-from latentkit.analysis.report_schema import read_report
+from latentkit.analysis.report_schema import PlaneReport, read_report
 from latentkit.analysis.samplers import LatentFit
 from latentkit.analysis.stats import FWHM_PER_SIGMA, gaussian_ellipse_share, wilson_interval
 
@@ -88,13 +88,29 @@ def test_wilson_intervals_and_the_hit_test_at_the_studies_resolution(tmp_path):
         assert low - 1e-3 <= exact <= high + 1e-3 and high - low < 0.002
 
 
+def test_the_kmeans_elbow_of_five_separate_clusters_is_five():
+    from latentkit.analysis.embedding import elbow, run_kmeans
+    from latentkit.core import JobEvents
+
+    rng = np.random.default_rng(12)
+    centres = rng.normal(0, 20, (5, 8))
+    points = np.concatenate([c + rng.normal(0, 0.5, (400, 8)) for c in centres])
+    options = AnalyzeOptions(kmeans_ks=tuple(range(2, 13)))
+    found = run_kmeans(points, options, JobEvents())
+    assert found["k"] == list(range(2, 13)) and found["elbow"] == 5
+    assert elbow([2, 3], [1.0, 0.5]) is None
+
+
 def test_the_ellipse_figures_show_points_density_and_shares(tmp_path):
     z = np.random.default_rng(8).multivariate_normal(np.zeros(6), np.eye(6) + 0.5, 4_000)
     np.save(tmp_path / "z.npy", z)
-    options = AnalyzeOptions(tsne=False, kmeans=False, quality=False, nn_sample=0, mixture=False,
-                             generator_samples=1000, hit_draws=1000, pc_pairs=((0, 1), (2, 5)))  # fmt: skip
+    options = AnalyzeOptions(tsne=True, tsne_sample=500, tsne_perplexity=10, tsne_exaggeration=4, kmeans_ks=(2, 3, 4, 6),
+                             quality=False, nn_sample=0, mixture=False, generator_samples=1000, hit_draws=1000,
+                             pc_pairs=((0, 1), (2, 5)))  # fmt: skip
     report = analyze(latents=tmp_path / "z.npy", out=tmp_path / "a", options=options)
-    assert {"ellipses.png", "pc_ellipses.png"} <= set(report["figures"])
+    assert report["tsne"]["perplexity"] == 10 and report["tsne"]["early_exaggeration"] == 4
+    assert report["kmeans"]["k"] == [2, 3, 4, 6]
+    assert {"ellipses.png", "pc_ellipses.png", "radius_vs_dim.png", "kmeans.png"} <= set(report["figures"])
     with Image.open(tmp_path / "a" / "pc_ellipses.png") as image:
         assert image.size[0] > 1.5 * image.size[1]  # two panels side by side
     assert [e["pair"] for e in report["pca"]["ellipses"]] == [[0, 1], [2, 5]]
@@ -170,3 +186,86 @@ def test_the_probe_radius_per_epoch_is_the_kept_checkpoints_and_a_run_can_start_
     shape = cli("train", "--data", tiny_store, "--run", tmp_path / "new", "--from", run / "checkpoints" /
                 "epoch_0001.npz", "--set", "model.z_dim=4", check=False)  # fmt: skip
     assert shape.returncode == 2 and "model.z_dim" in shape.stderr and not (tmp_path / "new").exists()
+
+
+def test_a_plane_zoomed_in_on_two_parallel_segments_shows_two(tmp_path):
+    """Two parallel segments 0.05 apart in the PC1-PC2 plane of a 5-D cloud: the whole view (its
+    window 4 sigma wide) shows one smudge, the zoom x50 around their middle shows two strands;
+    the fitted normal has no such structure, so the data's nearest neighbours are far closer."""
+    from conftest import cli
+
+    rng = np.random.default_rng(10)
+    n = 40_000
+    along = rng.uniform(-3, 3, n)
+    side = np.where(rng.random(n) < 0.5, -0.025, 0.025) + rng.normal(0, 0.001, n)
+    rest = rng.normal(0, 0.02, (n, 3))
+    z = np.column_stack([along, side, rest])  # PC1 along the segments, PC2 across them
+    np.save(tmp_path / "z.npy", z.astype(np.float32))
+    result = cli("plane", "--latents", tmp_path / "z.npy", "--out", tmp_path / "p", "--pcs", "0:1", "--zoom", "1,50")
+    report = read_report(tmp_path / "p" / "plane_pcs_0-1.json", PlaneReport)
+    whole, close = report["zooms"]
+    assert whole["points"] == n and whole["groups"] == 1
+    assert close["groups"] == 2 and 0 < close["points"] < n
+    assert report["nearest_neighbours"]["median_ratio"] < 0.5
+    assert "zoom x50" in result.stdout and (tmp_path / "p" / "plane_pcs_0-1.png").exists()
+    axes = cli("plane", "--latents", tmp_path / "z.npy", "--out", tmp_path / "p", "--axes", "0:1", "--zoom", "50",
+               "--centre", "0,0")  # fmt: skip
+    assert "2 group(s)" in axes.stdout
+    wrong = cli("plane", "--latents", tmp_path / "z.npy", "--out", tmp_path / "p", "--pcs", "0:9", check=False)
+    assert wrong.returncode == 2 and "--pcs" in wrong.stderr
+
+
+def test_a_decoder_with_resize_convolutions_and_residual_blocks_trains_and_its_size_is_estimated(tiny_store, tmp_path):
+    from conftest import TINY_OVERRIDES
+
+    from latentkit.model.memory import count_params
+    from latentkit.model.networks import build_model
+    from latentkit.model.spec import load_spec
+    from latentkit.model.train import train
+
+    overrides = {**TINY_OVERRIDES, "model.upsampling": "resize", "model.residual_blocks": 2, "train.epochs": 1}
+    spec = load_spec("demo", overrides)
+    model = build_model(spec.model)
+    layers = [type(layer).__name__ for layer in model.decoder.layers]
+    assert "Conv2DTranspose" not in layers and layers.count("UpSampling2D") == 2 and layers.count("Add") == 2
+    assert count_params(spec.model)[1] == model.decoder.count_params()
+    assert model.decoder(np.zeros((1, spec.model.z_dim), np.float32)).shape == (1, 32, 32, 3)
+    result = train(data=tiny_store, run=tmp_path / "run", job="demo", overrides=overrides)
+    assert result.epoch == 1 and np.isfinite(result.history[0]["loss"])
+    assert load_spec("demo").model.upsampling == "transpose" and load_spec("demo").model.residual_blocks == 0
+    with pytest.raises(Exception, match="model.upsampling must be one of transpose, resize"):
+        load_spec("demo", {"model.upsampling": "bilinear"})
+
+
+def test_reconstruct_takes_your_own_photos_cropped_and_resized_as_prepare_does(tiny_ae, tmp_path):
+    from conftest import cli
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    rng = np.random.default_rng(11)
+    Image.fromarray(rng.integers(0, 255, (90, 120, 3), np.uint8)).save(photos / "a_wide.jpg")
+    Image.fromarray(rng.integers(0, 255, (64, 64), np.uint8)).save(photos / "b_grey.png")
+    (photos / "c_broken.jpg").write_bytes(b"not a jpeg")
+    (photos / "notes.txt").write_text("not an image")
+    result = cli("reconstruct", "--run", tiny_ae, "--images", photos, "--out", tmp_path / "mine.png")
+    assert "wrote 2 originals" in result.stdout and "c_broken.jpg: not a readable image" in result.stderr
+    with Image.open(tmp_path / "mine.png") as image:
+        assert image.size == (2 * 34 + 2, 2 * 34 + 2)  # two 32 px originals over their reconstructions
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    refused = cli("reconstruct", "--run", tiny_ae, "--images", empty, "--out", tmp_path / "none.png", check=False)
+    assert refused.returncode == 2 and "holds no image" in refused.stderr and not (tmp_path / "none.png").exists()
+
+
+def test_the_radius_against_the_dimension_follows_the_formulas_from_3_to_2048():
+    from latentkit.analysis.samplers import radius_by_dimension
+
+    found = radius_by_dimension((1.0, 3.0), check_draws=4000)
+    assert found["dims"][0] == 3 and found["dims"][-1] == 2048
+    for row in found["generators"]:
+        np.testing.assert_allclose(row["drawn_mean"], row["mean"], rtol=0.02)
+    uniform3 = next(r for r in found["generators"] if r["name"] == "uniform b=3")
+    assert uniform3["mean"][-1] == pytest.approx(3 * np.sqrt(2048 / 3), rel=1e-3)
+    normal = next(r for r in found["generators"] if r["name"] == "standard normal")
+    assert normal["mean"][-1] == pytest.approx(np.sqrt(2048), rel=1e-3) and normal["std"][-1] == pytest.approx(
+        np.sqrt(0.5), rel=0.01)

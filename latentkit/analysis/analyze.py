@@ -22,6 +22,7 @@ from latentkit.analysis.samplers import (
     default_generators,
     fit_mixture,
     hit_counts,
+    radius_by_dimension,
     region_distance,
 )
 from latentkit.analysis.stats import (
@@ -58,9 +59,12 @@ class AnalyzeOptions:
     tsne: bool = True
     tsne_sample: int = 20_000
     tsne_pca: int = 50  # 0: t-SNE on the raw components
+    tsne_perplexity: float = 30.0
+    tsne_exaggeration: float | None = None  # early exaggeration; None: openTSNE's 12
     kmeans: bool = True
     kmeans_sample: int = 20_000
     kmeans_max: int = 80
+    kmeans_ks: tuple[int, ...] = ()  # the k to try; empty: 2 ... 80 (embedding.KMEANS_KS) up to kmeans_max
     mixture: bool = True  # a Gaussian mixture generator, components chosen by BIC
     mixture_sample: int = 5_000  # rows of the sample the mixture is fitted on
     mixture_components: tuple[int, ...] = (1, 2, 3, 4, 6, 8)
@@ -242,6 +246,7 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
         "radius": _radius_report(histograms.radius),
         "data_hit_fraction": {f"{k:g}": float(h / n) for k, h in zip(options.ks, data_hits)},
         "generators": _generators_report(fit, options, rng),
+        "radius_by_dimension": radius_by_dimension(options.uniform_bs, seed=options.seed),
         "correlations": {"top_pairs": [{"i": i, "j": j, "r": r} for i, j, r in top_correlated_pairs(moments.corr_)]},
         "ellipses": [e.result() for e in ellipses],
         "pca": {**_pca_report(eigenvalues, trimmed, options, histograms.pcs, histograms.pc_scale, n),

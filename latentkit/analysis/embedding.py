@@ -26,21 +26,28 @@ def run_tsne(points: np.ndarray, options, events: JobEvents) -> tuple[np.ndarray
         events.advance(50)
         return False  # keep going
 
-    tsne = TSNE(n_components=2, perplexity=min(30.0, max(2.0, (len(data) - 1) / 3.5)), n_jobs=os.cpu_count() or 1,
-                random_state=options.seed, early_exaggeration_iter=early, n_iter=late,
-                callbacks=progress, callbacks_every_iters=50, verbose=False)  # fmt: skip
+    # openTSNE needs 3 x perplexity < points: a larger perplexity is capped (and the report says so)
+    perplexity = min(options.tsne_perplexity, max(2.0, (len(data) - 1) / 3.5))
+    exaggeration = options.tsne_exaggeration  # openTSNE's default, 12, when None
+    tsne = TSNE(n_components=2, perplexity=perplexity, n_jobs=os.cpu_count() or 1, random_state=options.seed,
+                early_exaggeration_iter=early, n_iter=late, callbacks=progress, callbacks_every_iters=50, verbose=False,
+                **({} if exaggeration is None else {"early_exaggeration": exaggeration}))  # fmt: skip
     fitted = tsne.fit(data)
     events.finish()
     kl = getattr(fitted, "kl_divergence", None)
-    summary = {"points": len(data), "input_dims": int(data.shape[1]), "kl_divergence": None if kl is None else float(kl)}
+    summary = {"points": len(data), "input_dims": int(data.shape[1]), "kl_divergence": None if kl is None else float(kl),
+               "perplexity": float(perplexity), "early_exaggeration": float(exaggeration or 12.0)}  # fmt: skip
     return np.asarray(fitted), summary, take
 
 
 def run_kmeans(points: np.ndarray, options, events: JobEvents) -> dict[str, Any]:
-    """MiniBatchKMeans inertia for k = 2 .. kmeans_max (the elbow of the studies)."""
+    """MiniBatchKMeans inertia for each k (``options.kmeans_ks``, else KMEANS_KS up to
+    ``kmeans_max``) and the elbow: the k whose point lies farthest below the chord from the first
+    to the last (inertia and k scaled to [0, 1]; the "kneedle" rule)."""
     from sklearn.cluster import MiniBatchKMeans
 
-    ks = [k for k in KMEANS_KS if k <= min(options.kmeans_max, len(points) - 1)]
+    wanted = options.kmeans_ks or [k for k in KMEANS_KS if k <= options.kmeans_max]
+    ks = [k for k in wanted if 2 <= k <= len(points) - 1]
     events.start(f"MiniBatchKMeans on {len(points):,} points", total=len(ks))
     inertia = []
     for k in ks:
@@ -49,4 +56,15 @@ def run_kmeans(points: np.ndarray, options, events: JobEvents) -> dict[str, Any]
         inertia.append(float(model.inertia_))
         events.advance()
     events.finish()
-    return {"points": len(points), "k": ks, "inertia": inertia}
+    return {"points": len(points), "k": ks, "inertia": inertia, "elbow": elbow(ks, inertia)}
+
+
+def elbow(ks: list[int], inertia: list[float]) -> int | None:
+    """The k of largest distance below the chord of the scaled (k, inertia) curve; None for < 3 points."""
+    if len(ks) < 3:
+        return None
+    x = (np.asarray(ks, np.float64) - ks[0]) / (ks[-1] - ks[0])
+    y = np.asarray(inertia, np.float64)
+    y = (y - y.min()) / ((y.max() - y.min()) or 1.0)
+    chord = y[0] + (y[-1] - y[0]) * x  # the straight line from the first point to the last
+    return int(ks[int(np.argmax(chord - y))])

@@ -45,6 +45,7 @@ def draw_all(out: Path, *, report, components, radius, pcs, pc_scale, fit, corr,
              options) -> list[str]:  # fmt: skip
     names = [components_figure(out, components, report), dominant_figure(out, components, report),
              radius_figure(out, radius, report), correlation_figure(out, corr),
+             *([radius_dimension_figure(out, report)] if "radius_by_dimension" in report else []),
              ellipses_figure(out, sample, fit, pairs, report), pca_figure(out, report),
              pc_histograms_figure(out, pcs, pc_scale, report), pc_scatter_figure(out, projected)]  # fmt: skip
     if report["pca"].get("ellipses"):
@@ -225,7 +226,57 @@ def tsne_figure(out, embedding) -> str:
 def kmeans_figure(out, kmeans) -> str:
     fig, ax = plt.subplots(figsize=(8, 4.5))
     ax.plot(kmeans["k"], kmeans["inertia"], marker="o")
+    if kmeans.get("elbow") is not None:
+        ax.axvline(kmeans["elbow"], color="tab:red", ls="--", lw=0.8, label=f"elbow: k = {kmeans['elbow']}")
+        ax.legend(frameon=False)
     ax.set(title=f"KMeans inertia against the number of clusters ({kmeans['points']:,} points)",
            xlabel="clusters k", ylabel="inertia (sum of squared distances)")  # fmt: skip
     return save_figure(fig, out / "kmeans.png")
+
+
+def plane_figure(path: Path, windows, normal, zooms, labels, nn) -> str:
+    """plane_*.png: the data's points in one plane at each zoom (black) with the fitted normal's
+    (orange) in the same window, and the nearest-neighbour distances of both in that plane."""
+    fig, axes = plt.subplots(1, len(zooms) + 1, figsize=(4.6 * (len(zooms) + 1), 4.6), squeeze=False)
+    for ax, zoom, window, drawn in zip(axes[0], zooms, windows, normal):
+        ax.scatter(drawn[:, 0], drawn[:, 1], s=1, color="tab:orange", alpha=0.35, rasterized=True, label="fitted normal")
+        ax.scatter(window.points[:, 0], window.points[:, 1], s=1, color="black", alpha=0.5, rasterized=True,
+                   label="data")  # fmt: skip
+        (cx, cy), half = window.centre, window.half
+        ax.set(xlim=(cx - half, cx + half), ylim=(cy - half, cy + half), xlabel=labels[0], ylabel=labels[1],
+               title=f"zoom x{zoom:g}: {len(window.points):,} points")  # fmt: skip
+        ax.set_aspect("equal")
+    axes[0][0].legend(loc="upper right", fontsize=7, markerscale=6, frameon=False)
+    ax = axes[0][-1]
+    if nn.get("points", 0) >= 3:
+        ax.bar(["data", "fitted normal"], [nn["data_median"], nn["normal_median"]], color=["black", "tab:orange"])
+        ax.set(title=f"nearest-neighbour median in the plane\n(ratio {nn['median_ratio']:.2f}, {nn['points']:,} points "
+                     f"each)", ylabel=f"distance in {labels[0]}-{labels[1]}")  # fmt: skip
+    else:
+        ax.axis("off")
+    fig.suptitle(f"The cloud in the {labels[0]}-{labels[1]} plane at {len(zooms)} zooms", fontsize=11)
+    fig.subplots_adjust(wspace=0.4)
+    return save_figure(fig, path)
+
+
+def radius_dimension_figure(out: Path, report) -> str:
+    """radius_vs_dim.png: the radius of uniform [-b, b]^N and standard normal z-points against N
+    (formula: line and +-1 sd band; drawn: dots), with the data's radius at its own N."""
+    found = report["radius_by_dimension"]
+    dims = np.asarray(found["dims"])
+    fig, ax = plt.subplots(figsize=(8.5, 5.5))
+    for row in found["generators"]:
+        b = float(row["name"].split("=")[1]) if "=" in row["name"] else None
+        colour = generator_colour("uniform" if b is not None else "normal", b)
+        mean, sd = np.asarray(row["mean"]), np.asarray(row["std"])
+        ax.plot(dims, mean, color=colour, lw=1.2, label=row["name"])
+        ax.fill_between(dims, mean - sd, mean + sd, color=colour, alpha=0.2)
+        ax.plot(dims, row["drawn_mean"], "o", ms=2.5, color=colour)
+    r = report["radius"]
+    ax.errorbar([report["dim"]], [r["mean"]], yerr=[r["std"]], fmt="*", ms=12, color="black", capsize=4,
+                label=f"the data (N = {report['dim']})")  # fmt: skip
+    ax.set(xscale="log", yscale="log", xlabel="dimension N", ylabel="radius ||z||",
+           title="Radius against the dimension (lines: formulas with +-1 sd, dots: drawn)")  # fmt: skip
+    _legend_outside(ax)
+    return save_figure(fig, out / "radius_vs_dim.png")
 

@@ -53,18 +53,27 @@ def _store_images(data: Path, rows: np.ndarray) -> np.ndarray:
 
 
 def reconstruct(*, run: str | os.PathLike, out: str | os.PathLike, n: int = 16, data=None,
-                partition: str = "valid", columns: int = 8, force: bool = False) -> dict[str, Any]:  # fmt: skip
-    """The first ``n`` images of a partition above their reconstructions, row pair by row pair."""
+                partition: str = "valid", columns: int = 8, force: bool = False,
+                images: np.ndarray | None = None) -> dict[str, Any]:  # fmt: skip
+    """The first ``n`` images of a partition above their reconstructions, row pair by row pair;
+    or ``images`` (uint8, N x size x size x 3: your own photos, ``ingest.decode_images``)."""
     check_picture(out, force=force)
     described = read_run(run)
     described.need_decoder("reconstruct")
-    data = Path(data or latents_store(run, described))
-    rows = select_rows(store.open_store(data, holds="images"), partition)[:n]
-    if len(rows) == 0:
-        raise LatentkitError(f"no images in partition {partition!r} of {data}")
+    if images is not None:
+        if images.shape[1:] != (described.image_size, described.image_size, 3):
+            raise LatentkitError(f"the images are {images.shape[1]}x{images.shape[2]}, the model takes "
+                                 f"{described.image_size}x{described.image_size}")  # fmt: skip
+        originals = to_unit_float(images[:n])
+    else:
+        data = Path(data or latents_store(run, described))
+        rows = select_rows(store.open_store(data, holds="images"), partition)[:n]
+        if len(rows) == 0:
+            raise LatentkitError(f"no images in partition {partition!r} of {data}")
+        originals = _store_images(data, rows)
     codec = open_codec(run, described, mu_only=False)
-    originals = _store_images(data, rows)
     rebuilt = codec.reconstruct(originals)
+    rows = range(len(originals))
     tiles = []
     for start in range(0, len(rows), columns):
         tiles += [originals[start : start + columns], rebuilt[start : start + columns]]

@@ -66,10 +66,14 @@ def write_markdown(path: Path, report: dict) -> None:
             extra = f"{row['median_ratio']:.3f} | {row['ks_statistic']:.3f}" if "median_ratio" in row else " | "
             lines.append(f"| {name} | {q['0.1']:.4g} | {q['0.5']:.4g} | {q['0.9']:.4g} | {extra} |")
     if "tsne" in report:
-        lines += ["", "## t-SNE", "", f"{report['tsne']['points']:,} points, {report['tsne']['input_dims']} input dims."]
+        t = report["tsne"]
+        settings = (f", perplexity {t['perplexity']:g}, early exaggeration {t['early_exaggeration']:g}"
+                    if "perplexity" in t else "")  # fmt: skip
+        lines += ["", "## t-SNE", "", f"{t['points']:,} points, {t['input_dims']} input dims{settings}."]
     if "kmeans" in report:
         k = report["kmeans"]
-        lines += ["", "## KMeans", "", "| k | inertia |", "| --- | --- |"]
+        lines += ["", "## KMeans", ""] + ([f"The elbow of the inertia curve: k = {k['elbow']}.", ""]
+                                           if k.get("elbow") is not None else []) + ["| k | inertia |", "| --- | --- |"]
         lines += [f"| {a} | {b:,.1f} |" for a, b in zip(k["k"], k["inertia"])]
     lines += _quality_markdown(report)
     if report.get("figures"):

@@ -188,6 +188,8 @@ class Tsne(TypedDict):
     points: int
     input_dims: int
     kl_divergence: float | None
+    perplexity: NotRequired[float]
+    early_exaggeration: NotRequired[float]
     embedding: str
     rows: str
 
@@ -196,6 +198,7 @@ class Kmeans(TypedDict):
     points: int
     k: list[int]
     inertia: list[float]
+    elbow: NotRequired[int | None]  # the k at the curve's elbow (farthest below its chord)
 
 
 class Report(TypedDict):
@@ -211,6 +214,7 @@ class Report(TypedDict):
     radius: Radius
     data_hit_fraction: dict[str, float]
     generators: list[GeneratorRow]
+    radius_by_dimension: NotRequired[dict[str, Any]]  # uniform and normal radius against N = 3 ... 2048
     correlations: Correlations
     ellipses: NotRequired[list[EllipseShares]]
     pca: Pca
@@ -262,6 +266,31 @@ class CompareReport(TypedDict):
     format: NotRequired[int]
     runs: list[ComparedRun]
     figures: list[str]
+
+
+class PlaneZoom(TypedDict):
+    zoom: float
+    half_width: float  # of the window around the centre, in the plane's units
+    points: int  # data points kept in the window (at most --max-points)
+    normal_points: int
+    groups: int  # separate groups of data points in the window (DBSCAN, eps a 60th of its width)
+
+
+class PlaneReport(TypedDict):
+    """OUT/plane_<pcs|axes>_I-J.json of ``latentkit plane``."""
+
+    format: NotRequired[int]
+    latents: str
+    n: int
+    dim: int
+    plane: str  # "pcs" | "axes"
+    pair: list[int]
+    centre: list[float]
+    mean: list[float]  # the data's mean in the plane
+    cov: list[list[float]]  # and its covariance there (the fitted normal's 2-D marginal)
+    zooms: list[PlaneZoom]
+    nearest_neighbours: dict[str, Any]
+    figure: str
 
 
 # -- one way in and out -------------------------------------------------------------------------

@@ -190,3 +190,29 @@ def region_test(fit_path, k: float):
         return None
     fit = LatentFit.load(fit_path)
     return lambda z: region_distance(z, fit) <= k
+
+
+RADIUS_DIMS = (3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048)
+
+
+def radius_by_dimension(bs, *, dims=RADIUS_DIMS, check_draws: int = 500, seed: int = 0) -> dict:
+    """The radius of uniform [-b, b]^N and standard normal z-points against the dimension N
+    (the studies' 3 <= N <= 2048 figure): each formula's mean and sd (``Sampler.expected_radius``),
+    and a Monte-Carlo mean of ``check_draws`` points at each N beside it."""
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(seed)
+    samplers = [Sampler(f"uniform b={b:g}", "uniform", {"b": float(b)}) for b in bs] + [Sampler("standard normal", "normal")]
+    found: dict = {"dims": list(dims), "generators": []}
+    for sampler in samplers:
+        rows = {"name": sampler.name, "mean": [], "std": [], "drawn_mean": []}
+        for n in dims:
+            fit = SimpleNamespace(mean=np.zeros(n))
+            mean, sd = sampler.expected_radius(fit)
+            rows["mean"].append(float(mean))
+            rows["std"].append(float(sd))
+            z = sampler.sample(rng, check_draws, fit)
+            rows["drawn_mean"].append(float(np.sqrt((z * z).sum(axis=1)).mean()))
+        found["generators"].append(rows)
+    return found
+

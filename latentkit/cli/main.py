@@ -16,7 +16,7 @@ from latentkit.cli.app import app
 from latentkit.core import KEYBOARD_EXIT
 
 # `latentkit --help` lists the commands in the order a study meets them.
-ORDER = ("demo", "env", "prepare", "info", "presets", "train", "import-model", "status", "encode", "analyze", "findings", "report", "generate",
+ORDER = ("demo", "env", "prepare", "info", "presets", "train", "import-model", "status", "encode", "analyze", "plane", "findings", "report", "generate",
          "reconstruct", "interpolate", "attributes", "compare", "export", "stage", "sync", "upgrade", "slurm")  # fmt: skip
 METAVARS = {"int": "N", "float": "X", "path": "PATH", "str": "TEXT"}
 

@@ -292,6 +292,12 @@ def analyze_cmd(
     kmeans: Annotated[bool, typer.Option(help="MiniBatchKMeans inertia against k.")] = True,
     kmeans_sample: Annotated[int, typer.Option(help="Points for KMeans.", min=10)] = 20_000,
     kmeans_max: Annotated[int, typer.Option(help="Largest number of clusters.", min=2)] = 80,
+    kmeans_k: Annotated[Optional[str], typer.Option(help="The numbers of clusters to try, ranges and single values: "
+                                                    "2-30,40,60,80 (default 2,3,4,5,6,8,10,...,80 up to --kmeans-max).")] = None,
+    tsne_perplexity: Annotated[float, typer.Option(help="t-SNE perplexity (capped below a third of the points).",
+                                                   min=2)] = 30.0,
+    tsne_exaggeration: Annotated[Optional[float], typer.Option(help="t-SNE early exaggeration (default openTSNE's 12).",
+                                                               min=1)] = None,
     mixture: Annotated[bool, typer.Option(help="Fit a Gaussian mixture (components by BIC): the gmm generator.")] = True,
     nn_sample: Annotated[int, typer.Option(help="Points per set for nearest-neighbour distances, data against "
                                            "the fitted normal and mixture (0: skip).", min=0)] = 4_000,
@@ -312,7 +318,7 @@ def analyze_cmd(
     """The studies' statistics of a latent cloud, streamed: report.json, report.md, figures, mvn.npz
     (the fitted normal and mixture that `generate` samples)."""
     from latentkit.analysis.analyze import AnalyzeOptions, analyze
-    from latentkit.core import RunPaths, parse_numbers, parse_pairs
+    from latentkit.core import RunPaths, parse_numbers, parse_pairs, parse_ranges
 
     if (run is None) == (latents is None):
         raise LatentkitError("give exactly one of --run DIR or --latents PATH")
@@ -325,7 +331,10 @@ def analyze_cmd(
         from latentkit.analysis.attributes import file_labels
 
         file_labels(labels, open_latents(latents, column)[0].shape[0], events())  # checked before any work
-    extra = {"pc_pairs": parse_pairs(pc_pairs, "--pc-pairs") if pc_pairs else None, "hit_draws": hit_draws}
+    extra = {"pc_pairs": parse_pairs(pc_pairs, "--pc-pairs") if pc_pairs else None, "hit_draws": hit_draws,
+             "tsne_perplexity": tsne_perplexity, "tsne_exaggeration": tsne_exaggeration}
+    if kmeans_k:
+        extra["kmeans_ks"] = parse_ranges(kmeans_k, "--kmeans-k")
     if trim:
         extra["trim_facts"] = parse_numbers(trim, "--trim")
     if uniform_b:
@@ -419,12 +428,30 @@ def reconstruct_cmd(
     out: Picture,
     n: Annotated[int, typer.Option(help="Images (first of the partition).", min=1)] = 16,
     partition: Annotated[str, typer.Option(help="train | valid | test | all")] = "valid",
+    images: Annotated[Optional[Path], typer.Option(help="Your own photos instead: a folder, zip or tar of images, "
+                                                   "decoded, cropped (--crop) and resized as prepare does.")] = None,
+    crop: Annotated[str, typer.Option(help="--images: center (largest central square) or a box X0,Y0,X1,Y1 "
+                                      "(CelebA's aligned photos: 15,40,163,188).")] = "center",
     force: Force = False,
 ) -> None:
-    """Originals above their reconstructions."""
+    """Originals above their reconstructions: a partition of the run's store, or your own photos."""
     from latentkit.analysis.generate import reconstruct
 
-    result = reconstruct(run=run, out=out, n=n, partition=partition, force=force)
+    photos = None
+    if images is not None:
+        from latentkit.core import parse_image_crop
+        from latentkit.ingest import decode_images
+        from latentkit.model.runs import read_run
+
+        if not images.exists():
+            raise LatentkitError(f"--images {images} does not exist")
+        described = read_run(run)
+        photos, names, skipped = decode_images(images, size=described.image_size, crop=parse_image_crop(crop), limit=n)
+        for line in skipped:
+            typer.echo(f"skipped {line}", err=True)
+        if len(photos) == 0:
+            raise LatentkitError(f"--images {images} holds no image latentkit can read (jpg, jpeg, png, webp)")
+    result = reconstruct(run=run, out=out, n=n, partition=partition, force=force, images=photos)
     typer.echo(f"wrote {result['n']} originals and reconstructions to {out} (RMSE {result['rmse']:.4f})")
 
 

@@ -169,3 +169,56 @@ def compare_cmd(
     changed = {k: v for r in result["runs"][1:] for k, v in r["differences"].items() if v}
     typer.echo(f"differences from {first}: " + (f"{len(changed)} numbers differ" if changed else "none"))
     typer.echo(f"report: {out / 'report.md'}")
+
+
+@app.command("plane")
+@user_errors
+def plane_cmd(
+    run: Annotated[Optional[Path], typer.Option(help="Run directory: reads RUN/latents.zarr, writes RUN/analysis.")] = None,
+    latents: Annotated[Optional[Path], typer.Option(help="Your vectors instead of a run's (any format `analyze "
+                                                    "--latents` takes).")] = None,
+    column: Annotated[Optional[str], typer.Option(help="--latents FILE.parquet: the column holding the vectors.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Output directory (default RUN/analysis).")] = None,
+    pcs: Annotated[Optional[str], typer.Option(help="Two principal components, 0-based: 0:1 is PC1-PC2 (the default).")] = None,
+    axes: Annotated[Optional[str], typer.Option(help="Two components instead of PCs, e.g. 52:221.")] = None,
+    zoom: Annotated[str, typer.Option(help="Zoom factors around the centre: 1 shows the data's +-4 sigma; the "
+                                      "studies saw filaments at about 50.")] = "1,10,50",
+    centre: Annotated[Optional[str], typer.Option(help="Centre x,y in the plane's coordinates (default: the data's "
+                                                  "mean there).")] = None,
+    max_points: Annotated[int, typer.Option(help="Points kept per zoom's window (a random subset).", min=100)] = 200_000,
+    seed: Annotated[int, typer.Option(help="Seed of the subsets and the normal's points.", min=0)] = 0,
+) -> None:
+    """The cloud in one plane at several zooms, with the fitted normal's points in another colour
+    and the nearest-neighbour distances in that plane: plane_pcs_I-J.png and .json."""
+    from latentkit.analysis.plane import PlaneOptions, plane
+    from latentkit.core import LatentkitError, RunPaths, parse_numbers, parse_pairs
+
+    if (run is None) == (latents is None):
+        raise LatentkitError("give exactly one of --run DIR or --latents PATH")
+    if pcs is not None and axes is not None:
+        raise LatentkitError("give one of --pcs I:J or --axes I:J")
+    if latents is None:
+        latents, out = RunPaths.of(run).latents, out or RunPaths.of(run).analysis
+    elif out is None:
+        raise LatentkitError("--latents needs --out DIR")
+    pair = {flag: parse_pairs(text, flag) for flag, text in (("--pcs", pcs), ("--axes", axes)) if text}
+    if any(len(p) != 1 for p in pair.values()):
+        raise LatentkitError("--pcs and --axes take one pair, e.g. 0:1")
+    middle = None
+    if centre is not None:
+        try:
+            middle = tuple(float(v) for v in centre.split(","))
+        except ValueError:
+            middle = ()
+        if len(middle) != 2:
+            raise LatentkitError(f"--centre takes x,y, got {centre!r}")
+    options = PlaneOptions(pcs=pair.get("--pcs", ((0, 1),))[0] if axes is None else None,
+                           axes=pair["--axes"][0] if axes is not None else None,
+                           zooms=parse_numbers(zoom, "--zoom"), centre=middle, max_points=max_points, seed=seed)  # fmt: skip
+    report = plane(latents=latents, out=out, options=options, column=column, events=events())
+    for row in report["zooms"]:
+        typer.echo(f"zoom x{row['zoom']:g}: {row['points']:,} points in the window, {row['groups']} group(s)")
+    nn = report["nearest_neighbours"]
+    if "median_ratio" in nn:
+        typer.echo(f"nearest-neighbour median in the plane, data / fitted normal: {nn['median_ratio']:.3f}")
+    typer.echo(f"figure: {Path(out) / report['figure']}")

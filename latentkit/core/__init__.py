@@ -24,6 +24,7 @@ from latentkit.core.options import (
     parse_image_crop,
     parse_numbers,
     parse_pairs,
+    parse_ranges,
     parse_size,
     parse_split,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "parse_image_crop",
     "parse_numbers",
     "parse_pairs",
+    "parse_ranges",
     "parse_size",
     "own_folder",
     "parse_split",

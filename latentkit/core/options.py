@@ -70,6 +70,20 @@ def parse_numbers(text: str | None, flag: str) -> tuple[float, ...]:
     return values
 
 
+def parse_ranges(text: str, flag: str) -> tuple[int, ...]:
+    """'2-30,40,60' to (2, 3, ..., 30, 40, 60): sorted, each once; refuses what is not whole numbers >= 2."""
+    values: set[int] = set()
+    try:
+        for part in text.split(","):
+            low, _, high = part.strip().partition("-")
+            values.update(range(int(low), int(high or low) + 1))
+    except ValueError:
+        raise LatentkitError(f"{flag} takes whole numbers and ranges, e.g. 2-30,40,60, got {text!r}") from None
+    if not values or min(values) < 2:
+        raise LatentkitError(f"{flag} takes numbers of clusters of at least 2, got {text!r}")
+    return tuple(sorted(values))
+
+
 def parse_image_crop(text: str) -> tuple[int, int, int, int] | str:
     """'center' or 'X0,Y0,X1,Y1'."""
     return "center" if text.strip().lower() == "center" else parse_crop(text)

@@ -71,3 +71,29 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     if image.mode.startswith("I;16") or image.mode == "I":
         return Image.fromarray((np.asarray(image, np.float64) / 257).clip(0, 255).astype(np.uint8)).convert("RGB")
     return image.convert("RGB")  # grayscale, CMYK, palette, YCbCr
+
+
+def decode_images(src, *, size: int, crop: Crop, limit: int | None = None) -> tuple[np.ndarray, list[str], list[str]]:
+    """Your own photos, as ``prepare`` makes them: every image file of a folder, zip or tar
+    (``sources.open_source``; sorted by name, at most ``limit``), decoded, cropped and resized
+    by ``decode_image``. Returns the images (N, size, size, 3) uint8, their names, and a line
+    per file that could not be used (corrupt, crop outside it)."""
+    from latentkit.ingest.sources import is_image_name, open_source
+
+    source = open_source(src)
+    try:
+        names = sorted(f for f in source.files if is_image_name(f))[:limit]
+        images, kept, skipped = [], [], []
+        for name in names:
+            try:
+                images.append(decode_image(source.read(name), crop=crop, size=size))
+                kept.append(name)
+            except CropOutside as error:
+                skipped.append(f"{name}: {error}")
+            except Exception as error:  # Pillow's errors for a corrupt file
+                skipped.append(f"{name}: not a readable image ({type(error).__name__})")
+    finally:
+        source.close()
+    empty = np.zeros((0, size, size, 3), np.uint8)
+    return (np.stack(images) if images else empty), kept, skipped
+

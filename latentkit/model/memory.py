@@ -31,10 +31,14 @@ def _layers(spec: ModelSpec) -> tuple[int, int, int]:
     first = side * side * channels
     params += spec.z_dim * first + first
     activations += 2 * first
-    for filters, kernel, stride in zip(spec.decoder_filters, spec.decoder_kernels, spec.decoder_strides):
-        params += kernel * kernel * filters * channels + filters
+    last = len(spec.decoder_filters) - 1
+    for i, (filters, kernel, stride) in enumerate(zip(spec.decoder_filters, spec.decoder_kernels, spec.decoder_strides)):
+        params += kernel * kernel * filters * channels + filters  # a transposed or a resize convolution alike
         side, channels = side * stride, filters
-        activations += 2 * side * side * filters
+        activations += (3 if spec.upsampling == "resize" else 2) * side * side * filters
+        if i != last:  # residual blocks: two 3x3 convolutions each, their activations and the sum
+            params += spec.residual_blocks * 2 * (9 * filters * filters + filters)
+            activations += spec.residual_blocks * 5 * side * side * filters
     return encoder_params, params - encoder_params, activations
 
 

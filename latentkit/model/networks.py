@@ -35,7 +35,10 @@ def build_encoder(spec: ModelSpec) -> keras.Model:
 
 
 def build_decoder(spec: ModelSpec) -> keras.Model:
-    """Dense -> Reshape -> Conv2DTranspose stack -> sigmoid image."""
+    """Dense -> Reshape -> a stack of up-convolutions -> sigmoid image. An up-convolution is a
+    Conv2DTranspose (``upsampling = "transpose"``) or a nearest-neighbour UpSampling2D and a
+    Conv2D (``"resize"``: no checkerboard artifacts); ``residual_blocks`` residual blocks
+    follow each stage but the last."""
     down = 1
     for s in spec.encoder_strides:
         down *= s
@@ -45,14 +48,27 @@ def build_decoder(spec: ModelSpec) -> keras.Model:
     x = layers.Reshape((side, side, channels))(x)
     last = len(spec.decoder_filters) - 1
     for i, (filters, kernel, stride) in enumerate(zip(spec.decoder_filters, spec.decoder_kernels, spec.decoder_strides)):
-        x = layers.Conv2DTranspose(filters, kernel, strides=stride, padding="same")(x)
+        if spec.upsampling == "resize":
+            x = layers.UpSampling2D(stride, interpolation="nearest")(x) if stride > 1 else x
+            x = layers.Conv2D(filters, kernel, padding="same")(x)
+        else:
+            x = layers.Conv2DTranspose(filters, kernel, strides=stride, padding="same")(x)
         if i == last:  # float32 under mixed precision too: the loss is computed in float32
             x = layers.Activation("sigmoid", name="image", dtype="float32")(x)
         else:
             if spec.batch_norm:
                 x = layers.BatchNormalization()(x)
             x = _activation(spec.activation)(x)
+            for _ in range(spec.residual_blocks):
+                x = _residual_block(x, filters, spec.activation)
     return keras.Model(inputs, x, name="decoder")
+
+
+def _residual_block(x, filters: int, activation: str):
+    """x + conv(act(conv(x))), then the activation: two 3x3 convolutions around a skip."""
+    y = _activation(activation)(layers.Conv2D(filters, 3, padding="same")(x))
+    y = layers.Conv2D(filters, 3, padding="same")(y)
+    return _activation(activation)(layers.Add()([x, y]))
 
 
 @keras.saving.register_keras_serializable(package="latentkit")

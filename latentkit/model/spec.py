@@ -17,6 +17,7 @@ from latentkit.core import LatentkitError
 
 PRESETS_PACKAGE = "latentkit.presets"  # the repository's jobs/ folder, shipped inside the wheel
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")  # the Keras dtype policies train.precision may name
+UPSAMPLINGS = ("transpose", "resize")  # how the decoder grows the image: Conv2DTranspose, or upsampling + Conv2D
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class ModelSpec:
     kl_factor: float = 5.0  # VAE only
     eps_factor: float = 1.0  # VAE only: z = mu + exp(logvar / 2) * eps * eps_factor
     extra_dense: bool = False  # VAE only: Dense(z_dim) between Flatten and mu/logvar
+    upsampling: str = "transpose"  # decoder: "transpose" (Conv2DTranspose) or "resize" (nearest upsampling + Conv2D)
+    residual_blocks: int = 0  # decoder: residual blocks (two 3x3 convolutions and a skip) after each stage but the last
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,10 @@ def _validate(model: ModelSpec, train: TrainSpec) -> None:
         problems.append("the decoder's last filter count must be 3 (RGB)")
     if train.epochs < 1 or train.batch < 1 or train.checkpoint_every < 1 or train.steps_per_execution < 1:
         problems.append("train.epochs, train.batch, train.checkpoint_every and train.steps_per_execution must be positive")
+    if model.upsampling not in UPSAMPLINGS:
+        problems.append(f"model.upsampling must be one of {', '.join(UPSAMPLINGS)}, not {model.upsampling!r}")
+    if model.residual_blocks < 0:
+        problems.append(f"model.residual_blocks must not be negative, got {model.residual_blocks}")
     if train.keep_every < 0 or any(e < 1 for e in train.keep_epochs):
         problems.append(f"train.keep_epochs must be epochs (1, 2, ...) and train.keep_every not negative "
                         f"(got {list(train.keep_epochs)}, {train.keep_every})")  # fmt: skip

@@ -1,0 +1,162 @@
+"""``latentkit plane``: the cloud in one plane (two principal components, or two components) at
+any zoom around a centre, with the fitted normal's points in another colour and the data's
+nearest-neighbour distances in that plane. The studies zoomed about 50x into PC planes to see
+the filaments a smooth normal does not have.
+
+Two streamed passes: moments (for the principal axes and the fitted normal's 2-D marginal),
+then every row projected into the plane, each zoom's window keeping at most ``max_points``
+points (a random subset, chosen by a seeded key per row), so memory does not grow with N.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from latentkit.analysis.analyze import open_latents
+from latentkit.analysis.report_schema import PlaneReport, write_report
+from latentkit.analysis.stats import Moments, pca_from_covariance
+from latentkit.core import JobEvents, LatentkitError, check_folder, own_folder
+
+GROUP_EPS = 1 / 60  # points closer than this share of the window's width are one group (DBSCAN)
+
+
+@dataclass(frozen=True)
+class PlaneOptions:
+    pcs: tuple[int, int] | None = (0, 1)  # principal components (0-based); None: ``axes``
+    axes: tuple[int, int] | None = None  # two components instead
+    zooms: tuple[float, ...] = (1.0, 10.0, 50.0)
+    centre: tuple[float, float] | None = None  # in the plane's coordinates; None: the data's mean there
+    max_points: int = 200_000  # points kept per zoom's window
+    nn_points: int = 20_000  # points per set for the nearest-neighbour distances
+    read_rows: int = 20_000
+    seed: int = 0
+
+
+class _Window:
+    """The points of one zoom's window: at most ``limit``, the ones with the smallest keys."""
+
+    def __init__(self, centre: np.ndarray, half: float, limit: int):
+        self.centre, self.half, self.limit = centre, half, limit
+        self.keys, self.points = np.empty(0), np.empty((0, 2))
+
+    def add(self, points: np.ndarray, keys: np.ndarray) -> None:
+        inside = (np.abs(points - self.centre) <= self.half).all(axis=1)
+        self.keys = np.concatenate([self.keys, keys[inside]])
+        self.points = np.concatenate([self.points, points[inside]])
+        if len(self.keys) > self.limit:
+            keep = np.argpartition(self.keys, self.limit)[: self.limit]
+            self.keys, self.points = self.keys[keep], self.points[keep]
+
+
+def plane(*, latents: str | os.PathLike, out: str | os.PathLike, options: PlaneOptions | None = None,
+          column: str | None = None, events: JobEvents | None = None) -> PlaneReport:  # fmt: skip
+    """Write OUT/plane_<pcs|axes>_I-J.png and .json for the latents at ``latents``."""
+    options, events = options or PlaneOptions(), events or JobEvents()
+    check_folder(out, "--out")
+    array, mask = open_latents(latents, column)
+    n_rows, dim = array.shape
+    pair = options.pcs if options.axes is None else options.axes
+    what = "pcs" if options.axes is None else "axes"
+    if pair is None or len(pair) != 2 or pair[0] == pair[1] or not all(0 <= p < dim for p in pair):
+        flag = "--pcs" if what == "pcs" else "--axes"
+        raise LatentkitError(f"{flag} takes two different indices of the {dim} dimensions of {latents} (0..{dim - 1}), "
+                             f"e.g. {flag} 0:1")  # fmt: skip
+    if not options.zooms or any(z < 1 for z in options.zooms):
+        raise LatentkitError("--zoom takes factors of at least 1, e.g. 1,10,50")
+    valid = np.ones(n_rows, bool) if mask is None else mask
+
+    events.start(f"plane: 2 passes over {n_rows:,} rows", total=2 * n_rows)
+    moments = Moments()
+    for start, block in _blocks(array, options.read_rows):
+        moments.partial_fit(block[valid[start : start + len(block)]])
+        events.advance(len(block))
+    if getattr(moments, "n_", 0) < 3:
+        raise LatentkitError(f"{latents} has fewer than 3 usable rows")
+    if what == "pcs":
+        _, vectors = pca_from_covariance(moments.cov_)
+        basis = vectors[:, list(pair)]
+    else:
+        basis = np.eye(dim)[:, list(pair)]
+    mean2 = moments.mean_ @ basis
+    cov2 = basis.T @ moments.cov_ @ basis
+    centre = np.asarray(options.centre if options.centre is not None else mean2, np.float64)
+    extent = 4.0 * float(np.sqrt(max(cov2[0, 0], cov2[1, 1])))  # zoom 1: the data's +-4 sigma
+    windows = [_Window(centre, extent / zoom, options.max_points) for zoom in options.zooms]
+    rng = np.random.default_rng(options.seed)
+    for start, block in _blocks(array, options.read_rows):
+        points = (block[valid[start : start + len(block)]] @ basis)
+        keys = rng.random(len(points))
+        for window in windows:
+            window.add(points, keys)
+        events.advance(len(block))
+    events.finish()
+
+    # the fitted normal's 2-D marginal, as many points as the data has, drawn window by window
+    normal = _normal_windows(mean2, cov2, int(moments.n_), windows, options, rng)
+    rows = []
+    for zoom, window, drawn in zip(options.zooms, windows, normal):
+        rows.append({"zoom": float(zoom), "half_width": float(window.half), "points": int(len(window.points)),
+                     "normal_points": int(len(drawn)), "groups": _groups(window.points, window.half)})  # fmt: skip
+    nn = _nn_report(windows[0].points, normal[0], options.nn_points, rng)
+    name = f"plane_{what}_{pair[0]}-{pair[1]}"
+    labels = [f"PC{p + 1}" for p in pair] if what == "pcs" else [f"z{p}" for p in pair]
+    out = own_folder(out)
+    from latentkit.analysis.figures import plane_figure
+
+    figure = plane_figure(out / f"{name}.png", windows, normal, options.zooms, labels, nn)
+    report: PlaneReport = {"latents": str(latents), "n": int(moments.n_), "dim": dim, "plane": what,
+                           "pair": [int(p) for p in pair], "centre": centre.tolist(), "mean": mean2.tolist(),
+                           "cov": cov2.tolist(), "zooms": rows, "nearest_neighbours": nn, "figure": figure}  # fmt: skip
+    write_report(out / f"{name}.json", report, PlaneReport)
+    return report
+
+
+def _blocks(array, read_rows: int):
+    chunk = array.chunks[0]
+    step = max(chunk, read_rows // chunk * chunk)
+    for start in range(0, array.shape[0], step):
+        yield start, np.asarray(array[start : start + step], np.float64)
+
+
+def _normal_windows(mean2, cov2, n: int, windows: list[_Window], options: PlaneOptions, rng) -> list[np.ndarray]:
+    """``n`` points of N(mean2, cov2), drawn in batches; each window keeps what falls inside it
+    (at most ``max_points``): the density the data would have if it were this normal."""
+    root = np.linalg.cholesky(cov2 + 1e-12 * np.eye(2))
+    kept = [_Window(w.centre, w.half, w.limit) for w in windows]
+    for start in range(0, n, 100_000):
+        points = mean2 + rng.standard_normal((min(100_000, n - start), 2)) @ root.T
+        keys = rng.random(len(points))
+        for window in kept:
+            window.add(points, keys)
+    return [w.points for w in kept]
+
+
+def _groups(points: np.ndarray, half: float) -> int:
+    """Separate groups of points in a window (DBSCAN, eps a 60th of its width): one blob is 1;
+    filaments a zoom resolves count one each."""
+    if len(points) < 5:
+        return 0
+    from sklearn.cluster import DBSCAN
+
+    take = points if len(points) <= 20_000 else points[np.random.default_rng(0).choice(len(points), 20_000, replace=False)]
+    labels = DBSCAN(eps=2 * half * GROUP_EPS, min_samples=5).fit_predict(take)
+    return int(len(set(labels) - {-1}))
+
+
+def _nn_report(data: np.ndarray, normal: np.ndarray, count: int, rng) -> dict[str, Any]:
+    """Each point's distance to its nearest neighbour in the plane, data against the normal's
+    points (equal counts: the distance scales with the density)."""
+    from latentkit.analysis.neighbours import nn_distances
+
+    m = min(count, len(data), len(normal))
+    if m < 3:
+        return {"points": m}
+    d = nn_distances(data[rng.choice(len(data), m, replace=False)])
+    g = nn_distances(normal[rng.choice(len(normal), m, replace=False)])
+    return {"points": m, "data_median": float(np.median(d)), "normal_median": float(np.median(g)),
+            "median_ratio": float(np.median(d) / max(np.median(g), 1e-300)),
+            "data": np.quantile(d, [0.1, 0.5, 0.9]).tolist(), "normal": np.quantile(g, [0.1, 0.5, 0.9]).tolist()}  # fmt: skip
