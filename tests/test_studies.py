@@ -269,3 +269,23 @@ def test_the_radius_against_the_dimension_follows_the_formulas_from_3_to_2048():
     normal = next(r for r in found["generators"] if r["name"] == "standard normal")
     assert normal["mean"][-1] == pytest.approx(np.sqrt(2048), rel=1e-3) and normal["std"][-1] == pytest.approx(
         np.sqrt(0.5), rel=0.01)
+
+
+def test_the_hit_test_in_pc_coordinates_and_any_pcs_fitted(tmp_path):
+    """A correlated Gaussian: in PC coordinates the PCs are independent, so the share inside k
+    half-widths in every PC is erf(k 2.3548 / sqrt 2)^d for the data and the fitted normal alike."""
+    rng = np.random.default_rng(13)
+    d = 4
+    a = rng.normal(size=(d, d))
+    z = rng.multivariate_normal(np.ones(d), a @ a.T + np.eye(d), 60_000)
+    np.save(tmp_path / "z.npy", z)
+    options = AnalyzeOptions(tsne=False, kmeans=False, quality=False, nn_sample=0, mixture=False, figures=True,
+                             generator_samples=20_000, hit_draws=20_000, pc_fits=(0, 3), ks=(0.5, 1.5))  # fmt: skip
+    report = analyze(latents=tmp_path / "z.npy", out=tmp_path / "a", options=options)
+    expected = {k: erf(float(k) * FWHM_PER_SIGMA / np.sqrt(2)) ** d for k in ("0.5", "1.5")}
+    for k, share in expected.items():
+        assert report["pca"]["data_hit_fraction"][k] == pytest.approx(share, abs=0.01)
+        mvn = next(g for g in report["generators"] if g["method"] == "mvn")
+        assert mvn["pc_hit_fraction"][k] == pytest.approx(share, abs=0.015)
+    assert [f["pc"] for f in report["pca"]["pc_fits"]] == [1, 4]
+    assert "pc_histograms.png" in report["figures"]

@@ -54,7 +54,7 @@ class AnalyzeOptions:
     pairs: tuple[tuple[int, int], ...] = ()  # empty: the three most correlated pairs
     pc_pairs: tuple[tuple[int, int], ...] | None = None  # None: PC1:PC2, PC1:PC3, PC3:PC6 (0-based 0:1,0:2,2:5)
     trim_facts: tuple[float, ...] = (1.25, 1.5, 1.8)
-    pc_histograms: int = 8
+    pc_fits: tuple[int, ...] = tuple(range(8))  # principal components (0-based) with a histogram and a Gaussian fit
     sample: int = 20_000  # rows kept for scatter plots, t-SNE and KMeans
     tsne: bool = True
     tsne_sample: int = 20_000
@@ -136,6 +136,29 @@ def _blocks(array: zarr.Array, read_rows: int):
 
 
 DEFAULT_PC_PAIRS = ((0, 1), (0, 2), (2, 5))  # the studies' PC1-PC2, PC1-PC3, PC3-PC6
+
+
+@dataclass(frozen=True)
+class PcRegion:
+    """The hit test in principal-component coordinates: a point is inside at k when every PC
+    coordinate lies within k half-widths of the data's (zero) centre there, the half-width of PC
+    i being a Gaussian's, 2.3548 sqrt(eigenvalue i)."""
+
+    mean: np.ndarray
+    eigenvalues: np.ndarray
+    axes: np.ndarray
+
+    def hits(self, z: np.ndarray, ks) -> np.ndarray:
+        widths = FWHM_PER_SIGMA * np.sqrt(np.clip(self.eigenvalues, 1e-24, None))
+        return hit_counts((z - self.mean) @ self.axes, _Box(np.zeros(len(widths)), widths), ks)
+
+
+@dataclass(frozen=True)
+class _Box:
+    """A centre and half-widths: what ``samplers.hit_counts`` reads of a fit."""
+
+    centre: np.ndarray
+    fwhm: np.ndarray
 
 
 @dataclass
@@ -223,7 +246,9 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
     pairs = list(options.pairs) or [(i, j) for i, j, _ in top_correlated_pairs(moments.corr_)[:3]]
     ellipses = [Ellipse.of_components(pair, moments) for pair in pairs]
     pc_ellipses = [Ellipse.of_pcs(pair, moments.mean_, eigenvalues, eigenvectors) for pair in pc_pairs]
-    trimmed, data_hits = _trim_and_hits_pass(array, valid, fit, options, events, ellipses + pc_ellipses)
+    pc_region = PcRegion(moments.mean_, eigenvalues, eigenvectors)
+    trimmed, data_hits, pc_hits = _trim_and_hits_pass(array, valid, fit, options, events, ellipses + pc_ellipses,
+                                                      pc_region)  # fmt: skip
     events.finish()
     if options.mixture and len(sample) >= 4:
         points = sample[rng.permutation(len(sample))[: options.mixture_sample]]
@@ -245,11 +270,12 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
         "dominant": dominant_components(fit.centre, widths),
         "radius": _radius_report(histograms.radius),
         "data_hit_fraction": {f"{k:g}": float(h / n) for k, h in zip(options.ks, data_hits)},
-        "generators": _generators_report(fit, options, rng),
+        "generators": _generators_report(fit, options, rng, pc_region),
         "radius_by_dimension": radius_by_dimension(options.uniform_bs, seed=options.seed),
         "correlations": {"top_pairs": [{"i": i, "j": j, "r": r} for i, j, r in top_correlated_pairs(moments.corr_)]},
         "ellipses": [e.result() for e in ellipses],
         "pca": {**_pca_report(eigenvalues, trimmed, options, histograms.pcs, histograms.pc_scale, n),
+                "data_hit_fraction": {f"{k:g}": float(h / n) for k, h in zip(options.ks, pc_hits)},
                 "ellipses": [e.result() for e in pc_ellipses]},
         "mvn": {"path": str(out / "mvn.npz")},
     }  # fmt: skip
@@ -316,7 +342,7 @@ def _histograms_pass(array, valid, moments: Moments, eigenvalues, eigenvectors, 
     low = max(float(moments.min_.min()), float((mean - 6 * std).min()))
     high = min(float(moments.max_.max()), float((mean + 6 * std).max()))
     high = high if high > low else low + 1.0
-    n_pc = min(options.pc_histograms, array.shape[1])
+    chosen = [i for i in options.pc_fits if i < array.shape[1]]
     h = _Histograms(
         components=Histograms(low, high + (high - low) * 1e-9, options.bins),
         # Fits use each component's own range (standardised): on the common range a narrow
@@ -324,7 +350,7 @@ def _histograms_pass(array, valid, moments: Moments, eigenvalues, eigenvectors, 
         standard=Histograms(-6.0, 6.0, options.bins),
         radius=Histograms(0.0, float(moments.max_norm_) * (1 + 1e-9) or 1.0, options.bins),
         pcs=Histograms(-6.0, 6.0, options.bins),
-        pc_scale=np.sqrt(np.where(eigenvalues[:n_pc] > 0, eigenvalues[:n_pc], 1.0)),
+        pc_scale=np.sqrt(np.where(eigenvalues[chosen] > 0, eigenvalues[chosen], 1.0)),
     )  # fmt: skip
     scale = _scale(moments)
     for start, raw in _blocks(array, options.read_rows):
@@ -332,7 +358,7 @@ def _histograms_pass(array, valid, moments: Moments, eigenvalues, eigenvectors, 
         h.components.partial_fit(block)
         h.standard.partial_fit((block - mean) / scale)
         h.radius.partial_fit(np.sqrt((block * block).sum(axis=1)))
-        h.pcs.partial_fit(((block - mean) @ eigenvectors[:, :n_pc]) / h.pc_scale)
+        h.pcs.partial_fit(((block - mean) @ eigenvectors[:, chosen]) / h.pc_scale)
         events.advance(len(raw))
     return h
 
@@ -356,22 +382,25 @@ def _fit_components(moments: Moments, standard: Histograms) -> tuple[LatentFit, 
     return fit, per_component, widths
 
 
-def _trim_and_hits_pass(array, valid, fit: LatentFit, options, events, ellipses: list[Ellipse]
-                        ) -> tuple[list[Moments], np.ndarray]:  # fmt: skip
-    """Pass 3: moments of the cloud trimmed at several half-widths, the data's own hit counts,
-    and the points inside each pair's 1, 2, 3 sigma ellipses."""
+def _trim_and_hits_pass(array, valid, fit: LatentFit, options, events, ellipses: list[Ellipse], pc_region: PcRegion
+                        ) -> tuple[list[Moments], np.ndarray, np.ndarray]:  # fmt: skip
+    """Pass 3: moments of the cloud trimmed at several half-widths, the data's own hit counts (in
+    components and in principal-component coordinates), and the points inside each pair's 1, 2,
+    3 sigma ellipses."""
     trimmed = [Moments() for _ in options.trim_facts]
     data_hits = np.zeros(len(options.ks), np.int64)
+    pc_hits = np.zeros(len(options.ks), np.int64)
     for start, raw in _blocks(array, options.read_rows):
         block = raw[valid[start : start + len(raw)]]
         worst = region_distance(block, fit)
         for fact, acc in zip(options.trim_facts, trimmed):
             acc.partial_fit(block[worst <= fact])
         data_hits += hit_counts(block, fit, options.ks)
+        pc_hits += pc_region.hits(block, options.ks)
         for ellipse in ellipses:
             ellipse.partial_fit(block)
         events.advance(len(raw))
-    return trimmed, data_hits
+    return trimmed, data_hits, pc_hits
 
 
 def _radius_report(radius: Histograms) -> dict[str, Any]:
@@ -383,7 +412,7 @@ def _radius_report(radius: Histograms) -> dict[str, Any]:
             "histogram": {"edges": radius.edges_.tolist(), "counts": counts.tolist()}}  # fmt: skip
 
 
-def _generators_report(fit: LatentFit, options: AnalyzeOptions, rng) -> list[dict[str, Any]]:
+def _generators_report(fit: LatentFit, options: AnalyzeOptions, rng, pc_region: PcRegion) -> list[dict[str, Any]]:
     rows = []
     for index, generator in enumerate(default_generators(options.uniform_bs, mixture=fit.mixture is not None)):
         z = generator.sample(rng, options.generator_samples, fit)
@@ -397,6 +426,7 @@ def _generators_report(fit: LatentFit, options: AnalyzeOptions, rng) -> list[dic
                      "hit_fraction": {f"{k:g}": float(h / drawn) for k, h in zip(options.ks, hits)},
                      "hit_interval": {f"{k:g}": list(wilson_interval(int(h), drawn)) for k, h in zip(options.ks, hits)},
                      "hit_draws": drawn,
+                     "pc_hit_fraction": {f"{k:g}": float(h / len(z)) for k, h in zip(options.ks, pc_region.hits(z, options.ks))},
                      "radii": np.histogram(r, bins=60)[0].tolist(), "radii_range": [float(r.min()), float(r.max())]})  # fmt: skip
     return rows
 
@@ -421,9 +451,10 @@ def _pca_report(eigenvalues, trimmed, options, pcs: Histograms, pc_scale, n) -> 
         trims.append({"fact": fact, "kept": kept, "kept_fraction": kept / n,
                       "explained_variance_ratio": (values / values.sum()).tolist() if values.sum() > 0 else []})  # fmt: skip
     pc_fits = []
-    for i in range(len(pc_scale)):
+    chosen = [i for i in options.pc_fits if i < len(eigenvalues)]
+    for i, pc in enumerate(chosen):
         g = fit_gaussian(pcs.centres_, pcs.counts_[i], 0.0, 1.0)
-        pc_fits.append({"pc": i + 1, "centre": g["centre"] * pc_scale[i], "sigma": g["sigma"] * pc_scale[i],
+        pc_fits.append({"pc": pc + 1, "centre": g["centre"] * pc_scale[i], "sigma": g["sigma"] * pc_scale[i],
                         "fwhm": fwhm(pcs.centres_, pcs.counts_[i]) * pc_scale[i]})  # fmt: skip
     return {"eigenvalues": eigenvalues.tolist(), "explained_variance_ratio": ratio.tolist(),
             "cumulative": np.cumsum(ratio).tolist(), "trimmed": trims, "pc_fits": pc_fits,

@@ -47,7 +47,8 @@ def draw_all(out: Path, *, report, components, radius, pcs, pc_scale, fit, corr,
              radius_figure(out, radius, report), correlation_figure(out, corr),
              *([radius_dimension_figure(out, report)] if "radius_by_dimension" in report else []),
              ellipses_figure(out, sample, fit, pairs, report), pca_figure(out, report),
-             pc_histograms_figure(out, pcs, pc_scale, report), pc_scatter_figure(out, projected)]  # fmt: skip
+             *([pc_histograms_figure(out, pcs, pc_scale, report)] if len(pc_scale) else []),
+             pc_scatter_figure(out, projected)]  # fmt: skip
     if report["pca"].get("ellipses"):
         names.append(pc_ellipses_figure(out, projected, report))
     if "tsne" in report:
@@ -201,8 +202,8 @@ def pc_histograms_figure(out, pcs, pc_scale, report) -> str:
         ax.plot(x, pcs.counts_[i], color="k", lw=1)
         f = report["pca"]["pc_fits"][i]
         ax.plot(x, gaussian(x, f["centre"], f["sigma"], pcs.counts_[i].max()), ls="--", color="tab:red", lw=0.8)
-        ax.set_title(f"PC{i + 1}: sigma {f['sigma']:.2f}", fontsize=8)
-    fig.suptitle("Leading principal components (dashed: Gaussian fit)")
+        ax.set_title(f"PC{f['pc']}: sigma {f['sigma']:.2f}", fontsize=8)
+    fig.suptitle("Principal components (--pc-fits; dashed: Gaussian fit)")
     return save_figure(fig, out / "pc_histograms.png")
 
 

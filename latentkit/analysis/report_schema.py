@@ -63,6 +63,7 @@ class GeneratorRow(TypedDict):
     hit_fraction: dict[str, float]  # k (as text) -> share of z-points inside the data's region
     hit_interval: NotRequired[dict[str, list[float]]]  # k -> Wilson's 95 % interval of that share
     hit_draws: NotRequired[int]  # z-points the hit test drew (--hit-draws)
+    pc_hit_fraction: NotRequired[dict[str, float]]  # the hit test in PC coordinates, on the first `samples` points
     radii: list[int]
     radii_range: list[float]
 
@@ -111,6 +112,7 @@ class Pca(TypedDict):
     pc_fits: list[PcFit]
     fwhm_per_sigma: float
     ellipses: NotRequired[list[EllipseShares]]
+    data_hit_fraction: NotRequired[dict[str, float]]  # the hit test in PC coordinates (half-width 2.3548 sqrt(eigenvalue))
 
 
 class Mixture(TypedDict):

@@ -279,6 +279,8 @@ def analyze_cmd(
                                                  "(default: the three most correlated).")] = None,
     pc_pairs: Annotated[Optional[str], typer.Option(help="Pairs of principal components (0-based) for ellipses in PC "
                                                     "coordinates, e.g. 0:1,0:2,2:5 (the default).")] = None,
+    pc_fits: Annotated[Optional[str], typer.Option(help="Principal components (0-based) to histogram and fit with a "
+                                                   "Gaussian, ranges and single values: 0-7 (the default), 0-3,10,50.")] = None,
     trim: Annotated[Optional[str], typer.Option(help="Trim factors f: PCA again without the points beyond f x "
                                                 "half-width in any component, e.g. 1.25,1.5,1.8 (the default).")] = None,
     hit_draws: Annotated[int, typer.Option(help="z-points per generator for the hit test, streamed (one hit in "
@@ -335,6 +337,8 @@ def analyze_cmd(
              "tsne_perplexity": tsne_perplexity, "tsne_exaggeration": tsne_exaggeration}
     if kmeans_k:
         extra["kmeans_ks"] = parse_ranges(kmeans_k, "--kmeans-k")
+    if pc_fits:
+        extra["pc_fits"] = parse_ranges(pc_fits, "--pc-fits", least=0)
     if trim:
         extra["trim_facts"] = parse_numbers(trim, "--trim")
     if uniform_b:

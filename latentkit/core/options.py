@@ -70,8 +70,8 @@ def parse_numbers(text: str | None, flag: str) -> tuple[float, ...]:
     return values
 
 
-def parse_ranges(text: str, flag: str) -> tuple[int, ...]:
-    """'2-30,40,60' to (2, 3, ..., 30, 40, 60): sorted, each once; refuses what is not whole numbers >= 2."""
+def parse_ranges(text: str, flag: str, least: int = 2) -> tuple[int, ...]:
+    """'2-30,40,60' to (2, 3, ..., 30, 40, 60): sorted, each once; refuses what is not whole numbers >= ``least``."""
     values: set[int] = set()
     try:
         for part in text.split(","):
@@ -79,8 +79,8 @@ def parse_ranges(text: str, flag: str) -> tuple[int, ...]:
             values.update(range(int(low), int(high or low) + 1))
     except ValueError:
         raise LatentkitError(f"{flag} takes whole numbers and ranges, e.g. 2-30,40,60, got {text!r}") from None
-    if not values or min(values) < 2:
-        raise LatentkitError(f"{flag} takes numbers of clusters of at least 2, got {text!r}")
+    if not values or min(values) < least:
+        raise LatentkitError(f"{flag} takes whole numbers of at least {least}, got {text!r}")
     return tuple(sorted(values))
 
 
