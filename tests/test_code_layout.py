@@ -10,7 +10,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "latentkit"
 BACKENDS = ("keras", "tensorflow", "jax")
 # Which rooms each room may import (besides itself): one way, from the top down. This table is
-# the architecture (README "Layout", the docs' architecture page); the tests below hold the code
+# the architecture (the docs' architecture page is generated from it); the tests below hold the code
 # to it. "" is the package root, whose __init__ sets the GPU allocators before any backend loads.
 MAY_IMPORT = {
     "core": set(),

@@ -37,6 +37,7 @@ def big_file(tmp_path) -> Path:
     return path
 
 
+@pytest.mark.system
 def test_stage_killed_mid_file_resumes_and_verifies(big_file, tmp_path):
     local = tmp_path / "local" / "archive.zip"
     process = start_cli("stage", big_file, local, env={"LATENTKIT_THROTTLE_S": "0.1"})
@@ -168,6 +169,7 @@ def test_sync_holds_back_chunks_that_are_not_done(trained_run, tmp_path):
     assert cli("status", "--run", tmp_path / "mirror").stdout.count("missing [2]") == 1
 
 
+@pytest.mark.system
 def test_sync_killed_mid_way_leaves_no_partial_file_under_a_final_name(trained_run, tmp_path):
     mirror = tmp_path / "mirror"
     process = start_cli("sync", trained_run, mirror, env={"LATENTKIT_THROTTLE_S": "0.2"})
@@ -177,6 +179,7 @@ def test_sync_killed_mid_way_leaves_no_partial_file_under_a_final_name(trained_r
             assert path.read_bytes() == (trained_run / path.relative_to(mirror)).read_bytes(), path
 
 
+@pytest.mark.system
 def test_a_rerun_sync_removes_what_a_killed_sync_left_and_nothing_else(trained_run, tmp_path):
     mirror = tmp_path / "mirror"
     cli("sync", trained_run, mirror)

@@ -53,6 +53,7 @@ def test_another_chunk_and_batch_grid_give_identical_output(runs, reference):
     assert_identical(reference, other)
 
 
+@pytest.mark.system
 def test_sigkill_mid_chunk_then_rerun_is_identical(runs, reference):
     out = runs["ae"] / "killed.zarr"
     args = ["encode", "--run", runs["ae"], "--chunk", "40", "--batch", "16", "--out", out]
@@ -64,6 +65,7 @@ def test_sigkill_mid_chunk_then_rerun_is_identical(runs, reference):
     assert_identical(reference, out)
 
 
+@pytest.mark.system
 def test_three_concurrent_tasks_are_identical(runs, reference):
     out = runs["ae"] / "tasks.zarr"
     workers = [

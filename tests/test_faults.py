@@ -15,6 +15,8 @@ from conftest import TINY, chunks_done, cli, copy_run, run_cli, start_cli
 from latentkit.model import checkpoint
 from latentkit.store.runlock import RunBusy, run_lock
 
+pytestmark = pytest.mark.system  # real processes side by side, killed and signalled (docs/contributing.md, "The fast tier")
+
 BUSY = RunBusy.exit_code
 
 
@@ -208,7 +210,6 @@ def test_disk_full_during_a_sync_leaves_no_partial_file_and_the_rerun_completes(
     assert not leftovers(disk)
 
 
-@pytest.mark.system
 def test_the_fault_harness_short(tmp_path):
     """bench/faults.py, small: every job SIGKILLed (train also SIGTERM/SIGUSR2) and rerun, equal to a clean run."""
     harness = Path(__file__).resolve().parents[1] / "bench" / "faults.py"

@@ -130,6 +130,9 @@ def test_compare_a_run_with_itself_reports_no_differences(demo, tmp_path):
         same = [(tmp_path / "cmp" / label / f"{grid}.png").read_bytes() for label in ("run", "run#2")]
         assert same[0] == same[1], grid
     assert "## Differences from run" in (tmp_path / "cmp" / "report.md").read_text()
+    aligned = report["runs"][1]["alignment"]  # the same latents: a rotation of nothing, every neighbour kept
+    assert aligned["disparity"] < 1e-9 and aligned["knn_kept"] == 1.0 and aligned["n"] == 600
+    assert Path(aligned["figure"]).exists() and "## Aligned onto run" in (tmp_path / "cmp" / "report.md").read_text()
 
 
 def test_compare_an_ae_with_a_vae_runs_the_missing_analysis(demo, tmp_path):
@@ -147,6 +150,10 @@ def test_compare_an_ae_with_a_vae_runs_the_missing_analysis(demo, tmp_path):
     kinds = [(r["summary"]["kind"], r["summary"]["z_dim"]) for r in report["runs"]]
     assert kinds == [("ae", 128), ("vae", 16)]
     assert report["runs"][1]["summary"]["final_kl"] > 0 and report["runs"][1]["differences"]["radius_histogram_l1"] > 0
+    aligned = report["runs"][1]["alignment"]  # 128-D AE against a 16-D VAE over the same images: compared in 16 PCs
+    assert aligned["dims"] == 16 and 0 < aligned["knn_kept"] < 1 and len(aligned["moved_most"]) == 8
+    summary = report["runs"][1]["summary"]
+    assert "mmd2_normal" in summary and "mutual_information" in summary and 0 <= summary["mig"] <= 1  # factors known
     missing = cli("compare", ae, tmp_path / "nothing", "--out", tmp_path / "c2", check=False)
     assert missing.returncode == 2 and "not a run directory" in missing.stderr
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.system  # pytest -m "not system" leaves these out (README "Tests")
+pytestmark = pytest.mark.system  # pytest -m "not system" leaves these out (docs/contributing.md, "The fast tier")
 
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "gpu"
 

@@ -119,6 +119,7 @@ def test_export_parquet_equals_the_selected_rows(vae_run, tmp_path):
     assert set(table["partition"].to_numpy()) == {0}
 
 
+@pytest.mark.system
 @pytest.mark.parametrize("fmt, name", [("npy", "killed"), ("parquet", "killed.parquet")])
 def test_an_export_killed_mid_way_leaves_no_file_under_its_final_name(vae_run, tmp_path, fmt, name):
     run, _ = vae_run

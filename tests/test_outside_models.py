@@ -55,6 +55,7 @@ def import_args(outside: Path, name: str) -> list:
     return [*(outside / f for f in files), *(o.format(root=outside) for o in options)]
 
 
+@pytest.mark.system
 @pytest.mark.parametrize("name", list(CASES))
 def test_an_outside_model_encodes_as_its_own_encoder_and_resumes_after_a_kill(outside, tiny_store, tmp_path, name):
     run = tmp_path / "run"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import TINY
 
-pytestmark = pytest.mark.system  # pytest -m "not system" leaves these out (README "Tests")
+pytestmark = pytest.mark.system  # pytest -m "not system" leaves these out (docs/contributing.md, "The fast tier")
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,6 +15,8 @@ from conftest import TINY, run_cli
 
 from latentkit.model import checkpoint
 
+pytestmark = pytest.mark.system  # real processes side by side, killed and signalled (docs/contributing.md, "The fast tier")
+
 JAX = {"KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
 FOUR_DEVICES = {**JAX, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
 

@@ -105,6 +105,7 @@ def test_partition_falls_back_to_official_split(tmp_path):
     assert source.partition.tolist() == [0] * 6  # numbers below 162,770 are train
 
 
+@pytest.mark.system
 def test_sigkill_mid_chunk_then_rerun_equals_uninterrupted(tmp_path):
     root = make_celeba(tmp_path / "c", n=60)
     whole, killed = tmp_path / "whole.zarr", tmp_path / "killed.zarr"
@@ -120,6 +121,7 @@ def test_sigkill_mid_chunk_then_rerun_equals_uninterrupted(tmp_path):
     assert_same_store(whole, killed)
 
 
+@pytest.mark.system
 def test_two_concurrent_tasks_equal_one(tmp_path):
     root = make_celeba(tmp_path / "c", n=40)
     one, two = tmp_path / "one.zarr", tmp_path / "two.zarr"

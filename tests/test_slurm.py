@@ -12,7 +12,7 @@ from local_slurm import LocalSlurm, ensure_installed
 
 from latentkit.model import checkpoint
 
-pytestmark = pytest.mark.system  # pytest -m "not system" leaves these out (README "Tests")
+pytestmark = pytest.mark.system  # pytest -m "not system" leaves these out (docs/contributing.md, "The fast tier")
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "slurm"
 SMALL = ["--cpus-per-task=1", "--mem=2G"]  # the scripts ask for more than this 2-core node has

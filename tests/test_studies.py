@@ -289,3 +289,85 @@ def test_the_hit_test_in_pc_coordinates_and_any_pcs_fitted(tmp_path):
         assert mvn["pc_hit_fraction"][k] == pytest.approx(share, abs=0.015)
     assert [f["pc"] for f in report["pca"]["pc_fits"]] == [1, 4]
     assert "pc_histograms.png" in report["figures"]
+
+
+# -- issue 37: prior mismatch in numbers ----------------------------------------------------------
+
+
+def test_mmd_is_zero_for_one_gaussian_and_tells_a_shifted_one_apart():
+    from latentkit.analysis.mismatch import mmd
+
+    rng = np.random.default_rng(14)
+    same = mmd(rng.standard_normal((800, 8)), rng.standard_normal((800, 8)), seed=1)
+    assert abs(same["mmd2"]) < 0.01 and same["p_value"] > 0.05
+    shifted = mmd(rng.standard_normal((800, 8)), rng.standard_normal((800, 8)) + 0.3, seed=1)
+    assert shifted["mmd2"] > 0.02 and shifted["p_value"] < 0.01
+    assert same["bandwidth"] == pytest.approx(4.0, rel=0.05)  # the median distance of N(0, I) pairs in 8-D: ~sqrt(2 * 8)
+
+
+def test_a_vaes_information_and_aggregate_kl_add_up_to_its_kl_term():
+    from latentkit.analysis.mismatch import vae_information
+
+    rng = np.random.default_rng(15)
+    m, d = 1500, 4
+    blind = vae_information(np.zeros((m, d)), np.zeros((m, d)))  # q(z|x) = N(0, I) whatever x: z says nothing
+    assert abs(blind["mutual_information"]) < 0.01 and abs(blind["aggregate_kl"]) < 0.02
+    mu = rng.standard_normal((m, d))
+    sharp = vae_information(mu, np.full((m, d), np.log(1e-4)))  # each x its own narrow posterior
+    assert sharp["mutual_information"] > 0.95 * np.log(m)  # the estimator's ceiling, log m
+    mixed = vae_information(mu * 0.5, np.full((m, d), np.log(0.5)))
+    assert mixed["mutual_information"] + mixed["aggregate_kl"] == pytest.approx(mixed["kl_term"], rel=0.05)
+
+
+def test_analyze_reports_the_mismatch_of_every_generator(tmp_path):
+    z = np.random.default_rng(16).multivariate_normal(np.full(5, 2.0), np.eye(5) * 0.5, 6_000)
+    np.save(tmp_path / "z.npy", z)
+    options = AnalyzeOptions(tsne=False, kmeans=False, figures=False, nn_sample=0, generator_samples=1000,
+                             hit_draws=1000, quality_sample=800, mmd_sample=500)  # fmt: skip
+    report = analyze(latents=tmp_path / "z.npy", out=tmp_path / "a", options=options)
+    mmd = report["mismatch"]["mmd"]
+    assert mmd["mvn"]["p_value"] > 0.01 and mmd["normal"]["p_value"] < 0.01  # N(0, I) is far from a cloud at 2
+    assert mmd["normal"]["mmd2"] > 10 * abs(mmd["mvn"]["mmd2"])
+    assert "## Prior mismatch" in (tmp_path / "a" / "report.md").read_text()
+
+
+# -- issue 37: runs aligned ---------------------------------------------------------------------
+
+
+def test_procrustes_recovers_a_known_rotation_and_neighbours_stay():
+    from scipy.stats import special_ortho_group
+
+    from latentkit.analysis.alignment import align
+
+    rng = np.random.default_rng(17)
+    a = rng.normal(size=(1500, 6)) * [3, 2, 1.5, 1, 0.7, 0.5]
+    rotation = special_ortho_group.rvs(6, random_state=3)
+    found = align(a, 2.5 * a @ rotation + 7.0)  # rotated, scaled and shifted: the same cloud
+    assert found["disparity"] < 1e-10 and found["knn_kept"] == 1.0
+    np.testing.assert_allclose(found["rotation"], rotation.T, atol=1e-8)
+    noise = align(a, rng.normal(size=a.shape))  # an unrelated cloud: nothing to align
+    assert noise["disparity"] > 0.5 and noise["knn_kept"] < 0.1
+    wider = align(a, np.column_stack([a @ rotation, rng.normal(0, 0.01, (1500, 3))]))  # 9-D against 6-D
+    assert wider["dims"] == 6 and wider["disparity"] < 0.01
+
+
+# -- issue 37: disentanglement ------------------------------------------------------------------
+
+
+def test_disentanglement_is_near_one_for_the_factors_themselves_and_low_after_a_rotation():
+    from scipy.stats import special_ortho_group
+
+    from latentkit.analysis.disentanglement import disentanglement
+
+    rng = np.random.default_rng(18)
+    factors = np.column_stack([rng.uniform(-1, 1, 6000), rng.uniform(-1, 1, 6000), rng.integers(0, 2, 6000) * 2 - 1.0])
+    z = factors + rng.normal(0, 0.02, factors.shape)
+    clean = disentanglement(z, factors, ["a", "b", "smiling"])
+    assert clean["mig"] > 0.6 and clean["dci"]["disentanglement"] > 0.9 and clean["dci"]["completeness"] > 0.9
+    assert clean["dci"]["informativeness"] > 0.99 and clean["sap"] > 0.9
+    rotated = disentanglement(z @ special_ortho_group.rvs(3, random_state=4), factors, ["a", "b", "smiling"])
+    assert rotated["mig"] < 0.5 * clean["mig"] and rotated["dci"]["disentanglement"] < 0.6
+    assert rotated["dci"]["informativeness"] > 0.99  # still all there, only mixed
+    assert rotated["sap"] < 0.5 * clean["sap"]
+    constant = disentanglement(z, np.column_stack([factors, np.ones(6000)]), ["a", "b", "smiling", "flat"])
+    assert constant["factors"] == ["a", "b", "smiling"]

@@ -73,6 +73,7 @@ def test_vae_trains_and_logs_kl(tiny_store, tmp_path):
     assert result.history[0]["kl"] > 0 and result.history[0]["loss"] > result.history[0]["reconstruction"]
 
 
+@pytest.mark.system
 @pytest.mark.parametrize("backend", ["tensorflow", "jax"])
 def test_sigkill_mid_epoch_then_resume_equals_uninterrupted(tiny_store, tmp_path, backend):
     """The mid-epoch checkpoint is written from inside fit (on JAX, after copying the state
@@ -94,6 +95,7 @@ def test_sigkill_mid_epoch_then_resume_equals_uninterrupted(tiny_store, tmp_path
     np.testing.assert_allclose([h["loss"] for h in whole], [h["loss"] for h in resumed], rtol=1e-5)
 
 
+@pytest.mark.system
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGUSR1])
 def test_stop_signal_checkpoints_and_exits_with_documented_status(tiny_store, tmp_path, sig):
     run = tmp_path / "run"
@@ -161,6 +163,7 @@ def test_job_equals_a_step_by_step_float32_loop(tiny_store, tmp_path):
     np.testing.assert_allclose([h["loss"] for h in result.history], np.mean(losses, axis=1), rtol=1e-4)
 
 
+@pytest.mark.system
 def test_signal_mid_stretch_resumes_equal_to_uninterrupted(tiny_store, tmp_path):
     args = ["train", "--data", tiny_store, "--job", "demo", *TINY, "--epochs", "2", "--checkpoint-every", "100",
             "--set", "train.steps_per_execution=3"]  # fmt: skip
@@ -214,6 +217,7 @@ def _tensorboard_steps(run: Path, side: str) -> dict[str, list[int]]:
     return steps
 
 
+@pytest.mark.system
 def test_tensorboard_events_and_curves_survive_a_sigkill_and_rerun(tiny_store, tmp_path):
     """One scalar per epoch and tag, train and valid, no step twice or out of order after a kill
     mid-epoch 2 and a rerun; the loss curve with its valid line is redrawn each epoch."""

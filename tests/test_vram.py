@@ -78,6 +78,7 @@ def python(code: str, *args, env: dict | None = None) -> subprocess.CompletedPro
     ("jax", [], {"XLA_PYTHON_CLIENT_PREALLOCATE": "true"},  # the user's own setting wins
      {"TF_FORCE_GPU_ALLOW_GROWTH": "true", "XLA_PYTHON_CLIENT_PREALLOCATE": "true"}),
 ])  # fmt: skip
+@pytest.mark.system
 def test_allocator_settings_are_in_place_before_the_backend_loads(tiny_store, tmp_path, backend, extra, user, expected):
     seen = tmp_path / "seen.json"
     result = python(WATCH_IMPORTS, "train", "--data", tiny_store, "--run", tmp_path / "run", "--job", "demo", *TINY,
@@ -126,6 +127,7 @@ def test_max_vram_refuses_up_front_with_the_estimate(tiny_store, tmp_path):
     assert refused.returncode == 2 and "an encoder call of batch 16" in refused.stderr
 
 
+@pytest.mark.system
 def test_out_of_memory_in_a_step_keeps_the_checkpoint_and_exits_71(tiny_store, tmp_path):
     args = ["train", "--data", tiny_store, "--job", "demo", *TINY, "--epochs", "2", "--checkpoint-every", "3"]
     cli(*args, "--run", tmp_path / "whole")
@@ -144,6 +146,7 @@ def test_out_of_memory_in_a_step_keeps_the_checkpoint_and_exits_71(tiny_store, t
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.system
 def test_out_of_memory_in_encode_keeps_finished_chunks_and_exits_71(tiny_store, tmp_path):
     run = tmp_path / "run"
     cli("train", "--data", tiny_store, "--run", run, "--job", "demo", *TINY, "--epochs", "1")

@@ -75,6 +75,8 @@ class AnalyzeOptions:
     quality: bool = True  # coverage, fragments, intrinsic dimension, VAE health; with a model: re-encoding, reconstruction
     quality_sample: int = 4_000  # points per set for coverage, fragments and intrinsic dimension
     k: int = 5  # neighbours for coverage and the k-NN graph
+    mmd_sample: int = 1_000  # points per set for the MMD two-sample tests and a VAE's I(x; z)
+    disentanglement_sample: int = 5_000  # images for MIG, DCI and SAP (with a run whose store has factors)
     reencode_sample: int = 256  # z-points per generator decoded and encoded again (with a run's model)
     reconstruction_images: int = 2_000  # images per partition for MSE/PSNR/SSIM (0: all)
     generated: tuple[str, ...] = ()  # a user's own generated z-points (.npy, shards, parquet, zarr)
@@ -293,6 +295,14 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
 
         report.update(holes_report(latents=latents, valid=valid, sample=sample, fit=fit, options=options, rng=rng,
                                      generated=generated, run=run, out=out, events=events))  # fmt: skip
+    if options.quality and run is not None:
+        from latentkit.analysis.disentanglement import of_run
+
+        events.start("disentanglement: MIG, DCI, SAP against the store's factors", total=1)
+        found = of_run(array, valid, run, sample=options.disentanglement_sample, seed=options.seed)
+        events.finish()
+        if found is not None:
+            report["disentanglement"] = found
     report["correlations"]["pairs_shown"] = [list(p) for p in pairs]
     projected = (sample - moments.mean_) @ eigenvectors
     if options.tsne and len(sample) >= 10:

@@ -18,6 +18,7 @@ import numpy as np
 
 from latentkit.analysis.report_schema import CompareReport, Report, read_report, write_report
 from latentkit.core import JobEvents, LatentkitError, RunPaths, check_folder, own_folder, write_text
+from latentkit.store import to_unit_float
 
 HIT_K = "1.5"
 
@@ -58,12 +59,47 @@ def compare(*, runs: list[str | os.PathLike], out: str | os.PathLike, grid_n: in
         entry["differences"] = {key: value - first[key] for key, value in entry["summary"].items()
                                 if isinstance(value, (int, float)) and isinstance(first.get(key), (int, float))}  # fmt: skip
         entry["differences"]["radius_histogram_l1"] = _profile_distance(entries[0]["report"], entry["report"])
+    for entry in entries[1:]:
+        found = _alignment(entries[0], entry, out, seed, events)
+        if found is not None:
+            entry["alignment"] = found
     figures = _figures(out, entries)
-    result: CompareReport = {"runs": [{k: e[k] for k in ("label", "run", "summary", "differences", "grids")} for e in entries],
+    result: CompareReport = {"runs": [{k: e[k] for k in ("label", "run", "summary", "differences", "grids", "alignment")
+                                       if k in e} for e in entries],
               "figures": figures}  # fmt: skip
     write_report(out / "report.json", result, CompareReport)
     write_text(out / "report.md", _markdown(result))
     return result
+
+
+ALIGN_POINTS = 5_000  # images the alignment of two runs uses (their latents' common rows)
+
+
+def _alignment(first: dict[str, Any], other: dict[str, Any], out: Path, seed: int, events: JobEvents) -> dict | None:
+    """``other``'s latents aligned onto ``first``'s over the same images (``analysis.alignment``),
+    and a grid of the images that moved most; None (and a line) when the runs encoded other images."""
+    from latentkit import store
+    from latentkit.analysis.alignment import align
+    from latentkit.model import grid, save_png
+
+    group_a, group_b = (store.open_store(RunPaths.of(e["run"]).latents, holds="z") for e in (first, other))
+    source_a, source_b = (Path(g.attrs.get("source", "")).resolve() for g in (group_a, group_b))
+    if source_a != source_b or group_a["z"].shape[0] != group_b["z"].shape[0]:
+        events.message(f"compare: {other['label']} encoded other images than {first['label']}: no alignment")
+        return None
+    usable = np.flatnonzero(group_a["ok"][:].astype(bool) & group_b["ok"][:].astype(bool))
+    rows = np.sort(np.random.default_rng(seed).choice(usable, size=min(ALIGN_POINTS, len(usable)), replace=False))
+    a, b = (np.asarray(g["z"].get_orthogonal_selection((rows,)), np.float64) for g in (group_a, group_b))
+    found = align(a, b)
+    found.pop("rotation")
+    moved = rows[found["moved_most"]]
+    found["moved_most"] = moved.tolist()
+    images = store.open_store(source_a, holds="images")["images"].get_orthogonal_selection((np.sort(moved),))
+    order = np.argsort(np.argsort(moved))  # back to "most moved first"
+    path = out / other["label"] / "moved_most.png"
+    save_png(grid(to_unit_float(images)[order], columns=len(moved)), path)
+    found["figure"] = str(path)
+    return found
 
 
 def summarise(paths: RunPaths, report: Report) -> dict[str, Any]:
@@ -111,6 +147,17 @@ def summarise(paths: RunPaths, report: Report) -> dict[str, Any]:
     if "vae" in report:
         summary["active_units"] = report["vae"]["active_units"]
         summary["kl_total"] = report["vae"]["kl_total"]
+    for name in ("normal", "mvn", "gmm"):
+        if name in report.get("mismatch", {}).get("mmd", {}):
+            summary[f"mmd2_{name}"] = report["mismatch"]["mmd"][name]["mmd2"]
+    if "vae" in report.get("mismatch", {}):
+        summary["mutual_information"] = report["mismatch"]["vae"]["mutual_information"]
+        summary["aggregate_kl"] = report["mismatch"]["vae"]["aggregate_kl"]
+    if "mig" in report.get("disentanglement", {}):
+        d = report["disentanglement"]
+        summary.update(mig=d["mig"], dci_disentanglement=d["dci"]["disentanglement"],
+                       dci_completeness=d["dci"]["completeness"], dci_informativeness=d["dci"]["informativeness"],
+                       sap=d["sap"])  # fmt: skip
     if "nearest_neighbours" in report:
         summary["nn_median_ratio_mvn"] = report["nearest_neighbours"]["sets"]["multivariate normal"]["median_ratio"]
     return summary
@@ -215,6 +262,17 @@ def _markdown(result: dict[str, Any]) -> str:
               "| --- | " + " | ".join("---" for _ in runs[1:]) + " |"]  # fmt: skip
     lines += [f"| {key} | " + " | ".join(fmt(r["differences"].get(key)) for r in runs[1:]) + " |"
               for key in runs[0]["differences"]]  # fmt: skip
+    aligned = [r for r in runs if "alignment" in r]
+    if aligned:
+        lines += ["", f"## Aligned onto {runs[0]['label']} (the same images)", "",
+                  "Orthogonal Procrustes of the centred, unit-size clouds: disparity 0 is a rotation (2 the most there "
+                  "is); neighbours kept: the share of each image's k nearest neighbours that stay its neighbours.", "",
+                  "| run | disparity | neighbours kept | k | images | moved most |", "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+        for r in aligned:
+            a = r["alignment"]
+            figure = Path(a["figure"]).relative_to(Path(a["figure"]).parent.parent)
+            lines.append(f"| {r['label']} | {a['disparity']:.3f} | {a['knn_kept']:.3f} | {a['k']} | {a['n']:,} | "
+                         f"[faces]({figure}) |")  # fmt: skip
     lines += ["", "## Figures", ""] + [f"![{name}]({name})" for name in result["figures"]]
     lines += ["", "## Grids (same z-points and images for every run)", ""]
     for r in runs:

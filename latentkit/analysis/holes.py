@@ -61,6 +61,7 @@ def holes_report(*, latents: str | os.PathLike, valid: np.ndarray, sample: np.nd
         report["vae"] = vae
     events.advance()
     events.finish()
+    report["mismatch"] = _mismatch(latents, valid, data, drawn, options, events)
 
     figures = []
     if run is None:
@@ -77,6 +78,41 @@ def holes_report(*, latents: str | os.PathLike, valid: np.ndarray, sample: np.nd
     if options.figures:
         report["quality_figures"] = _figures(out, report) + figures
     return report
+
+
+def _mismatch(latents, valid: np.ndarray, data: np.ndarray, drawn: dict[str, np.ndarray], options,
+              events: JobEvents) -> dict[str, Any]:  # fmt: skip
+    """MMD between the data and every generator (standard normal: N(0, I)), equal samples of
+    ``options.mmd_sample``; for a VAE's latents also I(x; z) and KL(q(z) || p(z))."""
+    from latentkit.analysis.mismatch import mmd, vae_information
+
+    m = min(options.mmd_sample, len(data))
+    found: dict[str, Any] = {"mmd": {}, "n": m}
+    events.start(f"prior mismatch: MMD of {len(drawn)} generators ({m:,} points each, permutation test)",
+                 total=len(drawn))  # fmt: skip
+    for i, (name, z) in enumerate(drawn.items()):
+        found["mmd"][name] = mmd(data[:m], z[:m], seed=options.seed + i)
+        events.advance()
+    events.finish()
+    posterior = _vae_posterior(latents, valid, options.mmd_sample, options.seed)
+    if posterior is not None:
+        found["vae"] = vae_information(*posterior, seed=options.seed)
+    return found
+
+
+def _vae_posterior(latents, valid: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """``count`` rows of a VAE's (mu, logvar), or None for latents without them."""
+    import zarr
+
+    if not (Path(latents) / "zarr.json").exists():
+        return None
+    group = zarr.open(latents, mode="r")
+    if not isinstance(group, zarr.Group) or "mu" not in group or "logvar" not in group:
+        return None
+    rows = np.flatnonzero(valid)
+    rows = np.sort(np.random.default_rng(seed).choice(rows, size=min(count, len(rows)), replace=False))
+    return (np.asarray(group["mu"].get_orthogonal_selection((rows,))),
+            np.asarray(group["logvar"].get_orthogonal_selection((rows,))))  # fmt: skip
 
 
 def _vae_health(latents, valid: np.ndarray, options) -> dict[str, Any] | None:

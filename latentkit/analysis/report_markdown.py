@@ -122,6 +122,24 @@ def _quality_markdown(report: dict) -> list[str]:
                   + (": posterior collapse, most dimensions inactive." if v["collapsed"] else ".")]  # fmt: skip
     for skipped in report.get("quality_skipped", []):
         lines += ["", f"Not measured: {skipped['what']} ({skipped['why']})."]
+    if "mig" in report.get("disentanglement", {}):
+        d = report["disentanglement"]
+        lines += ["", "## Disentanglement", "",
+                  f"Against the store's {d['source']} ({', '.join(d['factors'])}; {d['n']:,} images): MIG {d['mig']:.3f}, "
+                  f"DCI disentanglement {d['dci']['disentanglement']:.3f}, completeness {d['dci']['completeness']:.3f}, "
+                  f"informativeness {d['dci']['informativeness']:.3f} (held-out R^2), SAP {d['sap']:.3f}."]  # fmt: skip
+    if "mismatch" in report:
+        mm = report["mismatch"]
+        lines += ["", "## Prior mismatch", "",
+                  f"MMD^2 between the data and each generator ({mm['n']:,} points each; Gaussian kernel, bandwidth the "
+                  "median pairwise distance; p-value by permutation: below 0.01, the generator's points are not the "
+                  "data's distribution).", "", "| generator | MMD^2 | p-value |", "| --- | --- | --- |"]  # fmt: skip
+        lines += [f"| {name} | {m['mmd2']:.4g} | {m['p_value']:.3g} |" for name, m in mm["mmd"].items()]
+        if "vae" in mm:
+            v = mm["vae"]
+            lines += ["", f"VAE: mutual information I(x; z) = {v['mutual_information']:.3f} nats (at most log n = "
+                      f"{v['log_m']:.2f} with this estimator), aggregate KL(q(z) || p(z)) = {v['aggregate_kl']:.3f}; "
+                      f"they add up to the mean KL term {v['kl_term']:.3f}."]  # fmt: skip
     return lines
 
 

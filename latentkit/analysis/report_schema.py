@@ -173,6 +173,22 @@ class VaeHealth(TypedDict):
     radius: NotRequired[dict[str, dict[str, float]]]  # "mu", "z": mean and std of the rows' radii
 
 
+class Mmd(TypedDict):
+    mmd2: float  # unbiased MMD^2, Gaussian kernel
+    p_value: float  # by permutation: small says the generator's points are not the data's distribution
+    bandwidth: float  # the kernel's: the median pairwise distance of the pooled sample
+    n: int
+    permutations: int
+
+
+class Mismatch(TypedDict):
+    """Prior mismatch in numbers (``analysis.mismatch``)."""
+
+    mmd: dict[str, Mmd]  # per generator key (normal: N(0, I)), against the data
+    n: int
+    vae: NotRequired[dict[str, float]]  # mutual_information, aggregate_kl, kl_term (nats), log_m, n
+
+
 class Reencoding(TypedDict):
     data: dict[str, float]  # median, p90, mean of ||E(D(E(x))) - E(x)||
     generators: dict[str, dict[str, float]]
@@ -228,6 +244,8 @@ class Report(TypedDict):
     intrinsic_dimension: NotRequired[IntrinsicDimension]
     fragments: NotRequired[Fragments]
     vae: NotRequired[VaeHealth]
+    mismatch: NotRequired[Mismatch]
+    disentanglement: NotRequired[dict[str, Any]]  # source, factors, n, mig, mig_per_factor, dci{...}, sap
     reencoding: NotRequired[Reencoding]
     reconstruction: NotRequired[dict[str, Reconstruction]]
     tsne: NotRequired[Tsne]
@@ -260,6 +278,7 @@ class ComparedRun(TypedDict):
     summary: dict[str, Any]
     differences: dict[str, float]
     grids: dict[str, str | None]
+    alignment: NotRequired[dict[str, Any]]  # onto the first run: disparity, knn_kept, k, n, dims, moved_most, figure
 
 
 class CompareReport(TypedDict):

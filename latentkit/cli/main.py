@@ -13,6 +13,7 @@ import typer
 from latentkit.cli import around, steps, study  # noqa: F401
 # isort: on
 from latentkit.cli.app import app
+from latentkit.cli.examples import epilog
 from latentkit.core import KEYBOARD_EXIT
 
 # `latentkit --help` lists the commands in the order a study meets them.
@@ -29,6 +30,9 @@ def command():
     root = typer.main.get_command(app)
     _polish(root)
     root.commands = {name: root.commands[name] for name in ORDER}
+    for name, cmd in root.commands.items():  # the examples at the end of each command's --help
+        for full, leaf in [(f"{name} {s}", c) for s, c in getattr(cmd, "commands", {}).items()] or [(name, cmd)]:
+            leaf.epilog = epilog(full)
     return root
 
 
