@@ -238,6 +238,13 @@ BAD_INPUT = [  # (id, argv with {placeholders}, words the one line must hold)
     ("plane-zoom-below-one", ["plane", *RUN, "--out", OUT, "--zoom", "0.5,2"], "--zoom takes factors of at least 1"),
     ("plane-centre-not-two", ["plane", *RUN, "--out", OUT, "--centre", "1"], "--centre takes x,y"),
     ("plane-out-is-a-users-folder", ["plane", *RUN, "--out", "{userdir}"], "holds files latentkit did not write"),
+    # lattice
+    ("lattice-missing-run", ["lattice", "--run", "{missing}"], "no run at"),
+    ("lattice-n-one", ["lattice", *RUN, "--n", "1"], "--n"),
+    ("lattice-span-zero", ["lattice", *RUN, "--span", "0"], "--span must be positive"),
+    ("lattice-plane-unknown", ["lattice", *RUN, "--plane", "tsne"], "--plane takes pca"),
+    ("lattice-out-not-a-picture", ["lattice", *RUN, "--out", "{tmp}/lattice.txt"], "picture name"),
+    ("lattice-out-a-users-file", ["lattice", *RUN, "--out", "{file}"], "picture name"),
     # findings
     ("findings-missing-run", ["findings", "--run", "{missing}"], "no run at"),
     ("findings-before-analyze", ["findings", "--run", "{bare}"], "run `latentkit analyze --run"),

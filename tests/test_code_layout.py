@@ -37,7 +37,7 @@ KERAS_FREE = {
                         "Codec", "open_codec", "spec_from_dict", "load_spec"},
     "latentkit.model.runs": {"RunModel", "read_run", "latents_store", "stale_latents"},
     "latentkit.model.codec": {"Codec", "open_codec"},
-    "latentkit.model.images": {"check_picture", "grid", "save_png"},
+    "latentkit.model.images": {"check_picture", "grid", "save_png", "SOFTWARE"},
     "latentkit.model.spec": {"spec_from_dict", "load_spec"},
 }
 

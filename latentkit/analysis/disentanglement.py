@@ -71,9 +71,16 @@ def dci(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray
     scale_z, scale_v = StandardScaler().fit(z_train), StandardScaler().fit(v_train)
     zt, zs = scale_z.transform(z_train), scale_z.transform(z_test)
     vt, vs = scale_v.transform(v_train), scale_v.transform(v_test)
-    importance, scores = np.zeros((zt.shape[1], vt.shape[1])), []
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    importance, scores, unconverged = np.zeros((zt.shape[1], vt.shape[1])), [], 0
     for k in range(vt.shape[1]):
-        model = Lasso(alpha=alpha, max_iter=5000).fit(zt, vt[:, k])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            model = Lasso(alpha=alpha, max_iter=10_000).fit(zt, vt[:, k])
+        unconverged += any(issubclass(w.category, ConvergenceWarning) for w in caught)
         importance[:, k] = np.abs(model.coef_)
         scores.append(model.score(zs, vs[:, k]))
     factors = max(vt.shape[1], 2)
@@ -81,7 +88,7 @@ def dci(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray
     weights = importance.sum(axis=1) / max(importance.sum(), 1e-12)
     per_factor = 1.0 - _entropy(importance.T, max(zt.shape[1], 2))
     return {"disentanglement": float((per_code * weights).sum()), "completeness": float(per_factor.mean()),
-            "informativeness": float(np.mean(scores))}  # fmt: skip
+            "informativeness": float(np.mean(scores)), "unconverged": unconverged}  # fmt: skip
 
 
 def sap(latents: np.ndarray, factors: np.ndarray) -> float:

@@ -12,6 +12,7 @@ import numpy as np  # noqa: E402
 
 from latentkit.analysis.stats import ellipse_points, gaussian  # noqa: E402
 from latentkit.core import atomic_write  # noqa: E402
+from latentkit.model.images import SOFTWARE  # noqa: E402
 
 DATA_COLOUR = "black"
 _UNIFORM_SHADES = {0.5: "#fdd0a2", 1.0: "#fdae6b", 1.5: "#fd8d3c", 2.0: "#f16913", 3.0: "#d94801", 5.0: "#8c2d04"}
@@ -35,7 +36,8 @@ def save_figure(fig, path: Path) -> str:
     """Write ``fig`` as a PNG atomically and close it; the file's name."""
     try:
         with atomic_write(path) as handle:
-            fig.savefig(handle, format="png", dpi=110, bbox_inches="tight")
+            # tagged as latentkit's (as save_png tags grids): a later run may replace it, nothing else
+            fig.savefig(handle, format="png", dpi=110, bbox_inches="tight", metadata={"Software": f"{SOFTWARE} (matplotlib)"})
     finally:
         plt.close(fig)
     return path.name
@@ -280,4 +282,35 @@ def radius_dimension_figure(out: Path, report) -> str:
            title="Radius against the dimension (lines: formulas with +-1 sd, dots: drawn)")  # fmt: skip
     _legend_outside(ax)
     return save_figure(fig, out / "radius_vs_dim.png")
+
+
+def lattice_figure(path: Path, images, distances, *, n: int, span: float, projected, labels, data_median: float) -> str:
+    """lattice.png: the decoded lattice, each tile framed in the colour of its re-encoding
+    distance (in units of the data's own median), beside the data's density in the plane with
+    the lattice's points in the same colours."""
+    from matplotlib import colormaps
+    from matplotlib.colors import Normalize
+
+    ratio = distances / max(data_median, 1e-12)
+    norm, cmap = Normalize(0, max(5.0, float(np.quantile(ratio, 0.95)))), colormaps["magma_r"]
+    side, pad = images.shape[1], max(2, images.shape[1] // 12)
+    mosaic = np.ones((n * (side + 2 * pad), n * (side + 2 * pad), 3))
+    for index, (image, value) in enumerate(zip(np.clip(images, 0, 1), ratio)):
+        row, col = divmod(index, n)
+        y, x = row * (side + 2 * pad), col * (side + 2 * pad)
+        mosaic[y : y + side + 2 * pad, x : x + side + 2 * pad] = cmap(norm(value))[:3]
+        mosaic[y + pad : y + pad + side, x + pad : x + pad + side] = image
+    fig, axes = plt.subplots(1, 2, figsize=(15, 7), gridspec_kw={"width_ratios": [1, 1.1]})
+    axes[0].imshow(mosaic)
+    axes[0].set(title=f"decoded {labels[0]}-{labels[1]} lattice, +-{span:g} sd (frame: re-encoding distance)",
+                xticks=[], yticks=[])  # fmt: skip
+    ax = axes[1]
+    ax.hist2d(projected[:, 0], projected[:, 1], bins=60, range=[[-span * 1.15, span * 1.15]] * 2, cmap="Greys")
+    steps = np.linspace(-span, span, n)
+    a, b = np.meshgrid(steps, steps[::-1])
+    points = ax.scatter(a.ravel(), b.ravel(), c=ratio, cmap=cmap, norm=norm, s=60, edgecolors="white", linewidths=0.5)
+    fig.colorbar(points, ax=ax, label="||E(D(z)) - z|| / the data's own median")
+    ax.set(xlabel=f"{labels[0]} (sd)", ylabel=f"{labels[1]} (sd)", title="the data's density and the lattice",
+           aspect="equal")  # fmt: skip
+    return save_figure(fig, path)
 

@@ -248,7 +248,13 @@ def _html(paths: RunPaths, report: dict, source: dict, colourings, overlay: dict
     head = Div(text=f"<h1>Latent-space report</h1><p><code>{paths.root}</code>: {report['n']:,} points in "
                f"{report['dim']} dimensions; the map shows {len(source['row']):,} of them.</p>", width=1100)  # fmt: skip
     findings = paths.root / "findings.json"
-    parts = [head, row(Tabs(tabs=panels), column(menu, chosen, save))]
+    beside = [menu, chosen, save]
+    if (paths.analysis / "lattice.png").exists():  # decode anywhere (`latentkit lattice`), beside the map
+        beside.append(Div(text="<h3>Decode anywhere: the PC1-PC2 lattice</h3><img style='max-width:520px' "
+                          f"src='data:image/png;base64,{base64.b64encode((paths.analysis / 'lattice.png').read_bytes()).decode()}'>"
+                          "<p>Each cell decoded and encoded again; the darker its frame, the farther it came back: "
+                          "the holes.</p>", width=540))  # fmt: skip
+    parts = [head, row(Tabs(tabs=panels), column(*beside))]
     if findings.exists():
         rows_html = "".join(f"<tr><td>{f['claim']}</td><td>{f['measured']}</td><td>{'yes' if f['holds'] else '<b>no</b>'}"
                             f"</td></tr>" for f in json.loads(findings.read_text(encoding="utf-8"))["findings"])  # fmt: skip

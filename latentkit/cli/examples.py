@@ -29,6 +29,8 @@ EXAMPLES: dict[str, list[str]] = {
     "plane": ["latentkit plane --run runs/ae1 --pcs 0:1 --zoom 1,10,50",
               "latentkit plane --run runs/ae1 --axes 52:221 --zoom 50 --centre 0.3,-1.2",
               "latentkit plane --latents vectors.npy --out results/ --pcs 2:5"],
+    "lattice": ["latentkit lattice --run runs/ae1", "latentkit lattice --run runs/ae1 --n 16 --span 4",
+                "latentkit lattice --run runs/ae1 --plane attributes:Smiling,Male --out smiling_male.png"],
     "findings": ["latentkit findings --run runs/ae1", "latentkit findings --run runs/ae1 --json"],
     "report": ["latentkit report --run runs/ae1 --points 3000"],
     "generate": ["latentkit generate --run runs/ae1 --method mvn --n 28 --out mvn.png",

@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from latentkit.cli.app import app, events, user_errors
+from latentkit.cli.app import Force, app, events, user_errors
 
 
 @app.command("demo")
@@ -222,3 +222,25 @@ def plane_cmd(
     if "median_ratio" in nn:
         typer.echo(f"nearest-neighbour median in the plane, data / fitted normal: {nn['median_ratio']:.3f}")
     typer.echo(f"figure: {Path(out) / report['figure']}")
+
+
+@app.command("lattice")
+@user_errors
+def lattice_cmd(
+    run: Annotated[Path, typer.Option(help="Run directory, encoded (and analyzed, for --plane attributes:...).")],
+    out: Annotated[Optional[Path], typer.Option(help="The picture (default RUN/analysis/lattice.png).")] = None,
+    plane: Annotated[str, typer.Option(help="pca (PC1-PC2 through the data's mean) or attributes:NAME,NAME (two "
+                                       "attribute directions from `latentkit attributes`).")] = "pca",
+    n: Annotated[int, typer.Option(help="Cells per side: an n x n lattice.", min=2, max=40)] = 12,
+    span: Annotated[float, typer.Option(help="Half-width of the lattice in the data's standard deviations along "
+                                        "each axis.")] = 3.0,
+    force: Force = False,
+) -> None:
+    """Decode anywhere: a lattice of z-points over a plane, each decoded to a face and coloured by
+    its re-encoding distance, laid on the data's density; the holes are where it decodes to non-faces."""
+    from latentkit.analysis.lattice import lattice
+
+    found = lattice(run=run, out=out, plane=plane, n=n, span=span, force=force, events=events())
+    typer.echo(f"lattice {found['axes'][0]}-{found['axes'][1]}: {n}x{n} cells, median re-encoding distance "
+               f"{found['median_ratio']:.2f}x the data's own ({found['data_median']:.3g}): {found['out']}")
+

@@ -154,7 +154,10 @@ def run_demo(*, workdir: str | os.PathLike, n: int = DEMO_N, epochs: int | None 
     else:
         report = read_report(run.analysis / "report.json")
     grids, rows = write_findings(run, report, say=say, steps=("[5/6] ", "[6/6] "))
+    from latentkit.analysis.lattice import lattice
     from latentkit.analysis.report_page import write_page
+
+    say(f"      decode anywhere: the PC1-PC2 lattice -> {lattice(run=run.root, force=False)['out']}")
 
     say(f"      the interactive report -> {write_page(run.root, points=REPORT_POINTS, events=events)}")
     return DemoResult(False, data, run, report, grids, rows)

@@ -27,6 +27,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from latentkit.core import RunPaths, atomic_write  # noqa: E402
+from latentkit.model.images import SOFTWARE  # noqa: E402
 
 TERMS = ("loss", "reconstruction", "kl")
 
@@ -63,7 +64,7 @@ def draw_training(history: list[dict], path: Path) -> Path:
         axes[0][0].legend(frameon=False, fontsize=8)
         fig.tight_layout()
         with atomic_write(path) as handle:
-            fig.savefig(handle, format="png", dpi=100)
+            fig.savefig(handle, format="png", dpi=100, metadata={"Software": f"{SOFTWARE} (matplotlib)"})
     finally:
         plt.close(fig)
     return path

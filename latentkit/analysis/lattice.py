@@ -1,0 +1,108 @@
+"""``latentkit lattice``: decode anywhere. A lattice of z-points over a plane of the latent space
+— PC1-PC2 through the data's mean, or the plane of two attribute directions — each decoded to
+a face and encoded again; each cell is coloured by its re-encoding distance ||E(D(z)) - z||
+and laid on the data's density in that plane, so the holes show as places where the lattice
+decodes to non-faces that the encoder puts elsewhere.
+
+The geometry (``plane_lattice``) and the distances (``reencode_lattice``) take plain arrays and
+functions, so a test can drive them with a stand-in model; ``lattice`` wires them to a run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from latentkit.core import JobEvents, LatentkitError, RunPaths, own_folder, write_json
+from latentkit.model import check_picture
+
+
+def plane_lattice(mean: np.ndarray, axes: np.ndarray, scales: np.ndarray, *, n: int, span: float) -> np.ndarray:
+    """(n * n, d) z-points: mean + a * scales[0] * axes[0] + b * scales[1] * axes[1] for a, b in
+    [-span, span] (rows: b from top to bottom, a from left to right, as a picture reads)."""
+    steps = np.linspace(-span, span, n)
+    a, b = np.meshgrid(steps, steps[::-1])
+    return mean + (a.reshape(-1, 1) * scales[0]) * axes[0] + (b.reshape(-1, 1) * scales[1]) * axes[1]
+
+
+def reencode_lattice(z: np.ndarray, decode: Callable, encode: Callable) -> tuple[np.ndarray, np.ndarray]:
+    """The decoded images and ||E(D(z)) - z|| of every lattice point."""
+    images = decode(z)
+    again = np.asarray(encode(images), np.float64)
+    return images, np.linalg.norm(again - z, axis=1)
+
+
+def _plane(report_dir: Path, spec: str, sample: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The plane's two unit axes and the axis labels: principal components from the sample, or
+    two attribute directions (``attributes:Smiling,Male``, from ``latentkit attributes``)."""
+    if spec == "pca":
+        centred = sample - sample.mean(axis=0)
+        _, _, vectors = np.linalg.svd(centred, full_matrices=False)
+        return vectors[:2], np.array([0, 1]), ["PC1", "PC2"]
+    names = [n.strip() for n in spec.removeprefix("attributes:").split(",")] if spec.startswith("attributes:") else []
+    if len(names) != 2:
+        raise LatentkitError(f"--plane takes pca or attributes:NAME,NAME (two attributes), got {spec!r}")
+    from latentkit.analysis.attributes import load_direction
+
+    axes = np.stack([load_direction(report_dir, name) for name in names])
+    axes = axes / np.linalg.norm(axes, axis=1, keepdims=True)
+    second = axes[1] - (axes[1] @ axes[0]) * axes[0]  # Gram-Schmidt: a plane, drawn with square cells
+    if np.linalg.norm(second) < 1e-6:
+        raise LatentkitError(f"the directions of {names[0]} and {names[1]} are parallel: no plane")
+    return np.stack([axes[0], second / np.linalg.norm(second)]), np.array([0, 1]), names
+
+
+def lattice(*, run: str | os.PathLike, out: str | os.PathLike | None = None, plane: str = "pca", n: int = 12,
+            span: float = 3.0, sample: int = 20_000, seed: int = 0, force: bool = False,
+            events: JobEvents | None = None) -> dict[str, Any]:  # fmt: skip
+    """Write OUT (a PNG, default RUN/analysis/lattice.png: the decoded lattice beside the data's
+    density, each cell coloured by its re-encoding distance) and RUN/analysis/lattice.json (the
+    distances, the data's own re-encoding distance for scale)."""
+    from latentkit import store
+    from latentkit.model.codec import open_codec
+    from latentkit.model.runs import read_run
+    from latentkit.store import chunk_progress
+
+    events = events or JobEvents()
+    if not 2 <= n <= 40:
+        raise LatentkitError(f"--n must be 2..40 (an n x n lattice), got {n}")
+    if not span > 0:
+        raise LatentkitError(f"--span must be positive (in standard deviations), got {span}")
+    paths = RunPaths.of(run)
+    out = Path(out) if out is not None else paths.analysis / "lattice.png"
+    check_picture(out, force=force)
+    described = read_run(run)
+    described.need_decoder("a lattice (its cells are decoded)")
+    if not (paths.latents / "zarr.json").exists():
+        raise LatentkitError(f"{run} has no latents: run `latentkit encode --run {run}` first")
+    latents = store.open_store(paths.latents, holds="z")
+    if not chunk_progress(latents).complete:
+        raise LatentkitError(f"{paths.latents} is incomplete: finish `latentkit encode --run {run}` first")
+    usable = np.flatnonzero(latents["ok"][:].astype(bool))
+    rows = np.sort(np.random.default_rng(seed).choice(usable, size=min(sample, len(usable)), replace=False))
+    data = np.asarray(latents["z"].get_orthogonal_selection((rows,)), np.float64)
+    axes, _, labels = _plane(paths.analysis, plane, data)
+    mean = data.mean(axis=0)
+    projected = (data - mean) @ axes.T
+    scales = projected.std(axis=0)
+    z = plane_lattice(mean, axes, scales, n=n, span=span)
+    events.start(f"lattice: {n * n} z-points decoded and encoded again", total=2)
+    codec = open_codec(run, described)
+    images, distances = reencode_lattice(z, codec.decode, codec.encode)
+    events.advance()
+    own = reencode_lattice(data[:256], codec.decode, codec.encode)[1]  # the data's own, for scale
+    events.advance()
+    events.finish()
+    from latentkit.analysis.figures import lattice_figure
+
+    lattice_figure(out, images, distances, n=n, span=span, projected=projected / scales, labels=labels,
+                   data_median=float(np.median(own)))  # fmt: skip
+    found = {"run": str(run), "plane": plane, "axes": labels, "n": n, "span": span, "out": str(out),
+             "distances": distances.reshape(n, n).tolist(), "data_median": float(np.median(own)),
+             "median_ratio": float(np.median(distances) / max(np.median(own), 1e-12))}  # fmt: skip
+    write_json(own_folder(paths.analysis) / "lattice.json", found)
+    return found
