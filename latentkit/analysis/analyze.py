@@ -19,7 +19,7 @@ import zarr
 from latentkit import store
 from latentkit.analysis.samplers import (
     LatentFit,
-    default_generators,
+    generators_of,
     fit_mixture,
     hit_counts,
     radius_by_dimension,
@@ -68,6 +68,9 @@ class AnalyzeOptions:
     mixture: bool = True  # a Gaussian mixture generator, components chosen by BIC
     mixture_sample: int = 5_000  # rows of the sample the mixture is fitted on
     mixture_components: tuple[int, ...] = (1, 2, 3, 4, 6, 8)
+    kde: bool = True  # a kernel density generator, its bandwidth chosen by cross-validation
+    kde_sample: int = 2_000  # rows of the sample the kernel density keeps (and is cross-validated on)
+    posterior_sample: int = 5_000  # a VAE's data points whose q(z|x) the aggregate posterior draws from
     nn_sample: int = 4_000  # rows per set for the nearest-neighbour distances (0: off)
     figures: bool = True
     seed: int = 0
@@ -263,6 +266,16 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
                            f"{untried} larger candidates were not fitted")  # fmt: skip
         fit = replace(fit, mixture=mixture)
         events.finish()
+    if options.kde and len(sample) >= 10:
+        from latentkit.analysis.data_samplers import Kde
+
+        points = sample[rng.permutation(len(sample))[: options.kde_sample]]
+        events.start(f"kernel density: bandwidth by 3-fold cross-validation on {len(points):,} points", total=1)
+        fit = replace(fit, kde=Kde.fit(points, seed=options.seed))
+        events.finish()
+    from latentkit.analysis.data_samplers import read_posterior
+
+    fit = replace(fit, posterior=read_posterior(latents, valid, options.posterior_sample, options.seed))
 
     out = own_folder(out)
     fit.save(out / "mvn.npz")
@@ -281,6 +294,8 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
                 "ellipses": [e.result() for e in pc_ellipses]},
         "mvn": {"path": str(out / "mvn.npz")},
     }  # fmt: skip
+    if fit.kde is not None:
+        report["kde"] = {"bandwidth": fit.kde.bandwidth, "points": len(fit.kde.points), "units": "standardised"}
     if fit.mixture is not None:
         m = fit.mixture
         report["mixture"] = {"components": len(m.weights), "weights": m.weights.tolist(), "bic": m.bic,
@@ -424,7 +439,7 @@ def _radius_report(radius: Histograms) -> dict[str, Any]:
 
 def _generators_report(fit: LatentFit, options: AnalyzeOptions, rng, pc_region: PcRegion) -> list[dict[str, Any]]:
     rows = []
-    for index, generator in enumerate(default_generators(options.uniform_bs, mixture=fit.mixture is not None)):
+    for index, generator in enumerate(generators_of(fit, options.uniform_bs)):
         z = generator.sample(rng, options.generator_samples, fit)
         hits, drawn = _hit_test(generator, z, fit, options, np.random.default_rng([options.seed, 7, index]))
         r = np.sqrt((z * z).sum(axis=1))

@@ -127,7 +127,9 @@ def summarise(paths: RunPaths, report: Report) -> dict[str, Any]:
         summary[f"hit_{_key(g)}_k{HIT_K}"] = g["hit_fraction"][HIT_K]
     if "mixture" in report:
         summary["mixture_components"] = report["mixture"]["components"]
-    for name in ("mvn", "gmm", "normal"):
+    if report.get("coverage"):
+        summary["best_coverage"] = max(report["coverage"], key=lambda name: report["coverage"][name]["coverage"])
+    for name in ("mvn", "gmm", "kde", "posterior", "normal"):
         if name in report.get("coverage", {}):
             summary[f"coverage_{name}"] = report["coverage"][name]["coverage"]
             summary[f"precision_{name}"] = report["coverage"][name]["precision"]

@@ -16,7 +16,7 @@ import numpy as np
 
 from latentkit.analysis.hole_measures import ReconstructionQuality, VaeHealth, fragments, prdc, reencoding_distances, summary
 from latentkit.analysis.hole_measures import two_nn as intrinsic_dimension
-from latentkit.analysis.samplers import LatentFit, default_generators
+from latentkit.analysis.samplers import LatentFit, generators_of
 from latentkit.core import JobEvents
 
 FACES_SHOWN = 6  # best and worst decoded faces per generator in reencoded_faces.png
@@ -30,7 +30,7 @@ def holes_report(*, latents: str | os.PathLike, valid: np.ndarray, sample: np.nd
     ``reconstruction`` and ``quality_skipped`` (what was not measured, and why)."""
     n = min(options.quality_sample, len(sample))
     data = sample[rng.permutation(len(sample))[:n]]
-    generators = {g.key: g for g in default_generators(options.uniform_bs, mixture=fit.mixture is not None)}
+    generators = {g.key: g for g in generators_of(fit, options.uniform_bs)}
     drawn = {name: g.sample(rng, n, fit) for name, g in generators.items()}
     for name, array_ in generated.items():
         rows = np.sort(rng.choice(array_.shape[0], size=min(n, array_.shape[0]), replace=False))
@@ -94,25 +94,12 @@ def _mismatch(latents, valid: np.ndarray, data: np.ndarray, drawn: dict[str, np.
         found["mmd"][name] = mmd(data[:m], z[:m], seed=options.seed + i)
         events.advance()
     events.finish()
-    posterior = _vae_posterior(latents, valid, options.mmd_sample, options.seed)
+    from latentkit.analysis.data_samplers import read_posterior
+
+    posterior = read_posterior(latents, valid, options.mmd_sample, options.seed)
     if posterior is not None:
-        found["vae"] = vae_information(*posterior, seed=options.seed)
+        found["vae"] = vae_information(posterior.mu, posterior.logvar, seed=options.seed)
     return found
-
-
-def _vae_posterior(latents, valid: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """``count`` rows of a VAE's (mu, logvar), or None for latents without them."""
-    import zarr
-
-    if not (Path(latents) / "zarr.json").exists():
-        return None
-    group = zarr.open(latents, mode="r")
-    if not isinstance(group, zarr.Group) or "mu" not in group or "logvar" not in group:
-        return None
-    rows = np.flatnonzero(valid)
-    rows = np.sort(np.random.default_rng(seed).choice(rows, size=min(count, len(rows)), replace=False))
-    return (np.asarray(group["mu"].get_orthogonal_selection((rows,))),
-            np.asarray(group["logvar"].get_orthogonal_selection((rows,))))  # fmt: skip
 
 
 def _vae_health(latents, valid: np.ndarray, options) -> dict[str, Any] | None:

@@ -238,6 +238,7 @@ class Report(TypedDict):
     pca: Pca
     mvn: dict[str, str]
     mixture: NotRequired[Mixture]
+    kde: NotRequired[dict[str, Any]]  # bandwidth (by cross-validation, standardised units), points
     nearest_neighbours: NotRequired[Neighbours]
     quality_skipped: NotRequired[list[Skipped]]
     coverage: NotRequired[dict[str, Coverage]]

@@ -8,9 +8,10 @@ from math import exp, lgamma, sqrt
 
 import numpy as np
 
+from latentkit.analysis.data_samplers import Kde, Posterior
 from latentkit.core import LatentkitError
 
-METHODS = ("uniform", "normal", "component", "mvn", "gmm")
+METHODS = ("uniform", "normal", "component", "mvn", "gmm", "kde", "posterior")
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,15 @@ class Sampler:
             if fit.mixture is None:
                 raise LatentkitError("--method gmm needs the fitted mixture: rerun `latentkit analyze` (mixture on)")
             return fit.mixture.sample(rng, n)
+        if self.method == "kde":
+            if fit.kde is None:
+                raise LatentkitError("--method kde needs the fitted kernel density: rerun `latentkit analyze` (kde on)")
+            return fit.kde.sample(rng, n)
+        if self.method == "posterior":
+            if fit.posterior is None:
+                raise LatentkitError("--method posterior needs a VAE's latents (mu, logvar): it draws from the "
+                                     "aggregate posterior; rerun `latentkit analyze` on a VAE run")  # fmt: skip
+            return fit.posterior.sample(rng, n)
         raise LatentkitError(f"unknown method {self.method!r}: use {', '.join(METHODS)}")
 
     def expected_radius(self, fit: LatentFit) -> tuple[float | None, float | None]:
@@ -124,6 +134,8 @@ class LatentFit:
     sigma: np.ndarray  # Gaussian-fit sigma per component
     fwhm: np.ndarray  # full width at half maximum per component (the studies' "half-width")
     mixture: Mixture | None = None
+    kde: Kde | None = None  # a kernel density, bandwidth by cross-validation (data_samplers)
+    posterior: Posterior | None = None  # a VAE's aggregate posterior (data_samplers)
 
     @property
     def cov_root(self) -> np.ndarray:
@@ -137,6 +149,11 @@ class LatentFit:
             m = self.mixture
             arrays.update(gmm_weights=m.weights, gmm_means=m.means, gmm_covariances=m.covariances,
                           gmm_bic_k=np.array([int(k) for k in m.bic]), gmm_bic=np.array(list(m.bic.values())))  # fmt: skip
+        if self.kde is not None:
+            arrays.update(kde_points=self.kde.points, kde_bandwidth=np.array(self.kde.bandwidth),
+                          kde_mean=self.kde.mean, kde_scale=self.kde.scale)  # fmt: skip
+        if self.posterior is not None:
+            arrays.update(posterior_mu=self.posterior.mu, posterior_logvar=self.posterior.logvar)
         with atomic_write(path) as handle:
             np.savez(handle, **arrays)
 
@@ -147,7 +164,11 @@ class LatentFit:
             if "gmm_weights" in data:
                 bic = {str(k): float(v) for k, v in zip(data["gmm_bic_k"], data["gmm_bic"])}
                 mixture = Mixture(data["gmm_weights"], data["gmm_means"], data["gmm_covariances"], bic)
-            return cls(**{k: data[k] for k in ("mean", "cov", "centre", "sigma", "fwhm")}, mixture=mixture)
+            kde = Kde(data["kde_points"], float(data["kde_bandwidth"]), data["kde_mean"],
+                      data["kde_scale"]) if "kde_points" in data else None  # fmt: skip
+            posterior = Posterior(data["posterior_mu"], data["posterior_logvar"]) if "posterior_mu" in data else None
+            return cls(**{k: data[k] for k in ("mean", "cov", "centre", "sigma", "fwhm")}, mixture=mixture, kde=kde,
+                       posterior=posterior)  # fmt: skip
 
 
 def generator_key(method: str, params: dict) -> str:
@@ -155,12 +176,21 @@ def generator_key(method: str, params: dict) -> str:
     return method + ("" if b is None else f"_b{b:g}")
 
 
-def default_generators(bs=(0.5, 1.0, 1.5, 2.0, 3.0, 5.0), *, mixture: bool = False) -> list[Sampler]:
+def default_generators(bs=(0.5, 1.0, 1.5, 2.0, 3.0, 5.0), *, mixture: bool = False, kde: bool = False,
+                       posterior: bool = False) -> list[Sampler]:  # fmt: skip
     return [Sampler(f"uniform b={b:g}", "uniform", {"b": float(b)}) for b in bs] + [
         Sampler("standard normal", "normal"),
         Sampler("per-component normal (fitted centres, sigmas)", "component"),
         Sampler("multivariate normal (fitted mean, covariance)", "mvn"),
-    ] + ([Sampler("gaussian mixture (BIC-chosen components)", "gmm")] if mixture else [])
+    ] + ([Sampler("gaussian mixture (BIC-chosen components)", "gmm")] if mixture else []) + (
+        [Sampler("kernel density (bandwidth by cross-validation)", "kde")] if kde else []) + (
+        [Sampler("aggregate posterior (q(z|x) of data points)", "posterior")] if posterior else [])
+
+
+def generators_of(fit: LatentFit, bs) -> list[Sampler]:
+    """Every generator a fit can draw from: the uniforms for ``bs``, the normals, and those fitted."""
+    return default_generators(bs, mixture=fit.mixture is not None, kde=fit.kde is not None,
+                              posterior=fit.posterior is not None)  # fmt: skip
 
 
 def region_distance(z: np.ndarray, fit: LatentFit) -> np.ndarray:

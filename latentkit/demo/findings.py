@@ -80,6 +80,7 @@ def findings(report: Report, rmse: dict[str, Any]) -> list[Finding]:
     return rows
 
 
+FOLLOWERS = ("gmm", "kde", "posterior")  # the generators fitted to the data's shape, not only its moments
 ELLIPSE_SLACK = 0.05  # "a Gaussian's share": within 5 points of 1 - exp(-2) = 86.5 % at 2 sigma
 REENCODE_FAR = 2.0  # "far": a median re-encoding distance at least this many times the data's own
 
@@ -94,6 +95,14 @@ def _hole_findings(report: dict[str, Any]) -> list[Finding]:
                             f"coverage {gmm['coverage']:.3f} (mixture) vs {mvn['coverage']:.3f} (normal), k = {gmm['k']}, "
                             f"{gmm['n']:,} points each (holds if the mixture's is higher)",
                             gmm["coverage"] > mvn["coverage"], "analysis/coverage.png"))  # fmt: skip
+    if coverage:
+        best = max(coverage, key=lambda name: coverage[name]["coverage"])
+        others = ", ".join(f"{name} {coverage[name]['coverage']:.2f}" for name in ("gmm", "kde", "mvn", "normal")
+                           if name in coverage and name != best)  # fmt: skip
+        rows.append(Finding("A generator that follows the data covers it best",
+                            f"best coverage: {best} {coverage[best]['coverage']:.3f} ({others}); holds if it is the "
+                            "mixture, the kernel density or a VAE's aggregate posterior",
+                            best in FOLLOWERS, "analysis/coverage.png"))  # fmt: skip
     reencoding = report.get("reencoding", {})
     uniform = reencoding.get("generators", {}).get("uniform_b3")
     if uniform is not None:
