@@ -245,6 +245,11 @@ BAD_INPUT = [  # (id, argv with {placeholders}, words the one line must hold)
     ("lattice-plane-unknown", ["lattice", *RUN, "--plane", "tsne"], "--plane takes pca"),
     ("lattice-out-not-a-picture", ["lattice", *RUN, "--out", "{tmp}/lattice.txt"], "picture name"),
     ("lattice-out-a-users-file", ["lattice", *RUN, "--out", "{file}"], "picture name"),
+    # flow
+    ("flow-missing-run", ["flow", "--run", "{missing}"], "has no latents"),
+    ("flow-lr-zero", ["flow", *RUN, "--lr", "0"], "--lr must be positive"),
+    ("flow-epochs-zero", ["flow", *RUN, "--epochs", "0"], "--epochs"),
+    ("flow-partial-latents", ["flow", "--run", "{partial}"], "incomplete"),
     # findings
     ("findings-missing-run", ["findings", "--run", "{missing}"], "no run at"),
     ("findings-before-analyze", ["findings", "--run", "{bare}"], "run `latentkit analyze --run"),

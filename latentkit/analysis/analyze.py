@@ -276,6 +276,11 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
     from latentkit.analysis.data_samplers import read_posterior
 
     fit = replace(fit, posterior=read_posterior(latents, valid, options.posterior_sample, options.seed))
+    if run is not None:  # the run's normalising flow, when `latentkit flow` trained one
+        from latentkit.core import RunPaths
+        from latentkit.model.flow import FOLDER, load_flow
+
+        fit = replace(fit, flow=load_flow(RunPaths.of(run).root / FOLDER))
 
     out = own_folder(out)
     fit.save(out / "mvn.npz")

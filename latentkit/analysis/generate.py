@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,11 @@ def generate(*, run: str | os.PathLike, method: str, out: str | os.PathLike, n: 
     fit_path = Path(analysis or RunPaths.of(run).analysis) / "mvn.npz"
     if fit_path.exists():
         fit = LatentFit.load(fit_path)
-    elif method in ("component", "mvn", "gmm"):
+        if method == "flow":
+            from latentkit.model.flow import FOLDER, load_flow
+
+            fit = replace(fit, flow=load_flow(RunPaths.of(run).root / FOLDER))
+    elif method in ("component", "mvn", "gmm", "kde", "posterior", "flow"):
         raise LatentkitError(f"--method {method} needs the fitted distribution {fit_path}: run `latentkit analyze` first")
     else:
         fit = None

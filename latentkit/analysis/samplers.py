@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from math import exp, lgamma, sqrt
+from typing import Any
 
 import numpy as np
 
 from latentkit.analysis.data_samplers import Kde, Posterior
 from latentkit.core import LatentkitError
 
-METHODS = ("uniform", "normal", "component", "mvn", "gmm", "kde", "posterior")
+METHODS = ("uniform", "normal", "component", "mvn", "gmm", "kde", "posterior", "flow")
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,10 @@ class Sampler:
             if fit.kde is None:
                 raise LatentkitError("--method kde needs the fitted kernel density: rerun `latentkit analyze` (kde on)")
             return fit.kde.sample(rng, n)
+        if self.method == "flow":
+            if fit.flow is None:
+                raise LatentkitError("--method flow needs the run's trained flow: run `latentkit flow --run RUN` first")
+            return fit.flow.sample(rng, n)
         if self.method == "posterior":
             if fit.posterior is None:
                 raise LatentkitError("--method posterior needs a VAE's latents (mu, logvar): it draws from the "
@@ -136,6 +141,7 @@ class LatentFit:
     mixture: Mixture | None = None
     kde: Kde | None = None  # a kernel density, bandwidth by cross-validation (data_samplers)
     posterior: Posterior | None = None  # a VAE's aggregate posterior (data_samplers)
+    flow: Any = None  # the run's RealNVP flow (latentkit.model.flow.FlowSampler; in RUN/flow, not in mvn.npz)
 
     @property
     def cov_root(self) -> np.ndarray:
@@ -177,20 +183,21 @@ def generator_key(method: str, params: dict) -> str:
 
 
 def default_generators(bs=(0.5, 1.0, 1.5, 2.0, 3.0, 5.0), *, mixture: bool = False, kde: bool = False,
-                       posterior: bool = False) -> list[Sampler]:  # fmt: skip
+                       posterior: bool = False, flow: bool = False) -> list[Sampler]:  # fmt: skip
     return [Sampler(f"uniform b={b:g}", "uniform", {"b": float(b)}) for b in bs] + [
         Sampler("standard normal", "normal"),
         Sampler("per-component normal (fitted centres, sigmas)", "component"),
         Sampler("multivariate normal (fitted mean, covariance)", "mvn"),
     ] + ([Sampler("gaussian mixture (BIC-chosen components)", "gmm")] if mixture else []) + (
         [Sampler("kernel density (bandwidth by cross-validation)", "kde")] if kde else []) + (
-        [Sampler("aggregate posterior (q(z|x) of data points)", "posterior")] if posterior else [])
+        [Sampler("aggregate posterior (q(z|x) of data points)", "posterior")] if posterior else []) + (
+        [Sampler("normalising flow (RealNVP)", "flow")] if flow else [])
 
 
 def generators_of(fit: LatentFit, bs) -> list[Sampler]:
     """Every generator a fit can draw from: the uniforms for ``bs``, the normals, and those fitted."""
     return default_generators(bs, mixture=fit.mixture is not None, kde=fit.kde is not None,
-                              posterior=fit.posterior is not None)  # fmt: skip
+                              posterior=fit.posterior is not None, flow=fit.flow is not None)  # fmt: skip
 
 
 def region_distance(z: np.ndarray, fit: LatentFit) -> np.ndarray:

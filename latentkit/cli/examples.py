@@ -31,6 +31,7 @@ EXAMPLES: dict[str, list[str]] = {
               "latentkit plane --latents vectors.npy --out results/ --pcs 2:5"],
     "lattice": ["latentkit lattice --run runs/ae1", "latentkit lattice --run runs/ae1 --n 16 --span 4",
                 "latentkit lattice --run runs/ae1 --plane attributes:Smiling,Male --out smiling_male.png"],
+    "flow": ["latentkit flow --run runs/ae1", "latentkit flow --run runs/ae1 --epochs 60 --couplings 12"],
     "findings": ["latentkit findings --run runs/ae1", "latentkit findings --run runs/ae1 --json"],
     "report": ["latentkit report --run runs/ae1 --points 3000"],
     "generate": ["latentkit generate --run runs/ae1 --method mvn --n 28 --out mvn.png",

@@ -17,7 +17,7 @@ from latentkit.cli.examples import epilog
 from latentkit.core import KEYBOARD_EXIT
 
 # `latentkit --help` lists the commands in the order a study meets them.
-ORDER = ("demo", "env", "prepare", "info", "presets", "train", "import-model", "status", "encode", "analyze", "plane", "lattice", "findings", "report", "generate",
+ORDER = ("demo", "env", "prepare", "info", "presets", "train", "import-model", "status", "encode", "analyze", "plane", "lattice", "flow", "findings", "report", "generate",
          "reconstruct", "interpolate", "attributes", "compare", "export", "stage", "sync", "upgrade", "slurm")  # fmt: skip
 METAVARS = {"int": "N", "float": "X", "path": "PATH", "str": "TEXT"}
 

@@ -388,7 +388,7 @@ def generate_cmd(
     run: Annotated[Path, typer.Option(help="Run directory (with analysis/ for component, mvn and gmm).")],
     out: Picture,
     method: Annotated[str, typer.Option(help="uniform | normal | component | mvn | gmm (the fitted mixture) | kde "
-                                        "(the kernel density) | posterior (a VAE's aggregate posterior)")] = "mvn",
+                                        "(the kernel density) | posterior (a VAE's aggregate posterior) | flow (`latentkit flow`)")] = "mvn",
     b: Annotated[float, typer.Option(help="Uniform: each component in [-b, b].")] = 1.5,
     n: Annotated[int, typer.Option(help="Images to generate.")] = 28,
     sharpen: Annotated[Optional[float], typer.Option(help="PIL Sharpness factor, e.g. 7.")] = None,

@@ -244,3 +244,29 @@ def lattice_cmd(
     typer.echo(f"lattice {found['axes'][0]}-{found['axes'][1]}: {n}x{n} cells, median re-encoding distance "
                f"{found['median_ratio']:.2f}x the data's own ({found['data_median']:.3g}): {found['out']}")
 
+
+@app.command("flow")
+@user_errors
+def flow_cmd(
+    run: Annotated[Path, typer.Option(help="Run directory with finished latents: the flow goes to RUN/flow.")],
+    epochs: Annotated[Optional[int], typer.Option(help="Train until this many epochs (extends a flow; default 30).",
+                                                  min=1)] = None,
+    couplings: Annotated[int, typer.Option(help="Affine coupling layers (alternating masks).", min=2)] = 8,
+    hidden: Annotated[int, typer.Option(help="Units of each coupling's two hidden layers.", min=4)] = 256,
+    batch: Annotated[int, typer.Option(help="Latents per step.", min=8)] = 512,
+    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 1e-3,
+    seed: Annotated[int, typer.Option(help="Seed of the weights and the order of the latents.", min=0)] = 0,
+) -> None:
+    """A normalising flow (RealNVP) fitted to the run's latents, chunk by chunk, resumable like train:
+    then `analyze --run` lists it among the generators and `generate --method flow` draws from it."""
+    from latentkit.core import LatentkitError
+    from latentkit.model.flow import train_flow
+
+    if not lr > 0:
+        raise LatentkitError(f"--lr must be positive, got {lr}")
+    found = train_flow(run=run, epochs=epochs, couplings=couplings, hidden=hidden, batch=batch, lr=lr, seed=seed,
+                       events=events())  # fmt: skip
+    last = found["history"][-1] if found["history"] else None
+    typer.echo(f"flow at epoch {found['epochs']}" + (f": negative log-likelihood {last['nll']:.3f}" if last else "")
+               + f" -> {Path(run) / 'flow'}; next: latentkit analyze --run {run}")
+

@@ -80,7 +80,7 @@ def findings(report: Report, rmse: dict[str, Any]) -> list[Finding]:
     return rows
 
 
-FOLLOWERS = ("gmm", "kde", "posterior")  # the generators fitted to the data's shape, not only its moments
+FOLLOWERS = ("gmm", "kde", "posterior", "flow")  # the generators fitted to the data's shape, not only its moments
 ELLIPSE_SLACK = 0.05  # "a Gaussian's share": within 5 points of 1 - exp(-2) = 86.5 % at 2 sigma
 REENCODE_FAR = 2.0  # "far": a median re-encoding distance at least this many times the data's own
 
