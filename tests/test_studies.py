@@ -499,3 +499,23 @@ def test_latentkit_flow_on_a_run_joins_the_generators(tiny_ae, tmp_path):
     assert "flow" in [g["method"] for g in report["generators"]] and "flow" in report["coverage"]
     made = cli("generate", "--run", run, "--method", "flow", "--n", "4", "--out", tmp_path / "flow.png")
     assert "hit fraction" in made.stdout and (tmp_path / "flow.png").exists()
+
+
+def test_analyze_with_a_labels_file_scores_disentanglement_against_its_numeric_columns(tmp_path):
+    import csv
+
+    from conftest import cli
+
+    rng = np.random.default_rng(23)
+    factors = rng.uniform(-1, 1, (3000, 2))
+    z = np.column_stack([factors + rng.normal(0, 0.02, factors.shape), rng.normal(0, 1, (3000, 2))])
+    np.save(tmp_path / "z.npy", z.astype(np.float32))
+    with open(tmp_path / "labels.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["pose", "light", "name"])
+        writer.writerows([f"{a:.4f}", f"{b:.4f}", f"img{i}"] for i, (a, b) in enumerate(factors))
+    cli("analyze", "--latents", tmp_path / "z.npy", "--out", tmp_path / "a", "--labels", tmp_path / "labels.csv",
+        "--no-tsne", "--no-kmeans", "--no-figures", "--hit-draws", "1000")  # fmt: skip
+    d = json.loads((tmp_path / "a" / "report.json").read_text())["disentanglement"]
+    assert d["source"] == "labels file" and d["factors"] == ["pose", "light"]
+    assert d["mig"] > 0.5 and d["dci"]["disentanglement"] > 0.8 and d["sap"] > 0.8

@@ -219,7 +219,7 @@ class _Histograms:
 
 def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: AnalyzeOptions | None = None,
             events: JobEvents | None = None, column: str | None = None,
-            run: str | os.PathLike | None = None) -> Report:  # fmt: skip
+            run: str | os.PathLike | None = None, labels: str | os.PathLike | None = None) -> Report:  # fmt: skip
     """Write OUT/report.json, report.md, mvn.npz and figures for the latents at ``latents``
     (``column``: a parquet file's vector column). ``run``: the run the latents belong to: its
     model re-encodes generated points and measures reconstructions (``latentkit.analysis.hole_measures``)."""
@@ -315,11 +315,13 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
 
         report.update(holes_report(latents=latents, valid=valid, sample=sample, fit=fit, options=options, rng=rng,
                                      generated=generated, run=run, out=out, events=events))  # fmt: skip
-    if options.quality and run is not None:
-        from latentkit.analysis.disentanglement import of_run
+    if options.quality and (run is not None or labels is not None):
+        from latentkit.analysis.disentanglement import of_labels, of_run
 
-        events.start("disentanglement: MIG, DCI, SAP against the store's factors", total=1)
-        found = of_run(array, valid, run, sample=options.disentanglement_sample, seed=options.seed)
+        events.start("disentanglement: MIG, DCI, SAP against known factors", total=1)
+        found = (of_labels(array, valid, labels, sample=options.disentanglement_sample, seed=options.seed)
+                 if labels is not None else
+                 of_run(array, valid, run, sample=options.disentanglement_sample, seed=options.seed))  # fmt: skip
         events.finish()
         if found is not None:
             report["disentanglement"] = found

@@ -135,3 +135,21 @@ def of_run(array, valid: np.ndarray, run, *, sample: int, seed: int = 0) -> dict
     latents = np.asarray(array.get_orthogonal_selection((rows,)), np.float64)
     return {"source": kind, **disentanglement(latents, values, names, seed=seed)}
 
+
+def of_labels(array, valid: np.ndarray, path, *, sample: int, seed: int = 0) -> dict[str, Any] | None:
+    """Disentanglement against a labels file's numeric (and boolean) columns (``--labels``: parquet
+    or CSV, a row per vector); None when it has none."""
+    from latentkit.store.vectors import read_labels
+
+    table = read_labels(path, array.shape[0])
+    numeric = {name: np.asarray(values, np.float64) for name, values in table.columns.items()
+               if np.asarray(values).dtype.kind in "iufb"}  # fmt: skip
+    if not numeric:
+        return None
+    values = np.column_stack(list(numeric.values()))
+    usable = np.flatnonzero(valid & np.isfinite(values).all(axis=1))
+    rows = np.sort(np.random.default_rng(seed).choice(usable, size=min(sample, len(usable)), replace=False))
+    latents = (np.asarray(array.get_orthogonal_selection((rows,)), np.float64)
+               if hasattr(array, "get_orthogonal_selection") else np.asarray(array[rows], np.float64))  # fmt: skip
+    return {"source": "labels file", **disentanglement(latents, values[rows], list(numeric), seed=seed)}
+

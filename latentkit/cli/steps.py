@@ -348,7 +348,7 @@ def analyze_cmd(
                              mixture=mixture, nn_sample=nn_sample, figures=figures, seed=seed, quality=quality,
                              quality_sample=quality_sample, generated=tuple(map(str, generated)),
                              reconstruction_images=reconstruction_images)  # fmt: skip
-    report = analyze(latents=latents, out=out, options=options, events=events(), column=column, run=run)
+    report = analyze(latents=latents, out=out, options=options, events=events(), column=column, run=run, labels=labels)
     r = report["radius"]
     typer.echo(f"{report['n']:,} points in {report['dim']} dims: radius mean {r['mean']:.2f} (peak {r['peak']:.2f}), "
                f"dominant components {report['dominant'] or 'none'}")
