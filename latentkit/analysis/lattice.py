@@ -62,10 +62,9 @@ def lattice(*, run: str | os.PathLike, out: str | os.PathLike | None = None, pla
     """Write OUT (a PNG, default RUN/analysis/lattice.png: the decoded lattice beside the data's
     density, each cell coloured by its re-encoding distance) and RUN/analysis/lattice.json (the
     distances, the data's own re-encoding distance for scale)."""
-    from latentkit import store
     from latentkit.model.codec import open_codec
     from latentkit.model.runs import read_run
-    from latentkit.store import chunk_progress
+    from latentkit.store import finished_latents
 
     events = events or JobEvents()
     if not 2 <= n <= 40:
@@ -77,11 +76,7 @@ def lattice(*, run: str | os.PathLike, out: str | os.PathLike | None = None, pla
     check_picture(out, force=force)
     described = read_run(run)
     described.need_decoder("a lattice (its cells are decoded)")
-    if not (paths.latents / "zarr.json").exists():
-        raise LatentkitError(f"{run} has no latents: run `latentkit encode --run {run}` first")
-    latents = store.open_store(paths.latents, holds="z")
-    if not chunk_progress(latents).complete:
-        raise LatentkitError(f"{paths.latents} is incomplete: finish `latentkit encode --run {run}` first")
+    latents = finished_latents(run)
     usable = np.flatnonzero(latents["ok"][:].astype(bool))
     rows = np.sort(np.random.default_rng(seed).choice(usable, size=min(sample, len(usable)), replace=False))
     data = np.asarray(latents["z"].get_orthogonal_selection((rows,)), np.float64)

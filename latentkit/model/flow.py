@@ -128,15 +128,10 @@ def _batches(array, rows: np.ndarray, batch: int, rng) -> Iterator[np.ndarray]:
 def train_flow(*, run: str | os.PathLike, epochs: int | None = None, couplings: int = 8, hidden: int = 256,
                batch: int = 512, lr: float = 1e-3, seed: int = 0, events: JobEvents | None = None) -> dict:  # fmt: skip
     """Fit (or go on fitting) RUN/flow to RUN/latents.zarr; one checkpoint per epoch."""
-    from latentkit import store
-    from latentkit.store import chunk_progress
+    from latentkit.store import finished_latents
 
     paths = RunPaths.of(run)
-    if not (paths.latents / "zarr.json").exists():
-        raise LatentkitError(f"{run} has no latents: run `latentkit encode --run {run}` first")
-    group = store.open_store(paths.latents, holds="z")
-    if not chunk_progress(group).complete:
-        raise LatentkitError(f"{paths.latents} is incomplete: finish `latentkit encode --run {run}` first")
+    group = finished_latents(run)
     rows = np.flatnonzero(group["ok"][:].astype(bool))
     return fit_flow(group["z"], rows, paths.root / FOLDER, epochs=epochs, couplings=couplings, hidden=hidden,
                     batch=batch, lr=lr, seed=seed, events=events)  # fmt: skip

@@ -15,7 +15,7 @@ from latentkit.store.layout import (
     throttle,
     upgrade,
 )
-from latentkit.store.reading import ChunkCache, select_rows, to_unit_float
+from latentkit.store.reading import ChunkCache, finished_latents, select_rows, to_unit_float
 from latentkit.store.runlock import refuse_while_held, run_lock
 from latentkit.store.tasks import resolve_task
 
@@ -37,6 +37,7 @@ __all__ = [
     "run_chunks",
     "refuse_while_held",
     "run_lock",
+    "finished_latents",
     "select_rows",
     "store_summary",
     "summary_lines",

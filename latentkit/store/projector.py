@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from latentkit.core import JobEvents, LatentkitError, RunPaths, atomic_write, check_folder, own_folder, write_text
-from latentkit.store import chunk_progress, open_store
+from latentkit.store.layout import open_store
+from latentkit.store.reading import finished_latents
 from latentkit.store.layout import PARTITIONS
 
 MAX_POINTS = 100_000  # TensorBoard's projector loads no more (tensorflow/tensorboard#773)
@@ -52,9 +53,7 @@ def export_projector(*, run: str | os.PathLike, out: str | os.PathLike | None = 
         raise LatentkitError(f"--sample must be 1..{MAX_POINTS:,} (the projector loads no more), got {sample:,}")
     if clusters < 1:
         raise LatentkitError(f"--clusters must be positive, got {clusters}")
-    latents = open_store(paths.latents, holds="z")
-    if not chunk_progress(latents).complete:
-        raise LatentkitError(f"{paths.latents} is incomplete: finish `latentkit encode --run {run}` first")
+    latents = finished_latents(run)
     data = open_store(latents.attrs["source"], holds="images")
     out = check_folder(out or paths.root / "projector", "--out")
     usable = np.flatnonzero(latents["ok"][:].astype(bool) & data["ok"][:].astype(bool))

@@ -14,6 +14,20 @@ from latentkit.store.layout import PARTITIONS
 UNIT_SCALE = np.float32(1 / 255)
 
 
+def finished_latents(run):
+    """A run's latents.zarr, every chunk written: refused in one line when it is missing or unfinished."""
+    from latentkit.core import RunPaths
+    from latentkit.store.layout import open_store
+
+    latents = RunPaths.of(run).latents
+    if not (latents / "zarr.json").exists():
+        raise LatentkitError(f"{run} has no latents: run `latentkit encode --run {run}` first")
+    group = open_store(latents, holds="z")
+    if not chunk_progress(group).complete:
+        raise LatentkitError(f"{latents} is incomplete: finish `latentkit encode --run {run}` first")
+    return group
+
+
 def select_rows(group, partition: str | None) -> np.ndarray:
     """Rows that are written, decoded fine, and in ``partition`` (None or 'all': every one)."""
     mask = chunk_progress(group).row_mask() & group["ok"][:]
