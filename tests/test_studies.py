@@ -484,6 +484,10 @@ def test_a_realnvp_flow_covers_thin_two_moons_better_than_the_mixture_and_resume
     mixture = fit_mixture(train, seed=0).sample(rng, 1000)
     ours, theirs = prdc(real, flow, k=5), prdc(real, mixture, k=5)
     assert ours["coverage"] > theirs["coverage"] + 0.03 and ours["precision"] > theirs["precision"]
+    from prdc import compute_prdc  # the flow's coverage as the prdc package computes it, on the same vectors
+
+    assert compute_prdc(real_features=real, fake_features=flow, nearest_k=5)["coverage"] == pytest.approx(
+        ours["coverage"], abs=1e-9)
 
 
 def test_latentkit_flow_on_a_run_joins_the_generators(tiny_ae, tmp_path):
