@@ -523,3 +523,13 @@ def test_analyze_with_a_labels_file_scores_disentanglement_against_its_numeric_c
     d = json.loads((tmp_path / "a" / "report.json").read_text())["disentanglement"]
     assert d["source"] == "labels file" and d["factors"] == ["pose", "light"]
     assert d["mig"] > 0.5 and d["dci"]["disentanglement"] > 0.8 and d["sap"] > 0.8
+
+
+def test_a_smooth_blob_is_one_group_at_every_zoom(tmp_path):
+    from latentkit.analysis.plane import PlaneOptions, plane
+
+    z = np.random.default_rng(24).multivariate_normal(np.zeros(8), np.eye(8) + 0.3, 20_000)
+    np.save(tmp_path / "z.npy", z)
+    report = plane(latents=tmp_path / "z.npy", out=tmp_path / "p", options=PlaneOptions(zooms=(1.0, 5.0, 20.0)))
+    assert [row["groups"] for row in report["zooms"]] == [1, 1, 1]
+    assert report["nearest_neighbours"]["median_ratio"] == pytest.approx(1.0, abs=0.1)  # it is the normal

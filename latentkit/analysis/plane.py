@@ -22,6 +22,7 @@ from latentkit.analysis.stats import Moments, pca_from_covariance
 from latentkit.core import JobEvents, LatentkitError, check_folder, own_folder
 
 GROUP_EPS = 1 / 60  # points closer than this share of the window's width are one group (DBSCAN)
+GROUP_SHARE = 0.05  # a group holds at least this share of the window's points (sparse outskirts are none)
 
 
 @dataclass(frozen=True)
@@ -136,15 +137,20 @@ def _normal_windows(mean2, cov2, n: int, windows: list[_Window], options: PlaneO
 
 
 def _groups(points: np.ndarray, half: float) -> int:
-    """Separate groups of points in a window (DBSCAN, eps a 60th of its width): one blob is 1;
-    filaments a zoom resolves count one each."""
+    """Separate groups of points in a window, each holding at least ``GROUP_SHARE`` of them
+    (DBSCAN; eps the larger of a 60th of the window's width and 3 median nearest-neighbour
+    distances, so a blob of any density is one group): filaments a zoom resolves count one each."""
     if len(points) < 5:
         return 0
     from sklearn.cluster import DBSCAN
 
+    from latentkit.analysis.neighbours import nn_distances
+
     take = points if len(points) <= 20_000 else points[np.random.default_rng(0).choice(len(points), 20_000, replace=False)]
-    labels = DBSCAN(eps=2 * half * GROUP_EPS, min_samples=5).fit_predict(take)
-    return int(len(set(labels) - {-1}))
+    eps = max(2 * half * GROUP_EPS, 3 * float(np.median(nn_distances(take))))
+    labels = DBSCAN(eps=eps, min_samples=5).fit_predict(take)
+    sizes = np.bincount(labels[labels >= 0]) if (labels >= 0).any() else np.zeros(0, int)
+    return int((sizes >= GROUP_SHARE * len(take)).sum())
 
 
 def _nn_report(data: np.ndarray, normal: np.ndarray, count: int, rng) -> dict[str, Any]:
