@@ -110,10 +110,14 @@ class LocalSlurm:
 
         SLURM holds a requeued job for 120 s (reason BeginTime) before it may start again; on
         a cluster that is only these tests, the wait lets it go at once (as an operator can)."""
-        deadline = time.monotonic() + timeout
+        deadline, empty = time.monotonic() + timeout, 0
         while time.monotonic() < deadline:
             queued = self.run("squeue", "-h", "-j", job_id, "-o", "%i %r", check=False).stdout.split("\n")
-            if not any(line.strip() for line in queued):
+            # A job requeueing itself leaves the queue for a moment before it is pending again:
+            # gone means gone on three polls in a row (seen once in CI-like runs: wait returned
+            # between the requeue and the restart).
+            empty = empty + 1 if not any(line.strip() for line in queued) else 0
+            if empty >= 3:
                 return
             for line in queued:
                 if line.endswith(" BeginTime"):

@@ -71,6 +71,10 @@ def signal_train_mid_run(slurm, tmp_path, **env) -> tuple[Path, Path]:
         time.sleep(0.5)
     slurm.run("scancel", "--signal=USR2", "--batch", job)  # what --signal=B:USR2@120 sends
     slurm.wait(job, timeout=600)
+    while "requeueing job" in log.read_text() and "restart 1" not in log.read_text():  # requeued, not yet restarted
+        assert time.monotonic() < deadline + 600, log.read_text()
+        time.sleep(1.0)
+        slurm.wait(job, timeout=600)
     return run, log
 
 
