@@ -9,7 +9,8 @@ from latentkit.analysis.analyze import AnalyzeOptions, analyze
 from latentkit.analysis.samplers import LatentFit, Sampler, hit_fractions
 from latentkit.analysis.stats import FWHM_PER_SIGMA, Histograms, Moments
 
-FAST = AnalyzeOptions(tsne=False, kmeans=False, figures=False, generator_samples=2000)
+# small where the assertions need no size: 2,000 hit-test draws, no kernel density (tested in test_studies)
+FAST = AnalyzeOptions(tsne=False, kmeans=False, figures=False, generator_samples=2000, hit_draws=2000, kde=False)
 
 
 def write_latents(path, z, chunk=1000):
