@@ -217,7 +217,7 @@ def test_analysis_imports_no_keras_touching_name_of_the_model_room():
 
 def test_the_command_modules_import_the_app_and_only_the_entry_imports_them():
     edges, _ = graph()
-    commands = ("latentkit.cli.steps", "latentkit.cli.around", "latentkit.cli.study")
+    commands = ("latentkit.cli.steps", "latentkit.cli.pictures", "latentkit.cli.around", "latentkit.cli.study")
     for command in commands:
         assert "latentkit.cli.app" in edges[command]
         assert not edges[command] & set(commands)

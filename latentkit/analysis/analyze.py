@@ -9,7 +9,7 @@ holds one chunk, the d x d moments and the sample, whatever N is.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,6 @@ import zarr
 from latentkit import store
 from latentkit.analysis.samplers import (
     LatentFit,
-    generators_of,
     fit_mixture,
     hit_counts,
     radius_by_dimension,
@@ -27,18 +26,15 @@ from latentkit.analysis.samplers import (
 )
 from latentkit.analysis.stats import (
     FWHM_PER_SIGMA,
-    SIGMAS,
     Histograms,
     Moments,
-    gaussian_ellipse_share,
-    mahalanobis2,
-    wilson_interval,
     dominant_components,
     fit_gaussian,
     fwhm,
     pca_from_covariance,
     top_correlated_pairs,
 )  # fmt: skip
+from latentkit.analysis.regions import DEFAULT_PC_PAIRS, Ellipse, PcRegion, generators_report
 from latentkit.analysis.report_schema import Report, write_report
 from latentkit.core import JobEvents, LatentkitError, atomic_write, check_folder, count, own_folder
 from latentkit.store import chunk_progress
@@ -140,72 +136,6 @@ def _blocks(array: zarr.Array, read_rows: int):
         yield start, np.asarray(array[start : start + step], np.float64)
 
 
-DEFAULT_PC_PAIRS = ((0, 1), (0, 2), (2, 5))  # the studies' PC1-PC2, PC1-PC3, PC3-PC6
-
-
-@dataclass(frozen=True)
-class PcRegion:
-    """The hit test in principal-component coordinates: a point is inside at k when every PC
-    coordinate lies within k half-widths of the data's (zero) centre there, the half-width of PC
-    i being a Gaussian's, 2.3548 sqrt(eigenvalue i)."""
-
-    mean: np.ndarray
-    eigenvalues: np.ndarray
-    axes: np.ndarray
-
-    def hits(self, z: np.ndarray, ks) -> np.ndarray:
-        widths = FWHM_PER_SIGMA * np.sqrt(np.clip(self.eigenvalues, 1e-24, None))
-        return hit_counts((z - self.mean) @ self.axes, _Box(np.zeros(len(widths)), widths), ks)
-
-
-@dataclass(frozen=True)
-class _Box:
-    """A centre and half-widths: what ``samplers.hit_counts`` reads of a fit."""
-
-    centre: np.ndarray
-    fwhm: np.ndarray
-
-
-@dataclass
-class Ellipse:
-    """A pair of coordinates (two components, or two principal components) with the fitted
-    normal's 2-D marginal there; counts, streamed, the points inside its 1, 2, 3 sigma ellipses."""
-
-    pair: tuple[int, int]
-    mean: np.ndarray  # (2,)
-    cov: np.ndarray  # (2, 2)
-    axes: np.ndarray | None = None  # (d, 2) principal axes for a PC pair; None: the components themselves
-    centre: np.ndarray | None = None  # what the PC projection subtracts
-    inside: np.ndarray = field(default_factory=lambda: np.zeros(len(SIGMAS), np.int64))
-    n: int = 0
-
-    @classmethod
-    def of_components(cls, pair: tuple[int, int], moments: Moments) -> Ellipse:
-        i, j = pair
-        return cls(pair, moments.mean_[[i, j]], moments.cov_[np.ix_([i, j], [i, j])])
-
-    @classmethod
-    def of_pcs(cls, pair: tuple[int, int], mean: np.ndarray, eigenvalues: np.ndarray, eigenvectors: np.ndarray) -> Ellipse:
-        a, b = pair
-        return cls(pair, np.zeros(2), np.diag(np.clip(eigenvalues[[a, b]], 0, None)), eigenvectors[:, [a, b]], mean)
-
-    def project(self, block: np.ndarray) -> np.ndarray:
-        if self.axes is None:
-            return block[:, list(self.pair)]
-        return (block - self.centre) @ self.axes
-
-    def partial_fit(self, block: np.ndarray) -> None:
-        distance = mahalanobis2(self.project(block), self.mean, self.cov)
-        self.inside += [int((distance <= k * k).sum()) for k in SIGMAS]
-        self.n += len(block)
-
-    def result(self) -> dict[str, Any]:
-        scale = np.sqrt(self.cov[0, 0] * self.cov[1, 1])
-        return {"pair": list(self.pair), "r": float(self.cov[0, 1] / scale) if scale > 0 else 0.0,
-                "fraction_inside": {str(k): float(c / max(self.n, 1)) for k, c in zip(SIGMAS, self.inside)},
-                "gaussian": {str(k): gaussian_ellipse_share(k) for k in SIGMAS}, "n": self.n}  # fmt: skip
-
-
 @dataclass
 class _Histograms:
     """What the second pass accumulates."""
@@ -290,7 +220,7 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
         "dominant": dominant_components(fit.centre, widths),
         "radius": _radius_report(histograms.radius),
         "data_hit_fraction": {f"{k:g}": float(h / n) for k, h in zip(options.ks, data_hits)},
-        "generators": _generators_report(fit, options, rng, pc_region),
+        "generators": generators_report(fit, options, rng, pc_region),
         "radius_by_dimension": radius_by_dimension(options.uniform_bs, seed=options.seed),
         "correlations": {"top_pairs": [{"i": i, "j": j, "r": r} for i, j, r in top_correlated_pairs(moments.corr_)]},
         "ellipses": [e.result() for e in ellipses],
@@ -442,36 +372,6 @@ def _radius_report(radius: Histograms) -> dict[str, Any]:
     var = float((counts * (centres - mean) ** 2).sum() / total)
     return {"mean": mean, "std": float(np.sqrt(var)), "peak": float(centres[np.argmax(counts)]),
             "histogram": {"edges": radius.edges_.tolist(), "counts": counts.tolist()}}  # fmt: skip
-
-
-def _generators_report(fit: LatentFit, options: AnalyzeOptions, rng, pc_region: PcRegion) -> list[dict[str, Any]]:
-    rows = []
-    for index, generator in enumerate(generators_of(fit, options.uniform_bs)):
-        z = generator.sample(rng, options.generator_samples, fit)
-        hits, drawn = _hit_test(generator, z, fit, options, np.random.default_rng([options.seed, 7, index]))
-        r = np.sqrt((z * z).sum(axis=1))
-        expected_mean, expected_std = generator.expected_radius(fit)
-        rows.append({"name": generator.name, "method": generator.method, "params": generator.params,
-                     "samples": options.generator_samples, "radius_mean": float(r.mean()),
-                     "radius_std": float(r.std()), "expected_radius_mean": expected_mean,
-                     "expected_radius_std": expected_std,
-                     "hit_fraction": {f"{k:g}": float(h / drawn) for k, h in zip(options.ks, hits)},
-                     "hit_interval": {f"{k:g}": list(wilson_interval(int(h), drawn)) for k, h in zip(options.ks, hits)},
-                     "hit_draws": drawn,
-                     "pc_hit_fraction": {f"{k:g}": float(h / len(z)) for k, h in zip(options.ks, pc_region.hits(z, options.ks))},
-                     "radii": np.histogram(r, bins=60)[0].tolist(), "radii_range": [float(r.min()), float(r.max())]})  # fmt: skip
-    return rows
-
-
-def _hit_test(generator, first: np.ndarray, fit: LatentFit, options: AnalyzeOptions, rng) -> tuple[np.ndarray, int]:
-    """Hits per k over ``options.hit_draws`` z-points: ``first`` and then batches of
-    ``generator_samples`` drawn from ``rng`` (its own stream: the other draws stay as they were),
-    so memory holds one batch whatever the count."""
-    hits, drawn = hit_counts(first, fit, options.ks), len(first)
-    while drawn < options.hit_draws:
-        batch = generator.sample(rng, min(options.generator_samples, options.hit_draws - drawn), fit)
-        hits, drawn = hits + hit_counts(batch, fit, options.ks), drawn + len(batch)
-    return hits, drawn
 
 
 def _pca_report(eigenvalues, trimmed, options, pcs: Histograms, pc_scale, n) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import typer
 
 # Each command module registers its commands on `app`.
 # isort: off
-from latentkit.cli import around, steps, study  # noqa: F401
+from latentkit.cli import around, pictures, steps, study  # noqa: F401
 # isort: on
 from latentkit.cli.app import app
 from latentkit.cli.examples import epilog

@@ -1,0 +1,111 @@
+"""The ``latentkit`` commands that decode pictures from a run's model: ``generate`` (z-points
+drawn by a generator, or an attribute walk), ``reconstruct`` (a partition or your own photos)
+and ``interpolate``.
+
+Like ``steps.py``: parse, call one library function (imported inside the command), print.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from latentkit.cli.app import Force, Picture, app, user_errors
+from latentkit.core import LatentkitError
+
+
+@app.command("generate")
+@user_errors
+def generate_cmd(
+    run: Annotated[Path, typer.Option(help="Run directory (with analysis/ for component, mvn and gmm).")],
+    out: Picture,
+    method: Annotated[str, typer.Option(help="uniform | normal | component | mvn | gmm (the fitted mixture) | kde "
+                                        "(the kernel density) | posterior (a VAE's aggregate posterior) | flow (`latentkit flow`)")] = "mvn",
+    b: Annotated[float, typer.Option(help="Uniform: each component in [-b, b].")] = 1.5,
+    n: Annotated[int, typer.Option(help="Images to generate.")] = 28,
+    sharpen: Annotated[Optional[float], typer.Option(help="PIL Sharpness factor, e.g. 7.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the generated z-points.", min=0)] = 0,
+    attribute: Annotated[Optional[str], typer.Option(help="Instead: walk an image's z-point along this attribute's "
+                                                     "direction (`latentkit attributes` first), e.g. Smiling.")] = None,
+    strength: Annotated[float, typer.Option(help="Attribute walk: how far, in centroid distances (negative: "
+                                            "take the attribute away).")] = 1.0,
+    image: Annotated[int, typer.Option(help="Attribute walk: the store row of the image to start from.", min=0)] = 0,
+    steps: Annotated[int, typer.Option(help="Attribute walk: decoded points along the path.", min=2)] = 8,
+    force: Force = False,
+) -> None:
+    """Decode generated z-points into an image grid and print how many hit the data region;
+    or, with --attribute, decode one image's z-point walked along an attribute direction."""
+    if attribute is not None:
+        from latentkit.analysis.generate import attribute_walk
+
+        result = attribute_walk(run=run, attribute=attribute, out=out, strength=strength, image=image, steps=steps,
+                                force=force)
+        typer.echo(f"wrote image {image} and {steps} points along {attribute} (distance {result['distance']:.3f}) to {out}")
+        hits = result["hit_fraction"]
+    else:
+        from latentkit.analysis.generate import generate
+
+        result = generate(run=run, method=method, out=out, n=n, b=b, sharpen=sharpen, seed=seed, force=force)
+        hits = result["hit_fraction"]
+        if result["out"] is None:
+            typer.echo(f"warning: {run} has no decoder: no image written; the {result['n']} z-points' hit fractions "
+                       f"follow", err=True)  # fmt: skip
+        else:
+            typer.echo(f"wrote {result['n']} images to {out}")
+        if result["stale"]:
+            typer.echo(f"warning: {result['stale']}", err=True)
+    typer.echo("hit fraction " + (", ".join(f"k={k}: {v:.3f}" for k, v in hits.items()) if hits
+                                  else "n/a (run `latentkit analyze` for the data region)"))
+
+
+@app.command("reconstruct")
+@user_errors
+def reconstruct_cmd(
+    run: Annotated[Path, typer.Option(help="Run directory.")],
+    out: Picture,
+    n: Annotated[int, typer.Option(help="Images (first of the partition).", min=1)] = 16,
+    partition: Annotated[str, typer.Option(help="train | valid | test | all")] = "valid",
+    images: Annotated[Optional[Path], typer.Option(help="Your own photos instead: a folder, zip or tar of images, "
+                                                   "decoded, cropped (--crop) and resized as prepare does.")] = None,
+    crop: Annotated[str, typer.Option(help="--images: center (largest central square) or a box X0,Y0,X1,Y1 "
+                                      "(CelebA's aligned photos: 15,40,163,188).")] = "center",
+    force: Force = False,
+) -> None:
+    """Originals above their reconstructions: a partition of the run's store, or your own photos."""
+    from latentkit.analysis.generate import reconstruct
+
+    photos = None
+    if images is not None:
+        from latentkit.core import parse_image_crop
+        from latentkit.ingest import decode_images
+        from latentkit.model.runs import read_run
+
+        if not images.exists():
+            raise LatentkitError(f"--images {images} does not exist")
+        described = read_run(run)
+        photos, names, skipped = decode_images(images, size=described.image_size, crop=parse_image_crop(crop), limit=n)
+        for line in skipped:
+            typer.echo(f"skipped {line}", err=True)
+        if len(photos) == 0:
+            raise LatentkitError(f"--images {images} holds no image latentkit can read (jpg, jpeg, png, webp)")
+    result = reconstruct(run=run, out=out, n=n, partition=partition, force=force, images=photos)
+    typer.echo(f"wrote {result['n']} originals and reconstructions to {out} (RMSE {result['rmse']:.4f})")
+
+
+@app.command("interpolate")
+@user_errors
+def interpolate_cmd(
+    run: Annotated[Path, typer.Option(help="Run directory.")],
+    out: Picture,
+    from_: Annotated[int, typer.Option("--from", help="Row of the first image.", min=0)] = 0,
+    to: Annotated[int, typer.Option(help="Row of the second image.", min=0)] = 1,
+    steps: Annotated[int, typer.Option(help="Decoded points on the path.", min=2)] = 10,
+    force: Force = False,
+) -> None:
+    """Decode the straight path between two images' z-points (originals at both ends)."""
+    from latentkit.analysis.generate import interpolate
+
+    result = interpolate(run=run, start=from_, stop=to, out=out, steps=steps, force=force)
+    typer.echo(f"wrote {result['steps']} steps to {out} (z distance {result['distance']:.2f})")
