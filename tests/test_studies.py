@@ -356,6 +356,19 @@ def test_procrustes_recovers_a_known_rotation_and_neighbours_stay():
 # -- issue 37: disentanglement ------------------------------------------------------------------
 
 
+def test_the_mutual_information_of_many_columns_at_once_is_sklearns_per_column():
+    from sklearn.metrics import mutual_info_score
+
+    from latentkit.analysis.disentanglement import mutual_information
+
+    rng = np.random.default_rng(19)
+    factor = rng.integers(0, 5, 3000)
+    codes = np.column_stack([factor * 2 + rng.integers(0, 2, 3000), rng.integers(0, 20, 3000), np.zeros(3000, int),
+                             (factor + rng.integers(0, 3, 3000)) % 7])  # fmt: skip
+    expected = [mutual_info_score(codes[:, j], factor) for j in range(codes.shape[1])]
+    np.testing.assert_allclose(mutual_information(codes, factor), expected, rtol=1e-12, atol=1e-14)
+
+
 def test_disentanglement_is_near_one_for_the_factors_themselves_and_low_after_a_rotation():
     from scipy.stats import special_ortho_group
 

@@ -41,17 +41,30 @@ def _discrete(values: np.ndarray, bins: int = BINS) -> np.ndarray:
     return codes
 
 
+def mutual_information(codes: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """The mutual information (nats) of each column of integer ``codes`` with the integer
+    ``factor``, from their contingency tables, all columns in one count: sklearn's
+    ``mutual_info_score`` per column (equal to it within rounding; 2,000 calls of that took 5 s)."""
+    n, columns = codes.shape
+    rows, values = int(codes.max()) + 1, int(factor.max()) + 1
+    cells = (np.arange(columns) * rows)[None, :] + codes  # each column's codes in a range of its own
+    joint = np.bincount((cells * values + factor[:, None]).ravel(), minlength=columns * rows * values)
+    joint = joint.reshape(columns, rows, values) / n
+    p_code, p_factor = joint.sum(axis=2, keepdims=True), joint.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(joint > 0, joint * np.log(joint / (p_code * p_factor)), 0.0)
+    return np.clip(terms.sum(axis=(1, 2)), 0.0, None)
+
+
 def mig(latents: np.ndarray, factors: np.ndarray) -> tuple[float, list[float]]:
     """MIG and each factor's normalised gap."""
-    from sklearn.metrics import mutual_info_score
-
     z, v = _discrete(latents), _discrete(factors)
     gaps = []
     for k in range(v.shape[1]):
-        entropy = mutual_info_score(v[:, k], v[:, k])
+        entropy = float(mutual_information(v[:, k : k + 1], v[:, k])[0])
         if entropy <= 0:
             continue
-        information = sorted((mutual_info_score(z[:, j], v[:, k]) for j in range(z.shape[1])), reverse=True)
+        information = np.sort(mutual_information(z, v[:, k]))[::-1]
         gaps.append((information[0] - (information[1] if len(information) > 1 else 0.0)) / entropy)
     return (float(np.mean(gaps)) if gaps else 0.0), [float(g) for g in gaps]
 
