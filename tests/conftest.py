@@ -35,8 +35,8 @@ SLOWEST_FIRST = ("test_colab.py", "test_quality.py", "test_gpu_check.py", "test_
 def pytest_configure(config):
     """One JAX compilation cache for the session's processes (the controller sets it before the
     workers start; they and every process they start inherit it): a training process on JAX
-    compiles the same small programs as the one before it, 16.6 s cold, 11.4-12.7 s with the
-    cache (`latentkit train --job demo --epochs 1` on 256 images). Removed at the end."""
+    compiles the same small programs as the one before it (what that saves: bench/jax_cache.py,
+    in BENCHMARKS.md). Removed at the end."""
     import tempfile
 
     if hasattr(config, "workerinput") or "JAX_COMPILATION_CACHE_DIR" in os.environ:
