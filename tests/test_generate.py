@@ -51,7 +51,7 @@ def test_demo_runs_the_whole_pipeline_and_shows_the_findings(demo):
     assert "| the studies found |" in (run / "findings.md").read_text() and "The studies' findings" in result.stdout
     assert len(findings["figures"]) == len(DEMO_FIGURES) + len(DEMO_GRIDS)
     again = cli("demo", "--dir", root, "--n", "600", "--epochs", "3")  # every stage resumes: nothing redone
-    assert "report:" in again.stdout
+    assert "report:" in again.stdout and "report.html (done)" in again.stdout and "lattice.png (done)" in again.stdout
     assert "epoch 1" not in again.stderr and "epoch 2 took" not in again.stdout  # no training epoch ran again
     for stage in ("[2/6] train", "[3/6] encode", "[4/6] analyze"):  # the step table found each step done
         assert next(line for line in again.stdout.splitlines() if line.startswith(stage)).endswith(" (done)")

@@ -157,10 +157,22 @@ def run_demo(*, workdir: str | os.PathLike, n: int = DEMO_N, epochs: int | None 
     from latentkit.analysis.lattice import lattice
     from latentkit.analysis.report_page import write_page
 
-    say(f"      decode anywhere: the PC1-PC2 lattice -> {lattice(run=run.root, force=False)['out']}")
-
-    say(f"      the interactive report -> {write_page(run.root, points=REPORT_POINTS, events=events)}")
+    analysis = run.analysis / "report.json"
+    picture, page = run.analysis / "lattice.png", run.analysis / "report.html"
+    if _newer(picture, analysis):
+        say(f"      decode anywhere: the PC1-PC2 lattice -> {picture} (done)")
+    else:
+        say(f"      decode anywhere: the PC1-PC2 lattice -> {lattice(run=run.root, force=False)['out']}")
+    if _newer(page, analysis):
+        say(f"      the interactive report -> {page} (done)")
+    else:
+        say(f"      the interactive report -> {write_page(run.root, points=REPORT_POINTS, events=events)}")
     return DemoResult(False, data, run, report, grids, rows)
+
+
+def _newer(path: Path, than: Path) -> bool:
+    """``path`` was written after ``than`` (the analysis it shows): a rerun keeps it."""
+    return path.is_file() and path.stat().st_mtime >= than.stat().st_mtime
 
 
 VAE_OVERRIDES = {"model.kind": "vae", "model.kl_factor": 5.0}  # the studies' working KL term
