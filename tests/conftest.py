@@ -39,11 +39,34 @@ def pytest_configure(config):
     in BENCHMARKS.md). Removed at the end."""
     import tempfile
 
-    if hasattr(config, "workerinput") or "JAX_COMPILATION_CACHE_DIR" in os.environ:
+    if hasattr(config, "workerinput"):
+        _pin_to_a_share_of_the_cpus(int(config.workerinput["workerid"].removeprefix("gw")),
+                                    int(config.workerinput["workercount"]))  # fmt: skip
+        return
+    if "JAX_COMPILATION_CACHE_DIR" in os.environ:
         return
     config._jax_cache = tempfile.mkdtemp(prefix="latentkit-tests-jax-cache-")
     os.environ.update({"JAX_COMPILATION_CACHE_DIR": config._jax_cache, "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
                        "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "-1"})  # fmt: skip
+
+
+def _pin_to_a_share_of_the_cpus(worker: int, workers: int) -> None:
+    """Each xdist worker, and every process it starts, runs on its own share of the CPUs (one
+    core each on a 2-core machine), as one job on a SLURM node runs on its allocation. Without
+    it every library sizes its threads for the whole machine beside the other worker's: openTSNE's
+    threads, which wait for each other, then take 10x longer (``latentkit.machine.usable_cpus``)."""
+    if not hasattr(os, "sched_setaffinity"):
+        return
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) >= workers > 1:
+        os.sched_setaffinity(0, cpus[worker::workers])
+
+
+def every_cpu() -> None:
+    """For a process that stands for a machine of its own (the local SLURM's daemons, which
+    count the node's CPUs): the whole machine again, not the test worker's share."""
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, range(os.cpu_count() or 1))
 
 
 def pytest_unconfigure(config):

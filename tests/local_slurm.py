@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import psutil
+from conftest import every_cpu
 
 CONF = """ClusterName=latentkit{suffix}
 SlurmctldHost={host}
@@ -87,7 +88,8 @@ class LocalSlurm:
         # Foreground daemons (-D) owned by this process: nothing outlives the tests.
         for daemon in (["slurmctld", "-D", "-i", "-f", str(self.conf)], ["slurmd", "-D", "-f", str(self.conf)]):
             log = open(self.root / f"{daemon[0]}.out", "w")
-            self.processes.append(subprocess.Popen(daemon, env=self.env, stdout=log, stderr=subprocess.STDOUT))
+            self.processes.append(subprocess.Popen(daemon, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                                   preexec_fn=every_cpu))  # a node of CPUs=os.cpu_count()
             time.sleep(1.0)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

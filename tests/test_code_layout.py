@@ -20,7 +20,7 @@ MAY_IMPORT = {
     # what a job uses while it runs: the GPU allocators and the monitor
     "machine": {"core"},
     "model": {"core", "store", "machine", "transfer"},
-    "analysis": {"core", "store", "model"},
+    "analysis": {"core", "store", "machine", "model"},
     # what looks at runs from outside: the step table, status, the SLURM chain, the environment
     "pipeline": {"core", "store", "machine", "model"},
     "demo": {"core", "store", "ingest", "model", "machine", "analysis", "pipeline"},

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import numpy as np
 
 from latentkit.core import JobEvents
+from latentkit.machine import usable_cpus
 
 KMEANS_KS = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 70, 80)
 
@@ -29,7 +29,7 @@ def run_tsne(points: np.ndarray, options, events: JobEvents) -> tuple[np.ndarray
     # openTSNE needs 3 x perplexity < points: a larger perplexity is capped (and the report says so)
     perplexity = min(options.tsne_perplexity, max(2.0, (len(data) - 1) / 3.5))
     exaggeration = options.tsne_exaggeration  # openTSNE's default, 12, when None
-    tsne = TSNE(n_components=2, perplexity=perplexity, n_jobs=os.cpu_count() or 1, random_state=options.seed,
+    tsne = TSNE(n_components=2, perplexity=perplexity, n_jobs=usable_cpus(), random_state=options.seed,
                 early_exaggeration_iter=early, n_iter=late, callbacks=progress, callbacks_every_iters=50, verbose=False,
                 **({} if exaggeration is None else {"early_exaggeration": exaggeration}))  # fmt: skip
     fitted = tsne.fit(data)

@@ -38,17 +38,21 @@ def kth_neighbour_radii(points: np.ndarray, k: int) -> np.ndarray:
     return distances[:, k]
 
 
-def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5, working_memory: int = 64) -> dict[str, float]:
+def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5, working_memory: int = 64,
+         real_radii: np.ndarray | None = None) -> dict[str, float]:  # fmt: skip
     """Precision, recall, density and coverage of ``fake`` against ``real`` (Naeem et al. 2020).
 
     precision: share of fakes inside some real point's k-NN ball; recall: share of reals inside
     some fake's ball; density: balls of real points holding each fake, / k, averaged; coverage:
     share of real points whose ball holds a fake. ``working_memory``: MB per block of distances.
+    ``real_radii``: ``kth_neighbour_radii(real, k)`` when already known (one data set against
+    many generators needs them once).
     """
     from sklearn.metrics import pairwise_distances_chunked
 
     real, fake = np.asarray(real, np.float64), np.asarray(fake, np.float64)
-    real_radii, fake_radii = kth_neighbour_radii(real, k), kth_neighbour_radii(fake, k)
+    real_radii = kth_neighbour_radii(real, k) if real_radii is None else real_radii
+    fake_radii = kth_neighbour_radii(fake, k)
     inside_real = np.zeros(len(fake), np.int64)  # per fake: real balls holding it
     covered = np.zeros(len(real), bool)  # per real: a fake in its ball
     recalled = np.zeros(len(real), bool)  # per real: inside some fake's ball

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from latentkit.analysis.hole_measures import ReconstructionQuality, VaeHealth, fragments, prdc, reencoding_distances, summary
+from latentkit.analysis.hole_measures import (ReconstructionQuality, VaeHealth, fragments, kth_neighbour_radii, prdc,
+                                              reencoding_distances, summary)
 from latentkit.analysis.hole_measures import two_nn as intrinsic_dimension
 from latentkit.analysis.samplers import LatentFit, generators_of
 from latentkit.core import JobEvents
@@ -49,9 +50,13 @@ def holes_report(*, latents: str | os.PathLike, valid: np.ndarray, sample: np.nd
                  total=len(drawn) + 2)  # fmt: skip
     report["coverage"] = {}
     report["intrinsic_dimension"] = {"data": intrinsic_dimension(data), "generators": {}, "n": n}
+    radii: dict[int, np.ndarray] = {}  # the data's k-NN radii, per sample size
     for name, z in drawn.items():
         equal = data[: len(z)]  # equal sample sizes (a user's sample may be smaller)
-        report["coverage"][name] = {**prdc(equal, z, k=options.k), "k": options.k, "n": len(z)}
+        if len(z) not in radii:
+            radii[len(z)] = kth_neighbour_radii(equal, options.k)
+        report["coverage"][name] = {**prdc(equal, z, k=options.k, real_radii=radii[len(z)]), "k": options.k,
+                                    "n": len(z)}  # fmt: skip
         report["intrinsic_dimension"]["generators"][name] = intrinsic_dimension(z)
         events.advance()
     report["fragments"] = fragments(data, k=options.k)
@@ -155,7 +160,7 @@ def _model_quality(run, described, data: np.ndarray, drawn: dict[str, np.ndarray
     events.finish()
 
     reconstruction: dict[str, Any] = {}
-    worst = ReconstructionQuality()
+    worst: list[tuple[float, int, np.ndarray, np.ndarray]] = []  # the partitions' worst, merged
     partitions = {name: select_rows(group, name) for name in PARTITIONS}
     limit = options.reconstruction_images or None
     total = sum(len(r[:limit]) for r in partitions.values())
@@ -164,15 +169,14 @@ def _model_quality(run, described, data: np.ndarray, drawn: dict[str, np.ndarray
         part_rows = part_rows[:limit]
         if len(part_rows) == 0:
             continue
-        quality = ReconstructionQuality(worst=0)
+        quality = ReconstructionQuality()
         for start in range(0, len(part_rows), 256):
             chosen = part_rows[start : start + 256]
             originals = to_unit_float(images.get_orthogonal_selection((chosen,)))
-            rebuilt = codec.reconstruct(originals)
-            quality.update(chosen, originals, rebuilt)
-            worst.update(chosen, originals, rebuilt)
+            quality.update(chosen, originals, codec.reconstruct(originals))
             events.advance(len(chosen))
         reconstruction[name] = quality.result()
+        worst = sorted(worst + quality.worst(), key=lambda item: -item[0])[: quality.keep]
     events.finish()
     figures = [_faces_figure(out, kept, decode), _worst_figure(out, worst)] if options.figures else []
     return {"reencoding": reencoding, "reconstruction": reconstruction}, [name for name in figures if name]
@@ -268,10 +272,10 @@ def _faces_figure(out: Path, kept: dict[str, tuple[np.ndarray, np.ndarray]], dec
     return save_figure(fig, out / "reencoded_faces.png")
 
 
-def _worst_figure(out: Path, quality: ReconstructionQuality) -> str | None:
+def _worst_figure(out: Path, worst: list[tuple[float, int, np.ndarray, np.ndarray]]) -> str | None:
+    """``worst``: (mse, row, original, reconstruction), worst first (``ReconstructionQuality.worst``)."""
     from latentkit.analysis.figures import plt, save_figure
 
-    worst = quality.worst()
     if not worst:
         return None
     fig, axes = plt.subplots(2, len(worst), figsize=(len(worst) * 1.2, 2.7), squeeze=False)

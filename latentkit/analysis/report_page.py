@@ -108,13 +108,13 @@ def write_page(run: str | os.PathLike, *, points: int = 3000, clusters: int = 10
 def _tsne(centred: np.ndarray, axes: np.ndarray, others: dict[str, np.ndarray], seed: int):
     """openTSNE of the map's points (after PCA to at most 50 dimensions, as analyze does), and
     the generators' points placed in that same embedding with its ``transform``."""
-    import os as _os
-
     from openTSNE import TSNE
+
+    from latentkit.machine import usable_cpus
 
     keep = axes[: min(50, axes.shape[0])].T
     fitted = TSNE(n_components=2, perplexity=min(30.0, max(2.0, (len(centred) - 1) / 3.5)), random_state=seed,
-                  n_jobs=_os.cpu_count() or 1, verbose=False).fit(np.ascontiguousarray(centred @ keep))  # fmt: skip
+                  n_jobs=usable_cpus(), verbose=False).fit(np.ascontiguousarray(centred @ keep))  # fmt: skip
     placed = {name: np.asarray(fitted.transform(np.ascontiguousarray(points @ keep))) for name, points in others.items()}
     return np.asarray(fitted), placed
 
