@@ -139,3 +139,21 @@ def test_peak_rss_is_the_jobs_own_not_the_process_that_started_it():
     own, inherited = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout)
     del held
     assert own < 300 < 800 < inherited  # the kernel's figure would have been this process's 800 MB
+
+
+def test_usable_cpus_are_the_affinity_mask_a_slurm_allocation_leaves():
+    """A process bound to one CPU (as ``taskset`` or a SLURM allocation binds it) sizes its
+    thread pools (openTSNE's) for that one, not for every core of the machine."""
+    import os
+    import subprocess
+    import sys
+
+    from latentkit.machine import usable_cpus
+
+    assert usable_cpus() == len(os.sched_getaffinity(0))
+    first = min(os.sched_getaffinity(0))
+    code = "from latentkit.machine import usable_cpus; import os; print(usable_cpus(), os.cpu_count())"
+    bound = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           preexec_fn=lambda: os.sched_setaffinity(0, {first}))  # fmt: skip
+    usable, machine = map(int, bound.stdout.split())
+    assert usable == 1 and machine == os.cpu_count()

@@ -6,11 +6,11 @@ import os
 
 
 def usable_cpus() -> int:
-    """The CPUs this process may run on: its affinity mask (what a SLURM allocation, ``taskset``
-    or a test worker's share leaves it), not every core of the machine (``os.cpu_count``).
-    Thread pools sized past it take turns on the same cores, and threads that wait for each
-    other (openTSNE's) then wait for the cores too: a t-SNE of 600 points took 1.7 s on one
-    thread and 11-24 s on two beside a busy process, on two cores."""
+    """The CPUs this process may run on: its affinity mask (what a SLURM allocation's task
+    binding, ``taskset`` or a test worker's share leaves it), not every core of the machine
+    (``os.cpu_count``), so a thread pool (openTSNE's) is no larger than the CPUs it can use.
+    Sizing alone changes little (``bench/cpu_share.py``: 0.99 of the time bound to one CPU);
+    the binding itself is what keeps two jobs' threads apart (0.11 beside a busy process)."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):  # macOS, Windows: no affinity mask
