@@ -164,7 +164,7 @@ def attributes(*, latents: str | os.PathLike, data: str | os.PathLike | None, ou
 
     out = own_folder(out)
     best = [r["name"] for r in ranked(rows) if "skipped" not in r]
-    figures = [attribute_figure(out, name, labels.names.index(name), z_valid, y_valid, labels)
+    figures = [_attribute_figure(out, name, labels.names.index(name), z_valid, y_valid, labels)
                for name in (show if show is not None else best[:4])]  # fmt: skip
     with atomic_write(out / "attributes.npz") as handle:
         np.savez(handle, names=np.array(labels.names), centroids=centroids, directions=directions)
@@ -176,9 +176,9 @@ def attributes(*, latents: str | os.PathLike, data: str | os.PathLike | None, ou
     return report
 
 
-def attribute_figure(out: Path, name: str, a: int, z: np.ndarray, y: np.ndarray, labels: Labels) -> str:
+def _attribute_figure(out: Path, name: str, a: int, z: np.ndarray, y: np.ndarray, labels: Labels) -> str:
     """PC1-PC2 of the held-out rows (and the analysis' t-SNE, if there is one) coloured by one attribute."""
-    from latentkit.analysis.figures import plt, save_figure
+    from latentkit.analysis.figures import attribute_figure
 
     tsne = out / "tsne.npy", out / "tsne_rows.npy"
     panels = [("PC1-PC2 of the held-out rows", _pcs(z), y[:, a])]
@@ -186,17 +186,9 @@ def attribute_figure(out: Path, name: str, a: int, z: np.ndarray, y: np.ndarray,
         rows = np.load(tsne[1])
         if len(rows) and rows.max() < len(labels.usable):
             panels.append((f"t-SNE of {len(rows):,} rows (from analyze)", np.load(tsne[0]), labels.take(rows)[:, a]))
-    fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 5.6), squeeze=False)
-    for ax, (title, xy, classes) in zip(axes[0], panels):
-        absent, present = (f"not {name}", name) if labels.source.startswith(("celeba", "labels file")) \
-            else (f"{name} <= 0", f"{name} > 0")
-        for value, colour, label in ((-1, "tab:gray", absent), (1, "tab:red", present)):
-            pick = classes == value
-            ax.scatter(xy[pick, 0], xy[pick, 1], s=3, alpha=0.45, color=colour, label=f"{label} ({pick.sum():,})")
-        ax.set(title=title, xticks=[], yticks=[])
-        ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.02), ncol=2, fontsize=8, frameon=False, markerscale=4)
-    fig.suptitle(f"Latent space coloured by {name}")
-    return save_figure(fig, out / f"attribute_{_file_name(name)}.png")
+    absent, present = (f"not {name}", name) if labels.source.startswith(("celeba", "labels file")) \
+        else (f"{name} <= 0", f"{name} > 0")
+    return attribute_figure(out / f"attribute_{_file_name(name)}.png", name, panels, absent, present)
 
 
 def _pcs(z: np.ndarray) -> np.ndarray:

@@ -16,11 +16,13 @@ from typing import Any
 
 import numpy as np
 
+from latentkit.analysis.samplers import listed_key
+from latentkit.analysis.stats import histogram_density
 from latentkit.analysis.report_schema import CompareReport, Report, read_report, write_report
 from latentkit.core import JobEvents, LatentkitError, RunPaths, check_folder, own_folder, write_text
 from latentkit.store import to_unit_float
 
-HIT_K = "1.5"
+HIT_K = "1.5"  # the hit test's k that compare and the demo's findings report
 
 
 def compare(*, runs: list[str | os.PathLike], out: str | os.PathLike, grid_n: int = 14, seed: int = 0,
@@ -63,7 +65,9 @@ def compare(*, runs: list[str | os.PathLike], out: str | os.PathLike, grid_n: in
         found = _alignment(entries[0], entry, out, seed, events)
         if found is not None:
             entry["alignment"] = found
-    figures = _figures(out, entries)
+    from latentkit.analysis.figures import compare_figures
+
+    figures = compare_figures(out, entries, HIT_K)
     result: CompareReport = {"runs": [{k: e[k] for k in ("label", "run", "summary", "differences", "grids", "alignment")
                                        if k in e} for e in entries],
               "figures": figures}  # fmt: skip
@@ -124,7 +128,7 @@ def summarise(paths: RunPaths, report: Report) -> dict[str, Any]:
         f"hit_data_k{HIT_K}": report["data_hit_fraction"][HIT_K],
     }  # fmt: skip
     for g in report["generators"]:
-        summary[f"hit_{_key(g)}_k{HIT_K}"] = g["hit_fraction"][HIT_K]
+        summary[f"hit_{listed_key(g)}_k{HIT_K}"] = g["hit_fraction"][HIT_K]
     if "mixture" in report:
         summary["mixture_components"] = report["mixture"]["components"]
     if report.get("coverage"):
@@ -165,12 +169,6 @@ def summarise(paths: RunPaths, report: Report) -> dict[str, Any]:
     return summary
 
 
-def _key(generator: dict[str, Any]) -> str:
-    from latentkit.analysis.samplers import generator_key
-
-    return generator_key(generator["method"], generator["params"])
-
-
 def _history(path: Path) -> list[dict[str, float]]:
     if not path.exists():
         return []
@@ -189,68 +187,12 @@ def _labels(runs) -> list[str]:
     return labels
 
 
-def _radius_density(report) -> tuple[np.ndarray, np.ndarray]:
-    h = report["radius"]["histogram"]
-    edges, counts = np.asarray(h["edges"]), np.asarray(h["counts"], float)
-    return (edges[:-1] + edges[1:]) / 2, counts / max(counts.sum(), 1) / np.diff(edges)
-
-
 def _profile_distance(a, b) -> float:
     """L1 distance between two radius densities on a common grid (0: the same distribution)."""
-    xa, da = _radius_density(a)
-    xb, db = _radius_density(b)
+    xa, da = histogram_density(a["radius"]["histogram"])
+    xb, db = histogram_density(b["radius"]["histogram"])
     grid = np.linspace(0, max(xa[-1], xb[-1]), 400)
     return float(np.abs(np.interp(grid, xa, da, right=0) - np.interp(grid, xb, db, right=0)).sum() * (grid[1] - grid[0]))
-
-
-def _figures(out: Path, entries) -> list[str]:
-    from latentkit.analysis.figures import generator_colour, plt, save_figure
-
-    colours = plt.get_cmap("tab10").colors
-    names = []
-    fig, ax = plt.subplots(figsize=(10, 4.8))
-    for colour, e in zip(colours, entries):
-        x, density = _radius_density(e["report"])
-        ax.plot(x, density, color=colour, lw=2, label=f"{e['label']} ({e['summary']['kind']}, z_dim {e['summary']['z_dim']})")
-    ax.set(title="Radius |z| of each run's data", xlabel="radius |z| (L2 norm)", ylabel="density")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-    names.append(save_figure(fig, out / "compare_radius.png"))
-
-    fig, ax = plt.subplots(figsize=(10, 4.8))
-    for colour, e in zip(colours, entries):
-        cum = e["report"]["pca"]["cumulative"]
-        ax.plot(np.arange(1, len(cum) + 1), cum, color=colour, lw=2, label=e["label"])
-    ax.set(title="PCA spectra: cumulative explained variance", xlabel="principal components", ylabel="fraction of variance",
-           xscale="log", ylim=(0, 1.02))  # fmt: skip
-    ax.legend(loc="lower right", fontsize=8)
-    names.append(save_figure(fig, out / "compare_pca.png"))
-
-    fig, ax = plt.subplots(figsize=(8, 5.5))
-    for colour, e in zip(colours, entries):
-        comps = e["report"]["components"]
-        ax.scatter([c["gauss"]["centre"] for c in comps], [c["fwhm"] for c in comps], s=10, color=colour, alpha=0.6,
-                   label=e["label"])  # fmt: skip
-    ax.set(title="Each component's Gaussian-fit centre and half-width (FWHM)", xlabel="centre", ylabel="half-width (FWHM)")
-    ax.legend(fontsize=8)
-    names.append(save_figure(fig, out / "compare_components.png"))
-
-    generators = entries[0]["report"]["generators"]
-    fig, ax = plt.subplots(figsize=(11, 4.8))
-    width = 0.8 / len(entries)
-    for i, (colour, e) in enumerate(zip(colours, entries)):
-        values = [e["report"]["data_hit_fraction"][HIT_K]] + [
-            next((g["hit_fraction"][HIT_K] for g in e["report"]["generators"] if _key(g) == _key(ref)), np.nan)
-            for ref in generators]  # fmt: skip
-        ax.bar(np.arange(len(values)) + i * width, values, width, color=colour, label=e["label"])
-    ax.set_xticks(np.arange(len(generators) + 1) + 0.4 - width / 2,
-                  ["data"] + [_key(g).replace("_", " ") for g in generators], rotation=30, ha="right")  # fmt: skip
-    for tick, g in zip(ax.get_xticklabels()[1:], generators):
-        tick.set_color(generator_colour(g["method"], g["params"].get("b")))
-    ax.set(title=f"Hit fraction (every component within {HIT_K} half-widths of the data's centre)", ylabel="fraction",
-           ylim=(0, 1.05))  # fmt: skip
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-    names.append(save_figure(fig, out / "compare_hits.png"))
-    return names
 
 
 def _markdown(result: dict[str, Any]) -> str:

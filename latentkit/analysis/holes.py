@@ -81,7 +81,9 @@ def holes_report(*, latents: str | os.PathLike, valid: np.ndarray, sample: np.nd
             numbers, figures = _model_quality(run, described, data, drawn, options, rng, out, events)
             report.update(numbers)
     if options.figures:
-        report["quality_figures"] = _figures(out, report) + figures
+        from latentkit.analysis.figures import quality_figures
+
+        report["quality_figures"] = quality_figures(out, report) + figures
     return report
 
 
@@ -178,113 +180,10 @@ def _model_quality(run, described, data: np.ndarray, drawn: dict[str, np.ndarray
         reconstruction[name] = quality.result()
         worst = sorted(worst + quality.worst(), key=lambda item: -item[0])[: quality.keep]
     events.finish()
-    figures = [_faces_figure(out, kept, decode), _worst_figure(out, worst)] if options.figures else []
+    figures = []
+    if options.figures:
+        from latentkit.analysis.figures import reencoded_faces_figure, worst_reconstructions_figure
+
+        faces = {name: kept[name] for name in kept if name in FACE_GENERATORS or name.startswith("yours")}
+        figures = [reencoded_faces_figure(out, faces, decode, FACES_SHOWN), worst_reconstructions_figure(out, worst)]
     return {"reencoding": reencoding, "reconstruction": reconstruction}, [name for name in figures if name]
-
-
-# -- figures ---------------------------------------------------------------------------
-
-
-def _figures(out: Path, report: dict[str, Any]) -> list[str]:
-    from latentkit.analysis.figures import plt, save_figure
-
-    names = []
-    if "coverage" in report:
-        coverage = report["coverage"]
-        fig, ax = plt.subplots(figsize=(10, 4.8))
-        keys, width = ("precision", "recall", "density", "coverage"), 0.2
-        x = np.arange(len(coverage))
-        for i, key in enumerate(keys):
-            ax.bar(x + (i - 1.5) * width, [min(c[key], 1.5) for c in coverage.values()], width, label=key)
-        ax.set_xticks(x, list(coverage), rotation=30, ha="right", fontsize=8)
-        top = max(max(c[key] for c in coverage.values() for key in keys), 1.0)
-        ax.set(ylim=(0, min(top, 1.5) * 1.05), ylabel="fraction (density: balls per point / k, capped at 1.5)",
-               title=f"How much of the data each generator covers (k = {next(iter(coverage.values()))['k']}, "
-                     f"{next(iter(coverage.values()))['n']:,} points per set)")  # fmt: skip
-        ax.legend(ncol=4, fontsize=8)
-        names.append(save_figure(fig, out / "coverage.png"))
-    if "reencoding" in report:
-        re = report["reencoding"]
-        fig, ax = plt.subplots(figsize=(10, 4.8))
-        items = list(re["generators"].items())
-        ax.barh(range(len(items)), [g["median"] for _, g in items], color="tab:orange", label="median")
-        ax.scatter([g["p90"] for _, g in items], range(len(items)), color="black", marker="|", s=120, label="90th percentile")
-        ax.axvline(re["data"]["median"], color="tab:blue", ls="--", label=f"data's own median {re['data']['median']:.3g}")
-        ax.set_yticks(range(len(items)), [name for name, _ in items], fontsize=8)
-        ax.set_xscale("log")
-        ax.set(xlabel="||E(D(z)) - z||", title=f"Re-encoding distance: points in holes come back far away "
-                                               f"({re['n']:,} per generator)")  # fmt: skip
-        ax.legend(fontsize=8)
-        names.append(save_figure(fig, out / "reencoding.png"))
-    if "vae" in report:
-        vae = report["vae"]
-        kl, variance = np.array(vae["kl_per_dim"]), np.array(vae["mean_variance"])
-        order = np.argsort(kl)[::-1]
-        fig, axes = plt.subplots(1, 3 if "logvar" in vae else 2, figsize=(16.5 if "logvar" in vae else 11, 4.2))
-        axes[0].bar(range(len(kl)), kl[order], color="tab:purple")
-        axes[0].set(title="KL per dimension (sorted)", xlabel="dimensions, largest KL first", ylabel="nats")
-        axes[1].bar(range(len(variance)), variance[order], color=np.where(variance[order] > vae["threshold"],
-                                                                          "tab:green", "tab:gray"))  # fmt: skip
-        axes[1].axhline(vae["threshold"], color="black", ls="--", lw=0.8)
-        axes[1].set_yscale("symlog", linthresh=1e-3)
-        axes[1].set(title=f"Var over the data of E[z|x]: {vae['active_units']} of {vae['dims']} active (> "
-                          f"{vae['threshold']:g})", xlabel="same order")  # fmt: skip
-        if "logvar" in vae:
-            low, high, mean = (np.array(vae["logvar"][key])[order] for key in ("min", "max", "mean"))
-            x = np.arange(len(mean))
-            axes[2].vlines(x, low, high, color="tab:blue", lw=1, label="min to max over the data")
-            axes[2].plot(x, mean, "o", ms=2.5, color="black", label="mean")
-            axes[2].axhline(0, color="tab:red", ls="--", lw=0.8, label="log 1: the prior's variance")
-            title = "log-variance per dimension (same order)"
-            if "radius" in vae:
-                r, gap = vae["radius"], vae["z_minus_mu"]
-                title += (f"\nradius of z {r['z']['mean']:.2f} vs of mu {r['mu']['mean']:.2f}; "
-                          f"mean |z - mu| {gap['mean_abs']:.3f}")
-            axes[2].set(title=title, xlabel="same order")
-            axes[2].xaxis.get_major_locator().set_params(integer=True)
-            axes[2].legend(fontsize=7, frameon=False)
-        names.append(save_figure(fig, out / "vae_health.png"))
-    return names
-
-
-def _faces_figure(out: Path, kept: dict[str, tuple[np.ndarray, np.ndarray]], decode) -> str | None:
-    """Per generator: the decoded faces of the z-points that came back nearest and farthest."""
-    from latentkit.analysis.figures import plt, save_figure
-
-    chosen = [name for name in kept if name in FACE_GENERATORS or name.startswith("yours")]
-    if not chosen:
-        return None
-    fig, axes = plt.subplots(len(chosen), 2 * FACES_SHOWN, figsize=(2 * FACES_SHOWN * 0.9, len(chosen) * 1.05),
-                             squeeze=False)  # fmt: skip
-    for row, name in enumerate(chosen):
-        z, distances = kept[name]
-        order = np.argsort(distances)
-        picks = list(order[:FACES_SHOWN]) + list(order[::-1][:FACES_SHOWN][::-1])
-        faces = np.clip(decode(z[picks]), 0, 1)
-        for col, (face, i) in enumerate(zip(faces, picks)):
-            ax = axes[row, col]
-            ax.imshow(face)
-            ax.set_xticks([]), ax.set_yticks([])
-            ax.set_title(f"{distances[i]:.2g}", fontsize=6)
-        axes[row, 0].set_ylabel(name, fontsize=7, rotation=0, ha="right", va="center")
-    fig.suptitle("Decoded z-points that re-encode nearest (left) and farthest (right) from where they were drawn",
-                 fontsize=9)  # fmt: skip
-    return save_figure(fig, out / "reencoded_faces.png")
-
-
-def _worst_figure(out: Path, worst: list[tuple[float, int, np.ndarray, np.ndarray]]) -> str | None:
-    """``worst``: (mse, row, original, reconstruction), worst first (``ReconstructionQuality.worst``)."""
-    from latentkit.analysis.figures import plt, save_figure
-
-    if not worst:
-        return None
-    fig, axes = plt.subplots(2, len(worst), figsize=(len(worst) * 1.2, 2.7), squeeze=False)
-    for col, (mse, row, original, rebuilt) in enumerate(worst):
-        for r, image in enumerate((original, rebuilt)):
-            axes[r, col].imshow(np.clip(image, 0, 1))
-            axes[r, col].set_xticks([]), axes[r, col].set_yticks([])
-        axes[0, col].set_title(f"row {row}\nMSE {mse:.3g}", fontsize=7)
-    axes[0, 0].set_ylabel("image", fontsize=8)
-    axes[1, 0].set_ylabel("rebuilt", fontsize=8)
-    fig.suptitle("The worst reconstructions (highest MSE)", fontsize=9, y=1.06)
-    return save_figure(fig, out / "worst_reconstructions.png")

@@ -182,6 +182,11 @@ def generator_key(method: str, params: dict) -> str:
     return method + ("" if b is None else f"_b{b:g}")
 
 
+def listed_key(generator: dict) -> str:
+    """``generator_key`` of a generator as report.json lists it (its ``method`` and ``params``)."""
+    return generator_key(generator["method"], generator["params"])
+
+
 def default_generators(bs=(0.5, 1.0, 1.5, 2.0, 3.0, 5.0), *, mixture: bool = False, kde: bool = False,
                        posterior: bool = False, flow: bool = False) -> list[Sampler]:  # fmt: skip
     return [Sampler(f"uniform b={b:g}", "uniform", {"b": float(b)}) for b in bs] + [

@@ -195,3 +195,8 @@ def wilson_interval(hits: int, n: int, z: float = 1.96) -> tuple[float, float]:
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
     return (float(max(0.0, centre - half)), float(min(1.0, centre + half)))
 
+
+def histogram_density(histogram: dict) -> tuple[np.ndarray, np.ndarray]:
+    """A report's histogram (``edges``, ``counts``) as bin centres and a density (area 1)."""
+    edges, counts = np.asarray(histogram["edges"]), np.asarray(histogram["counts"], float)
+    return (edges[:-1] + edges[1:]) / 2, counts / max(counts.sum(), 1) / np.diff(edges)

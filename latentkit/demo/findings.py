@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from latentkit.analysis.compare import HIT_K
 from latentkit.analysis.report_schema import Report
 
 RMSE_GOAL = 0.05  # pixels in [0, 1]: reconstructions keep eyes, brows, mouth and hair
 DEGENERATE_R = 0.95  # |r| at or above: two components carry one number
 UNIFORM_HIT_MAX = 0.01  # "essentially never inside" at k = 1.5
-HIT_K = "1.5"
 
 
 @dataclass(frozen=True)
