@@ -132,3 +132,22 @@ def test_export_takes_the_rows_a_selection_saved(analyzed, tmp_path):
     (tmp_path / "rows.txt").write_text("7\n3 11\n")  # as the report's button saves them (one per line)
     cli("export", "--run", analyzed, "--format", "npy", "--rows", tmp_path / "rows.txt", "--out", tmp_path / "picked")
     assert np.load(tmp_path / "picked" / "row.npy").tolist() == [3, 7, 11]
+
+
+def test_the_pages_generated_points_are_placed_in_one_transform_as_in_one_per_generator():
+    """The report page places every generator's points on the t-SNE map with one openTSNE
+    ``transform``: each is placed against the map's points alone, so the joint call equals a
+    call per generator."""
+    from latentkit.analysis.report_page import _tsne
+
+    rng = np.random.default_rng(3)
+    cloud = rng.normal(size=(150, 12))
+    centred = cloud - cloud.mean(axis=0)
+    axes = np.linalg.svd(centred, full_matrices=False)[2]
+    others = {name: rng.normal(size=(25, 12)) * scale for name, scale in (("a", 0.5), ("b", 1.0), ("c", 2.0))}
+    embedding, placed = _tsne(centred, axes, others, seed=0)
+    assert [placed[name].shape for name in others] == [(25, 2)] * 3
+    for name, points in others.items():
+        alone_embedding, alone = _tsne(centred, axes, {name: points}, seed=0)
+        np.testing.assert_array_equal(alone_embedding, embedding)
+        np.testing.assert_allclose(alone[name], placed[name], atol=1e-9)
