@@ -36,7 +36,7 @@ def pytest_configure(config):
     """One JAX compilation cache for the session's processes (the controller sets it before the
     workers start; they and every process they start inherit it): a training process on JAX
     compiles the same small programs as the one before it (what that saves: bench/jax_cache.py,
-    in BENCHMARKS.md). Removed at the end."""
+    in BENCHMARKS.md). Removed at the end. A worker first takes its share of the CPUs."""
     import tempfile
 
     if hasattr(config, "workerinput"):
@@ -63,11 +63,15 @@ def _pin_to_a_share_of_the_cpus(worker: int, workers: int) -> None:
         os.sched_setaffinity(0, cpus[worker::workers])
 
 
+# the CPUs this process was given before a worker took its share (conftest loads before configure)
+WHOLE_MACHINE = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+
+
 def every_cpu() -> None:
     """For a process that stands for a machine of its own (the local SLURM's daemons, which
     count the node's CPUs): the whole machine again, not the test worker's share."""
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, range(os.cpu_count() or 1))
+    if WHOLE_MACHINE:
+        os.sched_setaffinity(0, WHOLE_MACHINE)
 
 
 def pytest_unconfigure(config):
