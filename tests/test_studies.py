@@ -468,6 +468,8 @@ def test_the_kernel_densitys_cross_validation_is_scikit_learns():
         train, test = standard[:200], standard[200:]
         for h, ours in zip(BANDWIDTHS, kde_score(train, test, BANDWIDTHS)):
             assert ours == pytest.approx(exact.set_params(bandwidth=h).fit(train).score(test), rel=1e-9)
+        np.testing.assert_allclose(kde_score(train, test, BANDWIDTHS, block=7), kde_score(train, test, BANDWIDTHS),
+                                   rtol=1e-12)  # blocks of test rows: the same sums  # fmt: skip
         search = GridSearchCV(exact, {"bandwidth": BANDWIDTHS}, cv=KFold(3, shuffle=True, random_state=0))
         search.fit(standard)
         np.testing.assert_allclose(cross_validated_scores(standard, BANDWIDTHS), search.cv_results_["mean_test_score"],

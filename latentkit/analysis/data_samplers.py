@@ -46,17 +46,19 @@ class Kde:
         return self.mean + self.scale * (picked + self.bandwidth * rng.standard_normal(picked.shape))
 
 
-def kde_score(train: np.ndarray, test: np.ndarray, bandwidths) -> np.ndarray:
+def kde_score(train: np.ndarray, test: np.ndarray, bandwidths, block: int = 1024) -> np.ndarray:
     """Per bandwidth, the total log-density of ``test`` under a Gaussian kernel density on
-    ``train``: ``KernelDensity(bandwidth=h).fit(train).score(test)`` for each h."""
+    ``train``: ``KernelDensity(bandwidth=h).fit(train).score(test)`` for each h. ``block`` test
+    rows at a time: memory holds a block's distances to ``train``, whatever the sizes."""
     from scipy.special import logsumexp
 
-    squared = np.maximum((test * test).sum(axis=1)[:, None] + (train * train).sum(axis=1)[None, :]
-                         - 2.0 * test @ train.T, 0.0)  # fmt: skip
-    d = train.shape[1]
-    return np.array([float(logsumexp(-squared / (2.0 * h * h), axis=1).sum())
-                     - len(test) * (np.log(len(train)) + 0.5 * d * np.log(2.0 * np.pi * h * h))
-                     for h in bandwidths])  # fmt: skip
+    d, total = train.shape[1], np.zeros(len(bandwidths))
+    train_norms = (train * train).sum(axis=1)[None, :]
+    for start in range(0, len(test), block):
+        rows = test[start : start + block]
+        squared = np.maximum((rows * rows).sum(axis=1)[:, None] + train_norms - 2.0 * rows @ train.T, 0.0)
+        total += [float(logsumexp(-squared / (2.0 * h * h), axis=1).sum()) for h in bandwidths]
+    return total - len(test) * (np.log(len(train)) + 0.5 * d * np.log(2.0 * np.pi * np.asarray(bandwidths) ** 2))
 
 
 def cross_validated_scores(points: np.ndarray, bandwidths, *, folds: int = 3, seed: int = 0) -> np.ndarray:
