@@ -178,7 +178,7 @@ def attributes(*, latents: str | os.PathLike, data: str | os.PathLike | None, ou
 
 def _attribute_figure(out: Path, name: str, a: int, z: np.ndarray, y: np.ndarray, labels: Labels) -> str:
     """PC1-PC2 of the held-out rows (and the analysis' t-SNE, if there is one) coloured by one attribute."""
-    from latentkit.analysis.figures import attribute_figure
+    from latentkit.analysis.run_figures import attribute_figure
 
     tsne = out / "tsne.npy", out / "tsne_rows.npy"
     panels = [("PC1-PC2 of the held-out rows", _pcs(z), y[:, a])]

@@ -65,7 +65,7 @@ def compare(*, runs: list[str | os.PathLike], out: str | os.PathLike, grid_n: in
         found = _alignment(entries[0], entry, out, seed, events)
         if found is not None:
             entry["alignment"] = found
-    from latentkit.analysis.figures import compare_figures
+    from latentkit.analysis.run_figures import compare_figures
 
     figures = compare_figures(out, entries, HIT_K)
     result: CompareReport = {"runs": [{k: e[k] for k in ("label", "run", "summary", "differences", "grids", "alignment")

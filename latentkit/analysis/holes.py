@@ -81,7 +81,7 @@ def holes_report(*, latents: str | os.PathLike, valid: np.ndarray, sample: np.nd
             numbers, figures = _model_quality(run, described, data, drawn, options, rng, out, events)
             report.update(numbers)
     if options.figures:
-        from latentkit.analysis.figures import quality_figures
+        from latentkit.analysis.run_figures import quality_figures
 
         report["quality_figures"] = quality_figures(out, report) + figures
     return report
@@ -182,7 +182,7 @@ def _model_quality(run, described, data: np.ndarray, drawn: dict[str, np.ndarray
     events.finish()
     figures = []
     if options.figures:
-        from latentkit.analysis.figures import reencoded_faces_figure, worst_reconstructions_figure
+        from latentkit.analysis.run_figures import reencoded_faces_figure, worst_reconstructions_figure
 
         faces = {name: kept[name] for name in kept if name in FACE_GENERATORS or name.startswith("yours")}
         figures = [reencoded_faces_figure(out, faces, decode, FACES_SHOWN), worst_reconstructions_figure(out, worst)]
