@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import zarr
-from conftest import assert_identical, chunks_done, cli, kill_when, run_cli, start_cli
+from conftest import assert_identical, chunks_done, cli, cli_in_a_fresh_process, kill_when, start_cli
 from PIL import Image
 
 HERE = Path(__file__).resolve().parent
@@ -93,8 +93,8 @@ def test_an_outside_model_encodes_as_its_own_encoder_and_resumes_after_a_kill(ou
     else:
         np.testing.assert_allclose(latents["z"][:], reference[name], rtol=1e-5, atol=1e-6)
 
-    report = ["--no-report"] if name not in ("vae", "encoder_only") else []  # the page: with and without a decoder
-    cli("analyze", "--run", run, "--no-tsne", "--no-kmeans", *report)
+    report = ["--no-report", "--no-figures"] if name not in ("vae", "encoder_only") else []  # the page: with and without a decoder
+    cli("analyze", "--run", run, "--no-tsne", "--no-kmeans", "--hit-draws", "2000", *report)
     assert json.loads((run / "analysis" / "report.json").read_text())["n"] == 240
     if report == []:
         assert (run / "analysis" / "report.html").stat().st_size > 100_000
@@ -119,6 +119,8 @@ def test_a_vae_with_use_mu_and_reconstruct_interpolate_attributes_compare_status
     cli("interpolate", "--run", vae, "--from", "0", "--to", "3", "--out", tmp_path / "i.png")
     cli("attributes", "--run", vae)
     assert json.loads((vae / "analysis" / "attributes.json").read_text())["labels"].startswith("synthetic factors")
+    for run in (vae, ae):  # compare's own analysis of a run without one is test_generate's; here the runs are imported
+        cli("analyze", "--run", run, "--no-tsne", "--no-kmeans", "--no-figures", "--no-report")
     cli("compare", vae, ae, "--out", tmp_path / "compare")
     kinds = [r["summary"]["kind"] for r in json.loads((tmp_path / "compare" / "report.json").read_text())["runs"]]
     assert kinds == ["vae", "ae"]
@@ -170,10 +172,10 @@ def test_what_keras_cannot_load_or_latentkit_cannot_use_is_one_line_and_writes_n
         one_line(cli("import-model", *argv, "--run", run, check=False), words)
         assert not run.exists()
     # a class Keras does not know, in a fresh process (this one has imported mymodels by now)
-    one_line(run_cli("import-model", outside / "subclassed.keras", "--run", run, check=False),
-             "uses the class SubclassedAE, which Keras does not know: pass --custom-objects")  # fmt: skip
-    one_line(run_cli("import-model", outside / "vae.keras", "--run", run, check=False),  # a class inside a sub-model
-             "uses the class Sampling, which Keras does not know")  # fmt: skip
+    unknown_class, unknown_inside = cli_in_a_fresh_process(["import-model", outside / "subclassed.keras", "--run", run],
+                                                           ["import-model", outside / "vae.keras", "--run", run])  # fmt: skip
+    one_line(unknown_class, "uses the class SubclassedAE, which Keras does not know: pass --custom-objects")
+    one_line(unknown_inside, "uses the class Sampling, which Keras does not know")  # a class inside a sub-model
     # a layer that calls jax.numpy, saved under JAX, loaded under TensorFlow
     one_line(cli("import-model", outside / "jax.keras", "--custom-objects", outside / "mymodels.py", "--run", run,
                  check=False), "its layer JaxTanh calls jax functions directly")  # fmt: skip
@@ -231,7 +233,7 @@ def test_vectors_from_npy_shards_and_parquet_analyze_as_the_zarr_latents(vectors
     for kind in ("zarr", "npy", "shards", "parquet"):
         out = tmp_path / kind
         said = cli("analyze", "--latents", vectors[kind], "--out", out, "--no-tsne", "--no-kmeans", "--no-figures",
-                   "--labels", vectors["labels"])  # fmt: skip
+                   "--labels", vectors["labels"], "--hit-draws", "2000")  # fmt: skip
         assert "no model with these vectors" in said.stdout
         assert "labels: left out note (text with 7 values)" in said.stderr
         reports[kind] = json.loads((out / "report.json").read_text())

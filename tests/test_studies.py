@@ -558,7 +558,7 @@ def test_analyze_with_a_labels_file_scores_disentanglement_against_its_numeric_c
         writer.writerow(["pose", "light", "name"])
         writer.writerows([f"{a:.4f}", f"{b:.4f}", f"img{i}"] for i, (a, b) in enumerate(factors))
     cli("analyze", "--latents", tmp_path / "z.npy", "--out", tmp_path / "a", "--labels", tmp_path / "labels.csv",
-        "--no-tsne", "--no-kmeans", "--no-figures", "--hit-draws", "1000")  # fmt: skip
+        "--no-tsne", "--no-kmeans", "--no-figures", "--hit-draws", "1000", "--quality-sample", "1000")  # fmt: skip
     d = json.loads((tmp_path / "a" / "report.json").read_text())["disentanglement"]
     assert d["source"] == "labels file" and d["factors"] == ["pose", "light"]
     assert d["mig"] > 0.5 and d["dci"]["disentanglement"] > 0.8 and d["sap"] > 0.8
