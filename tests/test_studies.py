@@ -513,10 +513,11 @@ def test_a_realnvp_flow_covers_thin_two_moons_better_than_the_mixture_and_resume
     moons = make_moons(4000, noise=0.02, random_state=1)[0] * [1.0, 2.0]
     train, real = moons[:3000], moons[3000:]
     settings = {"couplings": 8, "hidden": 128, "batch": 128, "lr": 1e-3}
-    half = fit_flow(train, np.arange(3000), tmp_path / "flow", epochs=100, **settings)
-    assert half["epochs"] == 100 and load_flow(tmp_path / "nothing") is None
-    done = fit_flow(train, np.arange(3000), tmp_path / "flow", epochs=200, **settings)  # resumes at 101
-    assert [h["epoch"] for h in done["history"]] == list(range(1, 201))
+    # 80 epochs (coverage margin over the mixture 0.08-0.14 on three seeds of the moons; 0.03 asserted)
+    half = fit_flow(train, np.arange(3000), tmp_path / "flow", epochs=40, **settings)
+    assert half["epochs"] == 40 and load_flow(tmp_path / "nothing") is None
+    done = fit_flow(train, np.arange(3000), tmp_path / "flow", epochs=80, **settings)  # resumes at 41
+    assert [h["epoch"] for h in done["history"]] == list(range(1, 81))
     assert done["history"][-1]["nll"] < done["history"][0]["nll"] - 1.0
     rng = np.random.default_rng(22)
     flow = load_flow(tmp_path / "flow").sample(rng, 1000)
