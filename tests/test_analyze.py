@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -31,9 +32,16 @@ def mvn_case(tmp_path_factory):
     return path, z, mean, cov
 
 
-def test_multivariate_normal_recovers_centres_halfwidths_and_pca(mvn_case, tmp_path):
+@pytest.fixture(scope="module")
+def mvn_analysis(mvn_case, tmp_path_factory) -> tuple[dict, Path]:
+    """``mvn_case`` analyzed once with FAST: the report and its folder (read, never written)."""
+    out = tmp_path_factory.mktemp("mvn-analysis") / "a"
+    return analyze(latents=mvn_case[0], out=out, options=FAST), out
+
+
+def test_multivariate_normal_recovers_centres_halfwidths_and_pca(mvn_case, mvn_analysis):
     path, z, mean, cov = mvn_case
-    report = analyze(latents=path, out=tmp_path / "a", options=FAST)
+    report, out = mvn_analysis
     sigma = np.sqrt(np.diag(cov))
     centres = np.array([c["gauss"]["centre"] for c in report["components"]])
     widths = np.array([c["fwhm"] for c in report["components"]])
@@ -42,7 +50,7 @@ def test_multivariate_normal_recovers_centres_halfwidths_and_pca(mvn_case, tmp_p
     np.testing.assert_allclose([c["gauss"]["sigma"] for c in report["components"]], sigma, rtol=0.02)
     values = np.linalg.eigvalsh(cov)[::-1]
     np.testing.assert_allclose(report["pca"]["explained_variance_ratio"], values / values.sum(), atol=0.005)
-    fit = LatentFit.load(tmp_path / "a" / "mvn.npz")
+    fit = LatentFit.load(out / "mvn.npz")
     np.testing.assert_allclose(fit.cov, cov, atol=0.03)
     assert report["n"] == 200_000 and report["dim"] == 6
     for key in ("mean", "std", "fwhm", "gauss"):
@@ -65,10 +73,10 @@ def test_uniform_radius_matches_formulas_at_256_dimensions(tmp_path):
     assert abs(np.sqrt((zn * zn).sum(axis=1)).mean() / normal.expected_radius(fit)[0] - 1) < 0.01
 
 
-def test_hit_fractions_equal_a_direct_count(mvn_case, tmp_path):
+def test_hit_fractions_equal_a_direct_count(mvn_case, mvn_analysis):
     path, z, _, _ = mvn_case
-    report = analyze(latents=path, out=tmp_path / "a", options=FAST)
-    fit = LatentFit.load(tmp_path / "a" / "mvn.npz")
+    report, out = mvn_analysis
+    fit = LatentFit.load(out / "mvn.npz")
     for k, fraction in report["data_hit_fraction"].items():
         inside = np.all(np.abs(z.astype(np.float64) - fit.centre) <= float(k) * fit.fwhm, axis=1)
         assert fraction == pytest.approx(inside.mean(), abs=1e-12)
