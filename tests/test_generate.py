@@ -145,7 +145,9 @@ def test_compare_an_ae_with_a_vae_runs_the_missing_analysis(demo, tmp_path):
     cli("train", "--data", data, "--run", vae, "--job", "vae", *small, "--epochs", "1")
     cli("encode", "--run", vae)
     result = cli("compare", ae, vae, "--out", tmp_path / "cmp")
-    assert "no analysis yet, running analyze" in result.stderr
+    assert "no analysis yet, running analyze" in result.stderr and "adds them" in result.stderr
+    made = json.loads((vae / "analysis" / "report.json").read_text())  # what compare reads, not t-SNE or k-means
+    assert not {"tsne", "kmeans"} & set(made) and not made["options"]["tsne"] and "components" in made
     report = json.loads((tmp_path / "cmp" / "report.json").read_text())
     kinds = [(r["summary"]["kind"], r["summary"]["z_dim"]) for r in report["runs"]]
     assert kinds == [("ae", 128), ("vae", 16)]

@@ -28,7 +28,7 @@ HIT_K = "1.5"  # the hit test's k that compare and the demo's findings report
 def compare(*, runs: list[str | os.PathLike], out: str | os.PathLike, grid_n: int = 14, seed: int = 0,
             events: JobEvents | None = None) -> CompareReport:  # fmt: skip
     """Write OUT/report.json, report.md, compare_*.png and per-run grids for ``runs`` (two or more)."""
-    from latentkit.analysis.analyze import analyze
+    from latentkit.analysis.analyze import AnalyzeOptions, analyze
     from latentkit.analysis.generate import generate, reconstruct
     from latentkit.model.runs import read_run
 
@@ -48,8 +48,11 @@ def compare(*, runs: list[str | os.PathLike], out: str | os.PathLike, grid_n: in
         paths = RunPaths.of(run)
         report_path = paths.analysis / "report.json"
         if not report_path.exists():
-            events.message(f"{label}: no analysis yet, running analyze")
-            analyze(latents=paths.latents, out=paths.analysis, events=events, run=run)
+            events.message(f"{label}: no analysis yet, running analyze without t-SNE and k-means (compare reads "
+                           f"neither; `latentkit analyze --run {run}` adds them)")  # fmt: skip
+            # analyze's defaults but the t-SNE and k-means compare never reads (most of a CPU analysis' time)
+            analyze(latents=paths.latents, out=paths.analysis, events=events, run=run,
+                    options=AnalyzeOptions(tsne=False, kmeans=False))  # fmt: skip
         report = read_report(report_path)
         grids = {name: generate(run=run, method=method, n=grid_n, seed=seed, out=out / label / f"{name}.png")["out"]
                  for name, method in (("generated_mvn", "mvn"), ("generated_normal", "normal"))}  # fmt: skip
