@@ -93,7 +93,8 @@ def test_an_outside_model_encodes_as_its_own_encoder_and_resumes_after_a_kill(ou
     else:
         np.testing.assert_allclose(latents["z"][:], reference[name], rtol=1e-5, atol=1e-6)
 
-    report = ["--no-report", "--no-figures"] if name not in ("vae", "encoder_only") else []  # the page: with and without a decoder
+    # the page: with and without a decoder; the other cases need no page or figures
+    report = ["--no-report", "--no-figures"] if name not in ("vae", "encoder_only") else []
     cli("analyze", "--run", run, "--no-tsne", "--no-kmeans", "--hit-draws", "2000", *report)
     assert json.loads((run / "analysis" / "report.json").read_text())["n"] == 240
     if report == []:
@@ -172,8 +173,8 @@ def test_what_keras_cannot_load_or_latentkit_cannot_use_is_one_line_and_writes_n
         one_line(cli("import-model", *argv, "--run", run, check=False), words)
         assert not run.exists()
     # a class Keras does not know, in a fresh process (this one has imported mymodels by now)
-    unknown_class, unknown_inside = cli_in_a_fresh_process(["import-model", outside / "subclassed.keras", "--run", run],
-                                                           ["import-model", outside / "vae.keras", "--run", run])  # fmt: skip
+    unknown_class, unknown_inside = cli_in_a_fresh_process(
+        ["import-model", outside / "subclassed.keras", "--run", run], ["import-model", outside / "vae.keras", "--run", run])
     one_line(unknown_class, "uses the class SubclassedAE, which Keras does not know: pass --custom-objects")
     one_line(unknown_inside, "uses the class Sampling, which Keras does not know")  # a class inside a sub-model
     # a layer that calls jax.numpy, saved under JAX, loaded under TensorFlow

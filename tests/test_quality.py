@@ -159,7 +159,8 @@ def test_a_users_own_generated_points_are_measured_beside_the_built_in_ones(tmp_
     np.save(tmp_path / "mine.npy", rng.normal(size=(500, 16)).astype(np.float32))
     np.save(tmp_path / "narrow.npy", rng.normal(size=(500, 5)).astype(np.float32))
     cli("analyze", "--latents", tmp_path / "latents.zarr", "--out", tmp_path / "out", "--no-tsne", "--no-kmeans",
-        "--no-figures", "--generated", tmp_path / "mine.npy", "--quality-sample", "1000", "--hit-draws", "2000")  # fmt: skip
+        "--no-figures", "--generated", tmp_path / "mine.npy", "--quality-sample", "1000",
+        "--hit-draws", "2000")  # fmt: skip
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["coverage"]["yours:mine"]["n"] == 500
     refused = cli("analyze", "--latents", tmp_path / "latents.zarr", "--out", tmp_path / "other", "--generated",
