@@ -173,8 +173,8 @@ def test_what_keras_cannot_load_or_latentkit_cannot_use_is_one_line_and_writes_n
         one_line(cli("import-model", *argv, "--run", run, check=False), words)
         assert not run.exists()
     # a class Keras does not know, in a fresh process (this one has imported mymodels by now)
-    unknown_class, unknown_inside = cli_in_a_fresh_process(
-        ["import-model", outside / "subclassed.keras", "--run", run], ["import-model", outside / "vae.keras", "--run", run])
+    unknown_class, unknown_inside = cli_in_a_fresh_process(["import-model", outside / "subclassed.keras", "--run", run],
+                                                           ["import-model", outside / "vae.keras", "--run", run])
     one_line(unknown_class, "uses the class SubclassedAE, which Keras does not know: pass --custom-objects")
     one_line(unknown_inside, "uses the class Sampling, which Keras does not know")  # a class inside a sub-model
     # a layer that calls jax.numpy, saved under JAX, loaded under TensorFlow
