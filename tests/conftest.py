@@ -26,8 +26,9 @@ CORRUPT, GRAY = 5, 7  # file numbers (1-based) of the corrupt and the grayscale 
 
 
 # The longest modules first. pytest-xdist hands out whole files in collection order (--dist
-# loadfile): a long file handed out last runs alone at the end while the other worker waits.
-# The order: each file's summed durations in a full run (BENCHMARKS.md, "Stop 43").
+# loadfile --no-loadscope-reorder; by default it hands out the files with the most tests first):
+# a long file handed out last runs alone at the end while the other worker waits. The order:
+# each file's summed durations in a full run (BENCHMARKS.md, "Stop 43").
 SLOWEST_FIRST = ("test_colab.py", "test_slurm.py", "test_parallel.py", "test_gpu_check.py", "test_train.py",
                  "test_generate.py", "test_outside_models.py", "test_quality.py", "test_faults.py", "test_studies.py",
                  "test_vram.py", "test_bad_input.py", "test_encode.py", "test_analyze.py", "test_look.py")  # fmt: skip
