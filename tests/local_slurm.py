@@ -45,6 +45,10 @@ PartitionName=debug Nodes={host} Default=YES MaxTime=INFINITE State=UP
 """
 
 
+# squeue's states of a job that has ended (PREEMPTED is not one: a preempted job may requeue)
+FINAL_STATES = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "BOOT_FAIL", "DEADLINE"}
+
+
 def ensure_installed() -> str | None:
     """None when slurmctld, slurmd and munged are available, else why not."""
     if all(shutil.which(b) for b in ("slurmctld", "slurmd", "sbatch", "munged")):
@@ -108,23 +112,29 @@ class LocalSlurm:
         return result.stdout.strip().split(";")[0]
 
     def wait(self, job_id: str, timeout: float = 600) -> None:
-        """Until no task of the job is pending or running (requeues included).
+        """Until every task of the job has ended (requeues included): each one listed in a final
+        state (``squeue -t all`` keeps ended jobs for MinJobAge, 300 s) or none listed, on two
+        polls in a row a quarter second apart. A job requeueing itself goes RUNNING -> REQUEUED
+        -> PENDING, never through a final state.
 
         SLURM holds a requeued job for 120 s (reason BeginTime) before it may start again; on
-        a cluster that is only these tests, the wait lets it go at once (as an operator can)."""
-        deadline, empty = time.monotonic() + timeout, 0
+        a cluster that is only these tests, the wait lets it go (as an operator can) once it has
+        been held 1.5 s: slurmd refuses a job whose credential is from the second its previous
+        run's was revoked in ("Job credential revoked")."""
+        deadline, ended, held = time.monotonic() + timeout, 0, {}
         while time.monotonic() < deadline:
-            queued = self.run("squeue", "-h", "-j", job_id, "-o", "%i %r", check=False).stdout.split("\n")
-            # A job requeueing itself leaves the queue for a moment before it is pending again:
-            # gone means gone on three polls in a row (seen once in CI-like runs: wait returned
-            # between the requeue and the restart).
-            empty = empty + 1 if not any(line.strip() for line in queued) else 0
-            if empty >= 3:
+            listed = self.run("squeue", "-h", "-r", "-t", "all", "-j", job_id, "-o", "%i %T %r", check=False).stdout
+            tasks = [line.split() for line in listed.splitlines() if line.strip()]
+            ended = ended + 1 if all(task[1] in FINAL_STATES for task in tasks) else 0
+            if ended >= 2:
                 return
-            for line in queued:
-                if line.endswith(" BeginTime"):
-                    self.run("scontrol", "update", f"JobId={line.split()[0]}", "StartTime=now", check=False)
-            time.sleep(1.0)
+            for task in tasks:
+                if task[-1] != "BeginTime":
+                    held.pop(task[0], None)
+                elif time.monotonic() - held.setdefault(task[0], time.monotonic()) >= 1.5:
+                    self.run("scontrol", "update", f"JobId={task[0]}", "StartTime=now", check=False)
+                    held.pop(task[0])
+            time.sleep(0.25)
         raise TimeoutError(f"job {job_id} still queued after {timeout} s")
 
     def stop(self) -> None:
