@@ -50,7 +50,6 @@ def compare(*, runs: list[str | os.PathLike], out: str | os.PathLike, grid_n: in
         if not report_path.exists():
             events.message(f"{label}: no analysis yet, running analyze without t-SNE and k-means (compare reads "
                            f"neither; `latentkit analyze --run {run}` adds them)")  # fmt: skip
-            # analyze's defaults but the t-SNE and k-means compare never reads (most of a CPU analysis' time)
             analyze(latents=paths.latents, out=paths.analysis, events=events, run=run,
                     options=AnalyzeOptions(tsne=False, kmeans=False))  # fmt: skip
         report = read_report(report_path)
