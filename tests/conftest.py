@@ -182,10 +182,10 @@ def run_cli(*args: str, env: dict | None = None, check: bool = True) -> subproce
     return result
 
 
-def cli_in_a_fresh_process(*commands: list) -> list[subprocess.CompletedProcess]:
+def cli_in_a_fresh_process(*commands: list, env: dict | None = None) -> list[subprocess.CompletedProcess]:
     """Each of ``commands`` through ``cli()``, one after the other, in one fresh process: for
     commands that must meet nothing this process has loaded (a custom class Keras registered
-    here), at one TensorFlow start-up for all of them instead of one each."""
+    here, another Keras backend through ``env``), at one start-up for all of them instead of one each."""
     import json
 
     script = ("import json, sys; sys.path.insert(0, sys.argv[1]); from conftest import cli; "
@@ -193,7 +193,8 @@ def cli_in_a_fresh_process(*commands: list) -> list[subprocess.CompletedProcess]
               "(cli(*c, check=False) for c in json.loads(sys.argv[2]))]))")  # fmt: skip
     done = subprocess.run([sys.executable, "-c", script, str(Path(__file__).parent),
                            json.dumps([[str(a) for a in c] for c in commands])],
-                          capture_output=True, text=True, timeout=900, check=True)  # fmt: skip
+                          capture_output=True, text=True, timeout=900, check=True,
+                          env={**os.environ, **(env or {})})  # fmt: skip
     return [subprocess.CompletedProcess(["latentkit", *map(str, c)], *r)
             for c, r in zip(commands, json.loads(done.stdout.splitlines()[-1]))]  # fmt: skip
 

@@ -265,3 +265,77 @@ def test_validation_loss_is_the_checkpoints_loss_on_the_held_out_images(tiny_sto
     last = checkpoint.load(run / "checkpoints")[0].meta["history"][-1]
     np.testing.assert_allclose([last["val_reconstruction"], last["val_kl"]], [bce, kl], rtol=1e-3)
     np.testing.assert_allclose(last["val_loss"], bce + spec.model.kl_factor * kl, rtol=1e-3)
+
+
+def _as_if_trained_at(kept: Path, run: Path, *, lr: float | None = None, kl_factor: float | None = None) -> Path:
+    """A run whose latest checkpoint is ``kept`` as if it had been trained at ``lr`` and
+    ``kl_factor`` all along: the rate stored in the optimizer's state and the spec rewritten.
+    Resumed, it trains on at those settings by the restore alone (no --from involved)."""
+    from latentkit.model.spec import spec_from_dict, to_toml
+
+    with np.load(kept) as data:
+        arrays = dict(data)
+    meta = __import__("json").loads(str(arrays["meta"]))
+    spec = spec_from_dict(meta["spec"], {**({"train.lr": lr} if lr else {}),
+                                         **({"model.kl_factor": kl_factor} if kl_factor else {})})  # fmt: skip
+    if lr:
+        old = meta["spec"]["train"]["lr"]
+        rate = [k for k, a in arrays.items() if k.startswith("optimizer/") and a.shape == () and a.dtype.kind == "f"
+                and np.isclose(a, old)]  # fmt: skip
+        assert len(rate) == 1, rate  # the optimizer's learning-rate variable
+        arrays[rate[0]] = np.asarray(lr, arrays[rate[0]].dtype)
+    meta["spec"] = spec.to_dict()
+    arrays["meta"] = np.array(__import__("json").dumps(meta))
+    (run / "checkpoints").mkdir(parents=True)
+    np.savez(run / "checkpoints" / "latest.npz", **arrays)
+    (run / "job.toml").write_text(to_toml(spec))
+    return run
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", pytest.param("jax", marks=pytest.mark.system)])
+def test_a_run_started_from_a_kept_checkpoint_trains_at_its_new_rate_and_kl_factor(tiny_store, tmp_path, backend):
+    """Issue 45: the rate restored with the optimizer's state used to win over --lr. Now a
+    continuation at the same rate is the original run; one at a lower rate (or another KL
+    factor) differs from it and equals the checkpoint resumed as if trained at that setting."""
+    from conftest import cli_in_a_fresh_process
+
+    def latentkit(*commands):
+        if backend == "tensorflow":
+            return [cli(*c) for c in commands]
+        done = cli_in_a_fresh_process(*commands, env={"KERAS_BACKEND": backend})
+        assert all(d.returncode == 0 for d in done), [d.stderr for d in done]
+        return done
+
+    train_ = lambda run, *more: ["train", "--data", tiny_store, "--run", tmp_path / run, *more]  # noqa: E731
+    latentkit(train_("a", "--job", "vae", *TINY, "--epochs", "2", "--lr", "0.002", "--keep-epochs", "1"))
+    kept = tmp_path / "a" / "checkpoints" / "epoch_0001.npz"
+    _as_if_trained_at(kept, tmp_path / "low_ref", lr=1e-4)
+    _as_if_trained_at(kept, tmp_path / "kl_ref", kl_factor=0.01)
+    said = latentkit(train_("same", "--from", kept, "--lr", "0.002"), train_("low", "--from", kept, "--lr", "0.0001"),
+                     train_("kl", "--from", kept, "--set", "model.kl_factor=0.01"),
+                     train_("low_ref", "--epochs", "2"), train_("kl_ref", "--epochs", "2"))  # fmt: skip
+    assert "train.lr: 0.002 -> 0.0001" in said[1].stderr and "model.kl_factor: 5.0 -> 0.01" in said[2].stderr
+    w = {run: weights(tmp_path / run) for run in ("a", "same", "low", "kl", "low_ref", "kl_ref")}
+    same = lambda x, y: all(np.array_equal(a, b) for a, b in zip(w[x], w[y]))  # noqa: E731
+    assert same("a", "same") and not same("same", "low") and not same("same", "kl")
+    assert same("low", "low_ref") and same("kl", "kl_ref")
+    assert checkpoint.load(tmp_path / "low" / "checkpoints")[0].meta["started_from"] == str(kept.resolve())
+
+
+def test_from_into_a_run_of_its_own_and_garbage_options_on_a_finished_run_are_refused(tiny_store, tmp_path):
+    """--from starts a new run: pointed at a run that exists it is refused (the same command
+    run again resumes its own run); options are checked before 'nothing to do'."""
+    train_ = lambda run, *more: cli("train", "--data", tiny_store, "--run", tmp_path / run, *more, check=False)  # noqa: E731
+    assert train_("a", "--job", "demo", *TINY, "--epochs", "1", "--keep-epochs", "1").returncode == 0
+    kept = tmp_path / "a" / "checkpoints" / "epoch_0001.npz"
+    before = (tmp_path / "a" / "checkpoints" / "latest.npz").read_bytes()
+    into_own = train_("a", "--from", kept, "--lr", "0.0001", "--epochs", "2")
+    assert into_own.returncode == 2 and "--from starts a new run" in into_own.stderr
+    assert len(into_own.stderr.strip().splitlines()) == 1 and into_own.stderr.startswith("latentkit:")
+    assert (tmp_path / "a" / "checkpoints" / "latest.npz").read_bytes() == before
+    for option, value in (("--max-vram", "@@"), ("--devices", "@@"), ("--devices", "0")):
+        garbage = train_("a", option, value)  # finished at its 1 epoch: it used to say 'nothing to do', exit 0
+        assert garbage.returncode == 2 and option in garbage.stderr, (option, garbage.stderr)
+    assert train_("b", "--from", kept, "--epochs", "2").returncode == 0
+    again = train_("b", "--from", kept, "--epochs", "3")  # the same branch, trained on
+    assert again.returncode == 0 and checkpoint.load(tmp_path / "b" / "checkpoints")[0].meta["epoch"] == 3

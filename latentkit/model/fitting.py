@@ -12,7 +12,7 @@ import os
 import signal
 import time
 from collections.abc import Callable
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -76,8 +76,10 @@ def open_dataset(data, spec: JobSpec, parallel) -> ZarrImageDataset:
     return dataset
 
 
-def run_epochs(paths: RunPaths, spec, saved, parallel, dataset, *, data, events: JobEvents, mirror) -> TrainResult:
-    """The run itself, under its lock: the model built or restored, then epochs until done or stopped."""
+def run_epochs(paths: RunPaths, spec, saved, parallel, dataset, *, data, events: JobEvents, mirror,
+               started_from: str | None = None) -> TrainResult:  # fmt: skip
+    """The run itself, under its lock: the model built or restored, then epochs until done or stopped.
+    ``started_from``: the kept checkpoint the run began from (``--from``), recorded in each checkpoint."""
     if parallel.writes:
         write_text(paths.job_spec, to_toml(spec))
 
@@ -87,6 +89,10 @@ def run_epochs(paths: RunPaths, spec, saved, parallel, dataset, *, data, events:
     epoch, step, sums, history = 0, 0, [0.0, 0.0, 0.0, 0], []
     if saved is not None:
         checkpoint.restore(model, saved)
+        # The optimizer's state carries the rate it was saved with, and the noise scale the
+        # eps factor: the spec's (changed by --from) replace them.
+        model.optimizer.learning_rate.assign(spec.train.lr)
+        model.set_mu_only(False)
         epoch, step, sums, history = saved.meta["epoch"], saved.meta["step"], saved.meta["sums"], saved.meta["history"]
         events.message(f"resuming {paths.root} at epoch {epoch + 1}, step {step}")
     first_epoch = epoch  # epochs finished when this call began
@@ -106,7 +112,7 @@ def run_epochs(paths: RunPaths, spec, saved, parallel, dataset, *, data, events:
             raise _diverged(paths, epoch, step, sums)
         if parallel.writes:  # the other processes hold the same replicated state
             write_checkpoint(paths.root, model, spec, data=data, epoch=epoch, step=step, sums=sums, history=history,
-                             steps_per_epoch=len(dataset), devices=parallel.devices)  # fmt: skip
+                             steps_per_epoch=len(dataset), devices=parallel.devices, started_from=started_from)  # fmt: skip
             copies.request()
 
     with StopFlag() as stop, closing(copies):
@@ -139,8 +145,9 @@ def run_epochs(paths: RunPaths, spec, saved, parallel, dataset, *, data, events:
             seconds = time.perf_counter() - started
             count = max(sums[3], 1)
             validated = time.perf_counter()
-            valid = validation_loss(model, held_out, spec.train.batch) if held_out is not None else {}
-            valid |= probe_radius(model, probe) if probe is not None else {}
+            with noise_state_kept(model):
+                valid = validation_loss(model, held_out, spec.train.batch) if held_out is not None else {}
+                valid |= probe_radius(model, probe) if probe is not None else {}
             history.append({"epoch": epoch + 1, "loss": sums[0] / count, "reconstruction": sums[1] / count,
                             "kl": sums[2] / count, **valid, "images_per_s": taken * dataset.batch_size / seconds,
                             "seconds": seconds, "validation_s": time.perf_counter() - validated})  # fmt: skip
@@ -152,7 +159,8 @@ def run_epochs(paths: RunPaths, spec, saved, parallel, dataset, *, data, events:
             release_memory(clear_session=False)  # between epochs: gc, malloc_trim; then log memory
             if parallel.writes:
                 _write_history(paths.history, history)
-                _save_reconstructions(model, sample, paths.samples / f"reconstructions_epoch{epoch:03d}.png")
+                with noise_state_kept(model):
+                    _save_reconstructions(model, sample, paths.samples / f"reconstructions_epoch{epoch:03d}.png")
                 epoch_output.draw_training(history, paths.samples / "training.png")
                 epoch_output.log_epochs(paths, history)
                 copies.request()  # history and samples too
@@ -160,6 +168,20 @@ def run_epochs(paths: RunPaths, spec, saved, parallel, dataset, *, data, events:
                                             work_s=seconds, validation_s=history[-1]["validation_s"], loss=history[-1]["loss"],
                                             devices=parallel.devices))  # fmt: skip
     return TrainResult(False, epoch, step, history, first_epoch)
+
+
+@contextmanager
+def noise_state_kept(model):
+    """A VAE draws noise whenever it runs; what runs beside training (validation, the probe,
+    the reconstruction grid, some after the epoch's checkpoint) puts the seed generators'
+    state back, so that a resumed run draws the noise an uninterrupted one draws."""
+    states = [v for v in model.variables if "seed_generator_state" in v.path]
+    saved = [checkpoint.host_array(v).copy() for v in states]
+    try:
+        yield
+    finally:
+        for variable, value in zip(states, saved):
+            variable.assign(value)
 
 
 def _diverged(paths: RunPaths, epoch: int, step: int, sums: list) -> TrainingDiverged:
@@ -254,14 +276,15 @@ class _FitControl(keras.callbacks.Callback):
 
 
 def write_checkpoint(run: str | os.PathLike, model, spec: JobSpec, *, data, epoch: int, step: int, sums=(0.0, 0.0, 0.0, 0),
-                     history=(), steps_per_epoch: int | None = None, devices: int = 1) -> Path:  # fmt: skip
+                     history=(), steps_per_epoch: int | None = None, devices: int = 1,
+                     started_from: str | None = None) -> Path:  # fmt: skip
     """Everything a resume needs, in RUN/checkpoints/latest.npz (atomic, previous kept)."""
     meta = {"epoch": epoch, "step": step, "sums": list(sums), "history": list(history), "spec": spec.to_dict(),
             "seed": spec.train.seed, "steps_per_epoch": steps_per_epoch, "time": time.time(),
             "data": str(Path(data).resolve()), "n_model_variables": len(model.variables),
             "n_optimizer_variables": len(model.optimizer.variables),
             "variable_paths": [v.path for v in model.variables], "keras": keras.__version__,
-            "backend": keras.backend.backend(), "devices": devices}  # fmt: skip
+            "backend": keras.backend.backend(), "devices": devices, "started_from": started_from}  # fmt: skip
     return checkpoint.save(RunPaths.of(run).checkpoints, meta=meta, model_variables=model.variables,
                            optimizer_variables=model.optimizer.variables)  # fmt: skip
 

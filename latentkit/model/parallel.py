@@ -54,6 +54,19 @@ def multi_process_environment() -> bool:
     return int(os.environ.get("SLURM_STEP_NUM_TASKS", "1") or 1) > 1
 
 
+def parse_devices(devices: str | int) -> str | int:
+    """``--devices`` as given, checked without a backend: "all" or a count of at least one."""
+    if devices == "all":
+        return "all"
+    try:
+        count = int(devices)
+    except ValueError:
+        raise LatentkitError(f"--devices takes all or a number, not {devices!r}") from None
+    if count < 1:
+        raise LatentkitError(f"--devices takes all or a number of at least 1, not {devices!r}")
+    return count
+
+
 def start(devices: str | int, *, batch: int) -> Parallel:
     """Set up data parallelism over ``devices`` ("all" or a count) for global batches of ``batch``.
 
@@ -70,14 +83,12 @@ def start(devices: str | int, *, batch: int) -> Parallel:
 
     found = keras.distribution.list_devices()
     processes = jax.process_count()
+    devices = parse_devices(devices)
     if devices == "all":
         count = len(found)
     else:
-        try:
-            count = int(devices)
-        except ValueError:
-            raise LatentkitError(f"--devices takes all or a number, not {devices!r}") from None
-        if count < 1 or count > len(found):
+        count = devices
+        if count > len(found):
             kinds = ", ".join(sorted({d.split(":")[0] for d in found}))
             raise LatentkitError(f"--devices {count}: this run sees {len(found)} device(s) ({kinds})")
         if processes > 1 and count != len(found):

@@ -14,17 +14,20 @@ from __future__ import annotations
 
 import os
 from contextlib import nullcontext
+from pathlib import Path
 from typing import Any
 
 from latentkit.core import JobEvents, LatentkitError, RunPaths, check_folder, own_folder
 from latentkit.model import checkpoint
 from latentkit.model.memory import check_budget, estimate_train_mb
+from latentkit.model.parallel import parse_devices
 from latentkit.model.results import TrainResult
 from latentkit.model.spec import JobSpec, load_spec, spec_from_dict
 from latentkit.store import open_store, run_lock, select_rows
 
 RESUMABLE_CHANGES = {"epochs", "checkpoint_every", "steps_per_execution", "keep_epochs", "keep_every"}  # train fields a
-# resumed run may change; a run started --from a kept checkpoint may change every train field (lr, batch, ...)
+# resumed run may change; a run started --from a kept checkpoint may change every train field (lr, batch, ...) and
+BRANCH_MODEL_CHANGES = {"kl_factor", "eps_factor"}  # these model fields (the loss's weights, not the weights' shapes)
 
 
 def resolve_spec(paths: RunPaths, job: str | None, overrides: dict[str, Any]) -> JobSpec:
@@ -40,7 +43,7 @@ def check_resume(spec: JobSpec, saved: dict[str, Any], *, branch: bool = False) 
     """Refuse a resume whose spec changes the model's shape or (``branch`` False) the data order."""
     old = spec_from_dict(saved)
     changed = [f"model.{k}: {v!r} -> {getattr(spec.model, k)!r}" for k, v in vars(old.model).items()
-               if getattr(spec.model, k) != v]  # fmt: skip
+               if getattr(spec.model, k) != v and not (branch and k in BRANCH_MODEL_CHANGES)]  # fmt: skip
     changed += [f"train.{k}: {v!r} -> {getattr(spec.train, k)!r}" for k, v in vars(old.train).items()
                 if not branch and k not in RESUMABLE_CHANGES and getattr(spec.train, k) != v]  # fmt: skip
     if changed:
@@ -48,6 +51,16 @@ def check_resume(spec: JobSpec, saved: dict[str, Any], *, branch: bool = False) 
             "this run's checkpoint was made with another spec (" + "; ".join(changed) + "): "
             "use a new --run, or resume with the run's own spec (leave out --job)"
         )
+
+
+def branch_changes(spec: JobSpec, saved: dict[str, Any]) -> str:
+    """What a run started --from changes of the checkpoint's settings, in words ('train.lr: 0.002 -> 0.0001')."""
+    old = spec_from_dict(saved)
+    changes = [f"model.{k}: {getattr(old.model, k)!r} -> {getattr(spec.model, k)!r}" for k in sorted(BRANCH_MODEL_CHANGES)
+               if getattr(old.model, k) != getattr(spec.model, k)]  # fmt: skip
+    changes += [f"train.{k}: {v!r} -> {getattr(spec.train, k)!r}" for k, v in vars(old.train).items()
+                if k not in RESUMABLE_CHANGES and getattr(spec.train, k) != v]  # fmt: skip
+    return "; ".join(changes)
 
 
 def train(
@@ -66,8 +79,10 @@ def train(
     (``latentkit.model.parallel``), across the processes of a multi-process launch too.
     ``start_from``: a kept checkpoint (``--keep-epochs``: RUN/checkpoints/epoch_NNNN.npz) a new
     run starts from: its weights, optimizer state, epoch and history, under this call's spec
-    (the model's shape must match; learning rate, batch, KL factor ... may change). The studies
-    went back so to the epoch before a jump.
+    (the model's shape must match; the learning rate, batch, KL factor and eps factor may
+    change, and take effect: the rate restored with the optimizer's state is replaced by the
+    spec's). The studies went back so to the epoch before a jump. ``run`` must be new, or the
+    same command's own run (rerun to resume it); any other run is refused.
     """
     events = events or JobEvents()
     paths = RunPaths.of(check_folder(run, "--run"))
@@ -77,29 +92,34 @@ def train(
     saved, warning = checkpoint.load(paths.checkpoints)
     if warning:
         events.message(f"warning: {warning}")
-    if start_from is not None and saved is None:  # a new run from a kept checkpoint: its spec, changed by overrides
+    origin = None if start_from is None else str(Path(start_from).resolve())
+    if origin is not None and saved is not None and saved.meta.get("started_from") != origin:
+        raise LatentkitError(f"--from starts a new run, and {run} is a run of its own ({checkpoint.describe(saved.meta)}): "
+                             f"give --from a new --run, or leave out --from to resume {run}")  # fmt: skip
+    if origin is not None and saved is None:  # a new run from a kept checkpoint: its spec, changed by overrides
         saved = checkpoint.read_kept(start_from)
         spec = resolve_spec(paths, job, overrides or {}) if job or paths.job_spec.is_file() else spec_from_dict(
             saved.meta["spec"], overrides or {})  # fmt: skip
         check_resume(spec, saved.meta["spec"], branch=True)
-        events.message(f"starting from {start_from}: epoch {saved.meta['epoch']}, its weights, optimizer and history")
-    else:
-        if start_from is not None:
-            events.message(f"{run} has a checkpoint of its own: resuming it (--from only starts a new run)")
+        events.message(f"starting from {start_from}: epoch {saved.meta['epoch']}, its weights, optimizer and history; "
+                       f"{branch_changes(spec, saved.meta['spec']) or 'the same settings'}")  # fmt: skip
+    else:  # a new run, or a resume (of a run started --from, too: the same command run again)
         spec = resolve_spec(paths, job, overrides or {})
         if saved is not None:
             check_resume(spec, saved.meta["spec"])
     check_store(data, spec)
-    if saved is not None and saved.meta["step"] == 0 and saved.meta["epoch"] >= spec.train.epochs:
-        events.message(f"{paths.root} is already trained to epoch {saved.meta['epoch']} of {spec.train.epochs}: "
-                       f"nothing to do (--epochs N trains on to epoch N)")  # fmt: skip
-        epoch = saved.meta["epoch"]
-        return TrainResult(False, epoch, 0, saved.meta["history"], epoch)
     if mirror is not None:
         check_folder(mirror, "--mirror")
     if max_vram is not None:
         check_budget(*estimate_train_mb(spec.model, spec.train.batch), max_vram=max_vram,
                      what=f"a training step of batch {spec.train.batch}")  # fmt: skip
+    if devices is not None:
+        parse_devices(devices)
+    if saved is not None and saved.meta["step"] == 0 and saved.meta["epoch"] >= spec.train.epochs:
+        events.message(f"{paths.root} is already trained to epoch {saved.meta['epoch']} of {spec.train.epochs}: "
+                       f"nothing to do (--epochs N trains on to epoch N)")  # fmt: skip
+        epoch = saved.meta["epoch"]
+        return TrainResult(False, epoch, 0, saved.meta["history"], epoch)
     # Every argument checked: now the backend.
     from latentkit.model.fitting import open_dataset, run_epochs
     from latentkit.model.parallel import SINGLE
@@ -113,7 +133,8 @@ def train(
     # One writer per run: a second train on it is refused (the other processes of a
     # data-parallel run write nothing and take no lock).
     with run_lock(paths.root, "train", warn=events.message) if parallel.writes else nullcontext():
-        return run_epochs(paths, spec, saved, parallel, dataset, data=data, events=events, mirror=mirror)
+        return run_epochs(paths, spec, saved, parallel, dataset, data=data, events=events, mirror=mirror,
+                          started_from=origin if origin is not None else saved and saved.meta.get("started_from"))
 
 
 def check_store(data: str | os.PathLike, spec: JobSpec) -> None:
