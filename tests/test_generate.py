@@ -57,6 +57,45 @@ def test_demo_runs_the_whole_pipeline_and_shows_the_findings(demo):
         assert next(line for line in again.stdout.splitlines() if line.startswith(stage)).endswith(" (done)")
 
 
+def _table_cells(line: str) -> list[str]:
+    """A Markdown table row's cells: split on the pipes that are not escaped (``\\|``)."""
+    import re
+
+    assert line.startswith("| ") and line.endswith(" |"), line
+    return [cell.strip() for cell in re.split(r"(?<!\\)\|", line[1:-1])]
+
+
+def test_findings_markdown_is_one_table_when_cells_hold_pipes():
+    """findings.md stays a well-formed table although cells hold ``|r|`` and ``||E(D(z)) - z||``:
+    every row splits into the header's four cells on unescaped pipes, and the text reads back whole.
+    A made-up report, no training."""
+    from latentkit.demo.findings import as_markdown, findings
+
+    hits = {"1.5": 0.001}
+    uniform = {"method": "uniform", "params": {"b": 3.0}, "radius_mean": 19.6, "radius_std": 0.5, "hit_fraction": hits}
+    report = {
+        "generators": [uniform, {"method": "mvn", "params": {}, "radius_mean": 11.0, "radius_std": 0.7,
+                                 "hit_fraction": {"1.5": 0.6}}],
+        "data_hit_fraction": {"1.5": 0.9},
+        "components": [{"std": 1.0, "gauss": {"sigma": 1.05}}] * 4,
+        "correlations": {"top_pairs": [{"i": 0, "j": 1, "r": -0.5}]},
+        "radius": {"peak": 11.0},
+        "pca": {"ellipses": [{"pair": [0, 1], "fraction_inside": {"2": 0.86}, "gaussian": {"2": 0.865}}]},
+        "reencoding": {"data": {"median": 0.5}, "generators": {"uniform_b3": {"median": 4.0, "median_ratio": 8.0}}},
+    }  # fmt: skip
+    rows = findings(report, {"partition": "valid", "rmse": 0.03, "n": 100})
+    measured = [f.measured for f in rows]
+    assert any("|r|" in m for m in measured) and any("||E(D(z)) - z||" in m for m in measured)  # the text under test
+    header, rule, *body = as_markdown(rows).splitlines()
+    width = len(_table_cells(header))
+    assert width == 4 and len(_table_cells(rule)) == width and len(body) == len(rows)
+    for line, row in zip(body, rows, strict=True):
+        cells = _table_cells(line)
+        assert len(cells) == width, line
+        expected = [row.claim, row.measured, "yes" if row.holds else "no", row.figure]
+        assert [c.replace("\\|", "|") for c in cells] == expected
+
+
 def test_generate_methods_write_grids_and_hit_fractions(demo, tmp_path):
     run = demo[0] / "run"
     for method in ("uniform", "normal", "component", "mvn", "gmm", "kde"):

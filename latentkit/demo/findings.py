@@ -119,9 +119,15 @@ def _hole_findings(report: dict[str, Any]) -> list[Finding]:
     return rows
 
 
+def _cell(text: str) -> str:
+    """One table cell: a pipe in the text (``|r|``, ``||E(D(z)) - z||``) escaped so that it does not end the cell."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
 def as_markdown(rows: list[Finding]) -> str:
     lines = ["| the studies found | this run measured | holds | figure |", "| --- | --- | --- | --- |"]
-    lines += [f"| {f.claim} | {f.measured} | {'yes' if f.holds else 'no'} | {f.figure} |" for f in rows]
+    lines += ["| " + " | ".join(_cell(c) for c in (f.claim, f.measured, "yes" if f.holds else "no", f.figure)) + " |"
+              for f in rows]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
