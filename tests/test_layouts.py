@@ -270,3 +270,16 @@ def test_prepare_images_bad_input_is_one_line(photos, tmp_path):
                         ((tmp_path, ), "no images")):  # fmt: skip
         result = cli("prepare", "images", *args, "--out", tmp_path / "o.zarr", check=False)
         assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1 and words in result.stderr
+
+
+def test_info_shows_the_images_as_float32_in_memory_beside_the_size_on_disk(tmp_path):
+    """Post IX's arithmetic (170,000 images x 96 x 96 x 3 x 4 bytes: more than 20 GB as
+    float32): N x H x W x 3 x 4 bytes of a store made here, in the JSON and in the text."""
+    from latentkit.ingest.prepare import prepare_synthetic
+
+    out = tmp_path / "s.zarr"
+    prepare_synthetic(out=out, n=20, size=24, chunk=8)
+    assert store_summary(out)["float32_bytes"] == 20 * 24 * 24 * 3 * 4 == 138_240
+    lines = cli("info", out).stdout.splitlines()
+    memory = next(line for line in lines if line.startswith("memory"))
+    assert "0.13 MB as float32 (20 x 24 x 24 x 3 x 4 = 138,240 bytes)" in memory and "MB on disk" in memory

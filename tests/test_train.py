@@ -339,3 +339,42 @@ def test_from_into_a_run_of_its_own_and_garbage_options_on_a_finished_run_are_re
     assert train_("b", "--from", kept, "--epochs", "2").returncode == 0
     again = train_("b", "--from", kept, "--epochs", "3")  # the same branch, trained on
     assert again.returncode == 0 and checkpoint.load(tmp_path / "b" / "checkpoints")[0].meta["epoch"] == 3
+
+
+@pytest.mark.parametrize("kl_factor", [0.5, 0.0])
+def test_history_holds_the_loss_per_pixel_and_the_kl_weighted_and_unweighted(tiny_store, tmp_path, kl_factor):
+    """Issue 45: the quantities as the posts report them. kl_weighted is kl_factor times the
+    unweighted kl of the same row (so the loss is reconstruction + kl_weighted), the per-pixel
+    columns times the 32 x 32 pixels are the summed ones, for training and validation alike; a
+    KL factor of 0 still records the KL (it used to read 0). The first line names the parameters."""
+    run = tmp_path / "run"
+    result = cli("train", "--data", tiny_store, "--run", run, "--job", "vae", *TINY, "--epochs", "1",
+                 "--set", f"model.kl_factor={kl_factor}")  # fmt: skip
+    model = build_model(load_spec("vae", {**TINY_OVERRIDES, "model.kl_factor": kl_factor}).model)
+    encoder, decoder = model.encoder.count_params(), model.decoder.count_params()
+    assert (f"model: encoder {encoder:,} parameters, decoder {decoder:,}, total {encoder + decoder:,}"
+            in result.stderr), result.stderr  # fmt: skip
+    assert result.stderr.count("model: encoder") == 1
+    (row,) = [{k: float(v) for k, v in r.items()} for r in csv.DictReader((run / "history.csv").open())]
+    for side in ("", "val_"):
+        assert row[f"{side}kl"] > 0
+        assert row[f"{side}kl_weighted"] == kl_factor * row[f"{side}kl"]
+        assert row[f"{side}loss_per_pixel"] * 32 * 32 == pytest.approx(row[f"{side}loss"], rel=1e-12)
+        per_pixel = row[f"{side}reconstruction_per_pixel"]
+        assert per_pixel * 32 * 32 == pytest.approx(row[f"{side}reconstruction"], rel=1e-12)
+        assert row[f"{side}loss"] == pytest.approx(row[f"{side}reconstruction"] + row[f"{side}kl_weighted"], rel=1e-5)
+    assert 0 < row["reconstruction_per_pixel"] < 1  # a binary cross-entropy of [0, 1] images, mean per value
+
+
+def test_compare_shows_the_last_epochs_loss_per_pixel_and_kl_weighted(tiny_ae):
+    from latentkit.analysis.compare import summarise
+    from latentkit.analysis.report_schema import read_report
+    from latentkit.core import RunPaths
+
+    paths = RunPaths.of(tiny_ae)
+    summary = summarise(paths, read_report(paths.analysis / "report.json"))
+    last = list(csv.DictReader(paths.history.open()))[-1]
+    assert summary["final_loss_per_pixel"] == float(last["loss_per_pixel"])
+    assert summary["final_loss_per_pixel"] * 32 * 32 == pytest.approx(summary["final_loss"], rel=1e-12)
+    assert summary["final_reconstruction_per_pixel"] == float(last["reconstruction_per_pixel"])
+    assert summary["final_kl_weighted"] == summary["final_kl"] == 0.0  # an AE

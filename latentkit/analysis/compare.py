@@ -121,6 +121,10 @@ def summarise(paths: RunPaths, report: Report) -> dict[str, Any]:
         "kind": model.kind, "z_dim": model.z_dim, "kl_factor": model.kl_factor,
         "epochs": int(last[0].get("epoch", 0)), "final_loss": last[0].get("loss"),
         "final_reconstruction": last[0].get("reconstruction"), "final_kl": last[0].get("kl"),
+        # as the studies report them (history.csv of runs trained before these columns lacks them)
+        "final_loss_per_pixel": last[0].get("loss_per_pixel"),
+        "final_reconstruction_per_pixel": last[0].get("reconstruction_per_pixel"),
+        "final_kl_weighted": last[0].get("kl_weighted"),
         "radius_mean": report["radius"]["mean"], "radius_std": report["radius"]["std"], "radius_peak": report["radius"]["peak"],
         "centre_abs_median": float(np.median([abs(c["gauss"]["centre"]) for c in comps])),
         "half_width_median": float(np.median([c["fwhm"] for c in comps])),

@@ -124,7 +124,7 @@ def info_cmd(
     path: Annotated[Path, typer.Argument(help="A store written by `latentkit prepare`.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Summarise a store: counts per partition, chunks done, size on disk, skipped files."""
+    """Summarise a store: counts per partition, chunks done, size on disk and as float32 in memory, skipped files."""
     from latentkit.store import store_summary
 
     if as_json:

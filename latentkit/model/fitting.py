@@ -35,7 +35,7 @@ from latentkit.model.dataset import Stretch, ZarrImageDataset
 from latentkit.model.images import grid, save_png
 from latentkit.model.networks import build_model
 from latentkit.model.results import TrainResult
-from latentkit.model.spec import JobSpec, to_toml
+from latentkit.model.spec import JobSpec, ModelSpec, to_toml
 from latentkit.store import open_store, select_rows, to_unit_float
 from latentkit.transfer import open_mirror
 
@@ -86,6 +86,8 @@ def run_epochs(paths: RunPaths, spec, saved, parallel, dataset, *, data, events:
     keras.utils.set_random_seed(spec.train.seed)
     model = build_model(spec.model, lr=spec.train.lr, precision=spec.train.precision,
                         steps_per_execution=spec.train.steps_per_execution)  # fmt: skip
+    if parallel.writes:
+        events.message(parameter_counts(model))
     epoch, step, sums, history = 0, 0, [0.0, 0.0, 0.0, 0], []
     if saved is not None:
         checkpoint.restore(model, saved)
@@ -148,8 +150,9 @@ def run_epochs(paths: RunPaths, spec, saved, parallel, dataset, *, data, events:
             with noise_state_kept(model):
                 valid = validation_loss(model, held_out, spec.train.batch) if held_out is not None else {}
                 valid |= probe_radius(model, probe) if probe is not None else {}
-            history.append({"epoch": epoch + 1, "loss": sums[0] / count, "reconstruction": sums[1] / count,
-                            "kl": sums[2] / count, **valid, "images_per_s": taken * dataset.batch_size / seconds,
+            means = {"loss": sums[0] / count, "reconstruction": sums[1] / count, "kl": sums[2] / count}
+            history.append({"epoch": epoch + 1, **means, **reported_terms(means, model.spec), **valid,
+                            "images_per_s": taken * dataset.batch_size / seconds,
                             "seconds": seconds, "validation_s": time.perf_counter() - validated})  # fmt: skip
             epoch, step, sums = epoch + 1, 0, [0.0, 0.0, 0.0, 0]
             save(step, sums)
@@ -311,7 +314,26 @@ def validation_loss(model, images: np.ndarray, batch: int) -> dict[str, float]:
         logs = model.evaluate(images, batch_size=batch, verbose=0, return_dict=True)
     finally:
         model.set_mu_only(False)
-    return {f"val_{name}": float(logs[name]) for name in ("loss", "reconstruction", "kl")}
+    means = {name: float(logs[name]) for name in ("loss", "reconstruction", "kl")}
+    return {f"val_{name}": value for name, value in (means | reported_terms(means, model.spec)).items()}
+
+
+def reported_terms(means: dict[str, float], spec: ModelSpec) -> dict[str, float]:
+    """The loss terms as the studies report them, from the summed ones (``loss``,
+    ``reconstruction``, ``kl``): per pixel (the sums over the image's ``image_size``² pixels,
+    each pixel the mean over its 3 channels, divided by ``image_size``²; ``loss_per_pixel``
+    divides the weighted KL too) and the KL as the loss adds it, ``kl_factor`` × the unweighted
+    ``kl`` (0 for an AE)."""
+    pixels = spec.image_size * spec.image_size
+    return {"loss_per_pixel": means["loss"] / pixels, "reconstruction_per_pixel": means["reconstruction"] / pixels,
+            "kl_weighted": spec.kl_factor * means["kl"]}  # fmt: skip
+
+
+def parameter_counts(model) -> str:
+    """The line ``train`` starts with: the encoder's and decoder's parameters (Keras'
+    ``count_params``, non-trainable ones included), as the studies compare them."""
+    encoder, decoder = model.encoder.count_params(), model.decoder.count_params()
+    return f"model: encoder {encoder:,} parameters, decoder {decoder:,}, total {encoder + decoder:,}"
 
 
 def probe_images(data) -> np.ndarray:

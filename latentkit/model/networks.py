@@ -99,14 +99,16 @@ class Sampling(layers.Layer):
 
 
 def reconstruction_loss(kind: str, x, x_hat):
-    """Per-image loss summed over pixels (averaged over channels), mean over the batch."""
+    """Per-image loss summed over the image_size² pixels (each the mean over its 3 channels),
+    mean over the batch: the studies' "integrated" loss, not an average per pixel."""
     per_pixel = keras.losses.binary_crossentropy(x, x_hat) if kind == "bce" else ops.mean(ops.square(x - x_hat), -1)
     return ops.mean(ops.sum(per_pixel, axis=(1, 2)))
 
 
 @keras.saving.register_keras_serializable(package="latentkit")
 class Autoencoder(keras.Model):
-    """Encoder + decoder; for a VAE (``spec.kind == 'vae'``) also a weighted KL term."""
+    """Encoder + decoder; for a VAE (``spec.kind == 'vae'``) also the KL term, which the loss
+    adds weighted by ``spec.kl_factor``. The ``kl`` tracker holds the unweighted KL."""
 
     def __init__(self, spec: ModelSpec, **kwargs):
         super().__init__(**kwargs)
@@ -132,18 +134,18 @@ class Autoencoder(keras.Model):
         mu, logvar, z = self.encoder(x, training=training)
         mu, logvar = ops.cast(mu, "float32"), ops.cast(logvar, "float32")  # KL in float32 under mixed precision
         kl = -0.5 * ops.mean(ops.sum(1 + logvar - ops.square(mu) - ops.exp(logvar), axis=1))
-        self.add_loss(self.spec.kl_factor * kl)
+        self.add_loss(kl)  # unweighted: compute_loss weighs it, and kl_factor 0 still records the KL
         return self.decoder(z, training=training)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         # The train job feeds (x,) alone: an autoencoder's target is its input.
         target = _unit_float(x if y is None else y)
         reconstruction = reconstruction_loss(self.spec.loss, target, ops.cast(y_pred, "float32"))
-        weighted_kl = ops.sum(ops.stack(self.losses)) if self.losses else ops.zeros(())  # added in call()
-        total = reconstruction + weighted_kl
+        kl = ops.sum(ops.stack(self.losses)) if self.losses else ops.zeros(())  # added in call()
+        total = reconstruction + self.spec.kl_factor * kl
         self.loss_tracker.update_state(total)
         self.reconstruction_tracker.update_state(reconstruction)
-        self.kl_tracker.update_state(weighted_kl / self.spec.kl_factor if self.spec.kl_factor else weighted_kl)
+        self.kl_tracker.update_state(kl)
         return total
 
     def encode(self, x):

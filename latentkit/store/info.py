@@ -1,5 +1,6 @@
-"""``latentkit info``: what a store holds (counts per partition, chunks done, size on disk,
-skipped files, where its annotations came from), as a dict and as aligned lines of text."""
+"""``latentkit info``: what a store holds (counts per partition, chunks done, size on disk and
+as float32 in memory, skipped files, where its annotations came from), as a dict and as
+aligned lines of text."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from latentkit.store.layout import PARTITIONS, open_store, size_on_disk
 
 
 def store_summary(path: str | os.PathLike) -> dict[str, Any]:
-    """Counts per partition, chunks done, size on disk and skipped files of a store."""
+    """Counts per partition, chunks done, size on disk (and ``float32_bytes``: the images as one
+    float32 array in memory) and skipped files of a store."""
     group = open_store(path)
     if "images" not in group:
         kind = "latents (z-points)" if "z" in group else "store without images"
@@ -40,6 +42,9 @@ def store_summary(path: str | os.PathLike) -> dict[str, Any]:
         "skipped": [str(names[int(i)]) for i in skipped_rows[:50]],
         "skipped_count": int(len(skipped_rows)),
         "size_on_disk_mb": round(size_on_disk(path) / 1024**2, 2),
+        # what the images take as one float32 array in memory, N x H x W x 3 x 4 bytes (the
+        # studies' "170,000 images as float32: more than 20 GB" arithmetic)
+        "float32_bytes": int(np.prod(group["images"].shape, dtype=np.int64)) * 4,
         "partition_from": group.attrs.get("partition_from"),
         "annotations": group.attrs.get("annotations", {}),
         "attrs": {k: v for k, v in group.attrs.items() if k not in ("layout_complete",)},
@@ -51,12 +56,21 @@ def summary_lines(s: dict[str, Any]) -> list[str]:
     return [
         f"store      {s['path']}  ({s['source']}, {s['size_on_disk_mb']} MB on disk)",
         f"images     {s['images_ok']:,} of {s['n']:,}  shape {tuple(s['image_shape'])}",
+        f"memory     {_size_text(s['float32_bytes'])} as float32 ({s['n']:,} x "
+        + " x ".join(map(str, s["image_shape"])) + f" x 4 = {s['float32_bytes']:,} bytes); "
+        f"the store takes {s['size_on_disk_mb']} MB on disk",
         f"chunks     {s['chunks_done']} of {s['chunks_total']} done ({s['chunk']} images each)",
         "partitions " + ", ".join(f"{k} {v:,}" for k, v in s["partitions"].items()),
         f"skipped    {s['skipped_count']}" + (f": {', '.join(s['skipped'])}" if s["skipped"] else ""),
     ] + ([f"partition  from {s['partition_from']}"] if s.get("partition_from") and not s.get("annotations") else []) + [
         f"{kind:10s} {_annotation_text(report)}" for kind, report in s.get("annotations", {}).items()
     ]
+
+
+def _size_text(n_bytes: int) -> str:
+    """Bytes in the units the store line uses (MB = 1024² bytes), GB from 1024 MB on."""
+    mb = n_bytes / 1024**2
+    return f"{mb / 1024:,.2f} GB" if mb >= 1024 else f"{mb:,.2f} MB"
 
 
 def _annotation_text(r: dict[str, Any]) -> str:
