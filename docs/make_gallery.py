@@ -32,7 +32,7 @@ PICTURES = [
     ("analysis/coverage.png", "Coverage of the data by each generator"),
     ("analysis/reencoding.png", "Re-encoding distances: points in holes come back far away"),
     ("analysis/reencoded_faces.png", "Decoded z-points that re-encode nearest and farthest"),
-    ("analysis/lattice.png", "Decode anywhere: the PC1-PC2 lattice, each cell framed by its re-encoding distance"),
+    ("analysis/lattice.png", "Decode anywhere: the PC0-PC1 lattice, each cell framed by its re-encoding distance"),
     ("analysis/tsne.png", "t-SNE of a sample"),
     ("analysis/kmeans.png", "KMeans inertia and its elbow"),
     ("samples/training.png", "Training: the loss terms and the probe images' latent radius"),

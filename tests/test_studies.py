@@ -5,6 +5,7 @@ test at the studies' resolution with Wilson's interval."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -37,7 +38,7 @@ def test_a_2d_gaussian_puts_39_86_99_percent_inside_its_1_2_3_sigma_ellipses(tmp
     assert all(abs(e["r"]) < 1e-9 for e in report["pca"]["ellipses"])  # PCs are uncorrelated
     assert read_report(tmp_path / "a" / "report.json")["pca"]["ellipses"][0]["pair"] == [0, 1]
     text = (tmp_path / "a" / "report.md").read_text()
-    assert "## Ellipses: pairs of principal components" in text and "| PC1, PC2 |" in text
+    assert "## Ellipses: pairs of principal components" in text and "| PC0, PC1 |" in text
 
 
 def test_a_cloud_that_is_not_gaussian_misses_the_gaussian_shares(tmp_path):
@@ -289,7 +290,7 @@ def test_the_hit_test_in_pc_coordinates_and_any_pcs_fitted(tmp_path):
         assert report["pca"]["data_hit_fraction"][k] == pytest.approx(share, abs=0.01)
         mvn = next(g for g in report["generators"] if g["method"] == "mvn")
         assert mvn["pc_hit_fraction"][k] == pytest.approx(share, abs=0.015)
-    assert [f["pc"] for f in report["pca"]["pc_fits"]] == [1, 4]
+    assert [f["pc"] for f in report["pca"]["pc_fits"]] == [0, 3]  # counted from 0, as the option
     assert "pc_histograms.png" in report["figures"]
 
 
@@ -573,3 +574,68 @@ def test_a_smooth_blob_is_one_group_at_every_zoom(tmp_path):
     report = plane(latents=tmp_path / "z.npy", out=tmp_path / "p", options=PlaneOptions(zooms=(1.0, 5.0, 20.0)))
     assert [row["groups"] for row in report["zooms"]] == [1, 1, 1]
     assert report["nearest_neighbours"]["median_ratio"] == pytest.approx(1.0, abs=0.1)  # it is the normal
+
+
+# -- issue 45: post IX's trimmed view, one convention for PC coordinates -----------------------
+
+
+def test_a_gaussian_trimmed_at_f_keeps_the_expected_count_and_its_pc_ellipses_hold_39_86_99_percent(tmp_path):
+    """Post IX: trim at f half-widths, PCA of what is kept, the view in PC pairs. For a correlated
+    Gaussian the count kept is erf(f 2.3548 / sqrt 2)^d of the points (the box holds that share of
+    each component, independently only in PC coordinates: so a diagonal covariance here), and the
+    trimmed cloud's 1, 2, 3 sigma ellipses in its own PC pairs hold a 2-D Gaussian's shares."""
+    from conftest import cli
+
+    rng = np.random.default_rng(45)
+    d, n = 5, 60_000
+    z = rng.standard_normal((n, d)) * np.array([3.0, 2.0, 1.5, 1.0, 0.5]) + np.arange(d)
+    np.save(tmp_path / "z.npy", z.astype(np.float32))
+    options = replace(QUICK, trim_facts=(1.35, 1.8), pc_pairs=((2, 3), (0, 1)), figures=True)
+    report = analyze(latents=tmp_path / "z.npy", out=tmp_path / "a", options=options)
+    for trim in report["pca"]["trimmed"]:
+        expected = erf(trim["fact"] * FWHM_PER_SIGMA / np.sqrt(2)) ** d * n
+        assert abs(trim["kept"] - expected) < 4 * np.sqrt(expected) and trim["pca_points"] == trim["kept"]
+        assert [e["pair"] for e in trim["ellipses"]] == [[2, 3], [0, 1]]
+        for e in trim["ellipses"]:
+            assert e["n"] == trim["kept"]
+            for k, share in (("1", 0.3935), ("2", 0.8647), ("3", 0.9889)):
+                assert e["fraction_inside"][k] == pytest.approx(share, abs=0.01), (trim["fact"], e)
+        # PC i of this diagonal cloud is component i: its fitted sigma is that component's
+        assert [f["pc"] for f in trim["pc_fits"]] == [0, 1, 2, 3]
+        assert [f["sigma"] for f in trim["pc_fits"]] == pytest.approx([3.0, 2.0, 1.5, 1.0], rel=0.03)
+    assert set(report["figures"]) >= {"trimmed_f1.35.png", "trimmed_f1.8.png"}
+    with Image.open(tmp_path / "a" / "trimmed_f1.35.png") as image:
+        assert image.size[0] > 800 and image.size[1] > 800
+    assert report["pca"]["max_offdiagonal_correlation"] < 1e-9  # post IX: below 2e-7
+    text = (tmp_path / "a" / "report.md").read_text()
+    assert "## Trimmed at 1.35 x half-width: pairs of its own principal components" in text and "| PC2, PC3 |" in text
+    # the post's PCA of a random 80,000 of the kept points: here 5,000 of them
+    sampled = analyze(latents=tmp_path / "z.npy", out=tmp_path / "s",
+                      options=replace(options, trim_pca_sample=5_000, figures=False))["pca"]["trimmed"]  # fmt: skip
+    for whole, part in zip(report["pca"]["trimmed"], sampled):
+        assert part["kept"] == whole["kept"] and part["pca_points"] == 5_000
+        assert part["explained_variance_ratio"][:3] == pytest.approx(whole["explained_variance_ratio"][:3], abs=0.02)
+    refused = cli("analyze", "--latents", tmp_path / "z.npy", "--out", tmp_path / "b", "--trim", "1.5,0", check=False)
+    assert refused.returncode == 2 and "--trim takes positive numbers" in refused.stderr and not (tmp_path / "b").exists()
+
+
+def test_plane_and_analyze_agree_on_a_points_pc_coordinates(tmp_path):
+    """One convention: a PC coordinate is (z - the data's mean) on the principal axes, in analyze
+    and in plane alike, so plane's --centre at the PC coordinates analyze gives one point finds
+    exactly that point at a high zoom; the PCA's origin (0, 0) is the data's mean."""
+    from latentkit.analysis.plane import PlaneOptions, plane
+    from latentkit.analysis.stats import pca_from_covariance
+
+    rng = np.random.default_rng(46)
+    z = rng.multivariate_normal([5.0, -7.0, 2.0, 0.0], np.diag([4.0, 2.0, 1.0, 0.5]), 20_000)
+    z[123] = [9.0, -3.0, 2.5, 0.2]  # a point of its own, 2 sigma out in the first two
+    np.save(tmp_path / "z.npy", z)
+    analyze(latents=tmp_path / "z.npy", out=tmp_path / "a", options=QUICK)
+    fit = LatentFit.load(tmp_path / "a" / "mvn.npz")
+    _, vectors = pca_from_covariance(fit.cov)
+    x, y = (z[123] - fit.mean) @ vectors[:, [0, 1]]
+    found = plane(latents=tmp_path / "z.npy", out=tmp_path / "p",
+                  options=PlaneOptions(pcs=(0, 1), zooms=(1.0, 2000.0), centre=(x, y), nn_points=0))  # fmt: skip
+    assert found["mean"] == pytest.approx([0.0, 0.0], abs=1e-9)  # the PCA's origin is the data's mean
+    assert found["zooms"][1]["points"] == 1  # the point, alone in a window 0.008 wide
+    assert found["zooms"][1]["half_side"] == pytest.approx(4 * 2.0 / 2000, rel=0.02)  # 4 sigma of PC0 / zoom

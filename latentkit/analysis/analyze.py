@@ -2,8 +2,10 @@
 
 Pass 1: moments (mean, covariance, min/max, largest norm), a NaN check, a row sample.
 Pass 2: per-component histograms on a common range, radius histogram, projections on the
-leading principal components. Pass 3: trimmed PCA and the data's own hit counts. Memory
-holds one chunk, the d x d moments and the sample, whatever N is.
+leading principal components. Pass 3: the trimmed clouds' moments and the data's own hit
+counts. Pass 4 (with trim factors and PC pairs): each trimmed cloud on its own principal axes
+(``latentkit.analysis.trimmed``, post IX). Memory holds one chunk, the d x d moments and the
+samples, whatever N is.
 """
 
 from __future__ import annotations
@@ -31,10 +33,12 @@ from latentkit.analysis.stats import (
     dominant_components,
     fit_gaussian,
     fwhm,
+    max_offdiagonal_correlation,
     pca_from_covariance,
     top_correlated_pairs,
 )  # fmt: skip
 from latentkit.analysis.regions import DEFAULT_PC_PAIRS, Ellipse, PcRegion, generators_report
+from latentkit.analysis.trimmed import TrimmedPca, feed_trims, row_keys, start_trims, view_pass
 from latentkit.analysis.report_schema import Report, write_report
 from latentkit.core import JobEvents, LatentkitError, atomic_write, check_folder, count, own_folder
 from latentkit.store import chunk_progress
@@ -48,9 +52,10 @@ class AnalyzeOptions:
     generator_samples: int = 10_000  # z-points per generator for its radii (and the first batch of its hit test)
     hit_draws: int = 100_000  # z-points per generator for the hit test, streamed: one hit in 10,000 shows
     pairs: tuple[tuple[int, int], ...] = ()  # empty: the three most correlated pairs
-    pc_pairs: tuple[tuple[int, int], ...] | None = None  # None: PC1:PC2, PC1:PC3, PC3:PC6 (0-based 0:1,0:2,2:5)
+    pc_pairs: tuple[tuple[int, int], ...] | None = None  # None: PC0:PC1, PC0:PC2, PC2:PC5 (regions.DEFAULT_PC_PAIRS)
     trim_facts: tuple[float, ...] = (1.25, 1.5, 1.8)
-    pc_fits: tuple[int, ...] = tuple(range(8))  # principal components (0-based) with a histogram and a Gaussian fit
+    trim_pca_sample: int = 0  # 0: each trimmed cloud's PCA from all its points; N: from a random N (post IX: 80,000)
+    pc_fits: tuple[int, ...] = tuple(range(8))  # principal components (PC0 the largest) with a histogram and a Gaussian fit
     sample: int = 20_000  # rows kept for scatter plots, t-SNE and KMeans
     tsne: bool = True
     tsne_sample: int = 20_000
@@ -136,6 +141,12 @@ def _blocks(array: zarr.Array, read_rows: int):
         yield start, np.asarray(array[start : start + step], np.float64)
 
 
+def _usable_blocks(array: zarr.Array, valid: np.ndarray, read_rows: int):
+    """(start, the block's usable rows, rows read) for each block: what passes 3 and 4 stream."""
+    for start, raw in _blocks(array, read_rows):
+        yield start, raw[valid[start : start + len(raw)]], len(raw)
+
+
 @dataclass
 class _Histograms:
     """What the second pass accumulates."""
@@ -164,6 +175,9 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
         if outside:
             raise LatentkitError(f"{flag} {','.join(outside)}: give two different {what} of the {dim} in {latents} "
                                  f"(0..{dim - 1})")  # fmt: skip
+    if any(not f > 0 for f in options.trim_facts):
+        raise LatentkitError(f"--trim takes factors above 0 (half-widths), e.g. 1.35,1.5,1.8, not "
+                             f"{','.join(f'{f:g}' for f in options.trim_facts)}")  # fmt: skip
     pc_pairs = options.pc_pairs if options.pc_pairs is not None else tuple(
         (i, j) for i, j in DEFAULT_PC_PAIRS if j < dim)  # fmt: skip
     rng = np.random.default_rng(options.seed)
@@ -173,7 +187,8 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
         raise LatentkitError(f"{latents} has {n} usable rows: at least 2 are needed")
     sample_rows = np.sort(rng.choice(np.flatnonzero(valid), size=min(options.sample, n), replace=False))
 
-    events.start(f"analyze: 3 passes over {n_rows:,} rows", total=3 * n_rows)
+    passes = 4 if options.trim_facts and pc_pairs else 3
+    events.start(f"analyze: {passes} passes over {n_rows:,} rows", total=passes * n_rows)
     moments, sample = _moments_pass(array, valid, sample_rows, options, events, latents)
     eigenvalues, eigenvectors = pca_from_covariance(moments.cov_)
     histograms = _histograms_pass(array, valid, moments, eigenvalues, eigenvectors, options, events)
@@ -184,6 +199,11 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
     pc_region = PcRegion(moments.mean_, eigenvalues, eigenvectors)
     trimmed, data_hits, pc_hits = _trim_and_hits_pass(array, valid, fit, options, events, ellipses + pc_ellipses,
                                                       pc_region)  # fmt: skip
+    for trim in trimmed:
+        trim.solve()
+    if passes == 4:
+        view_pass(trimmed, _usable_blocks(array, valid, options.read_rows), fit, pc_pairs, bins=options.bins,
+                  seed=options.seed, advance=events.advance)  # fmt: skip
     events.finish()
     if options.mixture and len(sample) >= 4:
         points = sample[rng.permutation(len(sample))[: options.mixture_sample]]
@@ -226,6 +246,7 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
         "ellipses": [e.result() for e in ellipses],
         "pca": {**_pca_report(eigenvalues, trimmed, options, histograms.pcs, histograms.pc_scale, n),
                 "data_hit_fraction": {f"{k:g}": float(h / n) for k, h in zip(options.ks, pc_hits)},
+                "max_offdiagonal_correlation": max_offdiagonal_correlation(moments.cov_, eigenvectors),
                 "ellipses": [e.result() for e in pc_ellipses]},
         "mvn": {"path": str(out / "mvn.npz")},
     }  # fmt: skip
@@ -275,7 +296,8 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
 
         report["figures"] = draw_all(out, report=report, components=histograms.components, radius=histograms.radius,
                                      pcs=histograms.pcs, pc_scale=histograms.pc_scale, fit=fit, corr=moments.corr_,
-                                     sample=sample, projected=projected, pairs=pairs, options=options)  # fmt: skip
+                                     sample=sample, projected=projected, pairs=pairs, options=options,
+                                     trims=trimmed)  # fmt: skip
         report["figures"] += report.pop("quality_figures", [])
     write_report(out / "report.json", report)
     from latentkit.analysis.report_markdown import write_markdown
@@ -345,23 +367,21 @@ def _fit_components(moments: Moments, standard: Histograms) -> tuple[LatentFit, 
 
 
 def _trim_and_hits_pass(array, valid, fit: LatentFit, options, events, ellipses: list[Ellipse], pc_region: PcRegion
-                        ) -> tuple[list[Moments], np.ndarray, np.ndarray]:  # fmt: skip
+                        ) -> tuple[list[TrimmedPca], np.ndarray, np.ndarray]:  # fmt: skip
     """Pass 3: moments of the cloud trimmed at several half-widths, the data's own hit counts (in
     components and in principal-component coordinates), and the points inside each pair's 1, 2,
     3 sigma ellipses."""
-    trimmed = [Moments() for _ in options.trim_facts]
+    trimmed = start_trims(options.trim_facts, options.trim_pca_sample)
     data_hits = np.zeros(len(options.ks), np.int64)
     pc_hits = np.zeros(len(options.ks), np.int64)
-    for start, raw in _blocks(array, options.read_rows):
-        block = raw[valid[start : start + len(raw)]]
+    for start, block, read in _usable_blocks(array, valid, options.read_rows):
         worst = region_distance(block, fit)
-        for fact, acc in zip(options.trim_facts, trimmed):
-            acc.partial_fit(block[worst <= fact])
+        feed_trims(trimmed, block, worst, row_keys(options.seed, start, len(block)))
         data_hits += hit_counts(block, fit, options.ks)
         pc_hits += pc_region.hits(block, options.ks)
         for ellipse in ellipses:
             ellipse.partial_fit(block)
-        events.advance(len(raw))
+        events.advance(read)
     return trimmed, data_hits, pc_hits
 
 
@@ -376,17 +396,12 @@ def _radius_report(radius: Histograms) -> dict[str, Any]:
 
 def _pca_report(eigenvalues, trimmed, options, pcs: Histograms, pc_scale, n) -> dict[str, Any]:
     ratio = eigenvalues / eigenvalues.sum() if eigenvalues.sum() > 0 else eigenvalues
-    trims = []
-    for fact, acc in zip(options.trim_facts, trimmed):
-        kept = int(getattr(acc, "n_", 0))
-        values = pca_from_covariance(acc.cov_)[0] if kept > 1 else np.zeros_like(eigenvalues)
-        trims.append({"fact": fact, "kept": kept, "kept_fraction": kept / n,
-                      "explained_variance_ratio": (values / values.sum()).tolist() if values.sum() > 0 else []})  # fmt: skip
+    trims = [trim.result(n) for trim in trimmed]
     pc_fits = []
     chosen = [i for i in options.pc_fits if i < len(eigenvalues)]
     for i, pc in enumerate(chosen):
         g = fit_gaussian(pcs.centres_, pcs.counts_[i], 0.0, 1.0)
-        pc_fits.append({"pc": pc + 1, "centre": g["centre"] * pc_scale[i], "sigma": g["sigma"] * pc_scale[i],
+        pc_fits.append({"pc": pc, "centre": g["centre"] * pc_scale[i], "sigma": g["sigma"] * pc_scale[i],
                         "fwhm": fwhm(pcs.centres_, pcs.counts_[i]) * pc_scale[i]})  # fmt: skip
     return {"eigenvalues": eigenvalues.tolist(), "explained_variance_ratio": ratio.tolist(),
             "cumulative": np.cumsum(ratio).tolist(), "trimmed": trims, "pc_fits": pc_fits,

@@ -96,7 +96,7 @@ def attributes(*, latents: str | os.PathLike, data: str | os.PathLike | None, ou
                column: str | None = None) -> AttributesReport:  # fmt: skip
     """Write OUT/attributes.json, attributes.md, attributes.npz (centroids and directions) and figures.
 
-    ``show``: attributes to draw (PC1-PC2 of the held-out rows and, where ``analyze`` left a
+    ``show``: attributes to draw (PC0-PC1 of the held-out rows and, where ``analyze`` left a
     t-SNE in OUT, the t-SNE, coloured by class); default the four best separated.
     ``labels``: a labels file (parquet or CSV, a row per vector) instead of the store's labels.
     """
@@ -177,11 +177,11 @@ def attributes(*, latents: str | os.PathLike, data: str | os.PathLike | None, ou
 
 
 def _attribute_figure(out: Path, name: str, a: int, z: np.ndarray, y: np.ndarray, labels: Labels) -> str:
-    """PC1-PC2 of the held-out rows (and the analysis' t-SNE, if there is one) coloured by one attribute."""
+    """PC0-PC1 of the held-out rows (and the analysis' t-SNE, if there is one) coloured by one attribute."""
     from latentkit.analysis.run_figures import attribute_figure
 
     tsne = out / "tsne.npy", out / "tsne_rows.npy"
-    panels = [("PC1-PC2 of the held-out rows", _pcs(z), y[:, a])]
+    panels = [("PC0-PC1 of the held-out rows", _pcs(z), y[:, a])]
     if all(path.exists() for path in tsne):
         rows = np.load(tsne[1])
         if len(rows) and rows.max() < len(labels.usable):

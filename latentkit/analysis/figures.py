@@ -47,7 +47,7 @@ def save_figure(fig, path: Path) -> str:
 
 
 def draw_all(out: Path, *, report, components, radius, pcs, pc_scale, fit, corr, sample, projected, pairs,
-             options) -> list[str]:  # fmt: skip
+             options, trims=()) -> list[str]:  # fmt: skip
     names = [components_figure(out, components, report), dominant_figure(out, components, report),
              radius_figure(out, radius, report), correlation_figure(out, corr),
              *([radius_dimension_figure(out, report)] if "radius_by_dimension" in report else []),
@@ -56,6 +56,7 @@ def draw_all(out: Path, *, report, components, radius, pcs, pc_scale, fit, corr,
              pc_scatter_figure(out, projected)]  # fmt: skip
     if report["pca"].get("ellipses"):
         names.append(pc_ellipses_figure(out, projected, report))
+    names += trimmed_figures(out, report, trims)
     if "tsne" in report:
         names.append(tsne_figure(out, np.load(report["tsne"]["embedding"])))
     if "kmeans" in report:
@@ -142,43 +143,105 @@ def ellipses_figure(out, sample, fit, pairs, report) -> str:
 def pc_ellipses_figure(out, projected, report) -> str | None:
     """pc_ellipses.png: the same in principal-component coordinates (PC pairs, ``--pc-pairs``)."""
     values = np.asarray(report["pca"]["eigenvalues"])
-    panels = [(f"PC{a + 1}", f"PC{b + 1}", projected[:, [a, b]], np.zeros(2), np.diag(np.clip(values[[a, b]], 0, None)),
+    panels = [(f"PC{a}", f"PC{b}", projected[:, [a, b]], np.zeros(2), np.diag(np.clip(values[[a, b]], 0, None)),
                found) for found in report["pca"]["ellipses"] for a, b in [found["pair"]]]  # fmt: skip
     return _ellipse_panels(out / "pc_ellipses.png", panels, "principal components") if panels else None
 
 
 def _ellipse_panels(path: Path, panels, what: str) -> str:
+    rows, cols = _grid(len(panels), 3)
+    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 5.2 * rows), squeeze=False)
+    fig.subplots_adjust(hspace=0.45)
+    for ax, panel in zip(axes.ravel(), panels):
+        _ellipse_panel(ax, *panel)
+    for ax in axes.ravel()[len(panels) :]:
+        ax.axis("off")
+    fig.suptitle(f"Fitted normal's ellipses against the data, pairs of {what}", fontsize=11)
+    return save_figure(fig, path)
+
+
+def _grid(count: int, most: int) -> tuple[int, int]:
+    """Rows and columns for ``count`` panels, at most ``most`` a row: figures stay readable at 256 dims."""
+    cols = max(1, min(most, count))
+    return -(-count // cols), cols
+
+
+def _ellipse_panel(ax, x_name, y_name, xy, mean2, cov2, found) -> None:
+    """One pair: the points, histogram and kernel density contours, and the 1, 2, 3 sigma ellipses
+    with the share of all points inside each (``found``: an ``EllipseShares``)."""
     from scipy.stats import gaussian_kde
 
-    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 5.2), squeeze=False)
-    for ax, (x_name, y_name, xy, mean2, cov2, found) in zip(axes[0], panels):
-        ax.scatter(xy[:, 0], xy[:, 1], s=1, color="0.6", alpha=0.25, rasterized=True, label="points (sample)")
+    ax.scatter(xy[:, 0], xy[:, 1], s=1, color="0.6", alpha=0.25, rasterized=True, label="points (sample)")
+    if len(xy) > 3:
         counts, xe, ye = np.histogram2d(xy[:, 0], xy[:, 1], bins=40)
         xc, yc = (xe[:-1] + xe[1:]) / 2, (ye[:-1] + ye[1:]) / 2
         ax.contour(xc, yc, counts.T, levels=6, colors="black", linewidths=0.6)
         ax.plot([], [], color="black", lw=0.6, label="histogram contours")
-        if len(xy) > 3 and np.linalg.matrix_rank(np.cov(xy.T)) == 2:
-            kde = gaussian_kde(xy[:2000].T)  # the studies' density contours; 2,000 points keep it quick
-            gx, gy = np.meshgrid(np.linspace(xe[0], xe[-1], 60), np.linspace(ye[0], ye[-1], 60))
-            ax.contour(gx, gy, kde(np.vstack([gx.ravel(), gy.ravel()])).reshape(gx.shape), levels=6,
-                       colors="tab:blue", linewidths=0.7, linestyles="dashed")  # fmt: skip
-            ax.plot([], [], color="tab:blue", lw=0.7, ls="--", label="kernel density contours")
-        for k, colour in zip((1, 2, 3), ("tab:red", "tab:orange", "tab:green")):
-            ring = ellipse_points(mean2, cov2, k)
-            inside, expected = found["fraction_inside"][str(k)], found["gaussian"][str(k)]
-            ax.plot(ring[:, 0], ring[:, 1], color=colour, lw=1.3,
-                    label=f"{k} sigma: {100 * inside:.1f} % inside (Gaussian {100 * expected:.1f} %)")  # fmt: skip
-        ax.set(xlabel=x_name, ylabel=y_name)
-        ax.set_title(f"{x_name} vs {y_name} (r = {found['r']:+.2f}), {found['n']:,} points", fontsize=10)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=7, frameon=False)
-    fig.suptitle(f"Fitted normal's ellipses against the data, pairs of {what}", fontsize=11)
-    return save_figure(fig, path)
+    if len(xy) > 3 and np.linalg.matrix_rank(np.cov(xy.T)) == 2:
+        kde = gaussian_kde(xy[:2000].T)  # the studies' density contours; 2,000 points keep it quick
+        gx, gy = np.meshgrid(np.linspace(xe[0], xe[-1], 60), np.linspace(ye[0], ye[-1], 60))
+        ax.contour(gx, gy, kde(np.vstack([gx.ravel(), gy.ravel()])).reshape(gx.shape), levels=6,
+                   colors="tab:blue", linewidths=0.7, linestyles="dashed")  # fmt: skip
+        ax.plot([], [], color="tab:blue", lw=0.7, ls="--", label="kernel density contours")
+    for k, colour in zip((1, 2, 3), ("tab:red", "tab:orange", "tab:green")):
+        ring = ellipse_points(mean2, cov2, k)
+        inside, expected = found["fraction_inside"][str(k)], found["gaussian"][str(k)]
+        ax.plot(ring[:, 0], ring[:, 1], color=colour, lw=1.3,
+                label=f"{k} sigma: {100 * inside:.1f} % inside (Gaussian {100 * expected:.1f} %)")  # fmt: skip
+    ax.set(xlabel=x_name, ylabel=y_name)
+    ax.set_title(f"{x_name} vs {y_name} (r = {found['r']:+.2f}), {found['n']:,} points", fontsize=10)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=7, frameon=False)
+
+
+def trimmed_figures(out: Path, report, trims) -> list[str]:
+    """trimmed_f<FACT>.png, one per trim factor (post IX): the trimmed cloud on its own principal
+    axes, for each ``--pc-pairs`` pair its points, contours and 1, 2, 3 sigma ellipses, and each
+    PC's histogram with its Gaussian fit."""
+    from latentkit.analysis.stats import fit_gaussian
+    from latentkit.analysis.trimmed import projected_points
+
+    names = []
+    for trim, found in zip(trims, report["pca"]["trimmed"]):
+        if "ellipses" not in found:
+            continue
+        rows, cols = _grid(len(found["ellipses"]), 3)
+        hist_rows, hist_cols = _grid(len(trim.pcs), 4)
+        fig = plt.figure(figsize=(max(5.2 * cols, 3.4 * hist_cols), 6.4 * rows + 2.9 * hist_rows))
+        top, bottom = fig.subfigures(2, 1, height_ratios=[6.4 * rows, 2.9 * hist_rows])
+        axes = top.subplots(rows, cols, squeeze=False).ravel()
+        top.subplots_adjust(bottom=0.24 / rows, hspace=0.55, wspace=0.3)
+        bottom.subplots_adjust(top=0.82, bottom=0.12, hspace=0.6, wspace=0.3)
+        for ax, shares in zip(axes, found["ellipses"]):
+            a, b = shares["pair"]
+            cov2 = np.diag(np.clip(trim.eigenvalues[[a, b]], 0, None))
+            _ellipse_panel(ax, f"PC{a}", f"PC{b}", projected_points(trim, (a, b)), np.zeros(2), cov2, shares)
+        for ax in axes[len(found["ellipses"]) :]:
+            ax.axis("off")
+        hist_axes = bottom.subplots(hist_rows, hist_cols, squeeze=False).ravel()
+        for i, (ax, fitted) in enumerate(zip(hist_axes, found["pc_fits"])):
+            counts = trim.histograms.counts_[i]
+            x = trim.histograms.centres_ * trim.scale[i]
+            g = fit_gaussian(trim.histograms.centres_, counts, 0.0, 1.0)
+            ax.plot(x, counts, color="k", lw=1, label="kept points")
+            ax.set_xlim(-4.5 * trim.scale[i], 4.5 * trim.scale[i])
+            ax.plot(x, gaussian(trim.histograms.centres_, g["centre"], g["sigma"], g["amplitude"]), ls="--",
+                    color="tab:red", lw=0.8, label="Gaussian fit")  # fmt: skip
+            ax.set_title(f"PC{fitted['pc']}: fit sigma {fitted['sigma']:.2f}", fontsize=9)
+            ax.set_xlabel(f"PC{fitted['pc']}", fontsize=8)
+        for ax in hist_axes[len(found["pc_fits"]) :]:
+            ax.axis("off")
+        hist_axes[0].legend(fontsize=7, frameon=False)
+        fig.suptitle(f"Trimmed at {found['fact']:g} x half-width: {found['kept']:,} of {report['n']:,} points kept "
+                     f"({found['kept_fraction']:.1%}); PCA of {found['pca_points']:,} of them, its own axes",
+                     fontsize=11)  # fmt: skip
+        names.append(save_figure(fig, out / f"trimmed_f{found['fact']:g}.png"))
+    return names
 
 
 def pca_figure(out, report) -> str:
     pca = report["pca"]
     fig, ax = plt.subplots(figsize=(9, 5))
-    x = np.arange(1, len(pca["explained_variance_ratio"]) + 1)
+    x = np.arange(len(pca["explained_variance_ratio"]))
     ax.bar(x, pca["explained_variance_ratio"], color="tab:blue", label="explained variance ratio")
     ax2 = ax.twinx()
     ax2.plot(x, pca["cumulative"], color="k", label="cumulative (all points)")
@@ -186,7 +249,7 @@ def pca_figure(out, report) -> str:
         if trim["explained_variance_ratio"]:
             ax2.plot(x, np.cumsum(trim["explained_variance_ratio"]), lw=0.8, ls="--",
                      label=f"cumulative, trimmed at {trim['fact']:g} x half-width ({trim['kept']:,} kept)")  # fmt: skip
-    ax.set(title="PCA of the latent cloud: variance per principal component", xlabel="principal component",
+    ax.set(title="PCA of the latent cloud: variance per principal component", xlabel="principal component (PC0 the largest)",
            ylabel="explained variance ratio (bars)")  # fmt: skip
     ax2.set(ylabel="cumulative (lines)", ylim=(0, 1.02))
     bars, lines = ax.get_legend_handles_labels(), ax2.get_legend_handles_labels()
@@ -218,7 +281,7 @@ def pc_scatter_figure(out, projected) -> str:
     for ax, zoom in zip(axes, (1.0, 0.5, 0.2)):
         ax.scatter(projected[:, 0], projected[:, 1], s=1, alpha=0.3)
         ax.set(xlim=(-extent * zoom, extent * zoom), ylim=(-extent * zoom, extent * zoom),
-               title=f"PC1-PC2, zoom x{1 / zoom:g}", xlabel="PC1", ylabel="PC2")  # fmt: skip
+               title=f"PC0-PC1, zoom x{1 / zoom:g}", xlabel="PC0", ylabel="PC1")  # fmt: skip
     return save_figure(fig, out / "pc_scatter.png")
 
 

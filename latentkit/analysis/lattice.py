@@ -1,5 +1,5 @@
 """``latentkit lattice``: decode anywhere. A lattice of z-points over a plane of the latent space
-— PC1-PC2 through the data's mean, or the plane of two attribute directions — each decoded to
+— PC0-PC1 through the data's mean, or the plane of two attribute directions — each decoded to
 a face and encoded again; each cell is coloured by its re-encoding distance ||E(D(z)) - z||
 and laid on the data's density in that plane, so the holes show as places where the lattice
 decodes to non-faces that the encoder puts elsewhere.
@@ -42,7 +42,7 @@ def _plane(report_dir: Path, spec: str, sample: np.ndarray) -> tuple[np.ndarray,
     if spec == "pca":
         centred = sample - sample.mean(axis=0)
         _, _, vectors = np.linalg.svd(centred, full_matrices=False)
-        return vectors[:2], np.array([0, 1]), ["PC1", "PC2"]
+        return vectors[:2], np.array([0, 1]), ["PC0", "PC1"]
     names = [n.strip() for n in spec.removeprefix("attributes:").split(",")] if spec.startswith("attributes:") else []
     if len(names) != 2:
         raise LatentkitError(f"--plane takes pca or attributes:NAME,NAME (two attributes), got {spec!r}")

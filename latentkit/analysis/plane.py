@@ -27,10 +27,10 @@ GROUP_SHARE = 0.05  # a group holds at least this share of the window's points (
 
 @dataclass(frozen=True)
 class PlaneOptions:
-    pcs: tuple[int, int] | None = (0, 1)  # principal components (0-based); None: ``axes``
+    pcs: tuple[int, int] | None = (0, 1)  # principal components (PC0 the largest); None: ``axes``
     axes: tuple[int, int] | None = None  # two components instead
     zooms: tuple[float, ...] = (1.0, 10.0, 50.0)
-    centre: tuple[float, float] | None = None  # in the plane's coordinates; None: the data's mean there
+    centre: tuple[float, float] | None = None  # in the plane's coordinates (PCs: 0,0 is the data's mean); None: the mean
     max_points: int = 200_000  # points kept per zoom's window
     nn_points: int = 20_000  # points per set for the nearest-neighbour distances
     read_rows: int = 20_000
@@ -77,19 +77,21 @@ def plane(*, latents: str | os.PathLike, out: str | os.PathLike, options: PlaneO
         events.advance(len(block))
     if getattr(moments, "n_", 0) < 3:
         raise LatentkitError(f"{latents} has fewer than 3 usable rows")
+    # PC coordinates are analyze's: (z - the data's mean) on the principal axes, so the PCA's
+    # origin is the data's mean (post IX's moved and rotated system); components are z_j as they are.
     if what == "pcs":
         _, vectors = pca_from_covariance(moments.cov_)
-        basis = vectors[:, list(pair)]
+        basis, origin = vectors[:, list(pair)], moments.mean_
     else:
-        basis = np.eye(dim)[:, list(pair)]
-    mean2 = moments.mean_ @ basis
+        basis, origin = np.eye(dim)[:, list(pair)], np.zeros(dim)
+    mean2 = (moments.mean_ - origin) @ basis
     cov2 = basis.T @ moments.cov_ @ basis
     centre = np.asarray(options.centre if options.centre is not None else mean2, np.float64)
     extent = 4.0 * float(np.sqrt(max(cov2[0, 0], cov2[1, 1])))  # zoom 1: the data's +-4 sigma
     windows = [_Window(centre, extent / zoom, options.max_points) for zoom in options.zooms]
     rng = np.random.default_rng(options.seed)
     for start, block in _blocks(array, options.read_rows):
-        points = (block[valid[start : start + len(block)]] @ basis)
+        points = (block[valid[start : start + len(block)]] - origin) @ basis
         keys = rng.random(len(points))
         for window in windows:
             window.add(points, keys)
@@ -100,11 +102,11 @@ def plane(*, latents: str | os.PathLike, out: str | os.PathLike, options: PlaneO
     normal = _normal_windows(mean2, cov2, int(moments.n_), windows, options, rng)
     rows = []
     for zoom, window, drawn in zip(options.zooms, windows, normal):
-        rows.append({"zoom": float(zoom), "half_width": float(window.half), "points": int(len(window.points)),
+        rows.append({"zoom": float(zoom), "half_side": float(window.half), "points": int(len(window.points)),
                      "normal_points": int(len(drawn)), "groups": _groups(window.points, window.half)})  # fmt: skip
     nn = _nn_report(windows[0].points, normal[0], options.nn_points, rng)
     name = f"plane_{what}_{pair[0]}-{pair[1]}"
-    labels = [f"PC{p + 1}" for p in pair] if what == "pcs" else [f"z{p}" for p in pair]
+    labels = [f"PC{p}" for p in pair] if what == "pcs" else [f"z{p}" for p in pair]
     out = own_folder(out)
     from latentkit.analysis.figures import plane_figure
 

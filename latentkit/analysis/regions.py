@@ -23,7 +23,7 @@ from latentkit.analysis.stats import (
 )
 
 
-DEFAULT_PC_PAIRS = ((0, 1), (0, 2), (2, 5))  # the studies' PC1-PC2, PC1-PC3, PC3-PC6
+DEFAULT_PC_PAIRS = ((0, 1), (0, 2), (2, 5))  # PC0-PC1, PC0-PC2, PC2-PC5 (PC0 the largest)
 
 
 @dataclass(frozen=True)

@@ -47,9 +47,16 @@ def write_markdown(path: Path, report: dict) -> None:
     reach = lambda f: next((i + 1 for i, v in enumerate(cum) if v >= f), len(cum))  # noqa: E731
     lines += ["", "## PCA", "", f"Components for 50 / 80 / 95 % of the variance: {reach(.5)} / {reach(.8)} / {reach(.95)}.",
               f"Leading ratios: {', '.join(f'{v:.3f}' for v in pca['explained_variance_ratio'][:8])}.", ""]  # fmt: skip
+    if "max_offdiagonal_correlation" in pca:
+        lines.append(f"- largest correlation left between two PC coordinates: {pca['max_offdiagonal_correlation']:.1e} "
+                     f"(post IX: below 2e-7)")  # fmt: skip
     for t in pca["trimmed"]:
-        lines.append(f"- trimmed at {t['fact']:g} x half-width: {t['kept']:,} points kept ({t['kept_fraction']:.1%})")
-    lines += _ellipses_markdown(pca.get("ellipses", []), "PC", "## Ellipses: pairs of principal components", first=1)
+        subset = f"; its PCA on {t['pca_points']:,} of them" if t.get("pca_points", t["kept"]) != t["kept"] else ""
+        lines.append(f"- trimmed at {t['fact']:g} x half-width: {t['kept']:,} points kept ({t['kept_fraction']:.1%}){subset}")
+    lines += _ellipses_markdown(pca.get("ellipses", []), "PC", "## Ellipses: pairs of principal components")
+    for t in pca["trimmed"]:
+        lines += _ellipses_markdown(t.get("ellipses", []), "PC", f"## Trimmed at {t['fact']:g} x half-width: pairs of "
+                                    f"its own principal components ({t['kept']:,} points)")  # fmt: skip
     if "mixture" in report:
         m = report["mixture"]
         lines += ["", "## Gaussian mixture", "",
@@ -149,14 +156,14 @@ def _share(g: dict, k: str) -> str:
     return f"{g['hit_fraction'][k]:.4f}" + (f" [{interval[0]:.4f}, {interval[1]:.4f}]" if interval else "")
 
 
-def _ellipses_markdown(rows: list, prefix: str, title: str, first: int = 0) -> list[str]:
+def _ellipses_markdown(rows: list, prefix: str, title: str) -> list[str]:
     """Share of the points inside each pair's fitted 1, 2, 3 sigma ellipses, against a 2-D Gaussian's."""
     if not rows:
         return []
     lines = ["", title, "", "Share of all points inside the fitted normal's k-sigma ellipse; a 2-D Gaussian puts "
              "39.3 / 86.5 / 98.9 % there.", "", "| pair | r | 1 sigma | 2 sigma | 3 sigma |", "| --- | --- | --- | --- | --- |"]  # fmt: skip
     for e in rows:
-        i, j = (v + first for v in e["pair"])
+        i, j = e["pair"]
         lines.append(f"| {prefix}{i}, {prefix}{j} | {e['r']:+.3f} | "
                      + " | ".join(f"{100 * e['fraction_inside'][k]:.1f} %" for k in ("1", "2", "3")) + " |")  # fmt: skip
     return lines

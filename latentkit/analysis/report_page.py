@@ -4,7 +4,7 @@ report.md and an interactive map of the cloud with its faces.
 
 The map is bokeh (a well-kept library that writes static HTML with its JavaScript inlined; the
 page's own script is three short ``CustomJS`` callbacks): a t-SNE (openTSNE, of the map's
-points) and the PC1-PC2 plane of ``points`` images, each a dot under its own thumbnail (sized
+points) and the PC0-PC1 plane of ``points`` images, each a dot under its own thumbnail (sized
 in the plot's units: zooming in shows the faces, zooming out the dots); hover shows the face,
 its reconstruction and its labels; a menu colours by partition, any attribute or synthetic
 factor, a k-means cluster, the radius or the region test; lasso and box selections list the
@@ -217,7 +217,7 @@ def _html(paths: RunPaths, report: dict, source: dict, colourings, overlay: dict
     menu = Select(title="colour by", value="0", options=[(str(i), name) for i, (name, _) in enumerate(colourings)])
     dots, panels = [], []
     for key, title in (("tsne", "t-SNE of these points (openTSNE; generated points placed by its transform)"),
-                       ("pc", "PC1-PC2 of these points")):  # fmt: skip
+                       ("pc", "PC0-PC1 of these points")):  # fmt: skip
         plot = figure(width=760, height=620, title=title, tools="pan,wheel_zoom,box_zoom,reset", match_aspect=True,
                       active_scroll="wheel_zoom", output_backend="webgl")  # fmt: skip
         x, y = np.asarray(source[f"{key}_x"]), np.asarray(source[f"{key}_y"])
@@ -255,7 +255,7 @@ def _html(paths: RunPaths, report: dict, source: dict, colourings, overlay: dict
     findings = paths.root / "findings.json"
     beside = [menu, chosen, save]
     if (paths.analysis / "lattice.png").exists():  # decode anywhere (`latentkit lattice`), beside the map
-        beside.append(Div(text="<h3>Decode anywhere: the PC1-PC2 lattice</h3><img style='max-width:520px' "
+        beside.append(Div(text="<h3>Decode anywhere: the PC0-PC1 lattice</h3><img style='max-width:520px' "
                           f"src='data:image/png;base64,{base64.b64encode((paths.analysis / 'lattice.png').read_bytes()).decode()}'>"
                           "<p>Each cell decoded and encoded again; the darker its frame, the farther it came back: "
                           "the holes.</p>", width=540))  # fmt: skip

@@ -22,7 +22,8 @@ from typing import Any, NotRequired, TypedDict
 
 from latentkit.core import LatentkitError, write_json
 
-REPORT_FORMAT = 2  # 1: before the format was recorded (the same keys); 2: "format" written
+REPORT_FORMAT = 3  # 1: before the format was recorded (the same keys); 2: "format" written; 3: pca.pc_fits[].pc
+# counts from 0 as every index does (PC0 the largest; format 2 wrote PC0 as 1)
 FORMAT_KEY = "format"
 
 
@@ -94,11 +95,14 @@ class Trimmed(TypedDict):
     fact: float  # points beyond fact x half-width in any component were dropped
     kept: int
     kept_fraction: float
-    explained_variance_ratio: list[float]
+    explained_variance_ratio: list[float]  # of this trimmed cloud's own PCA
+    pca_points: NotRequired[int]  # the points that PCA was done on: all kept, or --trim-pca-sample of them
+    ellipses: NotRequired[list[EllipseShares]]  # --pc-pairs in this PCA's coordinates, over every kept point
+    pc_fits: NotRequired[list["PcFit"]]  # the PCs of those pairs: histogram's Gaussian fit (this PCA's units)
 
 
 class PcFit(TypedDict):
-    pc: int
+    pc: int  # 0-based: PC0 has the largest variance
     centre: float
     sigma: float
     fwhm: float
@@ -113,6 +117,7 @@ class Pca(TypedDict):
     fwhm_per_sigma: float
     ellipses: NotRequired[list[EllipseShares]]
     data_hit_fraction: NotRequired[dict[str, float]]  # the hit test in PC coordinates (half-width 2.3548 sqrt(eigenvalue))
+    max_offdiagonal_correlation: NotRequired[float]  # of the PC coordinates, |r| largest off the diagonal (post IX: < 2e-7)
 
 
 class Mixture(TypedDict):
@@ -292,7 +297,7 @@ class CompareReport(TypedDict):
 
 class PlaneZoom(TypedDict):
     zoom: float
-    half_width: float  # of the window around the centre, in the plane's units
+    half_side: float  # the window reaches this far from the centre, in the plane's units (not a FWHM half-width)
     points: int  # data points kept in the window (at most --max-points)
     normal_points: int
     groups: int  # separate groups of data points in the window (DBSCAN, eps a 60th of its width)

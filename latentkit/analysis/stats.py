@@ -153,6 +153,18 @@ def pca_from_covariance(cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(values[order], 0, None), vectors[:, order]
 
 
+def max_offdiagonal_correlation(cov: np.ndarray, vectors: np.ndarray) -> float:
+    """The largest |r| between two different coordinates after the transformation to ``vectors``
+    (a PCA's axes): the correlation matrix of V^T C V off its diagonal, 0 for an exact PCA
+    (post IX found all below 2e-7). Coordinates without variance count as uncorrelated."""
+    c = vectors.T @ cov @ vectors
+    d = np.sqrt(np.clip(np.diag(c), 0, None))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.nan_to_num(c / np.outer(d, d), nan=0.0, posinf=0.0, neginf=0.0)
+    np.fill_diagonal(r, 0.0)
+    return float(np.abs(r).max()) if r.size else 0.0
+
+
 def ellipse_points(mean: np.ndarray, cov2: np.ndarray, n_sigma: float, points: int = 200) -> np.ndarray:
     """(points, 2) outline of the n-sigma ellipse (Mahalanobis distance n) of a 2-D Gaussian."""
     values, vectors = np.linalg.eigh(cov2)

@@ -277,15 +277,21 @@ def analyze_cmd(
     bins: Annotated[int, typer.Option(help="Histogram bins per component.", min=10)] = 100,
     pairs: Annotated[Optional[str], typer.Option(help="Pairs of components for confidence ellipses, e.g. 0:1,5:9 "
                                                  "(default: the three most correlated).")] = None,
-    pc_pairs: Annotated[Optional[str], typer.Option(help="Pairs of principal components (0-based) for ellipses in PC "
-                                                    "coordinates, e.g. 0:1,0:2,2:5 (the default).")] = None,
-    pc_fits: Annotated[Optional[str], typer.Option(help="Principal components (0-based) to histogram and fit with a "
+    pc_pairs: Annotated[Optional[str], typer.Option(help="Pairs of principal components for ellipses in PC coordinates, "
+                                                    "of the whole cloud and of each --trim cloud, counted from 0 "
+                                                    "(PC0 the largest, as post IX): 0:1,0:2,2:5 (the default), 2:3.")] = None,
+    pc_fits: Annotated[Optional[str], typer.Option(help="Principal components (PC0 the largest) to histogram and fit with a "
                                                    "Gaussian, ranges and single values: 0-7 (the default), 0-3,10,50.")] = None,
-    trim: Annotated[Optional[str], typer.Option(help="Trim factors f: PCA again without the points beyond f x "
-                                                "half-width in any component, e.g. 1.25,1.5,1.8 (the default).")] = None,
+    trim: Annotated[Optional[str], typer.Option(help="Trim factors f (post IX's fact): PCA again without the points "
+                                                "beyond f x half-width (FWHM) of any component's centre, and each "
+                                                "trimmed cloud in the --pc-pairs on its own axes: trimmed_f<F>.png. "
+                                                "e.g. 1.35,1.5,1.8; default 1.25,1.5,1.8.")] = None,
+    trim_pca_sample: Annotated[int, typer.Option(help="Each trimmed cloud's PCA from a random N of its points (post "
+                                                 "IX: 80000); 0: from all of them.", min=0)] = 0,
     hit_draws: Annotated[int, typer.Option(help="z-points per generator for the hit test, streamed (one hit in "
                                            "10,000 needs about 100,000).", min=1000)] = 100_000,
-    uniform_b: Annotated[Optional[str], typer.Option(help="Half-widths b of the uniform generators, e.g. 0.5,1,2,8 "
+    uniform_b: Annotated[Optional[str], typer.Option(help="Bounds b of the uniform generators (each component uniform "
+                                                     "on [-b, b]), e.g. 0.5,1,2,8 "
                                                      "(default 0.5,1,1.5,2,3,5).")] = None,
     sample: Annotated[int, typer.Option(help="Rows sampled for scatter plots.", min=10)] = 20_000,
     tsne: Annotated[bool, typer.Option(help="t-SNE (openTSNE) of a sample.")] = True,
@@ -343,7 +349,7 @@ def analyze_cmd(
         extra["trim_facts"] = parse_numbers(trim, "--trim")
     if uniform_b:
         extra["uniform_bs"] = parse_numbers(uniform_b, "--uniform-b")
-    options = AnalyzeOptions(**extra, bins=bins, pairs=parse_pairs(pairs), sample=sample, tsne=tsne, tsne_sample=tsne_sample,
+    options = AnalyzeOptions(**extra, bins=bins, trim_pca_sample=trim_pca_sample, pairs=parse_pairs(pairs), sample=sample, tsne=tsne, tsne_sample=tsne_sample,
                              tsne_pca=tsne_pca, kmeans=kmeans, kmeans_sample=kmeans_sample, kmeans_max=kmeans_max,
                              mixture=mixture, nn_sample=nn_sample, figures=figures, seed=seed, quality=quality,
                              quality_sample=quality_sample, generated=tuple(map(str, generated)),

@@ -179,12 +179,13 @@ def plane_cmd(
                                                     "--latents` takes).")] = None,
     column: Annotated[Optional[str], typer.Option(help="--latents FILE.parquet: the column holding the vectors.")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Output directory (default RUN/analysis).")] = None,
-    pcs: Annotated[Optional[str], typer.Option(help="Two principal components, 0-based: 0:1 is PC1-PC2 (the default).")] = None,
+    pcs: Annotated[Optional[str], typer.Option(help="Two principal components, counted from 0 as every index is: 0:1 is PC0-PC1, the two largest (the default).")] = None,
     axes: Annotated[Optional[str], typer.Option(help="Two components instead of PCs, e.g. 52:221.")] = None,
     zoom: Annotated[str, typer.Option(help="Zoom factors around the centre: 1 shows the data's +-4 sigma; the "
                                       "studies saw filaments at about 50.")] = "1,10,50",
     centre: Annotated[Optional[str], typer.Option(help="Centre x,y in the plane's coordinates (default: the data's "
-                                                  "mean there).")] = None,
+                                                  "mean there). PC coordinates are analyze's, centred: 0,0 is the "
+                                                  "data's mean; --axes are the components' own values.")] = None,
     max_points: Annotated[int, typer.Option(help="Points kept per zoom's window (a random subset).", min=100)] = 200_000,
     seed: Annotated[int, typer.Option(help="Seed of the subsets and the normal's points.", min=0)] = 0,
 ) -> None:
@@ -229,7 +230,7 @@ def plane_cmd(
 def lattice_cmd(
     run: Annotated[Path, typer.Option(help="Run directory, encoded (and analyzed, for --plane attributes:...).")],
     out: Annotated[Optional[Path], typer.Option(help="The picture (default RUN/analysis/lattice.png).")] = None,
-    plane: Annotated[str, typer.Option(help="pca (PC1-PC2 through the data's mean) or attributes:NAME,NAME (two "
+    plane: Annotated[str, typer.Option(help="pca (PC0-PC1 through the data's mean) or attributes:NAME,NAME (two "
                                        "attribute directions from `latentkit attributes`).")] = "pca",
     n: Annotated[int, typer.Option(help="Cells per side: an n x n lattice.", min=2, max=40)] = 12,
     span: Annotated[float, typer.Option(help="Half-width of the lattice in the data's standard deviations along "

@@ -67,7 +67,7 @@ def findings(report: Report, rmse: dict[str, Any]) -> list[Finding]:
     if plane is not None:
         inside, expected = plane["fraction_inside"]["2"], plane["gaussian"]["2"]
         rows.append(Finding("The cloud is roughly a multivariate normal: its fitted ellipses hold a Gaussian's share",
-                            f"the fitted normal's 2 sigma ellipse holds {inside:.1%} of the data in PC1-PC2 "
+                            f"the fitted normal's 2 sigma ellipse holds {inside:.1%} of the data in PC0-PC1 "
                             f"(a 2-D Gaussian: {expected:.1%}; holds within {ELLIPSE_SLACK:.0%})",
                             abs(inside - expected) <= ELLIPSE_SLACK, "analysis/pc_ellipses.png"))  # fmt: skip
     nn = report.get("nearest_neighbours", {}).get("sets", {}).get("multivariate normal")

@@ -160,9 +160,9 @@ def run_demo(*, workdir: str | os.PathLike, n: int = DEMO_N, epochs: int | None 
     analysis = run.analysis / "report.json"
     picture, page = run.analysis / "lattice.png", run.analysis / "report.html"
     if _newer(picture, analysis):
-        say(f"      decode anywhere: the PC1-PC2 lattice -> {picture} (done)")
+        say(f"      decode anywhere: the PC0-PC1 lattice -> {picture} (done)")
     else:
-        say(f"      decode anywhere: the PC1-PC2 lattice -> {lattice(run=run.root, force=False)['out']}")
+        say(f"      decode anywhere: the PC0-PC1 lattice -> {lattice(run=run.root, force=False)['out']}")
     if _newer(page, analysis):
         say(f"      the interactive report -> {page} (done)")
     else:
