@@ -227,6 +227,8 @@ BAD_INPUT = [  # (id, argv with {placeholders}, words the one line must hold)
     ("analyze-trim-not-numbers", ["analyze", *RUN, "--out", OUT, "--trim", "1.5,x"], "--trim takes numbers"),
     ("analyze-uniform-b-zero", ["analyze", *RUN, "--out", OUT, "--uniform-b", "0,1"], "--uniform-b takes positive"),
     ("analyze-kmeans-k-one", ["analyze", *RUN, "--out", OUT, "--kmeans-k", "1-5"], "--kmeans-k takes whole numbers"),
+    ("analyze-kmeans-k-step-zero", ["analyze", *RUN, "--out", OUT, "--kmeans-k", "2-80:0"], "or 2-80:2 (2, 4, ..., 80)"),
+    ("analyze-tsne-iterations-too-few", ["analyze", *RUN, "--out", OUT, "--tsne-iterations", "100"], "--tsne-iterations"),
     ("analyze-pc-fits-not-numbers", ["analyze", *RUN, "--out", OUT, "--pc-fits", "first"], "--pc-fits takes whole"),
     ("analyze-hit-draws-too-few", ["analyze", *RUN, "--out", OUT, "--hit-draws", "10"], "--hit-draws"),
     # plane

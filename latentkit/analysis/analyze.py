@@ -62,10 +62,12 @@ class AnalyzeOptions:
     tsne_pca: int = 50  # 0: t-SNE on the raw components
     tsne_perplexity: float = 30.0
     tsne_exaggeration: float | None = None  # early exaggeration; None: openTSNE's 12
+    tsne_iterations: int = 750  # all of them, as sklearn's n_iter (the posts: 1000): 250 exaggerated + openTSNE's 500
     kmeans: bool = True
     kmeans_sample: int = 20_000
     kmeans_max: int = 80
     kmeans_ks: tuple[int, ...] = ()  # the k to try; empty: 2 ... 80 (embedding.KMEANS_KS) up to kmeans_max
+    pca_show: int = 40  # components whose explained variance pca.png shows as bars (post IX: 40); its curves show all
     mixture: bool = True  # a Gaussian mixture generator, components chosen by BIC
     mixture_sample: int = 5_000  # rows of the sample the mixture is fitted on
     mixture_components: tuple[int, ...] = (1, 2, 3, 4, 6, 8)
@@ -281,8 +283,7 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
     if options.tsne and len(sample) >= 10:
         from latentkit.analysis.embedding import run_tsne
 
-        embedding, report["tsne"], take = run_tsne(projected[:, : options.tsne_pca] if options.tsne_pca else sample,
-                                                   options, events)  # fmt: skip
+        embedding, report["tsne"], take = run_tsne(sample, projected, options, events)
         for name, values in (("tsne.npy", embedding), ("tsne_rows.npy", sample_rows[take])):
             with atomic_write(out / name) as handle:
                 np.save(handle, values)

@@ -6,20 +6,31 @@ from typing import Any
 
 import numpy as np
 
-from latentkit.core import JobEvents
+from latentkit.core import JobEvents, LatentkitError
 from latentkit.machine import usable_cpus
 
 KMEANS_KS = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 70, 80)
+EARLY_ITERATIONS = 250  # the early exaggeration phase: openTSNE's and sklearn's (the posts') first 250 iterations
 
 
-def run_tsne(points: np.ndarray, options, events: JobEvents) -> tuple[np.ndarray, dict[str, Any], np.ndarray]:
-    """2-D openTSNE embedding of up to ``options.tsne_sample`` rows, a summary, and which rows of ``points``."""
+def run_tsne(sample: np.ndarray, projected: np.ndarray, options, events: JobEvents
+             ) -> tuple[np.ndarray, dict[str, Any], np.ndarray]:  # fmt: skip
+    """2-D openTSNE embedding of up to ``options.tsne_sample`` rows, a summary, and which rows: of
+    the first ``options.tsne_pca`` columns of ``projected`` (the rows in PC coordinates), or with
+    ``tsne_pca`` 0 of ``sample``'s raw components. ``options.tsne_iterations`` counts every iteration
+    as sklearn's n_iter does (the posts' 1000): the first EARLY_ITERATIONS exaggerated, the rest
+    openTSNE's ``n_iter``."""
     from openTSNE import TSNE
 
+    points = projected[:, : options.tsne_pca] if options.tsne_pca else sample
     rng = np.random.default_rng(options.seed)
     take = np.sort(rng.choice(len(points), size=min(options.tsne_sample, len(points)), replace=False))
     data = np.ascontiguousarray(points[take], dtype=np.float64)
-    early, late = 250, 500
+    early = EARLY_ITERATIONS
+    late = options.tsne_iterations - early
+    if late < 0:
+        raise LatentkitError(f"t-SNE takes at least {early} iterations (the early exaggeration's), "
+                             f"got {options.tsne_iterations}")  # fmt: skip
     events.start(f"t-SNE of {len(data):,} points", total=early + late)
 
     def progress(iteration, error, embedding):
@@ -36,7 +47,9 @@ def run_tsne(points: np.ndarray, options, events: JobEvents) -> tuple[np.ndarray
     events.finish()
     kl = getattr(fitted, "kl_divergence", None)
     summary = {"points": len(data), "input_dims": int(data.shape[1]), "kl_divergence": None if kl is None else float(kl),
-               "perplexity": float(perplexity), "early_exaggeration": float(exaggeration or 12.0)}  # fmt: skip
+               "perplexity": float(perplexity), "early_exaggeration": float(exaggeration or 12.0),
+               "iterations": early + late, "early_exaggeration_iterations": early,
+               "input": f"PC0 ... PC{data.shape[1] - 1}" if options.tsne_pca else "the raw components"}  # fmt: skip
     return np.asarray(fitted), summary, take
 
 

@@ -51,7 +51,7 @@ def draw_all(out: Path, *, report, components, radius, pcs, pc_scale, fit, corr,
     names = [components_figure(out, components, report), dominant_figure(out, components, report),
              radius_figure(out, radius, report), correlation_figure(out, corr),
              *([radius_dimension_figure(out, report)] if "radius_by_dimension" in report else []),
-             ellipses_figure(out, sample, fit, pairs, report), pca_figure(out, report),
+             ellipses_figure(out, sample, fit, pairs, report), pca_figure(out, report, options.pca_show),
              *([pc_histograms_figure(out, pcs, pc_scale, report)] if len(pc_scale) else []),
              pc_scatter_figure(out, projected)]  # fmt: skip
     if report["pca"].get("ellipses"):
@@ -238,23 +238,33 @@ def trimmed_figures(out: Path, report, trims) -> list[str]:
     return names
 
 
-def pca_figure(out, report) -> str:
+def pca_figure(out, report, show: int = 40) -> str:
+    """Left, the first ``show`` components' explained variance ratio as bars (post IX shows 40);
+    right, the cumulative share over every component, of all points and of each trimmed cloud,
+    with where it reaches 80 %. Its size does not grow with the dimension."""
     pca = report["pca"]
-    fig, ax = plt.subplots(figsize=(9, 5))
-    x = np.arange(len(pca["explained_variance_ratio"]))
-    ax.bar(x, pca["explained_variance_ratio"], color="tab:blue", label="explained variance ratio")
-    ax2 = ax.twinx()
-    ax2.plot(x, pca["cumulative"], color="k", label="cumulative (all points)")
+    ratio, cumulative = np.asarray(pca["explained_variance_ratio"]), np.asarray(pca["cumulative"])
+    shown, x = min(show, len(ratio)), np.arange(len(ratio))
+    fig, (bars, curves) = plt.subplots(1, 2, figsize=(13, 4.8))
+    bars.bar(x[:shown], ratio[:shown], color="tab:blue")
+    which = f"PC0 ... PC{shown - 1} of {len(ratio)}" if shown < len(ratio) else f"all {len(ratio)} components"
+    bars.set(title=f"explained variance ratio, {which}",
+             xlabel="principal component (PC0 the largest)", ylabel="explained variance ratio")  # fmt: skip
+    curves.plot(x, cumulative, color="k", label="all points")
     for trim in pca["trimmed"]:
         if trim["explained_variance_ratio"]:
-            ax2.plot(x, np.cumsum(trim["explained_variance_ratio"]), lw=0.8, ls="--",
-                     label=f"cumulative, trimmed at {trim['fact']:g} x half-width ({trim['kept']:,} kept)")  # fmt: skip
-    ax.set(title="PCA of the latent cloud: variance per principal component", xlabel="principal component (PC0 the largest)",
-           ylabel="explained variance ratio (bars)")  # fmt: skip
-    ax2.set(ylabel="cumulative (lines)", ylim=(0, 1.02))
-    bars, lines = ax.get_legend_handles_labels(), ax2.get_legend_handles_labels()
-    ax2.legend(bars[0] + lines[0], bars[1] + lines[1], loc="upper left", bbox_to_anchor=(1.08, 1.0), fontsize=8,
-               frameon=False)  # fmt: skip
+            curves.plot(np.cumsum(trim["explained_variance_ratio"]), lw=0.8, ls="--",
+                        label=f"trimmed at {trim['fact']:g} x half-width ({trim['kept']:,} kept)")  # fmt: skip
+    if cumulative[-1] >= 0.8:
+        at = int(np.argmax(cumulative >= 0.8))
+        curves.axhline(0.8, color="0.6", lw=0.6, ls=":")
+        curves.plot([at], [cumulative[at]], "o", color="tab:red", ms=4, label=f"80 % by PC{at} ({at + 1} components)")
+    if shown < len(ratio):
+        curves.axvspan(-0.5, shown - 0.5, color="tab:blue", alpha=0.08, lw=0, label=f"the bars' {shown} components")
+    curves.set(title=f"cumulative explained variance, all {len(ratio)} components", ylim=(0, 1.02),
+               xlabel="principal component (PC0 the largest)", ylabel="cumulative share")  # fmt: skip
+    curves.legend(loc="lower right", fontsize=8, frameon=False)
+    fig.suptitle("PCA of the latent cloud: variance per principal component")
     return save_figure(fig, out / "pca.png")
 
 

@@ -76,7 +76,10 @@ def write_markdown(path: Path, report: dict) -> None:
         t = report["tsne"]
         settings = (f", perplexity {t['perplexity']:g}, early exaggeration {t['early_exaggeration']:g}"
                     if "perplexity" in t else "")  # fmt: skip
-        lines += ["", "## t-SNE", "", f"{t['points']:,} points, {t['input_dims']} input dims{settings}."]
+        settings += (f", {t['iterations']} iterations ({t['early_exaggeration_iterations']} exaggerated)"
+                     if "iterations" in t else "")  # fmt: skip
+        source = f" ({t['input']})" if "input" in t else ""
+        lines += ["", "## t-SNE", "", f"{t['points']:,} points, {t['input_dims']} input dims{source}{settings}."]
     if "kmeans" in report:
         k = report["kmeans"]
         lines += ["", "## KMeans", ""] + ([f"The elbow of the inertia curve: k = {k['elbow']}.", ""]

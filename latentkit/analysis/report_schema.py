@@ -213,6 +213,9 @@ class Tsne(TypedDict):
     kl_divergence: float | None
     perplexity: NotRequired[float]
     early_exaggeration: NotRequired[float]
+    iterations: NotRequired[int]  # all of them, as sklearn's n_iter counts (the posts' 1000), the exaggerated ones included
+    early_exaggeration_iterations: NotRequired[int]  # the first 250
+    input: NotRequired[str]  # "the raw components" (--tsne-pca 0) or "PC0 ... PC49"
     embedding: str
     rows: str
 

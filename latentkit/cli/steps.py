@@ -296,16 +296,29 @@ def analyze_cmd(
     sample: Annotated[int, typer.Option(help="Rows sampled for scatter plots.", min=10)] = 20_000,
     tsne: Annotated[bool, typer.Option(help="t-SNE (openTSNE) of a sample.")] = True,
     tsne_sample: Annotated[int, typer.Option(help="Points for t-SNE (up to all).", min=10)] = 20_000,
-    tsne_pca: Annotated[int, typer.Option(help="PCA dims before t-SNE (0: none).", min=0)] = 50,
+    tsne_pca: Annotated[int, typer.Option(help="t-SNE of the first N principal components: PCA to 50 first by default "
+                                          "(fast at 128-256 dims); 0: of the raw components, as posts II and XIII "
+                                          "ran it.", min=0)] = 50,
     kmeans: Annotated[bool, typer.Option(help="MiniBatchKMeans inertia against k.")] = True,
     kmeans_sample: Annotated[int, typer.Option(help="Points for KMeans.", min=10)] = 20_000,
     kmeans_max: Annotated[int, typer.Option(help="Largest number of clusters.", min=2)] = 80,
-    kmeans_k: Annotated[Optional[str], typer.Option(help="The numbers of clusters to try, ranges and single values: "
-                                                    "2-30,40,60,80 (default 2,3,4,5,6,8,10,...,80 up to --kmeans-max).")] = None,
-    tsne_perplexity: Annotated[float, typer.Option(help="t-SNE perplexity (capped below a third of the points).",
-                                                   min=2)] = 30.0,
-    tsne_exaggeration: Annotated[Optional[float], typer.Option(help="t-SNE early exaggeration (default openTSNE's 12).",
-                                                               min=1)] = None,
+    kmeans_k: Annotated[Optional[str], typer.Option(help="The numbers of clusters to try, ranges, stepped ranges "
+                                                    "LOW-HIGH:STEP and single values: 2-30,40,60,80; 2-80:2 is every "
+                                                    "second k up to 80, post XIII's grid (default 2,3,4,5,6,8,10,...,80 "
+                                                    "up to --kmeans-max).")] = None,
+    tsne_perplexity: Annotated[float, typer.Option(help="t-SNE perplexity: 30, openTSNE's and sklearn's default, as "
+                                                   "the posts' standard runs (their other runs: 10); capped below a "
+                                                   "third of the points.", min=2)] = 30.0,
+    tsne_exaggeration: Annotated[Optional[float], typer.Option(help="t-SNE early exaggeration: default 12, openTSNE's "
+                                                               "and sklearn's, as the posts' standard runs (their "
+                                                               "other runs: 16).", min=1)] = None,
+    tsne_iterations: Annotated[int, typer.Option(help="t-SNE iterations, all of them as sklearn's n_iter counts: the "
+                                                 "first 250 with early exaggeration, the rest openTSNE's n_iter. "
+                                                 "Default 750 (openTSNE's 250 + 500); the posts ran 1000.",
+                                                 min=250)] = 750,
+    pca_show: Annotated[int, typer.Option(help="pca.png: the first N principal components' explained variance as "
+                                          "bars (post IX: 40); its cumulative curves show every component.",
+                                          min=1)] = 40,
     mixture: Annotated[bool, typer.Option(help="Fit a Gaussian mixture (components by BIC): the gmm generator.")] = True,
     nn_sample: Annotated[int, typer.Option(help="Points per set for nearest-neighbour distances, data against "
                                            "the fitted normal and mixture (0: skip).", min=0)] = 4_000,
@@ -340,7 +353,8 @@ def analyze_cmd(
 
         file_labels(labels, open_latents(latents, column)[0].shape[0], events())  # checked before any work
     extra = {"pc_pairs": parse_pairs(pc_pairs, "--pc-pairs") if pc_pairs else None, "hit_draws": hit_draws,
-             "tsne_perplexity": tsne_perplexity, "tsne_exaggeration": tsne_exaggeration}
+             "tsne_perplexity": tsne_perplexity, "tsne_exaggeration": tsne_exaggeration,
+             "tsne_iterations": tsne_iterations, "pca_show": pca_show}
     if kmeans_k:
         extra["kmeans_ks"] = parse_ranges(kmeans_k, "--kmeans-k")
     if pc_fits:

@@ -71,14 +71,21 @@ def parse_numbers(text: str | None, flag: str) -> tuple[float, ...]:
 
 
 def parse_ranges(text: str, flag: str, least: int = 2) -> tuple[int, ...]:
-    """'2-30,40,60' to (2, 3, ..., 30, 40, 60): sorted, each once; refuses what is not whole numbers >= ``least``."""
+    """'2-30,40,60' to (2, 3, ..., 30, 40, 60), and 'LOW-HIGH:STEP' every STEP-th from LOW ('2-80:2':
+    2, 4, ..., 80): sorted, each once; refuses what is not whole numbers >= ``least``, a range whose
+    end lies below its start, and a step that is not a whole number of at least 1 or has no range."""
     values: set[int] = set()
+    form = f"{flag} takes whole numbers and ranges, e.g. 2-30,40,60 or 2-80:2 (2, 4, ..., 80), got {text!r}"
     try:
         for part in text.split(","):
-            low, _, high = part.strip().partition("-")
-            values.update(range(int(low), int(high or low) + 1))
+            span, colon, step = part.strip().partition(":")
+            low, dash, high = span.partition("-")
+            first, last, every = int(low), int(high) if dash else int(low), int(step) if colon else 1
+            if last < first or every < 1 or (colon and not dash):
+                raise ValueError(part)
+            values.update(range(first, last + 1, every))
     except ValueError:
-        raise LatentkitError(f"{flag} takes whole numbers and ranges, e.g. 2-30,40,60, got {text!r}") from None
+        raise LatentkitError(form) from None
     if not values or min(values) < least:
         raise LatentkitError(f"{flag} takes whole numbers of at least {least}, got {text!r}")
     return tuple(sorted(values))
