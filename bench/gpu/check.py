@@ -371,7 +371,7 @@ def main() -> None:
         check.latentkit("demo", "--dir", work / "demo", *size["demo"], timeout=timeout)
         rows = json.loads((work / "demo" / "run" / "findings.json").read_text())["findings"]
         return {"seconds": round(time.perf_counter() - began, 1), "findings": len(rows),
-                "holding": sum(row["holds"] for row in rows)}
+                "holding": sum(row["holds"] is True for row in rows)}
 
     steps = [("install", 120, install), ("env", 60, environment), ("prepare", 120, prepare), ("train", 200, train),
              ("encode", 150, encode), ("oom", 120, oom), ("devices", 120, devices), ("demo", 400, demo)]  # fmt: skip

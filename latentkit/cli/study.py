@@ -47,7 +47,8 @@ def _print_findings(rows, run) -> None:
     for column, style in (("the studies found", "bold"), ("this run measured", None), ("holds", None), ("figure", "dim")):
         table.add_column(column, style=style, overflow="fold")
     for f in rows:
-        table.add_row(f.claim, f.measured, "[green]yes[/green]" if f.holds else "[red]no[/red]", f.figure)
+        colour = {"yes": "green", "no": "red", "inconclusive": "yellow"}[f.verdict]
+        table.add_row(f.claim, f.measured, f"[{colour}]{f.verdict}[/{colour}]", f.figure)
     Console(width=max(Console().width, 120)).print(table)
     typer.echo(f"findings: {run.root / 'findings.md'}")
     typer.echo(f"report:   {run.analysis / 'report.md'}")
@@ -87,7 +88,7 @@ def findings_cmd(
     elif table:
         _print_findings(rows, paths)
     else:
-        held = sum(f.holds for f in rows)
+        held = sum(f.holds is True for f in rows)
         typer.echo(f"{held} of {len(rows)} findings hold for this run: {paths.root / 'findings.md'}")
 
 

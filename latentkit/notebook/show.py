@@ -47,7 +47,8 @@ def show_results(run: str | os.PathLike) -> None:
     if found.exists():
         rows = json.loads(found.read_text(encoding="utf-8"))["findings"]
         table = ["| the studies found | this run measured | holds |", "| --- | --- | --- |"]
-        table += [f"| {r['claim']} | {r['measured']} | {'yes' if r['holds'] else '**no**'} |" for r in rows]
+        said = {True: "yes", False: "**no**", None: "inconclusive"}
+        table += [f"| {r['claim']} | {r['measured']} | {said[r['holds']]} |" for r in rows]
         display(Markdown("\n".join(table)))
     for caption, relative in RESULTS:
         picture = paths.root / relative
