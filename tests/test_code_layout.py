@@ -40,6 +40,7 @@ KERAS_FREE = {
     "latentkit.model.images": {"check_picture", "grid", "save_png", "SOFTWARE"},
     "latentkit.model.spec": {"spec_from_dict", "load_spec"},
     "latentkit.model.flow": {"FOLDER", "load_flow"},  # a sampler with numpy in and out
+    "latentkit.model.sampling": {"EPS_CLIP", "reparameterize"},  # the formula, numpy by default
 }
 
 

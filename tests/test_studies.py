@@ -603,7 +603,8 @@ def test_a_gaussian_trimmed_at_f_keeps_the_expected_count_and_its_pc_ellipses_ho
         # PC i of this diagonal cloud is component i: its fitted sigma is that component's
         assert [f["pc"] for f in trim["pc_fits"]] == [0, 1, 2, 3]
         assert [f["sigma"] for f in trim["pc_fits"]] == pytest.approx([3.0, 2.0, 1.5, 1.0], rel=0.03)
-    assert set(report["figures"]) >= {"trimmed_f1.35.png", "trimmed_f1.8.png"}
+    assert set(report["figures"]) >= {"trimmed_f1.35.png", "trimmed_f1.8.png", "uniform_components.png",
+                                      "uniform_cube.png"}  # post II's two figures of the uniform generator
     with Image.open(tmp_path / "a" / "trimmed_f1.35.png") as image:
         assert image.size[0] > 800 and image.size[1] > 800
     assert report["pca"]["max_offdiagonal_correlation"] < 1e-9  # post IX: below 2e-7
@@ -639,3 +640,53 @@ def test_plane_and_analyze_agree_on_a_points_pc_coordinates(tmp_path):
     assert found["mean"] == pytest.approx([0.0, 0.0], abs=1e-9)  # the PCA's origin is the data's mean
     assert found["zooms"][1]["points"] == 1  # the point, alone in a window 0.008 wide
     assert found["zooms"][1]["half_side"] == pytest.approx(4 * 2.0 / 2000, rel=0.02)  # 4 sigma of PC0 / zoom
+
+
+def test_a_vaes_internals_are_counted_as_post_xiii_counts_them(tmp_path):
+    """Post XIII's numbers on made-up latents: log-variances at or above -3, |z - mu| above 0.05,
+    the radius of z against mu's (absolute and relative), the noise values at the +-5 clip."""
+    import zarr
+
+    from latentkit.model.sampling import reparameterize
+
+    rng = np.random.default_rng(47)
+    n, dim = 20_000, 6
+    mu = rng.normal(size=(n, dim)) * 3
+    logvar = np.full((n, dim), -13.0)
+    logvar[:7, 0] = -2.0  # 7 values at or above -3, each with sigma 0.37: most of their |z - mu| > 0.05
+    eps = rng.standard_normal((n, dim))
+    eps[100:103, 1] = 9.0  # three draws past the clip
+    z = reparameterize(mu, logvar, eps, 1.0)
+    group = zarr.open_group(tmp_path / "latents.zarr", mode="w", attributes={"use": "z", "eps_factor": 1.0})
+    for name, values in (("z", z), ("mu", mu), ("logvar", logvar)):
+        group.create_array(name, shape=values.shape, chunks=(5_000, dim), dtype="float64")[:] = values
+    vae = analyze(latents=tmp_path / "latents.zarr", out=tmp_path / "a", options=replace(QUICK, quality=True))["vae"]
+    assert vae["logvar_values"]["at_least_minus_3"] == 7 and vae["logvar_values"]["max"] == -2.0
+    gap = np.abs(z - mu)
+    assert vae["z_minus_mu"]["above_0.05"] == int((gap > 0.05).sum()) and 3 <= vae["z_minus_mu"]["above_0.05"] <= 7
+    assert vae["eps_clip"]["clipped"] == int((np.abs(eps) >= 5).sum()) >= 3  # the three made ones and any drawn
+    r_z, r_mu = np.linalg.norm(z, axis=1), np.linalg.norm(mu, axis=1)
+    difference = vae["radius"]["difference"]
+    assert difference["max_abs"] == pytest.approx(np.abs(r_z - r_mu).max(), rel=1e-9)
+    assert difference["mean_relative"] == pytest.approx((np.abs(r_z - r_mu) / r_mu).mean(), rel=1e-9)
+    assert vae["radius"]["z"]["max"] == pytest.approx(r_z.max()) and vae["radius"]["mu"]["min"] == pytest.approx(r_mu.min())
+    text = (tmp_path / "a" / "report.md").read_text()
+    assert "### VAE internals (post XIII's numbers)" in text and "values at the clip" in text
+
+
+def test_post_ii_counts_components_by_centre_and_half_width_and_the_radius_bin_is_an_option(tmp_path):
+    """Made-up components with known fitted centres and half-widths (FWHM = 2.3548 sigma):
+    |centre| >= 0.25 in 4, >= 1 in 2; half-width >= 1 in 4, >= 1.5 in 3, >= 3 in 1."""
+    rng = np.random.default_rng(48)
+    centres = np.array([0.0, 0.4, -0.5, 1.5, -2.0, 0.0, 0.0, 0.0])
+    sigmas = np.array([0.2, 0.3, 0.5, 0.7, 1.6, 0.9, 0.25, 0.3])  # FWHM 0.47 0.71 1.18 1.65 3.77 2.12 0.59 0.71
+    z = centres + sigmas * rng.standard_normal((50_000, len(centres)))
+    np.save(tmp_path / "z.npy", z)
+    report = analyze(latents=tmp_path / "z.npy", out=tmp_path / "a", options=replace(QUICK, radius_bin=0.05))
+    counts = report["component_counts"]
+    assert counts["centre"] == {"0.25": 4, "1": 2} and counts["half_width"] == {"1": 4, "1.5": 3, "3": 1}
+    assert counts["dims"] == 8 and counts["post_ii_at_most"]["half_width"]["3"] == 5
+    text = (tmp_path / "a" / "report.md").read_text()
+    assert "| fitted centre \\|mu\\| >= 0.25 | 4 | 8 | <= 25 |" in text and "| half-width >= 1.5 | 3 | 8 | <= 20 |" in text
+    edges = np.asarray(report["radius"]["histogram"]["edges"])
+    assert np.allclose(np.diff(edges), 0.05) and edges[0] == 0 and edges[-1] >= np.linalg.norm(z, axis=1).max()

@@ -30,6 +30,7 @@ from latentkit.analysis.stats import (
     FWHM_PER_SIGMA,
     Histograms,
     Moments,
+    component_counts,
     dominant_components,
     fit_gaussian,
     fwhm,
@@ -47,6 +48,7 @@ from latentkit.store import chunk_progress
 @dataclass(frozen=True)
 class AnalyzeOptions:
     bins: int = 100
+    radius_bin: float = 0.0  # the radius histogram's bin width (posts: 0.5, 0.05); 0: ``bins`` bins over its range
     ks: tuple[float, ...] = (1.5, 2.0, 3.0, 12.0)
     uniform_bs: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0, 3.0, 5.0)
     generator_samples: int = 10_000  # z-points per generator for its radii (and the first batch of its hit test)
@@ -240,6 +242,7 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
         "latents": str(latents), "n": n, "dim": dim, "options": asdict(options),
         "components": per_component,
         "dominant": dominant_components(fit.centre, widths),
+        "component_counts": component_counts(fit.centre, widths),
         "radius": _radius_report(histograms.radius),
         "data_hit_fraction": {f"{k:g}": float(h / n) for k, h in zip(options.ks, data_hits)},
         "generators": generators_report(fit, options, rng, pc_region),
@@ -333,7 +336,7 @@ def _histograms_pass(array, valid, moments: Moments, eigenvalues, eigenvectors, 
         # Fits use each component's own range (standardised): on the common range a narrow
         # component would get only a few bins and a too-small half-width.
         standard=Histograms(-6.0, 6.0, options.bins),
-        radius=Histograms(0.0, float(moments.max_norm_) * (1 + 1e-9) or 1.0, options.bins),
+        radius=_radius_histogram(float(moments.max_norm_), options),
         pcs=Histograms(-6.0, 6.0, options.bins),
         pc_scale=np.sqrt(np.where(eigenvalues[chosen] > 0, eigenvalues[chosen], 1.0)),
     )  # fmt: skip
@@ -346,6 +349,17 @@ def _histograms_pass(array, valid, moments: Moments, eigenvalues, eigenvectors, 
         h.pcs.partial_fit(((block - mean) @ eigenvectors[:, chosen]) / h.pc_scale)
         events.advance(len(raw))
     return h
+
+
+def _radius_histogram(largest: float, options) -> Histograms:
+    """Bins of ``radius_bin`` from 0 past the largest radius, else ``bins`` bins over [0, largest]."""
+    if not options.radius_bin:
+        return Histograms(0.0, largest * (1 + 1e-9) or 1.0, options.bins)
+    count = int(largest // options.radius_bin) + 1
+    if count > 1_000_000:
+        raise LatentkitError(f"--radius-bin {options.radius_bin:g} makes {count:,} bins up to the largest radius "
+                             f"{largest:.4g}: use a wider bin")  # fmt: skip
+    return Histograms(0.0, count * options.radius_bin, count)
 
 
 def _scale(moments: Moments) -> np.ndarray:

@@ -51,6 +51,7 @@ def draw_all(out: Path, *, report, components, radius, pcs, pc_scale, fit, corr,
     names = [components_figure(out, components, report), dominant_figure(out, components, report),
              radius_figure(out, radius, report), correlation_figure(out, corr),
              *([radius_dimension_figure(out, report)] if "radius_by_dimension" in report else []),
+             uniform_components_figure(out, components, report, fit, options), uniform_cube_figure(out, options.seed),
              ellipses_figure(out, sample, fit, pairs, report), pca_figure(out, report, options.pca_show),
              *([pc_histograms_figure(out, pcs, pc_scale, report)] if len(pc_scale) else []),
              pc_scatter_figure(out, projected)]  # fmt: skip
@@ -389,3 +390,61 @@ def lattice_figure(path: Path, images, distances, *, n: int, span: float, projec
     ax.set(xlabel=f"{labels[0]} (sd)", ylabel=f"{labels[1]} (sd)", title="the data's density and the lattice",
            aspect="equal")  # fmt: skip
     return save_figure(fig, path)
+
+
+def uniform_components_figure(out: Path, components, report, fit, options) -> str:
+    """uniform_components.png (post II): every component's histogram, the data's beside those of
+    the uniform [-b, b] generators' z-points (drawn by the generators themselves), on one range,
+    as densities: the uniforms' flat boxes against the data's narrow, mostly centred bells."""
+    from latentkit.analysis.samplers import generators_of
+
+    uniforms = [g for g in generators_of(fit, options.uniform_bs) if g.method == "uniform"]
+    reach = max([abs(components.low), abs(components.high)] + [g.params["b"] for g in uniforms])
+    edges = np.linspace(-1.05 * reach, 1.05 * reach, 121)
+    shown = min(report["dim"], 64)  # the first 64 components: enough lines to see the shape
+    fig, axes = plt.subplots(1, 2, figsize=(14, 4.8), sharex=True)
+    width = components.edges_[1] - components.edges_[0]
+    for counts in components.counts_[:shown]:
+        axes[0].plot(components.centres_, counts / max(counts.sum() * width, 1), lw=0.6, alpha=0.4, color=DATA_COLOUR)
+    axes[0].set(title=f"the data: {shown} of {report['dim']} components' histograms", xlabel="component value z_j",
+                ylabel="density")  # fmt: skip
+    rng = np.random.default_rng([options.seed, 45])
+    for generator in uniforms:
+        z = generator.sample(rng, 4_000, fit)[:, :shown]
+        colour = generator_colour("uniform", generator.params["b"])
+        for j in range(z.shape[1]):
+            density, _ = np.histogram(z[:, j], bins=edges, density=True)
+            axes[1].plot((edges[:-1] + edges[1:]) / 2, density, lw=0.6, alpha=0.5, color=colour,
+                         label=generator.name if j == 0 else None)  # fmt: skip
+    axes[1].set(title="uniform generators: every component flat on [-b, b] (4,000 z-points each)",
+                xlabel="component value z_j", ylabel="density")  # fmt: skip
+    _legend_outside(axes[1])
+    fig.suptitle("Per-component distributions: the data against the uniform generators (post II)", fontsize=11)
+    return save_figure(fig, out / "uniform_components.png")
+
+
+def uniform_cube_figure(out: Path, seed: int = 0, *, points: int = 200, b: float = 10.0) -> str:
+    """uniform_cube.png (post II): ``points`` z-points uniform in the cube [0, b]^3, its three planes
+    and in 3-D, the origin in violet. Regions that need two or three coordinates near an edge at
+    once are nearly empty by plain statistics: the stripe x0 in [0, b/10], x1 in [0.9 b, b] holds
+    1/100 of the points on average, the corner [0, b/10]^3 1/1000, what the shell of N dimensions
+    grows from."""
+    z = np.random.default_rng([seed, 46]).uniform(0, b, (points, 3))
+    stripe = (z[:, 0] <= b / 10) & (z[:, 1] >= 0.9 * b)
+    corner = (z <= b / 10).all(axis=1)
+    fig = plt.figure(figsize=(17, 4.4))
+    for i, (a, c) in enumerate(((0, 1), (0, 2), (1, 2))):
+        ax = fig.add_subplot(1, 4, i + 1)
+        ax.scatter(z[:, a], z[:, c], s=6, color="0.35")
+        ax.scatter(z[stripe, a], z[stripe, c], s=18, color="tab:red", label="in the x0-x1 edge stripe")
+        ax.set(xlim=(0, b), ylim=(0, b), xlabel=f"x{a}", ylabel=f"x{c}", aspect="equal",
+               title=f"x{a}-x{c} plane: every area looks covered")  # fmt: skip
+    ax = fig.add_subplot(1, 4, 4, projection="3d")
+    ax.scatter(z[:, 0], z[:, 1], z[:, 2], s=5, color="0.35")
+    ax.scatter(z[stripe, 0], z[stripe, 1], z[stripe, 2], s=18, color="tab:red")
+    ax.scatter([0], [0], [0], s=60, color="darkviolet", label="origin")
+    ax.set(xlabel="x0", ylabel="x1", zlabel="x2", title="in 3-D: edges and corners nearly empty")
+    fig.suptitle(f"{points} points uniform in [0, {b:g}]^3: the edge stripe holds {int(stripe.sum())} (expected "
+                 f"{points / 100:g}), the corner cube [0, {b / 10:g}]^3 {int(corner.sum())} (expected {points / 1000:g})",
+                 fontsize=11)  # fmt: skip
+    return save_figure(fig, out / "uniform_cube.png")

@@ -24,7 +24,11 @@ from typing import Any
 
 import numpy as np
 
+from latentkit.model.sampling import EPS_CLIP
+
 ACTIVE_VARIANCE = 0.01  # a dimension whose posterior mean varies less over the data is inactive
+LOGVAR_HIGH = -3.0  # post XIII: a tiny-KL VAE had only a few log-variances at or above this
+GAP = 0.05  # post XIII: |z - mu| above this counts as a significant deviation
 
 
 # -- coverage of generators ---------------------------------------------------------------
@@ -182,15 +186,20 @@ class VaeHealth:
     internals: log-variance per dimension (min, max, mean), |z - mu| and the radius of z against
     the radius of mu (when the latents hold the z drawn). Streamed."""
 
-    def __init__(self, dim: int):
+    def __init__(self, dim: int, eps_factor: float | None = None):
+        self.eps_factor = eps_factor  # the encode's (latents.zarr attrs): clipped noise shows as |z - mu| = 5 sigma x it
         self.n, self.kl = 0, np.zeros(dim)
         self.sum, self.sum_sq = np.zeros(dim), np.zeros(dim)
         self.shift: np.ndarray | None = None  # first block's mean: a stable variance by shifted sums
         self.logvar_min, self.logvar_max = np.full(dim, np.inf), np.full(dim, -np.inf)
         self.logvar_sum = np.zeros(dim)
+        self.logvar_high = 0  # values >= -3: post XIII counted the few of a tiny-KL VAE above that
         self.with_z = 0  # rows whose z was given
         self.gap_abs, self.gap_sq, self.gap_max = 0.0, 0.0, 0.0  # |z - mu| over every value
+        self.gap_over, self.clipped = 0, 0  # values with |z - mu| > GAP (post XIII); noise values at the clip
         self.radius = {"mu": np.zeros(2), "z": np.zeros(2)}  # sum and sum of squares of the rows' radii
+        self.radius_range = {"mu": [np.inf, -np.inf], "z": [np.inf, -np.inf]}
+        self.radius_gap = np.zeros(4)  # |r_z - r_mu|: sum, max; relative to r_mu: sum, max
 
     def update(self, mu: np.ndarray, logvar: np.ndarray, z: np.ndarray | None = None) -> None:
         mu, logvar = np.asarray(mu, np.float64), np.asarray(logvar, np.float64)
@@ -206,6 +215,7 @@ class VaeHealth:
         self.logvar_min = np.minimum(self.logvar_min, logvar.min(axis=0))
         self.logvar_max = np.maximum(self.logvar_max, logvar.max(axis=0))
         self.logvar_sum += logvar.sum(axis=0)
+        self.logvar_high += int((logvar >= LOGVAR_HIGH).sum())
         if z is not None:
             z = np.asarray(z, np.float64)
             gap = np.abs(z - mu)
@@ -213,23 +223,44 @@ class VaeHealth:
             self.gap_abs += float(gap.sum())
             self.gap_sq += float((gap * gap).sum())
             self.gap_max = max(self.gap_max, float(gap.max()))
+            self.gap_over += int((gap > GAP).sum())
+            if self.eps_factor:
+                self.clipped += int((gap >= EPS_CLIP * self.eps_factor * np.exp(logvar / 2) * (1 - 1e-4)).sum())
+            radii = {}
             for name, values in (("mu", mu), ("z", z)):
-                r = np.sqrt((values * values).sum(axis=1))
+                r = radii[name] = np.sqrt((values * values).sum(axis=1))
                 self.radius[name] += [r.sum(), (r * r).sum()]
+                low, high = self.radius_range[name]
+                self.radius_range[name] = [min(low, float(r.min())), max(high, float(r.max()))]
+            diff = np.abs(radii["z"] - radii["mu"])
+            relative = diff / np.where(radii["mu"] > 0, radii["mu"], np.inf)
+            self.radius_gap += [diff.sum(), 0.0, relative.sum(), 0.0]
+            self.radius_gap[[1, 3]] = np.maximum(self.radius_gap[[1, 3]], [diff.max(), relative.max()])
 
     def internals(self) -> dict[str, Any]:
         """Log-variance per dimension; with z: |z - mu| (mean, RMS, max over every value) and the
         radius of z against the radius of mu (mean, std over the rows)."""
         n = max(self.n, 1)
         found: dict[str, Any] = {"logvar": {"min": self.logvar_min.tolist(), "max": self.logvar_max.tolist(),
-                                            "mean": (self.logvar_sum / n).tolist()}}  # fmt: skip
+                                            "mean": (self.logvar_sum / n).tolist()},
+                                 "logvar_values": {"min": float(self.logvar_min.min()), "max": float(self.logvar_max.max()),
+                                                   "mean": float(self.logvar_sum.sum() / (n * len(self.kl))),
+                                                   "at_least_minus_3": self.logvar_high, "values": self.n * len(self.kl)}}  # fmt: skip
         if self.with_z:
             values = self.with_z * len(self.kl)
             found["z_minus_mu"] = {"mean_abs": self.gap_abs / values, "rms": float(np.sqrt(self.gap_sq / values)),
-                                   "max_abs": self.gap_max}  # fmt: skip
+                                   "max_abs": self.gap_max, "above_0.05": self.gap_over, "values": values}  # fmt: skip
             found["radius"] = {name: {"mean": float(s / self.with_z),
-                                      "std": float(np.sqrt(max(sq / self.with_z - (s / self.with_z) ** 2, 0.0)))}
+                                      "std": float(np.sqrt(max(sq / self.with_z - (s / self.with_z) ** 2, 0.0))),
+                                      "min": self.radius_range[name][0], "max": self.radius_range[name][1]}
                                for name, (s, sq) in self.radius.items()}  # fmt: skip
+            found["radius"]["difference"] = {"mean_abs": float(self.radius_gap[0] / self.with_z),
+                                             "max_abs": float(self.radius_gap[1]),
+                                             "mean_relative": float(self.radius_gap[2] / self.with_z),
+                                             "max_relative": float(self.radius_gap[3])}  # fmt: skip
+            if self.eps_factor:
+                found["eps_clip"] = {"bound": EPS_CLIP, "eps_factor": self.eps_factor, "clipped": self.clipped,
+                                     "values": values}  # fmt: skip
         return found
 
     def result(self) -> dict[str, Any]:

@@ -120,7 +120,8 @@ def _vae_health(latents, valid: np.ndarray, options) -> dict[str, Any] | None:
         return None
     mu, logvar = group["mu"], group["logvar"]
     z = group["z"] if "z" in group and group["z"].shape == mu.shape else None
-    health = VaeHealth(mu.shape[1])
+    drawn = group.attrs.get("use") == "z"  # the encode drew z with clipped noise (not z = mu)
+    health = VaeHealth(mu.shape[1], eps_factor=group.attrs.get("eps_factor") if drawn else None)
     step = max(mu.chunks[0], options.read_rows // mu.chunks[0] * mu.chunks[0])
     for start in range(0, mu.shape[0], step):
         keep = valid[start : start + step]

@@ -18,6 +18,7 @@ def write_markdown(path: Path, report: dict) -> None:
               f"half-widths (FWHM): median {widths[mid]:.3f} (range {widths[0]:.3f} to {widths[-1]:.3f}).", "",
               "Dominant components (centre or width far from the rest): "
               + (", ".join(f"z{j}" for j in report["dominant"]) or "none"), "",
+              *_component_counts(report.get("component_counts")),
               "| component | mean | std | half-width | fit centre | fit sigma |", "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
     shown = report["dominant"][:20] or list(range(min(8, len(comps))))
     for j in shown:
@@ -130,6 +131,7 @@ def _quality_markdown(report: dict) -> list[str]:
                   f"{v['active_units']} of {v['dims']} dimensions active (variance of E[z|x] over the data > {v['threshold']:g}); "
                   f"KL {v['kl_total']:.3f} nats per image in all"
                   + (": posterior collapse, most dimensions inactive." if v["collapsed"] else ".")]  # fmt: skip
+        lines += _vae_internals(v)
     for skipped in report.get("quality_skipped", []):
         lines += ["", f"Not measured: {skipped['what']} ({skipped['why']})."]
     if "mig" in report.get("disentanglement", {}):
@@ -171,3 +173,42 @@ def _ellipses_markdown(rows: list, prefix: str, title: str) -> list[str]:
                      + " | ".join(f"{100 * e['fraction_inside'][k]:.1f} %" for k in ("1", "2", "3")) + " |")  # fmt: skip
     return lines
 
+
+
+def _vae_internals(v: dict) -> list[str]:
+    """Post XIII's numbers of a VAE's internals: log-variances, |z - mu|, the radius of z against mu's."""
+    lines = []
+    if "logvar_values" in v:
+        lv = v["logvar_values"]
+        lines += ["", "### VAE internals (post XIII's numbers)", "",
+                  f"- log-variance over all {lv['values']:,} values: max {lv['max']:.4g}, min {lv['min']:.4g}, "
+                  f"mean {lv['mean']:.4g}; {lv['at_least_minus_3']:,} values at or above -3 (post XIII, tiny KL "
+                  "factor: 2 of 43.5 million, mean about -13.7)"]  # fmt: skip
+    if "z_minus_mu" in v:
+        g = v["z_minus_mu"]
+        lines.append(f"- |z - mu|: max {g['max_abs']:.4g}, mean {g['mean_abs']:.4g}; {g.get('above_0.05', 0):,} of "
+                     f"{g.get('values', 0):,} values above 0.05 (post XIII: max 0.26, 5 values)")  # fmt: skip
+    if "difference" in v.get("radius", {}):
+        r, d = v["radius"], v["radius"]["difference"]
+        lines.append(f"- radius by z: mean {r['z']['mean']:.6g} (min {r['z']['min']:.4g}, max {r['z']['max']:.4g}); "
+                     f"by mu: mean {r['mu']['mean']:.6g} (min {r['mu']['min']:.4g}, max {r['mu']['max']:.4g}); "
+                     f"|difference| mean {d['mean_abs']:.3g}, max {d['max_abs']:.3g}; relative mean "
+                     f"{d['mean_relative']:.3g}, max {d['max_relative']:.3g} (post XIII: 6e-5 and 7e-4)")  # fmt: skip
+    if "eps_clip" in v:
+        c = v["eps_clip"]
+        lines.append(f"- noise: eps clipped to +-{c['bound']:g} (post XIII's fix), eps factor {c['eps_factor']:g}: "
+                     f"{c['clipped']:,} of {c['values']:,} values at the clip (a standard normal passes 5 in "
+                     "5.7e-7 of draws)")  # fmt: skip
+    return lines
+
+
+def _component_counts(counts: dict | None) -> list[str]:
+    """Post II's table: components by fitted centre and half-width, beside the post's bounds."""
+    if not counts:
+        return []
+    bound = counts["post_ii_at_most"]
+    rows = [(f"fitted centre \\|mu\\| >= {v}", counts["centre"][v], bound["centre"].get(v)) for v in counts["centre"]]
+    rows += [(f"half-width >= {v}", counts["half_width"][v], bound["half_width"].get(v)) for v in counts["half_width"]]
+    return ["Post II's counts (its case II, 256 components: at most the number given):", "",
+            "| components with | here | of | post II |", "| --- | --- | --- | --- |",
+            *[f"| {what} | {n} | {counts['dims']} | <= {b} |" for what, n, b in rows], ""]

@@ -38,6 +38,15 @@ class Component(TypedDict):
     gauss: dict[str, Any]
 
 
+class ComponentCounts(TypedDict):
+    """Post II's counts: components with a fitted |centre| >= 0.25, >= 1 and a half-width >= 1, 1.5, 3."""
+
+    dims: int
+    centre: dict[str, int]  # "0.25", "1"
+    half_width: dict[str, int]  # "1", "1.5", "3"
+    post_ii_at_most: dict[str, dict[str, int]]  # the post's own bounds for its case II (256 dims)
+
+
 class Histogram(TypedDict):
     edges: list[float]
     counts: list[int]
@@ -174,8 +183,11 @@ class VaeHealth(TypedDict):
     collapsed: bool
     n: int
     logvar: NotRequired[dict[str, list[float]]]  # per dimension: min, max, mean over the data
-    z_minus_mu: NotRequired[dict[str, float]]  # |z - mu| over every value: mean_abs, rms, max_abs
-    radius: NotRequired[dict[str, dict[str, float]]]  # "mu", "z": mean and std of the rows' radii
+    z_minus_mu: NotRequired[dict[str, float]]  # |z - mu| over every value: mean_abs, rms, max_abs, above_0.05, values
+    radius: NotRequired[dict[str, dict[str, float]]]  # "mu", "z": mean, std, min, max of the rows' radii;
+    # "difference": |r_z - r_mu| mean_abs, max_abs and relative to r_mu mean_relative, max_relative (post XIII)
+    logvar_values: NotRequired[dict[str, float]]  # over every value: min, max, mean, at_least_minus_3, values
+    eps_clip: NotRequired[dict[str, float]]  # the noise's clip: bound, eps_factor, clipped values, values
 
 
 class Mmd(TypedDict):
@@ -237,6 +249,7 @@ class Report(TypedDict):
     options: dict[str, Any]  # AnalyzeOptions as given
     components: list[Component]
     dominant: list[int]
+    component_counts: NotRequired[ComponentCounts]  # post II's counts (reports before issue 45 lack it)
     radius: Radius
     data_hit_fraction: dict[str, float]
     generators: list[GeneratorRow]

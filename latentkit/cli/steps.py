@@ -275,6 +275,8 @@ def analyze_cmd(
                                                    "also go through the attributes analysis.")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Output directory (default RUN/analysis).")] = None,
     bins: Annotated[int, typer.Option(help="Histogram bins per component.", min=10)] = 100,
+    radius_bin: Annotated[float, typer.Option(help="Bin width of the radius histogram (the posts used 0.5 and 0.05); "
+                                              "0: --bins bins over the radii's range.", min=0)] = 0.0,
     pairs: Annotated[Optional[str], typer.Option(help="Pairs of components for confidence ellipses, e.g. 0:1,5:9 "
                                                  "(default: the three most correlated).")] = None,
     pc_pairs: Annotated[Optional[str], typer.Option(help="Pairs of principal components for ellipses in PC coordinates, "
@@ -363,7 +365,7 @@ def analyze_cmd(
         extra["trim_facts"] = parse_numbers(trim, "--trim")
     if uniform_b:
         extra["uniform_bs"] = parse_numbers(uniform_b, "--uniform-b")
-    options = AnalyzeOptions(**extra, bins=bins, trim_pca_sample=trim_pca_sample, pairs=parse_pairs(pairs), sample=sample, tsne=tsne, tsne_sample=tsne_sample,
+    options = AnalyzeOptions(**extra, bins=bins, radius_bin=radius_bin, trim_pca_sample=trim_pca_sample, pairs=parse_pairs(pairs), sample=sample, tsne=tsne, tsne_sample=tsne_sample,
                              tsne_pca=tsne_pca, kmeans=kmeans, kmeans_sample=kmeans_sample, kmeans_max=kmeans_max,
                              mixture=mixture, nn_sample=nn_sample, figures=figures, seed=seed, quality=quality,
                              quality_sample=quality_sample, generated=tuple(map(str, generated)),

@@ -134,7 +134,8 @@ def _encode(paths: RunPaths, *, chunk, data, out, batch, task, tasks, use, max_r
     group = store.create_or_open(out, n=n, chunk=chunk, arrays=arrays, identity=tuple(identity),
                                  on_stale=replace if restart_stale else None,
                                  fix="rerun with --restart-stale to encode it again, or give another --out",
-                                 attrs={**identity, "kind": model_of.kind, "seed": model_of.seed})  # fmt: skip
+                                 attrs={**identity, "kind": model_of.kind, "seed": model_of.seed,
+                                        "eps_factor": model_of.eps_factor})  # fmt: skip
     if chunk % batch and chunk > batch:
         events.message(f"note: --chunk {chunk} is not a multiple of --batch {batch}: batches cut by chunk edges "
                        f"are padded (about {100 * batch / chunk:.0f}% extra encoder work)")  # fmt: skip
