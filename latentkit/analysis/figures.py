@@ -174,7 +174,8 @@ def _ellipse_panel(ax, x_name, y_name, xy, mean2, cov2, found) -> None:
 
     ax.scatter(xy[:, 0], xy[:, 1], s=1, color="0.6", alpha=0.25, rasterized=True, label="points (sample)")
     if len(xy) > 3:
-        counts, xe, ye = np.histogram2d(xy[:, 0], xy[:, 1], bins=40)
+        bins = int(np.clip(np.sqrt(len(xy)) / 4, 8, 40))  # about 16 points a bin at the centre's density or more
+        counts, xe, ye = np.histogram2d(xy[:, 0], xy[:, 1], bins=bins)
         xc, yc = (xe[:-1] + xe[1:]) / 2, (ye[:-1] + ye[1:]) / 2
         ax.contour(xc, yc, counts.T, levels=6, colors="black", linewidths=0.6)
         ax.plot([], [], color="black", lw=0.6, label="histogram contours")
@@ -207,11 +208,11 @@ def trimmed_figures(out: Path, report, trims) -> list[str]:
             continue
         rows, cols = _grid(len(found["ellipses"]), 3)
         hist_rows, hist_cols = _grid(len(trim.pcs), 4)
-        fig = plt.figure(figsize=(max(5.2 * cols, 3.4 * hist_cols), 6.4 * rows + 2.9 * hist_rows))
-        top, bottom = fig.subfigures(2, 1, height_ratios=[6.4 * rows, 2.9 * hist_rows])
+        fig = plt.figure(figsize=(max(5.2 * cols, 3.4 * hist_cols), 6.4 * rows + 2.6 * hist_rows))
+        top, bottom = fig.subfigures(2, 1, height_ratios=[6.4 * rows, 2.6 * hist_rows])
         axes = top.subplots(rows, cols, squeeze=False).ravel()
-        top.subplots_adjust(bottom=0.24 / rows, hspace=0.55, wspace=0.3)
-        bottom.subplots_adjust(top=0.82, bottom=0.12, hspace=0.6, wspace=0.3)
+        top.subplots_adjust(bottom=0.2 / rows, hspace=0.55, wspace=0.3)
+        bottom.subplots_adjust(top=0.9, bottom=0.14, hspace=0.6, wspace=0.3)
         for ax, shares in zip(axes, found["ellipses"]):
             a, b = shares["pair"]
             cov2 = np.diag(np.clip(trim.eigenvalues[[a, b]], 0, None))
@@ -444,6 +445,8 @@ def uniform_cube_figure(out: Path, seed: int = 0, *, points: int = 200, b: float
     ax.scatter(z[stripe, 0], z[stripe, 1], z[stripe, 2], s=18, color="tab:red")
     ax.scatter([0], [0], [0], s=60, color="darkviolet", label="origin")
     ax.set(xlabel="x0", ylabel="x1", zlabel="x2", title="in 3-D: edges and corners nearly empty")
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    fig.axes[0].legend(loc="upper right", fontsize=8, framealpha=0.9)
     fig.suptitle(f"{points} points uniform in [0, {b:g}]^3: the edge stripe holds {int(stripe.sum())} (expected "
                  f"{points / 100:g}), the corner cube [0, {b / 10:g}]^3 {int(corner.sum())} (expected {points / 1000:g})",
                  fontsize=11)  # fmt: skip
