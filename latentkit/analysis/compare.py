@@ -222,7 +222,7 @@ def _markdown(result: dict[str, Any]) -> str:
             a = r["alignment"]
             figure = Path(a["figure"]).relative_to(Path(a["figure"]).parent.parent)
             lines.append(f"| {r['label']} | {a['disparity']:.3f} | {a['knn_kept']:.3f} | {a['k']} | {a['n']:,} | "
-                         f"[faces]({figure}) |")  # fmt: skip
+                         f"[images]({figure}) |")  # fmt: skip
     lines += ["", "## Figures", ""] + [f"![{name}]({name})" for name in result["figures"]]
     lines += ["", "## Grids (same z-points and images for every run)", ""]
     for r in runs:

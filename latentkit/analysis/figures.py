@@ -315,17 +315,19 @@ def kmeans_figure(out, kmeans) -> str:
     return save_figure(fig, out / "kmeans.png")
 
 
-def plane_figure(path: Path, windows, normal, zooms, labels, nn) -> str:
+def plane_figure(path: Path, windows, normal, zooms, labels, nn, notes=None) -> str:
     """plane_*.png: the data's points in one plane at each zoom (black) with the fitted normal's
-    (orange) in the same window, and the nearest-neighbour distances of both in that plane."""
+    (orange) in the same window, and the nearest-neighbour distances of both in that plane;
+    ``notes``: per zoom, what to do about a nearly empty window ("" where it is not)."""
     fig, axes = plt.subplots(1, len(zooms) + 1, figsize=(4.6 * (len(zooms) + 1), 4.6), squeeze=False)
-    for ax, zoom, window, drawn in zip(axes[0], zooms, windows, normal):
+    for ax, zoom, window, drawn, note in zip(axes[0], zooms, windows, normal, notes or [""] * len(zooms)):
         ax.scatter(drawn[:, 0], drawn[:, 1], s=1, color="tab:orange", alpha=0.35, rasterized=True, label="fitted normal")
         ax.scatter(window.points[:, 0], window.points[:, 1], s=1, color="black", alpha=0.5, rasterized=True,
                    label="data")  # fmt: skip
         (cx, cy), half = window.centre, window.half
-        ax.set(xlim=(cx - half, cx + half), ylim=(cy - half, cy + half), xlabel=labels[0], ylabel=labels[1],
-               title=f"zoom x{zoom:g}: {len(window.points):,} points")  # fmt: skip
+        ax.set(xlim=(cx - half, cx + half), ylim=(cy - half, cy + half), xlabel=labels[0], ylabel=labels[1])
+        ax.set_title(f"zoom x{zoom:g}: {len(window.points):,} points" + (f", nearly empty\n{note}" if note else ""),
+                     **({"fontsize": 9} if note else {}))  # fmt: skip
         ax.set_aspect("equal")
     axes[0][0].legend(loc="upper right", fontsize=7, markerscale=6, frameon=False)
     ax = axes[0][-1]

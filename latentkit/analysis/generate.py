@@ -15,7 +15,7 @@ from latentkit.core import LatentkitError, RunPaths
 from latentkit.model import check_picture, grid, save_png
 from latentkit.model.codec import Codec, open_codec
 from latentkit.model.runs import latents_store, read_run, stale_latents
-from latentkit.store import chunk_progress, select_rows, to_unit_float
+from latentkit.store import chunk_progress, sample_rows, select_rows, to_unit_float
 
 
 def generate(*, run: str | os.PathLike, method: str, out: str | os.PathLike, n: int = 28, b: float = 1.5,
@@ -58,13 +58,15 @@ def _store_images(data: Path, rows: np.ndarray) -> np.ndarray:
 
 
 def reconstruct(*, run: str | os.PathLike, out: str | os.PathLike, n: int = 16, data=None,
-                partition: str = "valid", columns: int = 8, force: bool = False,
+                partition: str = "valid", columns: int = 8, seed: int = 0, force: bool = False,
                 images: np.ndarray | None = None) -> dict[str, Any]:  # fmt: skip
-    """The first ``n`` images of a partition above their reconstructions, row pair by row pair;
-    or ``images`` (uint8, N x size x size x 3: your own photos, ``ingest.decode_images``)."""
+    """``n`` images of a partition (a seeded random sample across it, in store order) above their
+    reconstructions, row pair by row pair; or ``images`` (uint8, N x size x size x 3: your own
+    photos, ``ingest.decode_images``). ``rows`` in the result: the store rows shown."""
     check_picture(out, force=force)
     described = read_run(run)
     described.need_decoder("reconstruct")
+    rows = None
     if images is not None:
         if images.shape[1:] != (described.image_size, described.image_size, 3):
             raise LatentkitError(f"the images are {images.shape[1]}x{images.shape[2]}, the model takes "
@@ -72,33 +74,43 @@ def reconstruct(*, run: str | os.PathLike, out: str | os.PathLike, n: int = 16, 
         originals = to_unit_float(images[:n])
     else:
         data = Path(data or latents_store(run, described))
-        rows = select_rows(store.open_store(data, holds="images"), partition)[:n]
+        rows = sample_rows(select_rows(store.open_store(data, holds="images"), partition), n, seed=seed)
         if len(rows) == 0:
             raise LatentkitError(f"no images in partition {partition!r} of {data}")
         originals = _store_images(data, rows)
     codec = open_codec(run, described, mu_only=False)
     rebuilt = codec.reconstruct(originals)
-    rows = range(len(originals))
-    tiles = []
-    for start in range(0, len(rows), columns):
-        tiles += [originals[start : start + columns], rebuilt[start : start + columns]]
-    save_png(grid(np.concatenate(tiles), columns=min(columns, len(rows))), out)
+    save_png(grid(_pairs(originals, rebuilt, columns), columns=min(columns, len(originals))), out)
     rmse = float(np.sqrt(np.mean((originals - rebuilt) ** 2)))
-    return {"out": str(out), "n": int(len(rows)), "rmse": rmse}
+    return {"out": str(out), "n": int(len(originals)), "rmse": rmse, "rows": None if rows is None else rows.tolist()}
+
+
+def _pairs(originals: np.ndarray, rebuilt: np.ndarray, columns: int) -> np.ndarray:
+    """Tiles for a grid ``columns`` wide: a row of originals, then a row of their reconstructions;
+    a short last pair of rows is filled out with white tiles, so each reconstruction stays
+    under its original."""
+    width = min(columns, len(originals))
+    blank = np.ones((width, *originals.shape[1:]), originals.dtype)
+    tiles = []
+    for start in range(0, len(originals), width):
+        fill = blank[: max(0, start + width - len(originals))]
+        tiles += [originals[start : start + width], fill, rebuilt[start : start + width], fill]
+    return np.concatenate(tiles)
 
 
 def reconstruction_rmse(*, run: str | os.PathLike, partition: str = "valid", data=None, batch: int = 256,
-                        limit: int | None = None) -> dict[str, Any]:  # fmt: skip
+                        limit: int | None = None, seed: int = 0) -> dict[str, Any]:  # fmt: skip
     """Root-mean-square pixel error (pixels in [0, 1]) of the run's reconstructions over a whole partition.
 
     Streams ``batch`` images at a time, so memory does not grow with the partition; ``limit``
-    caps the images (the first of the partition). The model is called as ``reconstruct`` calls it.
+    caps the images (a seeded random sample across the partition). The model is called as
+    ``reconstruct`` calls it.
     """
     described = read_run(run)
     described.need_decoder("reconstruction errors")
     data = Path(data or latents_store(run, described))
     group = store.open_store(data, holds="images")
-    rows = select_rows(group, partition)[:limit]
+    rows = sample_rows(select_rows(group, partition), limit, seed=seed)
     if len(rows) == 0:
         raise LatentkitError(f"no images in partition {partition!r} of {data}")
     codec = open_codec(run, described, mu_only=False)
@@ -111,15 +123,19 @@ def reconstruction_rmse(*, run: str | os.PathLike, partition: str = "valid", dat
     return {"partition": partition, "n": int(len(rows)), "rmse": float(np.sqrt(squared / values))}
 
 
-def interpolate(*, run: str | os.PathLike, start: int, stop: int, out: str | os.PathLike, steps: int = 10,
-                data=None, force: bool = False) -> dict[str, Any]:  # fmt: skip
-    """Decode the straight path between the z-points of images ``start`` and ``stop``."""
+def interpolate(*, run: str | os.PathLike, out: str | os.PathLike, start: int | None = None, stop: int | None = None,
+                steps: int = 10, partition: str = "valid", seed: int = 0, data=None,
+                force: bool = False) -> dict[str, Any]:  # fmt: skip
+    """Decode the straight path between the z-points of store rows ``start`` and ``stop``; an end
+    not given is drawn at random (``seed``) from ``partition`` (all rows when it has too few)."""
     if steps < 2:
         raise LatentkitError(f"--steps must be at least 2, got {steps}")
     check_picture(out, force=force)
     described = read_run(run)
     described.need_decoder("interpolate")
     data = Path(data or latents_store(run, described))
+    if start is None or stop is None:
+        start, stop = _two_rows(data, partition, seed, start, stop)
     _check_rows(data, [start, stop])
     codec = open_codec(run, described)
     ends = _z_points(run, codec, data, [start, stop])
@@ -128,7 +144,22 @@ def interpolate(*, run: str | os.PathLike, start: int, stop: int, out: str | os.
     originals = _store_images(data, [start, stop])
     row = np.concatenate([originals[:1], codec.decode(path), originals[1:]])
     save_png(grid(row, columns=len(row)), out)
-    return {"out": str(out), "steps": steps, "distance": float(np.linalg.norm(ends[1] - ends[0]))}
+    return {"out": str(out), "steps": steps, "from": int(start), "to": int(stop),
+            "distance": float(np.linalg.norm(ends[1] - ends[0]))}  # fmt: skip
+
+
+def _two_rows(data: Path, partition: str, seed: int, start: int | None, stop: int | None) -> tuple[int, int]:
+    """The ends not given: drawn at random from the partition's rows (else every row), not the
+    first ones (a folder sorted by class would interpolate between two of its first class)."""
+    group = store.open_store(data, holds="images")
+    rows = select_rows(group, partition)
+    if len(rows) < 2:
+        rows = select_rows(group, None)
+    rows = rows[~np.isin(rows, [r for r in (start, stop) if r is not None])]  # one end given: the other differs
+    if len(rows) < 2:
+        raise LatentkitError(f"{data} has fewer than 2 images to interpolate between")
+    drawn = np.random.default_rng(seed).choice(rows, size=2, replace=False).tolist()
+    return (drawn.pop() if start is None else start), (drawn.pop() if stop is None else stop)
 
 
 def attribute_walk(*, run: str | os.PathLike, attribute: str, out: str | os.PathLike, strength: float = 1.0,

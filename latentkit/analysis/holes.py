@@ -137,7 +137,7 @@ def _model_quality(run, described, data: np.ndarray, drawn: dict[str, np.ndarray
     from latentkit import store
     from latentkit.model.codec import open_codec
     from latentkit.model.runs import latents_store
-    from latentkit.store import PARTITIONS, select_rows, to_unit_float
+    from latentkit.store import PARTITIONS, sample_rows, select_rows, to_unit_float
 
     codec = open_codec(run, described)
     encode, decode = codec.encode, codec.decode
@@ -164,12 +164,11 @@ def _model_quality(run, described, data: np.ndarray, drawn: dict[str, np.ndarray
 
     reconstruction: dict[str, Any] = {}
     worst: list[tuple[float, int, np.ndarray, np.ndarray]] = []  # the partitions' worst, merged
-    partitions = {name: select_rows(group, name) for name in PARTITIONS}
-    limit = options.reconstruction_images or None
-    total = sum(len(r[:limit]) for r in partitions.values())
+    limit = options.reconstruction_images or None  # a random sample across each partition, not its first rows
+    partitions = {name: sample_rows(select_rows(group, name), limit, seed=options.seed) for name in PARTITIONS}
+    total = sum(len(r) for r in partitions.values())
     events.start(f"reconstruction quality: {total:,} images (MSE, PSNR, SSIM)", total=total, unit="images")
     for name, part_rows in partitions.items():
-        part_rows = part_rows[:limit]
         if len(part_rows) == 0:
             continue
         quality = ReconstructionQuality()

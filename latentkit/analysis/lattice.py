@@ -1,8 +1,8 @@
 """``latentkit lattice``: decode anywhere. A lattice of z-points over a plane of the latent space
 — PC0-PC1 through the data's mean, or the plane of two attribute directions — each decoded to
-a face and encoded again; each cell is coloured by its re-encoding distance ||E(D(z)) - z||
+an image and encoded again; each cell is coloured by its re-encoding distance ||E(D(z)) - z||
 and laid on the data's density in that plane, so the holes show as places where the lattice
-decodes to non-faces that the encoder puts elsewhere.
+decodes to images unlike the data's (non-faces, on faces) that the encoder puts elsewhere.
 
 The geometry (``plane_lattice``) and the distances (``reencode_lattice``) take plain arrays and
 functions, so a test can drive them with a stand-in model; ``lattice`` wires them to a run.

@@ -6,10 +6,14 @@ the filaments a smooth normal does not have.
 Two streamed passes: moments (for the principal axes and the fitted normal's 2-D marginal),
 then every row projected into the plane, each zoom's window keeping at most ``max_points``
 points (a random subset, chosen by a seeded key per row), so memory does not grow with N.
+The default zooms are the studies' 1, 10 and 50 when the data are many enough for a x50 window
+to hold points; on fewer, the deepest zoom is the one whose window holds about
+``WINDOW_POINTS`` at the fitted normal's density, and a window left nearly empty is said so.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -23,13 +27,16 @@ from latentkit.core import JobEvents, LatentkitError, check_folder, own_folder
 
 GROUP_EPS = 1 / 60  # points closer than this share of the window's width are one group (DBSCAN)
 GROUP_SHARE = 0.05  # a group holds at least this share of the window's points (sparse outskirts are none)
+STUDY_ZOOMS = (1.0, 10.0, 50.0)  # the studies saw filaments at about x50
+WINDOW_POINTS = 50  # the deepest default zoom's window expects about this many points at the fitted density
+NEARLY_EMPTY = 20  # a window holding fewer points than this is said to be nearly empty
 
 
 @dataclass(frozen=True)
 class PlaneOptions:
     pcs: tuple[int, int] | None = (0, 1)  # principal components (PC0 the largest); None: ``axes``
     axes: tuple[int, int] | None = None  # two components instead
-    zooms: tuple[float, ...] = (1.0, 10.0, 50.0)
+    zooms: tuple[float, ...] | None = None  # None: from the data's size (``default_zooms``)
     centre: tuple[float, float] | None = None  # in the plane's coordinates (PCs: 0,0 is the data's mean); None: the mean
     max_points: int = 200_000  # points kept per zoom's window
     nn_points: int = 20_000  # points per set for the nearest-neighbour distances
@@ -66,7 +73,7 @@ def plane(*, latents: str | os.PathLike, out: str | os.PathLike, options: PlaneO
         flag = "--pcs" if what == "pcs" else "--axes"
         raise LatentkitError(f"{flag} takes two different indices of the {dim} dimensions of {latents} (0..{dim - 1}), "
                              f"e.g. {flag} 0:1")  # fmt: skip
-    if not options.zooms or any(z < 1 for z in options.zooms):
+    if options.zooms is not None and (not options.zooms or any(z < 1 for z in options.zooms)):
         raise LatentkitError("--zoom takes factors of at least 1, e.g. 1,10,50")
     valid = np.ones(n_rows, bool) if mask is None else mask
 
@@ -88,7 +95,16 @@ def plane(*, latents: str | os.PathLike, out: str | os.PathLike, options: PlaneO
     cov2 = basis.T @ moments.cov_ @ basis
     centre = np.asarray(options.centre if options.centre is not None else mean2, np.float64)
     extent = 4.0 * float(np.sqrt(max(cov2[0, 0], cov2[1, 1])))  # zoom 1: the data's +-4 sigma
-    windows = [_Window(centre, extent / zoom, options.max_points) for zoom in options.zooms]
+    n = int(moments.n_)
+    deepest = deepest_zoom(n, mean2, cov2, centre, extent)
+    zooms = options.zooms
+    if zooms is None:
+        zooms = default_zooms(deepest)
+        if zooms != STUDY_ZOOMS:
+            events.message(f"plane: zooms {', '.join(f'x{z:g}' for z in zooms)} for {n:,} points (x{zooms[-1]:g}: the "
+                           f"deepest whose window holds about {WINDOW_POINTS} at the fitted normal's density; the "
+                           f"studies' x50 needs more points)")  # fmt: skip
+    windows = [_Window(centre, extent / zoom, options.max_points) for zoom in zooms]
     rng = np.random.default_rng(options.seed)
     for start, block in _blocks(array, options.read_rows):
         points = (block[valid[start : start + len(block)]] - origin) @ basis
@@ -99,23 +115,86 @@ def plane(*, latents: str | os.PathLike, out: str | os.PathLike, options: PlaneO
     events.finish()
 
     # the fitted normal's 2-D marginal, as many points as the data has, drawn window by window
-    normal = _normal_windows(mean2, cov2, int(moments.n_), windows, options, rng)
-    rows = []
-    for zoom, window, drawn in zip(options.zooms, windows, normal):
+    normal = _normal_windows(mean2, cov2, n, windows, options, rng)
+    rows, notes = [], []
+    for zoom, window, drawn in zip(zooms, windows, normal):
         rows.append({"zoom": float(zoom), "half_side": float(window.half), "points": int(len(window.points)),
                      "normal_points": int(len(drawn)), "groups": _groups(window.points, window.half)})  # fmt: skip
+        empty = len(window.points) < min(NEARLY_EMPTY, n)
+        notes.append(_remedy(deepest) if empty else "")
+        if empty:
+            expected = expected_points(n, mean2, cov2, centre, window.half)
+            events.message(f"plane: zoom x{zoom:g} {_emptiness(len(window.points), n, expected)}; {notes[-1]}")
     nn = _nn_report(windows[0].points, normal[0], options.nn_points, rng)
     name = f"plane_{what}_{pair[0]}-{pair[1]}"
     labels = [f"PC{p}" for p in pair] if what == "pcs" else [f"z{p}" for p in pair]
     out = own_folder(out)
     from latentkit.analysis.figures import plane_figure
 
-    figure = plane_figure(out / f"{name}.png", windows, normal, options.zooms, labels, nn)
+    figure = plane_figure(out / f"{name}.png", windows, normal, zooms, labels, nn, notes)
     report: PlaneReport = {"latents": str(latents), "n": int(moments.n_), "dim": dim, "plane": what,
                            "pair": [int(p) for p in pair], "centre": centre.tolist(), "mean": mean2.tolist(),
                            "cov": cov2.tolist(), "zooms": rows, "nearest_neighbours": nn, "figure": figure}  # fmt: skip
     write_report(out / f"{name}.json", report, PlaneReport)
     return report
+
+
+def expected_points(n: int, mean2: np.ndarray, cov2: np.ndarray, centre: np.ndarray, half: float) -> float:
+    """Points that ``n`` draws of the fitted normal N(mean2, cov2) put in the square window of
+    half-side ``half`` around ``centre`` (each axis's marginal: exact for a PC plane, whose
+    covariance is diagonal; for two components it leaves out their correlation)."""
+    share = 1.0
+    for axis in range(2):
+        sd = math.sqrt(max(float(cov2[axis, axis]), 1e-300)) * math.sqrt(2)
+        low, high = (centre[axis] - half - mean2[axis]) / sd, (centre[axis] + half - mean2[axis]) / sd
+        share *= max(0.0, (math.erf(high) - math.erf(low)) / 2)
+    return n * share
+
+
+def deepest_zoom(n: int, mean2: np.ndarray, cov2: np.ndarray, centre: np.ndarray, extent: float) -> float:
+    """The largest zoom (at least 1) whose window around ``centre`` expects ``WINDOW_POINTS``
+    of the ``n`` points at the fitted normal's density (the windows are nested: the count only
+    falls as the zoom grows)."""
+    if expected_points(n, mean2, cov2, centre, extent) < WINDOW_POINTS:
+        return 1.0
+    low, high = 1.0, 1e7
+    for _ in range(80):  # bisection on the logarithm
+        middle = math.sqrt(low * high)
+        enough = expected_points(n, mean2, cov2, centre, extent / middle) >= WINDOW_POINTS
+        low, high = (middle, high) if enough else (low, middle)
+    return low
+
+
+def default_zooms(deepest: float) -> tuple[float, ...]:
+    """The studies' 1, 10 and 50 when a x50 window holds points enough; else 1, the geometric
+    middle and ``deepest``, each to two significant digits rounded down (1 alone when no zoom
+    in leaves a window with points)."""
+    if deepest >= STUDY_ZOOMS[-1]:
+        return STUDY_ZOOMS
+    if deepest < 1.5:
+        return (1.0,)
+    top = _two_digits(deepest)
+    middle = _two_digits(math.sqrt(top))
+    return (1.0, middle, top) if middle >= 1.2 else (1.0, top)
+
+
+def _two_digits(x: float) -> float:
+    scale = 10 ** (math.floor(math.log10(x)) - 1)
+    return float(math.floor(x / scale) * scale) if x >= 10 else math.floor(x * 10) / 10
+
+
+def _emptiness(points: int, n: int, expected: float) -> str:
+    """Why a window is nearly empty: too deep for this many points, or a centre where the data
+    are sparser than the fitted normal."""
+    why = (f"at the fitted normal's density {n:,} points put {expected:.1f} there" if expected < NEARLY_EMPTY
+           else f"the fitted normal puts {expected:.0f} there: the data are sparser at this centre")  # fmt: skip
+    return f"holds only {points} point{'s' * (points != 1)}: nearly empty ({why})"
+
+
+def _remedy(deepest: float) -> str:
+    if deepest <= 1:
+        return f"no window here holds {WINDOW_POINTS}: a --centre nearer the data"
+    return f"zoom x{deepest:.3g} or less holds about {WINDOW_POINTS}"
 
 
 def _blocks(array, read_rows: int):

@@ -1,16 +1,16 @@
 """``latentkit report``: RUN/analysis/report.html, one self-contained page (opens offline, from
 Drive, in a browser or inline in a notebook) with the findings, every figure, the tables of
-report.md and an interactive map of the cloud with its faces.
+report.md and an interactive map of the cloud with its images.
 
 The map is bokeh (a well-kept library that writes static HTML with its JavaScript inlined; the
 page's own script is three short ``CustomJS`` callbacks): a t-SNE (openTSNE, of the map's
 points) and the PC0-PC1 plane of ``points`` images, each a dot under its own thumbnail (sized
-in the plot's units: zooming in shows the faces, zooming out the dots); hover shows the face,
+in the plot's units: zooming in shows the images, zooming out the dots); hover shows the image,
 its reconstruction and its labels; a menu colours by partition, any attribute or synthetic
 factor, a k-means cluster, the radius or the region test; lasso and box selections list the
 chosen rows, which a button saves as ``rows.txt``. Points drawn from the fitted normal, the
 mixture and a uniform b = 3 can be shown on both maps (placed in the t-SNE by openTSNE's
-``transform``), with their decoded faces on hover. About 17 MB at the default 3,000 points.
+``transform``), with their decoded images on hover. About 17 MB at the default 3,000 points.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from latentkit.core import JobEvents, LatentkitError, RunPaths, write_text
-from latentkit.store import open_store
+from latentkit.store import noun, open_store
 from latentkit.store.layout import PARTITIONS
 
-THUMBNAIL = 32  # pixels per side of the faces in the page
+THUMBNAIL = 32  # pixels per side of the images in the page
 OVERLAY = 150  # points per generator drawn on the PCA plane
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 
@@ -50,7 +50,8 @@ def write_page(run: str | os.PathLike, *, points: int = 3000, clusters: int = 10
     if points < 10:
         raise LatentkitError(f"--points must be at least 10, got {points}")
     report = read_report(report_path)
-    latents, data = open_store(paths.latents, holds="z"), open_store(latents_store(run, described), holds="images")
+    store = latents_store(run, described)
+    latents, data, what = open_store(paths.latents, holds="z"), open_store(store, holds="images"), noun(store)
     table = None
     if labels is not None:  # checked before any work
         from latentkit.store.vectors import read_labels
@@ -59,7 +60,7 @@ def write_page(run: str | os.PathLike, *, points: int = 3000, clusters: int = 10
     rng = np.random.default_rng(seed)
     usable = np.flatnonzero(latents["ok"][:].astype(bool) & data["ok"][:].astype(bool))
     rows = np.sort(rng.choice(usable, size=min(points, len(usable)), replace=False))
-    events.start(f"report: {len(rows):,} faces on the map", total=4)
+    events.start(f"report: {len(rows):,} {what} on the map", total=4)
     z = np.asarray(latents["z"].get_orthogonal_selection((rows,)), np.float64)
     images = np.asarray(data["images"].get_orthogonal_selection((rows,)))
     codec = open_codec(run, described)
@@ -67,7 +68,7 @@ def write_page(run: str | os.PathLike, *, points: int = 3000, clusters: int = 10
         rebuilt = np.concatenate([codec.reconstruct(images[i : i + 256].astype(np.float32) / 255.0)
                                   for i in range(0, len(images), 256)])  # fmt: skip
     else:
-        events.message(f"{run} has no decoder: the page shows no reconstructions and no generated faces")
+        events.message(f"{run} has no decoder: the page shows no reconstructions and no generated {what}")
     events.advance()
     fit = LatentFit.load(paths.analysis / "mvn.npz")
     drawn = {}

@@ -1,5 +1,5 @@
 """The figures of what a run's model does and of runs side by side: where the holes are
-(coverage, re-encoding distances, a VAE's health, the re-encoded faces, the worst
+(coverage, re-encoding distances, a VAE's health, the re-encoded images, the worst
 reconstructions), the attribute maps, and compare's. Drawn and written through ``figures``."""
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def quality_figures(out: Path, report: dict[str, Any]) -> list[str]:
 def reencoded_faces_figure(out: Path, kept: dict[str, tuple[np.ndarray, np.ndarray]], decode,
                            shown: int) -> str | None:  # fmt: skip
     """Per generator in ``kept`` (its z-points and their re-encoding distances): the decoded
-    faces of the ``shown`` z-points that came back nearest and the ``shown`` farthest."""
+    images of the ``shown`` z-points that came back nearest and the ``shown`` farthest."""
     chosen = list(kept)
     if not chosen:
         return None

@@ -65,8 +65,9 @@ def generate_cmd(
 def reconstruct_cmd(
     run: Annotated[Path, typer.Option(help="Run directory.")],
     out: Picture,
-    n: Annotated[int, typer.Option(help="Images (first of the partition).", min=1)] = 16,
+    n: Annotated[int, typer.Option(help="Images: a random sample across the partition, in store order.", min=1)] = 16,
     partition: Annotated[str, typer.Option(help="train | valid | test | all")] = "valid",
+    seed: Annotated[int, typer.Option(help="Seed of the sample: the same seed shows the same images.", min=0)] = 0,
     images: Annotated[Optional[Path], typer.Option(help="Your own photos instead: a folder, zip or tar of images, "
                                                    "decoded, cropped (--crop) and resized as prepare does.")] = None,
     crop: Annotated[str, typer.Option(help="--images: center (largest central square) or a box X0,Y0,X1,Y1 "
@@ -90,7 +91,7 @@ def reconstruct_cmd(
             typer.echo(f"skipped {line}", err=True)
         if len(photos) == 0:
             raise LatentkitError(f"--images {images} holds no image latentkit can read (jpg, jpeg, png, webp)")
-    result = reconstruct(run=run, out=out, n=n, partition=partition, force=force, images=photos)
+    result = reconstruct(run=run, out=out, n=n, partition=partition, seed=seed, force=force, images=photos)
     typer.echo(f"wrote {result['n']} originals and reconstructions to {out} (RMSE {result['rmse']:.4f})")
 
 
@@ -99,13 +100,20 @@ def reconstruct_cmd(
 def interpolate_cmd(
     run: Annotated[Path, typer.Option(help="Run directory.")],
     out: Picture,
-    from_: Annotated[int, typer.Option("--from", help="Row of the first image.", min=0)] = 0,
-    to: Annotated[int, typer.Option(help="Row of the second image.", min=0)] = 1,
+    from_: Annotated[Optional[int], typer.Option("--from", help="Store row of the first image (default: drawn "
+                                                 "at random from --partition).", min=0)] = None,
+    to: Annotated[Optional[int], typer.Option(help="Store row of the second image (default: drawn at random).",
+                                              min=0)] = None,
     steps: Annotated[int, typer.Option(help="Decoded points on the path.", min=2)] = 10,
+    partition: Annotated[str, typer.Option(help="Where ends not given are drawn: train | valid | test | "
+                                           "all")] = "valid",
+    seed: Annotated[int, typer.Option(help="Seed of the ends drawn.", min=0)] = 0,
     force: Force = False,
 ) -> None:
     """Decode the straight path between two images' z-points (originals at both ends)."""
     from latentkit.analysis.generate import interpolate
 
-    result = interpolate(run=run, start=from_, stop=to, out=out, steps=steps, force=force)
-    typer.echo(f"wrote {result['steps']} steps to {out} (z distance {result['distance']:.2f})")
+    result = interpolate(run=run, start=from_, stop=to, out=out, steps=steps, partition=partition, seed=seed,
+                         force=force)  # fmt: skip
+    typer.echo(f"wrote {result['steps']} steps from row {result['from']} to row {result['to']} to {out} "
+               f"(z distance {result['distance']:.2f})")

@@ -99,6 +99,9 @@ def prepare_images_cmd(
     task: Task = None,
     tasks: Tasks = None,
     workers: Workers = None,
+    faces: Annotated[bool, typer.Option("--faces", help="The images are faces: messages, captions and findings "
+                                        "say faces, not images (recorded in the store; CelebA's and the synthetic "
+                                        "stores always do).")] = False,
 ) -> None:
     """Any folder of images (LFW, FFHQ thumbnails, your photos): any sizes and modes, in path order."""
     from latentkit.core import parse_image_crop, parse_split
@@ -107,7 +110,8 @@ def prepare_images_cmd(
 
     task, tasks = resolve_task(task, tasks)
     result = prepare_images(src=src, out=out, size=size, crop=parse_image_crop(crop), split=parse_split(split),
-                            chunk=chunk, task=task, tasks=tasks, workers=workers, events=events())  # fmt: skip
+                            chunk=chunk, task=task, tasks=tasks, workers=workers, faces=faces,
+                            events=events())  # fmt: skip
     typer.echo(f"wrote {count(result.chunks_written, 'chunk')}, {result.chunks_skipped} already done: {out}")
     _print_summary(out)
 

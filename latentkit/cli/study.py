@@ -96,13 +96,13 @@ def findings_cmd(
 @user_errors
 def report_cmd(
     run: Annotated[Path, typer.Option(help="Run directory, analyzed (`latentkit analyze --run RUN`).")],
-    points: Annotated[int, typer.Option(help="Faces on the interactive map (a random sample of the encoded "
-                                        "images).", min=10)] = 3000,
+    points: Annotated[int, typer.Option(help="Images on the interactive map (a random sample of the encoded "
+                                        "ones).", min=10)] = 3000,
     clusters: Annotated[int, typer.Option(help="k-means clusters to colour by.", min=1)] = 10,
     labels: Annotated[Optional[Path], typer.Option(help="A .parquet or .csv file with a row per image: its columns "
                                                    "colour the map too.")] = None,
 ) -> None:
-    """RUN/analysis/report.html: one self-contained page with an interactive map of the cloud (faces on
+    """RUN/analysis/report.html: one self-contained page with an interactive map of the cloud (images on
     hover, colour by any label, lasso selection), the findings, every figure and the tables."""
     from latentkit.analysis.report_page import write_page
 
@@ -182,8 +182,11 @@ def plane_cmd(
     out: Annotated[Optional[Path], typer.Option(help="Output directory (default RUN/analysis).")] = None,
     pcs: Annotated[Optional[str], typer.Option(help="Two principal components, counted from 0 as every index is: 0:1 is PC0-PC1, the two largest (the default).")] = None,
     axes: Annotated[Optional[str], typer.Option(help="Two components instead of PCs, e.g. 52:221.")] = None,
-    zoom: Annotated[str, typer.Option(help="Zoom factors around the centre: 1 shows the data's +-4 sigma; the "
-                                      "studies saw filaments at about 50.")] = "1,10,50",
+    zoom: Annotated[Optional[str], typer.Option(help="Zoom factors around the centre: 1 shows the data's +-4 sigma; "
+                                                "the studies saw filaments at about 50. Default: 1,10,50 when a x50 "
+                                                "window holds about 50 points at the fitted normal's density, else "
+                                                "1 up to the deepest zoom that does (fewer points: less "
+                                                "deep).")] = None,
     centre: Annotated[Optional[str], typer.Option(help="Centre x,y in the plane's coordinates (default: the data's "
                                                   "mean there). PC coordinates are analyze's, centred: 0,0 is the "
                                                   "data's mean; --axes are the components' own values.")] = None,
@@ -216,7 +219,8 @@ def plane_cmd(
             raise LatentkitError(f"--centre takes x,y, got {centre!r}")
     options = PlaneOptions(pcs=pair.get("--pcs", ((0, 1),))[0] if axes is None else None,
                            axes=pair["--axes"][0] if axes is not None else None,
-                           zooms=parse_numbers(zoom, "--zoom"), centre=middle, max_points=max_points, seed=seed)  # fmt: skip
+                           zooms=None if zoom is None else parse_numbers(zoom, "--zoom"), centre=middle,
+                           max_points=max_points, seed=seed)  # fmt: skip
     report = plane(latents=latents, out=out, options=options, column=column, events=events())
     for row in report["zooms"]:
         typer.echo(f"zoom x{row['zoom']:g}: {row['points']:,} points in the window, {row['groups']} group(s)")
@@ -238,8 +242,9 @@ def lattice_cmd(
                                         "each axis.")] = 3.0,
     force: Force = False,
 ) -> None:
-    """Decode anywhere: a lattice of z-points over a plane, each decoded to a face and coloured by
-    its re-encoding distance, laid on the data's density; the holes are where it decodes to non-faces."""
+    """Decode anywhere: a lattice of z-points over a plane, each decoded to an image and coloured by
+    its re-encoding distance, laid on the data's density; the holes are where it decodes to images
+    unlike the data's."""
     from latentkit.analysis.lattice import lattice
 
     found = lattice(run=run, out=out, plane=plane, n=n, span=span, force=force, events=events())

@@ -97,7 +97,7 @@ def write_findings(run: RunPaths, report: dict[str, Any], *, say: Callable[[str]
         "gmm": generate(run=run.root, method="gmm", out=samples / "generated_gmm.png", sharpen=2.0),
         "uniform": generate(run=run.root, method="uniform", b=3.0, out=samples / "generated_uniform_b3.png"),
         "reconstruct": reconstruct(run=run.root, out=samples / "reconstructions.png"),
-        "interpolate": interpolate(run=run.root, start=0, stop=1, out=samples / "interpolation.png"),
+        "interpolate": interpolate(run=run.root, out=samples / "interpolation.png"),  # two random valid images
     }
     say(f"{steps[1]}findings: reconstruction error on the valid partition, the studies' claims")
     rows = findings(report, reconstruction_rmse(run=run.root, partition="valid"))

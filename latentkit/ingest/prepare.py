@@ -98,12 +98,14 @@ def prepare_celeba(
 def prepare_images(
     *, src: str | os.PathLike, out: str | os.PathLike, size: int = 96, crop: Crop = "center",
     split: tuple[float, float, float] = DEFAULT_SPLIT, chunk: int = DEFAULT_CHUNK, task: int = 0, tasks: int = 1,
-    workers: int | None = None, events: JobEvents | None = None,
+    workers: int | None = None, faces: bool = False, events: JobEvents | None = None,
 ) -> ChunkRunResult:  # fmt: skip
     """Any folder (recursive), zip or tar of JPEG/PNG/WebP images of any sizes and modes.
 
     Images are taken in the order of their paths; each path is stored as its name and its
     partition is drawn from a hash of the path, so adding files never moves old ones.
+    ``faces``: the images are faces (the store's ``subject`` attr): messages, captions and
+    claims say faces rather than images (``store.noun``).
     """
     events = events or JobEvents()
     files = open_source(src, scratch=Path(out).parent)
@@ -117,11 +119,19 @@ def prepare_images(
                    + ", ".join(f"{k} {int((partition == v).sum()):,}" for k, v in PARTITIONS.items()))  # fmt: skip
     attrs = {"source": "images", "size": size, "crop": crop if isinstance(crop, str) else list(crop),
              "split": list(split), "input": str(Path(src).resolve()),
-             "partition_from": f"hash of each path (split {split[0]:g}/{split[1]:g}/{split[2]:g})"}  # fmt: skip
-    return _prepare_files(files, members, members, {"partition": partition}, out=out,
-                          arrays=_image_arrays(size, compress=False), attrs=attrs,
-                          identity=("source", "size", "crop", "split"), crop=crop, size=size, chunk=chunk, task=task,
-                          tasks=tasks, workers=workers, events=events)  # fmt: skip
+             "partition_from": f"hash of each path (split {split[0]:g}/{split[1]:g}/{split[2]:g})",
+             "subject": "faces" if faces else "images"}  # fmt: skip
+    result = _prepare_files(files, members, members, {"partition": partition}, out=out,
+                            arrays=_image_arrays(size, compress=False), attrs=attrs,
+                            identity=("source", "size", "crop", "split"), crop=crop, size=size, chunk=chunk, task=task,
+                            tasks=tasks, workers=workers, events=events)  # fmt: skip
+    if faces:  # said on a rerun too: a store made without it learns it now
+        import zarr
+
+        group = zarr.open_group(out, mode="r+")
+        if group.attrs.get("subject") != "faces":
+            group.attrs["subject"] = "faces"
+    return result
 
 
 PREFLIGHT = 1000  # files tried before a store is made: the first one that decodes ends the check

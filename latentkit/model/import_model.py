@@ -98,7 +98,8 @@ def import_model(*, sources: list[str | os.PathLike], run: str | os.PathLike, en
         _check_decoder(found.decoder, wrapped_decoder, z, record, image_size, files[-1], events)
     else:
         events.message(f"no decoder in {files[0].name}: encode, analyze and attributes work; generate, reconstruct, "
-                       f"interpolate, compare and the report's faces need one")  # fmt: skip
+                       f"interpolate, compare and the report's reconstructions and generated images need "
+                       f"one")  # fmt: skip
     record["has_decoder"] = wrapped_decoder is not None
     record["n_params"] = int(sum(part.count_params() for part in (found.encoder, found.decoder) if part is not None))
     record.update(time=time.time(), keras=keras.__version__, backend=keras.backend.backend())

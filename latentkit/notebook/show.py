@@ -14,7 +14,7 @@ INLINE_BYTES = 150_000  # a picture larger than this is shown as a JPEG (the fil
 RESULTS = (  # (caption, path in the run): what a study looks at first
     ("Radius of the data's z-points and of generated ones", "analysis/radius.png"),
     ("Each component's distribution, with its Gaussian fit", "analysis/components.png"),
-    ("Faces decoded from the fitted multivariate normal", "samples/generated_mvn.png"),
+    ("Images decoded from the fitted multivariate normal", "samples/generated_mvn.png"),
     ("Originals (odd rows) above their reconstructions", "samples/reconstructions.png"),
 )
 
@@ -58,7 +58,7 @@ def show_results(run: str | os.PathLike) -> None:
 
 
 def _inline(picture: Path):
-    """An IPython image of ``picture``: as it is when small, else a JPEG of it (a grid of faces as
+    """An IPython image of ``picture``: as it is when small, else a JPEG of it (a grid of images as
     PNG is half a megabyte; as a JPEG, a tenth of that)."""
     import io
 

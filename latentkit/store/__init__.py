@@ -3,7 +3,7 @@ rows, the run lock, ``info`` and ``export``. Imports core."""
 
 from latentkit.store.chunks import ChunkRunResult, ChunkWritten, chunk_progress, plan_chunks, run_chunks
 from latentkit.store.export import export_latents
-from latentkit.store.info import store_summary, summary_lines
+from latentkit.store.info import noun, store_summary, summary_lines
 from latentkit.store.layout import (
     COORDINATES,
     DONE,
@@ -15,7 +15,7 @@ from latentkit.store.layout import (
     throttle,
     upgrade,
 )
-from latentkit.store.reading import ChunkCache, finished_latents, select_rows, to_unit_float
+from latentkit.store.reading import ChunkCache, finished_latents, sample_rows, select_rows, to_unit_float
 from latentkit.store.runlock import refuse_while_held, run_lock
 from latentkit.store.tasks import resolve_task
 
@@ -31,6 +31,7 @@ __all__ = [
     "chunk_progress",
     "create_or_open",
     "export_latents",
+    "noun",
     "open_store",
     "plan_chunks",
     "resolve_task",
@@ -38,6 +39,7 @@ __all__ = [
     "refuse_while_held",
     "run_lock",
     "finished_latents",
+    "sample_rows",
     "select_rows",
     "store_summary",
     "summary_lines",

@@ -5,13 +5,37 @@ aligned lines of text."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from latentkit.core import LatentkitError
+from latentkit.core import LatentkitError, RunPaths
 from latentkit.store.chunks import chunk_progress
 from latentkit.store.layout import PARTITIONS, open_store, size_on_disk
+
+
+FACE_SOURCES = ("celeba", "synthetic")  # stores whose images are faces whatever the user said
+
+
+def noun(where: str | os.PathLike) -> str:
+    """What a store's images are called in messages, captions and claims: "faces" for CelebA,
+    the synthetic faces and a store prepared with ``--faces``, "images" for any other (and for
+    what cannot be read). ``where``: a store of images, a run's latents (followed to the store
+    they were encoded from) or a run directory (its latents)."""
+    import zarr
+
+    path = Path(where)
+    if not (path / "zarr.json").exists():
+        path = RunPaths.of(path).latents
+    try:
+        group = zarr.open_group(path, mode="r")
+        if "z" in group and "images" not in group:  # latents: their attrs name the store of images
+            group = zarr.open_group(group.attrs["source"], mode="r")
+        attrs = group.attrs
+    except Exception:  # no store, a damaged one, latents of bare vectors: say nothing particular
+        return "images"
+    return "faces" if attrs.get("source") in FACE_SOURCES or attrs.get("subject") == "faces" else "images"
 
 
 def store_summary(path: str | os.PathLike) -> dict[str, Any]:

@@ -38,6 +38,16 @@ def select_rows(group, partition: str | None) -> np.ndarray:
     return np.flatnonzero(mask)
 
 
+def sample_rows(rows, n: int | None, *, seed: int = 0) -> np.ndarray:
+    """At most ``n`` of ``rows``, a seeded random sample across all of them (a folder sorted by
+    class shows every class, not its first rows), sorted so reads stay sequential; the same
+    seed gives the same rows. All of ``rows`` when ``n`` is None or not smaller."""
+    rows = np.asarray(rows)
+    if n is None or n >= len(rows):
+        return rows
+    return np.sort(np.random.default_rng(seed).choice(rows, size=n, replace=False))
+
+
 def to_unit_float(images, *, ops=np):
     """uint8 pixels to float32 in [0, 1]: the one scaling every job uses.
 
