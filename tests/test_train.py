@@ -1,4 +1,5 @@
 import csv
+import re
 import signal
 import time
 from pathlib import Path
@@ -378,3 +379,97 @@ def test_compare_shows_the_last_epochs_loss_per_pixel_and_kl_weighted(tiny_ae):
     assert summary["final_loss_per_pixel"] * 32 * 32 == pytest.approx(summary["final_loss"], rel=1e-12)
     assert summary["final_reconstruction_per_pixel"] == float(last["reconstruction_per_pixel"])
     assert summary["final_kl_weighted"] == summary["final_kl"] == 0.0  # an AE
+
+
+def _noise_store(tiny_store: Path, to: Path, *, train: int) -> Path:
+    """``tiny_store`` copied, its images replaced by uniform noise: ``train`` training images and 48
+    valid ones. Nothing is common to learn but the noise of each training image, so the model overfits."""
+    import shutil
+
+    import zarr
+
+    shutil.copytree(tiny_store, to)
+    group = zarr.open_group(to, mode="r+")
+    partition = np.full(group["partition"].shape, 2, np.uint8)
+    partition[:train], partition[train : train + 48] = 0, 1
+    group["partition"][:] = partition
+    group["images"][:] = np.random.default_rng(0).integers(0, 256, group["images"].shape, dtype=np.uint8)
+    return to
+
+
+def test_the_epoch_line_shows_the_loss_and_validation_loss_of_history(tiny_store, tmp_path):
+    """Issue 46: each epoch's row shows history.csv's loss and val_loss (summed over the pixels, as
+    the legend says); best.npz holds the epoch of the lowest validation loss."""
+    run = tmp_path / "run"
+    said = cli("train", "--data", tiny_store, "--run", run, "--job", "demo", *TINY, "--epochs", "2",
+               "--keep-every", "1").stderr  # fmt: skip
+    assert "loss, val loss: summed over an image's pixels, mean over the images" in said and "single step" not in said
+    rows = {int(m[1]): (float(m[2]), float(m[3])) for m in re.finditer(r"^ *epoch (\d+) +\S+ +\S+ +(\S+) +(\S+) ", said, re.M)}  # fmt: skip
+    history = list(csv.DictReader((run / "history.csv").open()))
+    assert sorted(rows) == [1, 2], said
+    for row in history:
+        np.testing.assert_allclose(rows[int(row["epoch"])], [float(row["loss"]), float(row["val_loss"])], rtol=1e-5)
+    best = min(history, key=lambda row: float(row["val_loss"]))["epoch"]
+    kept = checkpoint.read_kept(run / "checkpoints" / "best.npz")
+    assert kept.meta["epoch"] == int(best)
+    assert all(np.array_equal(a, b) for a, b in zip(kept.model, checkpoint.read_kept(checkpoint.kept_path(run / "checkpoints", int(best))).model))  # fmt: skip
+
+
+def test_an_overfitting_run_warns_once_and_trains_on_from_its_best_epoch(tiny_store, tmp_path):
+    """Issue 46: 16 training images of noise: the validation loss rises while the training loss
+    falls. One warning as it begins names the best validation epoch and its best.npz; that file
+    holds the epoch's weights, and a run --from it trains on exactly as the original run did."""
+    data = _noise_store(tiny_store, tmp_path / "noise.zarr", train=16)
+    args = ["--job", "demo", *TINY, "--set", "model.z_dim=32", "--lr", "0.003", "--keep-every", "1"]
+    said = cli("train", "--data", data, "--run", tmp_path / "a", *args, "--epochs", "6").stderr
+    warnings = [line for line in said.splitlines() if "overfitting" in line]
+    assert len(warnings) == 1, said
+    history = list(csv.DictReader((tmp_path / "a" / "history.csv").open()))
+    best = int(min(history, key=lambda row: float(row["val_loss"]))["epoch"])
+    kept = tmp_path / "a" / "checkpoints" / "best.npz"
+    assert f"the best validation epoch was {best} (val_loss" in warnings[0] and f"--from {kept} " in warnings[0]
+    epoch_file = lambda e: checkpoint.kept_path(tmp_path / "a" / "checkpoints", e)  # noqa: E731
+    assert all(np.array_equal(a, b) for a, b in zip(checkpoint.read_kept(kept).model, checkpoint.read_kept(epoch_file(best)).model))  # fmt: skip
+    cli("train", "--data", data, "--run", tmp_path / "b", "--from", kept, "--epochs", str(best + 1))
+    assert all(np.array_equal(a, b) for a, b in zip(weights(tmp_path / "b"), checkpoint.read_kept(epoch_file(best + 1)).model))  # fmt: skip
+
+
+def test_overfitting_is_a_rise_of_the_validation_loss_while_the_training_loss_falls(tmp_path):
+    """The rule on a history: said at the third rise in a row (not at the fourth), again at a new
+    onset; not where the training loss rose too; the best epoch is the lowest validation loss."""
+    from latentkit.model.advice import RISING_EPOCHS, overfitting
+
+    def history(valid, train=None):
+        train = train or [100 - e for e in range(len(valid))]
+        return [{"epoch": e + 1, "loss": t, "val_loss": v} for e, (t, v) in enumerate(zip(train, valid))]
+
+    valid = [10, 8, 7, 7.5, 8, 9, 9.5, 6, 6.5, 7, 8]
+    said = {len(h): overfitting(h, best=tmp_path / "best.npz") for h in (history(valid)[:n] for n in range(1, 12))}
+    assert RISING_EPOCHS == 3 and [n for n, found in said.items() if found] == [6, 11]
+    assert (said[6]["since"], said[6]["best_epoch"], said[6]["best_val_loss"]) == (4, 3, 7)
+    assert (said[11]["since"], said[11]["best_epoch"], said[11]["best_checkpoint"]) == (9, 8, None)
+    assert overfitting(history(valid[:6], [50, 49, 48, 47, 48, 49]), best=tmp_path / "best.npz") is None
+
+
+def test_a_single_step_epoch_says_so_and_suggests_a_batch(tiny_store, tmp_path):
+    """Issue 46: 188 training images at batch 128 are one step an epoch (60 left out): the run says
+    so and suggests a batch of about ten steps."""
+    said = cli("train", "--data", tiny_store, "--run", tmp_path / "run", "--job", "demo", *TINY, "--batch", "128",
+               "--epochs", "1").stderr  # fmt: skip
+    assert "an epoch is a single step here (188 training images at batch 128, 60 of them left out of each epoch)" in said  # fmt: skip
+    assert "train a new --run with --batch 16 (11 steps an epoch)" in said
+
+
+def test_a_best_epoch_whose_copy_a_kill_prevented_is_kept_on_resume(tiny_store, tmp_path):
+    """best.npz is copied after the epoch's checkpoint: a run killed between the two (here: the
+    copy removed) makes it when it resumes, from the checkpoint it resumes from."""
+    data = _noise_store(tiny_store, tmp_path / "noise.zarr", train=16)
+    run = tmp_path / "run"
+    cli("train", "--data", data, "--run", run, "--job", "demo", *TINY, "--lr", "0.003", "--epochs", "1",
+        "--keep-every", "1")  # fmt: skip
+    (run / "checkpoints" / "best.npz").unlink()
+    cli("train", "--data", data, "--run", run, "--epochs", "2")
+    history = list(csv.DictReader((run / "history.csv").open()))
+    assert float(history[1]["val_loss"]) > float(history[0]["val_loss"])  # epoch 1 stays the best
+    kept, first = (checkpoint.read_kept(run / "checkpoints" / name) for name in ("best.npz", "epoch_0001.npz"))
+    assert kept.meta["epoch"] == 1 and all(np.array_equal(a, b) for a, b in zip(kept.model, first.model))

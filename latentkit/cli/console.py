@@ -24,6 +24,10 @@ from latentkit.machine import format_mb
 console = Console(stderr=True)
 MONITOR_COLUMNS = ("unit", "items/s", "read s", "work s", "write s", "RSS", "RAM free", "VRAM peak/card")
 WIDTHS = (10, 8, 7, 7, 7, 9, 10, 15)  # fits an 80-column terminal or log
+# An epoch's row (a record with a loss): the loss and validation loss where a chunk's row has read and write times
+EPOCH_COLUMNS = ("unit", "items/s", "work s", "loss", "val loss", "RSS", "RAM free", "VRAM peak/card")
+EPOCH_WIDTHS = (9, 8, 7, 8, 8, 8, 10, 15)
+EPOCH_LEGEND = "loss, val loss: summed over an image's pixels, mean over the images (history.csv's loss, val_loss)"
 
 
 class ConsoleEvents(JobEvents):
@@ -35,7 +39,7 @@ class ConsoleEvents(JobEvents):
     def __init__(self) -> None:
         self._progress: Progress | None = None
         self._task = None
-        self._header_shown = False
+        self._header_shown: tuple[str, ...] = ()
         self._plain: PlainProgress | None = None
 
     def start(self, description: str, total: int, done: int = 0, unit: str = "items") -> None:
@@ -59,15 +63,21 @@ class ConsoleEvents(JobEvents):
 
     def record(self, record: dict[str, Any]) -> None:
         printer = self._progress.console if self._progress is not None else console
-        if not self._header_shown:
-            printer.print(" ".join(f"{c:>{w}}" for c, w in zip(MONITOR_COLUMNS, WIDTHS)), style="bold")
-            self._header_shown = True
+        epoch = "loss" in record
+        columns, widths = (EPOCH_COLUMNS, EPOCH_WIDTHS) if epoch else (MONITOR_COLUMNS, WIDTHS)
+        if self._header_shown != columns:  # once, and again where a job's rows follow another's (the demo)
+            if epoch:
+                printer.print(EPOCH_LEGEND, soft_wrap=True, markup=False, highlight=False)
+            printer.print(" ".join(f"{c:>{w}}" for c, w in zip(columns, widths)), style="bold")
+            self._header_shown = columns
+        seconds = {k: f"{record.get(k, 0):.2f}" for k in ("read_s", "work_s", "write_s")}
+        middle = ((seconds["work_s"], loss_text(record["loss"]), loss_text(record.get("val_loss"))) if epoch
+                  else tuple(seconds.values()))  # fmt: skip
         cells = (
-            str(record.get("unit", "")), f"{record.get('items_per_s', 0):,.0f}",
-            f"{record.get('read_s', 0):.2f}", f"{record.get('work_s', 0):.2f}", f"{record.get('write_s', 0):.2f}",
+            str(record.get("unit", "")), f"{record.get('items_per_s', 0):,.0f}", *middle,
             format_mb(record.get("rss_mb")), format_mb(record.get("ram_available_mb")), vram_text(record),
         )  # fmt: skip
-        printer.print(" ".join(f"{c:>{w}}" for c, w in zip(cells, WIDTHS)), soft_wrap=True)
+        printer.print(" ".join(f"{c:>{w}}" for c, w in zip(cells, widths)), soft_wrap=True)
 
     def message(self, text: str) -> None:
         # One line per message however narrow the terminal (logs are grepped); no rich markup.
@@ -118,6 +128,12 @@ def _duration(seconds: float) -> str:
     if seconds < 5400:
         return f"{seconds // 60} min {seconds % 60:02d} s"
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def loss_text(value: float | None) -> str:
+    """An epoch's loss in its row: 6 significant digits of history.csv's (summed over an image's
+    pixels, mean over the images), n/a where there is none (no validation partition)."""
+    return "n/a" if value is None else f"{value:.6g}"
 
 
 def vram_text(record: dict[str, Any]) -> str:

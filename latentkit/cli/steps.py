@@ -186,9 +186,10 @@ def train_cmd(
                                                        "(RUN/checkpoints/epoch_0005.npz ...).")] = None,
     keep_every: Annotated[Optional[int], typer.Option(help="Keep every K-th epoch's checkpoint for good.", min=1)] = None,
     from_: Annotated[Optional[Path], typer.Option("--from", help="Start this new run from a kept checkpoint (another "
-                                                  "run's epoch_NNNN.npz): its weights, optimizer, epoch and history, "
-                                                  "with your --lr, --batch, --set train.*/model.kl_factor/eps_factor "
-                                                  "changes applied. --run must be new (rerun to resume it).")] = None,
+                                                  "run's epoch_NNNN.npz or best.npz): its weights, optimizer, epoch "
+                                                  "and history, with your --lr, --batch, --set train.*/model.kl_factor/"
+                                                  "eps_factor changes applied. --run must be new (rerun to resume "
+                                                  "it).")] = None,
 ) -> None:
     """Train an AE/VAE; rerun to resume mid-epoch. Stop signals checkpoint, then exit 75; out of GPU memory exits
     71, a NaN loss 65, a run in use by another train 73, a full disk 74 (nothing good is lost)."""

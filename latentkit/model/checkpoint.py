@@ -17,6 +17,7 @@ import numpy as np
 from latentkit.core import LatentkitError, TrainingDiverged, atomic_write
 
 LATEST, PREVIOUS = "latest.npz", "previous.npz"
+BEST = "best.npz"  # the epoch with the lowest validation loss so far, for `train --from`
 
 
 @dataclass
@@ -52,19 +53,41 @@ def kept_path(directory: str | os.PathLike, epoch: int) -> Path:
 
 def keep(directory: str | os.PathLike, epoch: int) -> Path:
     """Copy the latest checkpoint (an epoch's end) to ``kept_path``, atomically; never pruned."""
+    return copy(Path(directory) / LATEST, kept_path(directory, epoch))
+
+
+def keep_best(directory: str | os.PathLike, best: bool, epoch: int, *, source: str | os.PathLike | None = None) -> None:
+    """Where epoch ``epoch`` is the ``best`` (the lowest validation loss so far) and best.npz does not
+    hold it yet, copy its checkpoint (the latest, at the epoch's end, or ``source``) there, atomically.
+    Run after every epoch's checkpoint, and on resume (a copy a kill prevented; a --from run's first best)."""
+    if best and saved_epoch(Path(directory) / BEST) != epoch:
+        copy(source or Path(directory) / LATEST, Path(directory) / BEST)
+
+
+def copy(source: str | os.PathLike, target: str | os.PathLike) -> Path:
+    """``source`` copied whole to ``target`` (``atomic_write``: a reader sees the old file or the new one)."""
     import shutil
 
-    path = kept_path(directory, epoch)
-    with open(Path(directory) / LATEST, "rb") as source, atomic_write(path) as handle:
-        shutil.copyfileobj(source, handle, 2**22)
-    return path
+    with open(source, "rb") as reading, atomic_write(target) as handle:
+        shutil.copyfileobj(reading, handle, 2**22)
+    return Path(target)
+
+
+def saved_epoch(path: str | os.PathLike) -> int | None:
+    """The epoch a checkpoint file was written at (its meta alone is read), None when there is no readable one."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return int(json.loads(str(data["meta"]))["epoch"])
+    except Exception:  # missing, or cut off by a kill before atomic writes: as if there were none
+        return None
 
 
 def read_kept(path: str | os.PathLike) -> Checkpoint:
     """A kept checkpoint (or any checkpoint file) to start a new run from; one line when it is not one."""
     path = Path(path)
     if not path.is_file():
-        raise LatentkitError(f"--from {path}: no such checkpoint file (kept ones are RUN/checkpoints/epoch_NNNN.npz)")
+        raise LatentkitError(f"--from {path}: no such checkpoint file (kept ones are RUN/checkpoints/epoch_NNNN.npz "
+                             "and best.npz)")  # fmt: skip
     try:
         found = _read(path)
     except Exception as error:

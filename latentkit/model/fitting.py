@@ -29,7 +29,7 @@ from latentkit.core import (
     write_text,
 )
 from latentkit.machine import MonitorLog, is_out_of_memory, release_memory
-from latentkit.model import checkpoint, epoch_output
+from latentkit.model import advice, checkpoint, epoch_output
 from latentkit.model.backend import keras
 from latentkit.model.dataset import Stretch, ZarrImageDataset
 from latentkit.model.images import grid, save_png
@@ -88,6 +88,8 @@ def run_epochs(paths: RunPaths, spec, saved, parallel, dataset, *, data, events:
                         steps_per_execution=spec.train.steps_per_execution)  # fmt: skip
     if parallel.writes:
         events.message(parameter_counts(model))
+    if parallel.writes and (note := advice.single_step_note(len(dataset.rows), spec.train.batch)):
+        events.message(note)
     epoch, step, sums, history = 0, 0, [0.0, 0.0, 0.0, 0], []
     if saved is not None:
         checkpoint.restore(model, saved)
@@ -97,6 +99,8 @@ def run_epochs(paths: RunPaths, spec, saved, parallel, dataset, *, data, events:
         model.set_mu_only(False)
         epoch, step, sums, history = saved.meta["epoch"], saved.meta["step"], saved.meta["sums"], saved.meta["history"]
         events.message(f"resuming {paths.root} at epoch {epoch + 1}, step {step}")
+        if parallel.writes and step == 0:  # a copy to best.npz that a kill prevented; a --from run's own best
+            checkpoint.keep_best(paths.checkpoints, advice.best_epoch(history) == epoch, epoch, source=saved.path)
     first_epoch = epoch  # epochs finished when this call began
     sample = _grid_sample(data)
     held_out = validation_images(data, spec) if parallel.processes == 1 else None
@@ -158,6 +162,8 @@ def run_epochs(paths: RunPaths, spec, saved, parallel, dataset, *, data, events:
             save(step, sums)
             if parallel.writes and spec.train.keeps(epoch):
                 checkpoint.keep(paths.checkpoints, epoch)
+            if parallel.writes:
+                checkpoint.keep_best(paths.checkpoints, advice.best_epoch(history) == epoch, epoch)
             events.finish()
             release_memory(clear_session=False)  # between epochs: gc, malloc_trim; then log memory
             if parallel.writes:
@@ -167,9 +173,13 @@ def run_epochs(paths: RunPaths, spec, saved, parallel, dataset, *, data, events:
                 epoch_output.draw_training(history, paths.samples / "training.png")
                 epoch_output.log_epochs(paths, history)
                 copies.request()  # history and samples too
+                found = advice.overfitting(history, best=paths.checkpoints / checkpoint.BEST)
                 events.record(monitor.write(unit=f"epoch {epoch}", items_per_s=history[-1]["images_per_s"],
                                             work_s=seconds, validation_s=history[-1]["validation_s"], loss=history[-1]["loss"],
-                                            devices=parallel.devices))  # fmt: skip
+                                            val_loss=history[-1].get("val_loss"), devices=parallel.devices,
+                                            **({"overfitting": found} if found else {})))  # fmt: skip
+                if found:  # once, as it begins; recorded above
+                    events.message(advice.overfitting_warning(found, data=data, run=paths.root, lr=spec.train.lr))
     return TrainResult(False, epoch, step, history, first_epoch)
 
 

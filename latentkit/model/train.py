@@ -77,7 +77,7 @@ def train(
     stays as it was (a failed step's device state is not trusted) and a rerun resumes there.
     ``devices``: "all" or a count: data-parallel training on the JAX backend
     (``latentkit.model.parallel``), across the processes of a multi-process launch too.
-    ``start_from``: a kept checkpoint (``--keep-epochs``: RUN/checkpoints/epoch_NNNN.npz) a new
+    ``start_from``: a kept checkpoint (``--keep-epochs``: RUN/checkpoints/epoch_NNNN.npz; best.npz) a new
     run starts from: its weights, optimizer state, epoch and history, under this call's spec
     (the model's shape must match; the learning rate, batch, KL factor and eps factor may
     change, and take effect: the rate restored with the optimizer's state is replaced by the
