@@ -43,8 +43,7 @@ def main() -> None:
     report = json.loads((run / "analysis" / "report.json").read_text())
     print(f"\nz_dim {report['dim']}, images {report['n']:,}")
     for f in findings:
-        said = {True: "holds", False: "FAILS", None: "UNSURE"}[f["holds"]]
-        print(f"{said:6s} {f['claim']}: {f['measured']}")
+        print(f"{f['verdict']:14s} {f['claim']}: {f['measured']}")
     print(f"\nfindings holding: {sum(f['holds'] is True for f in findings)} of {len(findings)}")
 
 

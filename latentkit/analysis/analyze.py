@@ -20,16 +20,22 @@ import zarr
 
 from latentkit import store
 from latentkit.analysis.samplers import (
+    SHELL_SHARES,
     LatentFit,
+    box_holds_origin,
     fit_mixture,
     hit_counts,
     radius_by_dimension,
     region_distance,
+    shell_hits,
+    shell_of,
 )
 from latentkit.analysis.stats import (
+    FEWEST_BINS,
     FWHM_PER_SIGMA,
     Histograms,
     Moments,
+    bins_for,
     component_counts,
     dominant_components,
     fit_gaussian,
@@ -37,6 +43,7 @@ from latentkit.analysis.stats import (
     max_offdiagonal_correlation,
     pca_from_covariance,
     top_correlated_pairs,
+    wilson_interval,
 )  # fmt: skip
 from latentkit.analysis.regions import DEFAULT_PC_PAIRS, Ellipse, PcRegion, generators_report
 from latentkit.analysis.trimmed import TrimmedPca, feed_trims, row_keys, start_trims, view_pass
@@ -45,9 +52,12 @@ from latentkit.core import JobEvents, LatentkitError, atomic_write, check_folder
 from latentkit.store import chunk_progress
 
 
+PEAK_COUNT = 100  # points in a histogram's peak bin for its half-width to be read off it (noise about 10 %)
+
+
 @dataclass(frozen=True)
 class AnalyzeOptions:
-    bins: int = 100
+    bins: int = 0  # histogram bins per component; 0: by the data's size (``stats.bins_for``: 100 from 11,300 points)
     radius_bin: float = 0.0  # the radius histogram's bin width (posts: 0.5, 0.05); 0: ``bins`` bins over its range
     ks: tuple[float, ...] = (1.5, 2.0, 3.0, 12.0)
     uniform_bs: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0, 3.0, 5.0)
@@ -189,6 +199,10 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
     n = int(valid.sum())
     if n < 2:
         raise LatentkitError(f"{latents} has {n} usable rows: at least 2 are needed")
+    if 0 < options.bins < FEWEST_BINS:
+        raise LatentkitError(f"--bins takes at least {FEWEST_BINS} bins, or 0 for bins by the data's size, not "
+                             f"{options.bins}")  # fmt: skip
+    options = replace(options, bins=options.bins or bins_for(n))
     sample_rows = np.sort(rng.choice(np.flatnonzero(valid), size=min(options.sample, n), replace=False))
 
     passes = 4 if options.trim_facts and pc_pairs else 3
@@ -197,12 +211,13 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
     eigenvalues, eigenvectors = pca_from_covariance(moments.cov_)
     histograms = _histograms_pass(array, valid, moments, eigenvalues, eigenvectors, options, events)
     fit, per_component, widths = _fit_components(moments, histograms.standard)
+    fit = replace(fit, shell=shell_of(sample, fit))
     pairs = list(options.pairs) or [(i, j) for i, j, _ in top_correlated_pairs(moments.corr_)[:3]]
     ellipses = [Ellipse.of_components(pair, moments) for pair in pairs]
     pc_ellipses = [Ellipse.of_pcs(pair, moments.mean_, eigenvalues, eigenvectors) for pair in pc_pairs]
     pc_region = PcRegion(moments.mean_, eigenvalues, eigenvectors)
-    trimmed, data_hits, pc_hits = _trim_and_hits_pass(array, valid, fit, options, events, ellipses + pc_ellipses,
-                                                      pc_region)  # fmt: skip
+    trimmed, data_hits, pc_hits, shell_hit = _trim_and_hits_pass(array, valid, fit, options, events,
+                                                                 ellipses + pc_ellipses, pc_region)  # fmt: skip
     for trim in trimmed:
         trim.solve()
     if passes == 4:
@@ -241,10 +256,11 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
     report: Report = {
         "latents": str(latents), "n": n, "dim": dim, "options": asdict(options),
         "components": per_component,
-        "dominant": dominant_components(fit.centre, widths),
+        "dominant": dominant_components(fit.centre, widths, errors=_sampling_errors(moments)),
         "component_counts": component_counts(fit.centre, widths),
         "radius": _radius_report(histograms.radius),
         "data_hit_fraction": {f"{k:g}": float(h / n) for k, h in zip(options.ks, data_hits)},
+        "region": _region_report(fit, options.ks, shell_hit, n, len(sample)),
         "generators": generators_report(fit, options, rng, pc_region),
         "radius_by_dimension": radius_by_dimension(options.uniform_bs, seed=options.seed),
         "correlations": {"top_pairs": [{"i": i, "j": j, "r": r} for i, j, r in top_correlated_pairs(moments.corr_)]},
@@ -367,37 +383,61 @@ def _scale(moments: Moments) -> np.ndarray:
 
 
 def _fit_components(moments: Moments, standard: Histograms) -> tuple[LatentFit, list[dict[str, Any]], np.ndarray]:
-    """A Gaussian fit and a half-width per component, from the standardised histograms."""
+    """A Gaussian fit and a half-width per component, from the standardised histograms. The
+    half-width is read off the histogram where its peak bin holds at least ``PEAK_COUNT`` points;
+    on fewer the bins' noise would set it, and it is a Gaussian's from the moments, 2.3548 x the
+    std, the steadiest estimate on few points (``fwhm_from`` says which)."""
     mean, std, scale = moments.mean_, moments.std_, _scale(moments)
     per_component, widths, gauss = [], np.empty(len(mean)), []
     for j in range(len(mean)):
         x = mean[j] + standard.centres_ * scale[j]
-        widths[j] = fwhm(x, standard.counts_[j])
         gauss.append(fit_gaussian(x, standard.counts_[j], mean[j], std[j]))
+        read = standard.counts_[j].max() >= PEAK_COUNT
+        widths[j] = fwhm(x, standard.counts_[j]) if read else FWHM_PER_SIGMA * std[j]
         per_component.append({"index": j, "mean": float(mean[j]), "std": float(std[j]), "fwhm": float(widths[j]),
-                              "gauss": gauss[-1]})  # fmt: skip
+                              "fwhm_from": "histogram" if read else "std", "gauss": gauss[-1]})  # fmt: skip
     fit = LatentFit(mean=mean, cov=moments.cov_, centre=np.array([g["centre"] for g in gauss]),
                     sigma=np.array([g["sigma"] for g in gauss]), fwhm=np.maximum(widths, 1e-12))  # fmt: skip
     return fit, per_component, widths
 
 
+def _sampling_errors(moments: Moments) -> tuple[np.ndarray, np.ndarray]:
+    """Standard errors of each component's centre (std / sqrt(n)) and half-width (2.3548 std /
+    sqrt(2n)) from n points: what chance alone moves them by."""
+    n = max(int(moments.n_), 1)
+    return moments.std_ / np.sqrt(n), FWHM_PER_SIGMA * moments.std_ / np.sqrt(2 * n)
+
+
 def _trim_and_hits_pass(array, valid, fit: LatentFit, options, events, ellipses: list[Ellipse], pc_region: PcRegion
-                        ) -> tuple[list[TrimmedPca], np.ndarray, np.ndarray]:  # fmt: skip
+                        ) -> tuple[list[TrimmedPca], np.ndarray, np.ndarray, int]:  # fmt: skip
     """Pass 3: moments of the cloud trimmed at several half-widths, the data's own hit counts (in
-    components and in principal-component coordinates), and the points inside each pair's 1, 2,
-    3 sigma ellipses."""
+    components, in principal-component coordinates and in its shell), and the points inside each
+    pair's 1, 2, 3 sigma ellipses."""
     trimmed = start_trims(options.trim_facts, options.trim_pca_sample)
     data_hits = np.zeros(len(options.ks), np.int64)
     pc_hits = np.zeros(len(options.ks), np.int64)
+    shell = 0
     for start, block, read in _usable_blocks(array, valid, options.read_rows):
         worst = region_distance(block, fit)
         feed_trims(trimmed, block, worst, row_keys(options.seed, start, len(block)))
         data_hits += hit_counts(block, fit, options.ks)
         pc_hits += pc_region.hits(block, options.ks)
+        shell += shell_hits(block, fit)
         for ellipse in ellipses:
             ellipse.partial_fit(block)
         events.advance(read)
-    return trimmed, data_hits, pc_hits
+    return trimmed, data_hits, pc_hits, shell
+
+
+def _region_report(fit: LatentFit, ks, shell_hit: int, n: int, points: int) -> dict[str, Any]:
+    """Two regions of the data's: whether the hit test's box holds the origin at each k (then a
+    uniform box around 0 lands in it whatever the data's shape), and the shell the data fill (their
+    Mahalanobis distances and radii, each 1st to 99th percentile, from ``points`` sampled rows)
+    with the data's own share."""
+    return {"box_holds_origin": {f"{k:g}": box_holds_origin(fit, k) for k in ks},
+            "shell": {"low": float(fit.shell[0]), "high": float(fit.shell[1]), "radius_low": float(fit.shell[2]),
+                      "radius_high": float(fit.shell[3]), "shares": list(SHELL_SHARES), "points": points},
+            "data_shell_fraction": shell_hit / n, "data_shell_interval": list(wilson_interval(shell_hit, n))}  # fmt: skip
 
 
 def _radius_report(radius: Histograms) -> dict[str, Any]:

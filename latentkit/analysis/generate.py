@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from latentkit import store
-from latentkit.analysis.samplers import METHODS, LatentFit, Sampler, hit_fractions
+from latentkit.analysis.samplers import METHODS, LatentFit, Sampler, box_holds_origin, hit_fractions, shell_hits
 from latentkit.core import LatentkitError, RunPaths
 from latentkit.model import check_picture, grid, save_png
 from latentkit.model.codec import Codec, open_codec
@@ -50,7 +50,15 @@ def generate(*, run: str | os.PathLike, method: str, out: str | os.PathLike, n: 
     if described.has_decoder:
         save_png(grid(open_codec(run, described).decode(z), columns=columns), out, sharpen=sharpen)
     return {"out": str(out) if described.has_decoder else None, "n": n, "hit_fraction": hit_fractions(z, fit) if fit else None,
-            "stale": stale_latents(run, described) if fit else None}  # fmt: skip
+            **_shell(z, fit), "stale": stale_latents(run, described) if fit else None}  # fmt: skip
+
+
+def _shell(z: np.ndarray, fit: LatentFit | None) -> dict[str, Any]:
+    """The share of ``z`` inside the data's shell, and whether the hit test's box holds the origin
+    (then a box around 0 lands in it whatever the data): where the fit records a shell."""
+    if fit is None or fit.shell is None:
+        return {}
+    return {"shell_fraction": shell_hits(z, fit) / len(z), "box_holds_origin": box_holds_origin(fit, 1.5)}
 
 
 def _store_images(data: Path, rows: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from latentkit.analysis.samplers import LatentFit, generators_of, hit_counts
+from latentkit.analysis.samplers import LatentFit, generators_of, hit_counts, shell_hits
 from latentkit.analysis.stats import (
     FWHM_PER_SIGMA,
     SIGMAS,
@@ -93,7 +93,7 @@ def generators_report(fit: LatentFit, options, rng, pc_region: PcRegion) -> list
     rows = []
     for index, generator in enumerate(generators_of(fit, options.uniform_bs)):
         z = generator.sample(rng, options.generator_samples, fit)
-        hits, drawn = _hit_test(generator, z, fit, options, np.random.default_rng([options.seed, 7, index]))
+        hits, shell, drawn = _hit_test(generator, z, fit, options, np.random.default_rng([options.seed, 7, index]))
         r = np.sqrt((z * z).sum(axis=1))
         expected_mean, expected_std = generator.expected_radius(fit)
         rows.append({"name": generator.name, "method": generator.method, "params": generator.params,
@@ -103,17 +103,22 @@ def generators_report(fit: LatentFit, options, rng, pc_region: PcRegion) -> list
                      "hit_fraction": {f"{k:g}": float(h / drawn) for k, h in zip(options.ks, hits)},
                      "hit_interval": {f"{k:g}": list(wilson_interval(int(h), drawn)) for k, h in zip(options.ks, hits)},
                      "hit_draws": drawn,
+                     **({"shell_fraction": shell / drawn, "shell_interval": list(wilson_interval(shell, drawn))}
+                        if fit.shell is not None else {}),
                      "pc_hit_fraction": {f"{k:g}": float(h / len(z)) for k, h in zip(options.ks, pc_region.hits(z, options.ks))},
                      "radii": np.histogram(r, bins=60)[0].tolist(), "radii_range": [float(r.min()), float(r.max())]})  # fmt: skip
     return rows
 
 
-def _hit_test(generator, first: np.ndarray, fit: LatentFit, options, rng) -> tuple[np.ndarray, int]:
-    """Hits per k over ``options.hit_draws`` z-points: ``first`` and then batches of
-    ``generator_samples`` drawn from ``rng`` (its own stream: the other draws stay as they were),
-    so memory holds one batch whatever the count."""
-    hits, drawn = hit_counts(first, fit, options.ks), len(first)
-    while drawn < options.hit_draws:
-        batch = generator.sample(rng, min(options.generator_samples, options.hit_draws - drawn), fit)
+def _hit_test(generator, first: np.ndarray, fit: LatentFit, options, rng) -> tuple[np.ndarray, int, int]:
+    """Hits per k and hits of the data's shell (0 without one) over ``options.hit_draws``
+    z-points: ``first`` and then batches of ``generator_samples`` drawn from ``rng`` (its own
+    stream: the other draws stay as they were), so memory holds one batch whatever the count."""
+    hits, shell, drawn = np.zeros(len(options.ks), np.int64), 0, 0
+    batch = first
+    while True:
         hits, drawn = hits + hit_counts(batch, fit, options.ks), drawn + len(batch)
-    return hits, drawn
+        shell += shell_hits(batch, fit) if fit.shell is not None else 0
+        if drawn >= options.hit_draws:
+            return hits, shell, drawn
+        batch = generator.sample(rng, min(options.generator_samples, options.hit_draws - drawn), fit)

@@ -26,21 +26,37 @@ def write_markdown(path: Path, report: dict) -> None:
         lines.append(f"| z{j} | {c['mean']:+.3f} | {c['std']:.3f} | {c['fwhm']:.3f} | {c['gauss']['centre']:+.3f} | "
                      f"{c['gauss']['sigma']:.3f} |")  # fmt: skip
     r = report["radius"]
+    region = report.get("region")
+    shell = " | shell |" if region else " |"
     lines += ["", "## Radius and generators", "",
               f"Data radius: mean {r['mean']:.3f}, std {r['std']:.3f}, peak {r['peak']:.3f}.", "",
               "| generator | radius mean | (expected) | radius std | (expected) | "
-              + " | ".join(f"hit k={k}" for k in report["data_hit_fraction"]) + " |",
-              "| --- | --- | --- | --- | --- | " + " | ".join("---" for _ in report["data_hit_fraction"]) + " |",
-              "| *the data itself* | | | | | " + " | ".join(f"{v:.3f}" for v in report["data_hit_fraction"].values()) + " |"]  # fmt: skip
+              + " | ".join(f"hit k={k}" for k in report["data_hit_fraction"]) + shell,
+              "| --- | --- | --- | --- | --- | " + " | ".join("---" for _ in report["data_hit_fraction"])
+              + (" | --- |" if region else " |"),
+              "| *the data itself* | | | | | " + " | ".join(f"{v:.3f}" for v in report["data_hit_fraction"].values())
+              + (f" | {region['data_shell_fraction']:.3f} |" if region else " |")]  # fmt: skip
     fmt = lambda v: "" if v is None else f"{v:.3f}"  # noqa: E731
     for g in report["generators"]:
         lines.append(f"| {g['name']} | {g['radius_mean']:.3f} | {fmt(g['expected_radius_mean'])} | {g['radius_std']:.3f}"
                      f" | {fmt(g['expected_radius_std'])} | "
-                     + " | ".join(_share(g, k) for k in g["hit_fraction"]) + " |")  # fmt: skip
+                     + " | ".join(_share(g, k) for k in g["hit_fraction"])
+                     + (f" | {_share_of(g.get('shell_fraction'), g.get('shell_interval'))} |" if region else " |"))  # fmt: skip
     draws = report["generators"][0].get("hit_draws") if report["generators"] else None
     lines += ["", "Hit: every component within k x half-width of the data's component centre"
-              + (f"; {draws:,} z-points per generator, [Wilson's 95 % interval]." if draws else "."), "",
-              "## Correlations", "", "| pair | r |", "| --- | --- |"]  # fmt: skip
+              + (f"; {draws:,} z-points per generator, [Wilson's 95 % interval]." if draws else ".")]  # fmt: skip
+    if region:
+        s = region["shell"]
+        lines += ["", f"Shell: Mahalanobis distance from the fitted normal and radius each between the data's own "
+                  f"{s['shares'][0]:.0%} and {s['shares'][1]:.0%} percentiles ({s['low']:.2f} to {s['high']:.2f}; radius "
+                  f"{s['radius_low']:.2f} to {s['radius_high']:.2f}; from {s['points']:,} sampled rows): the region the "
+                  "data fill, whatever their shape."]  # fmt: skip
+        inside = [k for k, held in region["box_holds_origin"].items() if held]
+        if inside:
+            lines += ["", f"**The hit test's box holds the origin at k = {', '.join(inside)}**: no component lies that "
+                      "many half-widths off 0, so every uniform box around 0 lands in it whatever the data's shape "
+                      "there. Read the shell column (and coverage) for those k."]  # fmt: skip
+    lines += ["", "## Correlations", "", "| pair | r |", "| --- | --- |"]
     lines += [f"| z{p['i']}, z{p['j']} | {p['r']:+.3f} |" for p in report["correlations"]["top_pairs"]]
     lines += _ellipses_markdown(report.get("ellipses", []), "z", "## Ellipses: pairs of components")
     pca = report["pca"]
@@ -157,8 +173,13 @@ def _quality_markdown(report: dict) -> list[str]:
 
 def _share(g: dict, k: str) -> str:
     """A generator's hit fraction at k, with its interval where the report has one."""
-    interval = g.get("hit_interval", {}).get(k)
-    return f"{g['hit_fraction'][k]:.4f}" + (f" [{interval[0]:.4f}, {interval[1]:.4f}]" if interval else "")
+    return _share_of(g["hit_fraction"][k], g.get("hit_interval", {}).get(k))
+
+
+def _share_of(share: float | None, interval: list[float] | None) -> str:
+    if share is None:
+        return ""
+    return f"{share:.4f}" + (f" [{interval[0]:.4f}, {interval[1]:.4f}]" if interval else "")
 
 
 def _ellipses_markdown(rows: list, prefix: str, title: str) -> list[str]:

@@ -263,7 +263,7 @@ def _html(paths: RunPaths, report: dict, source: dict, colourings, overlay: dict
     parts = [head, row(Tabs(tabs=panels), column(*beside))]
     if findings.exists():
         said = {True: "yes", False: "<b>no</b>", None: "inconclusive"}
-        rows_html = "".join(f"<tr><td>{f['claim']}</td><td>{f['measured']}</td><td>{said[f['holds']]}"
+        rows_html = "".join(f"<tr><td>{f['claim']}</td><td>{f['measured']}</td><td>{f.get('verdict') or said[f['holds']]}"
                             f"</td></tr>" for f in json.loads(findings.read_text(encoding="utf-8"))["findings"])  # fmt: skip
         parts.append(Div(text="<h2>The studies' findings, and this run</h2><table border=1 cellpadding=4>"
                          "<tr><th>the studies found</th><th>this run measured</th><th>holds</th></tr>"

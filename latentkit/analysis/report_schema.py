@@ -35,6 +35,7 @@ class Component(TypedDict):
     mean: float
     std: float
     fwhm: float  # half-width: the full width at half maximum
+    fwhm_from: NotRequired[str]  # "histogram", or "std" (2.3548 std) where the peak bin held under 100 points
     gauss: dict[str, Any]
 
 
@@ -74,8 +75,29 @@ class GeneratorRow(TypedDict):
     hit_interval: NotRequired[dict[str, list[float]]]  # k -> Wilson's 95 % interval of that share
     hit_draws: NotRequired[int]  # z-points the hit test drew (--hit-draws)
     pc_hit_fraction: NotRequired[dict[str, float]]  # the hit test in PC coordinates, on the first `samples` points
+    shell_fraction: NotRequired[float]  # share of the hit_draws z-points inside the data's shell (Region)
+    shell_interval: NotRequired[list[float]]  # its Wilson 95 % interval
     radii: list[int]
     radii_range: list[float]
+
+
+class Shell(TypedDict):
+    low: float  # the data's Mahalanobis distances from the fitted normal at shares[0] and shares[1]
+    high: float
+    radius_low: float  # the data's radii (distances from the origin) at shares[0] and shares[1]
+    radius_high: float
+    shares: list[float]  # 0.01, 0.99
+    points: int  # the sampled rows the percentiles come from
+
+
+class Region(TypedDict):
+    """The data's region beyond the posts' box: whether the box holds the origin (then any uniform
+    box around 0 lands in it), and the shell the data fill, with the data's own share of it."""
+
+    box_holds_origin: dict[str, bool]  # k (as text) -> the hit test's region at k holds z = 0
+    shell: Shell
+    data_shell_fraction: float  # about 0.96-0.98 by construction (two ranges of 98 %); counted over every row
+    data_shell_interval: list[float]
 
 
 class Pair(TypedDict):
@@ -252,6 +274,7 @@ class Report(TypedDict):
     component_counts: NotRequired[ComponentCounts]  # post II's counts (reports before issue 45 lack it)
     radius: Radius
     data_hit_fraction: dict[str, float]
+    region: NotRequired[Region]  # reports before issue 46 lack it
     generators: list[GeneratorRow]
     radius_by_dimension: NotRequired[dict[str, Any]]  # uniform and normal radius against N = 3 ... 2048
     correlations: Correlations

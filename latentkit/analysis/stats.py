@@ -96,6 +96,18 @@ def gaussian(x, centre, sigma, amplitude):
     return amplitude * np.exp(-0.5 * ((x - centre) / sigma) ** 2)
 
 
+MOST_BINS = 100  # the studies' bin count: what a large cloud gets
+FEWEST_BINS = 10
+
+
+def bins_for(n: int) -> int:
+    """Histogram bins over the standardised range [-6, 6] for ``n`` points: the Freedman-Diaconis
+    width 2 IQR n^(-1/3) of a Gaussian (IQR 1.349 sigma) gives 12 / (2.698 n^(-1/3)) = 4.45 n^(1/3)
+    bins, between FEWEST_BINS and MOST_BINS: 21 for 100 points, 55 for 1,797, 100 from 11,300 on.
+    More bins than that leave a few points a bin, and a half-width read off their spikes."""
+    return int(np.clip(np.ceil(12 / (2 * 1.349) * n ** (1 / 3)), FEWEST_BINS, MOST_BINS))
+
+
 def fwhm(centres: np.ndarray, counts: np.ndarray) -> float:
     """Full width at half maximum of a histogram, with linear interpolation at both edges."""
     peak = int(np.argmax(counts))
@@ -149,16 +161,22 @@ def component_counts(centres: np.ndarray, widths: np.ndarray) -> dict[str, Any]:
             "post_ii_at_most": POST_II_CASE_II}  # fmt: skip
 
 
-def dominant_components(centres: np.ndarray, widths: np.ndarray, threshold: float = 3.5) -> list[int]:
-    """Components whose centre or width is far from the rest (robust z-score over the median/MAD)."""
+def dominant_components(centres: np.ndarray, widths: np.ndarray, threshold: float = 3.5,
+                        errors: tuple[np.ndarray, np.ndarray] | None = None) -> list[int]:  # fmt: skip
+    """Components whose centre or width is far from the rest: a robust z-score over the
+    median/MAD above ``threshold`` and, given the fits' standard ``errors`` (centre, width), a
+    distance from the median of more than ``threshold`` of its own errors too (on 100 points the
+    spread of the centres is mostly each fit's noise, and chance alone would flag some)."""
 
-    def robust_z(values: np.ndarray) -> np.ndarray:
+    def far(values: np.ndarray, error: np.ndarray | None) -> np.ndarray:
         median = np.median(values)
         mad = np.median(np.abs(values - median)) * 1.4826
-        return np.abs(values - median) / mad if mad > 0 else np.zeros_like(values)
+        robust = np.abs(values - median) / mad if mad > 0 else np.zeros_like(values)
+        beyond_noise = True if error is None else np.abs(values - median) > threshold * np.nan_to_num(error, nan=np.inf)
+        return (robust > threshold) & beyond_noise
 
-    flagged = (robust_z(centres) > threshold) | (robust_z(widths) > threshold)
-    return np.flatnonzero(flagged).tolist()
+    centre_error, width_error = errors if errors is not None else (None, None)
+    return np.flatnonzero(far(centres, centre_error) | far(widths, width_error)).tolist()
 
 
 def pca_from_covariance(cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -47,7 +47,7 @@ def _print_findings(rows, run) -> None:
     for column, style in (("the studies found", "bold"), ("this run measured", None), ("holds", None), ("figure", "dim")):
         table.add_column(column, style=style, overflow="fold")
     for f in rows:
-        colour = {"yes": "green", "no": "red", "inconclusive": "yellow"}[f.verdict]
+        colour = {"yes": "green", "no": "red", "inconclusive": "yellow", "not applicable": "blue"}[f.verdict]
         table.add_row(f.claim, f.measured, f"[{colour}]{f.verdict}[/{colour}]", f.figure)
     Console(width=max(Console().width, 120)).print(table)
     typer.echo(f"findings: {run.root / 'findings.md'}")
@@ -88,8 +88,9 @@ def findings_cmd(
     elif table:
         _print_findings(rows, paths)
     else:
-        held = sum(f.holds is True for f in rows)
-        typer.echo(f"{held} of {len(rows)} findings hold for this run: {paths.root / 'findings.md'}")
+        held, judged = sum(f.verdict == "yes" for f in rows), sum(f.verdict != "not applicable" for f in rows)
+        aside = f" ({len(rows) - judged} not applicable)" if judged < len(rows) else ""
+        typer.echo(f"{held} of {judged} findings hold for this run{aside}: {paths.root / 'findings.md'}")
 
 
 @app.command("report")

@@ -89,6 +89,7 @@ def write_findings(run: RunPaths, report: dict[str, Any], *, say: Callable[[str]
     from latentkit.analysis.generate import generate, interpolate, reconstruct, reconstruction_rmse
     from latentkit.core import write_json, write_text
     from latentkit.demo.findings import as_json, as_markdown, findings
+    from latentkit.store import noun
 
     samples = run.samples
     say(f"{steps[0]}grids: generate, reconstruct, interpolate -> {samples}")
@@ -100,7 +101,7 @@ def write_findings(run: RunPaths, report: dict[str, Any], *, say: Callable[[str]
         "interpolate": interpolate(run=run.root, out=samples / "interpolation.png"),  # two random valid images
     }
     say(f"{steps[1]}findings: reconstruction error on the valid partition, the studies' claims")
-    rows = findings(report, reconstruction_rmse(run=run.root, partition="valid"))
+    rows = findings(report, reconstruction_rmse(run=run.root, partition="valid"), noun=noun(report["latents"]))
     write_json(run.root / "findings.json", {"findings": as_json(rows), "figures": _figures(run, report, grids)})
     write_text(run.root / "findings.md", "# What the studies found, and what this run measured\n\n" + as_markdown(rows))
     return grids, rows

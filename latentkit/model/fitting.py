@@ -36,7 +36,7 @@ from latentkit.model.images import grid, save_png
 from latentkit.model.networks import build_model
 from latentkit.model.results import TrainResult
 from latentkit.model.spec import JobSpec, ModelSpec, to_toml
-from latentkit.store import open_store, select_rows, to_unit_float
+from latentkit.store import open_store, sample_rows, select_rows, to_unit_float
 from latentkit.transfer import open_mirror
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2)
@@ -303,8 +303,8 @@ def write_checkpoint(run: str | os.PathLike, model, spec: JobSpec, *, data, epoc
 
 
 def validation_images(data, spec: JobSpec) -> np.ndarray | None:
-    """The held-out images every epoch's validation loss is measured on, read once (uint8): the
-    first of the valid partition, a whole number of batches, at most ``VALIDATION_IMAGES`` and a
+    """The held-out images every epoch's validation loss is measured on, read once (uint8): a
+    seeded sample across the valid partition (a folder sorted by class gives every class), a whole number of batches, at most ``VALIDATION_IMAGES`` and a
     tenth of the training images (a few percent of an epoch's time); None without a valid partition."""
     group = open_store(data)
     rows = select_rows(group, "valid")
@@ -312,7 +312,7 @@ def validation_images(data, spec: JobSpec) -> np.ndarray | None:
     n = n // spec.train.batch * spec.train.batch or min(len(rows), spec.train.batch)
     if n == 0:
         return None
-    return group["images"].get_orthogonal_selection((np.sort(rows[:n]),))
+    return group["images"].get_orthogonal_selection((sample_rows(rows, n),))
 
 
 def validation_loss(model, images: np.ndarray, batch: int) -> dict[str, float]:
@@ -347,12 +347,12 @@ def parameter_counts(model) -> str:
 
 
 def probe_images(data) -> np.ndarray:
-    """The fixed probe set: the first ``PROBE_IMAGES`` of the valid partition (else of all), uint8."""
+    """The fixed probe set: ``PROBE_IMAGES`` sampled across the valid partition (else all), uint8."""
     group = open_store(data)
     rows = select_rows(group, "valid")
     if len(rows) == 0:
         rows = select_rows(group, None)
-    return group["images"].get_orthogonal_selection((np.sort(rows[:PROBE_IMAGES]),))
+    return group["images"].get_orthogonal_selection((sample_rows(rows, PROBE_IMAGES),))
 
 
 def probe_radius(model, images: np.ndarray) -> dict[str, float]:
@@ -370,12 +370,12 @@ def probe_radius(model, images: np.ndarray) -> dict[str, float]:
 
 
 def _grid_sample(data) -> np.ndarray:
-    """A fixed set of images (first of the valid partition, else of all) for reconstruction grids."""
+    """A fixed set of images (sampled across the valid partition, else all) for reconstruction grids."""
     group = open_store(data)
     rows = select_rows(group, "valid")
     if len(rows) < GRID_IMAGES:
         rows = select_rows(group, None)
-    rows = np.sort(rows[:GRID_IMAGES])
+    rows = sample_rows(rows, GRID_IMAGES)
     return to_unit_float(group["images"].get_orthogonal_selection((rows,)))
 
 

@@ -48,7 +48,8 @@ def show_results(run: str | os.PathLike) -> None:
         rows = json.loads(found.read_text(encoding="utf-8"))["findings"]
         table = ["| the studies found | this run measured | holds |", "| --- | --- | --- |"]
         said = {True: "yes", False: "**no**", None: "inconclusive"}
-        table += [f"| {r['claim']} | {r['measured']} | {said[r['holds']]} |" for r in rows]
+        cell = lambda text: text.replace("|", "\\|")  # noqa: E731  (|r| in a cell must not end it)
+        table += [f"| {cell(r['claim'])} | {cell(r['measured'])} | {r.get('verdict') or said[r['holds']]} |" for r in rows]
         display(Markdown("\n".join(table)))
     for caption, relative in RESULTS:
         picture = paths.root / relative
