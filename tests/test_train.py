@@ -449,6 +449,10 @@ def test_overfitting_is_a_rise_of_the_validation_loss_while_the_training_loss_fa
     assert (said[6]["since"], said[6]["best_epoch"], said[6]["best_val_loss"]) == (4, 3, 7)
     assert (said[11]["since"], said[11]["best_epoch"], said[11]["best_checkpoint"]) == (9, 8, None)
     assert overfitting(history(valid[:6], [50, 49, 48, 47, 48, 49]), best=tmp_path / "best.npz") is None
+    # the 1,797 digits: a fall of 150 from epoch 1, then 330.41 -> 331.22 (noise: it fell again); not said
+    digits = [480.76, 400.0, 330.41, 330.94, 331.06, 331.22]
+    assert overfitting(history(digits), best=tmp_path / "best.npz") is None
+    assert overfitting(history(digits[:5] + [333.0]), best=tmp_path / "best.npz") is not None  # 2.59 > 1.50
 
 
 def test_a_single_step_epoch_says_so_and_suggests_a_batch(tiny_store, tmp_path):
