@@ -181,6 +181,18 @@ def test_scikit_learns_digits_end_with_findings_that_agree_with_their_own_covera
     mixture = next(f for claim, f in rows.items() if "mixture covers more" in claim)
     if mixture["verdict"] == "yes":
         assert coverage["gmm"] > coverage["mvn"]
+    kept = next(f for claim, f in rows.items() if claim.startswith("Reconstructions keep each image's"))
+    low, high = map(float, kept["measured"].split("[")[1].split("]")[0].split(", "))  # the RMSE's 95 % interval
+    assert low < float(kept["measured"].split("RMSE ")[1].split()[0]) < high
     for f in rows.values():
         assert f["verdict"] in ("yes", "no", "inconclusive", "not applicable"), f
         assert "faces" not in f["claim"] and "face's" not in f["claim"]  # the digits are images
+
+
+def test_the_reconstruction_row_carries_the_rmse_interval():
+    """An RMSE of 0.048 whose interval reaches 0.052 does not say yes against the goal 0.05."""
+    report = {"n": 100, "dim": 2, "generators": [{"method": "mvn", "samples": 100, "hit_fraction": {"1.5": 0.9}}],
+              "data_hit_fraction": {"1.5": 0.9}, "components": [], "correlations": {"top_pairs": []}, "pca": {}}  # fmt: skip
+    near = findings(report, {"partition": "valid", "rmse": 0.048, "n": 50, "rmse_interval": [0.044, 0.052]})
+    assert near[0].verdict == "inconclusive" and "RMSE 0.0480 [0.0440, 0.0520] over 50 images" in near[0].measured
+    assert findings(report, {"partition": "valid", "rmse": 0.03, "n": 5000, "rmse_interval": [0.029, 0.031]})[0].holds

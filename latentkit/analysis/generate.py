@@ -108,7 +108,8 @@ def _pairs(originals: np.ndarray, rebuilt: np.ndarray, columns: int) -> np.ndarr
 
 def reconstruction_rmse(*, run: str | os.PathLike, partition: str = "valid", data=None, batch: int = 256,
                         limit: int | None = None, seed: int = 0) -> dict[str, Any]:  # fmt: skip
-    """Root-mean-square pixel error (pixels in [0, 1]) of the run's reconstructions over a whole partition.
+    """Root-mean-square pixel error (pixels in [0, 1]) of the run's reconstructions over a whole
+    partition, with a 95 % interval from the spread of the images' own errors.
 
     Streams ``batch`` images at a time, so memory does not grow with the partition; ``limit``
     caps the images (a seeded random sample across the partition). The model is called as
@@ -122,13 +123,17 @@ def reconstruction_rmse(*, run: str | os.PathLike, partition: str = "valid", dat
     if len(rows) == 0:
         raise LatentkitError(f"no images in partition {partition!r} of {data}")
     codec = open_codec(run, described, mu_only=False)
-    squared, images = 0.0, group["images"]
+    total, total2, images = 0.0, 0.0, group["images"]  # the images' mean squared errors, summed and squared
     for start in range(0, len(rows), batch):
         originals = to_unit_float(images.get_orthogonal_selection((rows[start : start + batch],)))
         rebuilt = codec.reconstruct(originals)
-        squared += float(np.sum((originals.astype(np.float64) - rebuilt) ** 2))
-    values = len(rows) * int(np.prod(images.shape[1:]))
-    return {"partition": partition, "n": int(len(rows)), "rmse": float(np.sqrt(squared / values))}
+        each = np.mean((originals.astype(np.float64) - rebuilt) ** 2, axis=(1, 2, 3))
+        total, total2 = total + float(each.sum()), total2 + float((each * each).sum())
+    n = len(rows)
+    mse = total / n
+    half = 1.96 * np.sqrt(max(total2 / n - mse * mse, 0.0) / max(n - 1, 1))  # the mean's 95 % half-width
+    return {"partition": partition, "n": int(n), "rmse": float(np.sqrt(mse)),
+            "rmse_interval": [float(np.sqrt(max(mse - half, 0.0))), float(np.sqrt(mse + half))]}  # fmt: skip
 
 
 def interpolate(*, run: str | os.PathLike, out: str | os.PathLike, start: int | None = None, stop: int | None = None,
