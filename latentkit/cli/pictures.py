@@ -59,7 +59,8 @@ def generate_cmd(
     typer.echo("hit fraction " + (", ".join(f"k={k}: {v:.3f}" for k, v in hits.items()) if hits
                                   else "n/a (run `latentkit analyze` for the data region)"))
     if "shell_fraction" in result:
-        typer.echo(f"inside the data's shell (its own Mahalanobis 1st-99th percentile): {result['shell_fraction']:.3f}")
+        typer.echo(f"inside the data's shell (Mahalanobis distance and radius within the data's own 1st-99th "
+                   f"percentiles): {result['shell_fraction']:.3f}")  # fmt: skip
     if result.get("box_holds_origin"):
         typer.echo("note: the hit test's box holds the origin (no component lies 1.5 half-widths off-centre), so any "
                    "box around 0 lands in it whatever the data's shape: read the shell's share")  # fmt: skip
