@@ -36,7 +36,7 @@ TSNE(n_components=2, perplexity=30.0, n_jobs={jobs}, random_state=0, early_exagg
 print(time.perf_counter() - began)
 """
 BUSY = "import numpy as np\nwhile True:\n    np.linalg.qr(np.random.rand(400, 400))"
-USABLE = "from latentkit.machine import usable_cpus; print(usable_cpus())"
+USABLE = "from latentkit.core import usable_cpus; print(usable_cpus())"
 
 
 def _bound(cpus):

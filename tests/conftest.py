@@ -57,7 +57,7 @@ def _pin_to_a_share_of_the_cpus(worker: int, workers: int) -> None:
     core each on a 2-core machine), as one job on a SLURM node runs on its allocation. Without
     it the threads of one worker's libraries (openTSNE, OpenBLAS, TensorFlow) spread over every
     core and collide with the other worker's: a t-SNE beside a busy process took 9x as long
-    (``bench/cpu_share.py``). ``latentkit.machine.usable_cpus`` sizes openTSNE's threads to the share."""
+    (``bench/cpu_share.py``). ``latentkit.core.usable_cpus`` sizes openTSNE's threads to the share."""
     if not hasattr(os, "sched_setaffinity"):
         return
     cpus = sorted(os.sched_getaffinity(0))

@@ -148,12 +148,56 @@ def test_usable_cpus_are_the_affinity_mask_a_slurm_allocation_leaves():
     import subprocess
     import sys
 
-    from latentkit.machine import usable_cpus
+    from latentkit.core import usable_cpus
 
     assert usable_cpus() == len(os.sched_getaffinity(0))
     first = min(os.sched_getaffinity(0))
-    code = "from latentkit.machine import usable_cpus; import os; print(usable_cpus(), os.cpu_count())"
+    code = "from latentkit.core import usable_cpus; import os; print(usable_cpus(), os.cpu_count())"
     bound = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                            preexec_fn=lambda: os.sched_setaffinity(0, {first}))  # fmt: skip
     usable, machine = map(int, bound.stdout.split())
     assert usable == 1 and machine == os.cpu_count()
+
+
+def test_a_cgroup_cpu_quota_caps_the_usable_cpus(tmp_path):
+    """Issue 47: a container's or a cluster's CPU quota, in the kernel's own files: cgroup v2's
+    cpu.max ("150000 100000" is 1.5 CPUs, rounded up to 2; "max" is none) and v1's cfs quota
+    over its period (-1 is none)."""
+    import os
+
+    from latentkit.core.cpus import cgroup_cpus, usable_cpus
+
+    mask = len(os.sched_getaffinity(0))
+    (tmp_path / "v2").mkdir()
+    (tmp_path / "v2" / "cpu.max").write_text("150000 100000\n")
+    assert cgroup_cpus(tmp_path / "v2") == 1.5 and usable_cpus(tmp_path / "v2") == min(mask, 2)
+    (tmp_path / "v2" / "cpu.max").write_text("max 100000\n")
+    assert cgroup_cpus(tmp_path / "v2") is None and usable_cpus(tmp_path / "v2") == mask
+    (tmp_path / "v1" / "cpu").mkdir(parents=True)
+    (tmp_path / "v1" / "cpu" / "cpu.cfs_quota_us").write_text("50000\n")
+    (tmp_path / "v1" / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    assert cgroup_cpus(tmp_path / "v1") == 0.5 and usable_cpus(tmp_path / "v1") == 1
+    (tmp_path / "v1" / "cpu" / "cpu.cfs_quota_us").write_text("-1\n")
+    assert cgroup_cpus(tmp_path / "v1") is None
+    assert cgroup_cpus(tmp_path / "nothing") is None
+
+
+def test_prepare_bound_to_one_cpu_decodes_with_one_thread(tmp_path):
+    """Issue 47: prepare sized its threads by every core of the machine; bound to one CPU (as a
+    SLURM task given 1 of a node's CPUs) it says it decodes with one."""
+    import os
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for i in range(4):
+        Image.new("RGB", (40, 40), (60 * i, 20, 200)).save(folder / f"{i}.png")
+    first = min(os.sched_getaffinity(0))
+    code = "import sys; from latentkit.cli.main import run; sys.exit(run())"
+    bound = subprocess.run([sys.executable, "-c", code, "prepare", "images", str(folder), "--out", str(tmp_path / "s.zarr"),
+                            "--size", "32"], capture_output=True, text=True, preexec_fn=lambda: os.sched_setaffinity(0, {first}))  # fmt: skip
+    assert bound.returncode == 0, bound.stderr
+    assert "prepare: 1 decoding thread (the CPUs this process may use)" in bound.stdout + bound.stderr

@@ -6,8 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from latentkit.core import JobEvents, LatentkitError
-from latentkit.machine import usable_cpus
+from latentkit.core import JobEvents, LatentkitError, usable_cpus
 
 KMEANS_KS = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 70, 80)
 EARLY_ITERATIONS = 250  # the early exaggeration phase: openTSNE's and sklearn's (the posts') first 250 iterations

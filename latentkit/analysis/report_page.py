@@ -111,7 +111,7 @@ def _tsne(centred: np.ndarray, axes: np.ndarray, others: dict[str, np.ndarray], 
     the generators' points placed in that same embedding with its ``transform``."""
     from openTSNE import TSNE
 
-    from latentkit.machine import usable_cpus
+    from latentkit.core import usable_cpus
 
     keep = axes[: min(50, axes.shape[0])].T
     fitted = TSNE(n_components=2, perplexity=min(30.0, max(2.0, (len(centred) - 1) / 3.5)), random_state=seed,

@@ -192,7 +192,10 @@ def environment_lines(r: dict[str, Any]) -> list[str]:
         f"RAM        {format_mb(r['ram_total_mb'])} total, {format_mb(r['ram_available_mb'])} available"
         + (f", cgroup limit {format_mb(r['cgroup_limit_mb'])}" if r["cgroup_limit_mb"] else "")
         + (f", SLURM --mem {format_mb(r['slurm_mem_mb'])}" if r["slurm_mem_mb"] else ""),
-        f"CPUs       {r['cpus']} x {r['cpu']}" + ("  (Colab)" if r["colab"] else ""),
+        f"CPUs       {r['cpus']} x {r['cpu']}"
+        + (f" (this process may use {r['cpus']} of the machine's {r['cpus_machine']})"
+           if r.get("cpus_machine") not in (None, r["cpus"]) else "")
+        + ("  (Colab)" if r["colab"] else ""),
         f"GPU        {gpu}",
         f"allocator  {r['vram_allocator']}",
         f"disk       {format_mb(r['disk_free_mb'])} free at {r['disk']}",

@@ -15,6 +15,7 @@ from latentkit.core.errors import (
     TrainingDiverged,
     disk_full,
 )
+from latentkit.core.cpus import usable_cpus
 from latentkit.core.events import JobEvents
 from latentkit.core.options import (
     MB,
@@ -60,6 +61,7 @@ __all__ = [
     "parse_size",
     "own_folder",
     "parse_split",
+    "usable_cpus",
     "write_json",
     "write_text",
 ]

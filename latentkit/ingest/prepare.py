@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from latentkit import store
-from latentkit.core import JobEvents, LatentkitError, format_crop
+from latentkit.core import JobEvents, LatentkitError, count, format_crop, usable_cpus
 from latentkit.ingest.celeba import CELEBA_CROP, open_celeba, partition_note
 from latentkit.ingest.decoding import Crop, CropOutside, decode_image
 from latentkit.ingest.sources import FileSource, is_image_name, open_source
@@ -45,7 +45,7 @@ def prepare_synthetic(
     attrs = {"source": "synthetic", "size": size, "seed": seed, "factor_names": list(FACTOR_NAMES)}
     group = store.create_or_open(out, n=n, chunk=chunk, arrays=arrays, attrs=attrs, identity=("source", "size", "seed"))
 
-    renderers = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)  # numpy releases the GIL
+    renderers = ThreadPoolExecutor(max_workers=usable_cpus())  # numpy releases the GIL
 
     def produce(start: int, stop: int) -> dict[str, np.ndarray]:
         factors, partition = synthetic_factors(seed, start, stop)
@@ -217,7 +217,9 @@ def _prepare_files(files: FileSource, members: list[str], names: list[str], rows
             return {"images": images, "ok": ok, "names": np.array(names[start:stop]),
                     **{k: v[start:stop] for k, v in rows.items()}}  # fmt: skip
 
-        threads, crop_misses = workers or os.cpu_count() or 1, []
+        threads, crop_misses = workers or usable_cpus(), []
+        events.message(f"prepare: {count(threads, 'decoding thread')}" + ("" if workers else
+                       " (the CPUs this process may use)"))  # fmt: skip
         # Pillow decodes without the GIL; file reads (a slow mount's latency) overlap the decoding
         with ThreadPoolExecutor(max_workers=threads) as pool, ThreadPoolExecutor(max_workers=threads) as readers:
             result = run_chunks(group, produce, task=task, tasks=tasks, description="prepare", events=events)

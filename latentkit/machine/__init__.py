@@ -3,7 +3,6 @@ backend loads), the CPUs it may use, and the monitor (RSS, RAM available, VRAM p
 chunk). Below the model room: the jobs and the analysis import it; it imports only ``core``."""
 
 from latentkit.machine.allocators import configure_allocators, is_out_of_memory
-from latentkit.machine.cpus import usable_cpus
 from latentkit.machine.monitor import MonitorLog, format_mb, release_memory
 
 __all__ = [
@@ -12,5 +11,4 @@ __all__ = [
     "format_mb",
     "is_out_of_memory",
     "release_memory",
-    "usable_cpus",
 ]

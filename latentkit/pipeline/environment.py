@@ -13,7 +13,7 @@ from typing import Any
 
 import psutil
 
-from latentkit.core import MB
+from latentkit.core import MB, usable_cpus
 from latentkit.machine.allocators import ALLOCATOR_SETTINGS
 from latentkit.machine.monitor import gpu_name, vram_mb
 
@@ -108,7 +108,7 @@ def machine_report(workdir: str | os.PathLike = ".") -> dict[str, Any]:
         "vram_used_mb": None if used is None else round(used),
         "disk": str(where) + ("" if where == Path(workdir).resolve() else f" (where {workdir} would be made)"),
         "disk_free_mb": round(disk.free / MB),
-        "cpus": os.cpu_count(), "cpu": cpu_name(), "colab": importlib.util.find_spec("google") is not None
+        "cpus": usable_cpus(), "cpus_machine": os.cpu_count(), "cpu": cpu_name(), "colab": importlib.util.find_spec("google") is not None
         and importlib.util.find_spec("google.colab") is not None,
         "keras_backend": keras_backend(), "versions": versions(), "vram_allocator": allocator_mode(),
         "encode": suggest_encode(0.6 * usable),  # room for the notebook kernel and the page cache
