@@ -92,7 +92,7 @@ def lattice(*, run: str | os.PathLike, out: str | os.PathLike | None = None, pla
     own = reencode_lattice(data[:256], codec.decode, codec.encode)[1]  # the data's own, for scale
     events.advance()
     events.finish()
-    from latentkit.analysis.figures import lattice_figure
+    from latentkit.analysis.plane_figures import lattice_figure
 
     lattice_figure(out, images, distances, n=n, span=span, projected=projected / scales, labels=labels,
                    data_median=float(np.median(own)))  # fmt: skip

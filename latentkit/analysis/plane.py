@@ -129,7 +129,7 @@ def plane(*, latents: str | os.PathLike, out: str | os.PathLike, options: PlaneO
     name = f"plane_{what}_{pair[0]}-{pair[1]}"
     labels = [f"PC{p}" for p in pair] if what == "pcs" else [f"z{p}" for p in pair]
     out = own_folder(out)
-    from latentkit.analysis.figures import plane_figure
+    from latentkit.analysis.plane_figures import plane_figure
 
     figure = plane_figure(out / f"{name}.png", windows, normal, zooms, labels, nn, notes)
     report: PlaneReport = {"latents": str(latents), "n": int(moments.n_), "dim": dim, "plane": what,

@@ -172,7 +172,7 @@ def dominant_components(centres: np.ndarray, widths: np.ndarray, threshold: floa
         median = np.median(values)
         mad = np.median(np.abs(values - median)) * 1.4826
         robust = np.abs(values - median) / mad if mad > 0 else np.zeros_like(values)
-        beyond_noise = True if error is None else np.abs(values - median) > threshold * np.nan_to_num(error, nan=np.inf)
+        beyond_noise = True if error is None else np.abs(values - median) > threshold * error
         return (robust > threshold) & beyond_noise
 
     centre_error, width_error = errors if errors is not None else (None, None)

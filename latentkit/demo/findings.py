@@ -143,9 +143,7 @@ def _mvn(report: Report, noun: str) -> Finding:
     else:
         data = report["data_hit_fraction"][HIT_K]
         data_low, data_high = wilson_interval(round(data * n), n)
-        share = mvn["hit_fraction"][HIT_K]
-        drawn = mvn.get("hit_draws", mvn["samples"])
-        low, high = mvn.get("hit_interval", {}).get(HIT_K) or wilson_interval(round(share * drawn), drawn)
+        share, (low, high) = mvn["hit_fraction"][HIT_K], _box_interval(mvn)
         what, where = f"hit fraction (k={HIT_K})", "the box"
     measured = (f"{what} {share:.3f} [{low:.3f}, {high:.3f}] vs the data's own {data:.3f} "
                 f"[{data_low:.3f}, {data_high:.3f}] over {n:,} points")  # fmt: skip
