@@ -14,7 +14,9 @@ import sys
 
 def child(code: str, env: dict[str, str] | None = None) -> dict:
     """Run ``code`` with this interpreter; it must print one JSON object as its last line."""
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, **(env or {})})
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, **(env or {})}
+    )
     if out.returncode:
         raise SystemExit(out.stderr[-3000:])
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -29,12 +31,18 @@ def jax_train_limit(model, batch, n: int) -> float:
     import jax
 
     batches = itertools.repeat((batch,))
-    state = model._get_jax_state(trainable_variables=True, non_trainable_variables=True, optimizer_variables=True,
-                                 metrics_variables=True, purge_model_variables=True)  # fmt: skip
+    state = model._get_jax_state(
+        trainable_variables=True,
+        non_trainable_variables=True,
+        optimizer_variables=True,
+        metrics_variables=True,
+        purge_model_variables=True,
+    )
     for _ in range(n):
         logs, state = model.train_function(state, batches)
-    model._jax_state = dict(zip(("trainable_variables", "non_trainable_variables", "optimizer_variables",
-                                 "metrics_variables"), state))  # fmt: skip
+    model._jax_state = dict(
+        zip(("trainable_variables", "non_trainable_variables", "optimizer_variables", "metrics_variables"), state)
+    )
     model._jax_state_synced = False
     model.jax_state_sync()
     return float(jax.block_until_ready(logs)["loss"])

@@ -49,8 +49,6 @@ print(json.dumps({{"seconds": time.perf_counter() - t, "peak_rss_mb": peak_rss_m
 """
 
 
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=200_000)
@@ -71,12 +69,19 @@ def main() -> None:
         for start in range(0, args.n, 20_000):
             rows = min(20_000, args.n - start)
             array[start : start + rows] = (mean + rng.normal(size=(rows, args.dim)) @ root.T).astype(np.float32)
-        for what, options in (("without t-SNE and quality", "tsne=False, quality=False"),
-                              ("without t-SNE, with quality", "tsne=False"), ("with everything on", "")):
-            result = child(ANALYZE.format(latents=latents, out=str(Path(tmp) / f"analysis-{len(options)}"),
-                                          options=options))  # fmt: skip
-            print(f"analyze {args.n:,} x {args.dim} {what}: {result['seconds']:.1f} s, "
-                  f"peak RSS {result['peak_rss_mb']:,.0f} MB  (goal: bounded memory, under 1,536 MB)", flush=True)
+        for what, options in (
+            ("without t-SNE and quality", "tsne=False, quality=False"),
+            ("without t-SNE, with quality", "tsne=False"),
+            ("with everything on", ""),
+        ):
+            result = child(
+                ANALYZE.format(latents=latents, out=str(Path(tmp) / f"analysis-{len(options)}"), options=options)
+            )
+            print(
+                f"analyze {args.n:,} x {args.dim} {what}: {result['seconds']:.1f} s, "
+                f"peak RSS {result['peak_rss_mb']:,.0f} MB  (goal: bounded memory, under 1,536 MB)",
+                flush=True,
+            )
         if args.only_analyze:
             return
         sides = [("openTSNE", args.tsne)] + ([] if args.no_sklearn else [("scikit-learn", args.tsne)])
@@ -85,11 +90,16 @@ def main() -> None:
         for library, n in sides:
             r = child(TSNE.format(latents=latents, n=n, library=library))
             times[(library, n)] = r["seconds"]
-            print(f"t-SNE {library:12s} {n:>8,} points (PCA 50): {r['seconds']:7.1f} s, "
-                  f"peak RSS {r['peak_rss_mb']:,.0f} MB", flush=True)
+            print(
+                f"t-SNE {library:12s} {n:>8,} points (PCA 50): {r['seconds']:7.1f} s, "
+                f"peak RSS {r['peak_rss_mb']:,.0f} MB",
+                flush=True,
+            )
         if ("scikit-learn", args.tsne) in times:
-            print(f"scikit-learn / openTSNE at {args.tsne:,}: "
-                  f"{times[('scikit-learn', args.tsne)] / times[('openTSNE', args.tsne)]:.1f}x")
+            print(
+                f"scikit-learn / openTSNE at {args.tsne:,}: "
+                f"{times[('scikit-learn', args.tsne)] / times[('openTSNE', args.tsne)]:.1f}x"
+            )
 
 
 if __name__ == "__main__":

@@ -47,8 +47,13 @@ def tsne_seconds(n: int, jobs: int, cpus=None, busy_cpus=(), beside: bool = Fals
     busy = subprocess.Popen([sys.executable, "-c", BUSY], preexec_fn=_bound(busy_cpus or None)) if beside else None
     try:
         time.sleep(1.0 if beside else 0.0)
-        done = subprocess.run([sys.executable, "-c", CHILD.format(n=n, jobs=jobs)], capture_output=True, text=True,
-                              check=True, preexec_fn=_bound(cpus))  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-c", CHILD.format(n=n, jobs=jobs)],
+            capture_output=True,
+            text=True,
+            check=True,
+            preexec_fn=_bound(cpus),
+        )
     finally:
         if busy is not None:
             busy.kill()
@@ -65,17 +70,24 @@ def main() -> None:
     if len(cpus) < 2:
         sys.exit("cpu_share: needs at least 2 CPUs")
     one, other = {cpus[0]}, {cpus[1]}
-    usable = int(subprocess.run([sys.executable, "-c", USABLE], capture_output=True, text=True, check=True,
-                                preexec_fn=_bound(one)).stdout)  # fmt: skip
+    usable = int(
+        subprocess.run(
+            [sys.executable, "-c", USABLE], capture_output=True, text=True, check=True, preexec_fn=_bound(one)
+        ).stdout
+    )
     assert usable == 1, usable
     whole = os.cpu_count() or 1
     print(f"t-SNE of {args.n} points; {whole} CPUs; usable_cpus() bound to one CPU: {usable}")
     cases = {
-        "beside a busy process: shared -> own share": (lambda: tsne_seconds(args.n, whole, beside=True),
-                                                       lambda: tsne_seconds(args.n, usable, one, other, beside=True)),
+        "beside a busy process: shared -> own share": (
+            lambda: tsne_seconds(args.n, whole, beside=True),
+            lambda: tsne_seconds(args.n, usable, one, other, beside=True),
+        ),
         "bound to one CPU, alone: os.cpu_count() -> usable_cpus() threads": (
-            lambda: tsne_seconds(args.n, whole, one), lambda: tsne_seconds(args.n, usable, one)),
-    }  # fmt: skip
+            lambda: tsne_seconds(args.n, whole, one),
+            lambda: tsne_seconds(args.n, usable, one),
+        ),
+    }
     for case, (before, after) in cases.items():
         ratios = []
         for round_ in range(1, args.rounds + 1):

@@ -24,7 +24,9 @@ def main() -> None:
     parser.add_argument("--compare", action="store_true", help="also time `demo --compare` (the AE-vs-VAE part)")
     args = parser.parse_args()
     shutil.rmtree(args.dir, ignore_errors=True)
-    command = [sys.executable, "-m", "latentkit", "demo", "--dir", str(args.dir)] + (["--compare"] if args.compare else [])
+    command = [sys.executable, "-m", "latentkit", "demo", "--dir", str(args.dir)] + (
+        ["--compare"] if args.compare else []
+    )
     started, stages = time.perf_counter(), []
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as process:
         for line in process.stdout:
@@ -37,7 +39,9 @@ def main() -> None:
     print(f"\n{'stage':16s} {'seconds':>8s}")
     for (t0, name), (t1, _) in zip(stages, stages[1:] + [(total, "")]):
         print(f"{name:16s} {t1 - t0:8.1f}")
-    print(f"{'total':16s} {total:8.1f}   (goal: under 300 s on 2 cores{'; --compare adds the VAE' if args.compare else ''})")
+    print(
+        f"{'total':16s} {total:8.1f}   (goal: under 300 s on 2 cores{'; --compare adds the VAE' if args.compare else ''})"
+    )
     run = args.dir / "run"
     findings = json.loads((run / "findings.json").read_text())["findings"]
     report = json.loads((run / "analysis" / "report.json").read_text())

@@ -76,7 +76,6 @@ print(json.dumps({{"seconds": time.perf_counter() - started, "peak_rss_mb": peak
 """
 
 
-
 def imported(tmp: Path, name: str) -> str:
     """The run's encoder and decoder saved as a user would (.keras files), imported into a new run."""
     from latentkit.model.codec import load_model
@@ -96,8 +95,12 @@ def main() -> None:
     parser.add_argument("--small-chunks", type=int, default=1)
     parser.add_argument("--large-chunks", type=int, default=14)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--throughput-chunk", type=int, default=8192,
-                        help="chunk for the throughput side (2 chunks of it are encoded per round)")
+    parser.add_argument(
+        "--throughput-chunk",
+        type=int,
+        default=8192,
+        help="chunk for the throughput side (2 chunks of it are encoded per round)",
+    )
     parser.add_argument("--naive", type=int, nargs=2, default=(4096, 20480), help="two N for the naive way")
     parser.add_argument("--imported", action="store_true", help="the encoder as a user's model (import-model)")
     args = parser.parse_args()
@@ -119,37 +122,58 @@ def main() -> None:
             write_checkpoint(tmp / name, build_model(spec.model), spec, data=stores[large], epoch=1, step=0)
             if args.imported:
                 runs[name] = imported(tmp, name)
-        rates = child(THROUGHPUT.format(run=runs["throughput"], data=stores[2 * args.throughput_chunk],
-                                        chunk=args.throughput_chunk,
-                                        rounds=args.rounds))  # fmt: skip
-        peaks = {n: child(PEAK.format(run=runs[name], data=stores[n], chunk=args.chunk, out=str(tmp / f"{name}.zarr")))
-                 for name, n in (("small", small), ("large", large))}  # fmt: skip
-        cycles = [json.loads(line)["rss_mb"] for line in (Path(runs["large"]) / "monitor.jsonl").read_text().splitlines()]
+        rates = child(
+            THROUGHPUT.format(
+                run=runs["throughput"],
+                data=stores[2 * args.throughput_chunk],
+                chunk=args.throughput_chunk,
+                rounds=args.rounds,
+            )
+        )
+        peaks = {
+            n: child(PEAK.format(run=runs[name], data=stores[n], chunk=args.chunk, out=str(tmp / f"{name}.zarr")))
+            for name, n in (("small", small), ("large", large))
+        }
+        cycles = [
+            json.loads(line)["rss_mb"] for line in (Path(runs["large"]) / "monitor.jsonl").read_text().splitlines()
+        ]
         naive = {n: child(NAIVE.format(run=runs["naive"], data=stores[large], n=n)) for n in args.naive}
 
     job, direct = np.median(rates["job"]), np.median(rates["direct"])
-    print(f"case-I encoder (ae-case1{', imported' if args.imported else ''}), 96x96 synthetic images, "
-          f"--chunk {args.chunk}, batch 256")
-    print(f"throughput ({args.rounds} interleaved rounds, {2 * args.throughput_chunk:,} images, "
-          f"--chunk {args.throughput_chunk}):")
+    print(
+        f"case-I encoder (ae-case1{', imported' if args.imported else ''}), 96x96 synthetic images, "
+        f"--chunk {args.chunk}, batch 256"
+    )
+    print(
+        f"throughput ({args.rounds} interleaved rounds, {2 * args.throughput_chunk:,} images, "
+        f"--chunk {args.throughput_chunk}):"
+    )
     print(f"  encode job            {', '.join(f'{r:,.0f}' for r in rates['job'])} images/s (median {job:,.0f})")
-    print(f"  direct predict_on_batch on float32 in RAM  {', '.join(f'{r:,.0f}' for r in rates['direct'])} "
-          f"images/s (median {direct:,.0f})")
+    print(
+        f"  direct predict_on_batch on float32 in RAM  {', '.join(f'{r:,.0f}' for r in rates['direct'])} "
+        f"images/s (median {direct:,.0f})"
+    )
     print(f"  ratio of medians job / direct  {job / direct:.2f}  (goal >= 0.9)")
-    s, l = peaks[small]["peak_rss_mb"], peaks[large]["peak_rss_mb"]
-    print(f"peak RSS: encode job N = {small:,}: {s:,.0f} MB, N = {large:,}: {l:,.0f} MB, ratio {l / s:.3f}"
-          f"  (goal <= 1.1, under 1,536 MB)")
+    s, big = peaks[small]["peak_rss_mb"], peaks[large]["peak_rss_mb"]
+    print(
+        f"peak RSS: encode job N = {small:,}: {s:,.0f} MB, N = {large:,}: {big:,.0f} MB, ratio {big / s:.3f}"
+        f"  (goal <= 1.1, under 1,536 MB)"
+    )
     last = cycles[-11:]
     slope = np.polyfit(np.arange(len(last)), last, 1)[0] if len(last) > 1 else 0.0
     tenth = min(9, len(cycles) - 1)
     print(f"RSS per chunk (MB): {', '.join(f'{c:,.0f}' for c in cycles)}")
-    print(f"  growth over the last {len(last) - 1} cycles (chunk {len(cycles) - len(last) + 1} -> {len(cycles)}): "
-          f"{last[-1] - last[0]:+.0f} MB, slope {slope:+.1f} MB/chunk  (goal <= 50 MB); raw chunk 1 -> {tenth + 1} "
-          f"incl. warm-up: {cycles[tenth] - cycles[0]:+.0f} MB")
+    print(
+        f"  growth over the last {len(last) - 1} cycles (chunk {len(cycles) - len(last) + 1} -> {len(cycles)}): "
+        f"{last[-1] - last[0]:+.0f} MB, slope {slope:+.1f} MB/chunk  (goal <= 50 MB); raw chunk 1 -> {tenth + 1} "
+        f"incl. warm-up: {cycles[tenth] - cycles[0]:+.0f} MB"
+    )
     (n1, n2) = args.naive
     a, b = naive[n1]["peak_rss_mb"], naive[n2]["peak_rss_mb"]
-    print(f"naive: all float32 in RAM + one predict: N = {n1:,}: {a:,.0f} MB, N = {n2:,}: {b:,.0f} MB "
-          f"({(b - a) * 1024 / (n2 - n1):,.0f} KB more per image), {n2 / naive[n2]['seconds']:,.0f} images/s")
+    print(
+        f"naive: all float32 in RAM + one predict: N = {n1:,}: {a:,.0f} MB, N = {n2:,}: {b:,.0f} MB "
+        f"({(b - a) * 1024 / (n2 - n1):,.0f} KB more per image), {n2 / naive[n2]['seconds']:,.0f} images/s"
+    )
 
 
 if __name__ == "__main__":

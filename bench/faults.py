@@ -29,16 +29,33 @@ from pathlib import Path
 
 import numpy as np
 
-TINY = ["--set", "model.image_size=32", "--set", "model.z_dim=8", "--set", "model.encoder_filters=[8,16]",
-        "--set", "model.encoder_kernels=[3,3]", "--set", "model.encoder_strides=[2,2]",
-        "--set", "model.decoder_filters=[8,3]", "--set", "model.decoder_kernels=[3,3]",
-        "--set", "model.decoder_strides=[2,2]", "--batch", "16"]  # fmt: skip
+TINY = [
+    "--set",
+    "model.image_size=32",
+    "--set",
+    "model.z_dim=8",
+    "--set",
+    "model.encoder_filters=[8,16]",
+    "--set",
+    "model.encoder_kernels=[3,3]",
+    "--set",
+    "model.encoder_strides=[2,2]",
+    "--set",
+    "model.decoder_filters=[8,3]",
+    "--set",
+    "model.decoder_kernels=[3,3]",
+    "--set",
+    "model.decoder_strides=[2,2]",
+    "--batch",
+    "16",
+]
 JOBS = ("prepare-synthetic", "prepare-celeba", "train", "encode", "stage", "sync")
 
 
 def cli(*args, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "latentkit", *map(str, args)], capture_output=True, text=True,
-                          check=check)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "latentkit", *map(str, args)], capture_output=True, text=True, check=check
+    )
 
 
 def make_jpegs(folder: Path, n: int) -> Path:
@@ -60,8 +77,11 @@ def make_jpegs(folder: Path, n: int) -> Path:
 
 def tree_digest(root: Path, skip=(".lock",)) -> dict[str, str]:
     """SHA-256 of every file below ``root`` (lock files aside: they are not outputs)."""
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file() and not p.name.endswith(skip)}  # fmt: skip
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.name.endswith(skip)
+    }
 
 
 def zarr_equal(a: Path, b: Path) -> bool:
@@ -101,10 +121,18 @@ class Setup:
         self.celeba = make_jpegs(root / "celeba", jpegs)
         self.n_faces = faces
         self.run = root / "run"
-        overrides = {"model.image_size": 32, "model.z_dim": 8, "model.encoder_filters": [8, 16],
-                     "model.encoder_kernels": [3, 3], "model.encoder_strides": [2, 2], "model.decoder_filters": [8, 3],
-                     "model.decoder_kernels": [3, 3], "model.decoder_strides": [2, 2], "train.batch": 16,
-                     "train.epochs": 1}  # fmt: skip
+        overrides = {
+            "model.image_size": 32,
+            "model.z_dim": 8,
+            "model.encoder_filters": [8, 16],
+            "model.encoder_kernels": [3, 3],
+            "model.encoder_strides": [2, 2],
+            "model.decoder_filters": [8, 3],
+            "model.decoder_kernels": [3, 3],
+            "model.decoder_strides": [2, 2],
+            "train.batch": 16,
+            "train.epochs": 1,
+        }
         train(data=self.store, run=self.run, job="demo", overrides=overrides)
         self.big = root / "big.bin"  # something for stage to copy
         with open(self.big, "wb") as handle:
@@ -118,8 +146,20 @@ class Setup:
         if job == "prepare-celeba":
             return ["prepare", "celeba", self.celeba, "--size", 32, "--chunk", 8, "--workers", 1, "--out", out]
         if job == "train":
-            return ["train", "--data", self.store, "--run", out, "--job", "demo", *TINY, "--epochs", 2,
-                    "--checkpoint-every", 3]  # fmt: skip
+            return [
+                "train",
+                "--data",
+                self.store,
+                "--run",
+                out,
+                "--job",
+                "demo",
+                *TINY,
+                "--epochs",
+                2,
+                "--checkpoint-every",
+                3,
+            ]
         if job == "encode":
             return ["encode", "--run", self.run, "--chunk", 32, "--batch", 16, "--out", out]
         if job == "stage":
@@ -139,15 +179,20 @@ class Setup:
 
         a, b = (checkpoint.load(p / "checkpoints")[0] for p in (reference, out))
         return a.meta["epoch"] == b.meta["epoch"] and all(
-            np.allclose(x, y, rtol=1e-5, atol=1e-6) for x, y in zip(a.model, b.model))  # fmt: skip
+            np.allclose(x, y, rtol=1e-5, atol=1e-6) for x, y in zip(a.model, b.model)
+        )
 
 
 def run_to_completion(command: list, duration: float, kills: int, rng: random.Random, signals) -> tuple[int, int]:
     """Start, kill at a random moment, restart... then let it finish. Returns (kills, stops)."""
     killed = stopped = 0
     while True:
-        process = subprocess.Popen([sys.executable, "-m", "latentkit", *map(str, command)],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        process = subprocess.Popen(
+            [sys.executable, "-m", "latentkit", *map(str, command)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         if killed + stopped < kills:
             try:
                 process.wait(timeout=rng.uniform(0.3, 1.0) * duration)
@@ -174,14 +219,18 @@ def main(argv=None) -> dict:
     totals = {}
     with tempfile.TemporaryDirectory(prefix="latentkit-faults-") as scratch:
         setup = Setup(Path(scratch), **(dict(faces=2048, jpegs=48, stage_mib=32) if args.small else {}))
-        print(f"{'job':18s} {'trials':>6s} {'kills':>6s} {'stops':>6s} {'mismatches':>10s} {'leftovers':>9s} {'ref s':>6s}")
+        print(
+            f"{'job':18s} {'trials':>6s} {'kills':>6s} {'stops':>6s} {'mismatches':>10s} {'leftovers':>9s} {'ref s':>6s}"
+        )
         for job in args.jobs.split(","):
             reference = setup.root / f"{job}-reference" / "output"
             reference.parent.mkdir()
             started = time.perf_counter()
             cli(*setup.command(job, reference))
             duration = time.perf_counter() - started
-            signals = [signal.SIGKILL, signal.SIGKILL, signal.SIGTERM, signal.SIGUSR2] if job == "train" else [signal.SIGKILL]
+            signals = (
+                [signal.SIGKILL, signal.SIGKILL, signal.SIGTERM, signal.SIGUSR2] if job == "train" else [signal.SIGKILL]
+            )
             row = {"trials": 0, "kills": 0, "stops": 0, "mismatches": 0, "leftovers": 0, "reference_s": duration}
             for trial in range(args.trials):
                 out = setup.root / f"{job}-{trial}" / "output"  # a folder per trial: leftovers are its own
@@ -199,12 +248,17 @@ def main(argv=None) -> dict:
                     print(f"  leftover: {item}", flush=True)
                 shutil.rmtree(out.parent)
             totals[job] = row
-            print(f"{job:18s} {row['trials']:6d} {row['kills']:6d} {row['stops']:6d} {row['mismatches']:10d} "
-                  f"{row['leftovers']:9d} {duration:6.1f}", flush=True)  # fmt: skip
+            print(
+                f"{job:18s} {row['trials']:6d} {row['kills']:6d} {row['stops']:6d} {row['mismatches']:10d} "
+                f"{row['leftovers']:9d} {duration:6.1f}",
+                flush=True,
+            )
     kills = sum(r["kills"] + r["stops"] for r in totals.values())
     bad = sum(r["mismatches"] + r["leftovers"] for r in totals.values())
-    print(f"total: {kills} interruptions, {sum(r['mismatches'] for r in totals.values())} mismatches, "
-          f"{sum(r['leftovers'] for r in totals.values())} leftovers")  # fmt: skip
+    print(
+        f"total: {kills} interruptions, {sum(r['mismatches'] for r in totals.values())} mismatches, "
+        f"{sum(r['leftovers'] for r in totals.values())} leftovers"
+    )
     return {"jobs": totals, "interruptions": kills, "bad": bad}
 
 

@@ -70,52 +70,70 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        synth = child(f"from latentkit.ingest.prepare import prepare_synthetic\n"
-                      f"prepare_synthetic(out={str(tmp / 's.zarr')!r}, n={args.synthetic})")  # fmt: skip
-        print(f"synthetic  {args.synthetic:,} faces: {synth['seconds']:.1f} s, "
-              f"{args.synthetic / synth['seconds']:,.0f} images/s, peak RSS {synth['peak_rss_mb']:,.0f} MB")  # fmt: skip
+        synth = child(
+            f"from latentkit.ingest.prepare import prepare_synthetic\n"
+            f"prepare_synthetic(out={str(tmp / 's.zarr')!r}, n={args.synthetic})"
+        )
+        print(
+            f"synthetic  {args.synthetic:,} faces: {synth['seconds']:.1f} s, "
+            f"{args.synthetic / synth['seconds']:,.0f} images/s, peak RSS {synth['peak_rss_mb']:,.0f} MB"
+        )
         make_jpegs(tmp / "celeba", args.jpegs)
         folder = tmp / "celeba" / "img_align_celeba"
         size_kb = np.mean([p.stat().st_size for p in folder.iterdir()]) / 1024
         print(f"celeba     {args.jpegs:,} JPEGs 178x218 (~{size_kb:.1f} KB each), one decoding thread:")
         for size in (96, 64):
-            loop = ("from pathlib import Path\nfrom latentkit.ingest.decoding import decode_image\n"
-                    f"for p in sorted(Path({str(folder)!r}).iterdir()):\n"
-                    f"    decode_image(p.read_bytes(), crop=(15, 40, 163, 188), size={size}, draft={{draft}})")  # fmt: skip
+            loop = (
+                "from pathlib import Path\nfrom latentkit.ingest.decoding import decode_image\n"
+                f"for p in sorted(Path({str(folder)!r}).iterdir()):\n"
+                f"    decode_image(p.read_bytes(), crop=(15, 40, 163, 188), size={size}, draft={{draft}})"
+            )
             bares, jobs = [], []
             for round_ in range(args.rounds):  # interleaved: this machine's speed drifts by tens of percent
                 bare = child(loop.format(draft=True))
-                job = child(f"from latentkit.ingest.prepare import prepare_celeba\n"
-                            f"prepare_celeba(src={str(tmp / 'celeba')!r}, "
-                            f"out={str(tmp / f'c{size}_{round_}.zarr')!r}, size={size}, workers=1)")  # fmt: skip
+                job = child(
+                    f"from latentkit.ingest.prepare import prepare_celeba\n"
+                    f"prepare_celeba(src={str(tmp / 'celeba')!r}, "
+                    f"out={str(tmp / f'c{size}_{round_}.zarr')!r}, size={size}, workers=1)"
+                )
                 bares.append(args.jpegs / bare["seconds"])
                 jobs.append(args.jpegs / job["seconds"])
             bare_rate, job_rate = max(bares), max(jobs)
-            print(f"  --size {size}: decode+crop+resize loop {', '.join(f'{r:,.0f}' for r in bares)} images/s; "
-                  f"prepare celeba job {', '.join(f'{r:,.0f}' for r in jobs)} images/s, "
-                  f"peak RSS {job['peak_rss_mb']:,.0f} MB; best/best ratio {job_rate / bare_rate:.2f}")
+            print(
+                f"  --size {size}: decode+crop+resize loop {', '.join(f'{r:,.0f}' for r in bares)} images/s; "
+                f"prepare celeba job {', '.join(f'{r:,.0f}' for r in jobs)} images/s, "
+                f"peak RSS {job['peak_rss_mb']:,.0f} MB; best/best ratio {job_rate / bare_rate:.2f}"
+            )
             if size * 2 <= 148:
                 full = child(loop.format(draft=False))
                 full_rate = args.jpegs / full["seconds"]
-                print(f"    full-scale decode {full_rate:,.0f} images/s: reduced-scale decode is "
-                      f"{bare_rate / full_rate:.2f}x faster; mean |pixel difference| "
-                      f"{pixel_difference(folder, size):.2f} grey levels")  # fmt: skip
+                print(
+                    f"    full-scale decode {full_rate:,.0f} images/s: reduced-scale decode is "
+                    f"{bare_rate / full_rate:.2f}x faster; mean |pixel difference| "
+                    f"{pixel_difference(folder, size):.2f} grey levels"
+                )
         make_photos(tmp / "photos", args.photos)
-        loop = ("from latentkit.ingest.decoding import decode_image\nfrom latentkit.ingest.sources import open_source, is_image_name\n"
-                f"s = open_source({str(tmp / 'photos')!r})\n"
-                "for f in s.files:\n    if is_image_name(f): decode_image(s.read(f), crop='center', size=96)")  # fmt: skip
+        loop = (
+            "from latentkit.ingest.decoding import decode_image\nfrom latentkit.ingest.sources import open_source, is_image_name\n"
+            f"s = open_source({str(tmp / 'photos')!r})\n"
+            "for f in s.files:\n    if is_image_name(f): decode_image(s.read(f), crop='center', size=96)"
+        )
         bares, jobs = [], []
         for round_ in range(args.rounds):
             bares.append(args.photos / child(loop)["seconds"])
-            job = child(f"from latentkit.ingest.prepare import prepare_images\n"
-                        f"prepare_images(src={str(tmp / 'photos')!r}, out={str(tmp / f'p{round_}.zarr')!r}, "
-                        f"workers=1)")  # fmt: skip
+            job = child(
+                f"from latentkit.ingest.prepare import prepare_images\n"
+                f"prepare_images(src={str(tmp / 'photos')!r}, out={str(tmp / f'p{round_}.zarr')!r}, "
+                f"workers=1)"
+            )
             jobs.append(args.photos / job["seconds"])
         bare_rate, job_rate = max(bares), max(jobs)
         print(f"images     {args.photos:,} mixed photos (JPEG/PNG, 300-1,200 px), one decoding thread, --size 96:")
-        print(f"  decode+crop+resize loop {', '.join(f'{r:,.0f}' for r in bares)} images/s; prepare images job "
-              f"{', '.join(f'{r:,.0f}' for r in jobs)} images/s, peak RSS {job['peak_rss_mb']:,.0f} MB; "
-              f"best/best ratio {job_rate / bare_rate:.2f}")
+        print(
+            f"  decode+crop+resize loop {', '.join(f'{r:,.0f}' for r in bares)} images/s; prepare images job "
+            f"{', '.join(f'{r:,.0f}' for r in jobs)} images/s, peak RSS {job['peak_rss_mb']:,.0f} MB; "
+            f"best/best ratio {job_rate / bare_rate:.2f}"
+        )
 
 
 def pixel_difference(folder: Path, size: int, n: int = 300) -> float:

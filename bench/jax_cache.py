@@ -28,8 +28,25 @@ CACHE = {"JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0", "JAX_PERSISTENT_CACH
 def train_seconds(data: Path, run: Path, env: dict[str, str]) -> float:
     shutil.rmtree(run, ignore_errors=True)
     began = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "latentkit", "train", "--data", str(data), "--run", str(run), "--job", "demo",
-                    "--epochs", "1"], check=True, capture_output=True, env=env)  # fmt: skip
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "latentkit",
+            "train",
+            "--data",
+            str(data),
+            "--run",
+            str(run),
+            "--job",
+            "demo",
+            "--epochs",
+            "1",
+        ],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
     return time.perf_counter() - began
 
 
@@ -41,8 +58,23 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="latentkit-bench-jax-cache-"))
     try:
         data, run, cache = work / "data.zarr", work / "run", work / "cache"
-        subprocess.run([sys.executable, "-m", "latentkit", "prepare", "synthetic", "--n", str(args.n), "--size", "64",
-                        "--out", str(data)], check=True, capture_output=True)  # fmt: skip
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "latentkit",
+                "prepare",
+                "synthetic",
+                "--n",
+                str(args.n),
+                "--size",
+                "64",
+                "--out",
+                str(data),
+            ],
+            check=True,
+            capture_output=True,
+        )
         base = {key: value for key, value in os.environ.items() if key != "JAX_COMPILATION_CACHE_DIR"}
         base["KERAS_BACKEND"] = "jax"
         warm_env = {**base, **CACHE, "JAX_COMPILATION_CACHE_DIR": str(cache)}
@@ -51,7 +83,9 @@ def main() -> None:
         for round_ in range(1, args.rounds + 1):
             cold, warm = train_seconds(data, run, base), train_seconds(data, run, warm_env)
             ratios.append(warm / cold)
-            print(f"round {round_}: cold {cold:.1f} s, with the cache {warm:.1f} s, ratio {warm / cold:.2f}", flush=True)
+            print(
+                f"round {round_}: cold {cold:.1f} s, with the cache {warm:.1f} s, ratio {warm / cold:.2f}", flush=True
+            )
         print(f"median ratio with the cache / without: {statistics.median(ratios):.2f} ({args.rounds} rounds)")
     finally:
         shutil.rmtree(work, ignore_errors=True)

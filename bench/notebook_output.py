@@ -32,8 +32,14 @@ def kernel_environment(root: Path, name: str = "latentkit-bench") -> tuple[Path,
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True)
     python = venv / "bin" / "python"
-    purelib = Path(subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                                  capture_output=True, text=True, check=True).stdout.strip())  # fmt: skip
+    purelib = Path(
+        subprocess.run(
+            [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
     for entry in Path(sysconfig.get_paths()["purelib"]).iterdir():
         if not entry.name.lower().startswith(("latentkit", "__editable__")):
             (purelib / entry.name).symlink_to(entry)
@@ -60,20 +66,26 @@ def main() -> None:
     notebook = nbformat.read(ROOT / "colab" / "bootstrap.ipynb", as_version=4)
     first = next(c for c in notebook.cells if c.cell_type == "code")
     first.source = re.sub(r"^DATASET = .*?(  #)", f'DATASET = "synthetic:{args.n}"\\1', first.source, flags=re.M)
-    os.environ.update(LATENTKIT_DRIVE=str(root / "MyDrive"), LATENTKIT_LOCAL=str(root / "content"),
-                      JUPYTER_PATH=str(jupyter))  # fmt: skip
+    os.environ.update(
+        LATENTKIT_DRIVE=str(root / "MyDrive"), LATENTKIT_LOCAL=str(root / "content"), JUPYTER_PATH=str(jupyter)
+    )
     began = time.perf_counter()
-    nbclient.NotebookClient(notebook, timeout=3600, kernel_name="latentkit-bench",
-                            resources={"metadata": {"path": str(root)}}).execute()  # fmt: skip
+    nbclient.NotebookClient(
+        notebook, timeout=3600, kernel_name="latentkit-bench", resources={"metadata": {"path": str(root)}}
+    ).execute()
     print(f"executed in {time.perf_counter() - began:.0f} s ({args.n:,} synthetic faces, the notebook's defaults)")
     out = root / "executed.ipynb"
     nbformat.write(notebook, out)
     for i, cell in enumerate(c for c in notebook.cells if c.cell_type == "code"):
-        text = sum(len(o.get("text", "")) + sum(len(str(v)) for k, v in o.get("data", {}).items() if k.startswith("text/"))
-                   for o in cell.outputs)  # fmt: skip
+        text = sum(
+            len(o.get("text", "")) + sum(len(str(v)) for k, v in o.get("data", {}).items() if k.startswith("text/"))
+            for o in cell.outputs
+        )
         pictures = sum(len(o.get("data", {}).get(k, "")) for o in cell.outputs for k in ("image/png", "image/jpeg"))
-        print(f"cell {i}: {len(cell.outputs):3d} outputs, {text:7,d} B text, {pictures:9,d} B pictures  "
-              f"| {cell.source.splitlines()[0][:56]}")  # fmt: skip
+        print(
+            f"cell {i}: {len(cell.outputs):3d} outputs, {text:7,d} B text, {pictures:9,d} B pictures  "
+            f"| {cell.source.splitlines()[0][:56]}"
+        )
     print(f"saved notebook: {out.stat().st_size:,} B ({out})")
 
 

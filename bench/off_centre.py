@@ -29,8 +29,10 @@ def main() -> None:
     from latentkit.model.runs import read_run
     from latentkit.store.reading import UNIT_SCALE
 
-    print(f"{'run':28s} {'activation':>10s} {'|Eh|^2/trCov':>12s} {'zero h':>7s} {'max|c|/sd':>9s} "
-          f"{'median|c|/sd':>12s} {'corr(c, W^T Eh)':>15s}")  # fmt: skip
+    print(
+        f"{'run':28s} {'activation':>10s} {'|Eh|^2/trCov':>12s} {'zero h':>7s} {'max|c|/sd':>9s} "
+        f"{'median|c|/sd':>12s} {'corr(c, W^T Eh)':>15s}"
+    )
     for run in args.runs:
         described = read_run(run)
         model, meta = load_model(run, described), described.saved.meta
@@ -44,9 +46,11 @@ def main() -> None:
         centre, sd = z.mean(0), z.std(0)
         from_features = encoder.get_layer("z").get_weights()[0].T @ mean
         activation = meta.get("spec", {}).get("model", {}).get("activation", "?")
-        print(f"{run[-28:]:28s} {activation:>10s} {(mean**2).sum() / var.sum():12.2f} {(h == 0).mean():7.2f} "
-              f"{(np.abs(centre) / sd).max():9.2f} {np.median(np.abs(centre) / sd):12.2f} "
-              f"{np.corrcoef(from_features, centre)[0, 1]:15.3f}")  # fmt: skip
+        print(
+            f"{run[-28:]:28s} {activation:>10s} {(mean**2).sum() / var.sum():12.2f} {(h == 0).mean():7.2f} "
+            f"{(np.abs(centre) / sd).max():9.2f} {np.median(np.abs(centre) / sd):12.2f} "
+            f"{np.corrcoef(from_features, centre)[0, 1]:15.3f}"
+        )
 
 
 if __name__ == "__main__":

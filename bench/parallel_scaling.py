@@ -37,11 +37,24 @@ def run(code: str, env: dict[str, str], processes: int = 1) -> float:
             port = s.getsockname()[1]
     children = []
     for i in range(processes):
-        extra = {} if port is None else {"KERAS_DISTRIBUTION_JOB_ADDRESSES": f"127.0.0.1:{port}",
-                                         "KERAS_DISTRIBUTION_NUM_PROCESSES": str(processes),
-                                         "KERAS_DISTRIBUTION_PROCESS_ID": str(i)}  # fmt: skip
-        children.append(subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                         text=True, env={**os.environ, **env, **extra}))  # fmt: skip
+        extra = (
+            {}
+            if port is None
+            else {
+                "KERAS_DISTRIBUTION_JOB_ADDRESSES": f"127.0.0.1:{port}",
+                "KERAS_DISTRIBUTION_NUM_PROCESSES": str(processes),
+                "KERAS_DISTRIBUTION_PROCESS_ID": str(i),
+            }
+        )
+        children.append(
+            subprocess.Popen(
+                [sys.executable, "-c", code],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env={**os.environ, **env, **extra},
+            )
+        )
     outputs = [c.communicate() for c in children]
     if any(c.returncode for c in children):
         raise SystemExit("\n".join(err[-2000:] for _, err in outputs))
@@ -77,8 +90,12 @@ def main() -> None:
             print(rows[-1], flush=True)
         if args.processes > 1:
             env = {**base, "JAX_PLATFORMS": "cpu", "XLA_FLAGS": "--xla_force_host_platform_device_count=1"}
-            rows.append((f"{args.processes} processes (gloo), 1 CPU device each",
-                         run(code("procs", "all"), env, processes=args.processes)))  # fmt: skip
+            rows.append(
+                (
+                    f"{args.processes} processes (gloo), 1 CPU device each",
+                    run(code("procs", "all"), env, processes=args.processes),
+                )
+            )
             print(rows[-1], flush=True)
     first = rows[0][1]
     print(f"\n{args.job}, {args.n} synthetic images, last of {args.epochs} epochs, JAX backend:")

@@ -118,8 +118,13 @@ def main() -> None:
     parser.add_argument("--backends", nargs="+", default=["tensorflow", "jax"])
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (job epoch, then limit)")
     parser.add_argument("--batch", type=int, default=None, help="override the presets' batch (128)")
-    parser.add_argument("--set", action="append", default=[], metavar="SECTION.FIELD=VALUE",
-                        help="more spec overrides, e.g. train.precision=mixed_bfloat16")  # fmt: skip
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.FIELD=VALUE",
+        help="more spec overrides, e.g. train.precision=mixed_bfloat16",
+    )
     parser.add_argument("--whole-job", action="store_true", help="also run the train job end to end (2 epochs)")
     parser.add_argument("--in-ram", action="store_true", help="also fit on float32 images in RAM (TensorFlow)")
     args = parser.parse_args()
@@ -138,29 +143,52 @@ def main() -> None:
             data = stores[size]
             for backend in args.backends:
                 env = {"KERAS_BACKEND": backend}
-                result = child(INTERLEAVED.format(data=data, job=job, overrides=overrides, rounds=args.rounds,
-                                                  bench=str(Path(__file__).resolve().parent)), env=env)  # fmt: skip
+                result = child(
+                    INTERLEAVED.format(
+                        data=data,
+                        job=job,
+                        overrides=overrides,
+                        rounds=args.rounds,
+                        bench=str(Path(__file__).resolve().parent),
+                    ),
+                    env=env,
+                )
                 ratios = [j / lim for j, lim in result["rounds"]]
                 vram = result["vram_used_mb"]
                 print(f"{job}, {backend}, {result['steps']} steps a round:")
                 print("  job    " + ", ".join(f"{j:7.1f}" for j, _ in result["rounds"]) + " images/s")
                 print("  limit  " + ", ".join(f"{lim:7.1f}" for _, lim in result["rounds"]) + " images/s")
-                print("  ratio  " + ", ".join(f"{r:7.3f}" for r in ratios) + f"   median {statistics.median(ratios):.3f}"
-                      f"   peak RSS {result['peak_rss_mb']:,.0f} MB   VRAM " + ("n/a" if vram is None else f"{vram:,.0f} MB"))
+                print(
+                    "  ratio  " + ", ".join(f"{r:7.3f}" for r in ratios) + f"   median {statistics.median(ratios):.3f}"
+                    f"   peak RSS {result['peak_rss_mb']:,.0f} MB   VRAM "
+                    + ("n/a" if vram is None else f"{vram:,.0f} MB")
+                )
                 extra = {}
                 if args.whole_job:
                     run = str(Path(tmp) / f"run-{job}-{backend}")
-                    extra["whole"] = child(WHOLE_JOB.format(data=data, run=run, job=job,
-                                                            overrides={**overrides, "train.epochs": 2}), env=env)
+                    extra["whole"] = child(
+                        WHOLE_JOB.format(data=data, run=run, job=job, overrides={**overrides, "train.epochs": 2}),
+                        env=env,
+                    )
                     print(f"  whole train job, last of 2 epochs: {extra['whole']['images_per_s']:.1f} images/s")
                 if args.in_ram and backend == "tensorflow":
-                    extra["in_ram"] = child(IN_RAM.format(data=data, job=job, overrides={**overrides, "train.epochs": 2}),
-                                            env=env)  # fmt: skip
+                    extra["in_ram"] = child(
+                        IN_RAM.format(data=data, job=job, overrides={**overrides, "train.epochs": 2}), env=env
+                    )
                     print(f"  fit on float32 in RAM: {extra['in_ram']['images_per_s']:.1f} images/s")
-                rows.append((job, backend, statistics.median(j for j, _ in result["rounds"]),
-                             statistics.median(lim for _, lim in result["rounds"]), statistics.median(ratios)))
+                rows.append(
+                    (
+                        job,
+                        backend,
+                        statistics.median(j for j, _ in result["rounds"]),
+                        statistics.median(lim for _, lim in result["rounds"]),
+                        statistics.median(ratios),
+                    )
+                )
                 print(flush=True)
-    print(f"{args.n} synthetic images, batch {overrides.get('train.batch', 'of the preset')}, {args.rounds} rounds, medians:")
+    print(
+        f"{args.n} synthetic images, batch {overrides.get('train.batch', 'of the preset')}, {args.rounds} rounds, medians:"
+    )
     print("| preset | backend | job images/s | limit images/s | job ÷ limit |\n| --- | --- | --- | --- | --- |")
     for job, backend, a, b, ratio in rows:
         print(f"| {job} | {backend} | {a:,.1f} | {b:,.1f} | **{ratio:.3f}** |")

@@ -80,9 +80,11 @@ def main() -> None:
             subprocess.run(["sync"], check=True)
             stage_rates.append(args.mb / (seconds + time.perf_counter() - start))
         if args.only != "mirror":
-            print(f"stage {args.mb:,} MB ({'source read from disk' if cold else 'source in the page cache'}): cp {', '.join(f'{r:,.0f}' for r in cp_rates)} MB/s; latentkit stage "
-                  f"{', '.join(f'{r:,.0f}' for r in stage_rates)} MB/s; best/best ratio "
-                  f"{max(stage_rates) / max(cp_rates):.2f}, median/median {np.median(stage_rates) / np.median(cp_rates):.2f}")
+            print(
+                f"stage {args.mb:,} MB ({'source read from disk' if cold else 'source in the page cache'}): cp {', '.join(f'{r:,.0f}' for r in cp_rates)} MB/s; latentkit stage "
+                f"{', '.join(f'{r:,.0f}' for r in stage_rates)} MB/s; best/best ratio "
+                f"{max(stage_rates) / max(cp_rates):.2f}, median/median {np.median(stage_rates) / np.median(cp_rates):.2f}"
+            )
         if args.only == "stage":
             return
 
@@ -93,11 +95,16 @@ def main() -> None:
         plain, mirrored = [], []
         for r in range(max(2, args.rounds - 1)):
             plain.append(child(TRAIN.format(data=str(data), run=str(tmp / f"plain{r}"), mirror=None))["images_per_s"])
-            mirrored.append(child(TRAIN.format(data=str(data), run=str(tmp / f"mirrored{r}"),
-                                               mirror=str(tmp / "drive" / f"run{r}")))["images_per_s"])  # fmt: skip
-        print(f"train epoch (demo, {args.n:,} images, checkpoint every 8 steps): without mirror "
-              f"{', '.join(f'{r:,.0f}' for r in plain)} images/s; with --mirror {', '.join(f'{r:,.0f}' for r in mirrored)}"
-              f" images/s; overhead (best/best) {100 * (1 - max(mirrored) / max(plain)):.1f} %")
+            mirrored.append(
+                child(
+                    TRAIN.format(data=str(data), run=str(tmp / f"mirrored{r}"), mirror=str(tmp / "drive" / f"run{r}"))
+                )["images_per_s"]
+            )
+        print(
+            f"train epoch (demo, {args.n:,} images, checkpoint every 8 steps): without mirror "
+            f"{', '.join(f'{r:,.0f}' for r in plain)} images/s; with --mirror {', '.join(f'{r:,.0f}' for r in mirrored)}"
+            f" images/s; overhead (best/best) {100 * (1 - max(mirrored) / max(plain)):.1f} %"
+        )
 
 
 if __name__ == "__main__":

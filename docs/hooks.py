@@ -44,20 +44,25 @@ def cli_reference() -> str:
     from latentkit.cli.main import command
 
     root = command()
-    lines = ["# Command line", "",
-             "Generated from the typer app at build time: every command in the order `latentkit --help` lists "
-             "them, with its arguments, options and examples (also at the end of `latentkit COMMAND --help`).", ""]
+    lines = [
+        "# Command line",
+        "",
+        "Generated from the typer app at build time: every command in the order `latentkit --help` lists "
+        "them, with its arguments, options and examples (also at the end of `latentkit COMMAND --help`).",
+        "",
+    ]
     for name, cmd in root.commands.items():
         subs = getattr(cmd, "commands", None)
-        for full, leaf in ([(f"{name} {s}", c) for s, c in subs.items()] if subs else [(name, cmd)]):
+        for full, leaf in [(f"{name} {s}", c) for s, c in subs.items()] if subs else [(name, cmd)]:
             lines += command_section(full, leaf, EXAMPLES.get(full, []))
     return "\n".join(lines) + "\n"
 
 
 def command_section(name: str, cmd, examples: list[str]) -> list[str]:
     arguments = [p for p in cmd.params if p.param_type_name == "argument"]
-    usage = " ".join(["latentkit", name, "[OPTIONS]", *(a.name.upper() + ("..." if a.nargs == -1 else "")
-                                                        for a in arguments)])  # fmt: skip
+    usage = " ".join(
+        ["latentkit", name, "[OPTIONS]", *(a.name.upper() + ("..." if a.nargs == -1 else "") for a in arguments)]
+    )
     lines = [f"## {name}", "", " ".join((cmd.help or "").split()), "", "```", usage, "```", ""]
     if arguments:
         lines += ["| argument | help |", "| --- | --- |"]
@@ -87,11 +92,15 @@ def _cell(text: str) -> str:
 def report_schema_page() -> str:
     from latentkit.analysis import report_schema as schema
 
-    lines = ["# report.json", "",
-             f"Written by `analyze` (RUN/analysis/report.json), format version **{schema.REPORT_FORMAT}**. This page "
-             "is generated from `latentkit/analysis/report_schema.py`, the one module that defines the file: "
-             "`write_report` checks what a job writes against it and `read_report` what a reader reads, so a "
-             "renamed key fails in one line naming it. *optional* keys are written when their stage ran.", ""]
+    lines = [
+        "# report.json",
+        "",
+        f"Written by `analyze` (RUN/analysis/report.json), format version **{schema.REPORT_FORMAT}**. This page "
+        "is generated from `latentkit/analysis/report_schema.py`, the one module that defines the file: "
+        "`write_report` checks what a job writes against it and `read_report` what a reader reads, so a "
+        "renamed key fails in one line naming it. *optional* keys are written when their stage ran.",
+        "",
+    ]
     seen: list[type] = []
     for name in ("Report", "AttributesReport", "CompareReport", "PlaneReport"):
         _collect(getattr(schema, name), seen)
@@ -150,9 +159,15 @@ def _comments(kind) -> dict[str, str]:
 
 def exit_statuses_page() -> str:
     source = (ROOT / "latentkit" / "core" / "errors.py").read_text(encoding="utf-8")
-    lines = ["# Exit statuses", "", "Generated from `latentkit/core/errors.py`, where every status latentkit gives "
-             "is defined once (a user error is one `latentkit:` line on stderr).", "",
-             "| status | name | meaning |", "| --- | --- | --- |"]  # fmt: skip
+    lines = [
+        "# Exit statuses",
+        "",
+        "Generated from `latentkit/core/errors.py`, where every status latentkit gives "
+        "is defined once (a user error is one `latentkit:` line on stderr).",
+        "",
+        "| status | name | meaning |",
+        "| --- | --- | --- |",
+    ]
     for line in source.splitlines():
         if line.split("=")[0].strip().endswith("_EXIT") and "=" in line:
             name, rest = line.split("=", 1)
@@ -163,21 +178,35 @@ def exit_statuses_page() -> str:
 
 def architecture_page() -> str:
     tree = ast.parse((ROOT / "tests" / "test_code_layout.py").read_text(encoding="utf-8"))
-    table = next(ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
-                 and getattr(node.targets[0], "id", "") == "MAY_IMPORT")  # fmt: skip
+    table = next(
+        ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "MAY_IMPORT"
+    )
     rooms = sorted(table, key=lambda r: (len(_below(r, table)), r))
-    lines = ["# Architecture", "",
-             "The package is split into rooms; imports go one way, from the top down. This table is generated "
-             "from `MAY_IMPORT` in `tests/test_code_layout.py`, the table the layout test holds the code to "
-             "(every import read with `ast`, lazy ones too; no two rooms may import each other).", "",
-             "| room | may import |", "| --- | --- |"]  # fmt: skip
+    lines = [
+        "# Architecture",
+        "",
+        "The package is split into rooms; imports go one way, from the top down. This table is generated "
+        "from `MAY_IMPORT` in `tests/test_code_layout.py`, the table the layout test holds the code to "
+        "(every import read with `ast`, lazy ones too; no two rooms may import each other).",
+        "",
+        "| room | may import |",
+        "| --- | --- |",
+    ]
     for room in rooms:
         name = "the package root (`latentkit/__init__.py`)" if room == "" else f"`latentkit/{room}/`"
-        targets = ", ".join(f"`{t}`" if t else "the package root" for t in sorted(table[room])) or "nothing of latentkit"
+        targets = (
+            ", ".join(f"`{t}`" if t else "the package root" for t in sorted(table[room])) or "nothing of latentkit"
+        )
         lines.append(f"| {name} | {targets} |")
-    lines += ["", "Three contracts hold the rooms together, each defined once: report.json "
-              "([schema](reference/report-json.md)), the pipeline's steps (`latentkit/pipeline/steps.py`) and a "
-              "run's model (`latentkit/model/runs.py`, `latentkit/model/codec.py`).", ""]
+    lines += [
+        "",
+        "Three contracts hold the rooms together, each defined once: report.json "
+        "([schema](reference/report-json.md)), the pipeline's steps (`latentkit/pipeline/steps.py`) and a "
+        "run's model (`latentkit/model/runs.py`, `latentkit/model/codec.py`).",
+        "",
+    ]
     return "\n".join(lines)
 
 

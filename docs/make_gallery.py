@@ -48,9 +48,22 @@ def screenshot(page: Path, out: Path) -> None:
     browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if browser is None:
         raise SystemExit("no chromium on PATH: apt-get install chromium (it renders the report page's screenshot)")
-    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                    "--window-size=1400,1000", "--virtual-time-budget=15000", f"--screenshot={out}", page.as_uri()],
-                   check=True, capture_output=True, timeout=180)  # fmt: skip
+    subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--window-size=1400,1000",
+            "--virtual-time-budget=15000",
+            f"--screenshot={out}",
+            page.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
 
 
 def main() -> None:
@@ -63,9 +76,15 @@ def main() -> None:
     subprocess.run(demo + (["--epochs", str(args.epochs)] if args.epochs else []), check=True)
     run = args.dir / "run"
     GALLERY.mkdir(exist_ok=True)
-    lines = ["# Gallery", "", f"Made by `python docs/make_gallery.py --n {args.n}"
-             + (f" --epochs {args.epochs}" if args.epochs else "") + "` from the demo's run; every picture is "
-             "one the demo writes (`latentkit demo`), the report page as headless Chromium shows it.", ""]
+    lines = [
+        "# Gallery",
+        "",
+        f"Made by `python docs/make_gallery.py --n {args.n}"
+        + (f" --epochs {args.epochs}" if args.epochs else "")
+        + "` from the demo's run; every picture is "
+        "one the demo writes (`latentkit demo`), the report page as headless Chromium shows it.",
+        "",
+    ]
     screenshot(run / "analysis" / "report.html", GALLERY / "report_page.png")
     lines += ["## The report page (`latentkit report`)", "", "![The report page](gallery/report_page.png)", ""]
     for name, caption in PICTURES:

@@ -9,6 +9,6 @@ import os as _os
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 # Before any backend touches a GPU: allocate on demand, so VRAM figures mean what a job needs.
-from latentkit.machine.allocators import configure_allocators as _configure_allocators  # noqa: E402
+from latentkit.machine.allocators import configure_allocators as _configure_allocators
 
 _configure_allocators()

@@ -15,13 +15,48 @@ import pytest
 import zarr
 from PIL import Image
 
-ATTRIBUTES = (
-    "5_o_Clock_Shadow Arched_Eyebrows Attractive Bags_Under_Eyes Bald Bangs Big_Lips Big_Nose Black_Hair "
-    "Blond_Hair Blurry Brown_Hair Bushy_Eyebrows Chubby Double_Chin Eyeglasses Goatee Gray_Hair Heavy_Makeup "
-    "High_Cheekbones Male Mouth_Slightly_Open Mustache Narrow_Eyes No_Beard Oval_Face Pale_Skin Pointy_Nose "
-    "Receding_Hairline Rosy_Cheeks Sideburns Smiling Straight_Hair Wavy_Hair Wearing_Earrings Wearing_Hat "
-    "Wearing_Lipstick Wearing_Necklace Wearing_Necktie Young"
-).split()
+ATTRIBUTES = [
+    "5_o_Clock_Shadow",
+    "Arched_Eyebrows",
+    "Attractive",
+    "Bags_Under_Eyes",
+    "Bald",
+    "Bangs",
+    "Big_Lips",
+    "Big_Nose",
+    "Black_Hair",
+    "Blond_Hair",
+    "Blurry",
+    "Brown_Hair",
+    "Bushy_Eyebrows",
+    "Chubby",
+    "Double_Chin",
+    "Eyeglasses",
+    "Goatee",
+    "Gray_Hair",
+    "Heavy_Makeup",
+    "High_Cheekbones",
+    "Male",
+    "Mouth_Slightly_Open",
+    "Mustache",
+    "Narrow_Eyes",
+    "No_Beard",
+    "Oval_Face",
+    "Pale_Skin",
+    "Pointy_Nose",
+    "Receding_Hairline",
+    "Rosy_Cheeks",
+    "Sideburns",
+    "Smiling",
+    "Straight_Hair",
+    "Wavy_Hair",
+    "Wearing_Earrings",
+    "Wearing_Hat",
+    "Wearing_Lipstick",
+    "Wearing_Necklace",
+    "Wearing_Necktie",
+    "Young",
+]
 CORRUPT, GRAY = 5, 7  # file numbers (1-based) of the corrupt and the grayscale JPEG
 
 
@@ -29,9 +64,23 @@ CORRUPT, GRAY = 5, 7  # file numbers (1-based) of the corrupt and the grayscale 
 # loadfile --no-loadscope-reorder; by default it hands out the files with the most tests first):
 # a long file handed out last runs alone at the end while the other worker waits. The order:
 # each file's summed durations in a full run (BENCHMARKS.md, "Stop 43").
-SLOWEST_FIRST = ("test_colab.py", "test_slurm.py", "test_parallel.py", "test_gpu_check.py", "test_train.py",
-                 "test_generate.py", "test_outside_models.py", "test_quality.py", "test_faults.py", "test_studies.py",
-                 "test_vram.py", "test_bad_input.py", "test_encode.py", "test_analyze.py", "test_look.py")  # fmt: skip
+SLOWEST_FIRST = (
+    "test_colab.py",
+    "test_slurm.py",
+    "test_parallel.py",
+    "test_gpu_check.py",
+    "test_train.py",
+    "test_generate.py",
+    "test_outside_models.py",
+    "test_quality.py",
+    "test_faults.py",
+    "test_studies.py",
+    "test_vram.py",
+    "test_bad_input.py",
+    "test_encode.py",
+    "test_analyze.py",
+    "test_look.py",
+)
 
 
 def pytest_configure(config):
@@ -42,14 +91,20 @@ def pytest_configure(config):
     import tempfile
 
     if hasattr(config, "workerinput"):
-        _pin_to_a_share_of_the_cpus(int(config.workerinput["workerid"].removeprefix("gw")),
-                                    int(config.workerinput["workercount"]))  # fmt: skip
+        _pin_to_a_share_of_the_cpus(
+            int(config.workerinput["workerid"].removeprefix("gw")), int(config.workerinput["workercount"])
+        )
         return
     if "JAX_COMPILATION_CACHE_DIR" in os.environ:
         return
     config._jax_cache = tempfile.mkdtemp(prefix="latentkit-tests-jax-cache-")
-    os.environ.update({"JAX_COMPILATION_CACHE_DIR": config._jax_cache, "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
-                       "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "-1"})  # fmt: skip
+    os.environ.update(
+        {
+            "JAX_COMPILATION_CACHE_DIR": config._jax_cache,
+            "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+            "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "-1",
+        }
+    )
 
 
 def _pin_to_a_share_of_the_cpus(worker: int, workers: int) -> None:
@@ -175,8 +230,11 @@ def run_cli(*args: str, env: dict | None = None, check: bool = True) -> subproce
     held by another pid, and whatever must start with nothing loaded."""
     result = subprocess.run(
         [sys.executable, "-m", "latentkit", *map(str, args)],
-        capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=900,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=900,
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"latentkit {' '.join(map(str, args))} failed:\n{result.stdout}\n{result.stderr}")
     return result
@@ -188,22 +246,32 @@ def cli_in_a_fresh_process(*commands: list, env: dict | None = None) -> list[sub
     here, another Keras backend through ``env``), at one start-up for all of them instead of one each."""
     import json
 
-    script = ("import json, sys; sys.path.insert(0, sys.argv[1]); from conftest import cli; "
-              "print(json.dumps([[r.returncode, r.stdout, r.stderr] for r in "
-              "(cli(*c, check=False) for c in json.loads(sys.argv[2]))]))")  # fmt: skip
-    done = subprocess.run([sys.executable, "-c", script, str(Path(__file__).parent),
-                           json.dumps([[str(a) for a in c] for c in commands])],
-                          capture_output=True, text=True, timeout=900, check=True,
-                          env={**os.environ, **(env or {})})  # fmt: skip
-    return [subprocess.CompletedProcess(["latentkit", *map(str, c)], *r)
-            for c, r in zip(commands, json.loads(done.stdout.splitlines()[-1]))]  # fmt: skip
+    script = (
+        "import json, sys; sys.path.insert(0, sys.argv[1]); from conftest import cli; "
+        "print(json.dumps([[r.returncode, r.stdout, r.stderr] for r in "
+        "(cli(*c, check=False) for c in json.loads(sys.argv[2]))]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(Path(__file__).parent), json.dumps([[str(a) for a in c] for c in commands])],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=True,
+        env={**os.environ, **(env or {})},
+    )
+    return [
+        subprocess.CompletedProcess(["latentkit", *map(str, c)], *r)
+        for c, r in zip(commands, json.loads(done.stdout.splitlines()[-1]))
+    ]
 
 
 def start_cli(*args: str, env: dict | None = None) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "latentkit", *map(str, args)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def kill_when(process: subprocess.Popen, ready, timeout: float = 300) -> None:
@@ -238,13 +306,37 @@ def assert_same_store(a: Path, b: Path, *, ignore_attrs: tuple[str, ...] = ()) -
 
 
 # A model small enough to train in seconds: as CLI options and as spec overrides.
-TINY = ["--set", "model.image_size=32", "--set", "model.z_dim=8", "--set", "model.encoder_filters=[8,16]",
-        "--set", "model.encoder_kernels=[3,3]", "--set", "model.encoder_strides=[2,2]",
-        "--set", "model.decoder_filters=[8,3]", "--set", "model.decoder_kernels=[3,3]",
-        "--set", "model.decoder_strides=[2,2]", "--batch", "16"]  # fmt: skip
-TINY_OVERRIDES = {"model.image_size": 32, "model.z_dim": 8, "model.encoder_filters": [8, 16],
-                  "model.encoder_kernels": [3, 3], "model.encoder_strides": [2, 2], "model.decoder_filters": [8, 3],
-                  "model.decoder_kernels": [3, 3], "model.decoder_strides": [2, 2], "train.batch": 16}  # fmt: skip
+TINY = [
+    "--set",
+    "model.image_size=32",
+    "--set",
+    "model.z_dim=8",
+    "--set",
+    "model.encoder_filters=[8,16]",
+    "--set",
+    "model.encoder_kernels=[3,3]",
+    "--set",
+    "model.encoder_strides=[2,2]",
+    "--set",
+    "model.decoder_filters=[8,3]",
+    "--set",
+    "model.decoder_kernels=[3,3]",
+    "--set",
+    "model.decoder_strides=[2,2]",
+    "--batch",
+    "16",
+]
+TINY_OVERRIDES = {
+    "model.image_size": 32,
+    "model.z_dim": 8,
+    "model.encoder_filters": [8, 16],
+    "model.encoder_kernels": [3, 3],
+    "model.encoder_strides": [2, 2],
+    "model.decoder_filters": [8, 3],
+    "model.decoder_kernels": [3, 3],
+    "model.decoder_strides": [2, 2],
+    "train.batch": 16,
+}
 
 
 @pytest.fixture(scope="session")
@@ -270,8 +362,11 @@ def tiny_ae(tiny_store, tmp_path_factory) -> Path:
     run = tmp_path_factory.mktemp("tiny-ae") / "run"
     train(data=tiny_store, run=run, job="demo", overrides={**TINY_OVERRIDES, "train.epochs": 1})
     encode(run=run, chunk=64)
-    analyze(latents=run / "latents.zarr", out=run / "analysis",
-            options=AnalyzeOptions(tsne=False, kmeans=False, figures=False, generator_samples=500))  # fmt: skip
+    analyze(
+        latents=run / "latents.zarr",
+        out=run / "analysis",
+        options=AnalyzeOptions(tsne=False, kmeans=False, figures=False, generator_samples=500),
+    )
     return run
 
 
@@ -312,11 +407,18 @@ def browser():
             subprocess.run(["apt-get", "update", "-qq"], **quiet)
             subprocess.run(["apt-get", "install", "-y", "-qq", "chromium", "chromium-driver"], **quiet)
         if not (shutil.which("chromium") and shutil.which("chromedriver")):
-            pytest.skip("no chromium/chromedriver and they cannot be installed here (apt-get install chromium "
-                        "chromium-driver as root)")
+            pytest.skip(
+                "no chromium/chromedriver and they cannot be installed here (apt-get install chromium "
+                "chromium-driver as root)"
+            )
     options = webdriver.ChromeOptions()
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000",
-                     "--disable-dev-shm-usage"):  # fmt: skip
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--window-size=1400,1000",
+        "--disable-dev-shm-usage",
+    ):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     options.binary_location = shutil.which("chromium")

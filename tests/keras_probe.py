@@ -18,8 +18,13 @@ import sys
 import latentkit
 from latentkit.cli.main import run
 
-LOADS_KERAS = {"latentkit.__main__", "latentkit.model.backend", "latentkit.model.dataset", "latentkit.model.fitting",
-               "latentkit.model.networks"}  # fmt: skip
+LOADS_KERAS = {
+    "latentkit.__main__",
+    "latentkit.model.backend",
+    "latentkit.model.dataset",
+    "latentkit.model.fitting",
+    "latentkit.model.networks",
+}
 for module in pkgutil.walk_packages(latentkit.__path__, "latentkit."):
     if module.name not in LOADS_KERAS:
         importlib.import_module(module.name)
@@ -45,10 +50,14 @@ for argv in json.loads(sys.stdin.read()):
         try:
             with contextlib.redirect_stderr(stderr):
                 code = run(argv)
-        except BaseException as error:  # noqa: BLE001  (reported, then judged by the test)
+        except BaseException as error:
             code = f"raised {type(error).__name__}: {error}"
-        report = {"argv": argv, "code": code, "keras": "keras" in sys.modules,
-                  "stderr": stderr.getvalue().strip().splitlines()[-1:]}  # fmt: skip
+        report = {
+            "argv": argv,
+            "code": code,
+            "keras": "keras" in sys.modules,
+            "stderr": stderr.getvalue().strip().splitlines()[-1:],
+        }
         os.write(write, json.dumps(report).encode())
         os._exit(0)
     os.close(write)

@@ -84,16 +84,26 @@ class LocalSlurm:
         for sub in ("state", "spool"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         memory = int(psutil.virtual_memory().total / 2**20 * 0.8)
-        self.conf.write_text(CONF.format(suffix=os.getpid(), host=self.host, root=self.root, cpus=os.cpu_count(),
-                                         memory=memory, ctld_port=_free_port(), d_port=_free_port()))  # fmt: skip
+        self.conf.write_text(
+            CONF.format(
+                suffix=os.getpid(),
+                host=self.host,
+                root=self.root,
+                cpus=os.cpu_count(),
+                memory=memory,
+                ctld_port=_free_port(),
+                d_port=_free_port(),
+            )
+        )
         if subprocess.run(["pgrep", "-x", "munged"], capture_output=True).returncode:
             Path("/run/munge").mkdir(parents=True, exist_ok=True)
             subprocess.run(["munged", "--force"], check=True, capture_output=True)
         # Foreground daemons (-D) owned by this process: nothing outlives the tests.
         for daemon in (["slurmctld", "-D", "-i", "-f", str(self.conf)], ["slurmd", "-D", "-f", str(self.conf)]):
-            log = open(self.root / f"{daemon[0]}.out", "w")
-            self.processes.append(subprocess.Popen(daemon, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                                   preexec_fn=every_cpu))  # a node of CPUs=os.cpu_count()
+            log = open(self.root / f"{daemon[0]}.out", "w")  # noqa: SIM115 (held by the daemon)
+            self.processes.append(
+                subprocess.Popen(daemon, env=self.env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=every_cpu)
+            )  # a node of CPUs=os.cpu_count()
             time.sleep(1.0)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -107,8 +117,14 @@ class LocalSlurm:
         return subprocess.run(list(args), capture_output=True, text=True, env=self.env, check=check, timeout=120)
 
     def sbatch(self, *args: str, env: dict | None = None) -> str:
-        result = subprocess.run(["sbatch", "--parsable", *args], capture_output=True, text=True,
-                                env={**self.env, **(env or {})}, check=True, timeout=120)  # fmt: skip
+        result = subprocess.run(
+            ["sbatch", "--parsable", *args],
+            capture_output=True,
+            text=True,
+            env={**self.env, **(env or {})},
+            check=True,
+            timeout=120,
+        )
         return result.stdout.strip().split(";")[0]
 
     def wait(self, job_id: str, timeout: float = 600) -> None:

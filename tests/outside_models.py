@@ -76,10 +76,13 @@ class SubclassedAE(keras.Model):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.encoder = keras.Sequential([keras.Input((SIZE, SIZE, 3)), layers.Flatten(), layers.Dense(Z),
-                                         Gain(1.5)], name="encoder")
-        self.decoder = keras.Sequential([keras.Input((Z,)), layers.Dense(SIZE * SIZE * 3, activation="sigmoid"),
-                                         layers.Reshape((SIZE, SIZE, 3))], name="decoder")
+        self.encoder = keras.Sequential(
+            [keras.Input((SIZE, SIZE, 3)), layers.Flatten(), layers.Dense(Z), Gain(1.5)], name="encoder"
+        )
+        self.decoder = keras.Sequential(
+            [keras.Input((Z,)), layers.Dense(SIZE * SIZE * 3, activation="sigmoid"), layers.Reshape((SIZE, SIZE, 3))],
+            name="decoder",
+        )
 
     def call(self, x):
         return self.decoder(self.encoder(x))

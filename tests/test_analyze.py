@@ -105,10 +105,16 @@ def test_streamed_statistics_equal_one_shot():
 def test_chunking_does_not_change_the_report(mvn_case, tmp_path):
     _, z, _, _ = mvn_case
     passes_only = {**FAST.__dict__, "mixture": False, "quality": False, "nn_sample": 0}  # what reads the rows in chunks
-    a = analyze(latents=write_latents(tmp_path / "a.zarr", z[:30_000], chunk=30_000), out=tmp_path / "ra",
-                options=AnalyzeOptions(**passes_only))  # fmt: skip
-    b = analyze(latents=write_latents(tmp_path / "b.zarr", z[:30_000], chunk=1_234),
-                out=tmp_path / "rb", options=AnalyzeOptions(**{**passes_only, "read_rows": 1_234}))  # fmt: skip
+    a = analyze(
+        latents=write_latents(tmp_path / "a.zarr", z[:30_000], chunk=30_000),
+        out=tmp_path / "ra",
+        options=AnalyzeOptions(**passes_only),
+    )
+    b = analyze(
+        latents=write_latents(tmp_path / "b.zarr", z[:30_000], chunk=1_234),
+        out=tmp_path / "rb",
+        options=AnalyzeOptions(**{**passes_only, "read_rows": 1_234}),
+    )
     for ca, cb in zip(a["components"], b["components"]):
         assert ca["fwhm"] == pytest.approx(cb["fwhm"], rel=1e-9) and ca["mean"] == pytest.approx(cb["mean"], rel=1e-9)
     np.testing.assert_allclose(a["pca"]["explained_variance_ratio"], b["pca"]["explained_variance_ratio"], rtol=1e-8)
@@ -119,13 +125,28 @@ def test_full_report_with_figures_tsne_and_kmeans(mvn_case, tmp_path):
     path = write_latents(tmp_path / "small.zarr", z[:3000])
     options = AnalyzeOptions(tsne_sample=500, kmeans_sample=1000, kmeans_max=10, generator_samples=1000, sample=1000)
     report = analyze(latents=path, out=tmp_path / "full", options=options)
-    for name in ("components", "dominant", "radius", "correlation", "ellipses", "pca", "pc_histograms",
-                 "pc_scatter", "tsne", "kmeans", "nn_distances"):  # fmt: skip
+    for name in (
+        "components",
+        "dominant",
+        "radius",
+        "correlation",
+        "ellipses",
+        "pca",
+        "pc_histograms",
+        "pc_scatter",
+        "tsne",
+        "kmeans",
+        "nn_distances",
+    ):
         assert (tmp_path / "full" / f"{name}.png").stat().st_size > 5000, name
     assert report["tsne"]["points"] == 500 and report["kmeans"]["k"][0] == 2 and report["kmeans"]["k"][-1] == 10
     assert report["kmeans"]["inertia"][0] > report["kmeans"]["inertia"][-1]
     saved = json.loads((tmp_path / "full" / "report.json").read_text())
-    assert [g["method"] for g in saved["generators"]][-3:] == ["mvn", "gmm", "kde"]  # kde: a sampler that follows the data
+    assert [g["method"] for g in saved["generators"]][-3:] == [
+        "mvn",
+        "gmm",
+        "kde",
+    ]  # kde: a sampler that follows the data
     assert all(set(g["hit_fraction"]) == {"1.5", "2", "3", "12"} for g in saved["generators"])
     mvn = next(g for g in saved["generators"] if g["method"] == "mvn")["hit_fraction"]
     uniform5 = next(g for g in saved["generators"] if g["params"].get("b") == 5.0)["hit_fraction"]
@@ -154,12 +175,14 @@ def test_bad_input_gives_one_line_errors(tmp_path):
     cases = [
         (write_latents(tmp_path / "nan.zarr", nan), "NaN"),
         (zarr.create_array(tmp_path / "rank.zarr", shape=(10,), dtype="float32") and tmp_path / "rank.zarr", "2-D"),
-        (zarr.create_array(tmp_path / "empty.zarr", shape=(0, 4), dtype="float32") and tmp_path / "empty.zarr", "empty"),
+        (
+            zarr.create_array(tmp_path / "empty.zarr", shape=(0, 4), dtype="float32") and tmp_path / "empty.zarr",
+            "empty",
+        ),
         (tmp_path / "missing.zarr", "no latents"),
     ]
     for path, words in cases:
-        result = cli("analyze", "--latents", path, "--out", tmp_path / "out", "--no-tsne", "--no-kmeans",
-                         check=False)  # fmt: skip
+        result = cli("analyze", "--latents", path, "--out", tmp_path / "out", "--no-tsne", "--no-kmeans", check=False)
         lines = result.stderr.strip().splitlines()
         assert result.returncode == 2 and len(lines) == 1 and words in lines[0], result.stderr
 
@@ -183,19 +206,24 @@ def test_the_tsne_iteration_count_reaches_opentsne_and_tsne_pca_0_embeds_the_raw
     sample = _clusters(400, 12).astype(np.float64)
     projected = (sample - sample.mean(0)) @ np.linalg.svd(sample - sample.mean(0), full_matrices=False)[2].T
     seen, fit = [], openTSNE.TSNE.fit
-    monkeypatch.setattr(openTSNE.TSNE, "fit", lambda self, x, *a, **k: seen.append((x, self.n_iter)) or fit(self, x, *a, **k))
+    monkeypatch.setattr(
+        openTSNE.TSNE, "fit", lambda self, x, *a, **k: seen.append((x, self.n_iter)) or fit(self, x, *a, **k)
+    )
     found = {}
     for iterations in (250, 300, 350):
         options = AnalyzeOptions(tsne_sample=200, tsne_pca=0, tsne_iterations=iterations)
         embedding, found[iterations], take = run_tsne(sample, projected, options, JobEvents())
-        assert found[iterations]["iterations"] == iterations and found[iterations]["early_exaggeration_iterations"] == 250
+        assert (
+            found[iterations]["iterations"] == iterations and found[iterations]["early_exaggeration_iterations"] == 250
+        )
         assert seen[-1][1] == iterations - 250 and found[iterations]["input"] == "the raw components"
         np.testing.assert_array_equal(seen[-1][0], sample[take])  # the raw components, not PC coordinates
         assert found[iterations]["input_dims"] == 12 and embedding.shape == (200, 2)
     kl = {i: found[i]["kl_divergence"] for i in found}
     assert kl[250] > 1.2 * kl[300] and kl[300] > kl[350], kl  # 50 more iterations fit better
-    _, pcs, take = run_tsne(sample, projected, AnalyzeOptions(tsne_sample=200, tsne_pca=3, tsne_iterations=250),
-                            JobEvents())  # fmt: skip
+    _, pcs, take = run_tsne(
+        sample, projected, AnalyzeOptions(tsne_sample=200, tsne_pca=3, tsne_iterations=250), JobEvents()
+    )
     np.testing.assert_array_equal(seen[-1][0], projected[take, :3])
     assert pcs["input"] == "PC0 ... PC2" and pcs["input_dims"] == 3
     assert AnalyzeOptions().tsne_iterations == 750 and AnalyzeOptions().tsne_pca == 50  # openTSNE's 250 + 500
@@ -232,12 +260,20 @@ def test_pca_png_shows_the_first_pca_show_components_and_keeps_its_width_at_256_
         ratio = np.exp(-np.arange(dim) / 30.0)
         ratio /= ratio.sum()
         trimmed = [{"fact": 1.5, "kept": 900, "explained_variance_ratio": ratio.tolist()}]
-        return {"pca": {"explained_variance_ratio": ratio.tolist(), "cumulative": np.cumsum(ratio).tolist(),
-                        "trimmed": trimmed}}  # fmt: skip
+        return {
+            "pca": {
+                "explained_variance_ratio": ratio.tolist(),
+                "cumulative": np.cumsum(ratio).tolist(),
+                "trimmed": trimmed,
+            }
+        }
 
     drawn, save = [], figures.save_figure
-    monkeypatch.setattr(figures, "save_figure", lambda fig, path: drawn.append((path.name, [len(ax.patches) for ax in
-                                                                                         fig.axes])) or save(fig, path))
+    monkeypatch.setattr(
+        figures,
+        "save_figure",
+        lambda fig, path: drawn.append((path.name, [len(ax.patches) for ax in fig.axes])) or save(fig, path),
+    )
     widths = {}
     for dim, show in ((256, 40), (256, 12), (6, 40)):
         (tmp_path / f"{dim}-{show}").mkdir()
@@ -248,13 +284,37 @@ def test_pca_png_shows_the_first_pca_show_components_and_keeps_its_width_at_256_
     assert abs(widths[256, 40] - widths[6, 40]) < 0.05 * widths[6, 40] and widths[256, 40] < 1600, widths
 
     np.save(tmp_path / "z.npy", _clusters(400, 64))  # the options through the command line, in one run
-    result = cli("analyze", "--latents", tmp_path / "z.npy", "--out", tmp_path / "a", "--pca-show", "12", "--tsne-pca",
-                 "0", "--tsne-sample", "200", "--tsne-iterations", "300", "--kmeans-k", "2-80:26", "--kmeans-sample",
-                 "200", "--no-quality", "--no-mixture", "--nn-sample", "0", "--hit-draws", "1000")  # fmt: skip
+    result = cli(
+        "analyze",
+        "--latents",
+        tmp_path / "z.npy",
+        "--out",
+        tmp_path / "a",
+        "--pca-show",
+        "12",
+        "--tsne-pca",
+        "0",
+        "--tsne-sample",
+        "200",
+        "--tsne-iterations",
+        "300",
+        "--kmeans-k",
+        "2-80:26",
+        "--kmeans-sample",
+        "200",
+        "--no-quality",
+        "--no-mixture",
+        "--nn-sample",
+        "0",
+        "--hit-draws",
+        "1000",
+    )
     report = json.loads((tmp_path / "a" / "report.json").read_text())
     assert report["options"]["pca_show"] == 12 and dict(drawn)["pca.png"][0] == 12, result.stdout
     assert report["kmeans"]["k"] == [2, 28, 54, 80]
     tsne = report["tsne"]
     assert tsne["input"] == "the raw components" and tsne["input_dims"] == 64 and tsne["iterations"] == 300
-    assert "(the raw components), perplexity 30, early exaggeration 12, 300 iterations (250 exaggerated)" in (
-        tmp_path / "a" / "report.md").read_text()
+    assert (
+        "(the raw components), perplexity 30, early exaggeration 12, 300 iterations (250 exaggerated)"
+        in (tmp_path / "a" / "report.md").read_text()
+    )

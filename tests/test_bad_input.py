@@ -99,36 +99,64 @@ BAD_INPUT = [  # (id, argv with {placeholders}, words the one line must hold)
     ("prepare-n-out-of-range", ["prepare", "synthetic", "--n", "0", "--out", "{tmp}/x.zarr"], "--n"),
     ("prepare-size-too-small", ["prepare", "synthetic", "--size", "4", "--out", "{tmp}/x.zarr"], "--size"),
     ("prepare-chunk-zero", ["prepare", "synthetic", "--n", "100", "--chunk", "0", "--out", "{tmp}/x.zarr"], "--chunk"),
-    ("prepare-task-outside-tasks", ["prepare", "synthetic", "--n", "100", "--task", "3", "--tasks", "2",
-                                    "--out", "{tmp}/x.zarr"], "--task"),
-    ("prepare-negative-seed", ["prepare", "synthetic", "--n", "100", "--seed", "-1", "--out", "{tmp}/x.zarr"],
-     "--seed"),
-    ("prepare-over-another-store", ["prepare", "synthetic", "--n", "100", "--size", "32", "--chunk", "64",
-                                    "--out", "{store}"], "use another --out"),
-    ("prepare-over-latents", ["prepare", "synthetic", "--n", "100", "--size", "32", "--out", "{run}/latents.zarr"],
-     "latents.zarr"),
-    ("prepare-into-a-users-folder", ["prepare", "synthetic", "--n", "100", "--size", "32", "--out", "{userdir}"],
-     "not a latentkit store"),
+    (
+        "prepare-task-outside-tasks",
+        ["prepare", "synthetic", "--n", "100", "--task", "3", "--tasks", "2", "--out", "{tmp}/x.zarr"],
+        "--task",
+    ),
+    (
+        "prepare-negative-seed",
+        ["prepare", "synthetic", "--n", "100", "--seed", "-1", "--out", "{tmp}/x.zarr"],
+        "--seed",
+    ),
+    (
+        "prepare-over-another-store",
+        ["prepare", "synthetic", "--n", "100", "--size", "32", "--chunk", "64", "--out", "{store}"],
+        "use another --out",
+    ),
+    (
+        "prepare-over-latents",
+        ["prepare", "synthetic", "--n", "100", "--size", "32", "--out", "{run}/latents.zarr"],
+        "latents.zarr",
+    ),
+    (
+        "prepare-into-a-users-folder",
+        ["prepare", "synthetic", "--n", "100", "--size", "32", "--out", "{userdir}"],
+        "not a latentkit store",
+    ),
     ("prepare-out-is-a-file", ["prepare", "synthetic", "--n", "100", "--size", "32", "--out", "{file}"], "is a file"),
-    ("prepare-out-under-a-file", ["prepare", "synthetic", "--n", "100", "--out", "{file}/x.zarr"],
-     "a file is in the way"),
+    (
+        "prepare-out-under-a-file",
+        ["prepare", "synthetic", "--n", "100", "--out", "{file}/x.zarr"],
+        "a file is in the way",
+    ),
     ("prepare-celeba-missing", ["prepare", "celeba", "{missing}", "--out", "{tmp}/x.zarr"], "nothing-here"),
     ("prepare-celeba-file-not-folder", ["prepare", "celeba", "{file}", "--out", "{tmp}/x.zarr"], "a-file.txt"),
     ("prepare-celeba-empty", ["prepare", "celeba", "{empty}", "--out", "{tmp}/x.zarr"], "empty"),
-    ("prepare-celeba-bad-crop", ["prepare", "celeba", "{empty}", "--crop", "1,2,3", "--out", "{tmp}/x.zarr"],
-     "--crop"),
+    ("prepare-celeba-bad-crop", ["prepare", "celeba", "{empty}", "--crop", "1,2,3", "--out", "{tmp}/x.zarr"], "--crop"),
     ("prepare-images-missing", ["prepare", "images", "{missing}", "--out", "{tmp}/x.zarr"], "nothing-here"),
     ("prepare-images-empty", ["prepare", "images", "{empty}", "--out", "{tmp}/x.zarr"], "empty"),
-    ("prepare-images-file-not-folder", ["prepare", "images", "{file}", "--out", "{tmp}/x.zarr"],
-     "neither a folder, a zip nor a tar"),
-    ("prepare-images-all-corrupt", ["prepare", "images", "{corrupt}", "--out", "{tmp}/x.zarr"],
-     "none of the 5 images"),
-    ("prepare-images-crop-outside", ["prepare", "images", "{photos}", "--crop", "0,0,100,100", "--out",
-                                     "{tmp}/x.zarr"], "--crop 0,0,100,100 does not fit"),
-    ("prepare-images-bad-split", ["prepare", "images", "{photos}", "--split", "0.5,0.6", "--out", "{tmp}/x.zarr"],
-     "--split"),
-    ("prepare-images-into-a-users-folder", ["prepare", "images", "{photos}", "--out", "{userdir}"],
-     "not a latentkit store"),
+    (
+        "prepare-images-file-not-folder",
+        ["prepare", "images", "{file}", "--out", "{tmp}/x.zarr"],
+        "neither a folder, a zip nor a tar",
+    ),
+    ("prepare-images-all-corrupt", ["prepare", "images", "{corrupt}", "--out", "{tmp}/x.zarr"], "none of the 5 images"),
+    (
+        "prepare-images-crop-outside",
+        ["prepare", "images", "{photos}", "--crop", "0,0,100,100", "--out", "{tmp}/x.zarr"],
+        "--crop 0,0,100,100 does not fit",
+    ),
+    (
+        "prepare-images-bad-split",
+        ["prepare", "images", "{photos}", "--split", "0.5,0.6", "--out", "{tmp}/x.zarr"],
+        "--split",
+    ),
+    (
+        "prepare-images-into-a-users-folder",
+        ["prepare", "images", "{photos}", "--out", "{userdir}"],
+        "not a latentkit store",
+    ),
     # info, presets, upgrade
     ("info-missing", ["info", "{missing}"], "no latentkit store"),
     ("info-file", ["info", "{file}"], "no latentkit store"),
@@ -148,35 +176,70 @@ BAD_INPUT = [  # (id, argv with {placeholders}, words the one line must hold)
     ("train-holed-store", ["train", "--data", "{holed}", "--run", "{tmp}/r", *TINY], "is damaged"),
     ("train-run-of-another-model", ["train", "--data", "{store}", "--run", "{run}", "{vae_args}"], "another spec"),
     ("train-run-is-a-file", ["train", "--data", "{store}", "--run", "{file}", *TINY], "is a file, not a folder"),
-    ("train-run-is-a-users-folder", ["train", "--data", "{store}", "--run", "{userdir}", *TINY],
-     "holds files latentkit did not write"),
-    ("train-mirror-is-a-users-folder", ["train", "--data", "{store}", "--run", "{tmp}/r", *TINY, "--mirror",
-                                        "{userdir}"], "--mirror"),
+    (
+        "train-run-is-a-users-folder",
+        ["train", "--data", "{store}", "--run", "{userdir}", *TINY],
+        "holds files latentkit did not write",
+    ),
+    (
+        "train-mirror-is-a-users-folder",
+        ["train", "--data", "{store}", "--run", "{tmp}/r", *TINY, "--mirror", "{userdir}"],
+        "--mirror",
+    ),
     ("train-unknown-preset", ["train", "--data", "{store}", "--run", "{tmp}/r", "--job", "nosuch"], "nosuch"),
-    ("train-job-not-toml", ["train", "--data", "{store}", "--run", "{tmp}/r", "--job", "{badtoml}"],
-     "not valid TOML"),
-    ("train-spec-out-of-range", ["train", "--data", "{store}", "--run", "{tmp}/r", *TINY, "--set", "model.z_dim=0"],
-     "z_dim"),
-    ("train-set-not-a-number", ["train", "--data", "{store}", "--run", "{tmp}/r", *TINY, "--set",
-                                "model.z_dim=abc"], "model.z_dim must be a whole number, got 'abc'"),
-    ("train-set-misspelt-field", ["train", "--data", "{store}", "--run", "{tmp}/r", *TINY, "--set",
-                                  "model.zdim=16"], "did you mean model.z_dim?"),
-    ("train-set-without-value", ["train", "--data", "{store}", "--run", "{tmp}/r", "--set", "model.z_dim"],
-     "--set takes SECTION.FIELD=VALUE"),
-    ("train-set-unknown-section", ["train", "--data", "{store}", "--run", "{tmp}/r", "--set", "mdl.z_dim=4"],
-     "--set mdl.z_dim"),
-    ("train-max-vram-not-a-size", ["train", "--data", "{store}", "--run", "{tmp}/r", *TINY, "--max-vram", "lots"],
-     "--max-vram takes a size"),
+    ("train-job-not-toml", ["train", "--data", "{store}", "--run", "{tmp}/r", "--job", "{badtoml}"], "not valid TOML"),
+    (
+        "train-spec-out-of-range",
+        ["train", "--data", "{store}", "--run", "{tmp}/r", *TINY, "--set", "model.z_dim=0"],
+        "z_dim",
+    ),
+    (
+        "train-set-not-a-number",
+        ["train", "--data", "{store}", "--run", "{tmp}/r", *TINY, "--set", "model.z_dim=abc"],
+        "model.z_dim must be a whole number, got 'abc'",
+    ),
+    (
+        "train-set-misspelt-field",
+        ["train", "--data", "{store}", "--run", "{tmp}/r", *TINY, "--set", "model.zdim=16"],
+        "did you mean model.z_dim?",
+    ),
+    (
+        "train-set-without-value",
+        ["train", "--data", "{store}", "--run", "{tmp}/r", "--set", "model.z_dim"],
+        "--set takes SECTION.FIELD=VALUE",
+    ),
+    (
+        "train-set-unknown-section",
+        ["train", "--data", "{store}", "--run", "{tmp}/r", "--set", "mdl.z_dim=4"],
+        "--set mdl.z_dim",
+    ),
+    (
+        "train-max-vram-not-a-size",
+        ["train", "--data", "{store}", "--run", "{tmp}/r", *TINY, "--max-vram", "lots"],
+        "--max-vram takes a size",
+    ),
     ("train-batch-zero", ["train", "--data", "{store}", "--run", "{tmp}/r", "--batch", "0"], "--batch"),
     ("train-epochs-zero", ["train", "--data", "{store}", "--run", "{tmp}/r", "--epochs", "0"], "--epochs"),
-    ("train-keep-epochs-not-numbers", ["train", "--data", "{store}", "--run", "{tmp}/r", *TINY, "--keep-epochs", "a"],
-     "--keep-epochs takes numbers"),
-    ("train-keep-epochs-fraction", ["train", "--data", "{store}", "--run", "{tmp}/r", *TINY, "--keep-epochs", "2.5"],
-     "whole epochs"),
-    ("train-from-missing", ["train", "--data", "{store}", "--run", "{tmp}/r", *TINY, "--from", "{missing}"],
-     "no such checkpoint file"),
-    ("train-from-not-a-checkpoint", ["train", "--data", "{store}", "--run", "{tmp}/r", *TINY, "--from", "{file}"],
-     "not a readable latentkit checkpoint"),
+    (
+        "train-keep-epochs-not-numbers",
+        ["train", "--data", "{store}", "--run", "{tmp}/r", *TINY, "--keep-epochs", "a"],
+        "--keep-epochs takes numbers",
+    ),
+    (
+        "train-keep-epochs-fraction",
+        ["train", "--data", "{store}", "--run", "{tmp}/r", *TINY, "--keep-epochs", "2.5"],
+        "whole epochs",
+    ),
+    (
+        "train-from-missing",
+        ["train", "--data", "{store}", "--run", "{tmp}/r", *TINY, "--from", "{missing}"],
+        "no such checkpoint file",
+    ),
+    (
+        "train-from-not-a-checkpoint",
+        ["train", "--data", "{store}", "--run", "{tmp}/r", *TINY, "--from", "{file}"],
+        "not a readable latentkit checkpoint",
+    ),
     ("train-negative-lr", ["train", "--data", "{store}", "--run", "{tmp}/r", *TINY, "--lr", "-0.1"], "train.lr"),
     # encode
     ("encode-missing-run", ["encode", "--run", "{missing}"], "no run at"),
@@ -186,25 +249,34 @@ BAD_INPUT = [  # (id, argv with {placeholders}, words the one line must hold)
     ("encode-batch-zero", ["encode", *RUN, "--batch", "0", "--out", "{tmp}/z.zarr"], "--batch"),
     ("encode-use-unknown", ["encode", *RUN, "--use", "sigma", "--out", "{tmp}/z.zarr"], "--use"),
     ("encode-task-outside-tasks", ["encode", *RUN, "--task", "2", "--tasks", "2"], "--task"),
-    ("encode-max-ram-not-a-size", ["encode", *RUN, "--max-ram", "plenty", "--out", "{tmp}/z.zarr"],
-     "--max-ram takes a size"),
+    (
+        "encode-max-ram-not-a-size",
+        ["encode", *RUN, "--max-ram", "plenty", "--out", "{tmp}/z.zarr"],
+        "--max-ram takes a size",
+    ),
     ("encode-max-ram-too-small", ["encode", *RUN, "--max-ram", "1M", "--out", "{tmp}/z.zarr"], "over --max-ram 1M"),
     ("encode-data-missing", ["encode", *RUN, "--data", "{missing}", "--out", "{tmp}/z.zarr"], "no latentkit store"),
-    ("encode-data-is-latents", ["encode", *RUN, "--data", "{run}/latents.zarr", "--out", "{tmp}/z.zarr"],
-     "not images"),
-    ("encode-broken-store", ["encode", *RUN, "--data", "{broken}", "--out", "{tmp}/z.zarr"],
-     "metadata cannot be read"),
+    ("encode-data-is-latents", ["encode", *RUN, "--data", "{run}/latents.zarr", "--out", "{tmp}/z.zarr"], "not images"),
+    ("encode-broken-store", ["encode", *RUN, "--data", "{broken}", "--out", "{tmp}/z.zarr"], "metadata cannot be read"),
     ("encode-over-other-latents", ["encode", *RUN, "--chunk", "32"], "--restart-stale"),
     ("encode-out-is-a-file", ["encode", *RUN, "--out", "{file}"], "is a file"),
     ("encode-out-is-a-users-folder", ["encode", *RUN, "--out", "{userdir}"], "not a latentkit store"),
-    ("encode-out-is-the-image-store", ["encode", *RUN, "--out", "{store}", "--chunk", "64"],
-     "holds images, not latents"),
-    ("encode-restart-stale-over-the-image-store", ["encode", *RUN, "--out", "{store}", "--restart-stale"],
-     "holds images, not latents"),
-    ("prepare-over-latents-kind", ["prepare", "synthetic", "--n", "240", "--size", "32", "--chunk", "64",
-                                   "--out", "{run}/latents.zarr"], "holds latents (z-points), not images"),
-    ("encode-mirror-is-a-users-folder", ["encode", *RUN, "--out", "{tmp}/z.zarr", "--mirror", "{userdir}"],
-     "--mirror"),
+    (
+        "encode-out-is-the-image-store",
+        ["encode", *RUN, "--out", "{store}", "--chunk", "64"],
+        "holds images, not latents",
+    ),
+    (
+        "encode-restart-stale-over-the-image-store",
+        ["encode", *RUN, "--out", "{store}", "--restart-stale"],
+        "holds images, not latents",
+    ),
+    (
+        "prepare-over-latents-kind",
+        ["prepare", "synthetic", "--n", "240", "--size", "32", "--chunk", "64", "--out", "{run}/latents.zarr"],
+        "holds latents (z-points), not images",
+    ),
+    ("encode-mirror-is-a-users-folder", ["encode", *RUN, "--out", "{tmp}/z.zarr", "--mirror", "{userdir}"], "--mirror"),
     # status
     ("status-missing", ["status", "--run", "{missing}"], "nothing-here"),
     ("status-file", ["status", "--run", "{file}"], "a-file.txt"),
@@ -227,8 +299,16 @@ BAD_INPUT = [  # (id, argv with {placeholders}, words the one line must hold)
     ("analyze-trim-not-numbers", ["analyze", *RUN, "--out", OUT, "--trim", "1.5,x"], "--trim takes numbers"),
     ("analyze-uniform-b-zero", ["analyze", *RUN, "--out", OUT, "--uniform-b", "0,1"], "--uniform-b takes positive"),
     ("analyze-kmeans-k-one", ["analyze", *RUN, "--out", OUT, "--kmeans-k", "1-5"], "--kmeans-k takes whole numbers"),
-    ("analyze-kmeans-k-step-zero", ["analyze", *RUN, "--out", OUT, "--kmeans-k", "2-80:0"], "or 2-80:2 (2, 4, ..., 80)"),
-    ("analyze-tsne-iterations-too-few", ["analyze", *RUN, "--out", OUT, "--tsne-iterations", "100"], "--tsne-iterations"),
+    (
+        "analyze-kmeans-k-step-zero",
+        ["analyze", *RUN, "--out", OUT, "--kmeans-k", "2-80:0"],
+        "or 2-80:2 (2, 4, ..., 80)",
+    ),
+    (
+        "analyze-tsne-iterations-too-few",
+        ["analyze", *RUN, "--out", OUT, "--tsne-iterations", "100"],
+        "--tsne-iterations",
+    ),
     ("analyze-pc-fits-not-numbers", ["analyze", *RUN, "--out", OUT, "--pc-fits", "first"], "--pc-fits takes whole"),
     ("analyze-hit-draws-too-few", ["analyze", *RUN, "--out", OUT, "--hit-draws", "10"], "--hit-draws"),
     # plane
@@ -264,24 +344,35 @@ BAD_INPUT = [  # (id, argv with {placeholders}, words the one line must hold)
     ("generate-missing-run", ["generate", "--run", "{missing}", "--out", "{tmp}/g.png"], "no run at"),
     ("generate-unknown-method", ["generate", *RUN, "--method", "cubes", "--out", "{tmp}/g.png"], "--method"),
     ("generate-n-zero", ["generate", *RUN, "--n", "0", "--out", "{tmp}/g.png"], "--n"),
-    ("generate-negative-b", ["generate", *RUN, "--method", "uniform", "--b", "-1", "--out", "{tmp}/g.png"],
-     "--b must be positive"),
+    (
+        "generate-negative-b",
+        ["generate", *RUN, "--method", "uniform", "--b", "-1", "--out", "{tmp}/g.png"],
+        "--b must be positive",
+    ),
     ("generate-negative-seed", ["generate", *RUN, "--seed", "-3", "--out", "{tmp}/g.png"], "--seed"),
     ("generate-over-a-users-picture", ["generate", *RUN, "--out", "{userpng}"], "--force"),
     ("generate-over-a-users-file", ["generate", *RUN, "--out", "{userdir}/not-a-picture.png"], "--force"),
     ("generate-not-a-picture-name", ["generate", *RUN, "--out", "{tmp}/g.txt"], ".png, .jpg"),
     ("generate-out-is-a-folder", ["generate", *RUN, "--out", "{pngdir}"], "is a folder"),
     ("generate-out-under-a-file", ["generate", *RUN, "--out", "{file}/g.png"], "is a file"),
-    ("generate-attribute-before-attributes", ["generate", *RUN, "--attribute", "skin_tone", "--out", "{tmp}/g.png"],
-     "latentkit attributes"),
-    ("generate-walk-steps-one", ["generate", *RUN, "--attribute", "skin_tone", "--steps", "1", "--out",
-                                 "{tmp}/g.png"], "--steps"),
+    (
+        "generate-attribute-before-attributes",
+        ["generate", *RUN, "--attribute", "skin_tone", "--out", "{tmp}/g.png"],
+        "latentkit attributes",
+    ),
+    (
+        "generate-walk-steps-one",
+        ["generate", *RUN, "--attribute", "skin_tone", "--steps", "1", "--out", "{tmp}/g.png"],
+        "--steps",
+    ),
     ("reconstruct-missing-run", ["reconstruct", "--run", "{missing}", "--out", "{tmp}/r.png"], "no run at"),
-    ("reconstruct-unknown-partition", ["reconstruct", *RUN, "--partition", "holdout", "--out", "{tmp}/r.png"],
-     "holdout"),
+    (
+        "reconstruct-unknown-partition",
+        ["reconstruct", *RUN, "--partition", "holdout", "--out", "{tmp}/r.png"],
+        "holdout",
+    ),
     ("reconstruct-n-zero", ["reconstruct", *RUN, "--n", "0", "--out", "{tmp}/r.png"], "--n"),
-    ("reconstruct-images-missing", ["reconstruct", *RUN, "--images", "{missing}", "--out", "{tmp}/r.png"],
-     "--images"),
+    ("reconstruct-images-missing", ["reconstruct", *RUN, "--images", "{missing}", "--out", "{tmp}/r.png"], "--images"),
     ("reconstruct-over-a-users-picture", ["reconstruct", *RUN, "--out", "{userpng}"], "--force"),
     ("interpolate-outside", ["interpolate", *RUN, "--to", "99999", "--out", "{tmp}/i.png"], "outside the store"),
     ("interpolate-negative-row", ["interpolate", *RUN, "--from", "-1", "--out", "{tmp}/i.png"], "--from"),
@@ -298,26 +389,47 @@ BAD_INPUT = [  # (id, argv with {placeholders}, words the one line must hold)
     ("compare-missing-run", ["compare", "{run}", "{missing}", "--out", "{tmp}/c"], "nothing-here"),
     ("compare-grid-n-zero", ["compare", "{run}", "{run}", "--grid-n", "0", "--out", "{tmp}/c"], "--grid-n"),
     ("compare-out-is-a-file", ["compare", "{run}", "{run}", "--out", "{file}/c"], "is a file, not a folder"),
-    ("compare-out-is-a-users-folder", ["compare", "{run}", "{run}", "--out", "{userdir}"],
-     "holds files latentkit did not write"),
+    (
+        "compare-out-is-a-users-folder",
+        ["compare", "{run}", "{run}", "--out", "{userdir}"],
+        "holds files latentkit did not write",
+    ),
     # export
     ("export-bad-format", ["export", *RUN, "--format", "csv", "--out", "{tmp}/e"], "--format"),
     ("export-missing-run", ["export", "--run", "{missing}", "--format", "npy", "--out", "{tmp}/e"], "nothing-here"),
     ("export-partial-latents", ["export", "--run", "{partial}", "--format", "npy", "--out", "{tmp}/e"], "incomplete"),
-    ("export-unknown-column", ["export", *RUN, "--format", "npy", "--columns", "z,colour", "--out", "{tmp}/e"],
-     "colour"),
-    ("export-unknown-partition", ["export", *RUN, "--format", "npy", "--partition", "holdout", "--out", "{tmp}/e"],
-     "holdout"),
+    (
+        "export-unknown-column",
+        ["export", *RUN, "--format", "npy", "--columns", "z,colour", "--out", "{tmp}/e"],
+        "colour",
+    ),
+    (
+        "export-unknown-partition",
+        ["export", *RUN, "--format", "npy", "--partition", "holdout", "--out", "{tmp}/e"],
+        "holdout",
+    ),
     ("export-over-a-users-file", ["export", *RUN, "--format", "npy", "--out", "{file}"], "exists"),
-    ("export-projector-too-many", ["export", *RUN, "--format", "projector", "--sample", "200000", "--out", OUT],
-     "the projector loads no more"),
-    ("export-projector-into-a-users-folder", ["export", *RUN, "--format", "projector", "--out", "{userdir}"],
-     "holds files latentkit did not write"),
+    (
+        "export-projector-too-many",
+        ["export", *RUN, "--format", "projector", "--sample", "200000", "--out", OUT],
+        "the projector loads no more",
+    ),
+    (
+        "export-projector-into-a-users-folder",
+        ["export", *RUN, "--format", "projector", "--out", "{userdir}"],
+        "holds files latentkit did not write",
+    ),
     ("export-projector-partial", ["export", "--run", "{partial}", "--format", "projector", "--out", OUT], "incomplete"),
-    ("export-rows-not-numbers", ["export", *RUN, "--format", "npy", "--rows", "{file}", "--out", OUT],
-     "give row numbers"),
-    ("export-rows-missing-file", ["export", *RUN, "--format", "npy", "--rows", "{missing}", "--out", OUT],
-     "cannot be read"),
+    (
+        "export-rows-not-numbers",
+        ["export", *RUN, "--format", "npy", "--rows", "{file}", "--out", OUT],
+        "give row numbers",
+    ),
+    (
+        "export-rows-missing-file",
+        ["export", *RUN, "--format", "npy", "--rows", "{missing}", "--out", OUT],
+        "cannot be read",
+    ),
     ("export-over-a-users-folder", ["export", *RUN, "--format", "npy", "--out", "{userdir}"], "exists"),
     # stage, sync
     ("stage-missing", ["stage", "{missing}", "{tmp}/s"], "nothing-here"),
@@ -333,44 +445,116 @@ BAD_INPUT = [  # (id, argv with {placeholders}, words the one line must hold)
     ("demo-dir-is-a-file", ["demo", "--dir", "{file}"], "is a file, not a folder"),
     ("demo-dir-is-a-users-folder", ["demo", "--dir", "{userdir}"], "holds files latentkit did not write"),
     ("demo-epochs-zero", ["demo", "--dir", "{tmp}/d", "--epochs", "0"], "--epochs"),
-    ("slurm-submit-missing-source", ["slurm", "submit", "--run", "{tmp}/r", "--data", "{tmp}/d.zarr", "--from",
-                                     "{missing}", "--dry-run"], "nothing-here"),
-    ("slurm-submit-two-sources", ["slurm", "submit", "--run", "{tmp}/r", "--data", "{tmp}/d.zarr", "--from",
-                                  "{empty}", "--synthetic", "5", "--dry-run"], "exactly one of"),
-    ("slurm-submit-no-source", ["slurm", "submit", "--run", "{tmp}/r", "--data", "{tmp}/d.zarr", "--dry-run"],
-     "exactly one of"),
+    (
+        "slurm-submit-missing-source",
+        ["slurm", "submit", "--run", "{tmp}/r", "--data", "{tmp}/d.zarr", "--from", "{missing}", "--dry-run"],
+        "nothing-here",
+    ),
+    (
+        "slurm-submit-two-sources",
+        [
+            "slurm",
+            "submit",
+            "--run",
+            "{tmp}/r",
+            "--data",
+            "{tmp}/d.zarr",
+            "--from",
+            "{empty}",
+            "--synthetic",
+            "5",
+            "--dry-run",
+        ],
+        "exactly one of",
+    ),
+    (
+        "slurm-submit-no-source",
+        ["slurm", "submit", "--run", "{tmp}/r", "--data", "{tmp}/d.zarr", "--dry-run"],
+        "exactly one of",
+    ),
     # import-model: refused before Keras loads
     ("import-model-not-a-model", ["import-model", "{fakemodel}", "--run", "{tmp}/r"], "is not a Keras model file"),
     ("import-model-no-such-file", ["import-model", "{tmp}/none.keras", "--run", "{tmp}/r"], "no model file"),
     ("import-model-text-file", ["import-model", "{file}", "--run", "{tmp}/r"], "give a .keras or .h5 model file"),
-    ("import-model-three-files", ["import-model", "{zipmodel}", "{zipmodel}", "{zipmodel}", "--run", "{tmp}/r"],
-     "got 3"),
+    (
+        "import-model-three-files",
+        ["import-model", "{zipmodel}", "{zipmodel}", "{zipmodel}", "--run", "{tmp}/r"],
+        "got 3",
+    ),
     ("import-model-savedmodel", ["import-model", "{savedmodel}", "--run", "{tmp}/r"], "TensorFlow SavedModel"),
     ("import-model-weights-without-factory", ["import-model", "{weights}", "--run", "{tmp}/r"], "--factory"),
-    ("import-model-bad-factory", ["import-model", "{weights}", "--factory", "nocolon", "--run", "{tmp}/r"],
-     "MODULE:FUNCTION"),
-    ("import-model-bad-range", ["import-model", "{zipmodel}", "--input-range", "0:2", "--run", "{tmp}/r"],
-     "--input-range"),
+    (
+        "import-model-bad-factory",
+        ["import-model", "{weights}", "--factory", "nocolon", "--run", "{tmp}/r"],
+        "MODULE:FUNCTION",
+    ),
+    (
+        "import-model-bad-range",
+        ["import-model", "{zipmodel}", "--input-range", "0:2", "--run", "{tmp}/r"],
+        "--input-range",
+    ),
     ("import-model-into-a-trained-run", ["import-model", "{zipmodel}", "--run", "{run}"], "a run latentkit trained"),
-    ("import-model-into-a-users-folder", ["import-model", "{zipmodel}", "--run", "{userdir}"],
-     "holds files latentkit did not write"),
-    ("import-model-missing-custom-module", ["import-model", "{zipmodel}", "--custom-objects", "{tmp}/none.py",
-                                            "--run", "{tmp}/r"], "no such file"),
+    (
+        "import-model-into-a-users-folder",
+        ["import-model", "{zipmodel}", "--run", "{userdir}"],
+        "holds files latentkit did not write",
+    ),
+    (
+        "import-model-missing-custom-module",
+        ["import-model", "{zipmodel}", "--custom-objects", "{tmp}/none.py", "--run", "{tmp}/r"],
+        "no such file",
+    ),
     ("import-model-bad-data", ["import-model", "{zipmodel}", "--data", "{broken}", "--run", "{tmp}/r"], "broken.zarr"),
     # your own vectors
     ("analyze-vectors-not-a-format", ["analyze", "--latents", "{file}", "--out", OUT], "give latents.zarr, a .npy"),
-    ("analyze-labels-missing", ["analyze", "--latents", "{run}/latents.zarr", "--labels", "{tmp}/none.csv",
-                                "--out", OUT], "no labels file"),
+    (
+        "analyze-labels-missing",
+        ["analyze", "--latents", "{run}/latents.zarr", "--labels", "{tmp}/none.csv", "--out", OUT],
+        "no labels file",
+    ),
     ("analyze-column-without-latents", ["analyze", *RUN, "--column", "z"], "--column is for a parquet file's vectors"),
     ("attributes-labels-wrong-rows", ["attributes", *RUN, "--labels", "{badtoml}"], "give a .parquet or .csv"),
     ("report-labels-missing", ["report", *RUN, "--labels", "{tmp}/none.csv"], "no labels file"),
-    ("slurm-submit-unknown-preset", ["slurm", "submit", "--run", "{tmp}/r", "--data", "{tmp}/d.zarr", "--synthetic",
-                                     "50", "--job", "nosuch", "--dry-run"], "nosuch"),
-    ("slurm-submit-into-a-users-folder", ["slurm", "submit", "--run", "{userdir}", "--data", "{tmp}/d.zarr",
-                                          "--synthetic", "50", "--dry-run"], "holds files latentkit did not write"),
-    ("slurm-submit-zero-tasks", ["slurm", "submit", "--run", "{tmp}/r", "--data", "{tmp}/d.zarr", "--synthetic",
-                                 "50", "--encode-tasks", "0", "--dry-run"], "--encode-tasks"),
-]  # fmt: skip
+    (
+        "slurm-submit-unknown-preset",
+        [
+            "slurm",
+            "submit",
+            "--run",
+            "{tmp}/r",
+            "--data",
+            "{tmp}/d.zarr",
+            "--synthetic",
+            "50",
+            "--job",
+            "nosuch",
+            "--dry-run",
+        ],
+        "nosuch",
+    ),
+    (
+        "slurm-submit-into-a-users-folder",
+        ["slurm", "submit", "--run", "{userdir}", "--data", "{tmp}/d.zarr", "--synthetic", "50", "--dry-run"],
+        "holds files latentkit did not write",
+    ),
+    (
+        "slurm-submit-zero-tasks",
+        [
+            "slurm",
+            "submit",
+            "--run",
+            "{tmp}/r",
+            "--data",
+            "{tmp}/d.zarr",
+            "--synthetic",
+            "50",
+            "--encode-tasks",
+            "0",
+            "--dry-run",
+        ],
+        "--encode-tasks",
+    ),
+]
 
 WATCHED = ("store", "run", "bare", "partial", "nan", "userdir", "photos", "corrupt", "empty", "pngdir")
 
@@ -379,8 +563,12 @@ def digest(bad: dict) -> dict[str, str]:
     """Every file that was there before (the run's own lock files aside: a refused command may
     take a run's lock), and no new file beside the user's."""
     roots = [bad[name] for name in WATCHED] + [bad["file"].parent]
-    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for root in roots for p in sorted(Path(root).rglob("*"))
-            if p.is_file() and not (p.name.endswith(".lock") and "locks" in p.parts)}  # fmt: skip
+    return {
+        str(p): hashlib.sha256(p.read_bytes()).hexdigest()
+        for root in roots
+        for p in sorted(Path(root).rglob("*"))
+        if p.is_file() and not (p.name.endswith(".lock") and "locks" in p.parts)
+    }
 
 
 def expand(argv: list[str], bad: dict, tmp: Path) -> list[str]:
@@ -423,12 +611,18 @@ def test_every_bad_input_is_refused_before_keras_loads(bad, tmp_path):
     """A refused command answers in a fraction of a second, not after TensorFlow's ~10 s import:
     each bad input runs in a child forked from a process that has the CLI but no backend."""
     argvs = [expand(argv, bad, tmp_path / name) for name, argv, _ in BAD_INPUT]
-    probe = subprocess.run([sys.executable, str(HERE / "keras_probe.py")], input=json.dumps(argvs),
-                           capture_output=True, text=True, timeout=600)  # fmt: skip
+    probe = subprocess.run(
+        [sys.executable, str(HERE / "keras_probe.py")],
+        input=json.dumps(argvs),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert probe.returncode == 0, probe.stderr[-3000:]
     results = json.loads(probe.stdout)
     assert len(results) == len(BAD_INPUT) and all(r["code"] == 2 for r in results), [
-        (name, r["code"]) for (name, _, _), r in zip(BAD_INPUT, results) if r["code"] != 2]  # fmt: skip
+        (name, r["code"]) for (name, _, _), r in zip(BAD_INPUT, results) if r["code"] != 2
+    ]
     assert [name for (name, _, _), r in zip(BAD_INPUT, results) if r["keras"]] == []
 
 
@@ -436,12 +630,20 @@ def test_the_real_entry_point_says_one_line_and_the_backend_stays_quiet(bad, tmp
     """Through the console script: a refusal, and a command that loads TensorFlow and decodes
     (its C++ start-up lines, absl and CUDA probing, stay off the screen)."""
     exe = Path(sys.executable).with_name("latentkit")
-    refused = subprocess.run([str(exe), "generate", "--run", str(bad["run"]), "--out", str(bad["userpng"])],
-                             capture_output=True, text=True, timeout=300)  # fmt: skip
+    refused = subprocess.run(
+        [str(exe), "generate", "--run", str(bad["run"]), "--out", str(bad["userpng"])],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert refused.returncode == 2 and latentkit_lines(refused.stderr) == [refused.stderr.strip()], refused.stderr
     made = tmp_path / "g.jpg"
-    done = subprocess.run([str(exe), "generate", "--run", str(bad["run"]), "--out", str(made), "--n", "4"],
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    done = subprocess.run(
+        [str(exe), "generate", "--run", str(bad["run"]), "--out", str(made), "--n", "4"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stderr == "", done.stderr  # no absl/cudart/cuInit lines
     assert made.read_bytes()[:3] == b"\xff\xd8\xff"  # a JPEG, as its name says
@@ -477,11 +679,13 @@ def test_a_read_only_folder_is_one_line_and_nothing_is_written(bad, tmp_path):
         prefix = ROOT_AS_USER
     for argv in READ_ONLY:
         args = [a.format(ro=ro, **{k: v for k, v in bad.items() if k != "vae_args"}) for a in argv]
-        result = subprocess.run([*prefix, sys.executable, "-m", "latentkit", *args], capture_output=True, text=True,
-                                timeout=300)  # fmt: skip
+        result = subprocess.run(
+            [*prefix, sys.executable, "-m", "latentkit", *args], capture_output=True, text=True, timeout=300
+        )
         assert result.returncode == 2 and "Traceback" not in result.stderr, (argv, result.stderr)
         assert latentkit_lines(result.stderr) == [
-            f"latentkit: error: permission denied: cannot write in {ro}: choose a folder you can write"], result.stderr
+            f"latentkit: error: permission denied: cannot write in {ro}: choose a folder you can write"
+        ], result.stderr
         assert list(ro.iterdir()) == [], argv
 
 
@@ -510,8 +714,19 @@ def test_folders_latentkit_made_are_written_again_and_marked(bad, tmp_path):
     for _ in range(2):
         cli("sync", bad["run"], tmp_path / "mirror")
         cli("stage", bad["photos"], tmp_path / "staged")
-        cli("analyze", "--latents", bad["run"] / "latents.zarr", "--out", tmp_path / "analysis", "--no-tsne",
-            "--no-kmeans", "--no-mixture", "--no-figures", "--nn-sample", "0")  # fmt: skip
+        cli(
+            "analyze",
+            "--latents",
+            bad["run"] / "latents.zarr",
+            "--out",
+            tmp_path / "analysis",
+            "--no-tsne",
+            "--no-kmeans",
+            "--no-mixture",
+            "--no-figures",
+            "--nn-sample",
+            "0",
+        )
     for folder in ("mirror", "staged", "analysis"):
         assert (tmp_path / folder / MARK).exists(), folder
 
@@ -536,8 +751,19 @@ def test_help_reads_as_plain_text_in_pipeline_order():
 
 def test_output_to_a_file_gets_plain_progress_lines(tmp_path):
     """Not on a terminal (a SLURM log): no bar, a plain line every LATENTKIT_PROGRESS_S seconds."""
-    result = cli("prepare", "synthetic", "--n", "3000", "--size", "48", "--chunk", "250", "--out", tmp_path / "s.zarr",
-                 env={"LATENTKIT_PROGRESS_S": "0"})  # fmt: skip
+    result = cli(
+        "prepare",
+        "synthetic",
+        "--n",
+        "3000",
+        "--size",
+        "48",
+        "--chunk",
+        "250",
+        "--out",
+        tmp_path / "s.zarr",
+        env={"LATENTKIT_PROGRESS_S": "0"},
+    )
     lines = [line for line in result.stderr.splitlines() if line.startswith("prepare: ")]
     assert len(lines) >= 3 and lines[-1].startswith("prepare: 3,000/3,000 (done in "), result.stderr
     assert "%" in lines[0] and "left)" in lines[0]

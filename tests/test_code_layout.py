@@ -33,8 +33,19 @@ MAY_IMPORT = {
 # The names of the model room that the analysis room may import: none of them hands out a Keras
 # object (a run described, a codec's array functions, pictures, specs).
 KERAS_FREE = {
-    "latentkit.model": {"check_picture", "grid", "save_png", "RunModel", "read_run", "latents_store", "stale_latents",
-                        "Codec", "open_codec", "spec_from_dict", "load_spec"},
+    "latentkit.model": {
+        "check_picture",
+        "grid",
+        "save_png",
+        "RunModel",
+        "read_run",
+        "latents_store",
+        "stale_latents",
+        "Codec",
+        "open_codec",
+        "spec_from_dict",
+        "load_spec",
+    },
     "latentkit.model.runs": {"RunModel", "read_run", "latents_store", "stale_latents"},
     "latentkit.model.codec": {"Codec", "open_codec"},
     "latentkit.model.images": {"check_picture", "grid", "save_png", "SOFTWARE"},
@@ -192,7 +203,10 @@ def test_no_two_rooms_import_each_other():
 
 def test_the_layout_test_sees_a_pair_of_rooms_importing_each_other(tmp_path):
     """The checks above on a made-up package: machine importing model back is caught."""
-    edges = {"latentkit.machine.monitor": {"latentkit.model.encode"}, "latentkit.model.encode": {"latentkit.machine.monitor"}}
+    edges = {
+        "latentkit.machine.monitor": {"latentkit.model.encode"},
+        "latentkit.model.encode": {"latentkit.machine.monitor"},
+    }
     assert cycles(edges) == [["latentkit.machine.monitor", "latentkit.model.encode"]]
     assert "model" not in MAY_IMPORT["machine"]
 
@@ -211,8 +225,10 @@ def test_analysis_imports_no_keras_touching_name_of_the_model_room():
             names = {alias.name for alias in statement.names} if isinstance(statement, ast.ImportFrom) else {"*"}
             module_of = statement.module if isinstance(statement, ast.ImportFrom) else target
             if names - KERAS_FREE.get(module_of, set()):
-                wrong.append(f"{module}:{statement.lineno} imports {sorted(names - KERAS_FREE.get(module_of, set()))} "
-                             f"from {module_of}")
+                wrong.append(
+                    f"{module}:{statement.lineno} imports {sorted(names - KERAS_FREE.get(module_of, set()))} "
+                    f"from {module_of}"
+                )
     assert wrong == []
 
 
@@ -235,8 +251,9 @@ def test_a_room_never_re_exports_a_name_that_is_also_one_of_its_modules():
         modules = {p.stem for p in init.parent.glob("*.py")} - {"__init__"}
         for node in ast.parse(init.read_text(encoding="utf-8")).body:
             if isinstance(node, ast.ImportFrom) and node.module != f"latentkit.{init.parent.name}":
-                shadowing += [f"{init.parent.name}.{a.asname or a.name}" for a in node.names
-                              if (a.asname or a.name) in modules]
+                shadowing += [
+                    f"{init.parent.name}.{a.asname or a.name}" for a in node.names if (a.asname or a.name) in modules
+                ]
     assert shadowing == []
 
 

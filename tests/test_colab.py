@@ -209,8 +209,12 @@ def kernel(tmp_path_factory) -> dict:
 
     pytest.importorskip("nbclient")
     root = tmp_path_factory.mktemp("kernel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", root / "dist", ROOT], check=True,
-                   capture_output=True, timeout=900)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", root / "dist", ROOT],
+        check=True,
+        capture_output=True,
+        timeout=900,
+    )
     sys.path.insert(0, str(ROOT / "bench"))
     from notebook_output import kernel_environment  # the one way to make it: bench/notebook_output.py's
 
@@ -218,8 +222,17 @@ def kernel(tmp_path_factory) -> dict:
     return {"jupyter": jupyter, "wheel": next((root / "dist").glob("latentkit-*.whl")), "python": python}
 
 
-def execute_notebook(kernel: dict, drive: Path, local: Path, tmp_path: Path, *, bootstrap: dict,
-                     parameters: dict | None = None, cells: slice = slice(None), allow_errors: bool = False):  # fmt: skip
+def execute_notebook(
+    kernel: dict,
+    drive: Path,
+    local: Path,
+    tmp_path: Path,
+    *,
+    bootstrap: dict,
+    parameters: dict | None = None,
+    cells: slice = slice(None),
+    allow_errors: bool = False,
+):
     """Run colab/bootstrap.ipynb headless as a user would: the bootstrap cell's values edited in
     place (as one edits them on Colab), the study's ``parameters`` injected after the cell tagged
     "parameters" (as papermill does), Drive and /content stood in for by two folders."""
@@ -236,13 +249,22 @@ def execute_notebook(kernel: dict, drive: Path, local: Path, tmp_path: Path, *, 
         injected = "\n".join(f"{k} = {v!r}" for k, v in parameters.items())
         notebook.cells.insert(at + 1, nbformat.v4.new_code_cell(injected))
     notebook.cells = notebook.cells[cells]
-    env = {"LATENTKIT_DRIVE": str(drive), "LATENTKIT_LOCAL": str(local), "JUPYTER_PATH": str(kernel["jupyter"]),
-           "LATENTKIT_PROGRESS_S": "2"}  # fmt: skip
+    env = {
+        "LATENTKIT_DRIVE": str(drive),
+        "LATENTKIT_LOCAL": str(local),
+        "JUPYTER_PATH": str(kernel["jupyter"]),
+        "LATENTKIT_PROGRESS_S": "2",
+    }
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)  # the kernel inherits them
     try:
-        client = nbclient.NotebookClient(notebook, timeout=900, kernel_name="latentkit-test", allow_errors=allow_errors,
-                                         resources={"metadata": {"path": str(tmp_path)}})  # fmt: skip
+        client = nbclient.NotebookClient(
+            notebook,
+            timeout=900,
+            kernel_name="latentkit-test",
+            allow_errors=allow_errors,
+            resources={"metadata": {"path": str(tmp_path)}},
+        )
         client.execute()
     finally:
         for key, value in saved.items():
@@ -251,8 +273,12 @@ def execute_notebook(kernel: dict, drive: Path, local: Path, tmp_path: Path, *, 
 
 
 def text_of(cell) -> str:
-    return "".join(o.get("text", "") + "".join(str(v) for k, v in o.get("data", {}).items() if k.startswith("text/"))
-                   + "".join(o.get("traceback", [])) for o in cell.get("outputs", []))  # fmt: skip
+    return "".join(
+        o.get("text", "")
+        + "".join(str(v) for k, v in o.get("data", {}).items() if k.startswith("text/"))
+        + "".join(o.get("traceback", []))
+        for o in cell.get("outputs", [])
+    )
 
 
 def assert_sized_for_a_notebook(notebook) -> None:
@@ -304,8 +330,14 @@ def test_the_notebook_runs_with_its_defaults_shows_the_results_and_a_new_vm_resu
     trained_before = _history(saved)
     shutil.rmtree(vm)  # a new VM: empty local disk; Run all again with one epoch more (and, since the first
     # Run all showed the whole analysis, a lighter one: what this one checks is the resume)
-    second = execute_notebook(kernel, drive, vm, tmp_path, bootstrap={"DATASET": "celeba/img_align_celeba.zip"},
-                              parameters={"EPOCHS": 11, "ANALYZE_ARGS": "--no-tsne --no-kmeans --hit-draws 2000"})  # fmt: skip
+    second = execute_notebook(
+        kernel,
+        drive,
+        vm,
+        tmp_path,
+        bootstrap={"DATASET": "celeba/img_align_celeba.zip"},
+        parameters={"EPOCHS": 11, "ANALYZE_ARGS": "--no-tsne --no-kmeans --hit-draws 2000"},
+    )
     assert_sized_for_a_notebook(second)
     resumed = _history(saved)
     assert [row["epoch"] for row in resumed] == [str(e) for e in range(1, 12)]
@@ -319,8 +351,15 @@ def test_a_size_the_preset_cannot_take_stops_with_what_to_change(kernel, tmp_pat
     with the spec's line and what to do, not "run the cell again"."""
     drive = tmp_path / "MyDrive"
     shutil.copy(kernel["wheel"], (drive / "latentkit").mkdir(parents=True) or drive / "latentkit")
-    notebook = execute_notebook(kernel, drive, tmp_path / "content", tmp_path, bootstrap={"DATASET": "synthetic:300"},
-                                parameters={"JOB": "demo", "SIZE": 36, "EPOCHS": 1}, allow_errors=True)  # fmt: skip
+    notebook = execute_notebook(
+        kernel,
+        drive,
+        tmp_path / "content",
+        tmp_path,
+        bootstrap={"DATASET": "synthetic:300"},
+        parameters={"JOB": "demo", "SIZE": 36, "EPOCHS": 1},
+        allow_errors=True,
+    )
     train = next(c for c in notebook.cells if c.cell_type == "code" and 'lk(f"train' in c.source)
     error = text_of(train)
     assert "latentkit: train exited with status 2 (error: bad job spec: image_size 36 must be divisible" in error
@@ -334,8 +373,14 @@ def test_the_bootstrap_cell_alone_installs_from_a_git_url(kernel, tmp_path):
     drive = tmp_path / "MyDrive"
     (drive / "latentkit").mkdir(parents=True)
     url = f"git+file://{ROOT}"
-    notebook = execute_notebook(kernel, drive, tmp_path / "content", tmp_path, cells=slice(0, 2),
-                                bootstrap={"DATASET": "synthetic:300", "INSTALL": url})  # fmt: skip
+    notebook = execute_notebook(
+        kernel,
+        drive,
+        tmp_path / "content",
+        tmp_path,
+        cells=slice(0, 2),
+        bootstrap={"DATASET": "synthetic:300", "INSTALL": url},
+    )
     out = text_of(notebook.cells[1])
     assert f"installed latentkit 0.1.0 from {url}" in out and "$ latentkit env --dir" in out and "RAM " in out, out
     assert "nothing to stage" in out
@@ -374,7 +419,9 @@ def test_a_mirror_on_a_dropped_mount_says_how_to_remount_and_catches_up(trained_
     finally:
         os.replace = real
     assert len(said.lines) >= 1 and "force_remount=True" in said.lines[0] and "[Errno 107]" in said.lines[0], said.lines
-    assert (mirror / "checkpoints" / "latest.npz").read_bytes() == (trained_run / "checkpoints" / "latest.npz").read_bytes()
+    assert (mirror / "checkpoints" / "latest.npz").read_bytes() == (
+        trained_run / "checkpoints" / "latest.npz"
+    ).read_bytes()
 
 
 def test_a_runs_mirror_on_drive_stays_a_few_large_files(trained_run, tmp_path):

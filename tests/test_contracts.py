@@ -35,7 +35,11 @@ def test_a_renamed_key_fails_every_reader_in_one_line(tiny_ae, tmp_path):
     _edit(report, lambda r: r.__setitem__("radii", r.pop("radius")))
     with pytest.raises(LatentkitError, match="lacks key 'radius'"):
         read_report(report)
-    for command in (["findings", "--run", run], ["report", "--run", run], ["compare", run, run, "--out", tmp_path / "c"]):
+    for command in (
+        ["findings", "--run", run],
+        ["report", "--run", run],
+        ["compare", run, run, "--out", tmp_path / "c"],
+    ):
         result = cli(*command, check=False)
         assert result.returncode == 2, result.stderr
         assert result.stderr.count("\n") == 1 and "lacks key 'radius'" in result.stderr, result.stderr
@@ -47,10 +51,12 @@ def test_a_renamed_optional_or_nested_key_and_a_wrong_type_are_caught(tiny_ae, t
     path = tmp_path / "report.json"
     for change, message in (
         (lambda r: r.__setitem__("mixtures", r.pop("mixture")), "has key 'mixtures'"),
-        (lambda r: r["pca"]["trimmed"][0].__setitem__("factor", r["pca"]["trimmed"][0].pop("fact")),
-         r"pca.trimmed\[0\] lacks key 'fact'"),
+        (
+            lambda r: r["pca"]["trimmed"][0].__setitem__("factor", r["pca"]["trimmed"][0].pop("fact")),
+            r"pca.trimmed\[0\] lacks key 'fact'",
+        ),
         (lambda r: r["radius"].__setitem__("mean", "16"), "radius.mean should be a number"),
-    ):  # fmt: skip
+    ):
         report = json.loads(json.dumps(original))
         change(report)
         path.write_text(json.dumps(report))
@@ -75,8 +81,9 @@ def test_a_producer_that_drifts_fails_in_its_own_job_and_writes_nothing(tmp_path
     with pytest.raises(LatentkitError, match="lacks key"):
         write_report(tmp_path / "report.json", {"latents": "z.npy", "n": 3, "dim": 2})
     with pytest.raises(LatentkitError, match="attributes.json: the report lacks key 'directions'"):
-        write_report(tmp_path / "attributes.json", {"attributes": [], "latents": "", "data": "", "labels": ""},
-                     AttributesReport)
+        write_report(
+            tmp_path / "attributes.json", {"attributes": [], "latents": "", "data": "", "labels": ""}, AttributesReport
+        )
     assert not list(tmp_path.iterdir())
     assert AttributesReport.__required_keys__ >= {"attributes", "held_out", "directions"}
 
@@ -109,4 +116,6 @@ def test_the_step_table_decides_for_status_and_the_slurm_chain(tiny_ae, tiny_sto
     # training asked to go further than the checkpoint: train is not done
     chain = {s.name: s.done for s in plan(run=run, data=tiny_store, synthetic=240, job="demo", epochs=3)}
     assert chain == {"prepare": True, "train": False, "encode": True, "analyze": False}
-    assert steps_done(Where(tmp_path / "no-store.zarr", RunPaths.of(tmp_path / "nothing"))) == dict.fromkeys(NAMES, False)
+    assert steps_done(Where(tmp_path / "no-store.zarr", RunPaths.of(tmp_path / "nothing"))) == dict.fromkeys(
+        NAMES, False
+    )

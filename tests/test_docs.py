@@ -62,11 +62,23 @@ def _parses(line: str) -> None:
 
 def test_the_site_builds_strict_with_every_page(tmp_path):
     site = tmp_path / "site"
-    built = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(site)], cwd=ROOT,
-                           capture_output=True, text=True, timeout=600)  # fmt: skip
+    built = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(site)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert built.returncode == 0, built.stderr[-3000:]
-    for page in ("index.html", "reference/cli/index.html", "reference/report-json/index.html", "architecture/index.html",
-                 "reference/exit-statuses/index.html", "gallery/index.html", "benchmarks/index.html"):
+    for page in (
+        "index.html",
+        "reference/cli/index.html",
+        "reference/report-json/index.html",
+        "architecture/index.html",
+        "reference/exit-statuses/index.html",
+        "gallery/index.html",
+        "benchmarks/index.html",
+    ):
         assert (site / page).exists(), page
     cli_page = (site / "reference" / "cli" / "index.html").read_text()
     assert "latentkit plane" in cli_page and "--hit-draws" in cli_page
@@ -78,7 +90,8 @@ def test_the_cli_reference_holds_every_command_and_option_in_the_clis_order():
     page = _hooks().cli_reference()
     headings = re.findall(r"^## (.+)$", page, flags=re.M)
     assert [h.split()[0] for h in headings if h.split()[0] in ORDER] == [
-        name for name in ORDER for _ in (getattr(command().commands[name], "commands", None) or [name])]
+        name for name in ORDER for _ in (getattr(command().commands[name], "commands", None) or [name])
+    ]
     for name, cmd in command().commands.items():
         for leaf_name, leaf in (getattr(cmd, "commands", None) or {name: cmd}).items():
             full = name if leaf is cmd else f"{name} {leaf_name}"

@@ -69,11 +69,30 @@ def test_sigkill_mid_chunk_then_rerun_is_identical(runs, reference):
 def test_three_concurrent_tasks_are_identical(runs, reference):
     out = runs["ae"] / "tasks.zarr"
     workers = [
-        subprocess.Popen([sys.executable, "-m", "latentkit", "encode", "--run", str(runs["ae"]), "--chunk", "40",
-                          "--batch", "16", "--out", str(out), "--task", str(t), "--tasks", "3"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "latentkit",
+                "encode",
+                "--run",
+                str(runs["ae"]),
+                "--chunk",
+                "40",
+                "--batch",
+                "16",
+                "--out",
+                str(out),
+                "--task",
+                str(t),
+                "--tasks",
+                "3",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         for t in range(3)
-    ]  # fmt: skip
+    ]
     assert [w.wait(timeout=600) for w in workers] == [0, 0, 0]
     assert_identical(reference, out)
 
@@ -101,8 +120,9 @@ def test_encode_applies_the_runs_eps_factor_like_the_sampling_layer(runs, tmp_pa
     from latentkit.model.sampling import reparameterize
 
     run = tmp_path / "vae_half"
-    train(data=runs["data"], run=run, job="vae",
-          overrides={**TINY_OVERRIDES, "train.epochs": 1, "model.eps_factor": 0.5})  # fmt: skip
+    train(
+        data=runs["data"], run=run, job="vae", overrides={**TINY_OVERRIDES, "train.epochs": 1, "model.eps_factor": 0.5}
+    )
     encode(run=run, chunk=100, batch=32)
     got = read_latents(run / "latents.zarr")
     expected = reparameterize(got["mu"], got["logvar"], vae_noise(0, 0, 250, 8), 0.5)

@@ -15,7 +15,9 @@ from conftest import TINY, chunks_done, cli, copy_run, run_cli, start_cli
 from latentkit.model import checkpoint
 from latentkit.store.runlock import RunBusy, run_lock
 
-pytestmark = pytest.mark.system  # real processes side by side, killed and signalled (docs/contributing.md, "The fast tier")
+pytestmark = (
+    pytest.mark.system
+)  # real processes side by side, killed and signalled (docs/contributing.md, "The fast tier")
 
 BUSY = RunBusy.exit_code
 
@@ -76,13 +78,14 @@ def test_encode_is_refused_while_train_writes_the_run(trained, tmp_path):
 
 
 def test_a_sigkilled_lock_holder_leaves_the_run_free(tmp_path):
-    code = ("import sys, time; from latentkit.store.runlock import run_lock\n"
-            "with run_lock(sys.argv[1], 'train'):\n    print('held', flush=True); time.sleep(600)")  # fmt: skip
+    code = (
+        "import sys, time; from latentkit.store.runlock import run_lock\n"
+        "with run_lock(sys.argv[1], 'train'):\n    print('held', flush=True); time.sleep(600)"
+    )
     holder = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"
-    with pytest.raises(RunBusy, match=f"pid {holder.pid} on"):
-        with run_lock(tmp_path, "train"):
-            pass
+    with pytest.raises(RunBusy, match=f"pid {holder.pid} on"), run_lock(tmp_path, "train"):
+        pass
     os.kill(holder.pid, signal.SIGKILL)
     holder.wait(timeout=30)
     with run_lock(tmp_path, "train"):  # no stale lock to clean up
@@ -213,12 +216,20 @@ def test_disk_full_during_a_sync_leaves_no_partial_file_and_the_rerun_completes(
 def test_the_fault_harness_short(tmp_path):
     """bench/faults.py, small: every job SIGKILLed (train also SIGTERM/SIGUSR2) and rerun, equal to a clean run."""
     harness = Path(__file__).resolve().parents[1] / "bench" / "faults.py"
-    result = subprocess.run([sys.executable, str(harness), "--trials", "1", "--kills", "2", "--small", "--seed", "3"],
-                            capture_output=True, text=True, timeout=1200)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, str(harness), "--trials", "1", "--kills", "2", "--small", "--seed", "3"],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "total:" in result.stdout and " 0 mismatches, 0 leftovers" in result.stdout, result.stdout
-    rows = [line.split() for line in result.stdout.splitlines() if line.split()[:1] and line.split()[0] in (
-        "prepare-synthetic", "prepare-celeba", "train", "encode", "stage", "sync")]  # fmt: skip
+    rows = [
+        line.split()
+        for line in result.stdout.splitlines()
+        if line.split()[:1]
+        and line.split()[0] in ("prepare-synthetic", "prepare-celeba", "train", "encode", "stage", "sync")
+    ]
     assert len(rows) == 6 and sum(int(r[2]) + int(r[3]) for r in rows) >= 6  # at least one interruption each, mostly
 
 
@@ -228,8 +239,19 @@ def test_a_checkpoint_from_another_keras_backend_is_read_not_refused(tiny_store,
 
     pytest.importorskip("jax")
     run = tmp_path / "run"
-    run_cli("train", "--data", tiny_store, "--run", run, "--job", "demo", *TINY, "--epochs", "1",
-            env={"KERAS_BACKEND": "jax"})  # fmt: skip
+    run_cli(
+        "train",
+        "--data",
+        tiny_store,
+        "--run",
+        run,
+        "--job",
+        "demo",
+        *TINY,
+        "--epochs",
+        "1",
+        env={"KERAS_BACKEND": "jax"},
+    )
     assert checkpoint.load(run / "checkpoints")[0].meta["backend"] == "jax"
     run_cli("encode", "--run", run, "--chunk", "64", "--out", tmp_path / "tf.zarr", env={"KERAS_BACKEND": "tensorflow"})
     run_cli("encode", "--run", run, "--chunk", "64", "--out", tmp_path / "jax.zarr", env={"KERAS_BACKEND": "jax"})

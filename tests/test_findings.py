@@ -19,8 +19,15 @@ from latentkit.analysis.stats import bins_for
 from latentkit.demo.findings import Finding, as_json, as_markdown, findings
 
 RMSE = {"partition": "valid", "rmse": 0.03, "n": 100}
-QUICK = AnalyzeOptions(tsne=False, kmeans=False, figures=False, quality=True, hit_draws=20_000, quality_sample=2000,
-                       reconstruction_images=0)  # fmt: skip
+QUICK = AnalyzeOptions(
+    tsne=False,
+    kmeans=False,
+    figures=False,
+    quality=True,
+    hit_draws=20_000,
+    quality_sample=2000,
+    reconstruction_images=0,
+)
 
 
 def _shell(n: int, dim: int, radius: float, seed: int) -> np.ndarray:
@@ -85,12 +92,34 @@ def test_on_a_thin_shell_the_box_row_is_not_applicable_and_the_shell_row_agrees_
 def test_a_shell_row_that_coverage_contradicts_says_inconclusive():
     """A uniform b that misses the shell while its coverage is 0.43 (a sparse cloud, where k-NN
     balls reach inside it): the row does not say yes against coverage."""
-    uniform = [{"name": f"uniform b={b:g}", "method": "uniform", "params": {"b": b}, "samples": 2000,
-                "radius_mean": b, "radius_std": 0.01 * b, "hit_fraction": {"1.5": 1.0}, "hit_draws": 20_000,
-                "shell_fraction": 0.0, "shell_interval": [0.0, 0.0002]} for b in (1.0, 3.0)]  # fmt: skip
-    region = {"box_holds_origin": {"1.5": True}, "shell": {"low": 3.7, "high": 4.4, "radius_low": 29.6, "radius_high": 34.6,
-                                                       "shares": [0.01, 0.99], "points": 1797},
-              "data_shell_fraction": 0.98, "data_shell_interval": [0.972, 0.985]}  # fmt: skip
+    uniform = [
+        {
+            "name": f"uniform b={b:g}",
+            "method": "uniform",
+            "params": {"b": b},
+            "samples": 2000,
+            "radius_mean": b,
+            "radius_std": 0.01 * b,
+            "hit_fraction": {"1.5": 1.0},
+            "hit_draws": 20_000,
+            "shell_fraction": 0.0,
+            "shell_interval": [0.0, 0.0002],
+        }
+        for b in (1.0, 3.0)
+    ]
+    region = {
+        "box_holds_origin": {"1.5": True},
+        "shell": {
+            "low": 3.7,
+            "high": 4.4,
+            "radius_low": 29.6,
+            "radius_high": 34.6,
+            "shares": [0.01, 0.99],
+            "points": 1797,
+        },
+        "data_shell_fraction": 0.98,
+        "data_shell_interval": [0.972, 0.985],
+    }
     from latentkit.demo.findings import _shell_hits
 
     coverage = {"uniform_b1": {"coverage": 0.0, "n": 1797}, "uniform_b3": {"coverage": 0.43, "n": 1797}}
@@ -130,9 +159,13 @@ def test_on_100_points_the_comparisons_say_inconclusive_or_not_applicable(tmp_pa
 def test_a_degenerate_baseline_is_said():
     """The data's own hit fraction 0 over 100 points (a box narrower than the data): the normal's
     row is not applicable, not "yes on 0.000 vs the data's own 0.000"."""
-    report = {"n": 100, "data_hit_fraction": {"1.5": 0.0},
-              "generators": [{"method": "mvn", "samples": 10_000, "hit_fraction": {"1.5": 0.0},
-                              "hit_interval": {"1.5": [0.0, 0.0004]}}]}  # fmt: skip
+    report = {
+        "n": 100,
+        "data_hit_fraction": {"1.5": 0.0},
+        "generators": [
+            {"method": "mvn", "samples": 10_000, "hit_fraction": {"1.5": 0.0}, "hit_interval": {"1.5": [0.0, 0.0004]}}
+        ],
+    }
     from latentkit.demo.findings import _mvn
 
     row = _mvn(report, "images")
@@ -161,8 +194,21 @@ def test_scikit_learns_digits_end_with_findings_that_agree_with_their_own_covera
             Image.fromarray((found.images[i] * 255 / 16).astype(np.uint8)).save(folder / f"{k:03d}.png")
     store, run = tmp_path / "digits.zarr", tmp_path / "run"
     cli("prepare", "images", tmp_path / "digits", "--out", store, "--size", "32")
-    cli("train", "--data", store, "--run", run, "--job", "demo", "--set", "model.image_size=32", "--set",
-        "model.z_dim=16", "--epochs", "20")  # fmt: skip
+    cli(
+        "train",
+        "--data",
+        store,
+        "--run",
+        run,
+        "--job",
+        "demo",
+        "--set",
+        "model.image_size=32",
+        "--set",
+        "model.z_dim=16",
+        "--epochs",
+        "20",
+    )
     cli("encode", "--run", run)
     cli("analyze", "--run", run, "--no-tsne", "--no-kmeans", "--hit-draws", "20000", "--no-report")
     said = cli("findings", "--run", run, "--json")
@@ -191,8 +237,15 @@ def test_scikit_learns_digits_end_with_findings_that_agree_with_their_own_covera
 
 def test_the_reconstruction_row_carries_the_rmse_interval():
     """An RMSE of 0.048 whose interval reaches 0.052 does not say yes against the goal 0.05."""
-    report = {"n": 100, "dim": 2, "generators": [{"method": "mvn", "samples": 100, "hit_fraction": {"1.5": 0.9}}],
-              "data_hit_fraction": {"1.5": 0.9}, "components": [], "correlations": {"top_pairs": []}, "pca": {}}  # fmt: skip
+    report = {
+        "n": 100,
+        "dim": 2,
+        "generators": [{"method": "mvn", "samples": 100, "hit_fraction": {"1.5": 0.9}}],
+        "data_hit_fraction": {"1.5": 0.9},
+        "components": [],
+        "correlations": {"top_pairs": []},
+        "pca": {},
+    }
     near = findings(report, {"partition": "valid", "rmse": 0.048, "n": 50, "rmse_interval": [0.044, 0.052]})
     assert near[0].verdict == "inconclusive" and "RMSE 0.0480 [0.0440, 0.0520] over 50 images" in near[0].measured
     assert findings(report, {"partition": "valid", "rmse": 0.03, "n": 5000, "rmse_interval": [0.029, 0.031]})[0].holds

@@ -15,15 +15,45 @@ def demo(tmp_path_factory):
     return root, result
 
 
-DEMO_FIGURES = ("components", "dominant", "radius", "correlation", "ellipses", "pca", "pc_histograms", "pc_scatter",
-                "pc_ellipses", "radius_vs_dim",
-                "tsne", "kmeans", "nn_distances", "coverage", "reencoding", "reencoded_faces",
-                "worst_reconstructions", "uniform_components", "uniform_cube",
-                "trimmed_f1.25", "trimmed_f1.5", "trimmed_f1.8")  # fmt: skip
+DEMO_FIGURES = (
+    "components",
+    "dominant",
+    "radius",
+    "correlation",
+    "ellipses",
+    "pca",
+    "pc_histograms",
+    "pc_scatter",
+    "pc_ellipses",
+    "radius_vs_dim",
+    "tsne",
+    "kmeans",
+    "nn_distances",
+    "coverage",
+    "reencoding",
+    "reencoded_faces",
+    "worst_reconstructions",
+    "uniform_components",
+    "uniform_cube",
+    "trimmed_f1.25",
+    "trimmed_f1.5",
+    "trimmed_f1.8",
+)
 DEMO_GRIDS = ("generated_mvn", "generated_gmm", "generated_uniform_b3", "reconstructions", "interpolation")
-CLAIMS = ("Reconstructions keep", "close to a Gaussian", "none degenerate", "thin shells", "only for small b",
-          "Multivariate-normal z-points", "small scales", "covers more of the data", "re-encode far",
-          "fitted ellipses hold", "follows the data covers it best", "by the data's own region")  # fmt: skip
+CLAIMS = (
+    "Reconstructions keep",
+    "close to a Gaussian",
+    "none degenerate",
+    "thin shells",
+    "only for small b",
+    "Multivariate-normal z-points",
+    "small scales",
+    "covers more of the data",
+    "re-encode far",
+    "fitted ellipses hold",
+    "follows the data covers it best",
+    "by the data's own region",
+)
 
 
 def test_demo_runs_the_whole_pipeline_and_shows_the_findings(demo):
@@ -32,12 +62,21 @@ def test_demo_runs_the_whole_pipeline_and_shows_the_findings(demo):
     root, result = demo
     run = root / "run"
     assert "epoch 2 took" in result.stdout and "the other 1 epoch and the analysis take about" in result.stdout
-    for step in ("[1/6] prepare", "[2/6] train", "[3/6] encode", "[4/6] analyze", "[5/6] grids: generate", "[6/6] findings"):
+    for step in (
+        "[1/6] prepare",
+        "[2/6] train",
+        "[3/6] encode",
+        "[4/6] analyze",
+        "[5/6] grids: generate",
+        "[6/6] findings",
+    ):
         assert step in result.stdout
     report = json.loads((run / "analysis" / "report.json").read_text())
     assert report["n"] == 600 and report["dim"] == 128
     assert set(report["figures"]) == {f"{name}.png" for name in DEMO_FIGURES}
-    for path in [run / "analysis" / f"{name}.png" for name in DEMO_FIGURES] + [run / "samples" / f"{g}.png" for g in DEMO_GRIDS]:
+    for path in [run / "analysis" / f"{name}.png" for name in DEMO_FIGURES] + [
+        run / "samples" / f"{g}.png" for g in DEMO_GRIDS
+    ]:
         with Image.open(path) as image:
             assert image.size[0] > 100 and image.size[1] >= 66, path  # a figure, a grid or a strip of 64 px tiles
     findings = json.loads((run / "findings.json").read_text())
@@ -71,8 +110,14 @@ def _table_cells(line: str) -> list[str]:
 N_DIM = 128  # the demo's z_dim: a uniform [-b, b]^N shell has radius b sqrt(N/3) and sd b / sqrt(15)
 
 
-def _made_up_report(*, r: float = -0.5, hits: dict[float, int] | None = None, draws: int = 100_000,
-                    radii: tuple[float, float] = (13.0, 27.0), intervals: bool = True) -> dict:
+def _made_up_report(
+    *,
+    r: float = -0.5,
+    hits: dict[float, int] | None = None,
+    draws: int = 100_000,
+    radii: tuple[float, float] = (13.0, 27.0),
+    intervals: bool = True,
+) -> dict:
     """A report as analyze writes it, made up: uniform generators b = 0.5 ... 5 on their shells
     with ``hits`` hits (by b) in ``draws`` draws at k = 1.5, the data's radii spread evenly over
     ``radii`` (0.5 wide bins), the strongest pair's ``r``. No training."""
@@ -81,25 +126,42 @@ def _made_up_report(*, r: float = -0.5, hits: dict[float, int] | None = None, dr
     hits = {0.5: 0, 1.0: 0, 1.5: 0, 2.0: 0, 3.0: 0, 5.0: 0} if hits is None else hits
     uniform = []
     for b, hit in hits.items():
-        row = {"name": f"uniform b={b:g}", "method": "uniform", "params": {"b": b}, "samples": 10_000,
-               "radius_mean": b * np.sqrt(N_DIM / 3), "radius_std": b / np.sqrt(15), "hit_draws": draws,
-               "hit_fraction": {"1.5": hit / draws}}
+        row = {
+            "name": f"uniform b={b:g}",
+            "method": "uniform",
+            "params": {"b": b},
+            "samples": 10_000,
+            "radius_mean": b * np.sqrt(N_DIM / 3),
+            "radius_std": b / np.sqrt(15),
+            "hit_draws": draws,
+            "hit_fraction": {"1.5": hit / draws},
+        }
         if intervals:
             row["hit_interval"] = {"1.5": list(wilson_interval(hit, draws))}
         uniform.append(row)
     edges = np.arange(0.0, 40.5, 0.5)
     counts = ((edges[:-1] >= radii[0]) & (edges[1:] <= radii[1])).astype(int) * 100
     return {
-        "n": 16_384, "dim": N_DIM,
-        "generators": uniform + [{"method": "mvn", "params": {}, "radius_mean": 18.0, "radius_std": 3.0,
-                                  "samples": 10_000, "hit_fraction": {"1.5": 0.6}}],
+        "n": 16_384,
+        "dim": N_DIM,
+        "generators": uniform
+        + [
+            {
+                "method": "mvn",
+                "params": {},
+                "radius_mean": 18.0,
+                "radius_std": 3.0,
+                "samples": 10_000,
+                "hit_fraction": {"1.5": 0.6},
+            }
+        ],
         "data_hit_fraction": {"1.5": 0.9},
         "components": [{"std": 1.0, "gauss": {"sigma": 1.05}}] * 4,
         "correlations": {"top_pairs": [{"i": 0, "j": 1, "r": r}]},
         "radius": {"peak": 17.0, "histogram": {"edges": edges.tolist(), "counts": counts.tolist()}},
         "pca": {"ellipses": [{"pair": [0, 1], "fraction_inside": {"2": 0.86}, "gaussian": {"2": 0.865}, "n": 16_384}]},
         "reencoding": {"data": {"median": 0.5}, "generators": {"uniform_b3": {"median": 4.0, "median_ratio": 8.0}}},
-    }  # fmt: skip
+    }
 
 
 def _row(report: dict, claim: str):
@@ -158,8 +220,14 @@ def test_findings_shell_row_says_which_b_overlap_the_data_radii():
     row = _row(report, "thin shells")
     assert row.holds is True and row.figure == "analysis/radius.png"
     assert "data's radii 13.1-26.9 (1st-99th percentile), peak 17.0" in row.measured
-    for said in ("b=0.5 3.3 +- 0.13 misses below", "b=1 6.5 +- 0.26 misses below", "b=1.5 9.8 +- 0.39 misses below",
-                 "b=2 13.1 +- 0.52 overlaps", "b=3 19.6 +- 0.77 overlaps", "b=5 32.7 +- 1.29 misses above"):
+    for said in (
+        "b=0.5 3.3 +- 0.13 misses below",
+        "b=1 6.5 +- 0.26 misses below",
+        "b=1.5 9.8 +- 0.39 misses below",
+        "b=2 13.1 +- 0.52 overlaps",
+        "b=3 19.6 +- 0.77 overlaps",
+        "b=5 32.7 +- 1.29 misses above",
+    ):
         assert said in row.measured, said
     assert _row(_made_up_report(radii=(13.0, 31.0)), "thin shells").holds is False  # b=5 overlaps: no b misses above
     assert _row(_made_up_report(radii=(40.0, 45.0)), "thin shells").holds is True  # every b misses below: few meet
@@ -181,9 +249,13 @@ def test_findings_hit_row_says_which_b_land_and_inconclusive_where_the_interval_
     # b=1 at 1.00 %: [0.94 %, 1.06 %] across 1 %, but the verdict is yes whichever way b=1 is read
     across = _row(_made_up_report(hits={0.5: 22_200, 1.0: 1_000, 3.0: 0, 5.0: 0}), "only for small b")
     assert "b=1 1.0% [0.9%, 1.1%] inconclusive" in across.measured and across.holds is True
-    turns = _row(_made_up_report(hits={0.5: 22_200, 3.0: 0, 5.0: 1_000}), "only for small b")  # the largest b across 1 %
+    turns = _row(
+        _made_up_report(hits={0.5: 22_200, 3.0: 0, 5.0: 1_000}), "only for small b"
+    )  # the largest b across 1 %
     assert turns.holds is None and turns.verdict == "inconclusive"
-    assert _row(_made_up_report(hits={0.5: 0, 3.0: 5_000, 5.0: 0}), "only for small b").holds is False  # b=3 above b=0.5
+    assert (
+        _row(_made_up_report(hits={0.5: 0, 3.0: 5_000, 5.0: 0}), "only for small b").holds is False
+    )  # b=3 above b=0.5
     assert _row(_made_up_report(hits={0.5: 50_000, 5.0: 3_000}), "only for small b").holds is False  # the largest lands
     old = _row(_made_up_report(hits={0.5: 22_200, 5.0: 0}, intervals=False), "only for small b")  # no hit_interval
     assert old.holds is True and "b=0.5 22.2% [21.9%, 22.5%] lands" in old.measured
@@ -195,8 +267,10 @@ def test_findings_json_and_markdown_say_inconclusive():
     rows = findings(_made_up_report(hits={0.5: 22_200, 5.0: 1_000}), {"partition": "valid", "rmse": 0.03, "n": 100})
     hit = next(f for f in as_json(rows) if "only for small b" in f["claim"])
     assert hit["holds"] is None and hit["verdict"] == "inconclusive"
-    assert any(line.endswith("| inconclusive | analysis/radius.png, samples/generated_uniform_b3.png |")
-               for line in as_markdown(rows).splitlines())
+    assert any(
+        line.endswith("| inconclusive | analysis/radius.png, samples/generated_uniform_b3.png |")
+        for line in as_markdown(rows).splitlines()
+    )
 
 
 def test_generate_methods_write_grids_and_hit_fractions(demo, tmp_path):
@@ -234,8 +308,7 @@ def test_reconstruct_and_interpolate(demo, tmp_path):
     with Image.open(tmp_path / "i.png") as image:
         strip = np.asarray(image)
     assert strip.shape == (68, 8 * 66 + 2, 3)  # both originals and 6 decoded steps
-    failed = cli("interpolate", "--run", run, "--from", "0", "--to", "100000", "--out", tmp_path / "j.png",
-                     check=False)  # fmt: skip
+    failed = cli("interpolate", "--run", run, "--from", "0", "--to", "100000", "--out", tmp_path / "j.png", check=False)
     assert failed.returncode == 2 and "outside the store" in failed.stderr
 
 
@@ -250,8 +323,21 @@ def test_attributes_of_the_synthetic_factors_and_the_attribute_walk(demo, tmp_pa
     assert sum(margin > 0.15 for margin in found.values()) >= 3, found
     assert (run / "analysis" / "attribute_skin_tone.png").exists()
     out = tmp_path / "walk.png"
-    walk = cli("generate", "--run", run, "--attribute", "skin_tone", "--strength", "2", "--image", "3",
-                   "--steps", "5", "--out", out)  # fmt: skip
+    walk = cli(
+        "generate",
+        "--run",
+        run,
+        "--attribute",
+        "skin_tone",
+        "--strength",
+        "2",
+        "--image",
+        "3",
+        "--steps",
+        "5",
+        "--out",
+        out,
+    )
     assert "5 points along skin_tone" in walk.stdout
     with Image.open(out) as image:
         assert image.size == (6 * 66 + 2, 66 + 2)  # the original, then the path
@@ -280,10 +366,24 @@ def test_compare_a_run_with_itself_reports_no_differences(demo, tmp_path):
 def test_compare_an_ae_with_a_vae_runs_the_missing_analysis(demo, tmp_path):
     data, ae = demo[0] / "data.zarr", demo[0] / "run"
     vae = tmp_path / "vae"
-    small = ["--set", "model.image_size=64", "--set", "model.z_dim=16", "--set", "model.encoder_filters=[8,16,16]",
-             "--set", "model.encoder_kernels=[3,3,3]", "--set", "model.encoder_strides=[2,2,2]",
-             "--set", "model.decoder_filters=[16,8,3]", "--set", "model.decoder_kernels=[3,3,3]",
-             "--set", "model.decoder_strides=[2,2,2]"]  # fmt: skip
+    small = [
+        "--set",
+        "model.image_size=64",
+        "--set",
+        "model.z_dim=16",
+        "--set",
+        "model.encoder_filters=[8,16,16]",
+        "--set",
+        "model.encoder_kernels=[3,3,3]",
+        "--set",
+        "model.encoder_strides=[2,2,2]",
+        "--set",
+        "model.decoder_filters=[16,8,3]",
+        "--set",
+        "model.decoder_kernels=[3,3,3]",
+        "--set",
+        "model.decoder_strides=[2,2,2]",
+    ]
     cli("train", "--data", data, "--run", vae, "--job", "vae", *small, "--epochs", "1")
     cli("encode", "--run", vae)
     result = cli("compare", ae, vae, "--out", tmp_path / "cmp")
@@ -321,7 +421,9 @@ def test_the_demo_says_after_its_second_epoch_how_long_the_rest_takes_and_the_qu
     slow = time_note(62.0, 15, tmp_path)  # a 2-core AVX2-only EPYC: 62 s an epoch
     assert "about 15 min more here" in slow
     quick = int((DEMO_BUDGET_S - AFTER_TRAINING_S) / 62.0)
-    assert f"latentkit demo --dir {tmp_path} --epochs {quick}`" in slow and quick * 62 + AFTER_TRAINING_S <= DEMO_BUDGET_S
+    assert (
+        f"latentkit demo --dir {tmp_path} --epochs {quick}`" in slow and quick * 62 + AFTER_TRAINING_S <= DEMO_BUDGET_S
+    )
     assert "\n" not in slow  # one line in a log
 
 

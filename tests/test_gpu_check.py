@@ -15,8 +15,12 @@ BENCH = Path(__file__).resolve().parent.parent / "bench" / "gpu"
 
 
 def test_the_gpu_check_runs_every_step_on_the_cpu(tmp_path):
-    done = subprocess.run([sys.executable, str(BENCH / "check.py"), "--out", str(tmp_path), "--cpu", "--budget", "900"],
-                          capture_output=True, text=True, timeout=1200)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "check.py"), "--out", str(tmp_path), "--cpu", "--budget", "900"],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads((tmp_path / "gpu.json").read_text())
     assert list(results) == ["install", "env", "prepare", "train", "encode", "oom", "devices", "demo"]
@@ -36,8 +40,12 @@ def test_the_wheelhouse_is_complete_for_python_312_and_installs_with_no_index(tm
     sys.path.insert(0, str(BENCH))
     import wheelhouse
 
-    done = subprocess.run([sys.executable, str(BENCH / "wheelhouse.py"), "--out", str(tmp_path / "wheels")],
-                          capture_output=True, text=True, timeout=900)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "wheelhouse.py"), "--out", str(tmp_path / "wheels")],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     assert "latentkit" in done.stdout and ("installed" in done.stdout or "no Python 3.12 here" in done.stdout)
     names = {p.name.split("-")[0].lower() for p in (tmp_path / "wheels").glob("*.whl")}

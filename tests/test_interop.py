@@ -37,8 +37,9 @@ def test_xarray_opens_an_image_store_with_factor_labels(vae_run):
     assert ds["factors"].dims == ("image", "factor") and ds["partition"].dims == ("image",)
     assert list(ds["factor"].values) == list(FACTOR_NAMES)
     np.testing.assert_array_equal(ds["images"][:40].values, group["images"][:40])
-    np.testing.assert_array_equal(ds["factors"].sel(factor="skin_tone").values,
-                                  group["factors"][:, FACTOR_NAMES.index("skin_tone")])  # fmt: skip
+    np.testing.assert_array_equal(
+        ds["factors"].sel(factor="skin_tone").values, group["factors"][:, FACTOR_NAMES.index("skin_tone")]
+    )
     valid = ds["factors"].where(ds["partition"] == 1, drop=True)
     assert len(valid) == int((group["partition"][:] == 1).sum())
 
@@ -48,8 +49,9 @@ def test_xarray_opens_a_celeba_store_with_attribute_labels(tmp_path):
     prepare_celeba(src=make_celeba(tmp_path / "c", n=20), out=out, chunk=8)
     ds, group = open_dataset(out), zarr.open_group(out, mode="r")
     assert list(ds["attribute"].values) == list(ATTRIBUTES)
-    np.testing.assert_array_equal(ds["attributes"].sel(attribute="Smiling").values,
-                                  group["attributes"][:, ATTRIBUTES.index("Smiling")])  # fmt: skip
+    np.testing.assert_array_equal(
+        ds["attributes"].sel(attribute="Smiling").values, group["attributes"][:, ATTRIBUTES.index("Smiling")]
+    )
     assert list(ds["names"].values) == list(group["names"][:])
 
 
@@ -90,8 +92,19 @@ def test_upgrade_gives_an_old_store_its_dimension_names(vae_run, tmp_path):
 def test_export_npy_of_a_partition_equals_the_selected_rows(vae_run, tmp_path):
     run, data = vae_run
     out = tmp_path / "valid"
-    result = cli("export", "--run", run, "--format", "npy", "--partition", "valid",
-                     "--columns", "row,names,z,mu,factors", "--out", out)  # fmt: skip
+    result = cli(
+        "export",
+        "--run",
+        run,
+        "--format",
+        "npy",
+        "--partition",
+        "valid",
+        "--columns",
+        "row,names,z,mu,factors",
+        "--out",
+        out,
+    )
     group, latents = zarr.open_group(data, mode="r"), zarr.open_group(run / "latents.zarr", mode="r")
     rows = np.flatnonzero((group["partition"][:] == 1) & latents["ok"][:])
     np.testing.assert_array_equal(np.load(out / "row.npy"), rows)
@@ -107,15 +120,27 @@ def test_export_parquet_equals_the_selected_rows(vae_run, tmp_path):
     pq = pytest.importorskip("pyarrow.parquet")
     run, data = vae_run
     out = tmp_path / "train.parquet"
-    cli("export", "--run", run, "--format", "parquet", "--partition", "train",
-            "--columns", "row,names,partition,z,factors", "--out", out)  # fmt: skip
+    cli(
+        "export",
+        "--run",
+        run,
+        "--format",
+        "parquet",
+        "--partition",
+        "train",
+        "--columns",
+        "row,names,partition,z,factors",
+        "--out",
+        out,
+    )
     table = pq.read_table(out)
     group, latents = zarr.open_group(data, mode="r"), zarr.open_group(run / "latents.zarr", mode="r")
     rows = np.flatnonzero((group["partition"][:] == 0) & latents["ok"][:])
     np.testing.assert_array_equal(table["row"].to_numpy(), rows)
     np.testing.assert_array_equal(np.stack(table["z"].to_numpy(zero_copy_only=False)), latents["z"][:][rows])
-    np.testing.assert_array_equal(table["skin_tone"].to_numpy(),
-                                  group["factors"][:][rows, FACTOR_NAMES.index("skin_tone")])  # fmt: skip
+    np.testing.assert_array_equal(
+        table["skin_tone"].to_numpy(), group["factors"][:][rows, FACTOR_NAMES.index("skin_tone")]
+    )
     assert set(table["partition"].to_numpy()) == {0}
 
 
@@ -124,8 +149,18 @@ def test_export_parquet_equals_the_selected_rows(vae_run, tmp_path):
 def test_an_export_killed_mid_way_leaves_no_file_under_its_final_name(vae_run, tmp_path, fmt, name):
     run, _ = vae_run
     out = tmp_path / name
-    process = start_cli("export", "--run", run, "--format", fmt, "--columns", "row,z,mu,logvar", "--out", out,
-                        env={"LATENTKIT_THROTTLE_S": "0.3"})  # fmt: skip
+    process = start_cli(
+        "export",
+        "--run",
+        run,
+        "--format",
+        fmt,
+        "--columns",
+        "row,z,mu,logvar",
+        "--out",
+        out,
+        env={"LATENTKIT_THROTTLE_S": "0.3"},
+    )
     kill_when(process, lambda: any(p.name.startswith(f".{name}.") for p in tmp_path.iterdir()))
     assert not out.exists()
     cli("export", "--run", run, "--format", fmt, "--columns", "row,z,mu,logvar", "--out", out)
@@ -140,8 +175,18 @@ def test_export_that_would_not_fit_is_refused_up_front(vae_run, tmp_path):
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
     try:
-        result = cli("export", "--run", run, "--format", "npy", "--columns", "row,names,z,mu,logvar",
-                         "--out", small / "all", check=False)  # fmt: skip
+        result = cli(
+            "export",
+            "--run",
+            run,
+            "--format",
+            "npy",
+            "--columns",
+            "row,names,z,mu,logvar",
+            "--out",
+            small / "all",
+            check=False,
+        )
         assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert "MB free" in result.stderr and not any(small.iterdir())
     finally:
@@ -150,8 +195,11 @@ def test_export_that_would_not_fit_is_refused_up_front(vae_run, tmp_path):
 
 def test_export_bad_columns_and_partition_are_one_line(vae_run, tmp_path):
     run, _ = vae_run
-    for args, words in ((("--columns", "z,attributes"), "attributes not in this run"),
-                        (("--partition", "holdout"), "--partition"), (("--format", "csv"), "--format")):  # fmt: skip
+    for args, words in (
+        (("--columns", "z,attributes"), "attributes not in this run"),
+        (("--partition", "holdout"), "--partition"),
+        (("--format", "csv"), "--format"),
+    ):
         full = {"--format": "npy", **dict([args])}
         options = [x for k, v in full.items() for x in (k, v)]
         result = cli("export", "--run", run, *options, "--out", tmp_path / "x", check=False)

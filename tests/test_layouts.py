@@ -35,21 +35,42 @@ def base(tmp_path_factory) -> dict:
     shutil.move(root / "list_attr_celeba.txt", txt)
     (txt / "identity_CelebA.txt").write_text("".join(f"{n} {i}\n" for n, i in zip(names, identity)))
     (txt / "list_landmarks_align_celeba.txt").write_text(
-        f"{N}\n{LANDMARKS}\n" + "".join(f"{n} " + "  ".join(map(str, r)) + "\n" for n, r in zip(names, landmarks)))
+        f"{N}\n{LANDMARKS}\n" + "".join(f"{n} " + "  ".join(map(str, r)) + "\n" for n, r in zip(names, landmarks))
+    )
     (txt / "list_bbox_celeba.txt").write_text(
-        f"{N}\nimage_id x_1 y_1 width height\n" + "".join(f"{n} 95 71 226 313\n" for n in names))
+        f"{N}\nimage_id x_1 y_1 width height\n" + "".join(f"{n} 95 71 226 313\n" for n in names)
+    )
     csv = root / "csv"
     csv.mkdir()
-    (csv / "list_eval_partition.csv").write_text("image_id,partition\n" + "".join(
-        f"{n},{p}\n" for n, p in zip(names, partition)))  # fmt: skip
-    (csv / "list_attr_celeba.csv").write_text("image_id," + ",".join(ATTRIBUTES) + "\n" + "".join(
-        f"{n}," + ",".join(map(str, r)) + "\n" for n, r in zip(names, attributes)))  # fmt: skip
-    (csv / "list_landmarks_align_celeba.csv").write_text("image_id," + LANDMARKS.replace(" ", ",") + "\n" + "".join(
-        f"{n}," + ",".join(map(str, r)) + "\n" for n, r in zip(names, landmarks)))  # fmt: skip
-    (csv / "list_bbox_celeba.csv").write_text("image_id,x_1,y_1,width,height\n" + "".join(
-        f"{n},95,71,226,313\n" for n in names))  # fmt: skip
-    return {"root": root, "images": root / "img_align_celeba", "txt": txt, "csv": csv, "names": names,
-            "partition": partition, "attributes": attributes, "identity": identity, "landmarks": landmarks}
+    (csv / "list_eval_partition.csv").write_text(
+        "image_id,partition\n" + "".join(f"{n},{p}\n" for n, p in zip(names, partition))
+    )
+    (csv / "list_attr_celeba.csv").write_text(
+        "image_id,"
+        + ",".join(ATTRIBUTES)
+        + "\n"
+        + "".join(f"{n}," + ",".join(map(str, r)) + "\n" for n, r in zip(names, attributes))
+    )
+    (csv / "list_landmarks_align_celeba.csv").write_text(
+        "image_id,"
+        + LANDMARKS.replace(" ", ",")
+        + "\n"
+        + "".join(f"{n}," + ",".join(map(str, r)) + "\n" for n, r in zip(names, landmarks))
+    )
+    (csv / "list_bbox_celeba.csv").write_text(
+        "image_id,x_1,y_1,width,height\n" + "".join(f"{n},95,71,226,313\n" for n in names)
+    )
+    return {
+        "root": root,
+        "images": root / "img_align_celeba",
+        "txt": txt,
+        "csv": csv,
+        "names": names,
+        "partition": partition,
+        "attributes": attributes,
+        "identity": identity,
+        "landmarks": landmarks,
+    }
 
 
 def _zip_folder(folder: Path, archive: Path, prefix: str) -> Path:
@@ -70,8 +91,12 @@ def official(base, root: Path) -> Path:
     (root / "Img").mkdir(parents=True)
     _zip_folder(base["images"], root / "Img" / "img_align_celeba.zip", "img_align_celeba/")
     (root / "Anno").mkdir()
-    for name in ("list_attr_celeba.txt", "identity_CelebA.txt", "list_landmarks_align_celeba.txt",
-                 "list_bbox_celeba.txt"):  # fmt: skip
+    for name in (
+        "list_attr_celeba.txt",
+        "identity_CelebA.txt",
+        "list_landmarks_align_celeba.txt",
+        "list_bbox_celeba.txt",
+    ):
         shutil.copy(base["txt"] / name, root / "Anno")
     (root / "Eval").mkdir()
     shutil.copy(base["txt"] / "list_eval_partition.txt", root / "Eval")
@@ -110,8 +135,13 @@ def _expect(base, out: Path, *, landmarks=True, identity=True) -> None:
 @pytest.fixture(scope="module")
 def reference(base, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("ref") / "ref.zarr"
-    prepare_celeba(src=base["images"], out=out, chunk=8, partition_file=base["txt"] / "list_eval_partition.txt",
-                   attributes_file=base["txt"] / "list_attr_celeba.txt")  # fmt: skip
+    prepare_celeba(
+        src=base["images"],
+        out=out,
+        chunk=8,
+        partition_file=base["txt"] / "list_eval_partition.txt",
+        attributes_file=base["txt"] / "list_attr_celeba.txt",
+    )
     return out
 
 
@@ -119,15 +149,18 @@ def _same_pixels(a: Path, b: Path) -> None:
     np.testing.assert_array_equal(zarr.open_group(a, mode="r")["images"][:], zarr.open_group(b, mode="r")["images"][:])
 
 
-@pytest.mark.parametrize("layout, src", [
-    ("official", lambda root: root / "Img" / "img_align_celeba.zip"),
-    ("official", lambda root: root),
-    ("kaggle", lambda root: root),
-    ("kaggle", lambda root: root / "img_align_celeba" / "img_align_celeba"),
-    ("kaggle-zip", lambda root: root / "archive.zip"),
-    ("torchvision", lambda root: root),
-    ("torchvision", lambda root: root / "celeba" / "img_align_celeba"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "layout, src",
+    [
+        ("official", lambda root: root / "Img" / "img_align_celeba.zip"),
+        ("official", lambda root: root),
+        ("kaggle", lambda root: root),
+        ("kaggle", lambda root: root / "img_align_celeba" / "img_align_celeba"),
+        ("kaggle-zip", lambda root: root / "archive.zip"),
+        ("torchvision", lambda root: root),
+        ("torchvision", lambda root: root / "celeba" / "img_align_celeba"),
+    ],
+)
 def test_every_layout_puts_annotations_on_the_right_rows(base, reference, tmp_path, layout, src):
     root = tmp_path / layout
     if layout == "kaggle-zip":
@@ -181,19 +214,24 @@ def test_mismatched_annotation_rows_warn_with_counts(base, tmp_path):
     (tmp_path / "list_attr_celeba.txt").write_text("\n".join(kept) + "\n")
     out = tmp_path / "out.zarr"
     result = cli("prepare", "celeba", src, "--out", out)
-    assert "21 rows matched; 3 images have no row; 1 rows name no image found (first: 999999.jpg); " \
-           "its count line says 24 rows, it has 22" in result.stderr.replace("\n", " ").replace("  ", " ")
+    assert (
+        "21 rows matched; 3 images have no row; 1 rows name no image found (first: 999999.jpg); "
+        "its count line says 24 rows, it has 22" in result.stderr.replace("\n", " ").replace("  ", " ")
+    )
     attributes = zarr.open_group(out, mode="r")["attributes"][:]
     assert not attributes[-3:].any() and (attributes[:-3] != 0).all()
     report = zarr.open_group(out, mode="r").attrs["annotations"]["attributes"]
     assert (report["images_without_row"], report["rows_without_image"], report["declared_count"]) == (3, 1, 24)
 
 
-@pytest.mark.parametrize("text, words", [
-    ("24\nA B C\n000001.jpg 1 -1\n", "line 3 has 2 values, expected 3"),
-    ("24\nA B\n000001.jpg 1 7\n", "expected values in"),
-    ("24\n", "no header line"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("24\nA B C\n000001.jpg 1 -1\n", "line 3 has 2 values, expected 3"),
+        ("24\nA B\n000001.jpg 1 7\n", "expected values in"),
+        ("24\n", "no header line"),
+    ],
+)
 def test_malformed_annotation_file_is_one_clear_line(base, tmp_path, text, words):
     src = _copy_images(base, tmp_path / "img_align_celeba")
     bad = tmp_path / "attrs.txt"
@@ -258,16 +296,20 @@ def test_prepare_images_split_is_stable_when_files_are_added(photos, tmp_path):
 def test_prepare_images_zip_equals_folder(photos, tmp_path):
     folder, packed = tmp_path / "f.zarr", tmp_path / "z.zarr"
     prepare_images(src=photos, out=folder, size=24, crop=(0, 0, 30, 30), chunk=4)
-    prepare_images(src=_zip_folder(photos, tmp_path / "photos.zip", ""), out=packed, size=24, crop=(0, 0, 30, 30),
-                   chunk=4)  # fmt: skip
+    prepare_images(
+        src=_zip_folder(photos, tmp_path / "photos.zip", ""), out=packed, size=24, crop=(0, 0, 30, 30), chunk=4
+    )
     a, b = zarr.open_group(folder, mode="r"), zarr.open_group(packed, mode="r")
     for key in ("images", "names", "ok", "partition"):
         np.testing.assert_array_equal(a[key][:], b[key][:])
 
 
 def test_prepare_images_bad_input_is_one_line(photos, tmp_path):
-    for args, words in (((photos, "--split", "0.5,0.2"), "--split"), ((photos, "--crop", "middle"), "--crop"),
-                        ((tmp_path, ), "no images")):  # fmt: skip
+    for args, words in (
+        ((photos, "--split", "0.5,0.2"), "--split"),
+        ((photos, "--crop", "middle"), "--crop"),
+        ((tmp_path,), "no images"),
+    ):
         result = cli("prepare", "images", *args, "--out", tmp_path / "o.zarr", check=False)
         assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1 and words in result.stderr
 

@@ -54,8 +54,11 @@ def test_the_projector_folder_opens_in_tensorboard_as_it_is(analyzed, tmp_path):
     assert sprite.size[0] == sprite.size[1] <= 8192
 
     port = free_port()
-    board = subprocess.Popen([sys.executable, "-m", "tensorboard.main", "--logdir", str(out), "--port", str(port),
-                              "--host", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    board = subprocess.Popen(
+        [sys.executable, "-m", "tensorboard.main", "--logdir", str(out), "--port", str(port), "--host", "127.0.0.1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         base = f"http://127.0.0.1:{port}/data/plugin/projector"
         deadline = time.monotonic() + 120
@@ -102,8 +105,10 @@ def test_the_report_page_opens_in_a_real_browser_with_the_faces_on_the_map(analy
     deadline, count = time.monotonic() + 60, None
     while count is None:
         assert time.monotonic() < deadline, "the page's bokeh document never appeared"
-        count = browser.execute_script("return (window.Bokeh && Bokeh.documents.length) ? "
-                                       "Bokeh.documents[0].get_model_by_name('points').data.row.length : null")  # fmt: skip
+        count = browser.execute_script(
+            "return (window.Bokeh && Bokeh.documents.length) ? "
+            "Bokeh.documents[0].get_model_by_name('points').data.row.length : null"
+        )
         time.sleep(0.2)
     assert count == 200
     data = "Bokeh.documents[0].get_model_by_name('points').data"

@@ -18,10 +18,9 @@ from latentkit.store.layout import ArraySpec
 def test_atomic_write_replaces_whole_or_not_at_all(tmp_path):
     path = tmp_path / "sub" / "report.json"
     write_json(path, {"a": 1})
-    with pytest.raises(RuntimeError):
-        with atomic_write(path, "w") as handle:
-            handle.write('{"half": ')
-            raise RuntimeError("killed mid-write")
+    with pytest.raises(RuntimeError), atomic_write(path, "w") as handle:
+        handle.write('{"half": ')
+        raise RuntimeError("killed mid-write")
     assert json.loads(path.read_text()) == {"a": 1}
     assert sorted(p.name for p in path.parent.iterdir()) == ["report.json"]  # no temp left
 
@@ -119,9 +118,18 @@ def test_a_store_of_a_newer_format_is_refused(tmp_path):
 
 def test_run_paths_name_the_run_directory(tmp_path):
     paths = RunPaths.of(tmp_path)
-    assert [p.relative_to(tmp_path).as_posix() for p in (paths.job_spec, paths.checkpoints, paths.history,
-            paths.monitor, paths.latents, paths.analysis, paths.samples)] == [
-        "job.toml", "checkpoints", "history.csv", "monitor.jsonl", "latents.zarr", "analysis", "samples"]  # fmt: skip
+    assert [
+        p.relative_to(tmp_path).as_posix()
+        for p in (
+            paths.job_spec,
+            paths.checkpoints,
+            paths.history,
+            paths.monitor,
+            paths.latents,
+            paths.analysis,
+            paths.samples,
+        )
+    ] == ["job.toml", "checkpoints", "history.csv", "monitor.jsonl", "latents.zarr", "analysis", "samples"]
 
 
 def test_peak_rss_is_the_jobs_own_not_the_process_that_started_it():
@@ -134,8 +142,10 @@ def test_peak_rss_is_the_jobs_own_not_the_process_that_started_it():
 
     held = bytearray(800 * 2**20)  # touched: 800 MB resident in this process
     assert peak_rss_mb() > 800
-    code = "import resource, json\nfrom latentkit.machine.monitor import peak_rss_mb\n" \
-           "print(json.dumps([peak_rss_mb(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]))"  # fmt: skip
+    code = (
+        "import resource, json\nfrom latentkit.machine.monitor import peak_rss_mb\n"
+        "print(json.dumps([peak_rss_mb(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]))"
+    )
     own, inherited = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout)
     del held
     assert own < 300 < 800 < inherited  # the kernel's figure would have been this process's 800 MB
@@ -153,8 +163,13 @@ def test_usable_cpus_are_the_affinity_mask_a_slurm_allocation_leaves():
     assert usable_cpus() == len(os.sched_getaffinity(0))
     first = min(os.sched_getaffinity(0))
     code = "from latentkit.core import usable_cpus; import os; print(usable_cpus(), os.cpu_count())"
-    bound = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                           preexec_fn=lambda: os.sched_setaffinity(0, {first}))  # fmt: skip
+    bound = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        preexec_fn=lambda: os.sched_setaffinity(0, {first}),
+    )
     usable, machine = map(int, bound.stdout.split())
     assert usable == 1 and machine == os.cpu_count()
 
@@ -197,7 +212,22 @@ def test_prepare_bound_to_one_cpu_decodes_with_one_thread(tmp_path):
         Image.new("RGB", (40, 40), (60 * i, 20, 200)).save(folder / f"{i}.png")
     first = min(os.sched_getaffinity(0))
     code = "import sys; from latentkit.cli.main import run; sys.exit(run())"
-    bound = subprocess.run([sys.executable, "-c", code, "prepare", "images", str(folder), "--out", str(tmp_path / "s.zarr"),
-                            "--size", "32"], capture_output=True, text=True, preexec_fn=lambda: os.sched_setaffinity(0, {first}))  # fmt: skip
+    bound = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            "prepare",
+            "images",
+            str(folder),
+            "--out",
+            str(tmp_path / "s.zarr"),
+            "--size",
+            "32",
+        ],
+        capture_output=True,
+        text=True,
+        preexec_fn=lambda: os.sched_setaffinity(0, {first}),
+    )
     assert bound.returncode == 0, bound.stderr
     assert "prepare: 1 decoding thread (the CPUs this process may use)" in bound.stdout + bound.stderr

@@ -41,8 +41,13 @@ def outside(tiny_store, tmp_path_factory) -> Path:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     for extra in ([], ["jax"]):
         env["KERAS_BACKEND"] = "jax" if extra else "tensorflow"
-        subprocess.run([sys.executable, str(HERE / "outside_build.py"), str(root), str(tiny_store), *extra],
-                       check=True, env=env, capture_output=True, timeout=600)  # fmt: skip
+        subprocess.run(
+            [sys.executable, str(HERE / "outside_build.py"), str(root), str(tiny_store), *extra],
+            check=True,
+            env=env,
+            capture_output=True,
+            timeout=600,
+        )
     return root
 
 
@@ -88,8 +93,9 @@ def test_an_outside_model_encodes_as_its_own_encoder_and_resumes_after_a_kill(ou
         np.testing.assert_allclose(latents["mu"][:], reference["vae"], rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(latents["logvar"][:], reference["vae_logvar"], rtol=1e-5, atol=1e-6)
         noise = vae_noise(0, 0, 240, 8)
-        np.testing.assert_allclose(latents["z"][:], reparameterize(latents["mu"][:], latents["logvar"][:], noise, 1.0),
-                                   rtol=1e-6)  # fmt: skip
+        np.testing.assert_allclose(
+            latents["z"][:], reparameterize(latents["mu"][:], latents["logvar"][:], noise, 1.0), rtol=1e-6
+        )
     else:
         np.testing.assert_allclose(latents["z"][:], reference[name], rtol=1e-5, atol=1e-6)
 
@@ -136,8 +142,10 @@ def test_a_rerun_of_the_same_import_is_done_and_another_is_refused(outside, tiny
     cli("import-model", *import_args(outside, "functional"), "--run", run, "--data", tiny_store)
     before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
     assert "nothing to do" in cli("import-model", *import_args(outside, "functional"), "--run", run).stderr
-    for argv, words in (([outside / "tanh.keras"], "holds another imported model"),
-                        ([outside / "functional.keras", "--input-range", "0:255"], "imported with --input-range 0:1")):  # fmt: skip
+    for argv, words in (
+        ([outside / "tanh.keras"], "holds another imported model"),
+        ([outside / "functional.keras", "--input-range", "0:255"], "imported with --input-range 0:1"),
+    ):
         refused = cli("import-model", *argv, "--run", run, check=False)
         assert refused.returncode == 2 and words in refused.stderr
     assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
@@ -168,18 +176,30 @@ def test_what_keras_cannot_load_or_latentkit_cannot_use_is_one_line_and_writes_n
         ([outside / "vae.keras", "--custom-objects", outside / "mymodels.py", "--output", "7"], "--output 7"),
         ([outside / "ae.weights.h5", "--factory", f"{outside}/mymodels.py:nosuch"], "has no function nosuch"),
         ([outside / "subclassed.keras", "--custom-objects", "no_such_module"], "no module named 'no_such_module'"),
-    ]  # fmt: skip
+    ]
     for argv, words in cases:
         one_line(cli("import-model", *argv, "--run", run, check=False), words)
         assert not run.exists()
     # a class Keras does not know, in a fresh process (this one has imported mymodels by now)
-    unknown_class, unknown_inside = cli_in_a_fresh_process(["import-model", outside / "subclassed.keras", "--run", run],
-                                                           ["import-model", outside / "vae.keras", "--run", run])
+    unknown_class, unknown_inside = cli_in_a_fresh_process(
+        ["import-model", outside / "subclassed.keras", "--run", run],
+        ["import-model", outside / "vae.keras", "--run", run],
+    )
     one_line(unknown_class, "uses the class SubclassedAE, which Keras does not know: pass --custom-objects")
     one_line(unknown_inside, "uses the class Sampling, which Keras does not know")  # a class inside a sub-model
     # a layer that calls jax.numpy, saved under JAX, loaded under TensorFlow
-    one_line(cli("import-model", outside / "jax.keras", "--custom-objects", outside / "mymodels.py", "--run", run,
-                 check=False), "its layer JaxTanh calls jax functions directly")  # fmt: skip
+    one_line(
+        cli(
+            "import-model",
+            outside / "jax.keras",
+            "--custom-objects",
+            outside / "mymodels.py",
+            "--run",
+            run,
+            check=False,
+        ),
+        "its layer JaxTanh calls jax functions directly",
+    )
     assert not run.exists()
     # an imported run meets a store of another size at encode time
     cli("import-model", outside / "functional.keras", "--run", run)
@@ -223,18 +243,42 @@ def vectors(tiny_ae, tmp_path_factory) -> dict[str, Path]:
         writer = csv.writer(handle)
         writer.writerow(["big", "side", "score", "note"])
         for i, row in enumerate(z):
-            writer.writerow([int(row[0] > np.median(z[:, 0])), "left" if row[1] > np.median(z[:, 1]) else "right", f"{i * 0.1:.1f}",
-                             f"note {i % 7}"])  # fmt: skip
-    return {"zarr": tiny_ae / "latents.zarr", "npy": root / "z.npy", "shards": root / "shards",
-            "parquet": root / "z.parquet", "labels": root / "labels.csv", "run": tiny_ae}  # fmt: skip
+            writer.writerow(
+                [
+                    int(row[0] > np.median(z[:, 0])),
+                    "left" if row[1] > np.median(z[:, 1]) else "right",
+                    f"{i * 0.1:.1f}",
+                    f"note {i % 7}",
+                ]
+            )
+    return {
+        "zarr": tiny_ae / "latents.zarr",
+        "npy": root / "z.npy",
+        "shards": root / "shards",
+        "parquet": root / "z.parquet",
+        "labels": root / "labels.csv",
+        "run": tiny_ae,
+    }
 
 
 def test_vectors_from_npy_shards_and_parquet_analyze_as_the_zarr_latents(vectors, tmp_path):
     reports = {}
     for kind in ("zarr", "npy", "shards", "parquet"):
         out = tmp_path / kind
-        said = cli("analyze", "--latents", vectors[kind], "--out", out, "--no-tsne", "--no-kmeans", "--no-figures",
-                   "--labels", vectors["labels"], "--hit-draws", "2000")  # fmt: skip
+        said = cli(
+            "analyze",
+            "--latents",
+            vectors[kind],
+            "--out",
+            out,
+            "--no-tsne",
+            "--no-kmeans",
+            "--no-figures",
+            "--labels",
+            vectors["labels"],
+            "--hit-draws",
+            "2000",
+        )
         assert "no model with these vectors" in said.stdout
         assert "labels: left out note (text with 7 values)" in said.stderr
         reports[kind] = json.loads((out / "report.json").read_text())
@@ -272,6 +316,6 @@ def test_bad_vectors_and_labels_are_one_line(vectors, tmp_path):
         (["--latents", vectors["npy"], "--column", "z"], "--column is for a parquet file"),
         (["--latents", vectors["npy"], "--labels", tmp_path / "short.csv"], "has 2 rows, the vectors 240"),
         (["--latents", vectors["npy"], "--labels", tmp_path / "flat.npy"], "give a .parquet or .csv file"),
-    ):  # fmt: skip
+    ):
         one_line(cli("analyze", *argv, *out, check=False), words)
         assert not (tmp_path / "out").exists()

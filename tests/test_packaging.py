@@ -35,7 +35,9 @@ def installed(tmp_path_factory) -> Path:
     venv = root / "venv"
     run(sys.executable, "-m", "venv", venv, cwd=root)
     python = venv / "bin" / "python"
-    purelib = Path(run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=root).stdout.strip())
+    purelib = Path(
+        run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=root).stdout.strip()
+    )
     (purelib / "latentkit_test_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     run(python, "-m", "pip", "install", "--no-deps", "-q", wheel, cwd=root)
     return venv
@@ -43,8 +45,10 @@ def installed(tmp_path_factory) -> Path:
 
 def test_the_wheel_holds_the_presets_and_imports_from_the_venv(installed, tmp_path):
     python = installed / "bin" / "python"
-    code = ("import latentkit, latentkit.model.spec as s; print(latentkit.__file__); "
-            "print(sorted(s.presets())); print(s.load_spec('ae-case1').model.z_dim)")  # fmt: skip
+    code = (
+        "import latentkit, latentkit.model.spec as s; print(latentkit.__file__); "
+        "print(sorted(s.presets())); print(s.load_spec('ae-case1').model.z_dim)"
+    )
     lines = run(python, "-c", code, cwd=tmp_path).stdout.splitlines()
     assert Path(lines[0]).is_relative_to(installed), lines[0]  # not the checkout
     assert lines[1] == str(["ae-case1", "ae-case2", "demo", "vae", "vae-tiny-kl"])
@@ -59,10 +63,14 @@ def test_version_and_presets_commands(installed, tmp_path):
     listing = run(latentkit, "presets", cwd=tmp_path).stdout
     assert "ae-case1" in listing and "vae-tiny-kl" in listing
     assert run(latentkit, "presets", "vae", cwd=tmp_path).stdout == (ROOT / "jobs" / "vae.toml").read_text()
-    plan = run(latentkit, "slurm", "submit", "--run", "r", "--data", "d.zarr", "--synthetic", "10", "--dry-run",
-               cwd=tmp_path).stdout  # the sbatch scripts ship inside the wheel
+    plan = run(
+        latentkit, "slurm", "submit", "--run", "r", "--data", "d.zarr", "--synthetic", "10", "--dry-run", cwd=tmp_path
+    ).stdout  # the sbatch scripts ship inside the wheel
     script = plan.split()[-1].rstrip(")")
-    assert Path(script).is_relative_to(installed) and Path(script).read_text() == (ROOT / "slurm" / "analyze.sbatch").read_text()
+    assert (
+        Path(script).is_relative_to(installed)
+        and Path(script).read_text() == (ROOT / "slurm" / "analyze.sbatch").read_text()
+    )
 
 
 def test_a_tiny_pipeline_runs_from_the_installed_wheel_outside_the_checkout(installed, tmp_path):
@@ -70,10 +78,36 @@ def test_a_tiny_pipeline_runs_from_the_installed_wheel_outside_the_checkout(inst
     (The demo itself runs in test_generate.py; a second one here would prove nothing more.)"""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     latentkit = installed / "bin" / "latentkit"
-    run(latentkit, "prepare", "synthetic", "--n", "64", "--size", "32", "--chunk", "32", "--out", tmp_path / "d.zarr",
-        cwd=tmp_path, env=env)  # fmt: skip
-    result = run(latentkit, "train", "--data", tmp_path / "d.zarr", "--run", tmp_path / "run", "--job", "demo", *TINY,
-                 "--epochs", "1", cwd=tmp_path, env=env)  # fmt: skip
+    run(
+        latentkit,
+        "prepare",
+        "synthetic",
+        "--n",
+        "64",
+        "--size",
+        "32",
+        "--chunk",
+        "32",
+        "--out",
+        tmp_path / "d.zarr",
+        cwd=tmp_path,
+        env=env,
+    )
+    result = run(
+        latentkit,
+        "train",
+        "--data",
+        tmp_path / "d.zarr",
+        "--run",
+        tmp_path / "run",
+        "--job",
+        "demo",
+        *TINY,
+        "--epochs",
+        "1",
+        cwd=tmp_path,
+        env=env,
+    )
     assert "trained epoch 1:" in result.stdout
     assert (tmp_path / "run" / "job.toml").read_text().startswith('name = "demo"')
     assert (tmp_path / "run" / "checkpoints" / "latest.npz").exists()

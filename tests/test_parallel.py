@@ -15,7 +15,9 @@ from conftest import TINY, run_cli
 
 from latentkit.model import checkpoint
 
-pytestmark = pytest.mark.system  # real processes side by side, killed and signalled (docs/contributing.md, "The fast tier")
+pytestmark = (
+    pytest.mark.system
+)  # real processes side by side, killed and signalled (docs/contributing.md, "The fast tier")
 
 JAX = {"KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
 FOUR_DEVICES = {**JAX, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
@@ -48,12 +50,15 @@ def test_four_host_devices_train_like_one(tiny_store, one_device, tmp_path):
     assert_same_weights(one_device, run)  # the same global batch of 16, split 4 ways
 
 
-@pytest.mark.parametrize("env, extra, message", [
-    ({"KERAS_BACKEND": "tensorflow"}, ["--devices", "2"], "--devices needs the JAX backend"),
-    (FOUR_DEVICES, ["--devices", "8"], "--devices 8: this run sees 4 device(s)"),
-    (FOUR_DEVICES, ["--devices", "two"], "--devices takes all or a number"),
-    (FOUR_DEVICES, ["--devices", "3"], "batch 16 does not divide over 3 devices"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "env, extra, message",
+    [
+        ({"KERAS_BACKEND": "tensorflow"}, ["--devices", "2"], "--devices needs the JAX backend"),
+        (FOUR_DEVICES, ["--devices", "8"], "--devices 8: this run sees 4 device(s)"),
+        (FOUR_DEVICES, ["--devices", "two"], "--devices takes all or a number"),
+        (FOUR_DEVICES, ["--devices", "3"], "batch 16 does not divide over 3 devices"),
+    ],
+)
 def test_devices_errors_are_one_line(tiny_store, tmp_path, env, extra, message):
     failed = run_cli(*train_args(tiny_store, *extra), "--run", tmp_path / "r", env=env, check=False)
     assert failed.returncode == 2 and message in failed.stderr and "Traceback" not in failed.stderr
@@ -68,11 +73,22 @@ def free_port() -> int:
 def start_processes(args: list, n: int = 2, env: dict | None = None) -> list[subprocess.Popen]:
     """``n`` latentkit processes forming one data-parallel run over localhost."""
     port = free_port()
-    return [subprocess.Popen([sys.executable, "-m", "latentkit", *map(str, args)], stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT,
-                             env={**os.environ, **JAX, **(env or {}), "KERAS_DISTRIBUTION_JOB_ADDRESSES": f"127.0.0.1:{port}",
-                                  "KERAS_DISTRIBUTION_NUM_PROCESSES": str(n), "KERAS_DISTRIBUTION_PROCESS_ID": str(i)})
-            for i in range(n)]  # fmt: skip
+    return [
+        subprocess.Popen(
+            [sys.executable, "-m", "latentkit", *map(str, args)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env={
+                **os.environ,
+                **JAX,
+                **(env or {}),
+                "KERAS_DISTRIBUTION_JOB_ADDRESSES": f"127.0.0.1:{port}",
+                "KERAS_DISTRIBUTION_NUM_PROCESSES": str(n),
+                "KERAS_DISTRIBUTION_PROCESS_ID": str(i),
+            },
+        )
+        for i in range(n)
+    ]
 
 
 def start_at_first_checkpoint(args: list, run: Path) -> list[subprocess.Popen]:

@@ -41,10 +41,16 @@ def digits(tmp_path_factory) -> dict:
     encode(run=run, chunk=64)
     group = zarr.open_group(store, mode="r")
     images = group["images"][:]
-    return {"root": root, "store": store, "run": run, "prepared": said, "images": images,
-            "labels": np.array([int(name.split("/")[0]) for name in group["names"][:]]),
-            "row_of": {image.tobytes(): row for row, image in enumerate(images)},
-            "partition": group["partition"][:]}  # fmt: skip
+    return {
+        "root": root,
+        "store": store,
+        "run": run,
+        "prepared": said,
+        "images": images,
+        "labels": np.array([int(name.split("/")[0]) for name in group["names"][:]]),
+        "row_of": {image.tobytes(): row for row, image in enumerate(images)},
+        "partition": group["partition"][:],
+    }
 
 
 def tiles(path: Path) -> np.ndarray:
@@ -52,8 +58,15 @@ def tiles(path: Path) -> np.ndarray:
     picture = np.asarray(Image.open(path).convert("RGB"))
     rows, columns = (picture.shape[0] - PAD) // (SIDE + PAD), (picture.shape[1] - PAD) // (SIDE + PAD)
     step = SIDE + PAD
-    return np.array([[picture[PAD + r * step : PAD + r * step + SIDE, PAD + c * step : PAD + c * step + SIDE]
-                      for c in range(columns)] for r in range(rows)])  # fmt: skip
+    return np.array(
+        [
+            [
+                picture[PAD + r * step : PAD + r * step + SIDE, PAD + c * step : PAD + c * step + SIDE]
+                for c in range(columns)
+            ]
+            for r in range(rows)
+        ]
+    )
 
 
 def test_a_reconstruction_grid_of_a_class_sorted_folder_shows_several_classes(digits, tmp_path):
@@ -69,7 +82,19 @@ def test_a_reconstruction_grid_of_a_class_sorted_folder_shows_several_classes(di
     assert len(set(digits["labels"][rows])) >= 5
     cli("reconstruct", "--run", digits["run"], "--partition", "all", "--n", "16", "--out", tmp_path / "b.png")
     np.testing.assert_array_equal(tiles(tmp_path / "b.png"), grid)  # same seed, same picture
-    cli("reconstruct", "--run", digits["run"], "--partition", "all", "--n", "16", "--seed", "1", "--out", tmp_path / "c.png")
+    cli(
+        "reconstruct",
+        "--run",
+        digits["run"],
+        "--partition",
+        "all",
+        "--n",
+        "16",
+        "--seed",
+        "1",
+        "--out",
+        tmp_path / "c.png",
+    )
     other = [digits["row_of"][tile.tobytes()] for tile in tiles(tmp_path / "c.png")[0::2].reshape(-1, SIDE, SIDE, 3)]
     assert other != rows
 
@@ -126,7 +151,7 @@ def test_interpolation_ends_are_drawn_across_the_partition_not_its_first_rows(di
 def test_plane_chooses_zooms_whose_windows_hold_points_on_small_data(digits, tmp_path):
     """300 digits: the default zooms stop where a window still holds points; the studies' x50
     asked for is said to be nearly empty, why, and how deep to go instead."""
-    from latentkit.analysis.plane import NEARLY_EMPTY, STUDY_ZOOMS, default_zooms, deepest_zoom
+    from latentkit.analysis.plane import NEARLY_EMPTY, STUDY_ZOOMS, deepest_zoom, default_zooms
 
     said = cli("plane", "--run", digits["run"], "--out", tmp_path / "auto")
     report = json.loads((tmp_path / "auto" / "plane_pcs_0-1.json").read_text())
@@ -172,7 +197,10 @@ def test_the_words_say_images_unless_the_store_is_of_faces(digits, tmp_path):
         def start(self, description, total, done=0, unit="items"):
             self.lines.append(description)
 
-    analyze(latents=run / "latents.zarr", out=run / "analysis",
-            options=AnalyzeOptions(tsne=False, kmeans=False, figures=False, generator_samples=500))  # fmt: skip
+    analyze(
+        latents=run / "latents.zarr",
+        out=run / "analysis",
+        options=AnalyzeOptions(tsne=False, kmeans=False, figures=False, generator_samples=500),
+    )
     write_page(run, points=40, events=Said())
     assert "report: 40 images on the map" in Said.lines

@@ -78,8 +78,9 @@ def test_crop_and_resize_match_pillow(celeba_folder, tmp_path):
     assert 0 < np.abs(stored - full).mean() < 4
     at_96 = tmp_path / "c96.zarr"
     prepare_celeba(src=celeba_folder, out=at_96, size=96)  # 96 > 148 / 2: decoded in full, exactly Pillow's
-    np.testing.assert_array_equal(zarr.open_group(at_96)["images"][0], decode_image(data, crop=(15, 40, 163, 188),
-                                                                                   size=96, draft=False))
+    np.testing.assert_array_equal(
+        zarr.open_group(at_96)["images"][0], decode_image(data, crop=(15, 40, 163, 188), size=96, draft=False)
+    )
 
 
 def test_zip_equals_folder(celeba_folder, celeba_zip, tmp_path):
@@ -110,8 +111,9 @@ def test_sigkill_mid_chunk_then_rerun_equals_uninterrupted(tmp_path):
     root = make_celeba(tmp_path / "c", n=60)
     whole, killed = tmp_path / "whole.zarr", tmp_path / "killed.zarr"
     cli("prepare", "celeba", root, "--out", whole, "--chunk", "4")
-    process = start_cli("prepare", "celeba", root, "--out", killed, "--chunk", "4",
-                        env={"LATENTKIT_THROTTLE_S": "0.05"})  # fmt: skip
+    process = start_cli(
+        "prepare", "celeba", root, "--out", killed, "--chunk", "4", env={"LATENTKIT_THROTTLE_S": "0.05"}
+    )
     kill_when(process, lambda: chunks_done(killed) >= 3)
     group = zarr.open_group(killed)
     done = group["chunk_done"][:]
@@ -127,11 +129,12 @@ def test_two_concurrent_tasks_equal_one(tmp_path):
     one, two = tmp_path / "one.zarr", tmp_path / "two.zarr"
     cli("prepare", "celeba", root, "--out", one, "--chunk", "4")
     workers = [
-        subprocess.Popen([sys.executable, "-m", "latentkit", "prepare", "celeba", str(root), "--out", str(two),
-                          "--chunk", "4"], env={**os.environ, "SLURM_ARRAY_TASK_ID": str(t),
-                                                 "SLURM_ARRAY_TASK_COUNT": "2"})
+        subprocess.Popen(
+            [sys.executable, "-m", "latentkit", "prepare", "celeba", str(root), "--out", str(two), "--chunk", "4"],
+            env={**os.environ, "SLURM_ARRAY_TASK_ID": str(t), "SLURM_ARRAY_TASK_COUNT": "2"},
+        )
         for t in range(2)
-    ]  # fmt: skip
+    ]
     assert [w.wait(timeout=300) for w in workers] == [0, 0]
     assert_same_store(one, two)
 
@@ -160,11 +163,18 @@ def test_bad_sources_give_one_line_errors(tmp_path):
     no_images = tmp_path / "no_images.zip"
     with zipfile.ZipFile(no_images, "w") as z:
         z.writestr("readme.txt", "nothing here")
-    cases = [(tmp_path / "missing", "does not exist"), (empty, "no images"), (texts, "no images"),
-             (no_images, "no images"), (texts / "notes.txt", "neither")]  # fmt: skip
+    cases = [
+        (tmp_path / "missing", "does not exist"),
+        (empty, "no images"),
+        (texts, "no images"),
+        (no_images, "no images"),
+        (texts / "notes.txt", "neither"),
+    ]
     for src, words in cases:
         _assert_one_line_error(cli("prepare", "celeba", src, "--out", tmp_path / "o.zarr", check=False), words)
-    _assert_one_line_error(cli("prepare", "celeba", empty, "--out", tmp_path / "o.zarr", "--crop", "1,2", check=False), "--crop")
+    _assert_one_line_error(
+        cli("prepare", "celeba", empty, "--out", tmp_path / "o.zarr", "--crop", "1,2", check=False), "--crop"
+    )
     _assert_one_line_error(cli("info", tmp_path / "nothing.zarr", check=False), "no latentkit store")
 
 

@@ -16,21 +16,24 @@ from latentkit.analysis.hole_measures import (
     reencoding_distances,
     ssim,
     two_nn,
-)  # fmt: skip
+)
 
 
 def reference_prdc(real, fake, k):
     """clovaai/prdc's straightforward version: whole distance matrices."""
+
     def radii(x):
         d = np.linalg.norm(x[:, None] - x[None], axis=-1)
         return np.sort(d, axis=1)[:, k]  # column 0 is the point itself
 
     real_r, fake_r = radii(real), radii(fake)
     d = np.linalg.norm(real[:, None] - fake[None], axis=-1)  # (real, fake)
-    return {"precision": (d <= real_r[:, None]).any(axis=0).mean(),
-            "recall": (d <= fake_r[None, :]).any(axis=1).mean(),
-            "density": (d <= real_r[:, None]).sum(axis=0).mean() / k,
-            "coverage": (d.min(axis=1) <= real_r).mean()}
+    return {
+        "precision": (d <= real_r[:, None]).any(axis=0).mean(),
+        "recall": (d <= fake_r[None, :]).any(axis=1).mean(),
+        "density": (d <= real_r[:, None]).sum(axis=0).mean() / k,
+        "coverage": (d.min(axis=1) <= real_r).mean(),
+    }
 
 
 def test_prdc_equals_the_straightforward_reference():
@@ -105,7 +108,9 @@ def test_ssim_equals_scikit_image_and_the_stream_adds_up():
     result = quality.result()
     assert result["n"] == 6 and result["ssim"] == pytest.approx(np.mean(expected))
     assert result["mse"] == pytest.approx(((a - b) ** 2).mean())
-    assert result["psnr"] == pytest.approx(np.mean([peak_signal_noise_ratio(x, y, data_range=1.0) for x, y in zip(a, b)]))
+    assert result["psnr"] == pytest.approx(
+        np.mean([peak_signal_noise_ratio(x, y, data_range=1.0) for x, y in zip(a, b)])
+    )
     mses = ((a - b) ** 2).mean(axis=(1, 2, 3))
     assert [row for _, row, _, _ in quality.worst()] == list(np.argsort(mses)[::-1][:2])
 
@@ -136,8 +141,19 @@ def test_a_vae_with_three_informative_and_thirteen_collapsed_dimensions(tmp_path
     np.testing.assert_allclose(kl, expected, rtol=1e-9)
     assert kl[3:].max() < 1e-3 < kl[:3].min()
 
-    said = cli("analyze", "--latents", tmp_path / "latents.zarr", "--out", tmp_path / "out", "--no-tsne", "--no-kmeans",
-               "--quality-sample", "1000", "--hit-draws", "2000")  # fmt: skip
+    said = cli(
+        "analyze",
+        "--latents",
+        tmp_path / "latents.zarr",
+        "--out",
+        tmp_path / "out",
+        "--no-tsne",
+        "--no-kmeans",
+        "--quality-sample",
+        "1000",
+        "--hit-draws",
+        "2000",
+    )
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["vae"]["active_units"] == 3
     assert "3 of 16 dimensions active" in said.stdout and "posterior collapse" in said.stdout
@@ -146,7 +162,13 @@ def test_a_vae_with_three_informative_and_thirteen_collapsed_dimensions(tmp_path
     for key in ("coverage", "fragments", "intrinsic_dimension"):
         assert key in report
     assert set(report["coverage"]["mvn"]) == {"precision", "recall", "density", "coverage", "k", "n"}
-    assert set(report["fragments"]) >= {"knn_components", "largest_component_fraction", "hdbscan_noise_fraction", "k", "n"}
+    assert set(report["fragments"]) >= {
+        "knn_components",
+        "largest_component_fraction",
+        "hdbscan_noise_fraction",
+        "k",
+        "n",
+    }
     assert set(report["intrinsic_dimension"]) >= {"data", "generators"}
     assert {"coverage.png", "vae_health.png"} <= set(report["figures"])
     markdown = (tmp_path / "out" / "report.md").read_text()
@@ -158,13 +180,34 @@ def test_a_users_own_generated_points_are_measured_beside_the_built_in_ones(tmp_
     rng = np.random.default_rng(7)
     np.save(tmp_path / "mine.npy", rng.normal(size=(500, 16)).astype(np.float32))
     np.save(tmp_path / "narrow.npy", rng.normal(size=(500, 5)).astype(np.float32))
-    cli("analyze", "--latents", tmp_path / "latents.zarr", "--out", tmp_path / "out", "--no-tsne", "--no-kmeans",
-        "--no-figures", "--generated", tmp_path / "mine.npy", "--quality-sample", "1000",
-        "--hit-draws", "2000")  # fmt: skip
+    cli(
+        "analyze",
+        "--latents",
+        tmp_path / "latents.zarr",
+        "--out",
+        tmp_path / "out",
+        "--no-tsne",
+        "--no-kmeans",
+        "--no-figures",
+        "--generated",
+        tmp_path / "mine.npy",
+        "--quality-sample",
+        "1000",
+        "--hit-draws",
+        "2000",
+    )
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["coverage"]["yours:mine"]["n"] == 500
-    refused = cli("analyze", "--latents", tmp_path / "latents.zarr", "--out", tmp_path / "other", "--generated",
-                  tmp_path / "narrow.npy", check=False)  # fmt: skip
+    refused = cli(
+        "analyze",
+        "--latents",
+        tmp_path / "latents.zarr",
+        "--out",
+        tmp_path / "other",
+        "--generated",
+        tmp_path / "narrow.npy",
+        check=False,
+    )
     assert refused.returncode == 2 and "has 5 dimensions, the latents 16" in refused.stderr
     assert not (tmp_path / "other").exists()
 
@@ -196,9 +239,11 @@ def test_analyze_of_200000_by_256_stays_under_1_5_gb_with_everything_on(tmp_path
     array = zarr.create_array(tmp_path / "z.zarr", shape=(200_000, 256), chunks=(20_000, 256), dtype="float32")
     for start in range(0, 200_000, 20_000):
         array[start : start + 20_000] = (rng.normal(size=(20_000, 256)) @ root.T).astype(np.float32)
-    code = ("import json\nfrom latentkit.analysis.analyze import analyze\nfrom latentkit.machine.monitor import peak_rss_mb\n"
-            f"analyze(latents={str(tmp_path / 'z.zarr')!r}, out={str(tmp_path / 'out')!r})\n"
-            "print(json.dumps(peak_rss_mb()))")  # fmt: skip
+    code = (
+        "import json\nfrom latentkit.analysis.analyze import analyze\nfrom latentkit.machine.monitor import peak_rss_mb\n"
+        f"analyze(latents={str(tmp_path / 'z.zarr')!r}, out={str(tmp_path / 'out')!r})\n"
+        "print(json.dumps(peak_rss_mb()))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=1200)
     assert done.returncode == 0, done.stderr[-2000:]
     peak = json.loads(done.stdout.strip().splitlines()[-1])

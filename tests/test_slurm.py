@@ -36,8 +36,13 @@ def slurm(tmp_path_factory):
 def test_prepare_array_equals_one_process(slurm, tmp_path):
     root = make_celeba(tmp_path / "c", n=40)
     cli("prepare", "celeba", root, "--out", tmp_path / "one.zarr", "--chunk", "4")
-    job = slurm.sbatch(*SMALL, "--array=1-3", f"--output={tmp_path}/prepare-%A_%a.log", str(SCRIPTS / "prepare.sbatch"),
-                       env={"SRC": str(root), "OUT": str(tmp_path / "array.zarr"), "EXTRA_ARGS": "--chunk 4"})  # fmt: skip
+    job = slurm.sbatch(
+        *SMALL,
+        "--array=1-3",
+        f"--output={tmp_path}/prepare-%A_%a.log",
+        str(SCRIPTS / "prepare.sbatch"),
+        env={"SRC": str(root), "OUT": str(tmp_path / "array.zarr"), "EXTRA_ARGS": "--chunk 4"},
+    )
     slurm.wait(job)
     logs = sorted(tmp_path.glob("prepare-*.log"))
     assert len(logs) == 3, logs
@@ -50,8 +55,13 @@ def test_encode_array_equals_one_process(slurm, tmp_path):
     run = tmp_path / "run"
     cli("train", "--data", data, "--run", run, "--job", "demo", *TINY, "--epochs", "1")
     cli("encode", "--run", run, "--chunk", "40", "--batch", "16", "--out", tmp_path / "one.zarr")
-    job = slurm.sbatch(*SMALL, "--array=0-2", f"--output={tmp_path}/encode-%A_%a.log", str(SCRIPTS / "encode.sbatch"),
-                       env={"RUN": str(run), "CHUNK": "40", "EXTRA_ARGS": f"--batch 16 --out {tmp_path / 'array.zarr'}"})  # fmt: skip
+    job = slurm.sbatch(
+        *SMALL,
+        "--array=0-2",
+        f"--output={tmp_path}/encode-%A_%a.log",
+        str(SCRIPTS / "encode.sbatch"),
+        env={"RUN": str(run), "CHUNK": "40", "EXTRA_ARGS": f"--batch 16 --out {tmp_path / 'array.zarr'}"},
+    )
     slurm.wait(job)
     assert_identical(tmp_path / "one.zarr", tmp_path / "array.zarr")
 
@@ -62,9 +72,19 @@ def signal_train_mid_run(slurm, tmp_path, **env) -> tuple[Path, Path]:
     cli("prepare", "synthetic", "--n", "240", "--size", "32", "--chunk", "64", "--out", data)
     run, log = tmp_path / "run", tmp_path / "train.log"
     extra = " ".join(str(a) for a in [*TINY, "--epochs", "3"])
-    job = slurm.sbatch(*SMALL, f"--output={log}", str(SCRIPTS / "train.sbatch"),
-                       env={"DATA": str(data), "RUN": str(run), "JOB": "demo", "EXTRA_ARGS": extra,
-                            "LATENTKIT_THROTTLE_S": "0.3", **env})  # fmt: skip
+    job = slurm.sbatch(
+        *SMALL,
+        f"--output={log}",
+        str(SCRIPTS / "train.sbatch"),
+        env={
+            "DATA": str(data),
+            "RUN": str(run),
+            "JOB": "demo",
+            "EXTRA_ARGS": extra,
+            "LATENTKIT_THROTTLE_S": "0.3",
+            **env,
+        },
+    )
     deadline = time.monotonic() + 300
     while not (run / "checkpoints" / "latest.npz").exists():  # steps are running
         assert time.monotonic() < deadline, log.read_text() if log.exists() else "no log"
@@ -88,11 +108,35 @@ def test_train_usr2_checkpoints_requeues_and_resumes(slurm, tmp_path):
 
 
 def submit_args(root: Path, *extra: str) -> list:
-    return ["slurm", "submit", "--run", root / "run", "--data", root / "data.zarr", "--synthetic", "250",
-            "--prepare-tasks", "2", "--prepare-args", "--size 32 --chunk 64", "--job", "demo",
-            "--train-args", " ".join(map(str, [*TINY, "--epochs", "1"])), "--encode-tasks", "3", "--chunk", "40",
-            "--encode-args", "--batch 20", "--analyze-args", "--no-tsne --no-kmeans --sample 100",
-            "--sbatch-arg=--cpus-per-task=1", "--sbatch-arg=--mem=2G", *extra]  # fmt: skip
+    return [
+        "slurm",
+        "submit",
+        "--run",
+        root / "run",
+        "--data",
+        root / "data.zarr",
+        "--synthetic",
+        "250",
+        "--prepare-tasks",
+        "2",
+        "--prepare-args",
+        "--size 32 --chunk 64",
+        "--job",
+        "demo",
+        "--train-args",
+        " ".join(map(str, [*TINY, "--epochs", "1"])),
+        "--encode-tasks",
+        "3",
+        "--chunk",
+        "40",
+        "--encode-args",
+        "--batch 20",
+        "--analyze-args",
+        "--no-tsne --no-kmeans --sample 100",
+        "--sbatch-arg=--cpus-per-task=1",
+        "--sbatch-arg=--mem=2G",
+        *extra,
+    ]
 
 
 def test_dry_run_prints_the_chain(tmp_path):
@@ -159,9 +203,21 @@ def test_srun_two_tasks_train_data_parallel_like_one_device(slurm, tmp_path):
     args = [*TINY, "--epochs", "2"]
     run_cli("train", "--data", data, "--run", tmp_path / "one", "--job", "demo", *args, env=jax_cpu)
     run, log = tmp_path / "two", tmp_path / "train.log"
-    job = slurm.sbatch("--ntasks=2", "--cpus-per-task=1", "--mem=4G", f"--output={log}", str(SCRIPTS / "train.sbatch"),
-                       env={"DATA": str(data), "RUN": str(run), "JOB": "demo", "DEVICES": "all",
-                            "EXTRA_ARGS": " ".join(map(str, args)), **jax_cpu})  # fmt: skip
+    job = slurm.sbatch(
+        "--ntasks=2",
+        "--cpus-per-task=1",
+        "--mem=4G",
+        f"--output={log}",
+        str(SCRIPTS / "train.sbatch"),
+        env={
+            "DATA": str(data),
+            "RUN": str(run),
+            "JOB": "demo",
+            "DEVICES": "all",
+            "EXTRA_ARGS": " ".join(map(str, args)),
+            **jax_cpu,
+        },
+    )
     slurm.wait(job, timeout=600)
     text = log.read_text()
     assert "trained epochs 1-2" in text, text[-3000:]
@@ -185,17 +241,45 @@ def test_a_chain_the_partition_cannot_hold_is_refused_at_submit(slurm, tmp_path)
 def test_status_explains_a_pending_reason_that_waiting_will_not_end():
     from latentkit.cli.console import slurm_lines
 
-    lines = slurm_lines({"jobs": {"train": "12"}, "states": {"train": [
-        {"JobId": "12", "JobState": "PENDING", "Reason": "PartitionConfig"}]}})  # fmt: skip
+    lines = slurm_lines(
+        {
+            "jobs": {"train": "12"},
+            "states": {"train": [{"JobId": "12", "JobState": "PENDING", "Reason": "PartitionConfig"}]},
+        }
+    )
     assert lines[0] == "slurm    train 12: PENDING"
     assert lines[1].startswith("slurm    train pending (PartitionConfig): it asks for more CPUs or memory")
     assert "--sbatch-arg=--cpus-per-task=N" in lines[1]
 
 
 def test_submit_prepares_the_image_size_the_spec_trains_on(tmp_path):
-    out = cli("slurm", "submit", "--run", tmp_path / "r", "--data", tmp_path / "d.zarr", "--synthetic", "100",
-              "--job", "demo", "--dry-run").stdout  # fmt: skip
+    out = cli(
+        "slurm",
+        "submit",
+        "--run",
+        tmp_path / "r",
+        "--data",
+        tmp_path / "d.zarr",
+        "--synthetic",
+        "100",
+        "--job",
+        "demo",
+        "--dry-run",
+    ).stdout
     assert "EXTRA_ARGS='--size 64'" in out.splitlines()[0]  # the demo preset's 64 px, not prepare's default 96
-    out = cli("slurm", "submit", "--run", tmp_path / "r", "--data", tmp_path / "d.zarr", "--synthetic", "100",
-              "--job", "demo", "--train-args", "--set model.image_size=32", "--dry-run").stdout  # fmt: skip
+    out = cli(
+        "slurm",
+        "submit",
+        "--run",
+        tmp_path / "r",
+        "--data",
+        tmp_path / "d.zarr",
+        "--synthetic",
+        "100",
+        "--job",
+        "demo",
+        "--train-args",
+        "--set model.image_size=32",
+        "--dry-run",
+    ).stdout
     assert "EXTRA_ARGS='--size 32'" in out.splitlines()[0]

@@ -57,10 +57,17 @@ def test_nearest_neighbours_of_a_filament_are_shorter_than_the_fitted_normals():
     n, dim = 3000, 12
     t = rng.uniform(0, 1, n)
     frequencies = np.arange(1, dim // 2 + 1)
-    curve = np.concatenate([np.sin(2 * np.pi * t[:, None] * frequencies), np.cos(2 * np.pi * t[:, None] * frequencies)], 1)
+    curve = np.concatenate(
+        [np.sin(2 * np.pi * t[:, None] * frequencies), np.cos(2 * np.pi * t[:, None] * frequencies)], 1
+    )
     filament = curve + 0.01 * rng.standard_normal((n, dim))
-    fit = LatentFit(mean=filament.mean(0), cov=np.cov(filament.T), centre=filament.mean(0), sigma=filament.std(0),
-                    fwhm=2.3548 * filament.std(0))  # fmt: skip
+    fit = LatentFit(
+        mean=filament.mean(0),
+        cov=np.cov(filament.T),
+        centre=filament.mean(0),
+        sigma=filament.std(0),
+        fwhm=2.3548 * filament.std(0),
+    )
     report = neighbours_report(filament, fit, rng)
     normal = report["sets"]["multivariate normal"]
     assert normal["median_ratio"] < 0.1 and normal["ks_statistic"] > 0.9

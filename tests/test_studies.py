@@ -18,8 +18,16 @@ from latentkit.analysis.report_schema import PlaneReport, read_report
 from latentkit.analysis.samplers import LatentFit
 from latentkit.analysis.stats import FWHM_PER_SIGMA, gaussian_ellipse_share, wilson_interval
 
-QUICK = AnalyzeOptions(tsne=False, kmeans=False, figures=False, quality=False, nn_sample=0, mixture=False,
-                       generator_samples=2000, hit_draws=2000)  # fmt: skip
+QUICK = AnalyzeOptions(
+    tsne=False,
+    kmeans=False,
+    figures=False,
+    quality=False,
+    nn_sample=0,
+    mixture=False,
+    generator_samples=2000,
+    hit_draws=2000,
+)
 
 
 def test_a_2d_gaussian_puts_39_86_99_percent_inside_its_1_2_3_sigma_ellipses(tmp_path):
@@ -72,8 +80,17 @@ def test_wilson_intervals_and_the_hit_test_at_the_studies_resolution(tmp_path):
     assert low == 0.0 and high == pytest.approx(3.84e-5, rel=0.01)  # a zero count still bounds the share
     z = np.random.default_rng(7).standard_normal((20_000, 6))
     np.save(tmp_path / "z.npy", z)
-    options = AnalyzeOptions(tsne=False, kmeans=False, figures=False, quality=False, nn_sample=0, mixture=False,
-                             generator_samples=5_000, hit_draws=100_000, uniform_bs=(0.5, 8.0))  # fmt: skip
+    options = AnalyzeOptions(
+        tsne=False,
+        kmeans=False,
+        figures=False,
+        quality=False,
+        nn_sample=0,
+        mixture=False,
+        generator_samples=5_000,
+        hit_draws=100_000,
+        uniform_bs=(0.5, 8.0),
+    )
     report = analyze(latents=tmp_path / "z.npy", out=tmp_path / "a", options=options)
     fit = LatentFit.load(tmp_path / "a" / "mvn.npz")
     rows = {g["name"]: g for g in report["generators"]}
@@ -86,7 +103,9 @@ def test_wilson_intervals_and_the_hit_test_at_the_studies_resolution(tmp_path):
         assert low <= normal["hit_fraction"][k] <= high and low - 0.002 <= exact <= high + 0.002
     for b in (0.5, 8.0):  # uniform in [-b, b]: the exact share is the overlap of the two boxes
         g, k = rows[f"uniform b={b:g}"], 1.5
-        exact = np.prod((np.minimum(b, fit.centre + k * fit.fwhm) - np.maximum(-b, fit.centre - k * fit.fwhm)) / (2 * b))
+        exact = np.prod(
+            (np.minimum(b, fit.centre + k * fit.fwhm) - np.maximum(-b, fit.centre - k * fit.fwhm)) / (2 * b)
+        )
         low, high = g["hit_interval"]["1.5"]
         assert low - 1e-3 <= exact <= high + 1e-3 and high - low < 0.002
 
@@ -107,9 +126,19 @@ def test_the_kmeans_elbow_of_five_separate_clusters_is_five():
 def test_the_ellipse_figures_show_points_density_and_shares(tmp_path):
     z = np.random.default_rng(8).multivariate_normal(np.zeros(6), np.eye(6) + 0.5, 4_000)
     np.save(tmp_path / "z.npy", z)
-    options = AnalyzeOptions(tsne=True, tsne_sample=500, tsne_perplexity=10, tsne_exaggeration=4, kmeans_ks=(2, 3, 4, 6),
-                             quality=False, nn_sample=0, mixture=False, generator_samples=1000, hit_draws=1000,
-                             pc_pairs=((0, 1), (2, 5)))  # fmt: skip
+    options = AnalyzeOptions(
+        tsne=True,
+        tsne_sample=500,
+        tsne_perplexity=10,
+        tsne_exaggeration=4,
+        kmeans_ks=(2, 3, 4, 6),
+        quality=False,
+        nn_sample=0,
+        mixture=False,
+        generator_samples=1000,
+        hit_draws=1000,
+        pc_pairs=((0, 1), (2, 5)),
+    )
     report = analyze(latents=tmp_path / "z.npy", out=tmp_path / "a", options=options)
     assert report["tsne"]["perplexity"] == 10 and report["tsne"]["early_exaggeration"] == 4
     assert report["kmeans"]["k"] == [2, 3, 4, 6]
@@ -132,8 +161,9 @@ def test_a_vae_with_known_log_variances_reproduces_them(tmp_path):
     group = zarr.open_group(tmp_path / "latents.zarr", mode="w")
     for name, values in (("z", z), ("mu", mu), ("logvar", logvar)):
         group.create_array(name, shape=values.shape, chunks=(7_000, dim), dtype="float32")[:] = values
-    options = AnalyzeOptions(tsne=False, kmeans=False, mixture=False, nn_sample=0, generator_samples=1000,
-                             hit_draws=1000, quality_sample=500)  # fmt: skip
+    options = AnalyzeOptions(
+        tsne=False, kmeans=False, mixture=False, nn_sample=0, generator_samples=1000, hit_draws=1000, quality_sample=500
+    )
     vae = analyze(latents=tmp_path / "latents.zarr", out=tmp_path / "a", options=options)["vae"]
     np.testing.assert_allclose(vae["logvar"]["mean"], logvar_true, atol=0.01)
     np.testing.assert_allclose(vae["logvar"]["min"], logvar_true - 0.2, atol=0.01)
@@ -161,10 +191,14 @@ def test_the_probe_radius_per_epoch_is_the_kept_checkpoints_and_a_run_can_start_
     from latentkit.store import to_unit_float
 
     run = tmp_path / "run"
-    result = train(data=tiny_store, run=run, job="vae", overrides={**TINY_OVERRIDES, "train.epochs": 3,
-                                                                    "train.keep_epochs": [1], "train.keep_every": 2})
+    result = train(
+        data=tiny_store,
+        run=run,
+        job="vae",
+        overrides={**TINY_OVERRIDES, "train.epochs": 3, "train.keep_epochs": [1], "train.keep_every": 2},
+    )
     assert sorted(p.name for p in (run / "checkpoints").glob("epoch_*.npz")) == ["epoch_0001.npz", "epoch_0002.npz"]
-    rows = list(csv.DictReader(open(run / "history.csv")))
+    rows = list(csv.DictReader((run / "history.csv").read_text().splitlines()))
     assert len(rows) == 3 and all(float(r["probe_radius_mean"]) > 0 for r in rows)
     images = to_unit_float(probe_images(tiny_store))
     for epoch in (1, 2):  # the radius recorded is the kept checkpoint's encodings' radius
@@ -178,16 +212,37 @@ def test_the_probe_radius_per_epoch_is_the_kept_checkpoints_and_a_run_can_start_
         assert image.size[1] > 500  # the probe radius under the loss: two rows of panels
     # back to epoch 1 with another learning rate, in a new run
     branch = tmp_path / "branch"
-    done = cli("train", "--data", tiny_store, "--run", branch, "--from", run / "checkpoints" / "epoch_0001.npz",
-               "--lr", "0.0001", "--epochs", "2")
+    done = cli(
+        "train",
+        "--data",
+        tiny_store,
+        "--run",
+        branch,
+        "--from",
+        run / "checkpoints" / "epoch_0001.npz",
+        "--lr",
+        "0.0001",
+        "--epochs",
+        "2",
+    )
     assert "starting from" in done.stderr + done.stdout
     saved, _ = checkpoint.load(branch / "checkpoints")
     assert saved.meta["epoch"] == 2 and saved.meta["spec"]["train"]["lr"] == 0.0001
     assert saved.meta["history"][0] == result.history[0]  # epoch 1 is the original run's
     refused = cli("train", "--data", tiny_store, "--run", tmp_path / "new", "--from", run / "nothing.npz", check=False)
     assert refused.returncode == 2 and "no such checkpoint file" in refused.stderr and not (tmp_path / "new").exists()
-    shape = cli("train", "--data", tiny_store, "--run", tmp_path / "new", "--from", run / "checkpoints" /
-                "epoch_0001.npz", "--set", "model.z_dim=4", check=False)  # fmt: skip
+    shape = cli(
+        "train",
+        "--data",
+        tiny_store,
+        "--run",
+        tmp_path / "new",
+        "--from",
+        run / "checkpoints" / "epoch_0001.npz",
+        "--set",
+        "model.z_dim=4",
+        check=False,
+    )
     assert shape.returncode == 2 and "model.z_dim" in shape.stderr and not (tmp_path / "new").exists()
 
 
@@ -211,8 +266,19 @@ def test_a_plane_zoomed_in_on_two_parallel_segments_shows_two(tmp_path):
     assert close["groups"] == 2 and 0 < close["points"] < n
     assert report["nearest_neighbours"]["median_ratio"] < 0.5
     assert "zoom x50" in result.stdout and (tmp_path / "p" / "plane_pcs_0-1.png").exists()
-    axes = cli("plane", "--latents", tmp_path / "z.npy", "--out", tmp_path / "p", "--axes", "0:1", "--zoom", "50",
-               "--centre", "0,0")  # fmt: skip
+    axes = cli(
+        "plane",
+        "--latents",
+        tmp_path / "z.npy",
+        "--out",
+        tmp_path / "p",
+        "--axes",
+        "0:1",
+        "--zoom",
+        "50",
+        "--centre",
+        "0,0",
+    )
     assert "2 group(s)" in axes.stdout
     wrong = cli("plane", "--latents", tmp_path / "z.npy", "--out", tmp_path / "p", "--pcs", "0:9", check=False)
     assert wrong.returncode == 2 and "--pcs" in wrong.stderr
@@ -271,7 +337,8 @@ def test_the_radius_against_the_dimension_follows_the_formulas_from_3_to_2048():
     assert uniform3["mean"][-1] == pytest.approx(3 * np.sqrt(2048 / 3), rel=1e-3)
     normal = next(r for r in found["generators"] if r["name"] == "standard normal")
     assert normal["mean"][-1] == pytest.approx(np.sqrt(2048), rel=1e-3) and normal["std"][-1] == pytest.approx(
-        np.sqrt(0.5), rel=0.01)
+        np.sqrt(0.5), rel=0.01
+    )
 
 
 def test_the_hit_test_in_pc_coordinates_and_any_pcs_fitted(tmp_path):
@@ -282,8 +349,18 @@ def test_the_hit_test_in_pc_coordinates_and_any_pcs_fitted(tmp_path):
     a = rng.normal(size=(d, d))
     z = rng.multivariate_normal(np.ones(d), a @ a.T + np.eye(d), 60_000)
     np.save(tmp_path / "z.npy", z)
-    options = AnalyzeOptions(tsne=False, kmeans=False, quality=False, nn_sample=0, mixture=False, figures=True,
-                             generator_samples=20_000, hit_draws=20_000, pc_fits=(0, 3), ks=(0.5, 1.5))  # fmt: skip
+    options = AnalyzeOptions(
+        tsne=False,
+        kmeans=False,
+        quality=False,
+        nn_sample=0,
+        mixture=False,
+        figures=True,
+        generator_samples=20_000,
+        hit_draws=20_000,
+        pc_fits=(0, 3),
+        ks=(0.5, 1.5),
+    )
     report = analyze(latents=tmp_path / "z.npy", out=tmp_path / "a", options=options)
     expected = {k: erf(float(k) * FWHM_PER_SIGMA / np.sqrt(2)) ** d for k in ("0.5", "1.5")}
     for k, share in expected.items():
@@ -305,7 +382,9 @@ def test_mmd_is_zero_for_one_gaussian_and_tells_a_shifted_one_apart():
     assert abs(same["mmd2"]) < 0.01 and same["p_value"] > 0.05
     shifted = mmd(rng.standard_normal((800, 8)), rng.standard_normal((800, 8)) + 0.3, seed=1)
     assert shifted["mmd2"] > 0.02 and shifted["p_value"] < 0.01
-    assert same["bandwidth"] == pytest.approx(4.0, rel=0.05)  # the median distance of N(0, I) pairs in 8-D: ~sqrt(2 * 8)
+    assert same["bandwidth"] == pytest.approx(
+        4.0, rel=0.05
+    )  # the median distance of N(0, I) pairs in 8-D: ~sqrt(2 * 8)
 
 
 def test_a_vaes_information_and_aggregate_kl_add_up_to_its_kl_term():
@@ -325,8 +404,16 @@ def test_a_vaes_information_and_aggregate_kl_add_up_to_its_kl_term():
 def test_analyze_reports_the_mismatch_of_every_generator(tmp_path):
     z = np.random.default_rng(16).multivariate_normal(np.full(5, 2.0), np.eye(5) * 0.5, 6_000)
     np.save(tmp_path / "z.npy", z)
-    options = AnalyzeOptions(tsne=False, kmeans=False, figures=False, nn_sample=0, generator_samples=1000,
-                             hit_draws=1000, quality_sample=800, mmd_sample=500)  # fmt: skip
+    options = AnalyzeOptions(
+        tsne=False,
+        kmeans=False,
+        figures=False,
+        nn_sample=0,
+        generator_samples=1000,
+        hit_draws=1000,
+        quality_sample=800,
+        mmd_sample=500,
+    )
     report = analyze(latents=tmp_path / "z.npy", out=tmp_path / "a", options=options)
     mmd = report["mismatch"]["mmd"]
     assert mmd["mvn"]["p_value"] > 0.01 and mmd["normal"]["p_value"] < 0.01  # N(0, I) is far from a cloud at 2
@@ -364,8 +451,14 @@ def test_the_mutual_information_of_many_columns_at_once_is_sklearns_per_column()
 
     rng = np.random.default_rng(19)
     factor = rng.integers(0, 5, 3000)
-    codes = np.column_stack([factor * 2 + rng.integers(0, 2, 3000), rng.integers(0, 20, 3000), np.zeros(3000, int),
-                             (factor + rng.integers(0, 3, 3000)) % 7])  # fmt: skip
+    codes = np.column_stack(
+        [
+            factor * 2 + rng.integers(0, 2, 3000),
+            rng.integers(0, 20, 3000),
+            np.zeros(3000, int),
+            (factor + rng.integers(0, 3, 3000)) % 7,
+        ]
+    )
     expected = [mutual_info_score(codes[:, j], factor) for j in range(codes.shape[1])]
     np.testing.assert_allclose(mutual_information(codes, factor), expected, rtol=1e-12, atol=1e-14)
 
@@ -469,18 +562,19 @@ def test_the_kernel_densitys_cross_validation_is_scikit_learns():
         train, test = standard[:200], standard[200:]
         for h, ours in zip(BANDWIDTHS, kde_score(train, test, BANDWIDTHS)):
             assert ours == pytest.approx(exact.set_params(bandwidth=h).fit(train).score(test), rel=1e-9)
-        np.testing.assert_allclose(kde_score(train, test, BANDWIDTHS, block=7), kde_score(train, test, BANDWIDTHS),
-                                   rtol=1e-12)  # blocks of test rows: the same sums  # fmt: skip
+        np.testing.assert_allclose(
+            kde_score(train, test, BANDWIDTHS, block=7), kde_score(train, test, BANDWIDTHS), rtol=1e-12
+        )  # blocks of test rows: the same sums
         search = GridSearchCV(exact, {"bandwidth": BANDWIDTHS}, cv=KFold(3, shuffle=True, random_state=0))
         search.fit(standard)
-        np.testing.assert_allclose(cross_validated_scores(standard, BANDWIDTHS), search.cv_results_["mean_test_score"],
-                                   rtol=1e-9)  # fmt: skip
+        np.testing.assert_allclose(
+            cross_validated_scores(standard, BANDWIDTHS), search.cv_results_["mean_test_score"], rtol=1e-9
+        )
         assert Kde.fit(points).bandwidth == search.best_params_["bandwidth"]
 
 
 def test_analyze_fits_the_kde_and_a_vaes_aggregate_posterior_and_generate_draws_them(tmp_path):
     import zarr
-
     from conftest import cli
 
     rng = np.random.default_rng(21)
@@ -490,8 +584,16 @@ def test_analyze_fits_the_kde_and_a_vaes_aggregate_posterior_and_generate_draws_
     group = zarr.open_group(tmp_path / "latents.zarr", mode="w")
     for name, values in (("z", z), ("mu", mu), ("logvar", logvar)):
         group.create_array(name, shape=values.shape, chunks=(2000, 3), dtype="float32")[:] = values
-    options = AnalyzeOptions(tsne=False, kmeans=False, figures=False, nn_sample=0, generator_samples=1000,
-                             hit_draws=1000, quality_sample=800, mmd_sample=400)  # fmt: skip
+    options = AnalyzeOptions(
+        tsne=False,
+        kmeans=False,
+        figures=False,
+        nn_sample=0,
+        generator_samples=1000,
+        hit_draws=1000,
+        quality_sample=800,
+        mmd_sample=400,
+    )
     report = analyze(latents=tmp_path / "latents.zarr", out=tmp_path / "a", options=options)
     methods = [g["method"] for g in report["generators"]]
     assert methods[-2:] == ["kde", "posterior"] and report["kde"]["bandwidth"] > 0
@@ -500,16 +602,18 @@ def test_analyze_fits_the_kde_and_a_vaes_aggregate_posterior_and_generate_draws_
     assert report["mismatch"]["mmd"]["posterior"]["p_value"] > report["mismatch"]["mmd"]["mvn"]["p_value"]
     fit = LatentFit.load(tmp_path / "a" / "mvn.npz")
     assert fit.kde is not None and fit.posterior is not None and fit.posterior.mu.shape == (5000, 3)
-    refused = cli("generate", "--run", tmp_path / "nothing", "--method", "kde", "--out", tmp_path / "k.png", check=False)
+    refused = cli(
+        "generate", "--run", tmp_path / "nothing", "--method", "kde", "--out", tmp_path / "k.png", check=False
+    )
     assert refused.returncode == 2
 
 
 def test_a_realnvp_flow_covers_thin_two_moons_better_than_the_mixture_and_resumes(tmp_path):
+    from sklearn.datasets import make_moons
+
     from latentkit.analysis.hole_measures import prdc
     from latentkit.analysis.samplers import fit_mixture
     from latentkit.model.flow import fit_flow, load_flow
-
-    from sklearn.datasets import make_moons
 
     moons = make_moons(4000, noise=0.02, random_state=1)[0] * [1.0, 2.0]
     train, real = moons[:3000], moons[3000:]
@@ -528,7 +632,8 @@ def test_a_realnvp_flow_covers_thin_two_moons_better_than_the_mixture_and_resume
     from prdc import compute_prdc  # the flow's coverage as the prdc package computes it, on the same vectors
 
     assert compute_prdc(real_features=real, fake_features=flow, nearest_k=5)["coverage"] == pytest.approx(
-        ours["coverage"], abs=1e-9)
+        ours["coverage"], abs=1e-9
+    )
 
 
 def test_latentkit_flow_on_a_run_joins_the_generators(tiny_ae, tmp_path):
@@ -559,8 +664,22 @@ def test_analyze_with_a_labels_file_scores_disentanglement_against_its_numeric_c
         writer = csv.writer(handle)
         writer.writerow(["pose", "light", "name"])
         writer.writerows([f"{a:.4f}", f"{b:.4f}", f"img{i}"] for i, (a, b) in enumerate(factors))
-    cli("analyze", "--latents", tmp_path / "z.npy", "--out", tmp_path / "a", "--labels", tmp_path / "labels.csv",
-        "--no-tsne", "--no-kmeans", "--no-figures", "--hit-draws", "1000", "--quality-sample", "1000")  # fmt: skip
+    cli(
+        "analyze",
+        "--latents",
+        tmp_path / "z.npy",
+        "--out",
+        tmp_path / "a",
+        "--labels",
+        tmp_path / "labels.csv",
+        "--no-tsne",
+        "--no-kmeans",
+        "--no-figures",
+        "--hit-draws",
+        "1000",
+        "--quality-sample",
+        "1000",
+    )
     d = json.loads((tmp_path / "a" / "report.json").read_text())["disentanglement"]
     assert d["source"] == "labels file" and d["factors"] == ["pose", "light"]
     assert d["mig"] > 0.5 and d["dci"]["disentanglement"] > 0.8 and d["sap"] > 0.8
@@ -603,21 +722,28 @@ def test_a_gaussian_trimmed_at_f_keeps_the_expected_count_and_its_pc_ellipses_ho
         # PC i of this diagonal cloud is component i: its fitted sigma is that component's
         assert [f["pc"] for f in trim["pc_fits"]] == [0, 1, 2, 3]
         assert [f["sigma"] for f in trim["pc_fits"]] == pytest.approx([3.0, 2.0, 1.5, 1.0], rel=0.03)
-    assert set(report["figures"]) >= {"trimmed_f1.35.png", "trimmed_f1.8.png", "uniform_components.png",
-                                      "uniform_cube.png"}  # post II's two figures of the uniform generator
+    assert set(report["figures"]) >= {
+        "trimmed_f1.35.png",
+        "trimmed_f1.8.png",
+        "uniform_components.png",
+        "uniform_cube.png",
+    }  # post II's two figures of the uniform generator
     with Image.open(tmp_path / "a" / "trimmed_f1.35.png") as image:
         assert image.size[0] > 800 and image.size[1] > 800
     assert report["pca"]["max_offdiagonal_correlation"] < 1e-9  # post IX: below 2e-7
     text = (tmp_path / "a" / "report.md").read_text()
     assert "## Trimmed at 1.35 x half-width: pairs of its own principal components" in text and "| PC2, PC3 |" in text
     # the post's PCA of a random 80,000 of the kept points: here 5,000 of them
-    sampled = analyze(latents=tmp_path / "z.npy", out=tmp_path / "s",
-                      options=replace(options, trim_pca_sample=5_000, figures=False))["pca"]["trimmed"]  # fmt: skip
+    sampled = analyze(
+        latents=tmp_path / "z.npy", out=tmp_path / "s", options=replace(options, trim_pca_sample=5_000, figures=False)
+    )["pca"]["trimmed"]
     for whole, part in zip(report["pca"]["trimmed"], sampled):
         assert part["kept"] == whole["kept"] and part["pca_points"] == 5_000
         assert part["explained_variance_ratio"][:3] == pytest.approx(whole["explained_variance_ratio"][:3], abs=0.02)
     refused = cli("analyze", "--latents", tmp_path / "z.npy", "--out", tmp_path / "b", "--trim", "1.5,0", check=False)
-    assert refused.returncode == 2 and "--trim takes positive numbers" in refused.stderr and not (tmp_path / "b").exists()
+    assert (
+        refused.returncode == 2 and "--trim takes positive numbers" in refused.stderr and not (tmp_path / "b").exists()
+    )
 
 
 def test_plane_and_analyze_agree_on_a_points_pc_coordinates(tmp_path):
@@ -635,8 +761,11 @@ def test_plane_and_analyze_agree_on_a_points_pc_coordinates(tmp_path):
     fit = LatentFit.load(tmp_path / "a" / "mvn.npz")
     _, vectors = pca_from_covariance(fit.cov)
     x, y = (z[123] - fit.mean) @ vectors[:, [0, 1]]
-    found = plane(latents=tmp_path / "z.npy", out=tmp_path / "p",
-                  options=PlaneOptions(pcs=(0, 1), zooms=(1.0, 2000.0), centre=(x, y), nn_points=0))  # fmt: skip
+    found = plane(
+        latents=tmp_path / "z.npy",
+        out=tmp_path / "p",
+        options=PlaneOptions(pcs=(0, 1), zooms=(1.0, 2000.0), centre=(x, y), nn_points=0),
+    )
     assert found["mean"] == pytest.approx([0.0, 0.0], abs=1e-9)  # the PCA's origin is the data's mean
     assert found["zooms"][1]["points"] == 1  # the point, alone in a window 0.008 wide
     assert found["zooms"][1]["half_side"] == pytest.approx(4 * 2.0 / 2000, rel=0.02)  # 4 sigma of PC0 / zoom
@@ -669,7 +798,9 @@ def test_a_vaes_internals_are_counted_as_post_xiii_counts_them(tmp_path):
     difference = vae["radius"]["difference"]
     assert difference["max_abs"] == pytest.approx(np.abs(r_z - r_mu).max(), rel=1e-9)
     assert difference["mean_relative"] == pytest.approx((np.abs(r_z - r_mu) / r_mu).mean(), rel=1e-9)
-    assert vae["radius"]["z"]["max"] == pytest.approx(r_z.max()) and vae["radius"]["mu"]["min"] == pytest.approx(r_mu.min())
+    assert vae["radius"]["z"]["max"] == pytest.approx(r_z.max()) and vae["radius"]["mu"]["min"] == pytest.approx(
+        r_mu.min()
+    )
     text = (tmp_path / "a" / "report.md").read_text()
     assert "### VAE internals (post XIII's numbers)" in text and "values at the clip" in text
 
@@ -687,6 +818,8 @@ def test_post_ii_counts_components_by_centre_and_half_width_and_the_radius_bin_i
     assert counts["centre"] == {"0.25": 4, "1": 2} and counts["half_width"] == {"1": 4, "1.5": 3, "3": 1}
     assert counts["dims"] == 8 and counts["post_ii_at_most"]["half_width"]["3"] == 5
     text = (tmp_path / "a" / "report.md").read_text()
-    assert "| fitted centre \\|mu\\| >= 0.25 | 4 | 8 | <= 25 |" in text and "| half-width >= 1.5 | 3 | 8 | <= 20 |" in text
+    assert (
+        "| fitted centre \\|mu\\| >= 0.25 | 4 | 8 | <= 25 |" in text and "| half-width >= 1.5 | 3 | 8 | <= 20 |" in text
+    )
     edges = np.asarray(report["radius"]["histogram"]["edges"])
     assert np.allclose(np.diff(edges), 0.05) and edges[0] == 0 and edges[-1] >= np.linalg.norm(z, axis=1).max()

@@ -25,9 +25,16 @@ def weights(run: Path) -> list[np.ndarray]:
     return saved.model
 
 
-@pytest.mark.parametrize("preset, encoder_params", [("ae-case1", 2_747_968), ("ae-case2", 1_508_672),
-                                                    ("vae", 5_107_521), ("vae-tiny-kl", 5_107_521),
-                                                    ("demo", 1_141_952)])  # fmt: skip
+@pytest.mark.parametrize(
+    "preset, encoder_params",
+    [
+        ("ae-case1", 2_747_968),
+        ("ae-case2", 1_508_672),
+        ("vae", 5_107_521),
+        ("vae-tiny-kl", 5_107_521),
+        ("demo", 1_141_952),
+    ],
+)
 def test_presets_build_with_expected_parameter_counts(preset, encoder_params):
     spec = load_spec(preset)
     model = build_model(spec.model)
@@ -59,8 +66,12 @@ def test_vae_mu_only_switch_takes_effect_on_next_call():
 
 
 def test_short_run_lowers_the_loss(tiny_store, tmp_path):
-    result = train(data=tiny_store, run=tmp_path / "run", job="demo",
-                   overrides={**TINY_OVERRIDES, "train.epochs": 4, "train.lr": 3e-3})  # fmt: skip
+    result = train(
+        data=tiny_store,
+        run=tmp_path / "run",
+        job="demo",
+        overrides={**TINY_OVERRIDES, "train.epochs": 4, "train.lr": 3e-3},
+    )
     losses = [h["loss"] for h in result.history]
     assert len(losses) == 4 and all(b < a for a, b in zip(losses, losses[1:])) and losses[-1] < 0.95 * losses[0]
     assert (tmp_path / "run" / "history.csv").read_text().count("\n") == 5
@@ -100,8 +111,19 @@ def test_sigkill_mid_epoch_then_resume_equals_uninterrupted(tiny_store, tmp_path
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGUSR1])
 def test_stop_signal_checkpoints_and_exits_with_documented_status(tiny_store, tmp_path, sig):
     run = tmp_path / "run"
-    process = start_cli("train", "--data", tiny_store, "--run", run, "--job", "demo", *TINY, "--epochs", "3",
-                        env={"LATENTKIT_THROTTLE_S": "0.2"})  # fmt: skip
+    process = start_cli(
+        "train",
+        "--data",
+        tiny_store,
+        "--run",
+        run,
+        "--job",
+        "demo",
+        *TINY,
+        "--epochs",
+        "3",
+        env={"LATENTKIT_THROTTLE_S": "0.2"},
+    )
     deadline = time.monotonic() + 120
     while not (run / "job.toml").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -117,8 +139,9 @@ def test_stop_signal_checkpoints_and_exits_with_documented_status(tiny_store, tm
 def test_resume_with_shape_changing_spec_is_refused_and_epochs_extend(tiny_store, tmp_path):
     run = tmp_path / "run"
     cli("train", "--data", tiny_store, "--run", run, "--job", "demo", *TINY, "--epochs", "1")
-    refused = cli("train", "--data", tiny_store, "--run", run, "--job", "demo", *TINY, "--set", "model.z_dim=4",
-                      check=False)  # fmt: skip
+    refused = cli(
+        "train", "--data", tiny_store, "--run", run, "--job", "demo", *TINY, "--set", "model.z_dim=4", check=False
+    )
     assert refused.returncode == 2 and "model.z_dim: 8 -> 4" in refused.stderr and "Traceback" not in refused.stderr
     cli("train", "--data", tiny_store, "--run", run, "--epochs", "2")  # the run's own job.toml, extended
     saved, _ = checkpoint.load(run / "checkpoints")
@@ -166,8 +189,20 @@ def test_job_equals_a_step_by_step_float32_loop(tiny_store, tmp_path):
 
 @pytest.mark.system
 def test_signal_mid_stretch_resumes_equal_to_uninterrupted(tiny_store, tmp_path):
-    args = ["train", "--data", tiny_store, "--job", "demo", *TINY, "--epochs", "2", "--checkpoint-every", "100",
-            "--set", "train.steps_per_execution=3"]  # fmt: skip
+    args = [
+        "train",
+        "--data",
+        tiny_store,
+        "--job",
+        "demo",
+        *TINY,
+        "--epochs",
+        "2",
+        "--checkpoint-every",
+        "100",
+        "--set",
+        "train.steps_per_execution=3",
+    ]
     cli(*args, "--run", tmp_path / "whole")
     run = tmp_path / "stopped"
     process = start_cli(*args, "--run", run, env={"LATENTKIT_THROTTLE_S": "0.25"})
@@ -202,8 +237,19 @@ def test_mixed_precision_trains_with_float32_loss_and_encodes(tiny_store, tmp_pa
 
 
 def test_bad_precision_is_a_clear_error(tiny_store, tmp_path):
-    failed = cli("train", "--data", tiny_store, "--run", tmp_path / "r", "--job", "demo", *TINY,
-                     "--set", "train.precision=fp8", check=False)  # fmt: skip
+    failed = cli(
+        "train",
+        "--data",
+        tiny_store,
+        "--run",
+        tmp_path / "r",
+        "--job",
+        "demo",
+        *TINY,
+        "--set",
+        "train.precision=fp8",
+        check=False,
+    )
     assert failed.returncode == 2 and "train.precision must be one of" in failed.stderr
 
 
@@ -235,9 +281,10 @@ def test_tensorboard_events_and_curves_survive_a_sigkill_and_rerun(tiny_store, t
     process.wait(timeout=60)
     assert not (run / "tensorboard" / "train" / "events.out.tfevents.000002.latentkit").exists()
     run_cli(*args)
-    for side, tags in (("train", {"loss", "loss/reconstruction", "loss/kl", "speed/images_per_s",
-                                  "reconstructions (top: originals)"}),
-                       ("valid", {"loss", "loss/reconstruction", "loss/kl"})):  # fmt: skip
+    for side, tags in (
+        ("train", {"loss", "loss/reconstruction", "loss/kl", "speed/images_per_s", "reconstructions (top: originals)"}),
+        ("valid", {"loss", "loss/reconstruction", "loss/kl"}),
+    ):
         steps = _tensorboard_steps(run, side)
         assert set(steps) == tags and all(s == [1, 2, 3] for s in steps.values()), (side, steps)
     history = list(csv.DictReader((run / "history.csv").open()))
@@ -249,8 +296,8 @@ def test_validation_loss_is_the_checkpoints_loss_on_the_held_out_images(tiny_sto
     """history's val_loss of the last epoch, against a direct evaluation of the saved VAE on the
     same held-out images: one pass, numpy's binary cross-entropy, z = mu."""
     from latentkit.model.codec import load_model
-    from latentkit.model.runs import read_run
     from latentkit.model.fitting import validation_images
+    from latentkit.model.runs import read_run
     from latentkit.model.spec import spec_from_dict
 
     run = tmp_path / "run"
@@ -277,12 +324,16 @@ def _as_if_trained_at(kept: Path, run: Path, *, lr: float | None = None, kl_fact
     with np.load(kept) as data:
         arrays = dict(data)
     meta = __import__("json").loads(str(arrays["meta"]))
-    spec = spec_from_dict(meta["spec"], {**({"train.lr": lr} if lr else {}),
-                                         **({"model.kl_factor": kl_factor} if kl_factor else {})})  # fmt: skip
+    spec = spec_from_dict(
+        meta["spec"], {**({"train.lr": lr} if lr else {}), **({"model.kl_factor": kl_factor} if kl_factor else {})}
+    )
     if lr:
         old = meta["spec"]["train"]["lr"]
-        rate = [k for k, a in arrays.items() if k.startswith("optimizer/") and a.shape == () and a.dtype.kind == "f"
-                and np.isclose(a, old)]  # fmt: skip
+        rate = [
+            k
+            for k, a in arrays.items()
+            if k.startswith("optimizer/") and a.shape == () and a.dtype.kind == "f" and np.isclose(a, old)
+        ]
         assert len(rate) == 1, rate  # the optimizer's learning-rate variable
         arrays[rate[0]] = np.asarray(lr, arrays[rate[0]].dtype)
     meta["spec"] = spec.to_dict()
@@ -312,9 +363,13 @@ def test_a_run_started_from_a_kept_checkpoint_trains_at_its_new_rate_and_kl_fact
     kept = tmp_path / "a" / "checkpoints" / "epoch_0001.npz"
     _as_if_trained_at(kept, tmp_path / "low_ref", lr=1e-4)
     _as_if_trained_at(kept, tmp_path / "kl_ref", kl_factor=0.01)
-    said = latentkit(train_("same", "--from", kept, "--lr", "0.002"), train_("low", "--from", kept, "--lr", "0.0001"),
-                     train_("kl", "--from", kept, "--set", "model.kl_factor=0.01"),
-                     train_("low_ref", "--epochs", "2"), train_("kl_ref", "--epochs", "2"))  # fmt: skip
+    said = latentkit(
+        train_("same", "--from", kept, "--lr", "0.002"),
+        train_("low", "--from", kept, "--lr", "0.0001"),
+        train_("kl", "--from", kept, "--set", "model.kl_factor=0.01"),
+        train_("low_ref", "--epochs", "2"),
+        train_("kl_ref", "--epochs", "2"),
+    )
     assert "train.lr: 0.002 -> 0.0001" in said[1].stderr and "model.kl_factor: 5.0 -> 0.01" in said[2].stderr
     w = {run: weights(tmp_path / run) for run in ("a", "same", "low", "kl", "low_ref", "kl_ref")}
     same = lambda x, y: all(np.array_equal(a, b) for a, b in zip(w[x], w[y]))  # noqa: E731
@@ -349,12 +404,25 @@ def test_history_holds_the_loss_per_pixel_and_the_kl_weighted_and_unweighted(tin
     columns times the 32 x 32 pixels are the summed ones, for training and validation alike; a
     KL factor of 0 still records the KL (it used to read 0). The first line names the parameters."""
     run = tmp_path / "run"
-    result = cli("train", "--data", tiny_store, "--run", run, "--job", "vae", *TINY, "--epochs", "1",
-                 "--set", f"model.kl_factor={kl_factor}")  # fmt: skip
+    result = cli(
+        "train",
+        "--data",
+        tiny_store,
+        "--run",
+        run,
+        "--job",
+        "vae",
+        *TINY,
+        "--epochs",
+        "1",
+        "--set",
+        f"model.kl_factor={kl_factor}",
+    )
     model = build_model(load_spec("vae", {**TINY_OVERRIDES, "model.kl_factor": kl_factor}).model)
     encoder, decoder = model.encoder.count_params(), model.decoder.count_params()
-    assert (f"model: encoder {encoder:,} parameters, decoder {decoder:,}, total {encoder + decoder:,}"
-            in result.stderr), result.stderr  # fmt: skip
+    assert (
+        f"model: encoder {encoder:,} parameters, decoder {decoder:,}, total {encoder + decoder:,}" in result.stderr
+    ), result.stderr
     assert result.stderr.count("model: encoder") == 1
     (row,) = [{k: float(v) for k, v in r.items()} for r in csv.DictReader((run / "history.csv").open())]
     for side in ("", "val_"):
@@ -401,10 +469,14 @@ def test_the_epoch_line_shows_the_loss_and_validation_loss_of_history(tiny_store
     """Issue 46: each epoch's row shows history.csv's loss and val_loss (summed over the pixels, as
     the legend says); best.npz holds the epoch of the lowest validation loss."""
     run = tmp_path / "run"
-    said = cli("train", "--data", tiny_store, "--run", run, "--job", "demo", *TINY, "--epochs", "2",
-               "--keep-every", "1").stderr  # fmt: skip
+    said = cli(
+        "train", "--data", tiny_store, "--run", run, "--job", "demo", *TINY, "--epochs", "2", "--keep-every", "1"
+    ).stderr
     assert "loss, val loss: summed over an image's pixels, mean over the images" in said and "single step" not in said
-    rows = {int(m[1]): (float(m[2]), float(m[3])) for m in re.finditer(r"^ *epoch (\d+) +\S+ +\S+ +(\S+) +(\S+) ", said, re.M)}  # fmt: skip
+    rows = {
+        int(m[1]): (float(m[2]), float(m[3]))
+        for m in re.finditer(r"^ *epoch (\d+) +\S+ +\S+ +(\S+) +(\S+) ", said, re.M)
+    }
     history = list(csv.DictReader((run / "history.csv").open()))
     assert sorted(rows) == [1, 2], said
     for row in history:
@@ -412,7 +484,10 @@ def test_the_epoch_line_shows_the_loss_and_validation_loss_of_history(tiny_store
     best = min(history, key=lambda row: float(row["val_loss"]))["epoch"]
     kept = checkpoint.read_kept(run / "checkpoints" / "best.npz")
     assert kept.meta["epoch"] == int(best)
-    assert all(np.array_equal(a, b) for a, b in zip(kept.model, checkpoint.read_kept(checkpoint.kept_path(run / "checkpoints", int(best))).model))  # fmt: skip
+    assert all(
+        np.array_equal(a, b)
+        for a, b in zip(kept.model, checkpoint.read_kept(checkpoint.kept_path(run / "checkpoints", int(best))).model)
+    )
 
 
 def test_an_overfitting_run_warns_once_and_trains_on_from_its_best_epoch(tiny_store, tmp_path):
@@ -429,9 +504,14 @@ def test_an_overfitting_run_warns_once_and_trains_on_from_its_best_epoch(tiny_st
     kept = tmp_path / "a" / "checkpoints" / "best.npz"
     assert f"the best validation epoch was {best} (val_loss" in warnings[0] and f"--from {kept} " in warnings[0]
     epoch_file = lambda e: checkpoint.kept_path(tmp_path / "a" / "checkpoints", e)  # noqa: E731
-    assert all(np.array_equal(a, b) for a, b in zip(checkpoint.read_kept(kept).model, checkpoint.read_kept(epoch_file(best)).model))  # fmt: skip
+    assert all(
+        np.array_equal(a, b)
+        for a, b in zip(checkpoint.read_kept(kept).model, checkpoint.read_kept(epoch_file(best)).model)
+    )
     cli("train", "--data", data, "--run", tmp_path / "b", "--from", kept, "--epochs", str(best + 1))
-    assert all(np.array_equal(a, b) for a, b in zip(weights(tmp_path / "b"), checkpoint.read_kept(epoch_file(best + 1)).model))  # fmt: skip
+    assert all(
+        np.array_equal(a, b) for a, b in zip(weights(tmp_path / "b"), checkpoint.read_kept(epoch_file(best + 1)).model)
+    )
 
 
 def test_overfitting_is_a_rise_of_the_validation_loss_while_the_training_loss_falls(tmp_path):
@@ -458,9 +538,23 @@ def test_overfitting_is_a_rise_of_the_validation_loss_while_the_training_loss_fa
 def test_a_single_step_epoch_says_so_and_suggests_a_batch(tiny_store, tmp_path):
     """Issue 46: 188 training images at batch 128 are one step an epoch (60 left out): the run says
     so and suggests a batch of about ten steps."""
-    said = cli("train", "--data", tiny_store, "--run", tmp_path / "run", "--job", "demo", *TINY, "--batch", "128",
-               "--epochs", "1").stderr  # fmt: skip
-    assert "an epoch is a single step here (188 training images at batch 128, 60 of them left out of each epoch)" in said  # fmt: skip
+    said = cli(
+        "train",
+        "--data",
+        tiny_store,
+        "--run",
+        tmp_path / "run",
+        "--job",
+        "demo",
+        *TINY,
+        "--batch",
+        "128",
+        "--epochs",
+        "1",
+    ).stderr
+    assert (
+        "an epoch is a single step here (188 training images at batch 128, 60 of them left out of each epoch)" in said
+    )
     assert "train a new --run with --batch 16 (11 steps an epoch)" in said
 
 
@@ -469,8 +563,22 @@ def test_a_best_epoch_whose_copy_a_kill_prevented_is_kept_on_resume(tiny_store, 
     copy removed) makes it when it resumes, from the checkpoint it resumes from."""
     data = _noise_store(tiny_store, tmp_path / "noise.zarr", train=16)
     run = tmp_path / "run"
-    cli("train", "--data", data, "--run", run, "--job", "demo", *TINY, "--lr", "0.003", "--epochs", "1",
-        "--keep-every", "1")  # fmt: skip
+    cli(
+        "train",
+        "--data",
+        data,
+        "--run",
+        run,
+        "--job",
+        "demo",
+        *TINY,
+        "--lr",
+        "0.003",
+        "--epochs",
+        "1",
+        "--keep-every",
+        "1",
+    )
     (run / "checkpoints" / "best.npz").unlink()
     cli("train", "--data", data, "--run", run, "--epochs", "2")
     history = list(csv.DictReader((run / "history.csv").open()))

@@ -33,7 +33,7 @@ atexit.register(lambda: open(os.environ["SEEN"], "w").write(json.dumps(seen)))
 from latentkit.cli.main import main
 sys.argv = ["latentkit", *sys.argv[1:]]
 main()
-""" % (SETTINGS,)
+""" % (SETTINGS,)  # noqa: UP031 (the code inside is full of braces)
 
 # Run the CLI with the backend's own out-of-memory error raised in the FAIL_AT-th call of
 # {factory}(...).{method}: the job's train function, or its encoder's predict_on_batch.
@@ -58,31 +58,66 @@ from latentkit.cli.main import main
 sys.argv = ["latentkit", *sys.argv[1:]]
 main()
 """
-FAIL_TRAIN = FAIL_NTH_CALL.format(module="latentkit.model.fitting", factory="build_model", method="train_function",
-                                  prepare="made.make_train_function()")  # fmt: skip
-FAIL_ENCODE_CALL = FAIL_NTH_CALL.format(module="latentkit.model.encode", factory="uint8_encoder", method="predict_on_batch",
-                                        prepare="")  # fmt: skip
+FAIL_TRAIN = FAIL_NTH_CALL.format(
+    module="latentkit.model.fitting",
+    factory="build_model",
+    method="train_function",
+    prepare="made.make_train_function()",
+)
+FAIL_ENCODE_CALL = FAIL_NTH_CALL.format(
+    module="latentkit.model.encode", factory="uint8_encoder", method="predict_on_batch", prepare=""
+)
 
 
 def python(code: str, *args, env: dict | None = None) -> subprocess.CompletedProcess:
     import os
 
-    return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=600)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=600,
+    )
 
 
-@pytest.mark.parametrize("backend, extra, user, expected", [
-    ("tensorflow", [], {}, {"TF_FORCE_GPU_ALLOW_GROWTH": "true", "XLA_PYTHON_CLIENT_PREALLOCATE": "false"}),
-    ("jax", [], {}, {"TF_FORCE_GPU_ALLOW_GROWTH": "true", "XLA_PYTHON_CLIENT_PREALLOCATE": "false"}),
-    ("tensorflow", ["--vram-pool"], {}, {"TF_FORCE_GPU_ALLOW_GROWTH": "false", "XLA_PYTHON_CLIENT_PREALLOCATE": "true"}),
-    ("jax", [], {"XLA_PYTHON_CLIENT_PREALLOCATE": "true"},  # the user's own setting wins
-     {"TF_FORCE_GPU_ALLOW_GROWTH": "true", "XLA_PYTHON_CLIENT_PREALLOCATE": "true"}),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "backend, extra, user, expected",
+    [
+        ("tensorflow", [], {}, {"TF_FORCE_GPU_ALLOW_GROWTH": "true", "XLA_PYTHON_CLIENT_PREALLOCATE": "false"}),
+        ("jax", [], {}, {"TF_FORCE_GPU_ALLOW_GROWTH": "true", "XLA_PYTHON_CLIENT_PREALLOCATE": "false"}),
+        (
+            "tensorflow",
+            ["--vram-pool"],
+            {},
+            {"TF_FORCE_GPU_ALLOW_GROWTH": "false", "XLA_PYTHON_CLIENT_PREALLOCATE": "true"},
+        ),
+        (
+            "jax",
+            [],
+            {"XLA_PYTHON_CLIENT_PREALLOCATE": "true"},  # the user's own setting wins
+            {"TF_FORCE_GPU_ALLOW_GROWTH": "true", "XLA_PYTHON_CLIENT_PREALLOCATE": "true"},
+        ),
+    ],
+)
 @pytest.mark.system
 def test_allocator_settings_are_in_place_before_the_backend_loads(tiny_store, tmp_path, backend, extra, user, expected):
     seen = tmp_path / "seen.json"
-    result = python(WATCH_IMPORTS, "train", "--data", tiny_store, "--run", tmp_path / "run", "--job", "demo", *TINY,
-                    "--epochs", "1", *extra, env={"KERAS_BACKEND": backend, "SEEN": str(seen), **user})  # fmt: skip
+    result = python(
+        WATCH_IMPORTS,
+        "train",
+        "--data",
+        tiny_store,
+        "--run",
+        tmp_path / "run",
+        "--job",
+        "demo",
+        *TINY,
+        "--epochs",
+        "1",
+        *extra,
+        env={"KERAS_BACKEND": backend, "SEEN": str(seen), **user},
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     recorded = json.loads(seen.read_text())
     assert backend in recorded  # the backend was loaded, and these were the variables at that moment
@@ -116,14 +151,26 @@ def test_max_vram_refuses_up_front_with_the_estimate(tiny_store, tmp_path):
     need, parts = estimate_train_mb(load_spec("ae-case1").model, 128)
     assert 100 < need < 4000 and set(parts) >= {"weights, gradients, Adam moments", "activations and their gradients"}
     assert estimate_train_mb(load_spec("ae-case1").model, 256)[0] > need  # grows with the batch
-    refused = cli("train", "--data", tiny_store, "--run", tmp_path / "r", "--job", "demo", *TINY,
-                      "--max-vram", "1M", check=False)  # fmt: skip
+    refused = cli(
+        "train", "--data", tiny_store, "--run", tmp_path / "r", "--job", "demo", *TINY, "--max-vram", "1M", check=False
+    )
     assert refused.returncode == 2 and "over --max-vram 1M" in refused.stderr and "lower --batch" in refused.stderr
     assert not (tmp_path / "r" / "checkpoints").exists() and "Traceback" not in refused.stderr
-    cli("train", "--data", tiny_store, "--run", tmp_path / "r", "--job", "demo", *TINY, "--epochs", "1",
-            "--max-vram", "2G")  # fmt: skip
-    refused = cli("encode", "--run", tmp_path / "r", "--chunk", "64", "--batch", "16", "--max-vram", "10K",
-                      check=False)  # fmt: skip
+    cli(
+        "train",
+        "--data",
+        tiny_store,
+        "--run",
+        tmp_path / "r",
+        "--job",
+        "demo",
+        *TINY,
+        "--epochs",
+        "1",
+        "--max-vram",
+        "2G",
+    )
+    refused = cli("encode", "--run", tmp_path / "r", "--chunk", "64", "--batch", "16", "--max-vram", "10K", check=False)
     assert refused.returncode == 2 and "an encoder call of batch 16" in refused.stderr
 
 
@@ -151,8 +198,9 @@ def test_out_of_memory_in_encode_keeps_finished_chunks_and_exits_71(tiny_store, 
     run = tmp_path / "run"
     cli("train", "--data", tiny_store, "--run", run, "--job", "demo", *TINY, "--epochs", "1")
     cli("encode", "--run", run, "--chunk", "64", "--batch", "16", "--out", tmp_path / "whole.zarr")
-    failed = python(FAIL_ENCODE_CALL, "encode", "--run", run, "--chunk", "64", "--batch", "16",
-                    env={"FAIL_AT": "7"})  # fmt: skip  # 4 calls a chunk, plus one to trace: fails in chunk 1
+    failed = python(
+        FAIL_ENCODE_CALL, "encode", "--run", run, "--chunk", "64", "--batch", "16", env={"FAIL_AT": "7"}
+    )  # 4 calls a chunk, plus one to trace: fails in chunk 1
     assert failed.returncode == 71, failed.stderr[-2000:]
     assert "out of GPU memory encoding batches of 16" in failed.stderr and "Traceback" not in failed.stderr
     status = cli("status", "--run", run).stdout

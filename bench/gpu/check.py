@@ -190,7 +190,7 @@ class Check:
             entry = {"status": "timeout", "why": f"over {allowed:.0f} s"}
         except Skip as why:
             entry = {"status": "skipped", "why": str(why)}
-        except Exception as error:  # noqa: BLE001 - a failed step is recorded, and the next one runs
+        except Exception as error:
             entry = {"status": "failed", "why": f"{type(error).__name__}: {str(error)[-1500:]}"}
         self.keep(name, entry, time.monotonic() - began)
         return entry.get("result")
@@ -203,21 +203,35 @@ class Check:
         tmp = self.out / "gpu.md.tmp"
         tmp.write_text(markdown(self.results))
         os.replace(tmp, self.out / "gpu.md")
-        print(f"[{name}] {entry['status']} in {seconds:.1f} s" + (f": {entry['why'][:300]}" if "why" in entry else ""),
-              flush=True)
+        print(
+            f"[{name}] {entry['status']} in {seconds:.1f} s" + (f": {entry['why'][:300]}" if "why" in entry else ""),
+            flush=True,
+        )
 
     def python(self, code: str, timeout: float, env: dict | None = None) -> dict:
         # cwd: OUT, never the repository's root, whose source tree would shadow the installed wheel
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout,
-                              env={**self.env, **(env or {})}, cwd=self.out)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**self.env, **(env or {})},
+            cwd=self.out,
+        )
         if done.returncode:
             lines = [line for line in done.stderr.splitlines() if not line.startswith(NOISE)]
             raise RuntimeError(f"exit {done.returncode}: " + "\n".join(lines)[-1500:])
         return json.loads(done.stdout.strip().splitlines()[-1])
 
     def latentkit(self, *args: str, timeout: float, env: dict | None = None, check: bool = True):
-        done = subprocess.run([sys.executable, "-m", "latentkit", *map(str, args)], capture_output=True, text=True,
-                              timeout=timeout, env={**self.env, **(env or {})}, cwd=self.out)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-m", "latentkit", *map(str, args)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**self.env, **(env or {})},
+            cwd=self.out,
+        )
         if check and done.returncode:
             raise RuntimeError(f"latentkit {' '.join(map(str, args))}: exit {done.returncode}: {done.stderr[-1500:]}")
         return done
@@ -233,36 +247,58 @@ class Skip(Exception):
 def markdown(results: dict[str, dict]) -> str:
     """The figures as BENCHMARKS.md shows them."""
     lines = ["# GPU check", "", "| step | status | seconds |", "| --- | --- | --- |"]
-    lines += [f"| {name} | {r['status']}{': ' + r['why'][:120] if 'why' in r else ''} | {r['seconds']} |"
-              for name, r in results.items()]  # fmt: skip
+    lines += [
+        f"| {name} | {r['status']}{': ' + r['why'][:120] if 'why' in r else ''} | {r['seconds']} |"
+        for name, r in results.items()
+    ]
     env = results.get("env", {}).get("result")
     if env:
-        lines += ["", f"GPU: {env.get('gpu') or 'none'} ({_mb(env.get('vram_total_mb'))} MB); Keras backend "
-                      f"{env.get('keras_backend')}; CPU {env.get('cpu')} x {env.get('cpus')}; versions {env.get('versions')}"]
+        lines += [
+            "",
+            f"GPU: {env.get('gpu') or 'none'} ({_mb(env.get('vram_total_mb'))} MB); Keras backend "
+            f"{env.get('keras_backend')}; CPU {env.get('cpu')} x {env.get('cpus')}; versions {env.get('versions')}",
+        ]
     prepared = results.get("prepare", {}).get("result")
     if prepared:
-        lines += ["", f"prepare: {prepared['images']:,} synthetic faces in {prepared['seconds']:.1f} s "
-                      f"({prepared['images'] / prepared['seconds']:,.0f} images/s)"]  # fmt: skip
+        lines += [
+            "",
+            f"prepare: {prepared['images']:,} synthetic faces in {prepared['seconds']:.1f} s "
+            f"({prepared['images'] / prepared['seconds']:,.0f} images/s)",
+        ]
     train = results.get("train", {}).get("result")
     if train:
-        lines += ["", "| preset | batch | precision | job images/s | limit images/s | job ÷ limit | backend peak MB | "
-                      "NVML MB | --max-vram estimate MB | estimate ÷ peak |", "| --- " * 10 + "|"]  # fmt: skip
+        lines += [
+            "",
+            "| preset | batch | precision | job images/s | limit images/s | job ÷ limit | backend peak MB | "
+            "NVML MB | --max-vram estimate MB | estimate ÷ peak |",
+            "| --- " * 10 + "|",
+        ]
         for c in train["combos"]:
             job = sorted(j for j, _ in c["rounds"])[len(c["rounds"]) // 2]
             lim = sorted(l for _, l in c["rounds"])[len(c["rounds"]) // 2]  # noqa: E741
             peak = c["vram_backend_peak_mb"]
-            lines.append(f"| {c['job']} | {c['batch']} | {c['precision']} | {job:,.0f} | {lim:,.0f} | **{c['ratio']:.3f}** "
-                         f"| {_mb(peak)} | {_mb(c['vram_nvml_mb'])} | {c['estimate_mb']:,.0f} | "
-                         f"{c['estimate_mb'] / peak:.2f} |" if peak else
-                         f"| {c['job']} | {c['batch']} | {c['precision']} | {job:,.0f} | {lim:,.0f} | **{c['ratio']:.3f}** "
-                         f"| n/a | {_mb(c['vram_nvml_mb'])} | {c['estimate_mb']:,.0f} | n/a |")  # fmt: skip
+            lines.append(
+                f"| {c['job']} | {c['batch']} | {c['precision']} | {job:,.0f} | {lim:,.0f} | **{c['ratio']:.3f}** "
+                f"| {_mb(peak)} | {_mb(c['vram_nvml_mb'])} | {c['estimate_mb']:,.0f} | "
+                f"{c['estimate_mb'] / peak:.2f} |"
+                if peak
+                else f"| {c['job']} | {c['batch']} | {c['precision']} | {job:,.0f} | {lim:,.0f} | **{c['ratio']:.3f}** "
+                f"| n/a | {_mb(c['vram_nvml_mb'])} | {c['estimate_mb']:,.0f} | n/a |"
+            )
     encode = results.get("encode", {}).get("result")
     if encode:
-        lines += ["", f"encode, {encode['images']:,} images, --chunk {encode['chunk']}:", "",
-                  "| batch | job images/s | direct images/s | job ÷ direct | backend peak MB | estimate MB |",
-                  "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
-        lines += [f"| {b['batch']} | {b['job_images_per_s']:,.0f} | {b['direct_images_per_s']:,.0f} | **{b['ratio']:.3f}** | "
-                  f"{_mb(b['vram_backend_peak_mb'])} | {b['estimate_mb']:,.0f} |" for b in encode["batches"]]  # fmt: skip
+        lines += [
+            "",
+            f"encode, {encode['images']:,} images, --chunk {encode['chunk']}:",
+            "",
+            "| batch | job images/s | direct images/s | job ÷ direct | backend peak MB | estimate MB |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        lines += [
+            f"| {b['batch']} | {b['job_images_per_s']:,.0f} | {b['direct_images_per_s']:,.0f} | **{b['ratio']:.3f}** | "
+            f"{_mb(b['vram_backend_peak_mb'])} | {b['estimate_mb']:,.0f} |"
+            for b in encode["batches"]
+        ]
     for name in ("oom", "devices", "demo"):
         result = results.get(name, {}).get("result")
         if result:
@@ -306,8 +342,23 @@ def main() -> None:
         site = out / "site"
         shutil.rmtree(site, ignore_errors=True)
         wheels = sorted(glob.glob(str(args.wheelhouse / "*.whl")))
-        done = subprocess.run([sys.executable, "-m", "pip", "install", "--no-index", "--no-deps", "--target", str(site),
-                               "--quiet", *wheels], capture_output=True, text=True, timeout=timeout)  # fmt: skip
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--no-index",
+                "--no-deps",
+                "--target",
+                str(site),
+                "--quiet",
+                *wheels,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         if done.returncode:
             raise RuntimeError(done.stderr[-1500:])
         env["PYTHONPATH"] = str(site) + os.pathsep + env.get("PYTHONPATH", "")
@@ -322,59 +373,124 @@ def main() -> None:
         began = time.perf_counter()
         check.latentkit("prepare", "synthetic", "--n", size["images"], "--size", "96", "--out", data, timeout=timeout)
         seconds = time.perf_counter() - began
-        check.latentkit("prepare", "synthetic", "--n", size["train_images"], "--size", size["small_size"], "--out",
-                        small, timeout=timeout)  # fmt: skip
+        check.latentkit(
+            "prepare",
+            "synthetic",
+            "--n",
+            size["train_images"],
+            "--size",
+            size["small_size"],
+            "--out",
+            small,
+            timeout=timeout,
+        )
         return {"images": size["images"], "seconds": seconds}
 
     def train(timeout: float) -> dict:
-        return check.python(TRAIN.format(jobs=list(size["jobs"]), batches=list(size["train_batches"]), data=str(small),
-                                         rounds=size["rounds"], bench=str(HERE.parent)), timeout)  # fmt: skip
+        return check.python(
+            TRAIN.format(
+                jobs=list(size["jobs"]),
+                batches=list(size["train_batches"]),
+                data=str(small),
+                rounds=size["rounds"],
+                bench=str(HERE.parent),
+            ),
+            timeout,
+        )
 
     def encode(timeout: float) -> dict:
         run = work / "encode-run"
         check.python(CHECKPOINT.format(run=str(run), data=str(data)), timeout)
-        return check.python(ENCODE.format(run=str(run), data=str(data), chunk=size["chunk"],
-                                          batches=list(size["encode_batches"])), timeout)  # fmt: skip
+        return check.python(
+            ENCODE.format(run=str(run), data=str(data), chunk=size["chunk"], batches=list(size["encode_batches"])),
+            timeout,
+        )
 
     def oom(timeout: float) -> dict:
         if args.cpu:
             raise Skip("no GPU: out of memory on a CPU is the kernel's OOM killer, not exit 71")
         run = work / "oom-run"
-        check.latentkit("train", "--data", small, "--run", run, "--job", size["jobs"][0], "--epochs", "1",
-                        timeout=timeout)  # fmt: skip
+        check.latentkit(
+            "train", "--data", small, "--run", run, "--job", size["jobs"][0], "--epochs", "1", timeout=timeout
+        )
         latest = run / "checkpoints" / "latest.npz"
         before = sha256(latest)
-        capped = {"XLA_PYTHON_CLIENT_ALLOCATOR": "bfc", "XLA_PYTHON_CLIENT_PREALLOCATE": "false",
-                  "XLA_PYTHON_CLIENT_MEM_FRACTION": "0.0005"}  # fmt: skip
-        trained = check.latentkit("train", "--data", small, "--run", run, "--epochs", "2", timeout=timeout, env=capped,
-                                  check=False)  # fmt: skip
+        capped = {
+            "XLA_PYTHON_CLIENT_ALLOCATOR": "bfc",
+            "XLA_PYTHON_CLIENT_PREALLOCATE": "false",
+            "XLA_PYTHON_CLIENT_MEM_FRACTION": "0.0005",
+        }
+        trained = check.latentkit(
+            "train", "--data", small, "--run", run, "--epochs", "2", timeout=timeout, env=capped, check=False
+        )
         encode_run = work / "encode-run"
-        encoded = check.latentkit("encode", "--run", encode_run, "--data", data, "--chunk", size["chunk"], "--batch",
-                                  "200000", "--out", work / "oom-latents.zarr", timeout=timeout, check=False)  # fmt: skip
-        return {"train_exit": trained.returncode, "train_checkpoint_kept": sha256(latest) == before,
-                "train_line": [line for line in trained.stderr.splitlines() if line.startswith("latentkit")][-1:],
-                "encode_exit": encoded.returncode,
-                "encode_line": [line for line in encoded.stderr.splitlines() if line.startswith("latentkit")][-1:]}
+        encoded = check.latentkit(
+            "encode",
+            "--run",
+            encode_run,
+            "--data",
+            data,
+            "--chunk",
+            size["chunk"],
+            "--batch",
+            "200000",
+            "--out",
+            work / "oom-latents.zarr",
+            timeout=timeout,
+            check=False,
+        )
+        return {
+            "train_exit": trained.returncode,
+            "train_checkpoint_kept": sha256(latest) == before,
+            "train_line": [line for line in trained.stderr.splitlines() if line.startswith("latentkit")][-1:],
+            "encode_exit": encoded.returncode,
+            "encode_line": [line for line in encoded.stderr.splitlines() if line.startswith("latentkit")][-1:],
+        }
 
     def devices(timeout: float) -> dict:
         runs = {name: work / f"devices-{name}" for name in ("default", "one")}
         job = size["jobs"][0]
-        check.latentkit("train", "--data", small, "--run", runs["default"], "--job", job, "--epochs", "1",
-                        timeout=timeout)  # fmt: skip
-        check.latentkit("train", "--data", small, "--run", runs["one"], "--job", job, "--epochs", "1",
-                        "--devices", "1", timeout=timeout)  # fmt: skip
-        return check.python(WEIGHTS_EQUAL.format(a=str(runs["default"] / "checkpoints"),
-                                                 b=str(runs["one"] / "checkpoints")), timeout)  # fmt: skip
+        check.latentkit(
+            "train", "--data", small, "--run", runs["default"], "--job", job, "--epochs", "1", timeout=timeout
+        )
+        check.latentkit(
+            "train",
+            "--data",
+            small,
+            "--run",
+            runs["one"],
+            "--job",
+            job,
+            "--epochs",
+            "1",
+            "--devices",
+            "1",
+            timeout=timeout,
+        )
+        return check.python(
+            WEIGHTS_EQUAL.format(a=str(runs["default"] / "checkpoints"), b=str(runs["one"] / "checkpoints")), timeout
+        )
 
     def demo(timeout: float) -> dict:
         began = time.perf_counter()
         check.latentkit("demo", "--dir", work / "demo", *size["demo"], timeout=timeout)
         rows = json.loads((work / "demo" / "run" / "findings.json").read_text())["findings"]
-        return {"seconds": round(time.perf_counter() - began, 1), "findings": len(rows),
-                "holding": sum(row["holds"] is True for row in rows)}
+        return {
+            "seconds": round(time.perf_counter() - began, 1),
+            "findings": len(rows),
+            "holding": sum(row["holds"] is True for row in rows),
+        }
 
-    steps = [("install", 120, install), ("env", 60, environment), ("prepare", 120, prepare), ("train", 200, train),
-             ("encode", 150, encode), ("oom", 120, oom), ("devices", 120, devices), ("demo", 400, demo)]  # fmt: skip
+    steps = [
+        ("install", 120, install),
+        ("env", 60, environment),
+        ("prepare", 120, prepare),
+        ("train", 200, train),
+        ("encode", 150, encode),
+        ("oom", 120, oom),
+        ("devices", 120, devices),
+        ("demo", 400, demo),
+    ]
     for name, timeout, action in steps:
         if wanted(name):
             check.run(name, timeout, action)

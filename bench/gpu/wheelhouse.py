@@ -34,13 +34,50 @@ ROOT = HERE.parent.parent
 BUDGET_MB = 60  # the working tree (~1 MB) and this folder together must stay under 64 MiB
 NOT_ON_JAX = {"tensorflow"}  # latentkit's requirements the JAX backend does not use
 MACHINE_HAS = {  # the GPU machine's packages and what they bring along (normalised names)
-    "jax", "jaxlib", "jax-cuda13-plugin", "jax-cuda13-pjrt", "jax-cuda12-plugin", "jax-cuda12-pjrt", "torch",
-    "numpy", "scipy", "scikit-learn", "pillow", "matplotlib", "rich", "typer", "psutil", "nvidia-ml-py", "h5py",
-    "ml-dtypes", "opt-einsum", "joblib", "threadpoolctl", "contourpy", "cycler", "fonttools", "kiwisolver",
-    "packaging", "pyparsing", "python-dateutil", "six", "markdown-it-py", "mdurl", "pygments", "click",
-    "shellingham", "typing-extensions", "filelock", "networkx", "sympy", "mpmath", "fsspec",
-    "setuptools", "pip", "wheel",
-}  # fmt: skip  (jinja2 comes with PyTorch, but bokeh needs it: it is brought, so a machine without torch works too)
+    "jax",
+    "jaxlib",
+    "jax-cuda13-plugin",
+    "jax-cuda13-pjrt",
+    "jax-cuda12-plugin",
+    "jax-cuda12-pjrt",
+    "torch",
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "pillow",
+    "matplotlib",
+    "rich",
+    "typer",
+    "psutil",
+    "nvidia-ml-py",
+    "h5py",
+    "ml-dtypes",
+    "opt-einsum",
+    "joblib",
+    "threadpoolctl",
+    "contourpy",
+    "cycler",
+    "fonttools",
+    "kiwisolver",
+    "packaging",
+    "pyparsing",
+    "python-dateutil",
+    "six",
+    "markdown-it-py",
+    "mdurl",
+    "pygments",
+    "click",
+    "shellingham",
+    "typing-extensions",
+    "filelock",
+    "networkx",
+    "sympy",
+    "mpmath",
+    "fsspec",
+    "setuptools",
+    "pip",
+    "wheel",
+}  # (jinja2 comes with PyTorch, but bokeh needs it: it is brought, so a machine without torch works too)
 PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_17_x86_64", "manylinux_2_28_x86_64", "linux_x86_64")
 
 
@@ -58,12 +95,30 @@ def latentkit_requirements() -> list[str]:
 def build(out: Path) -> None:
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(ROOT)], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(ROOT)], check=True
+    )
     with tempfile.TemporaryDirectory() as everything:
         platforms = [arg for p in PLATFORMS for arg in ("--platform", p)]
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:", "--python-version",
-                        "3.12", "--implementation", "cp", *platforms, "-d", everything, *latentkit_requirements()],
-                       check=True)  # fmt: skip
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--only-binary=:all:",
+                "--python-version",
+                "3.12",
+                "--implementation",
+                "cp",
+                *platforms,
+                "-d",
+                everything,
+                *latentkit_requirements(),
+            ],
+            check=True,
+        )
         for wheel in glob.glob(os.path.join(everything, "*.whl")):
             if normalise(Path(wheel).name.split("-")[0]) not in MACHINE_HAS:
                 shutil.copy(wheel, out)
@@ -99,10 +154,19 @@ def applies(requirement: str) -> bool:
         return False
     from packaging.markers import Marker
 
-    return Marker(marker).evaluate({"python_version": "3.12", "python_full_version": "3.12.1", "sys_platform": "linux",
-                                    "platform_system": "Linux", "platform_machine": "x86_64",
-                                    "implementation_name": "cpython", "platform_python_implementation": "CPython",
-                                    "os_name": "posix", "extra": ""})  # fmt: skip
+    return Marker(marker).evaluate(
+        {
+            "python_version": "3.12",
+            "python_full_version": "3.12.1",
+            "sys_platform": "linux",
+            "platform_system": "Linux",
+            "platform_machine": "x86_64",
+            "implementation_name": "cpython",
+            "platform_python_implementation": "CPython",
+            "os_name": "posix",
+            "extra": "",
+        }
+    )
 
 
 def check(folder: Path) -> list[str]:
@@ -119,7 +183,9 @@ def check(folder: Path) -> list[str]:
         python, abi, platform = wheel_tags(wheel.name)
         if not fits_cpython312(python, abi):
             problems.append(f"{wheel.name}: not for CPython 3.12 ({python}-{abi})")
-        if platform != "any" and not all(p.endswith("x86_64") and p.startswith("manylinux") for p in platform.split(".")):
+        if platform != "any" and not all(
+            p.endswith("x86_64") and p.startswith("manylinux") for p in platform.split(".")
+        ):
             problems.append(f"{wheel.name}: not a manylinux x86-64 wheel ({platform})")
         name, _ = requirements_of(wheel)
         present.add(normalise(name))
@@ -127,8 +193,11 @@ def check(folder: Path) -> list[str]:
         name, requirements = requirements_of(wheel)
         for requirement in filter(applies, requirements):
             needed = normalise(re.split(r"[<>=!~ \[;(]", requirement.strip())[0])
-            if needed not in present and needed not in MACHINE_HAS and not (
-                    normalise(name) == "latentkit" and needed in NOT_ON_JAX):  # fmt: skip
+            if (
+                needed not in present
+                and needed not in MACHINE_HAS
+                and not (normalise(name) == "latentkit" and needed in NOT_ON_JAX)
+            ):
                 problems.append(f"{name} needs {requirement.strip()}: neither in the folder nor on the machine")
     return problems
 
@@ -137,7 +206,9 @@ def python312() -> str | None:
     """A working Python 3.12 here (on PATH, or pyenv's), or None."""
     candidates = [shutil.which("python3.12"), *glob.glob(os.path.expanduser("~/.pyenv/versions/3.12*/bin/python3.12"))]
     for candidate in filter(None, candidates):
-        done = subprocess.run([candidate, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True)
+        done = subprocess.run(
+            [candidate, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True
+        )
         if done.returncode == 0 and done.stdout.strip() == "(3, 12)":
             return candidate
     return None
@@ -149,8 +220,22 @@ def try_install(folder: Path) -> str:
     if python is None:
         return "no Python 3.12 here: the wheels' tags and requirements were checked instead"
     with tempfile.TemporaryDirectory() as target:
-        done = subprocess.run([python, "-m", "pip", "install", "--no-index", "--no-deps", "--quiet", "--target", target,
-                               *map(str, sorted(folder.glob("*.whl")))], capture_output=True, text=True)  # fmt: skip
+        done = subprocess.run(
+            [
+                python,
+                "-m",
+                "pip",
+                "install",
+                "--no-index",
+                "--no-deps",
+                "--quiet",
+                "--target",
+                target,
+                *map(str, sorted(folder.glob("*.whl"))),
+            ],
+            capture_output=True,
+            text=True,
+        )
         if done.returncode:
             raise SystemExit(f"pip install --no-index with {python} failed:\n{done.stderr[-2000:]}")
         count = len([p for p in Path(target).iterdir() if p.name.endswith(".dist-info")])
@@ -166,8 +251,10 @@ def main() -> None:
         build(args.out)
     problems = check(args.out)
     wheels = sorted(args.out.glob("*.whl"))
-    print(f"{len(wheels)} wheels, {sum(w.stat().st_size for w in wheels) / 2**20:.1f} MB: "
-          + ", ".join(w.name.split("-")[0] for w in wheels))
+    print(
+        f"{len(wheels)} wheels, {sum(w.stat().st_size for w in wheels) / 2**20:.1f} MB: "
+        + ", ".join(w.name.split("-")[0] for w in wheels)
+    )
     if problems:
         raise SystemExit("\n".join(problems))
     print(try_install(args.out))

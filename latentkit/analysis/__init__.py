@@ -10,5 +10,16 @@ from latentkit.analysis.attributes import AttributeOptions, ranked
 from latentkit.analysis.generate import attribute_walk, interpolate, reconstruct, reconstruction_rmse
 from latentkit.analysis.samplers import METHODS, LatentFit, Sampler
 
-__all__ = ["METHODS", "AnalyzeOptions", "AttributeOptions", "LatentFit", "Sampler", "attribute_walk", "interpolate",
-           "open_latents", "ranked", "reconstruct", "reconstruction_rmse"]  # fmt: skip
+__all__ = [
+    "METHODS",
+    "AnalyzeOptions",
+    "AttributeOptions",
+    "LatentFit",
+    "Sampler",
+    "attribute_walk",
+    "interpolate",
+    "open_latents",
+    "ranked",
+    "reconstruct",
+    "reconstruction_rmse",
+]

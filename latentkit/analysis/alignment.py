@@ -47,6 +47,13 @@ def align(a: np.ndarray, b: np.ndarray, *, k: int = 10) -> dict[str, Any]:
     rotation, _ = orthogonal_procrustes(ub, ua)
     aligned = ub @ rotation
     moved = np.linalg.norm(aligned - ua, axis=1)
-    return {"disparity": float(((aligned - ua) ** 2).sum()), "knn_kept": knn_kept(a, b, k), "k": k, "n": len(a),
-            "dims": dims, "moved_most": np.argsort(moved)[::-1][:MOVED].tolist(),
-            "moved_median": float(np.median(moved)), "rotation": rotation}  # fmt: skip
+    return {
+        "disparity": float(((aligned - ua) ** 2).sum()),
+        "knn_kept": knn_kept(a, b, k),
+        "k": k,
+        "n": len(a),
+        "dims": dims,
+        "moved_most": np.argsort(moved)[::-1][:MOVED].tolist(),
+        "moved_median": float(np.median(moved)),
+        "rotation": rotation,
+    }

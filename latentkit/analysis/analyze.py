@@ -19,17 +19,6 @@ import numpy as np
 import zarr
 
 from latentkit import store
-from latentkit.analysis.samplers import fit_mixture, radius_by_dimension, shell_of
-from latentkit.analysis.stats import (
-    FEWEST_BINS,
-    bins_for,
-    component_counts,
-    dominant_components,
-    max_offdiagonal_correlation,
-    pca_from_covariance,
-    top_correlated_pairs,
-)  # fmt: skip
-from latentkit.analysis.regions import DEFAULT_PC_PAIRS, Ellipse, PcRegion, generators_report
 from latentkit.analysis.passes import (
     fit_components,
     histograms_pass,
@@ -41,8 +30,19 @@ from latentkit.analysis.passes import (
     trim_and_hits_pass,
     usable_blocks,
 )
-from latentkit.analysis.trimmed import view_pass
+from latentkit.analysis.regions import DEFAULT_PC_PAIRS, Ellipse, PcRegion, generators_report
 from latentkit.analysis.report_schema import Report, write_report
+from latentkit.analysis.samplers import fit_mixture, radius_by_dimension, shell_of
+from latentkit.analysis.stats import (
+    FEWEST_BINS,
+    bins_for,
+    component_counts,
+    dominant_components,
+    max_offdiagonal_correlation,
+    pca_from_covariance,
+    top_correlated_pairs,
+)
+from latentkit.analysis.trimmed import view_pass
 from latentkit.core import JobEvents, LatentkitError, atomic_write, check_folder, count, own_folder
 from latentkit.store import chunk_progress
 
@@ -59,7 +59,9 @@ class AnalyzeOptions:
     pc_pairs: tuple[tuple[int, int], ...] | None = None  # None: PC0:PC1, PC0:PC2, PC2:PC5 (regions.DEFAULT_PC_PAIRS)
     trim_facts: tuple[float, ...] = (1.25, 1.5, 1.8)
     trim_pca_sample: int = 0  # 0: each trimmed cloud's PCA from all its points; N: from a random N (post IX: 80,000)
-    pc_fits: tuple[int, ...] = tuple(range(8))  # principal components (PC0 the largest) with a histogram and a Gaussian fit
+    pc_fits: tuple[int, ...] = tuple(
+        range(8)
+    )  # principal components (PC0 the largest) with a histogram and a Gaussian fit
     sample: int = 20_000  # rows kept for scatter plots, t-SNE and KMeans
     tsne: bool = True
     tsne_sample: int = 20_000
@@ -82,7 +84,9 @@ class AnalyzeOptions:
     figures: bool = True
     seed: int = 0
     read_rows: int = 20_000  # rows per read when the array's chunks are smaller
-    quality: bool = True  # coverage, fragments, intrinsic dimension, VAE health; with a model: re-encoding, reconstruction
+    quality: bool = (
+        True  # coverage, fragments, intrinsic dimension, VAE health; with a model: re-encoding, reconstruction
+    )
     quality_sample: int = 4_000  # points per set for coverage, fragments and intrinsic dimension
     k: int = 5  # neighbours for coverage and the k-NN graph
     mmd_sample: int = 1_000  # points per set for the MMD two-sample tests and a VAE's I(x; z)
@@ -117,8 +121,9 @@ def open_latents(path: str | os.PathLike, column: str | None = None) -> tuple[za
         if store.DONE in node:
             progress = chunk_progress(node)
             if not progress.complete:
-                raise LatentkitError(f"{path} is incomplete: {len(progress.missing)} chunks not encoded yet "
-                                     f"(rerun encode)")  # fmt: skip
+                raise LatentkitError(
+                    f"{path} is incomplete: {len(progress.missing)} chunks not encoded yet (rerun encode)"
+                )
         if "ok" in node:
             mask = node["ok"][:].astype(bool)
         node = node["z"]
@@ -140,9 +145,16 @@ def _open_generated(paths: tuple[str, ...], dim: int) -> dict[str, Any]:
     return found
 
 
-def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: AnalyzeOptions | None = None,
-            events: JobEvents | None = None, column: str | None = None,
-            run: str | os.PathLike | None = None, labels: str | os.PathLike | None = None) -> Report:  # fmt: skip
+def analyze(
+    *,
+    latents: str | os.PathLike,
+    out: str | os.PathLike,
+    options: AnalyzeOptions | None = None,
+    events: JobEvents | None = None,
+    column: str | None = None,
+    run: str | os.PathLike | None = None,
+    labels: str | os.PathLike | None = None,
+) -> Report:
     """Write OUT/report.json, report.md, mvn.npz and figures for the latents at ``latents``
     (``column``: a parquet file's vector column). ``run``: the run the latents belong to: its
     model re-encodes generated points and measures reconstructions (``latentkit.analysis.hole_measures``)."""
@@ -152,24 +164,32 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
     array, mask = open_latents(latents, column)
     generated = _open_generated(options.generated, array.shape[1])
     n_rows, dim = array.shape
-    for flag, given, what in (("--pairs", options.pairs, "components"), ("--pc-pairs", options.pc_pairs, "principal components")):
+    for flag, given, what in (
+        ("--pairs", options.pairs, "components"),
+        ("--pc-pairs", options.pc_pairs, "principal components"),
+    ):
         outside = [f"{i}:{j}" for i, j in given or () if not (0 <= i < dim and 0 <= j < dim) or i == j]
         if outside:
-            raise LatentkitError(f"{flag} {','.join(outside)}: give two different {what} of the {dim} in {latents} "
-                                 f"(0..{dim - 1})")  # fmt: skip
+            raise LatentkitError(
+                f"{flag} {','.join(outside)}: give two different {what} of the {dim} in {latents} (0..{dim - 1})"
+            )
     if any(not f > 0 for f in options.trim_facts):
-        raise LatentkitError(f"--trim takes factors above 0 (half-widths), e.g. 1.35,1.5,1.8, not "
-                             f"{','.join(f'{f:g}' for f in options.trim_facts)}")  # fmt: skip
-    pc_pairs = options.pc_pairs if options.pc_pairs is not None else tuple(
-        (i, j) for i, j in DEFAULT_PC_PAIRS if j < dim)  # fmt: skip
+        raise LatentkitError(
+            f"--trim takes factors above 0 (half-widths), e.g. 1.35,1.5,1.8, not "
+            f"{','.join(f'{f:g}' for f in options.trim_facts)}"
+        )
+    pc_pairs = (
+        options.pc_pairs if options.pc_pairs is not None else tuple((i, j) for i, j in DEFAULT_PC_PAIRS if j < dim)
+    )
     rng = np.random.default_rng(options.seed)
     valid = np.ones(n_rows, bool) if mask is None else mask
     n = int(valid.sum())
     if n < 2:
         raise LatentkitError(f"{latents} has {n} usable rows: at least 2 are needed")
     if 0 < options.bins < FEWEST_BINS:
-        raise LatentkitError(f"--bins takes at least {FEWEST_BINS} bins, or 0 for bins by the data's size, not "
-                             f"{options.bins}")  # fmt: skip
+        raise LatentkitError(
+            f"--bins takes at least {FEWEST_BINS} bins, or 0 for bins by the data's size, not {options.bins}"
+        )
     options = replace(options, bins=options.bins or bins_for(n))
     sample_rows = np.sort(rng.choice(np.flatnonzero(valid), size=min(options.sample, n), replace=False))
 
@@ -184,13 +204,21 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
     ellipses = [Ellipse.of_components(pair, moments) for pair in pairs]
     pc_ellipses = [Ellipse.of_pcs(pair, moments.mean_, eigenvalues, eigenvectors) for pair in pc_pairs]
     pc_region = PcRegion(moments.mean_, eigenvalues, eigenvectors)
-    trimmed, data_hits, pc_hits, shell_hit = trim_and_hits_pass(array, valid, fit, options, events,
-                                                                 ellipses + pc_ellipses, pc_region)  # fmt: skip
+    trimmed, data_hits, pc_hits, shell_hit = trim_and_hits_pass(
+        array, valid, fit, options, events, ellipses + pc_ellipses, pc_region
+    )
     for trim in trimmed:
         trim.solve()
     if passes == 4:
-        view_pass(trimmed, usable_blocks(array, valid, options.read_rows), fit, pc_pairs, bins=options.bins,
-                  seed=options.seed, advance=events.advance)  # fmt: skip
+        view_pass(
+            trimmed,
+            usable_blocks(array, valid, options.read_rows),
+            fit,
+            pc_pairs,
+            bins=options.bins,
+            seed=options.seed,
+            advance=events.advance,
+        )
     events.finish()
     if options.mixture and len(sample) >= 4:
         points = sample[rng.permutation(len(sample))[: options.mixture_sample]]
@@ -199,8 +227,10 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
         untried = len(options.mixture_components) - len(mixture.bic)
         if untried > 0:  # the bar ends full, and says why
             events.advance(untried)
-            events.message(f"mixture: BIC stopped improving at {count(len(mixture.weights), 'component')}: the "
-                           f"{untried} larger candidates were not fitted")  # fmt: skip
+            events.message(
+                f"mixture: BIC stopped improving at {count(len(mixture.weights), 'component')}: the "
+                f"{untried} larger candidates were not fitted"
+            )
         fit = replace(fit, mixture=mixture)
         events.finish()
     if options.kde and len(sample) >= 10:
@@ -222,7 +252,10 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
     out = own_folder(out)
     fit.save(out / "mvn.npz")
     report: Report = {
-        "latents": str(latents), "n": n, "dim": dim, "options": asdict(options),
+        "latents": str(latents),
+        "n": n,
+        "dim": dim,
+        "options": asdict(options),
         "components": per_component,
         "dominant": dominant_components(fit.centre, widths, errors=sampling_errors(moments)),
         "component_counts": component_counts(fit.centre, widths),
@@ -233,35 +266,56 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
         "radius_by_dimension": radius_by_dimension(options.uniform_bs, seed=options.seed),
         "correlations": {"top_pairs": [{"i": i, "j": j, "r": r} for i, j, r in top_correlated_pairs(moments.corr_)]},
         "ellipses": [e.result() for e in ellipses],
-        "pca": {**pca_report(eigenvalues, trimmed, options, histograms.pcs, histograms.pc_scale, n),
-                "data_hit_fraction": {f"{k:g}": float(h / n) for k, h in zip(options.ks, pc_hits)},
-                "max_offdiagonal_correlation": max_offdiagonal_correlation(moments.cov_, eigenvectors),
-                "ellipses": [e.result() for e in pc_ellipses]},
+        "pca": {
+            **pca_report(eigenvalues, trimmed, options, histograms.pcs, histograms.pc_scale, n),
+            "data_hit_fraction": {f"{k:g}": float(h / n) for k, h in zip(options.ks, pc_hits)},
+            "max_offdiagonal_correlation": max_offdiagonal_correlation(moments.cov_, eigenvectors),
+            "ellipses": [e.result() for e in pc_ellipses],
+        },
         "mvn": {"path": str(out / "mvn.npz")},
-    }  # fmt: skip
+    }
     if fit.kde is not None:
         report["kde"] = {"bandwidth": fit.kde.bandwidth, "points": len(fit.kde.points), "units": "standardised"}
     if fit.mixture is not None:
         m = fit.mixture
-        report["mixture"] = {"components": len(m.weights), "weights": m.weights.tolist(), "bic": m.bic,
-                             "points": min(options.mixture_sample, len(sample))}  # fmt: skip
+        report["mixture"] = {
+            "components": len(m.weights),
+            "weights": m.weights.tolist(),
+            "bic": m.bic,
+            "points": min(options.mixture_sample, len(sample)),
+        }
     if options.nn_sample and len(sample) >= 3:
         from latentkit.analysis.neighbours import neighbours_report
 
-        report["nearest_neighbours"] = neighbours_report(sample[rng.permutation(len(sample))[: options.nn_sample]],
-                                                            fit, rng)  # fmt: skip
+        report["nearest_neighbours"] = neighbours_report(
+            sample[rng.permutation(len(sample))[: options.nn_sample]], fit, rng
+        )
     if options.quality:
         from latentkit.analysis.holes import holes_report
 
-        report.update(holes_report(latents=latents, valid=valid, sample=sample, fit=fit, options=options, rng=rng,
-                                     generated=generated, run=run, out=out, events=events))  # fmt: skip
+        report.update(
+            holes_report(
+                latents=latents,
+                valid=valid,
+                sample=sample,
+                fit=fit,
+                options=options,
+                rng=rng,
+                generated=generated,
+                run=run,
+                out=out,
+                events=events,
+            )
+        )
     if options.quality and (run is not None or labels is not None):
         from latentkit.analysis.disentanglement import of_labels, of_run
 
         events.start("disentanglement: MIG, DCI, SAP against known factors", total=1)
-        found = (of_labels(array, valid, labels, sample=options.disentanglement_sample, seed=options.seed)
-                 if labels is not None else
-                 of_run(array, valid, run, sample=options.disentanglement_sample, seed=options.seed))  # fmt: skip
+        found = (
+            of_labels(array, valid, labels, sample=options.disentanglement_sample, seed=options.seed)
+            if labels is not None
+            else of_run(array, valid, run, sample=options.disentanglement_sample, seed=options.seed)
+        )
         events.finish()
         if found is not None:
             report["disentanglement"] = found
@@ -282,10 +336,21 @@ def analyze(*, latents: str | os.PathLike, out: str | os.PathLike, options: Anal
     if options.figures:
         from latentkit.analysis.figures import draw_all
 
-        report["figures"] = draw_all(out, report=report, components=histograms.components, radius=histograms.radius,
-                                     pcs=histograms.pcs, pc_scale=histograms.pc_scale, fit=fit, corr=moments.corr_,
-                                     sample=sample, projected=projected, pairs=pairs, options=options,
-                                     trims=trimmed)  # fmt: skip
+        report["figures"] = draw_all(
+            out,
+            report=report,
+            components=histograms.components,
+            radius=histograms.radius,
+            pcs=histograms.pcs,
+            pc_scale=histograms.pc_scale,
+            fit=fit,
+            corr=moments.corr_,
+            sample=sample,
+            projected=projected,
+            pairs=pairs,
+            options=options,
+            trims=trimmed,
+        )
         report["figures"] += report.pop("quality_figures", [])
     write_report(out / "report.json", report)
     from latentkit.analysis.report_markdown import write_markdown

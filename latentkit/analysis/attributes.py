@@ -69,8 +69,13 @@ def file_labels(path: str | os.PathLike, n: int, events: JobEvents) -> Labels:
     if not names:
         raise LatentkitError(f"--labels {path} has no column with numbers or two values to use as classes")
     partition = table.partition if table.partition is not None else np.full(n, PARTITIONS["train"], np.uint8)
-    return Labels(names, f"labels file {Path(path).name} (numbers: above the median is present)", classes,
-                  partition, np.ones(n, bool))  # fmt: skip
+    return Labels(
+        names,
+        f"labels file {Path(path).name} (numbers: above the median is present)",
+        classes,
+        partition,
+        np.ones(n, bool),
+    )
 
 
 def store_labels(data: str | os.PathLike) -> Labels:
@@ -84,16 +89,26 @@ def store_labels(data: str | os.PathLike) -> Labels:
     if names and "attributes" in group:
         return Labels(names, "celeba attributes", group["attributes"], partition, usable)
     if "factors" in group:
-        return Labels(list(group.attrs["factor_names"]), "synthetic factors (present: > 0)", group["factors"],
-                      partition, usable)  # fmt: skip
-    raise LatentkitError(f"{data} has no attributes: prepare CelebA with its list_attr_celeba file, "
-                         "or use the synthetic faces (their factors act as attributes)")  # fmt: skip
+        return Labels(
+            list(group.attrs["factor_names"]), "synthetic factors (present: > 0)", group["factors"], partition, usable
+        )
+    raise LatentkitError(
+        f"{data} has no attributes: prepare CelebA with its list_attr_celeba file, "
+        "or use the synthetic faces (their factors act as attributes)"
+    )
 
 
-def attributes(*, latents: str | os.PathLike, data: str | os.PathLike | None, out: str | os.PathLike,
-               options: AttributeOptions | None = None, show: list[str] | None = None,
-               events: JobEvents | None = None, labels: str | os.PathLike | None = None,
-               column: str | None = None) -> AttributesReport:  # fmt: skip
+def attributes(
+    *,
+    latents: str | os.PathLike,
+    data: str | os.PathLike | None,
+    out: str | os.PathLike,
+    options: AttributeOptions | None = None,
+    show: list[str] | None = None,
+    events: JobEvents | None = None,
+    labels: str | os.PathLike | None = None,
+    column: str | None = None,
+) -> AttributesReport:
     """Write OUT/attributes.json, attributes.md, attributes.npz (centroids and directions) and figures.
 
     ``show``: attributes to draw (PC0-PC1 of the held-out rows and, where ``analyze`` left a
@@ -141,7 +156,10 @@ def attributes(*, latents: str | os.PathLike, data: str | os.PathLike | None, ou
     events.start(f"attributes: linear probes on {len(z_train):,} rows", total=count)
     for a, name in enumerate(labels.names):
         known_train, known_valid = y_train[:, a] != 0, y_valid[:, a] != 0
-        row: dict[str, Any] = {"name": name, "train_counts": {"absent": int(counts[a, 0]), "present": int(counts[a, 1])}}
+        row: dict[str, Any] = {
+            "name": name,
+            "train_counts": {"absent": int(counts[a, 0]), "present": int(counts[a, 1])},
+        }
         classes = set(np.unique(y_train[known_train, a]))
         if counts[a].min() < 2 or classes != {-1, 1} or not known_valid.any():
             row["skipped"] = "one class only (or no labels) in the train or held-out rows"
@@ -152,25 +170,38 @@ def attributes(*, latents: str | os.PathLike, data: str | os.PathLike | None, ou
             unit = directions[a] / (np.linalg.norm(directions[a]) or 1.0)
             midpoint = float((centroids[a, 0] + centroids[a, 1]) @ unit / 2)
             along = np.where(z_valid[known_valid] @ unit > midpoint, 1, -1)
-            row.update(probe_accuracy=float(probe.score(s_valid[known_valid], truth)),
-                       direction_accuracy=float(np.mean(along == truth)),
-                       majority_rate=float(max(np.mean(truth == 1), np.mean(truth == -1))),
-                       centroid_distance=float(np.linalg.norm(directions[a])),
-                       probe_direction_cosine=float(weights @ unit / (np.linalg.norm(weights) or 1.0)),
-                       valid_rows=int(known_valid.sum()))  # fmt: skip
+            row.update(
+                probe_accuracy=float(probe.score(s_valid[known_valid], truth)),
+                direction_accuracy=float(np.mean(along == truth)),
+                majority_rate=float(max(np.mean(truth == 1), np.mean(truth == -1))),
+                centroid_distance=float(np.linalg.norm(directions[a])),
+                probe_direction_cosine=float(weights @ unit / (np.linalg.norm(weights) or 1.0)),
+                valid_rows=int(known_valid.sum()),
+            )
         rows.append(row)
         events.advance(1)
     events.finish()
 
     out = own_folder(out)
     best = [r["name"] for r in ranked(rows) if "skipped" not in r]
-    figures = [_attribute_figure(out, name, labels.names.index(name), z_valid, y_valid, labels)
-               for name in (show if show is not None else best[:4])]  # fmt: skip
+    figures = [
+        _attribute_figure(out, name, labels.names.index(name), z_valid, y_valid, labels)
+        for name in (show if show is not None else best[:4])
+    ]
     with atomic_write(out / "attributes.npz") as handle:
         np.savez(handle, names=np.array(labels.names), centroids=centroids, directions=directions)
-    report: AttributesReport = {"latents": str(latents), "data": str(data or ""), "labels": labels.source, "held_out": held_out_name,
-              "options": asdict(options), "train_rows": int(train.sum()), "probe_train_rows": len(z_train),
-              "attributes": rows, "directions": str(out / "attributes.npz"), "figures": figures}  # fmt: skip
+    report: AttributesReport = {
+        "latents": str(latents),
+        "data": str(data or ""),
+        "labels": labels.source,
+        "held_out": held_out_name,
+        "options": asdict(options),
+        "train_rows": int(train.sum()),
+        "probe_train_rows": len(z_train),
+        "attributes": rows,
+        "directions": str(out / "attributes.npz"),
+        "figures": figures,
+    }
     write_report(out / "attributes.json", report, AttributesReport)
     write_text(out / "attributes.md", attributes_markdown(report))
     return report
@@ -186,8 +217,11 @@ def _attribute_figure(out: Path, name: str, a: int, z: np.ndarray, y: np.ndarray
         rows = np.load(tsne[1])
         if len(rows) and rows.max() < len(labels.usable):
             panels.append((f"t-SNE of {len(rows):,} rows (from analyze)", np.load(tsne[0]), labels.take(rows)[:, a]))
-    absent, present = (f"not {name}", name) if labels.source.startswith(("celeba", "labels file")) \
+    absent, present = (
+        (f"not {name}", name)
+        if labels.source.startswith(("celeba", "labels file"))
         else (f"{name} <= 0", f"{name} > 0")
+    )
     return attribute_figure(out / f"attribute_{_file_name(name)}.png", name, panels, absent, present)
 
 
@@ -201,8 +235,9 @@ def _file_name(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
 
 
-def _class_centroids(array, labels: Labels, train: np.ndarray, options: AttributeOptions,
-                     events: JobEvents) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def _class_centroids(
+    array, labels: Labels, train: np.ndarray, options: AttributeOptions, events: JobEvents
+) -> tuple[np.ndarray, np.ndarray]:
     """Per attribute, the mean z of its absent and present train rows (A, 2, D), and their counts (A, 2).
 
     One streamed pass: memory holds a block of rows and the (A, 2, D) sums, whatever N is.
@@ -230,17 +265,23 @@ def ranked(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def attributes_markdown(report: AttributesReport) -> str:
-    lines = ["# Attributes in the latent space", "",
-             f"Labels: {report['labels']}; probes learn on {report['probe_train_rows']:,} train rows and are scored "
-             f"on the held-out rows ({report['held_out']}).", "",
-             "| attribute | probe accuracy | centroid-direction accuracy | majority rate | centroid distance |",
-             "| --- | --- | --- | --- | --- |"]  # fmt: skip
+    lines = [
+        "# Attributes in the latent space",
+        "",
+        f"Labels: {report['labels']}; probes learn on {report['probe_train_rows']:,} train rows and are scored "
+        f"on the held-out rows ({report['held_out']}).",
+        "",
+        "| attribute | probe accuracy | centroid-direction accuracy | majority rate | centroid distance |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for row in ranked(report["attributes"]):
         if "skipped" in row:
             lines.append(f"| {row['name']} | skipped: {row['skipped']} | | | |")
         else:
-            lines.append(f"| {row['name']} | {row['probe_accuracy']:.3f} | {row['direction_accuracy']:.3f} | "
-                         f"{row['majority_rate']:.3f} | {row['centroid_distance']:.3f} |")  # fmt: skip
+            lines.append(
+                f"| {row['name']} | {row['probe_accuracy']:.3f} | {row['direction_accuracy']:.3f} | "
+                f"{row['majority_rate']:.3f} | {row['centroid_distance']:.3f} |"
+            )
     return "\n".join(lines) + "\n"
 
 

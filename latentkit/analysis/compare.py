@@ -16,17 +16,23 @@ from typing import Any
 
 import numpy as np
 
+from latentkit.analysis.report_schema import CompareReport, Report, read_report, write_report
 from latentkit.analysis.samplers import listed_key
 from latentkit.analysis.stats import histogram_density
-from latentkit.analysis.report_schema import CompareReport, Report, read_report, write_report
 from latentkit.core import JobEvents, LatentkitError, RunPaths, check_folder, own_folder, write_text
 from latentkit.store import to_unit_float
 
 HIT_K = "1.5"  # the hit test's k that compare and the demo's findings report
 
 
-def compare(*, runs: list[str | os.PathLike], out: str | os.PathLike, grid_n: int = 14, seed: int = 0,
-            events: JobEvents | None = None) -> CompareReport:  # fmt: skip
+def compare(
+    *,
+    runs: list[str | os.PathLike],
+    out: str | os.PathLike,
+    grid_n: int = 14,
+    seed: int = 0,
+    events: JobEvents | None = None,
+) -> CompareReport:
     """Write OUT/report.json, report.md, compare_*.png and per-run grids for ``runs`` (two or more)."""
     from latentkit.analysis.analyze import AnalyzeOptions, analyze
     from latentkit.analysis.generate import generate, reconstruct
@@ -48,20 +54,33 @@ def compare(*, runs: list[str | os.PathLike], out: str | os.PathLike, grid_n: in
         paths = RunPaths.of(run)
         report_path = paths.analysis / "report.json"
         if not report_path.exists():
-            events.message(f"{label}: no analysis yet, running analyze without t-SNE and k-means (compare reads "
-                           f"neither; `latentkit analyze --run {run}` adds them)")  # fmt: skip
-            analyze(latents=paths.latents, out=paths.analysis, events=events, run=run,
-                    options=AnalyzeOptions(tsne=False, kmeans=False))  # fmt: skip
+            events.message(
+                f"{label}: no analysis yet, running analyze without t-SNE and k-means (compare reads "
+                f"neither; `latentkit analyze --run {run}` adds them)"
+            )
+            analyze(
+                latents=paths.latents,
+                out=paths.analysis,
+                events=events,
+                run=run,
+                options=AnalyzeOptions(tsne=False, kmeans=False),
+            )
         report = read_report(report_path)
-        grids = {name: generate(run=run, method=method, n=grid_n, seed=seed, out=out / label / f"{name}.png")["out"]
-                 for name, method in (("generated_mvn", "mvn"), ("generated_normal", "normal"))}  # fmt: skip
+        grids = {
+            name: generate(run=run, method=method, n=grid_n, seed=seed, out=out / label / f"{name}.png")["out"]
+            for name, method in (("generated_mvn", "mvn"), ("generated_normal", "normal"))
+        }
         grids["reconstructions"] = reconstruct(run=run, out=out / label / "reconstructions.png", n=8)["out"]
-        entries.append({"label": label, "run": str(run), "summary": summarise(paths, report), "report": report,
-                        "grids": grids})  # fmt: skip
+        entries.append(
+            {"label": label, "run": str(run), "summary": summarise(paths, report), "report": report, "grids": grids}
+        )
     first = entries[0]["summary"]
     for entry in entries:
-        entry["differences"] = {key: value - first[key] for key, value in entry["summary"].items()
-                                if isinstance(value, (int, float)) and isinstance(first.get(key), (int, float))}  # fmt: skip
+        entry["differences"] = {
+            key: value - first[key]
+            for key, value in entry["summary"].items()
+            if isinstance(value, (int, float)) and isinstance(first.get(key), (int, float))
+        }
         entry["differences"]["radius_histogram_l1"] = _profile_distance(entries[0]["report"], entry["report"])
     for entry in entries[1:]:
         found = _alignment(entries[0], entry, out, seed, events)
@@ -70,9 +89,13 @@ def compare(*, runs: list[str | os.PathLike], out: str | os.PathLike, grid_n: in
     from latentkit.analysis.run_figures import compare_figures
 
     figures = compare_figures(out, entries, HIT_K)
-    result: CompareReport = {"runs": [{k: e[k] for k in ("label", "run", "summary", "differences", "grids", "alignment")
-                                       if k in e} for e in entries],
-              "figures": figures}  # fmt: skip
+    result: CompareReport = {
+        "runs": [
+            {k: e[k] for k in ("label", "run", "summary", "differences", "grids", "alignment") if k in e}
+            for e in entries
+        ],
+        "figures": figures,
+    }
     write_report(out / "report.json", result, CompareReport)
     write_text(out / "report.md", _markdown(result))
     return result
@@ -118,21 +141,30 @@ def summarise(paths: RunPaths, report: Report) -> dict[str, Any]:
     cum = report["pca"]["cumulative"]
     reach = lambda f: next((i + 1 for i, v in enumerate(cum) if v >= f), len(cum))  # noqa: E731
     summary: dict[str, Any] = {
-        "kind": model.kind, "z_dim": model.z_dim, "kl_factor": model.kl_factor,
-        "epochs": int(last[0].get("epoch", 0)), "final_loss": last[0].get("loss"),
-        "final_reconstruction": last[0].get("reconstruction"), "final_kl": last[0].get("kl"),
+        "kind": model.kind,
+        "z_dim": model.z_dim,
+        "kl_factor": model.kl_factor,
+        "epochs": int(last[0].get("epoch", 0)),
+        "final_loss": last[0].get("loss"),
+        "final_reconstruction": last[0].get("reconstruction"),
+        "final_kl": last[0].get("kl"),
         # as the studies report them (history.csv of runs trained before these columns lacks them)
         "final_loss_per_pixel": last[0].get("loss_per_pixel"),
         "final_reconstruction_per_pixel": last[0].get("reconstruction_per_pixel"),
         "final_kl_weighted": last[0].get("kl_weighted"),
-        "radius_mean": report["radius"]["mean"], "radius_std": report["radius"]["std"], "radius_peak": report["radius"]["peak"],
+        "radius_mean": report["radius"]["mean"],
+        "radius_std": report["radius"]["std"],
+        "radius_peak": report["radius"]["peak"],
         "centre_abs_median": float(np.median([abs(c["gauss"]["centre"]) for c in comps])),
         "half_width_median": float(np.median([c["fwhm"] for c in comps])),
-        "half_width_max": float(max(c["fwhm"] for c in comps)), "dominant": len(report["dominant"]),
-        "pcs_for_50": reach(0.5), "pcs_for_80": reach(0.8), "pcs_for_95": reach(0.95),
+        "half_width_max": float(max(c["fwhm"] for c in comps)),
+        "dominant": len(report["dominant"]),
+        "pcs_for_50": reach(0.5),
+        "pcs_for_80": reach(0.8),
+        "pcs_for_95": reach(0.95),
         "max_abs_r": max((abs(p["r"]) for p in report["correlations"]["top_pairs"]), default=0.0),
         f"hit_data_k{HIT_K}": report["data_hit_fraction"][HIT_K],
-    }  # fmt: skip
+    }
     for g in report["generators"]:
         summary[f"hit_{listed_key(g)}_k{HIT_K}"] = g["hit_fraction"][HIT_K]
     if "mixture" in report:
@@ -167,9 +199,13 @@ def summarise(paths: RunPaths, report: Report) -> dict[str, Any]:
         summary["aggregate_kl"] = report["mismatch"]["vae"]["aggregate_kl"]
     if "mig" in report.get("disentanglement", {}):
         d = report["disentanglement"]
-        summary.update(mig=d["mig"], dci_disentanglement=d["dci"]["disentanglement"],
-                       dci_completeness=d["dci"]["completeness"], dci_informativeness=d["dci"]["informativeness"],
-                       sap=d["sap"])  # fmt: skip
+        summary.update(
+            mig=d["mig"],
+            dci_disentanglement=d["dci"]["disentanglement"],
+            dci_completeness=d["dci"]["completeness"],
+            dci_informativeness=d["dci"]["informativeness"],
+            sap=d["sap"],
+        )
     if "nearest_neighbours" in report:
         summary["nn_median_ratio_mvn"] = report["nearest_neighbours"]["sets"]["multivariate normal"]["median_ratio"]
     return summary
@@ -198,34 +234,59 @@ def _profile_distance(a, b) -> float:
     xa, da = histogram_density(a["radius"]["histogram"])
     xb, db = histogram_density(b["radius"]["histogram"])
     grid = np.linspace(0, max(xa[-1], xb[-1]), 400)
-    return float(np.abs(np.interp(grid, xa, da, right=0) - np.interp(grid, xb, db, right=0)).sum() * (grid[1] - grid[0]))
+    return float(
+        np.abs(np.interp(grid, xa, da, right=0) - np.interp(grid, xb, db, right=0)).sum() * (grid[1] - grid[0])
+    )
 
 
 def _markdown(result: dict[str, Any]) -> str:
     runs = result["runs"]
     fmt = lambda v: "" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))  # noqa: E731
-    lines = ["# Runs compared", "", "| | " + " | ".join(r["label"] for r in runs) + " |",
-             "| --- | " + " | ".join("---" for _ in runs) + " |"]  # fmt: skip
+    lines = [
+        "# Runs compared",
+        "",
+        "| | " + " | ".join(r["label"] for r in runs) + " |",
+        "| --- | " + " | ".join("---" for _ in runs) + " |",
+    ]
     keys = list(dict.fromkeys(key for r in runs for key in r["summary"]))  # a VAE's numbers too when an AE comes first
     lines += [f"| {key} | " + " | ".join(fmt(r["summary"].get(key)) for r in runs) + " |" for key in keys]
-    lines += ["", f"## Differences from {runs[0]['label']}", "", "| | " + " | ".join(r["label"] for r in runs[1:]) + " |",
-              "| --- | " + " | ".join("---" for _ in runs[1:]) + " |"]  # fmt: skip
-    lines += [f"| {key} | " + " | ".join(fmt(r["differences"].get(key)) for r in runs[1:]) + " |"
-              for key in runs[0]["differences"]]  # fmt: skip
+    lines += [
+        "",
+        f"## Differences from {runs[0]['label']}",
+        "",
+        "| | " + " | ".join(r["label"] for r in runs[1:]) + " |",
+        "| --- | " + " | ".join("---" for _ in runs[1:]) + " |",
+    ]
+    lines += [
+        f"| {key} | " + " | ".join(fmt(r["differences"].get(key)) for r in runs[1:]) + " |"
+        for key in runs[0]["differences"]
+    ]
     aligned = [r for r in runs if "alignment" in r]
     if aligned:
-        lines += ["", f"## Aligned onto {runs[0]['label']} (the same images)", "",
-                  "Orthogonal Procrustes of the centred, unit-size clouds: disparity 0 is a rotation (2 the most there "
-                  "is); neighbours kept: the share of each image's k nearest neighbours that stay its neighbours.", "",
-                  "| run | disparity | neighbours kept | k | images | moved most |", "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+        lines += [
+            "",
+            f"## Aligned onto {runs[0]['label']} (the same images)",
+            "",
+            "Orthogonal Procrustes of the centred, unit-size clouds: disparity 0 is a rotation (2 the most there "
+            "is); neighbours kept: the share of each image's k nearest neighbours that stay its neighbours.",
+            "",
+            "| run | disparity | neighbours kept | k | images | moved most |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
         for r in aligned:
             a = r["alignment"]
             figure = Path(a["figure"]).relative_to(Path(a["figure"]).parent.parent)
-            lines.append(f"| {r['label']} | {a['disparity']:.3f} | {a['knn_kept']:.3f} | {a['k']} | {a['n']:,} | "
-                         f"[images]({figure}) |")  # fmt: skip
+            lines.append(
+                f"| {r['label']} | {a['disparity']:.3f} | {a['knn_kept']:.3f} | {a['k']} | {a['n']:,} | "
+                f"[images]({figure}) |"
+            )
     lines += ["", "## Figures", ""] + [f"![{name}]({name})" for name in result["figures"]]
     lines += ["", "## Grids (same z-points and images for every run)", ""]
     for r in runs:
-        lines += [f"- {r['label']}: " + ", ".join(f"[{name}]({Path(path).relative_to(Path(path).parent.parent)})"
-                                                  for name, path in r["grids"].items())]  # fmt: skip
+        lines += [
+            f"- {r['label']}: "
+            + ", ".join(
+                f"[{name}]({Path(path).relative_to(Path(path).parent.parent)})" for name, path in r["grids"].items()
+            )
+        ]
     return "\n".join(lines) + "\n"

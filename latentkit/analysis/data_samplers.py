@@ -66,8 +66,10 @@ def cross_validated_scores(points: np.ndarray, bandwidths, *, folds: int = 3, se
     held-out fold's log-likelihood: ``GridSearchCV(KernelDensity(), ...)``'s mean test score."""
     from sklearn.model_selection import KFold
 
-    scores = [kde_score(points[train], points[test], bandwidths)
-              for train, test in KFold(folds, shuffle=True, random_state=seed).split(points)]  # fmt: skip
+    scores = [
+        kde_score(points[train], points[test], bandwidths)
+        for train, test in KFold(folds, shuffle=True, random_state=seed).split(points)
+    ]
     return np.mean(scores, axis=0)
 
 
@@ -95,5 +97,7 @@ def read_posterior(latents, valid: np.ndarray, count: int, seed: int) -> Posteri
         return None
     rows = np.flatnonzero(valid)
     rows = np.sort(np.random.default_rng(seed).choice(rows, size=min(count, len(rows)), replace=False))
-    return Posterior(np.asarray(group["mu"].get_orthogonal_selection((rows,)), np.float32),
-                     np.asarray(group["logvar"].get_orthogonal_selection((rows,)), np.float32))  # fmt: skip
+    return Posterior(
+        np.asarray(group["mu"].get_orthogonal_selection((rows,)), np.float32),
+        np.asarray(group["logvar"].get_orthogonal_selection((rows,)), np.float32),
+    )

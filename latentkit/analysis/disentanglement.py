@@ -74,8 +74,9 @@ def _entropy(shares: np.ndarray, base: int) -> np.ndarray:
     return -(p * np.log(np.clip(p, 1e-12, None))).sum(axis=-1) / np.log(base)
 
 
-def dci(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray], *, alpha: float = 0.01
-        ) -> dict[str, float]:  # fmt: skip
+def dci(
+    train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray], *, alpha: float = 0.01
+) -> dict[str, float]:
     """Disentanglement, completeness and informativeness from Lasso regressions."""
     from sklearn.linear_model import Lasso
     from sklearn.preprocessing import StandardScaler
@@ -100,8 +101,12 @@ def dci(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray
     per_code = 1.0 - _entropy(importance, factors)
     weights = importance.sum(axis=1) / max(importance.sum(), 1e-12)
     per_factor = 1.0 - _entropy(importance.T, max(zt.shape[1], 2))
-    return {"disentanglement": float((per_code * weights).sum()), "completeness": float(per_factor.mean()),
-            "informativeness": float(np.mean(scores)), "unconverged": unconverged}  # fmt: skip
+    return {
+        "disentanglement": float((per_code * weights).sum()),
+        "completeness": float(per_factor.mean()),
+        "informativeness": float(np.mean(scores)),
+        "unconverged": unconverged,
+    }
 
 
 def sap(latents: np.ndarray, factors: np.ndarray) -> float:
@@ -124,8 +129,14 @@ def disentanglement(latents: np.ndarray, factors: np.ndarray, names: list[str], 
     cut = int(0.8 * len(order))
     train, test = order[:cut], order[cut:]
     score, gaps = mig(latents, factors)
-    return {"factors": names, "n": len(latents), "mig": score, "mig_per_factor": gaps,
-            "dci": dci((latents[train], factors[train]), (latents[test], factors[test])), "sap": sap(latents, factors)}  # fmt: skip
+    return {
+        "factors": names,
+        "n": len(latents),
+        "mig": score,
+        "mig_per_factor": gaps,
+        "dci": dci((latents[train], factors[train]), (latents[test], factors[test])),
+        "sap": sap(latents, factors),
+    }
 
 
 def of_run(array, valid: np.ndarray, run, *, sample: int, seed: int = 0) -> dict[str, Any] | None:
@@ -136,7 +147,7 @@ def of_run(array, valid: np.ndarray, run, *, sample: int, seed: int = 0) -> dict
     from latentkit.model.runs import latents_store, read_run
 
     group = store.open_store(latents_store(run, read_run(run)), holds="images")
-    for kind, names_key in (("factors", "factor_names"), ("attributes", "attribute_names")):
+    for kind in ("factors", "attributes"):
         if kind in group:
             break
     else:
@@ -144,7 +155,7 @@ def of_run(array, valid: np.ndarray, run, *, sample: int, seed: int = 0) -> dict
     usable = np.flatnonzero(valid & group["ok"][:].astype(bool)[: len(valid)])
     rows = np.sort(np.random.default_rng(seed).choice(usable, size=min(sample, len(usable)), replace=False))
     values = np.asarray(group[kind].get_orthogonal_selection((rows,)), np.float64)
-    names = list(group.attrs.get(names_key) or [f"{kind}_{j}" for j in range(values.shape[1])])
+    names = list(group.attrs.get(kind.removesuffix("s") + "_names") or [f"{kind}_{j}" for j in range(values.shape[1])])
     latents = np.asarray(array.get_orthogonal_selection((rows,)), np.float64)
     return {"source": kind, **disentanglement(latents, values, names, seed=seed)}
 
@@ -155,14 +166,19 @@ def of_labels(array, valid: np.ndarray, path, *, sample: int, seed: int = 0) -> 
     from latentkit.store.vectors import read_labels
 
     table = read_labels(path, array.shape[0])
-    numeric = {name: np.asarray(values, np.float64) for name, values in table.columns.items()
-               if np.asarray(values).dtype.kind in "iufb"}  # fmt: skip
+    numeric = {
+        name: np.asarray(values, np.float64)
+        for name, values in table.columns.items()
+        if np.asarray(values).dtype.kind in "iufb"
+    }
     if not numeric:
         return None
     values = np.column_stack(list(numeric.values()))
     usable = np.flatnonzero(valid & np.isfinite(values).all(axis=1))
     rows = np.sort(np.random.default_rng(seed).choice(usable, size=min(sample, len(usable)), replace=False))
-    latents = (np.asarray(array.get_orthogonal_selection((rows,)), np.float64)
-               if hasattr(array, "get_orthogonal_selection") else np.asarray(array[rows], np.float64))  # fmt: skip
+    latents = (
+        np.asarray(array.get_orthogonal_selection((rows,)), np.float64)
+        if hasattr(array, "get_orthogonal_selection")
+        else np.asarray(array[rows], np.float64)
+    )
     return {"source": "labels file", **disentanglement(latents, values[rows], list(numeric), seed=seed)}
-

@@ -12,8 +12,9 @@ KMEANS_KS = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 70, 80)
 EARLY_ITERATIONS = 250  # the early exaggeration phase: openTSNE's and sklearn's (the posts') first 250 iterations
 
 
-def run_tsne(sample: np.ndarray, projected: np.ndarray, options, events: JobEvents
-             ) -> tuple[np.ndarray, dict[str, Any], np.ndarray]:  # fmt: skip
+def run_tsne(
+    sample: np.ndarray, projected: np.ndarray, options, events: JobEvents
+) -> tuple[np.ndarray, dict[str, Any], np.ndarray]:
     """2-D openTSNE embedding of up to ``options.tsne_sample`` rows, a summary, and which rows: of
     the first ``options.tsne_pca`` columns of ``projected`` (the rows in PC coordinates), or with
     ``tsne_pca`` 0 of ``sample``'s raw components. ``options.tsne_iterations`` counts every iteration
@@ -28,8 +29,9 @@ def run_tsne(sample: np.ndarray, projected: np.ndarray, options, events: JobEven
     early = EARLY_ITERATIONS
     late = options.tsne_iterations - early
     if late < 0:
-        raise LatentkitError(f"t-SNE takes at least {early} iterations (the early exaggeration's), "
-                             f"got {options.tsne_iterations}")  # fmt: skip
+        raise LatentkitError(
+            f"t-SNE takes at least {early} iterations (the early exaggeration's), got {options.tsne_iterations}"
+        )
     events.start(f"t-SNE of {len(data):,} points", total=early + late)
 
     def progress(iteration, error, embedding):
@@ -39,16 +41,31 @@ def run_tsne(sample: np.ndarray, projected: np.ndarray, options, events: JobEven
     # openTSNE needs 3 x perplexity < points: a larger perplexity is capped (and the report says so)
     perplexity = min(options.tsne_perplexity, max(2.0, (len(data) - 1) / 3.5))
     exaggeration = options.tsne_exaggeration  # openTSNE's default, 12, when None
-    tsne = TSNE(n_components=2, perplexity=perplexity, n_jobs=usable_cpus(), random_state=options.seed,
-                early_exaggeration_iter=early, n_iter=late, callbacks=progress, callbacks_every_iters=50, verbose=False,
-                **({} if exaggeration is None else {"early_exaggeration": exaggeration}))  # fmt: skip
+    tsne = TSNE(
+        n_components=2,
+        perplexity=perplexity,
+        n_jobs=usable_cpus(),
+        random_state=options.seed,
+        early_exaggeration_iter=early,
+        n_iter=late,
+        callbacks=progress,
+        callbacks_every_iters=50,
+        verbose=False,
+        **({} if exaggeration is None else {"early_exaggeration": exaggeration}),
+    )
     fitted = tsne.fit(data)
     events.finish()
     kl = getattr(fitted, "kl_divergence", None)
-    summary = {"points": len(data), "input_dims": int(data.shape[1]), "kl_divergence": None if kl is None else float(kl),
-               "perplexity": float(perplexity), "early_exaggeration": float(exaggeration or 12.0),
-               "iterations": early + late, "early_exaggeration_iterations": early,
-               "input": f"PC0 ... PC{data.shape[1] - 1}" if options.tsne_pca else "the raw components"}  # fmt: skip
+    summary = {
+        "points": len(data),
+        "input_dims": int(data.shape[1]),
+        "kl_divergence": None if kl is None else float(kl),
+        "perplexity": float(perplexity),
+        "early_exaggeration": float(exaggeration or 12.0),
+        "iterations": early + late,
+        "early_exaggeration_iterations": early,
+        "input": f"PC0 ... PC{data.shape[1] - 1}" if options.tsne_pca else "the raw components",
+    }
     return np.asarray(fitted), summary, take
 
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from latentkit.analysis.stats import ellipse_points, gaussian  # noqa: E402
-from latentkit.core import atomic_write  # noqa: E402
-from latentkit.model.images import SOFTWARE  # noqa: E402
+from latentkit.analysis.stats import ellipse_points, gaussian
+from latentkit.core import atomic_write
+from latentkit.model.images import SOFTWARE
 
 DATA_COLOUR = "black"
 _UNIFORM_SHADES = {0.5: "#fdd0a2", 1.0: "#fdae6b", 1.5: "#fd8d3c", 2.0: "#f16913", 3.0: "#d94801", 5.0: "#8c2d04"}
@@ -40,21 +40,30 @@ def save_figure(fig, path: Path) -> str:
     try:
         with atomic_write(path) as handle:
             # tagged as latentkit's (as save_png tags grids): a later run may replace it, nothing else
-            fig.savefig(handle, format="png", dpi=110, bbox_inches="tight", metadata={"Software": f"{SOFTWARE} (matplotlib)"})
+            fig.savefig(
+                handle, format="png", dpi=110, bbox_inches="tight", metadata={"Software": f"{SOFTWARE} (matplotlib)"}
+            )
     finally:
         plt.close(fig)
     return path.name
 
 
-def draw_all(out: Path, *, report, components, radius, pcs, pc_scale, fit, corr, sample, projected, pairs,
-             options, trims=()) -> list[str]:  # fmt: skip
-    names = [components_figure(out, components, report), dominant_figure(out, components, report),
-             radius_figure(out, radius, report), correlation_figure(out, corr),
-             *([radius_dimension_figure(out, report)] if "radius_by_dimension" in report else []),
-             uniform_components_figure(out, components, report, fit, options), uniform_cube_figure(out, options.seed),
-             ellipses_figure(out, sample, fit, pairs, report), pca_figure(out, report, options.pca_show),
-             *([pc_histograms_figure(out, pcs, pc_scale, report)] if len(pc_scale) else []),
-             pc_scatter_figure(out, projected)]  # fmt: skip
+def draw_all(
+    out: Path, *, report, components, radius, pcs, pc_scale, fit, corr, sample, projected, pairs, options, trims=()
+) -> list[str]:
+    names = [
+        components_figure(out, components, report),
+        dominant_figure(out, components, report),
+        radius_figure(out, radius, report),
+        correlation_figure(out, corr),
+        *([radius_dimension_figure(out, report)] if "radius_by_dimension" in report else []),
+        uniform_components_figure(out, components, report, fit, options),
+        uniform_cube_figure(out, options.seed),
+        ellipses_figure(out, sample, fit, pairs, report),
+        pca_figure(out, report, options.pca_show),
+        *([pc_histograms_figure(out, pcs, pc_scale, report)] if len(pc_scale) else []),
+        pc_scatter_figure(out, projected),
+    ]
     if report["pca"].get("ellipses"):
         names.append(pc_ellipses_figure(out, projected, report))
     names += trimmed_figures(out, report, trims)
@@ -71,8 +80,11 @@ def components_figure(out, components, report) -> str:
     fig, ax = plt.subplots(figsize=(9, 5))
     for counts in components.counts_:
         ax.plot(components.centres_, counts, lw=0.6, alpha=0.35)
-    ax.set(title=f"Histogram of each of the {report['dim']} components (one line each, n = {report['n']:,})",
-           xlabel="component value z_j", ylabel="images per bin")  # fmt: skip
+    ax.set(
+        title=f"Histogram of each of the {report['dim']} components (one line each, n = {report['n']:,})",
+        xlabel="component value z_j",
+        ylabel="images per bin",
+    )
     return save_figure(fig, out / "components.png")
 
 
@@ -83,12 +95,22 @@ def dominant_figure(out, components, report) -> str:
         g = report["components"][j]["gauss"]
         line = ax.plot(components.centres_, components.counts_[j], lw=1.2, label=f"z{j}")[0]
         # The fit's amplitude is per standardised bin: rescale to the common bins' width.
-        bin_ratio = (components.centres_[1] - components.centres_[0]) / (12 / components.bins * report["components"][j]["std"] or 1)
-        ax.plot(components.centres_, gaussian(components.centres_, g["centre"], g["sigma"], g["amplitude"] * bin_ratio),
-                ls="--", color=line.get_color(), lw=0.8)  # fmt: skip
+        bin_ratio = (components.centres_[1] - components.centres_[0]) / (
+            12 / components.bins * report["components"][j]["std"] or 1
+        )
+        ax.plot(
+            components.centres_,
+            gaussian(components.centres_, g["centre"], g["sigma"], g["amplitude"] * bin_ratio),
+            ls="--",
+            color=line.get_color(),
+            lw=0.8,
+        )
     title = "Dominant components" if report["dominant"] else "No dominant component; widest shown"
-    ax.set(title=f"{title}: histograms (solid) and Gaussian fits (dashed)", xlabel="component value",
-           ylabel="images per bin")  # fmt: skip
+    ax.set(
+        title=f"{title}: histograms (solid) and Gaussian fits (dashed)",
+        xlabel="component value",
+        ylabel="images per bin",
+    )
     _legend_outside(ax)
     return save_figure(fig, out / "dominant.png")
 
@@ -99,13 +121,22 @@ def radius_figure(out, radius, report) -> str:
         lo, hi = g["radii_range"]
         edges = np.linspace(lo, hi, len(g["radii"]) + 1)
         h = np.asarray(g["radii"], float)
-        ax.plot((edges[:-1] + edges[1:]) / 2, h / max(h.max(), 1), lw=1.3,
-                color=generator_colour(g["method"], g["params"].get("b")), label=g["name"])  # fmt: skip
+        ax.plot(
+            (edges[:-1] + edges[1:]) / 2,
+            h / max(h.max(), 1),
+            lw=1.3,
+            color=generator_colour(g["method"], g["params"].get("b")),
+            label=g["name"],
+        )
     counts = radius.counts_[0]
     ax.fill_between(radius.centres_, counts / counts.max(), color=DATA_COLOUR, alpha=0.15, lw=0)
     ax.plot(radius.centres_, counts / counts.max(), lw=2.2, color=DATA_COLOUR, label=f"data ({report['n']:,} images)")
-    ax.set(title=f"Distance from the origin of the data's z-points and of generated ones ({report['dim']} dims)",
-           xlabel="radius |z| (L2 norm)", ylabel="density (each curve scaled to peak 1)", ylim=(0, 1.08))  # fmt: skip
+    ax.set(
+        title=f"Distance from the origin of the data's z-points and of generated ones ({report['dim']} dims)",
+        xlabel="radius |z| (L2 norm)",
+        ylabel="density (each curve scaled to peak 1)",
+        ylim=(0, 1.08),
+    )
     _legend_outside(ax)
     return save_figure(fig, out / "radius.png")
 
@@ -117,10 +148,19 @@ def nn_figure(out, nn) -> str:
     for name, row in nn["sets"].items():
         counts = np.asarray(row["counts"], float)
         ratio = f", median ratio {row['median_ratio']:.2f}" if "median_ratio" in row else ""
-        ax.plot(centres, counts / max(counts.sum(), 1), lw=2.2 if name == "data" else 1.4,
-                color=_SET_COLOURS.get(name, DATA_COLOUR), label=f"{name}{ratio}")  # fmt: skip
-    ax.set(xscale="log", title=f"Distance to the nearest neighbour, {nn['points']:,} points per set",
-           xlabel="nearest-neighbour distance (log scale)", ylabel="fraction of points per bin")  # fmt: skip
+        ax.plot(
+            centres,
+            counts / max(counts.sum(), 1),
+            lw=2.2 if name == "data" else 1.4,
+            color=_SET_COLOURS.get(name, DATA_COLOUR),
+            label=f"{name}{ratio}",
+        )
+    ax.set(
+        xscale="log",
+        title=f"Distance to the nearest neighbour, {nn['points']:,} points per set",
+        xlabel="nearest-neighbour distance (log scale)",
+        ylabel="fraction of points per bin",
+    )
     _legend_outside(ax)
     return save_figure(fig, out / "nn_distances.png")
 
@@ -136,16 +176,21 @@ def correlation_figure(out, corr) -> str:
 def ellipses_figure(out, sample, fit, pairs, report) -> str:
     """ellipses.png: for each pair of components, the points, histogram contours, kernel density
     contours and the fitted normal's 1, 2, 3 sigma ellipses with the share of all points inside."""
-    panels = [(f"z{i}", f"z{j}", sample[:, [i, j]], fit.mean[[i, j]], fit.cov[np.ix_([i, j], [i, j])], found)
-              for (i, j), found in zip(pairs, report["ellipses"])]  # fmt: skip
+    panels = [
+        (f"z{i}", f"z{j}", sample[:, [i, j]], fit.mean[[i, j]], fit.cov[np.ix_([i, j], [i, j])], found)
+        for (i, j), found in zip(pairs, report["ellipses"])
+    ]
     return _ellipse_panels(out / "ellipses.png", panels, "components")
 
 
 def pc_ellipses_figure(out, projected, report) -> str | None:
     """pc_ellipses.png: the same in principal-component coordinates (PC pairs, ``--pc-pairs``)."""
     values = np.asarray(report["pca"]["eigenvalues"])
-    panels = [(f"PC{a}", f"PC{b}", projected[:, [a, b]], np.zeros(2), np.diag(np.clip(values[[a, b]], 0, None)),
-               found) for found in report["pca"]["ellipses"] for a, b in [found["pair"]]]  # fmt: skip
+    panels = [
+        (f"PC{a}", f"PC{b}", projected[:, [a, b]], np.zeros(2), np.diag(np.clip(values[[a, b]], 0, None)), found)
+        for found in report["pca"]["ellipses"]
+        for a, b in [found["pair"]]
+    ]
     return _ellipse_panels(out / "pc_ellipses.png", panels, "principal components") if panels else None
 
 
@@ -182,14 +227,26 @@ def _ellipse_panel(ax, x_name, y_name, xy, mean2, cov2, found) -> None:
     if len(xy) > 3 and np.linalg.matrix_rank(np.cov(xy.T)) == 2:
         kde = gaussian_kde(xy[:2000].T)  # the studies' density contours; 2,000 points keep it quick
         gx, gy = np.meshgrid(np.linspace(xe[0], xe[-1], 60), np.linspace(ye[0], ye[-1], 60))
-        ax.contour(gx, gy, kde(np.vstack([gx.ravel(), gy.ravel()])).reshape(gx.shape), levels=6,
-                   colors="tab:blue", linewidths=0.7, linestyles="dashed")  # fmt: skip
+        ax.contour(
+            gx,
+            gy,
+            kde(np.vstack([gx.ravel(), gy.ravel()])).reshape(gx.shape),
+            levels=6,
+            colors="tab:blue",
+            linewidths=0.7,
+            linestyles="dashed",
+        )
         ax.plot([], [], color="tab:blue", lw=0.7, ls="--", label="kernel density contours")
     for k, colour in zip((1, 2, 3), ("tab:red", "tab:orange", "tab:green")):
         ring = ellipse_points(mean2, cov2, k)
         inside, expected = found["fraction_inside"][str(k)], found["gaussian"][str(k)]
-        ax.plot(ring[:, 0], ring[:, 1], color=colour, lw=1.3,
-                label=f"{k} sigma: {100 * inside:.1f} % inside (Gaussian {100 * expected:.1f} %)")  # fmt: skip
+        ax.plot(
+            ring[:, 0],
+            ring[:, 1],
+            color=colour,
+            lw=1.3,
+            label=f"{k} sigma: {100 * inside:.1f} % inside (Gaussian {100 * expected:.1f} %)",
+        )
     ax.set(xlabel=x_name, ylabel=y_name)
     ax.set_title(f"{x_name} vs {y_name} (r = {found['r']:+.2f}), {found['n']:,} points", fontsize=10)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=7, frameon=False)
@@ -226,16 +283,24 @@ def trimmed_figures(out: Path, report, trims) -> list[str]:
             g = fit_gaussian(trim.histograms.centres_, counts, 0.0, 1.0)
             ax.plot(x, counts, color="k", lw=1, label="kept points")
             ax.set_xlim(-4.5 * trim.scale[i], 4.5 * trim.scale[i])
-            ax.plot(x, gaussian(trim.histograms.centres_, g["centre"], g["sigma"], g["amplitude"]), ls="--",
-                    color="tab:red", lw=0.8, label="Gaussian fit")  # fmt: skip
+            ax.plot(
+                x,
+                gaussian(trim.histograms.centres_, g["centre"], g["sigma"], g["amplitude"]),
+                ls="--",
+                color="tab:red",
+                lw=0.8,
+                label="Gaussian fit",
+            )
             ax.set_title(f"PC{fitted['pc']}: fit sigma {fitted['sigma']:.2f}", fontsize=9)
             ax.set_xlabel(f"PC{fitted['pc']}", fontsize=8)
         for ax in hist_axes[len(found["pc_fits"]) :]:
             ax.axis("off")
         hist_axes[0].legend(fontsize=7, frameon=False)
-        fig.suptitle(f"Trimmed at {found['fact']:g} x half-width: {found['kept']:,} of {report['n']:,} points kept "
-                     f"({found['kept_fraction']:.1%}); PCA of {found['pca_points']:,} of them, its own axes",
-                     fontsize=11)  # fmt: skip
+        fig.suptitle(
+            f"Trimmed at {found['fact']:g} x half-width: {found['kept']:,} of {report['n']:,} points kept "
+            f"({found['kept_fraction']:.1%}); PCA of {found['pca_points']:,} of them, its own axes",
+            fontsize=11,
+        )
         names.append(save_figure(fig, out / f"trimmed_f{found['fact']:g}.png"))
     return names
 
@@ -250,21 +315,32 @@ def pca_figure(out, report, show: int = 40) -> str:
     fig, (bars, curves) = plt.subplots(1, 2, figsize=(13, 4.8))
     bars.bar(x[:shown], ratio[:shown], color="tab:blue")
     which = f"PC0 ... PC{shown - 1} of {len(ratio)}" if shown < len(ratio) else f"all {len(ratio)} components"
-    bars.set(title=f"explained variance ratio, {which}",
-             xlabel="principal component (PC0 the largest)", ylabel="explained variance ratio")  # fmt: skip
+    bars.set(
+        title=f"explained variance ratio, {which}",
+        xlabel="principal component (PC0 the largest)",
+        ylabel="explained variance ratio",
+    )
     curves.plot(x, cumulative, color="k", label="all points")
     for trim in pca["trimmed"]:
         if trim["explained_variance_ratio"]:
-            curves.plot(np.cumsum(trim["explained_variance_ratio"]), lw=0.8, ls="--",
-                        label=f"trimmed at {trim['fact']:g} x half-width ({trim['kept']:,} kept)")  # fmt: skip
+            curves.plot(
+                np.cumsum(trim["explained_variance_ratio"]),
+                lw=0.8,
+                ls="--",
+                label=f"trimmed at {trim['fact']:g} x half-width ({trim['kept']:,} kept)",
+            )
     if cumulative[-1] >= 0.8:
         at = int(np.argmax(cumulative >= 0.8))
         curves.axhline(0.8, color="0.6", lw=0.6, ls=":")
         curves.plot([at], [cumulative[at]], "o", color="tab:red", ms=4, label=f"80 % by PC{at} ({at + 1} components)")
     if shown < len(ratio):
         curves.axvspan(-0.5, shown - 0.5, color="tab:blue", alpha=0.08, lw=0, label=f"the bars' {shown} components")
-    curves.set(title=f"cumulative explained variance, all {len(ratio)} components", ylim=(0, 1.02),
-               xlabel="principal component (PC0 the largest)", ylabel="cumulative share")  # fmt: skip
+    curves.set(
+        title=f"cumulative explained variance, all {len(ratio)} components",
+        ylim=(0, 1.02),
+        xlabel="principal component (PC0 the largest)",
+        ylabel="cumulative share",
+    )
     curves.legend(loc="lower right", fontsize=8, frameon=False)
     fig.suptitle("PCA of the latent cloud: variance per principal component")
     return save_figure(fig, out / "pca.png")
@@ -292,8 +368,13 @@ def pc_scatter_figure(out, projected) -> str:
     extent = np.abs(projected[:, :2]).max() or 1.0
     for ax, zoom in zip(axes, (1.0, 0.5, 0.2)):
         ax.scatter(projected[:, 0], projected[:, 1], s=1, alpha=0.3)
-        ax.set(xlim=(-extent * zoom, extent * zoom), ylim=(-extent * zoom, extent * zoom),
-               title=f"PC0-PC1, zoom x{1 / zoom:g}", xlabel="PC0", ylabel="PC1")  # fmt: skip
+        ax.set(
+            xlim=(-extent * zoom, extent * zoom),
+            ylim=(-extent * zoom, extent * zoom),
+            title=f"PC0-PC1, zoom x{1 / zoom:g}",
+            xlabel="PC0",
+            ylabel="PC1",
+        )
     return save_figure(fig, out / "pc_scatter.png")
 
 
@@ -310,8 +391,11 @@ def kmeans_figure(out, kmeans) -> str:
     if kmeans.get("elbow") is not None:
         ax.axvline(kmeans["elbow"], color="tab:red", ls="--", lw=0.8, label=f"elbow: k = {kmeans['elbow']}")
         ax.legend(frameon=False)
-    ax.set(title=f"KMeans inertia against the number of clusters ({kmeans['points']:,} points)",
-           xlabel="clusters k", ylabel="inertia (sum of squared distances)")  # fmt: skip
+    ax.set(
+        title=f"KMeans inertia against the number of clusters ({kmeans['points']:,} points)",
+        xlabel="clusters k",
+        ylabel="inertia (sum of squared distances)",
+    )
     return save_figure(fig, out / "kmeans.png")
 
 
@@ -329,10 +413,23 @@ def radius_dimension_figure(out: Path, report) -> str:
         ax.fill_between(dims, mean - sd, mean + sd, color=colour, alpha=0.2)
         ax.plot(dims, row["drawn_mean"], "o", ms=2.5, color=colour)
     r = report["radius"]
-    ax.errorbar([report["dim"]], [r["mean"]], yerr=[r["std"]], fmt="*", ms=12, color="black", capsize=4,
-                label=f"the data (N = {report['dim']})")  # fmt: skip
-    ax.set(xscale="log", yscale="log", xlabel="dimension N", ylabel="radius ||z||",
-           title="Radius against the dimension (lines: formulas with +-1 sd, dots: drawn)")  # fmt: skip
+    ax.errorbar(
+        [report["dim"]],
+        [r["mean"]],
+        yerr=[r["std"]],
+        fmt="*",
+        ms=12,
+        color="black",
+        capsize=4,
+        label=f"the data (N = {report['dim']})",
+    )
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="dimension N",
+        ylabel="radius ||z||",
+        title="Radius against the dimension (lines: formulas with +-1 sd, dots: drawn)",
+    )
     _legend_outside(ax)
     return save_figure(fig, out / "radius_vs_dim.png")
 
@@ -351,18 +448,30 @@ def uniform_components_figure(out: Path, components, report, fit, options) -> st
     width = components.edges_[1] - components.edges_[0]
     for counts in components.counts_[:shown]:
         axes[0].plot(components.centres_, counts / max(counts.sum() * width, 1), lw=0.6, alpha=0.4, color=DATA_COLOUR)
-    axes[0].set(title=f"the data: {shown} of {report['dim']} components' histograms", xlabel="component value z_j",
-                ylabel="density")  # fmt: skip
+    axes[0].set(
+        title=f"the data: {shown} of {report['dim']} components' histograms",
+        xlabel="component value z_j",
+        ylabel="density",
+    )
     rng = np.random.default_rng([options.seed, 45])
     for generator in uniforms:
         z = generator.sample(rng, 4_000, fit)[:, :shown]
         colour = generator_colour("uniform", generator.params["b"])
         for j in range(z.shape[1]):
             density, _ = np.histogram(z[:, j], bins=edges, density=True)
-            axes[1].plot((edges[:-1] + edges[1:]) / 2, density, lw=0.6, alpha=0.5, color=colour,
-                         label=generator.name if j == 0 else None)  # fmt: skip
-    axes[1].set(title="uniform generators: every component flat on [-b, b] (4,000 z-points each)",
-                xlabel="component value z_j", ylabel="density")  # fmt: skip
+            axes[1].plot(
+                (edges[:-1] + edges[1:]) / 2,
+                density,
+                lw=0.6,
+                alpha=0.5,
+                color=colour,
+                label=generator.name if j == 0 else None,
+            )
+    axes[1].set(
+        title="uniform generators: every component flat on [-b, b] (4,000 z-points each)",
+        xlabel="component value z_j",
+        ylabel="density",
+    )
     _legend_outside(axes[1])
     fig.suptitle("Per-component distributions: the data against the uniform generators (post II)", fontsize=11)
     return save_figure(fig, out / "uniform_components.png")
@@ -382,8 +491,14 @@ def uniform_cube_figure(out: Path, seed: int = 0, *, points: int = 200, b: float
         ax = fig.add_subplot(1, 4, i + 1)
         ax.scatter(z[:, a], z[:, c], s=6, color="0.35")
         ax.scatter(z[stripe, a], z[stripe, c], s=18, color="tab:red", label="in the x0-x1 edge stripe")
-        ax.set(xlim=(0, b), ylim=(0, b), xlabel=f"x{a}", ylabel=f"x{c}", aspect="equal",
-               title=f"x{a}-x{c} plane: every area looks covered")  # fmt: skip
+        ax.set(
+            xlim=(0, b),
+            ylim=(0, b),
+            xlabel=f"x{a}",
+            ylabel=f"x{c}",
+            aspect="equal",
+            title=f"x{a}-x{c} plane: every area looks covered",
+        )
     ax = fig.add_subplot(1, 4, 4, projection="3d")
     ax.scatter(z[:, 0], z[:, 1], z[:, 2], s=5, color="0.35")
     ax.scatter(z[stripe, 0], z[stripe, 1], z[stripe, 2], s=18, color="tab:red")
@@ -391,7 +506,9 @@ def uniform_cube_figure(out: Path, seed: int = 0, *, points: int = 200, b: float
     ax.set(xlabel="x0", ylabel="x1", zlabel="x2", title="in 3-D: edges and corners nearly empty")
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     fig.axes[0].legend(loc="upper right", fontsize=8, framealpha=0.9)
-    fig.suptitle(f"{points} points uniform in [0, {b:g}]^3: the edge stripe holds {int(stripe.sum())} (expected "
-                 f"{points / 100:g}), the corner cube [0, {b / 10:g}]^3 {int(corner.sum())} (expected {points / 1000:g})",
-                 fontsize=11)  # fmt: skip
+    fig.suptitle(
+        f"{points} points uniform in [0, {b:g}]^3: the edge stripe holds {int(stripe.sum())} (expected "
+        f"{points / 100:g}), the corner cube [0, {b / 10:g}]^3 {int(corner.sum())} (expected {points / 1000:g})",
+        fontsize=11,
+    )
     return save_figure(fig, out / "uniform_cube.png")

@@ -18,9 +18,19 @@ from latentkit.model.runs import latents_store, read_run, stale_latents
 from latentkit.store import chunk_progress, sample_rows, select_rows, to_unit_float
 
 
-def generate(*, run: str | os.PathLike, method: str, out: str | os.PathLike, n: int = 28, b: float = 1.5,
-             sharpen: float | None = None, seed: int = 0, columns: int = 7,
-             analysis: str | os.PathLike | None = None, force: bool = False) -> dict[str, Any]:  # fmt: skip
+def generate(
+    *,
+    run: str | os.PathLike,
+    method: str,
+    out: str | os.PathLike,
+    n: int = 28,
+    b: float = 1.5,
+    sharpen: float | None = None,
+    seed: int = 0,
+    columns: int = 7,
+    analysis: str | os.PathLike | None = None,
+    force: bool = False,
+) -> dict[str, Any]:
     """Decode ``n`` generated z-points into a grid; report their hit fractions. A run imported
     without a decoder draws the z-points and reports their hit fractions, and writes no image
     (``out`` None in the result)."""
@@ -41,7 +51,9 @@ def generate(*, run: str | os.PathLike, method: str, out: str | os.PathLike, n: 
 
             fit = replace(fit, flow=load_flow(RunPaths.of(run).root / FOLDER))
     elif method in ("component", "mvn", "gmm", "kde", "posterior", "flow"):
-        raise LatentkitError(f"--method {method} needs the fitted distribution {fit_path}: run `latentkit analyze` first")
+        raise LatentkitError(
+            f"--method {method} needs the fitted distribution {fit_path}: run `latentkit analyze` first"
+        )
     else:
         fit = None
     dim = described.z_dim
@@ -49,8 +61,13 @@ def generate(*, run: str | os.PathLike, method: str, out: str | os.PathLike, n: 
     z = Sampler(method, method, {"b": b}).sample(np.random.default_rng(seed), n, stand_in)
     if described.has_decoder:
         save_png(grid(open_codec(run, described).decode(z), columns=columns), out, sharpen=sharpen)
-    return {"out": str(out) if described.has_decoder else None, "n": n, "hit_fraction": hit_fractions(z, fit) if fit else None,
-            **_shell(z, fit), "stale": stale_latents(run, described) if fit else None}  # fmt: skip
+    return {
+        "out": str(out) if described.has_decoder else None,
+        "n": n,
+        "hit_fraction": hit_fractions(z, fit) if fit else None,
+        **_shell(z, fit),
+        "stale": stale_latents(run, described) if fit else None,
+    }
 
 
 def _shell(z: np.ndarray, fit: LatentFit | None) -> dict[str, Any]:
@@ -65,9 +82,18 @@ def _store_images(data: Path, rows: np.ndarray) -> np.ndarray:
     return to_unit_float(store.open_store(data, holds="images")["images"].get_orthogonal_selection((np.asarray(rows),)))
 
 
-def reconstruct(*, run: str | os.PathLike, out: str | os.PathLike, n: int = 16, data=None,
-                partition: str = "valid", columns: int = 8, seed: int = 0, force: bool = False,
-                images: np.ndarray | None = None) -> dict[str, Any]:  # fmt: skip
+def reconstruct(
+    *,
+    run: str | os.PathLike,
+    out: str | os.PathLike,
+    n: int = 16,
+    data=None,
+    partition: str = "valid",
+    columns: int = 8,
+    seed: int = 0,
+    force: bool = False,
+    images: np.ndarray | None = None,
+) -> dict[str, Any]:
     """``n`` images of a partition (a seeded random sample across it, in store order) above their
     reconstructions, row pair by row pair; or ``images`` (uint8, N x size x size x 3: your own
     photos, ``ingest.decode_images``). ``rows`` in the result: the store rows shown."""
@@ -77,8 +103,10 @@ def reconstruct(*, run: str | os.PathLike, out: str | os.PathLike, n: int = 16, 
     rows = None
     if images is not None:
         if images.shape[1:] != (described.image_size, described.image_size, 3):
-            raise LatentkitError(f"the images are {images.shape[1]}x{images.shape[2]}, the model takes "
-                                 f"{described.image_size}x{described.image_size}")  # fmt: skip
+            raise LatentkitError(
+                f"the images are {images.shape[1]}x{images.shape[2]}, the model takes "
+                f"{described.image_size}x{described.image_size}"
+            )
         originals = to_unit_float(images[:n])
     else:
         data = Path(data or latents_store(run, described))
@@ -106,8 +134,15 @@ def _pairs(originals: np.ndarray, rebuilt: np.ndarray, columns: int) -> np.ndarr
     return np.concatenate(tiles)
 
 
-def reconstruction_rmse(*, run: str | os.PathLike, partition: str = "valid", data=None, batch: int = 256,
-                        limit: int | None = None, seed: int = 0) -> dict[str, Any]:  # fmt: skip
+def reconstruction_rmse(
+    *,
+    run: str | os.PathLike,
+    partition: str = "valid",
+    data=None,
+    batch: int = 256,
+    limit: int | None = None,
+    seed: int = 0,
+) -> dict[str, Any]:
     """Root-mean-square pixel error (pixels in [0, 1]) of the run's reconstructions over a whole
     partition, with a 95 % interval from the spread of the images' own errors.
 
@@ -132,13 +167,26 @@ def reconstruction_rmse(*, run: str | os.PathLike, partition: str = "valid", dat
     n = len(rows)
     mse = total / n
     half = 1.96 * np.sqrt(max(total2 / n - mse * mse, 0.0) / max(n - 1, 1))  # the mean's 95 % half-width
-    return {"partition": partition, "n": int(n), "rmse": float(np.sqrt(mse)),
-            "rmse_interval": [float(np.sqrt(max(mse - half, 0.0))), float(np.sqrt(mse + half))]}  # fmt: skip
+    return {
+        "partition": partition,
+        "n": int(n),
+        "rmse": float(np.sqrt(mse)),
+        "rmse_interval": [float(np.sqrt(max(mse - half, 0.0))), float(np.sqrt(mse + half))],
+    }
 
 
-def interpolate(*, run: str | os.PathLike, out: str | os.PathLike, start: int | None = None, stop: int | None = None,
-                steps: int = 10, partition: str = "valid", seed: int = 0, data=None,
-                force: bool = False) -> dict[str, Any]:  # fmt: skip
+def interpolate(
+    *,
+    run: str | os.PathLike,
+    out: str | os.PathLike,
+    start: int | None = None,
+    stop: int | None = None,
+    steps: int = 10,
+    partition: str = "valid",
+    seed: int = 0,
+    data=None,
+    force: bool = False,
+) -> dict[str, Any]:
     """Decode the straight path between the z-points of store rows ``start`` and ``stop``; an end
     not given is drawn at random (``seed``) from ``partition`` (all rows when it has too few)."""
     if steps < 2:
@@ -157,8 +205,13 @@ def interpolate(*, run: str | os.PathLike, out: str | os.PathLike, start: int | 
     originals = _store_images(data, [start, stop])
     row = np.concatenate([originals[:1], codec.decode(path), originals[1:]])
     save_png(grid(row, columns=len(row)), out)
-    return {"out": str(out), "steps": steps, "from": int(start), "to": int(stop),
-            "distance": float(np.linalg.norm(ends[1] - ends[0]))}  # fmt: skip
+    return {
+        "out": str(out),
+        "steps": steps,
+        "from": int(start),
+        "to": int(stop),
+        "distance": float(np.linalg.norm(ends[1] - ends[0])),
+    }
 
 
 def _two_rows(data: Path, partition: str, seed: int, start: int | None, stop: int | None) -> tuple[int, int]:
@@ -175,8 +228,18 @@ def _two_rows(data: Path, partition: str, seed: int, start: int | None, stop: in
     return (drawn.pop() if start is None else start), (drawn.pop() if stop is None else stop)
 
 
-def attribute_walk(*, run: str | os.PathLike, attribute: str, out: str | os.PathLike, strength: float = 1.0,
-                   image: int = 0, steps: int = 8, data=None, analysis=None, force: bool = False) -> dict[str, Any]:  # fmt: skip
+def attribute_walk(
+    *,
+    run: str | os.PathLike,
+    attribute: str,
+    out: str | os.PathLike,
+    strength: float = 1.0,
+    image: int = 0,
+    steps: int = 8,
+    data=None,
+    analysis=None,
+    force: bool = False,
+) -> dict[str, Any]:
     """Latent arithmetic: decode image ``image``'s z-point moved along an attribute's direction.
 
     The path is z + t * strength * d for t from 0 to 1, d the attribute's centroid direction
@@ -201,8 +264,13 @@ def attribute_walk(*, run: str | os.PathLike, attribute: str, out: str | os.Path
     save_png(grid(row, columns=len(row)), out)
     fit_path = analysis / "mvn.npz"
     hits = hit_fractions(path, LatentFit.load(fit_path)) if fit_path.exists() else None
-    return {"out": str(out), "steps": steps, "attribute": attribute, "distance": float(abs(strength) * np.linalg.norm(direction)),
-            "hit_fraction": hits}  # fmt: skip
+    return {
+        "out": str(out),
+        "steps": steps,
+        "attribute": attribute,
+        "distance": float(abs(strength) * np.linalg.norm(direction)),
+        "hit_fraction": hits,
+    }
 
 
 def _check_rows(data: Path, rows: list[int]) -> None:

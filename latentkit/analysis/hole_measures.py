@@ -42,8 +42,9 @@ def kth_neighbour_radii(points: np.ndarray, k: int) -> np.ndarray:
     return distances[:, k]
 
 
-def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5, working_memory: int = 64,
-         real_radii: np.ndarray | None = None) -> dict[str, float]:  # fmt: skip
+def prdc(
+    real: np.ndarray, fake: np.ndarray, k: int = 5, working_memory: int = 64, real_radii: np.ndarray | None = None
+) -> dict[str, float]:
     """Precision, recall, density and coverage of ``fake`` against ``real`` (Naeem et al. 2020).
 
     precision: share of fakes inside some real point's k-NN ball; recall: share of reals inside
@@ -67,15 +68,23 @@ def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5, working_memory: int = 6
         covered |= holds.any(axis=0)
         recalled |= (block <= fake_radii[start : start + len(block), None]).any(axis=0)
         start += len(block)
-    return {"precision": float((inside_real > 0).mean()), "recall": float(recalled.mean()),
-            "density": float(inside_real.sum() / (k * len(fake))), "coverage": float(covered.mean())}  # fmt: skip
+    return {
+        "precision": float((inside_real > 0).mean()),
+        "recall": float(recalled.mean()),
+        "density": float(inside_real.sum() / (k * len(fake))),
+        "coverage": float(covered.mean()),
+    }
 
 
 # -- holes, found by the model itself ----------------------------------------------------
 
 
-def reencoding_distances(z: np.ndarray, decode: Callable[[np.ndarray], np.ndarray],
-                         encode: Callable[[np.ndarray], np.ndarray], batch: int = 256) -> np.ndarray:  # fmt: skip
+def reencoding_distances(
+    z: np.ndarray,
+    decode: Callable[[np.ndarray], np.ndarray],
+    encode: Callable[[np.ndarray], np.ndarray],
+    batch: int = 256,
+) -> np.ndarray:
     """||E(D(z)) - z|| per z-point, decoded and encoded again ``batch`` points at a time."""
     out = np.empty(len(z))
     for start in range(0, len(z), batch):
@@ -105,10 +114,15 @@ def fragments(points: np.ndarray, k: int = 5, min_cluster_size: int | None = Non
     largest = np.bincount(labels).max() / len(points)
     size = min_cluster_size or max(5, len(points) // 100)
     clusters = HDBSCAN(min_cluster_size=size, copy=True).fit_predict(points)
-    return {"knn_components": int(count), "largest_component_fraction": float(largest),
-            "hdbscan_noise_fraction": float((clusters < 0).mean()),
-            "hdbscan_clusters": int(clusters.max() + 1), "hdbscan_min_cluster_size": size,
-            "k": k, "n": len(points)}  # fmt: skip
+    return {
+        "knn_components": int(count),
+        "largest_component_fraction": float(largest),
+        "hdbscan_noise_fraction": float((clusters < 0).mean()),
+        "hdbscan_clusters": int(clusters.max() + 1),
+        "hdbscan_min_cluster_size": size,
+        "k": k,
+        "n": len(points),
+    }
 
 
 def two_nn(points: np.ndarray) -> float:
@@ -162,7 +176,13 @@ class ReconstructionQuality:
         self.ssim_sum += float(ssim(originals, rebuilt).sum())
         for i in np.argsort(mse)[::-1][: self.keep]:
             self._tie += 1
-            item = (float(mse[i]), self._tie, int(rows[i]), originals[i].astype(np.float32), rebuilt[i].astype(np.float32))
+            item = (
+                float(mse[i]),
+                self._tie,
+                int(rows[i]),
+                originals[i].astype(np.float32),
+                rebuilt[i].astype(np.float32),
+            )
             if len(self._worst) < self.keep:
                 heapq.heappush(self._worst, item)
             elif item[0] > self._worst[0][0]:
@@ -187,7 +207,9 @@ class VaeHealth:
     the radius of mu (when the latents hold the z drawn). Streamed."""
 
     def __init__(self, dim: int, eps_factor: float | None = None):
-        self.eps_factor = eps_factor  # the encode's (latents.zarr attrs): clipped noise shows as |z - mu| = 5 sigma x it
+        self.eps_factor = (
+            eps_factor  # the encode's (latents.zarr attrs): clipped noise shows as |z - mu| = 5 sigma x it
+        )
         self.n, self.kl = 0, np.zeros(dim)
         self.sum, self.sum_sq = np.zeros(dim), np.zeros(dim)
         self.shift: np.ndarray | None = None  # first block's mean: a stable variance by shifted sums
@@ -241,33 +263,66 @@ class VaeHealth:
         """Log-variance per dimension; with z: |z - mu| (mean, RMS, max over every value) and the
         radius of z against the radius of mu (mean, std over the rows)."""
         n = max(self.n, 1)
-        found: dict[str, Any] = {"logvar": {"min": self.logvar_min.tolist(), "max": self.logvar_max.tolist(),
-                                            "mean": (self.logvar_sum / n).tolist()},
-                                 "logvar_values": {"min": float(self.logvar_min.min()), "max": float(self.logvar_max.max()),
-                                                   "mean": float(self.logvar_sum.sum() / (n * len(self.kl))),
-                                                   "at_least_minus_3": self.logvar_high, "values": self.n * len(self.kl)}}  # fmt: skip
+        found: dict[str, Any] = {
+            "logvar": {
+                "min": self.logvar_min.tolist(),
+                "max": self.logvar_max.tolist(),
+                "mean": (self.logvar_sum / n).tolist(),
+            },
+            "logvar_values": {
+                "min": float(self.logvar_min.min()),
+                "max": float(self.logvar_max.max()),
+                "mean": float(self.logvar_sum.sum() / (n * len(self.kl))),
+                "at_least_minus_3": self.logvar_high,
+                "values": self.n * len(self.kl),
+            },
+        }
         if self.with_z:
             values = self.with_z * len(self.kl)
-            found["z_minus_mu"] = {"mean_abs": self.gap_abs / values, "rms": float(np.sqrt(self.gap_sq / values)),
-                                   "max_abs": self.gap_max, "above_0.05": self.gap_over, "values": values}  # fmt: skip
-            found["radius"] = {name: {"mean": float(s / self.with_z),
-                                      "std": float(np.sqrt(max(sq / self.with_z - (s / self.with_z) ** 2, 0.0))),
-                                      "min": self.radius_range[name][0], "max": self.radius_range[name][1]}
-                               for name, (s, sq) in self.radius.items()}  # fmt: skip
-            found["radius"]["difference"] = {"mean_abs": float(self.radius_gap[0] / self.with_z),
-                                             "max_abs": float(self.radius_gap[1]),
-                                             "mean_relative": float(self.radius_gap[2] / self.with_z),
-                                             "max_relative": float(self.radius_gap[3])}  # fmt: skip
+            found["z_minus_mu"] = {
+                "mean_abs": self.gap_abs / values,
+                "rms": float(np.sqrt(self.gap_sq / values)),
+                "max_abs": self.gap_max,
+                "above_0.05": self.gap_over,
+                "values": values,
+            }
+            found["radius"] = {
+                name: {
+                    "mean": float(s / self.with_z),
+                    "std": float(np.sqrt(max(sq / self.with_z - (s / self.with_z) ** 2, 0.0))),
+                    "min": self.radius_range[name][0],
+                    "max": self.radius_range[name][1],
+                }
+                for name, (s, sq) in self.radius.items()
+            }
+            found["radius"]["difference"] = {
+                "mean_abs": float(self.radius_gap[0] / self.with_z),
+                "max_abs": float(self.radius_gap[1]),
+                "mean_relative": float(self.radius_gap[2] / self.with_z),
+                "max_relative": float(self.radius_gap[3]),
+            }
             if self.eps_factor:
-                found["eps_clip"] = {"bound": EPS_CLIP, "eps_factor": self.eps_factor, "clipped": self.clipped,
-                                     "values": values}  # fmt: skip
+                found["eps_clip"] = {
+                    "bound": EPS_CLIP,
+                    "eps_factor": self.eps_factor,
+                    "clipped": self.clipped,
+                    "values": values,
+                }
         return found
 
     def result(self) -> dict[str, Any]:
         n = max(self.n, 1)
         variance = self.sum_sq / n - (self.sum / n) ** 2
         active = variance > ACTIVE_VARIANCE
-        return {"active_units": int(active.sum()), "dims": len(active), "kl_per_dim": (self.kl / n).tolist(),
-                "kl_total": float(self.kl.sum() / n), "mean_variance": variance.tolist(),
-                "active": np.flatnonzero(active).tolist(), "threshold": ACTIVE_VARIANCE,
-                "collapsed": bool(active.sum() < len(active) / 2), "n": self.n, **self.internals()}  # fmt: skip
+        return {
+            "active_units": int(active.sum()),
+            "dims": len(active),
+            "kl_per_dim": (self.kl / n).tolist(),
+            "kl_total": float(self.kl.sum() / n),
+            "mean_variance": variance.tolist(),
+            "active": np.flatnonzero(active).tolist(),
+            "threshold": ACTIVE_VARIANCE,
+            "collapsed": bool(active.sum() < len(active) / 2),
+            "n": self.n,
+            **self.internals(),
+        }

@@ -14,8 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from latentkit.analysis.hole_measures import (ReconstructionQuality, VaeHealth, fragments, kth_neighbour_radii, prdc,
-                                              reencoding_distances, summary)
+from latentkit.analysis.hole_measures import (
+    ReconstructionQuality,
+    VaeHealth,
+    fragments,
+    kth_neighbour_radii,
+    prdc,
+    reencoding_distances,
+    summary,
+)
 from latentkit.analysis.hole_measures import two_nn as intrinsic_dimension
 from latentkit.analysis.samplers import LatentFit, generators_of
 from latentkit.core import JobEvents
@@ -24,9 +31,19 @@ FACES_SHOWN = 6  # best and worst decoded faces per generator in reencoded_faces
 FACE_GENERATORS = ("normal", "uniform_b1.5", "uniform_b3", "mvn", "gmm")
 
 
-def holes_report(*, latents: str | os.PathLike, valid: np.ndarray, sample: np.ndarray, fit: LatentFit, options,
-                   rng: np.random.Generator, generated: dict[str, Any], run: str | os.PathLike | None, out: Path,
-                   events: JobEvents) -> dict[str, Any]:  # fmt: skip
+def holes_report(
+    *,
+    latents: str | os.PathLike,
+    valid: np.ndarray,
+    sample: np.ndarray,
+    fit: LatentFit,
+    options,
+    rng: np.random.Generator,
+    generated: dict[str, Any],
+    run: str | os.PathLike | None,
+    out: Path,
+    events: JobEvents,
+) -> dict[str, Any]:
     """report.json's ``coverage``, ``intrinsic_dimension``, ``fragments``, ``vae``, ``reencoding``,
     ``reconstruction`` and ``quality_skipped`` (what was not measured, and why)."""
     n = min(options.quality_sample, len(sample))
@@ -46,8 +63,10 @@ def holes_report(*, latents: str | os.PathLike, valid: np.ndarray, sample: np.nd
     if n < options.k + 2:
         skip("coverage, fragments and intrinsic dimension", f"{n} points: at least {options.k + 2} are needed")
         return report
-    events.start(f"coverage and intrinsic dimension of {len(drawn)} generators ({n:,} points each, k = {options.k})",
-                 total=len(drawn) + 2)  # fmt: skip
+    events.start(
+        f"coverage and intrinsic dimension of {len(drawn)} generators ({n:,} points each, k = {options.k})",
+        total=len(drawn) + 2,
+    )
     report["coverage"] = {}
     report["intrinsic_dimension"] = {"data": intrinsic_dimension(data), "generators": {}, "n": n}
     radii: dict[int, np.ndarray] = {}  # the data's k-NN radii, per sample size
@@ -55,8 +74,11 @@ def holes_report(*, latents: str | os.PathLike, valid: np.ndarray, sample: np.nd
         equal = data[: len(z)]  # equal sample sizes (a user's sample may be smaller)
         if len(z) not in radii:
             radii[len(z)] = kth_neighbour_radii(equal, options.k)
-        report["coverage"][name] = {**prdc(equal, z, k=options.k, real_radii=radii[len(z)]), "k": options.k,
-                                    "n": len(z)}  # fmt: skip
+        report["coverage"][name] = {
+            **prdc(equal, z, k=options.k, real_radii=radii[len(z)]),
+            "k": options.k,
+            "n": len(z),
+        }
         report["intrinsic_dimension"]["generators"][name] = intrinsic_dimension(z)
         events.advance()
     report["fragments"] = fragments(data, k=options.k)
@@ -87,16 +109,18 @@ def holes_report(*, latents: str | os.PathLike, valid: np.ndarray, sample: np.nd
     return report
 
 
-def _mismatch(latents, valid: np.ndarray, data: np.ndarray, drawn: dict[str, np.ndarray], options,
-              events: JobEvents) -> dict[str, Any]:  # fmt: skip
+def _mismatch(
+    latents, valid: np.ndarray, data: np.ndarray, drawn: dict[str, np.ndarray], options, events: JobEvents
+) -> dict[str, Any]:
     """MMD between the data and every generator (standard normal: N(0, I)), equal samples of
     ``options.mmd_sample``; for a VAE's latents also I(x; z) and KL(q(z) || p(z))."""
     from latentkit.analysis.mismatch import mmd, vae_information
 
     m = min(options.mmd_sample, len(data))
     found: dict[str, Any] = {"mmd": {}, "n": m}
-    events.start(f"prior mismatch: MMD of {len(drawn)} generators ({m:,} points each, permutation test)",
-                 total=len(drawn))  # fmt: skip
+    events.start(
+        f"prior mismatch: MMD of {len(drawn)} generators ({m:,} points each, permutation test)", total=len(drawn)
+    )
     for i, (name, z) in enumerate(drawn.items()):
         found["mmd"][name] = mmd(data[:m], z[:m], seed=options.seed + i)
         events.advance()
@@ -125,13 +149,17 @@ def _vae_health(latents, valid: np.ndarray, options) -> dict[str, Any] | None:
     step = max(mu.chunks[0], options.read_rows // mu.chunks[0] * mu.chunks[0])
     for start in range(0, mu.shape[0], step):
         keep = valid[start : start + step]
-        health.update(np.asarray(mu[start : start + step])[keep], np.asarray(logvar[start : start + step])[keep],
-                      None if z is None else np.asarray(z[start : start + step])[keep])  # fmt: skip
+        health.update(
+            np.asarray(mu[start : start + step])[keep],
+            np.asarray(logvar[start : start + step])[keep],
+            None if z is None else np.asarray(z[start : start + step])[keep],
+        )
     return health.result()
 
 
-def _model_quality(run, described, data: np.ndarray, drawn: dict[str, np.ndarray], options, rng, out: Path,
-                   events: JobEvents) -> tuple[dict[str, Any], list[str]]:  # fmt: skip
+def _model_quality(
+    run, described, data: np.ndarray, drawn: dict[str, np.ndarray], options, rng, out: Path, events: JobEvents
+) -> tuple[dict[str, Any], list[str]]:
     """Re-encoding distances of every generator against the data's own, and reconstruction
     quality per partition, with the run's model; and the names of the figures of faces drawn."""
     from latentkit import store
@@ -155,9 +183,10 @@ def _model_quality(run, described, data: np.ndarray, drawn: dict[str, np.ndarray
     kept: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for name, z in drawn.items():
         distances = reencoding_distances(z[:m], decode, encode)
-        reencoding["generators"][name] = {**summary(distances),
-                                          "median_ratio": float(np.median(distances) / max(np.median(data_distances),
-                                                                                         1e-12))}  # fmt: skip
+        reencoding["generators"][name] = {
+            **summary(distances),
+            "median_ratio": float(np.median(distances) / max(np.median(data_distances), 1e-12)),
+        }
         kept[name] = (z[:m], distances)
         events.advance()
     events.finish()

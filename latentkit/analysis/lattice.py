@@ -56,9 +56,18 @@ def _plane(report_dir: Path, spec: str, sample: np.ndarray) -> tuple[np.ndarray,
     return np.stack([axes[0], second / np.linalg.norm(second)]), np.array([0, 1]), names
 
 
-def lattice(*, run: str | os.PathLike, out: str | os.PathLike | None = None, plane: str = "pca", n: int = 12,
-            span: float = 3.0, sample: int = 20_000, seed: int = 0, force: bool = False,
-            events: JobEvents | None = None) -> dict[str, Any]:  # fmt: skip
+def lattice(
+    *,
+    run: str | os.PathLike,
+    out: str | os.PathLike | None = None,
+    plane: str = "pca",
+    n: int = 12,
+    span: float = 3.0,
+    sample: int = 20_000,
+    seed: int = 0,
+    force: bool = False,
+    events: JobEvents | None = None,
+) -> dict[str, Any]:
     """Write OUT (a PNG, default RUN/analysis/lattice.png: the decoded lattice beside the data's
     density, each cell coloured by its re-encoding distance) and RUN/analysis/lattice.json (the
     distances, the data's own re-encoding distance for scale)."""
@@ -94,10 +103,26 @@ def lattice(*, run: str | os.PathLike, out: str | os.PathLike | None = None, pla
     events.finish()
     from latentkit.analysis.plane_figures import lattice_figure
 
-    lattice_figure(out, images, distances, n=n, span=span, projected=projected / scales, labels=labels,
-                   data_median=float(np.median(own)))  # fmt: skip
-    found = {"run": str(run), "plane": plane, "axes": labels, "n": n, "span": span, "out": str(out),
-             "distances": distances.reshape(n, n).tolist(), "data_median": float(np.median(own)),
-             "median_ratio": float(np.median(distances) / max(np.median(own), 1e-12))}  # fmt: skip
+    lattice_figure(
+        out,
+        images,
+        distances,
+        n=n,
+        span=span,
+        projected=projected / scales,
+        labels=labels,
+        data_median=float(np.median(own)),
+    )
+    found = {
+        "run": str(run),
+        "plane": plane,
+        "axes": labels,
+        "n": n,
+        "span": span,
+        "out": str(out),
+        "distances": distances.reshape(n, n).tolist(),
+        "data_median": float(np.median(own)),
+        "median_ratio": float(np.median(distances) / max(np.median(own), 1e-12)),
+    }
     write_json(own_folder(paths.analysis) / "lattice.json", found)
     return found

@@ -69,9 +69,15 @@ def vae_information(mu: np.ndarray, logvar: np.ndarray, *, seed: int = 0, block:
     rng = np.random.default_rng(seed)
     z = mu + np.exp(logvar / 2) * rng.standard_normal(mu.shape)
     own = -0.5 * ((((z - mu) ** 2) * np.exp(-logvar)).sum(axis=1) + logvar.sum(axis=1) + d * LOG_2PI)
-    aggregate = np.concatenate([logsumexp(_log_normal(z[i : i + block], mu, logvar), axis=1) - np.log(m)
-                                for i in range(0, m, block)])  # fmt: skip
+    aggregate = np.concatenate(
+        [logsumexp(_log_normal(z[i : i + block], mu, logvar), axis=1) - np.log(m) for i in range(0, m, block)]
+    )
     prior = -0.5 * ((z * z).sum(axis=1) + d * LOG_2PI)
     kl_term = float(np.mean(0.5 * (mu * mu + np.exp(logvar) - 1.0 - logvar).sum(axis=1)))
-    return {"mutual_information": float(np.mean(own - aggregate)), "aggregate_kl": float(np.mean(aggregate - prior)),
-            "kl_term": kl_term, "log_m": float(np.log(m)), "n": m}  # fmt: skip
+    return {
+        "mutual_information": float(np.mean(own - aggregate)),
+        "aggregate_kl": float(np.mean(aggregate - prior)),
+        "kl_term": kl_term,
+        "log_m": float(np.log(m)),
+        "n": m,
+    }

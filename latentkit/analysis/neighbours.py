@@ -46,11 +46,17 @@ def neighbours_report(data: np.ndarray, fit: LatentFit, rng: np.random.Generator
     edges = np.geomspace(low, high * (1 + 1e-9), bins + 1)
     report: dict[str, Any] = {"points": n, "edges": edges.tolist(), "sets": {}}
     for name, d in sets.items():
-        row = {"mean": float(d.mean()), "quantiles": {f"{q:g}": float(np.quantile(d, q)) for q in QUANTILES},
-               "counts": np.histogram(d, edges)[0].tolist()}  # fmt: skip
+        row = {
+            "mean": float(d.mean()),
+            "quantiles": {f"{q:g}": float(np.quantile(d, q)) for q in QUANTILES},
+            "counts": np.histogram(d, edges)[0].tolist(),
+        }
         if name != "data":
             ks = ks_2samp(sets["data"], d)
-            row.update(median_ratio=float(np.median(sets["data"]) / max(np.median(d), 1e-300)),
-                       ks_statistic=float(ks.statistic), ks_pvalue=float(ks.pvalue))  # fmt: skip
+            row.update(
+                median_ratio=float(np.median(sets["data"]) / max(np.median(d), 1e-300)),
+                ks_statistic=float(ks.statistic),
+                ks_pvalue=float(ks.pvalue),
+            )
         report["sets"][name] = row
     return report

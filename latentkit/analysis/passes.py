@@ -28,7 +28,7 @@ from latentkit.analysis.stats import (
     fit_gaussian,
     fwhm,
     wilson_interval,
-)  # fmt: skip
+)
 from latentkit.analysis.trimmed import TrimmedPca, feed_trims, row_keys, start_trims
 from latentkit.core import LatentkitError
 
@@ -88,7 +88,7 @@ def histograms_pass(array, valid, moments: Moments, eigenvalues, eigenvectors, o
         radius=_radius_histogram(float(moments.max_norm_), options),
         pcs=Histograms(-6.0, 6.0, options.bins),
         pc_scale=np.sqrt(np.where(eigenvalues[chosen] > 0, eigenvalues[chosen], 1.0)),
-    )  # fmt: skip
+    )
     scale = _scale(moments)
     for start, raw in blocks(array, options.read_rows):
         block = raw[valid[start : start + len(raw)]]
@@ -106,8 +106,10 @@ def _radius_histogram(largest: float, options) -> Histograms:
         return Histograms(0.0, largest * (1 + 1e-9) or 1.0, options.bins)
     count = int(largest // options.radius_bin) + 1
     if count > 1_000_000:
-        raise LatentkitError(f"--radius-bin {options.radius_bin:g} makes {count:,} bins up to the largest radius "
-                             f"{largest:.4g}: use a wider bin")  # fmt: skip
+        raise LatentkitError(
+            f"--radius-bin {options.radius_bin:g} makes {count:,} bins up to the largest radius "
+            f"{largest:.4g}: use a wider bin"
+        )
     return Histograms(0.0, count * options.radius_bin, count)
 
 
@@ -127,10 +129,23 @@ def fit_components(moments: Moments, standard: Histograms) -> tuple[LatentFit, l
         gauss.append(fit_gaussian(x, standard.counts_[j], mean[j], std[j]))
         read = standard.counts_[j].max() >= PEAK_COUNT
         widths[j] = fwhm(x, standard.counts_[j]) if read else FWHM_PER_SIGMA * std[j]
-        per_component.append({"index": j, "mean": float(mean[j]), "std": float(std[j]), "fwhm": float(widths[j]),
-                              "fwhm_from": "histogram" if read else "std", "gauss": gauss[-1]})  # fmt: skip
-    fit = LatentFit(mean=mean, cov=moments.cov_, centre=np.array([g["centre"] for g in gauss]),
-                    sigma=np.array([g["sigma"] for g in gauss]), fwhm=np.maximum(widths, 1e-12))  # fmt: skip
+        per_component.append(
+            {
+                "index": j,
+                "mean": float(mean[j]),
+                "std": float(std[j]),
+                "fwhm": float(widths[j]),
+                "fwhm_from": "histogram" if read else "std",
+                "gauss": gauss[-1],
+            }
+        )
+    fit = LatentFit(
+        mean=mean,
+        cov=moments.cov_,
+        centre=np.array([g["centre"] for g in gauss]),
+        sigma=np.array([g["sigma"] for g in gauss]),
+        fwhm=np.maximum(widths, 1e-12),
+    )
     return fit, per_component, widths
 
 
@@ -141,8 +156,9 @@ def sampling_errors(moments: Moments) -> tuple[np.ndarray, np.ndarray]:
     return moments.std_ / np.sqrt(n), FWHM_PER_SIGMA * moments.std_ / np.sqrt(2 * n)
 
 
-def trim_and_hits_pass(array, valid, fit: LatentFit, options, events, ellipses: list[Ellipse], pc_region: PcRegion
-                        ) -> tuple[list[TrimmedPca], np.ndarray, np.ndarray, int]:  # fmt: skip
+def trim_and_hits_pass(
+    array, valid, fit: LatentFit, options, events, ellipses: list[Ellipse], pc_region: PcRegion
+) -> tuple[list[TrimmedPca], np.ndarray, np.ndarray, int]:
     """Pass 3: moments of the cloud trimmed at several half-widths, the data's own hit counts (in
     components, in principal-component coordinates and in its shell), and the points inside each
     pair's 1, 2, 3 sigma ellipses."""
@@ -167,10 +183,19 @@ def region_report(fit: LatentFit, ks, shell_hit: int, n: int, points: int) -> di
     uniform box around 0 lands in it whatever the data's shape), and the shell the data fill (their
     Mahalanobis distances and radii, each 1st to 99th percentile, from ``points`` sampled rows)
     with the data's own share."""
-    return {"box_holds_origin": {f"{k:g}": box_holds_origin(fit, k) for k in ks},
-            "shell": {"low": float(fit.shell[0]), "high": float(fit.shell[1]), "radius_low": float(fit.shell[2]),
-                      "radius_high": float(fit.shell[3]), "shares": list(SHELL_SHARES), "points": points},
-            "data_shell_fraction": shell_hit / n, "data_shell_interval": list(wilson_interval(shell_hit, n))}  # fmt: skip
+    return {
+        "box_holds_origin": {f"{k:g}": box_holds_origin(fit, k) for k in ks},
+        "shell": {
+            "low": float(fit.shell[0]),
+            "high": float(fit.shell[1]),
+            "radius_low": float(fit.shell[2]),
+            "radius_high": float(fit.shell[3]),
+            "shares": list(SHELL_SHARES),
+            "points": points,
+        },
+        "data_shell_fraction": shell_hit / n,
+        "data_shell_interval": list(wilson_interval(shell_hit, n)),
+    }
 
 
 def radius_report(radius: Histograms) -> dict[str, Any]:
@@ -178,8 +203,12 @@ def radius_report(radius: Histograms) -> dict[str, Any]:
     total = counts.sum()
     mean = float((counts * centres).sum() / total)
     var = float((counts * (centres - mean) ** 2).sum() / total)
-    return {"mean": mean, "std": float(np.sqrt(var)), "peak": float(centres[np.argmax(counts)]),
-            "histogram": {"edges": radius.edges_.tolist(), "counts": counts.tolist()}}  # fmt: skip
+    return {
+        "mean": mean,
+        "std": float(np.sqrt(var)),
+        "peak": float(centres[np.argmax(counts)]),
+        "histogram": {"edges": radius.edges_.tolist(), "counts": counts.tolist()},
+    }
 
 
 def pca_report(eigenvalues, trimmed, options, pcs: Histograms, pc_scale, n) -> dict[str, Any]:
@@ -189,8 +218,19 @@ def pca_report(eigenvalues, trimmed, options, pcs: Histograms, pc_scale, n) -> d
     chosen = [i for i in options.pc_fits if i < len(eigenvalues)]
     for i, pc in enumerate(chosen):
         g = fit_gaussian(pcs.centres_, pcs.counts_[i], 0.0, 1.0)
-        pc_fits.append({"pc": pc, "centre": g["centre"] * pc_scale[i], "sigma": g["sigma"] * pc_scale[i],
-                        "fwhm": fwhm(pcs.centres_, pcs.counts_[i]) * pc_scale[i]})  # fmt: skip
-    return {"eigenvalues": eigenvalues.tolist(), "explained_variance_ratio": ratio.tolist(),
-            "cumulative": np.cumsum(ratio).tolist(), "trimmed": trims, "pc_fits": pc_fits,
-            "fwhm_per_sigma": FWHM_PER_SIGMA}  # fmt: skip
+        pc_fits.append(
+            {
+                "pc": pc,
+                "centre": g["centre"] * pc_scale[i],
+                "sigma": g["sigma"] * pc_scale[i],
+                "fwhm": fwhm(pcs.centres_, pcs.counts_[i]) * pc_scale[i],
+            }
+        )
+    return {
+        "eigenvalues": eigenvalues.tolist(),
+        "explained_variance_ratio": ratio.tolist(),
+        "cumulative": np.cumsum(ratio).tolist(),
+        "trimmed": trims,
+        "pc_fits": pc_fits,
+        "fwhm_per_sigma": FWHM_PER_SIGMA,
+    }

@@ -37,7 +37,9 @@ class PlaneOptions:
     pcs: tuple[int, int] | None = (0, 1)  # principal components (PC0 the largest); None: ``axes``
     axes: tuple[int, int] | None = None  # two components instead
     zooms: tuple[float, ...] | None = None  # None: from the data's size (``default_zooms``)
-    centre: tuple[float, float] | None = None  # in the plane's coordinates (PCs: 0,0 is the data's mean); None: the mean
+    centre: tuple[float, float] | None = (
+        None  # in the plane's coordinates (PCs: 0,0 is the data's mean); None: the mean
+    )
     max_points: int = 200_000  # points kept per zoom's window
     nn_points: int = 20_000  # points per set for the nearest-neighbour distances
     read_rows: int = 20_000
@@ -60,8 +62,14 @@ class _Window:
             self.keys, self.points = self.keys[keep], self.points[keep]
 
 
-def plane(*, latents: str | os.PathLike, out: str | os.PathLike, options: PlaneOptions | None = None,
-          column: str | None = None, events: JobEvents | None = None) -> PlaneReport:  # fmt: skip
+def plane(
+    *,
+    latents: str | os.PathLike,
+    out: str | os.PathLike,
+    options: PlaneOptions | None = None,
+    column: str | None = None,
+    events: JobEvents | None = None,
+) -> PlaneReport:
     """Write OUT/plane_<pcs|axes>_I-J.png and .json for the latents at ``latents``."""
     options, events = options or PlaneOptions(), events or JobEvents()
     check_folder(out, "--out")
@@ -71,8 +79,9 @@ def plane(*, latents: str | os.PathLike, out: str | os.PathLike, options: PlaneO
     what = "pcs" if options.axes is None else "axes"
     if pair is None or len(pair) != 2 or pair[0] == pair[1] or not all(0 <= p < dim for p in pair):
         flag = "--pcs" if what == "pcs" else "--axes"
-        raise LatentkitError(f"{flag} takes two different indices of the {dim} dimensions of {latents} (0..{dim - 1}), "
-                             f"e.g. {flag} 0:1")  # fmt: skip
+        raise LatentkitError(
+            f"{flag} takes two different indices of the {dim} dimensions of {latents} (0..{dim - 1}), e.g. {flag} 0:1"
+        )
     if options.zooms is not None and (not options.zooms or any(z < 1 for z in options.zooms)):
         raise LatentkitError("--zoom takes factors of at least 1, e.g. 1,10,50")
     valid = np.ones(n_rows, bool) if mask is None else mask
@@ -101,9 +110,11 @@ def plane(*, latents: str | os.PathLike, out: str | os.PathLike, options: PlaneO
     if zooms is None:
         zooms = default_zooms(deepest)
         if zooms != STUDY_ZOOMS:
-            events.message(f"plane: zooms {', '.join(f'x{z:g}' for z in zooms)} for {n:,} points (x{zooms[-1]:g}: the "
-                           f"deepest whose window holds about {WINDOW_POINTS} at the fitted normal's density; the "
-                           f"studies' x50 needs more points)")  # fmt: skip
+            events.message(
+                f"plane: zooms {', '.join(f'x{z:g}' for z in zooms)} for {n:,} points (x{zooms[-1]:g}: the "
+                f"deepest whose window holds about {WINDOW_POINTS} at the fitted normal's density; the "
+                f"studies' x50 needs more points)"
+            )
     windows = [_Window(centre, extent / zoom, options.max_points) for zoom in zooms]
     rng = np.random.default_rng(options.seed)
     for start, block in _blocks(array, options.read_rows):
@@ -118,8 +129,15 @@ def plane(*, latents: str | os.PathLike, out: str | os.PathLike, options: PlaneO
     normal = _normal_windows(mean2, cov2, n, windows, options, rng)
     rows, notes = [], []
     for zoom, window, drawn in zip(zooms, windows, normal):
-        rows.append({"zoom": float(zoom), "half_side": float(window.half), "points": int(len(window.points)),
-                     "normal_points": int(len(drawn)), "groups": _groups(window.points, window.half)})  # fmt: skip
+        rows.append(
+            {
+                "zoom": float(zoom),
+                "half_side": float(window.half),
+                "points": int(len(window.points)),
+                "normal_points": int(len(drawn)),
+                "groups": _groups(window.points, window.half),
+            }
+        )
         empty = len(window.points) < min(NEARLY_EMPTY, n)
         notes.append(_remedy(deepest) if empty else "")
         if empty:
@@ -132,9 +150,19 @@ def plane(*, latents: str | os.PathLike, out: str | os.PathLike, options: PlaneO
     from latentkit.analysis.plane_figures import plane_figure
 
     figure = plane_figure(out / f"{name}.png", windows, normal, zooms, labels, nn, notes)
-    report: PlaneReport = {"latents": str(latents), "n": int(moments.n_), "dim": dim, "plane": what,
-                           "pair": [int(p) for p in pair], "centre": centre.tolist(), "mean": mean2.tolist(),
-                           "cov": cov2.tolist(), "zooms": rows, "nearest_neighbours": nn, "figure": figure}  # fmt: skip
+    report: PlaneReport = {
+        "latents": str(latents),
+        "n": int(moments.n_),
+        "dim": dim,
+        "plane": what,
+        "pair": [int(p) for p in pair],
+        "centre": centre.tolist(),
+        "mean": mean2.tolist(),
+        "cov": cov2.tolist(),
+        "zooms": rows,
+        "nearest_neighbours": nn,
+        "figure": figure,
+    }
     write_report(out / f"{name}.json", report, PlaneReport)
     return report
 
@@ -186,8 +214,11 @@ def _two_digits(x: float) -> float:
 def _emptiness(points: int, n: int, expected: float) -> str:
     """Why a window is nearly empty: too deep for this many points, or a centre where the data
     are sparser than the fitted normal."""
-    why = (f"at the fitted normal's density {n:,} points put {expected:.1f} there" if expected < NEARLY_EMPTY
-           else f"the fitted normal puts {expected:.0f} there: the data are sparser at this centre")  # fmt: skip
+    why = (
+        f"at the fitted normal's density {n:,} points put {expected:.1f} there"
+        if expected < NEARLY_EMPTY
+        else f"the fitted normal puts {expected:.0f} there: the data are sparser at this centre"
+    )
     return f"holds only {points} point{'s' * (points != 1)}: nearly empty ({why})"
 
 
@@ -227,7 +258,9 @@ def _groups(points: np.ndarray, half: float) -> int:
 
     from latentkit.analysis.neighbours import nn_distances
 
-    take = points if len(points) <= 20_000 else points[np.random.default_rng(0).choice(len(points), 20_000, replace=False)]
+    take = (
+        points if len(points) <= 20_000 else points[np.random.default_rng(0).choice(len(points), 20_000, replace=False)]
+    )
     eps = max(2 * half * GROUP_EPS, 3 * float(np.median(nn_distances(take))))
     labels = DBSCAN(eps=eps, min_samples=5).fit_predict(take)
     sizes = np.bincount(labels[labels >= 0]) if (labels >= 0).any() else np.zeros(0, int)
@@ -244,6 +277,11 @@ def _nn_report(data: np.ndarray, normal: np.ndarray, count: int, rng) -> dict[st
         return {"points": m}
     d = nn_distances(data[rng.choice(len(data), m, replace=False)])
     g = nn_distances(normal[rng.choice(len(normal), m, replace=False)])
-    return {"points": m, "data_median": float(np.median(d)), "normal_median": float(np.median(g)),
-            "median_ratio": float(np.median(d) / max(np.median(g), 1e-300)),
-            "data": np.quantile(d, [0.1, 0.5, 0.9]).tolist(), "normal": np.quantile(g, [0.1, 0.5, 0.9]).tolist()}  # fmt: skip
+    return {
+        "points": m,
+        "data_median": float(np.median(d)),
+        "normal_median": float(np.median(g)),
+        "median_ratio": float(np.median(d) / max(np.median(g), 1e-300)),
+        "data": np.quantile(d, [0.1, 0.5, 0.9]).tolist(),
+        "normal": np.quantile(g, [0.1, 0.5, 0.9]).tolist(),
+    }

@@ -22,7 +22,6 @@ from latentkit.analysis.stats import (
     wilson_interval,
 )
 
-
 DEFAULT_PC_PAIRS = ((0, 1), (0, 2), (2, 5))  # PC0-PC1, PC0-PC2, PC2-PC5 (PC0 the largest)
 
 
@@ -68,7 +67,9 @@ class Ellipse:
         return cls(pair, moments.mean_[[i, j]], moments.cov_[np.ix_([i, j], [i, j])])
 
     @classmethod
-    def of_pcs(cls, pair: tuple[int, int], mean: np.ndarray, eigenvalues: np.ndarray, eigenvectors: np.ndarray) -> Ellipse:
+    def of_pcs(
+        cls, pair: tuple[int, int], mean: np.ndarray, eigenvalues: np.ndarray, eigenvectors: np.ndarray
+    ) -> Ellipse:
         a, b = pair
         return cls(pair, np.zeros(2), np.diag(np.clip(eigenvalues[[a, b]], 0, None)), eigenvectors[:, [a, b]], mean)
 
@@ -84,9 +85,13 @@ class Ellipse:
 
     def result(self) -> dict[str, Any]:
         scale = np.sqrt(self.cov[0, 0] * self.cov[1, 1])
-        return {"pair": list(self.pair), "r": float(self.cov[0, 1] / scale) if scale > 0 else 0.0,
-                "fraction_inside": {str(k): float(c / max(self.n, 1)) for k, c in zip(SIGMAS, self.inside)},
-                "gaussian": {str(k): gaussian_ellipse_share(k) for k in SIGMAS}, "n": self.n}  # fmt: skip
+        return {
+            "pair": list(self.pair),
+            "r": float(self.cov[0, 1] / scale) if scale > 0 else 0.0,
+            "fraction_inside": {str(k): float(c / max(self.n, 1)) for k, c in zip(SIGMAS, self.inside)},
+            "gaussian": {str(k): gaussian_ellipse_share(k) for k in SIGMAS},
+            "n": self.n,
+        }
 
 
 def generators_report(fit: LatentFit, options, rng, pc_region: PcRegion) -> list[dict[str, Any]]:
@@ -96,17 +101,31 @@ def generators_report(fit: LatentFit, options, rng, pc_region: PcRegion) -> list
         hits, shell, drawn = _hit_test(generator, z, fit, options, np.random.default_rng([options.seed, 7, index]))
         r = np.sqrt((z * z).sum(axis=1))
         expected_mean, expected_std = generator.expected_radius(fit)
-        rows.append({"name": generator.name, "method": generator.method, "params": generator.params,
-                     "samples": options.generator_samples, "radius_mean": float(r.mean()),
-                     "radius_std": float(r.std()), "expected_radius_mean": expected_mean,
-                     "expected_radius_std": expected_std,
-                     "hit_fraction": {f"{k:g}": float(h / drawn) for k, h in zip(options.ks, hits)},
-                     "hit_interval": {f"{k:g}": list(wilson_interval(int(h), drawn)) for k, h in zip(options.ks, hits)},
-                     "hit_draws": drawn,
-                     **({"shell_fraction": shell / drawn, "shell_interval": list(wilson_interval(shell, drawn))}
-                        if fit.shell is not None else {}),
-                     "pc_hit_fraction": {f"{k:g}": float(h / len(z)) for k, h in zip(options.ks, pc_region.hits(z, options.ks))},
-                     "radii": np.histogram(r, bins=60)[0].tolist(), "radii_range": [float(r.min()), float(r.max())]})  # fmt: skip
+        rows.append(
+            {
+                "name": generator.name,
+                "method": generator.method,
+                "params": generator.params,
+                "samples": options.generator_samples,
+                "radius_mean": float(r.mean()),
+                "radius_std": float(r.std()),
+                "expected_radius_mean": expected_mean,
+                "expected_radius_std": expected_std,
+                "hit_fraction": {f"{k:g}": float(h / drawn) for k, h in zip(options.ks, hits)},
+                "hit_interval": {f"{k:g}": list(wilson_interval(int(h), drawn)) for k, h in zip(options.ks, hits)},
+                "hit_draws": drawn,
+                **(
+                    {"shell_fraction": shell / drawn, "shell_interval": list(wilson_interval(shell, drawn))}
+                    if fit.shell is not None
+                    else {}
+                ),
+                "pc_hit_fraction": {
+                    f"{k:g}": float(h / len(z)) for k, h in zip(options.ks, pc_region.hits(z, options.ks))
+                },
+                "radii": np.histogram(r, bins=60)[0].tolist(),
+                "radii_range": [float(r.min()), float(r.max())],
+            }
+        )
     return rows
 
 

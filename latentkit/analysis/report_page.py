@@ -32,12 +32,19 @@ OVERLAY = 150  # points per generator drawn on the PCA plane
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 
 
-def write_page(run: str | os.PathLike, *, points: int = 3000, clusters: int = 10, seed: int = 0,
-               events: JobEvents | None = None, labels: str | os.PathLike | None = None) -> Path:  # fmt: skip
+def write_page(
+    run: str | os.PathLike,
+    *,
+    points: int = 3000,
+    clusters: int = 10,
+    seed: int = 0,
+    events: JobEvents | None = None,
+    labels: str | os.PathLike | None = None,
+) -> Path:
     """Write RUN/analysis/report.html from the run's analysis, latents, store and model;
     ``labels``: a labels file (parquet or CSV, a row per image) whose columns colour the map too."""
-    from latentkit.analysis.samplers import LatentFit, Sampler
     from latentkit.analysis.report_schema import read_report
+    from latentkit.analysis.samplers import LatentFit, Sampler
     from latentkit.model.codec import open_codec
     from latentkit.model.runs import latents_store, read_run
 
@@ -65,15 +72,19 @@ def write_page(run: str | os.PathLike, *, points: int = 3000, clusters: int = 10
     images = np.asarray(data["images"].get_orthogonal_selection((rows,)))
     codec = open_codec(run, described)
     if described.has_decoder:
-        rebuilt = np.concatenate([codec.reconstruct(images[i : i + 256].astype(np.float32) / 255.0)
-                                  for i in range(0, len(images), 256)])  # fmt: skip
+        rebuilt = np.concatenate(
+            [codec.reconstruct(images[i : i + 256].astype(np.float32) / 255.0) for i in range(0, len(images), 256)]
+        )
     else:
         events.message(f"{run} has no decoder: the page shows no reconstructions and no generated {what}")
     events.advance()
     fit = LatentFit.load(paths.analysis / "mvn.npz")
     drawn = {}
-    for name, method, params in (("fitted normal", "mvn", {}), ("mixture", "gmm", {}),
-                                 ("uniform b=3", "uniform", {"b": 3.0})):  # fmt: skip
+    for name, method, params in (
+        ("fitted normal", "mvn", {}),
+        ("mixture", "gmm", {}),
+        ("uniform b=3", "uniform", {"b": 3.0}),
+    ):
         if method != "gmm" or fit.mixture is not None:
             drawn[name] = Sampler(method, method, params).sample(rng, OVERLAY, fit)
     centre = z.mean(axis=0)
@@ -81,9 +92,14 @@ def write_page(run: str | os.PathLike, *, points: int = 3000, clusters: int = 10
     tsne, placed = _tsne(z - centre, axes, {name: points - centre for name, points in drawn.items()}, seed)
     events.advance()
     pcs = (z - centre) @ axes[:2].T
-    source = {"row": rows.tolist(), "tsne_x": tsne[:, 0].tolist(), "tsne_y": tsne[:, 1].tolist(),
-              "pc_x": pcs[:, 0].tolist(), "pc_y": pcs[:, 1].tolist(),
-              "thumb": [_jpeg(im) for im in images]}  # fmt: skip
+    source = {
+        "row": rows.tolist(),
+        "tsne_x": tsne[:, 0].tolist(),
+        "tsne_y": tsne[:, 1].tolist(),
+        "pc_x": pcs[:, 0].tolist(),
+        "pc_y": pcs[:, 1].tolist(),
+        "thumb": [_jpeg(im) for im in images],
+    }
     if described.has_decoder:
         source["recon"] = [_jpeg(im) for im in rebuilt]
     own = {name: values[rows] for name, values in table.columns.items()} if table else None
@@ -94,9 +110,13 @@ def write_page(run: str | os.PathLike, *, points: int = 3000, clusters: int = 10
     overlay = {}
     for name, points_drawn in drawn.items() if described.has_decoder else ():
         projected = (points_drawn - centre) @ axes[:2].T
-        overlay[name] = {"pc_x": projected[:, 0].tolist(), "pc_y": projected[:, 1].tolist(),
-                         "tsne_x": placed[name][:, 0].tolist(), "tsne_y": placed[name][:, 1].tolist(),
-                         "face": [_jpeg(im) for im in codec.decode(points_drawn)]}  # fmt: skip
+        overlay[name] = {
+            "pc_x": projected[:, 0].tolist(),
+            "pc_y": projected[:, 1].tolist(),
+            "tsne_x": placed[name][:, 0].tolist(),
+            "tsne_y": placed[name][:, 1].tolist(),
+            "face": [_jpeg(im) for im in codec.decode(points_drawn)],
+        }
     events.advance()
     html = _html(paths, report, source, colourings, overlay)
     out = paths.analysis / "report.html"
@@ -114,8 +134,13 @@ def _tsne(centred: np.ndarray, axes: np.ndarray, others: dict[str, np.ndarray], 
     from latentkit.core import usable_cpus
 
     keep = axes[: min(50, axes.shape[0])].T
-    fitted = TSNE(n_components=2, perplexity=min(30.0, max(2.0, (len(centred) - 1) / 3.5)), random_state=seed,
-                  n_jobs=usable_cpus(), verbose=False).fit(np.ascontiguousarray(centred @ keep))  # fmt: skip
+    fitted = TSNE(
+        n_components=2,
+        perplexity=min(30.0, max(2.0, (len(centred) - 1) / 3.5)),
+        random_state=seed,
+        n_jobs=usable_cpus(),
+        verbose=False,
+    ).fit(np.ascontiguousarray(centred @ keep))
     if not others:
         return np.asarray(fitted), {}
     # one transform for every generator's points: each is placed against the map's points alone,
@@ -206,32 +231,61 @@ def _html(paths: RunPaths, report: dict, source: dict, colourings, overlay: dict
         TabPanel,
         Tabs,
         TextAreaInput,
-    )  # fmt: skip
+    )
     from bokeh.plotting import figure
     from bokeh.resources import INLINE
 
     points = ColumnDataSource(source, name="points")
     faces = ColumnDataSource({k: source[k] for k in ("tsne_x", "tsne_y", "pc_x", "pc_y", "thumb")}, name="faces")
     rebuilt = '<img src="@recon" width="64" height="64">' if "recon" in source else ""
-    tooltip = (f'<div style="width:150px"><img src="@thumb" width="64" height="64"> {rebuilt}'
-               '<div style="font-size:10px">row @row: @labels</div></div>')
+    tooltip = (
+        f'<div style="width:150px"><img src="@thumb" width="64" height="64"> {rebuilt}'
+        '<div style="font-size:10px">row @row: @labels</div></div>'
+    )
     menu = Select(title="colour by", value="0", options=[(str(i), name) for i, (name, _) in enumerate(colourings)])
     dots, panels = [], []
-    for key, title in (("tsne", "t-SNE of these points (openTSNE; generated points placed by its transform)"),
-                       ("pc", "PC0-PC1 of these points")):  # fmt: skip
-        plot = figure(width=760, height=620, title=title, tools="pan,wheel_zoom,box_zoom,reset", match_aspect=True,
-                      active_scroll="wheel_zoom", output_backend="webgl")  # fmt: skip
+    for key, title in (
+        ("tsne", "t-SNE of these points (openTSNE; generated points placed by its transform)"),
+        ("pc", "PC0-PC1 of these points"),
+    ):
+        plot = figure(
+            width=760,
+            height=620,
+            title=title,
+            tools="pan,wheel_zoom,box_zoom,reset",
+            match_aspect=True,
+            active_scroll="wheel_zoom",
+            output_backend="webgl",
+        )
         x, y = np.asarray(source[f"{key}_x"]), np.asarray(source[f"{key}_y"])
         side = max(np.ptp(x), np.ptp(y)) / 60 or 1.0
         # The faces have their own source, never selected: bokeh's image_url fails on a selection.
         plot.image_url(url="thumb", x=f"{key}_x", y=f"{key}_y", w=side, h=side, anchor="center", source=faces)
-        dot = plot.scatter(f"{key}_x", f"{key}_y", source=points, size=5, fill_color={"field": "c0"},
-                           line_color=None, fill_alpha=0.55, name=f"dots-{key}")  # fmt: skip
-        plot.add_tools(HoverTool(renderers=[dot], tooltips=tooltip), LassoSelectTool(renderers=[dot]),
-                       BoxSelectTool(renderers=[dot]))  # fmt: skip
+        dot = plot.scatter(
+            f"{key}_x",
+            f"{key}_y",
+            source=points,
+            size=5,
+            fill_color={"field": "c0"},
+            line_color=None,
+            fill_alpha=0.55,
+            name=f"dots-{key}",
+        )
+        plot.add_tools(
+            HoverTool(renderers=[dot], tooltips=tooltip),
+            LassoSelectTool(renderers=[dot]),
+            BoxSelectTool(renderers=[dot]),
+        )
         for i, (name, drawn) in enumerate(overlay.items()):
-            extra = plot.scatter(f"{key}_x", f"{key}_y", source=ColumnDataSource(drawn), marker="triangle", size=7,
-                                 color=("#000000", "#2ca02c", "#d94801")[i % 3], legend_label=name)  # fmt: skip
+            extra = plot.scatter(
+                f"{key}_x",
+                f"{key}_y",
+                source=ColumnDataSource(drawn),
+                marker="triangle",
+                size=7,
+                color=("#000000", "#2ca02c", "#d94801")[i % 3],
+                legend_label=name,
+            )
             extra.visible = False  # the legend shows them
             plot.add_tools(HoverTool(renderers=[extra], tooltips=f'<img src="@face" width="64"><div>{name}</div>'))
         if overlay:
@@ -239,38 +293,74 @@ def _html(paths: RunPaths, report: dict, source: dict, colourings, overlay: dict
             plot.legend.title = "generated (click)"
         dots.append(dot)
         panels.append(TabPanel(child=plot, title=title))
-    menu.js_on_change("value", CustomJS(args={"dots": dots}, code="for (const d of dots) "
-                                        "{ d.glyph.fill_color = {field: 'c' + cb_obj.value} }"))  # fmt: skip
+    menu.js_on_change(
+        "value",
+        CustomJS(
+            args={"dots": dots}, code="for (const d of dots) { d.glyph.fill_color = {field: 'c' + cb_obj.value} }"
+        ),
+    )
     chosen = TextAreaInput(title="selected rows (lasso or box)", rows=6, width=300, value="", name="chosen")
-    points.selected.js_on_change("indices", CustomJS(args={"points": points, "chosen": chosen}, code=(
-        "const rows = cb_obj.indices.map(i => points.data.row[i]).sort((a, b) => a - b);"
-        "chosen.value = rows.length + ' rows: ' + rows.join(' ');")))  # fmt: skip
+    points.selected.js_on_change(
+        "indices",
+        CustomJS(
+            args={"points": points, "chosen": chosen},
+            code=(
+                "const rows = cb_obj.indices.map(i => points.data.row[i]).sort((a, b) => a - b);"
+                "chosen.value = rows.length + ' rows: ' + rows.join(' ');"
+            ),
+        ),
+    )
     save = Button(label="save the selected rows (rows.txt)", width=300)
-    save.js_on_event("button_click", CustomJS(args={"points": points}, code=(
-        "const rows = points.selected.indices.map(i => points.data.row[i]).sort((a, b) => a - b);"
-        "const link = document.createElement('a');"
-        "link.href = URL.createObjectURL(new Blob([rows.join('\\n') + '\\n'], {type: 'text/plain'}));"
-        "link.download = 'rows.txt'; link.click();")))  # fmt: skip
-    head = Div(text=f"<h1>Latent-space report</h1><p><code>{paths.root}</code>: {report['n']:,} points in "
-               f"{report['dim']} dimensions; the map shows {len(source['row']):,} of them.</p>", width=1100)  # fmt: skip
+    save.js_on_event(
+        "button_click",
+        CustomJS(
+            args={"points": points},
+            code=(
+                "const rows = points.selected.indices.map(i => points.data.row[i]).sort((a, b) => a - b);"
+                "const link = document.createElement('a');"
+                "link.href = URL.createObjectURL(new Blob([rows.join('\\n') + '\\n'], {type: 'text/plain'}));"
+                "link.download = 'rows.txt'; link.click();"
+            ),
+        ),
+    )
+    head = Div(
+        text=f"<h1>Latent-space report</h1><p><code>{paths.root}</code>: {report['n']:,} points in "
+        f"{report['dim']} dimensions; the map shows {len(source['row']):,} of them.</p>",
+        width=1100,
+    )
     findings = paths.root / "findings.json"
     beside = [menu, chosen, save]
     if (paths.analysis / "lattice.png").exists():  # decode anywhere (`latentkit lattice`), beside the map
-        beside.append(Div(text="<h3>Decode anywhere: the PC0-PC1 lattice</h3><img style='max-width:520px' "
-                          f"src='data:image/png;base64,{base64.b64encode((paths.analysis / 'lattice.png').read_bytes()).decode()}'>"
-                          "<p>Each cell decoded and encoded again; the darker its frame, the farther it came back: "
-                          "the holes.</p>", width=540))  # fmt: skip
+        beside.append(
+            Div(
+                text="<h3>Decode anywhere: the PC0-PC1 lattice</h3><img style='max-width:520px' "
+                f"src='data:image/png;base64,{base64.b64encode((paths.analysis / 'lattice.png').read_bytes()).decode()}'>"
+                "<p>Each cell decoded and encoded again; the darker its frame, the farther it came back: "
+                "the holes.</p>",
+                width=540,
+            )
+        )
     parts = [head, row(Tabs(tabs=panels), column(*beside))]
     if findings.exists():
         said = {True: "yes", False: "<b>no</b>", None: "inconclusive"}
-        rows_html = "".join(f"<tr><td>{f['claim']}</td><td>{f['measured']}</td><td>{f.get('verdict') or said[f['holds']]}"
-                            f"</td></tr>" for f in json.loads(findings.read_text(encoding="utf-8"))["findings"])  # fmt: skip
-        parts.append(Div(text="<h2>The studies' findings, and this run</h2><table border=1 cellpadding=4>"
-                         "<tr><th>the studies found</th><th>this run measured</th><th>holds</th></tr>"
-                         f"{rows_html}</table>", width=1100))  # fmt: skip
-    figures = "".join(f'<h3>{name}</h3><img style="max-width:1100px" src="data:image/png;base64,'
-                      f'{base64.b64encode((paths.analysis / name).read_bytes()).decode()}">'
-                      for name in report.get("figures", []) if (paths.analysis / name).exists())  # fmt: skip
+        rows_html = "".join(
+            f"<tr><td>{f['claim']}</td><td>{f['measured']}</td><td>{f.get('verdict') or said[f['holds']]}</td></tr>"
+            for f in json.loads(findings.read_text(encoding="utf-8"))["findings"]
+        )
+        parts.append(
+            Div(
+                text="<h2>The studies' findings, and this run</h2><table border=1 cellpadding=4>"
+                "<tr><th>the studies found</th><th>this run measured</th><th>holds</th></tr>"
+                f"{rows_html}</table>",
+                width=1100,
+            )
+        )
+    figures = "".join(
+        f'<h3>{name}</h3><img style="max-width:1100px" src="data:image/png;base64,'
+        f'{base64.b64encode((paths.analysis / name).read_bytes()).decode()}">'
+        for name in report.get("figures", [])
+        if (paths.analysis / name).exists()
+    )
     parts.append(Div(text="<h2>Figures</h2>" + figures, width=1100))
     tables = paths.analysis / "report.md"
     if tables.exists():

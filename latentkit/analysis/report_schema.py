@@ -12,7 +12,6 @@ No ``from __future__ import annotations`` here: TypedDict reads ``NotRequired`` 
 annotations only.
 """
 
-
 import json
 import os
 import types
@@ -147,8 +146,12 @@ class Pca(TypedDict):
     pc_fits: list[PcFit]
     fwhm_per_sigma: float
     ellipses: NotRequired[list[EllipseShares]]
-    data_hit_fraction: NotRequired[dict[str, float]]  # the hit test in PC coordinates (half-width 2.3548 sqrt(eigenvalue))
-    max_offdiagonal_correlation: NotRequired[float]  # of the PC coordinates, |r| largest off the diagonal (post IX: < 2e-7)
+    data_hit_fraction: NotRequired[
+        dict[str, float]
+    ]  # the hit test in PC coordinates (half-width 2.3548 sqrt(eigenvalue))
+    max_offdiagonal_correlation: NotRequired[
+        float
+    ]  # of the PC coordinates, |r| largest off the diagonal (post IX: < 2e-7)
 
 
 class Mixture(TypedDict):
@@ -247,7 +250,9 @@ class Tsne(TypedDict):
     kl_divergence: float | None
     perplexity: NotRequired[float]
     early_exaggeration: NotRequired[float]
-    iterations: NotRequired[int]  # all of them, as sklearn's n_iter counts (the posts' 1000), the exaggerated ones included
+    iterations: NotRequired[
+        int
+    ]  # all of them, as sklearn's n_iter counts (the posts' 1000), the exaggerated ones included
     early_exaggeration_iterations: NotRequired[int]  # the first 250
     input: NotRequired[str]  # "the raw components" (--tsne-pca 0) or "PC0 ... PC49"
     embedding: str
@@ -385,8 +390,10 @@ def read_report(path: str | os.PathLike, schema: type = Report) -> Any:
         raise LatentkitError(f"{path} is not a report (a JSON object)")
     version = report.get(FORMAT_KEY, 1)
     if not isinstance(version, int) or version > REPORT_FORMAT:
-        raise LatentkitError(f"{path} is of report format {version}, newer than this latentkit's "
-                             f"{REPORT_FORMAT}: upgrade latentkit (pip install -U latentkit)")  # fmt: skip
+        raise LatentkitError(
+            f"{path} is of report format {version}, newer than this latentkit's "
+            f"{REPORT_FORMAT}: upgrade latentkit (pip install -U latentkit)"
+        )
     check(report, schema, str(path))
     return report
 
@@ -403,7 +410,9 @@ def check(value: Any, schema: Any, where: str, at: str = "") -> None:
         hints = typing.get_type_hints(schema)
         missing = sorted(schema.__required_keys__ - value.keys())
         if missing:
-            _fail(where, at, f"lacks key {missing[0]!r}" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+            _fail(
+                where, at, f"lacks key {missing[0]!r}" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+            )
         unknown = sorted(set(value) - set(hints))
         if unknown:
             _fail(where, at, f"has key {unknown[0]!r}, which report format {REPORT_FORMAT} does not know")
@@ -438,5 +447,7 @@ def check(value: Any, schema: Any, where: str, at: str = "") -> None:
 
 
 def _fail(where: str, at: str, what: str) -> typing.NoReturn:
-    raise LatentkitError(f"{where}: {at or 'the report'} {what}: this latentkit did not write it (run the job that "
-                         f"wrote it again: analyze, attributes or compare)")  # fmt: skip
+    raise LatentkitError(
+        f"{where}: {at or 'the report'} {what}: this latentkit did not write it (run the job that "
+        f"wrote it again: analyze, attributes or compare)"
+    )

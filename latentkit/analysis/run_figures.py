@@ -25,9 +25,12 @@ def quality_figures(out: Path, report: dict[str, Any]) -> list[str]:
             ax.bar(x + (i - 1.5) * width, [min(c[key], 1.5) for c in coverage.values()], width, label=key)
         ax.set_xticks(x, list(coverage), rotation=30, ha="right", fontsize=8)
         top = max(max(c[key] for c in coverage.values() for key in keys), 1.0)
-        ax.set(ylim=(0, min(top, 1.5) * 1.05), ylabel="fraction (density: balls per point / k, capped at 1.5)",
-               title=f"How much of the data each generator covers (k = {next(iter(coverage.values()))['k']}, "
-                     f"{next(iter(coverage.values()))['n']:,} points per set)")  # fmt: skip
+        ax.set(
+            ylim=(0, min(top, 1.5) * 1.05),
+            ylabel="fraction (density: balls per point / k, capped at 1.5)",
+            title=f"How much of the data each generator covers (k = {next(iter(coverage.values()))['k']}, "
+            f"{next(iter(coverage.values()))['n']:,} points per set)",
+        )
         ax.legend(ncol=4, fontsize=8)
         names.append(save_figure(fig, out / "coverage.png"))
     if "reencoding" in report:
@@ -35,12 +38,18 @@ def quality_figures(out: Path, report: dict[str, Any]) -> list[str]:
         fig, ax = plt.subplots(figsize=(10, 4.8))
         items = list(re["generators"].items())
         ax.barh(range(len(items)), [g["median"] for _, g in items], color="tab:orange", label="median")
-        ax.scatter([g["p90"] for _, g in items], range(len(items)), color="black", marker="|", s=120, label="90th percentile")
-        ax.axvline(re["data"]["median"], color="tab:blue", ls="--", label=f"data's own median {re['data']['median']:.3g}")
+        ax.scatter(
+            [g["p90"] for _, g in items], range(len(items)), color="black", marker="|", s=120, label="90th percentile"
+        )
+        ax.axvline(
+            re["data"]["median"], color="tab:blue", ls="--", label=f"data's own median {re['data']['median']:.3g}"
+        )
         ax.set_yticks(range(len(items)), [name for name, _ in items], fontsize=8)
         ax.set_xscale("log")
-        ax.set(xlabel="||E(D(z)) - z||", title=f"Re-encoding distance: points in holes come back far away "
-                                               f"({re['n']:,} per generator)")  # fmt: skip
+        ax.set(
+            xlabel="||E(D(z)) - z||",
+            title=f"Re-encoding distance: points in holes come back far away ({re['n']:,} per generator)",
+        )
         ax.legend(fontsize=8)
         names.append(save_figure(fig, out / "reencoding.png"))
     if "vae" in report:
@@ -50,12 +59,18 @@ def quality_figures(out: Path, report: dict[str, Any]) -> list[str]:
         fig, axes = plt.subplots(1, 3 if "logvar" in vae else 2, figsize=(16.5 if "logvar" in vae else 11, 4.2))
         axes[0].bar(range(len(kl)), kl[order], color="tab:purple")
         axes[0].set(title="KL per dimension (sorted)", xlabel="dimensions, largest KL first", ylabel="nats")
-        axes[1].bar(range(len(variance)), variance[order], color=np.where(variance[order] > vae["threshold"],
-                                                                          "tab:green", "tab:gray"))  # fmt: skip
+        axes[1].bar(
+            range(len(variance)),
+            variance[order],
+            color=np.where(variance[order] > vae["threshold"], "tab:green", "tab:gray"),
+        )
         axes[1].axhline(vae["threshold"], color="black", ls="--", lw=0.8)
         axes[1].set_yscale("symlog", linthresh=1e-3)
-        axes[1].set(title=f"Var over the data of E[z|x]: {vae['active_units']} of {vae['dims']} active (> "
-                          f"{vae['threshold']:g})", xlabel="same order")  # fmt: skip
+        axes[1].set(
+            title=f"Var over the data of E[z|x]: {vae['active_units']} of {vae['dims']} active (> "
+            f"{vae['threshold']:g})",
+            xlabel="same order",
+        )
         if "logvar" in vae:
             low, high, mean = (np.array(vae["logvar"][key])[order] for key in ("min", "max", "mean"))
             x = np.arange(len(mean))
@@ -65,8 +80,10 @@ def quality_figures(out: Path, report: dict[str, Any]) -> list[str]:
             title = "log-variance per dimension (same order)"
             if "radius" in vae:
                 r, gap = vae["radius"], vae["z_minus_mu"]
-                title += (f"\nradius of z {r['z']['mean']:.2f} vs of mu {r['mu']['mean']:.2f}; "
-                          f"mean |z - mu| {gap['mean_abs']:.3f}")
+                title += (
+                    f"\nradius of z {r['z']['mean']:.2f} vs of mu {r['mu']['mean']:.2f}; "
+                    f"mean |z - mu| {gap['mean_abs']:.3f}"
+                )
             axes[2].set(title=title, xlabel="same order")
             axes[2].xaxis.get_major_locator().set_params(integer=True)
             axes[2].legend(fontsize=7, frameon=False)
@@ -74,15 +91,13 @@ def quality_figures(out: Path, report: dict[str, Any]) -> list[str]:
     return names
 
 
-def reencoded_faces_figure(out: Path, kept: dict[str, tuple[np.ndarray, np.ndarray]], decode,
-                           shown: int) -> str | None:  # fmt: skip
+def reencoded_faces_figure(out: Path, kept: dict[str, tuple[np.ndarray, np.ndarray]], decode, shown: int) -> str | None:
     """Per generator in ``kept`` (its z-points and their re-encoding distances): the decoded
     images of the ``shown`` z-points that came back nearest and the ``shown`` farthest."""
     chosen = list(kept)
     if not chosen:
         return None
-    fig, axes = plt.subplots(len(chosen), 2 * shown, figsize=(2 * shown * 0.9, len(chosen) * 1.05),
-                             squeeze=False)  # fmt: skip
+    fig, axes = plt.subplots(len(chosen), 2 * shown, figsize=(2 * shown * 0.9, len(chosen) * 1.05), squeeze=False)
     for row, name in enumerate(chosen):
         z, distances = kept[name]
         order = np.argsort(distances)
@@ -94,8 +109,9 @@ def reencoded_faces_figure(out: Path, kept: dict[str, tuple[np.ndarray, np.ndarr
             ax.set_xticks([]), ax.set_yticks([])
             ax.set_title(f"{distances[i]:.2g}", fontsize=6)
         axes[row, 0].set_ylabel(name, fontsize=7, rotation=0, ha="right", va="center")
-    fig.suptitle("Decoded z-points that re-encode nearest (left) and farthest (right) from where they were drawn",
-                 fontsize=9)  # fmt: skip
+    fig.suptitle(
+        "Decoded z-points that re-encode nearest (left) and farthest (right) from where they were drawn", fontsize=9
+    )
     return save_figure(fig, out / "reencoded_faces.png")
 
 
@@ -143,7 +159,13 @@ def compare_figures(out: Path, entries, hit_k: str) -> list[str]:
     fig, ax = plt.subplots(figsize=(10, 4.8))
     for colour, e in zip(colours, entries):
         x, density = histogram_density(e["report"]["radius"]["histogram"])
-        ax.plot(x, density, color=colour, lw=2, label=f"{e['label']} ({e['summary']['kind']}, z_dim {e['summary']['z_dim']})")
+        ax.plot(
+            x,
+            density,
+            color=colour,
+            lw=2,
+            label=f"{e['label']} ({e['summary']['kind']}, z_dim {e['summary']['z_dim']})",
+        )
     ax.set(title="Radius |z| of each run's data", xlabel="radius |z| (L2 norm)", ylabel="density")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     names.append(save_figure(fig, out / "compare_radius.png"))
@@ -152,17 +174,30 @@ def compare_figures(out: Path, entries, hit_k: str) -> list[str]:
     for colour, e in zip(colours, entries):
         cum = e["report"]["pca"]["cumulative"]
         ax.plot(np.arange(1, len(cum) + 1), cum, color=colour, lw=2, label=e["label"])
-    ax.set(title="PCA spectra: cumulative explained variance", xlabel="principal components", ylabel="fraction of variance",
-           xscale="log", ylim=(0, 1.02))  # fmt: skip
+    ax.set(
+        title="PCA spectra: cumulative explained variance",
+        xlabel="principal components",
+        ylabel="fraction of variance",
+        xscale="log",
+        ylim=(0, 1.02),
+    )
     ax.legend(loc="lower right", fontsize=8)
     names.append(save_figure(fig, out / "compare_pca.png"))
 
     fig, ax = plt.subplots(figsize=(8, 5.5))
     for colour, e in zip(colours, entries):
         comps = e["report"]["components"]
-        ax.scatter([c["gauss"]["centre"] for c in comps], [c["fwhm"] for c in comps], s=10, color=colour, alpha=0.6,
-                   label=e["label"])  # fmt: skip
-    ax.set(title="Each component's Gaussian-fit centre and half-width (FWHM)", xlabel="centre", ylabel="half-width (FWHM)")
+        ax.scatter(
+            [c["gauss"]["centre"] for c in comps],
+            [c["fwhm"] for c in comps],
+            s=10,
+            color=colour,
+            alpha=0.6,
+            label=e["label"],
+        )
+    ax.set(
+        title="Each component's Gaussian-fit centre and half-width (FWHM)", xlabel="centre", ylabel="half-width (FWHM)"
+    )
     ax.legend(fontsize=8)
     names.append(save_figure(fig, out / "compare_components.png"))
 
@@ -171,15 +206,26 @@ def compare_figures(out: Path, entries, hit_k: str) -> list[str]:
     width = 0.8 / len(entries)
     for i, (colour, e) in enumerate(zip(colours, entries)):
         values = [e["report"]["data_hit_fraction"][hit_k]] + [
-            next((g["hit_fraction"][hit_k] for g in e["report"]["generators"] if listed_key(g) == listed_key(ref)), np.nan)
-            for ref in generators]  # fmt: skip
+            next(
+                (g["hit_fraction"][hit_k] for g in e["report"]["generators"] if listed_key(g) == listed_key(ref)),
+                np.nan,
+            )
+            for ref in generators
+        ]
         ax.bar(np.arange(len(values)) + i * width, values, width, color=colour, label=e["label"])
-    ax.set_xticks(np.arange(len(generators) + 1) + 0.4 - width / 2,
-                  ["data"] + [listed_key(g).replace("_", " ") for g in generators], rotation=30, ha="right")  # fmt: skip
+    ax.set_xticks(
+        np.arange(len(generators) + 1) + 0.4 - width / 2,
+        ["data"] + [listed_key(g).replace("_", " ") for g in generators],
+        rotation=30,
+        ha="right",
+    )
     for tick, g in zip(ax.get_xticklabels()[1:], generators):
         tick.set_color(generator_colour(g["method"], g["params"].get("b")))
-    ax.set(title=f"Hit fraction (every component within {hit_k} half-widths of the data's centre)", ylabel="fraction",
-           ylim=(0, 1.05))  # fmt: skip
+    ax.set(
+        title=f"Hit fraction (every component within {hit_k} half-widths of the data's centre)",
+        ylabel="fraction",
+        ylim=(0, 1.05),
+    )
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     names.append(save_figure(fig, out / "compare_hits.png"))
     return names

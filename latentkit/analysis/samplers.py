@@ -55,8 +55,10 @@ class Sampler:
             return fit.flow.sample(rng, n)
         if self.method == "posterior":
             if fit.posterior is None:
-                raise LatentkitError("--method posterior needs a VAE's latents (mu, logvar): it draws from the "
-                                     "aggregate posterior; rerun `latentkit analyze` on a VAE run")  # fmt: skip
+                raise LatentkitError(
+                    "--method posterior needs a VAE's latents (mu, logvar): it draws from the "
+                    "aggregate posterior; rerun `latentkit analyze` on a VAE run"
+                )
             return fit.posterior.sample(rng, n)
         raise LatentkitError(f"unknown method {self.method!r}: use {', '.join(METHODS)}")
 
@@ -103,8 +105,9 @@ class Mixture:
         return z
 
 
-def fit_mixture(points: np.ndarray, candidates=(1, 2, 3, 4, 6, 8), *, seed: int = 0,
-                progress: Callable[[], None] = lambda: None) -> Mixture:  # fmt: skip
+def fit_mixture(
+    points: np.ndarray, candidates=(1, 2, 3, 4, 6, 8), *, seed: int = 0, progress: Callable[[], None] = lambda: None
+) -> Mixture:
     """Full-covariance Gaussian mixtures with more and more components; the one with the lowest BIC.
 
     Candidates are tried in increasing order and the search stops once BIC has risen twice in a
@@ -117,8 +120,13 @@ def fit_mixture(points: np.ndarray, candidates=(1, 2, 3, 4, 6, 8), *, seed: int 
     best, bic, worse = None, {}, 0
     for k in sorted({int(c) for c in candidates if 1 <= c <= len(points) // 2}) or [1]:
         # reg_covar relative to the cloud's scale: the default 1e-6 is absolute.
-        model = GaussianMixture(k, covariance_type="full", random_state=seed, n_init=2 if k > 1 else 1,
-                                reg_covar=1e-6 * float(points.var(axis=0).mean() or 1.0)).fit(points)  # fmt: skip
+        model = GaussianMixture(
+            k,
+            covariance_type="full",
+            random_state=seed,
+            n_init=2 if k > 1 else 1,
+            reg_covar=1e-6 * float(points.var(axis=0).mean() or 1.0),
+        ).fit(points)
         bic[str(k)] = float(model.bic(points))
         progress()
         if best is None or bic[str(k)] < bic[str(best.n_components)]:
@@ -165,11 +173,20 @@ class LatentFit:
             arrays.update(shell=self.shell)
         if self.mixture is not None:
             m = self.mixture
-            arrays.update(gmm_weights=m.weights, gmm_means=m.means, gmm_covariances=m.covariances,
-                          gmm_bic_k=np.array([int(k) for k in m.bic]), gmm_bic=np.array(list(m.bic.values())))  # fmt: skip
+            arrays.update(
+                gmm_weights=m.weights,
+                gmm_means=m.means,
+                gmm_covariances=m.covariances,
+                gmm_bic_k=np.array([int(k) for k in m.bic]),
+                gmm_bic=np.array(list(m.bic.values())),
+            )
         if self.kde is not None:
-            arrays.update(kde_points=self.kde.points, kde_bandwidth=np.array(self.kde.bandwidth),
-                          kde_mean=self.kde.mean, kde_scale=self.kde.scale)  # fmt: skip
+            arrays.update(
+                kde_points=self.kde.points,
+                kde_bandwidth=np.array(self.kde.bandwidth),
+                kde_mean=self.kde.mean,
+                kde_scale=self.kde.scale,
+            )
         if self.posterior is not None:
             arrays.update(posterior_mu=self.posterior.mu, posterior_logvar=self.posterior.logvar)
         with atomic_write(path) as handle:
@@ -182,11 +199,19 @@ class LatentFit:
             if "gmm_weights" in data:
                 bic = {str(k): float(v) for k, v in zip(data["gmm_bic_k"], data["gmm_bic"])}
                 mixture = Mixture(data["gmm_weights"], data["gmm_means"], data["gmm_covariances"], bic)
-            kde = Kde(data["kde_points"], float(data["kde_bandwidth"]), data["kde_mean"],
-                      data["kde_scale"]) if "kde_points" in data else None  # fmt: skip
+            kde = (
+                Kde(data["kde_points"], float(data["kde_bandwidth"]), data["kde_mean"], data["kde_scale"])
+                if "kde_points" in data
+                else None
+            )
             posterior = Posterior(data["posterior_mu"], data["posterior_logvar"]) if "posterior_mu" in data else None
-            return cls(**{k: data[k] for k in ("mean", "cov", "centre", "sigma", "fwhm")}, mixture=mixture, kde=kde,
-                       posterior=posterior, shell=data["shell"] if "shell" in data else None)  # fmt: skip
+            return cls(
+                **{k: data[k] for k in ("mean", "cov", "centre", "sigma", "fwhm")},
+                mixture=mixture,
+                kde=kde,
+                posterior=posterior,
+                shell=data.get("shell"),
+            )
 
 
 def generator_key(method: str, params: dict) -> str:
@@ -199,22 +224,37 @@ def listed_key(generator: dict) -> str:
     return generator_key(generator["method"], generator["params"])
 
 
-def default_generators(bs=(0.5, 1.0, 1.5, 2.0, 3.0, 5.0), *, mixture: bool = False, kde: bool = False,
-                       posterior: bool = False, flow: bool = False) -> list[Sampler]:  # fmt: skip
-    return [Sampler(f"uniform b={b:g}", "uniform", {"b": float(b)}) for b in bs] + [
-        Sampler("standard normal", "normal"),
-        Sampler("per-component normal (fitted centres, sigmas)", "component"),
-        Sampler("multivariate normal (fitted mean, covariance)", "mvn"),
-    ] + ([Sampler("gaussian mixture (BIC-chosen components)", "gmm")] if mixture else []) + (
-        [Sampler("kernel density (bandwidth by cross-validation)", "kde")] if kde else []) + (
-        [Sampler("aggregate posterior (q(z|x) of data points)", "posterior")] if posterior else []) + (
-        [Sampler("normalising flow (RealNVP)", "flow")] if flow else [])
+def default_generators(
+    bs=(0.5, 1.0, 1.5, 2.0, 3.0, 5.0),
+    *,
+    mixture: bool = False,
+    kde: bool = False,
+    posterior: bool = False,
+    flow: bool = False,
+) -> list[Sampler]:
+    return (
+        [Sampler(f"uniform b={b:g}", "uniform", {"b": float(b)}) for b in bs]
+        + [
+            Sampler("standard normal", "normal"),
+            Sampler("per-component normal (fitted centres, sigmas)", "component"),
+            Sampler("multivariate normal (fitted mean, covariance)", "mvn"),
+        ]
+        + ([Sampler("gaussian mixture (BIC-chosen components)", "gmm")] if mixture else [])
+        + ([Sampler("kernel density (bandwidth by cross-validation)", "kde")] if kde else [])
+        + ([Sampler("aggregate posterior (q(z|x) of data points)", "posterior")] if posterior else [])
+        + ([Sampler("normalising flow (RealNVP)", "flow")] if flow else [])
+    )
 
 
 def generators_of(fit: LatentFit, bs) -> list[Sampler]:
     """Every generator a fit can draw from: the uniforms for ``bs``, the normals, and those fitted."""
-    return default_generators(bs, mixture=fit.mixture is not None, kde=fit.kde is not None,
-                              posterior=fit.posterior is not None, flow=fit.flow is not None)  # fmt: skip
+    return default_generators(
+        bs,
+        mixture=fit.mixture is not None,
+        kde=fit.kde is not None,
+        posterior=fit.posterior is not None,
+        flow=fit.flow is not None,
+    )
 
 
 def region_distance(z: np.ndarray, fit: LatentFit) -> np.ndarray:
@@ -290,7 +330,9 @@ def radius_by_dimension(bs, *, dims=RADIUS_DIMS, check_draws: int = 500, seed: i
     from types import SimpleNamespace
 
     rng = np.random.default_rng(seed)
-    samplers = [Sampler(f"uniform b={b:g}", "uniform", {"b": float(b)}) for b in bs] + [Sampler("standard normal", "normal")]
+    samplers = [Sampler(f"uniform b={b:g}", "uniform", {"b": float(b)}) for b in bs] + [
+        Sampler("standard normal", "normal")
+    ]
     found: dict = {"dims": list(dims), "generators": []}
     for sampler in samplers:
         rows = {"name": sampler.name, "mean": [], "std": [], "drawn_mean": []}
@@ -303,4 +345,3 @@ def radius_by_dimension(bs, *, dims=RADIUS_DIMS, check_draws: int = 500, seed: i
             rows["drawn_mean"].append(float(np.sqrt((z * z).sum(axis=1)).mean()))
         found["generators"].append(rows)
     return found
-

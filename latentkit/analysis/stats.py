@@ -142,27 +142,39 @@ def fit_gaussian(centres: np.ndarray, counts: np.ndarray, mean: float, std: floa
         residual = float(np.sqrt(np.mean((gaussian(centres, *params) - counts) ** 2)) / max(counts.max(), 1))
     except (RuntimeError, ValueError):  # no convergence: report the moments, flag it
         params, errors, residual = np.array(guess), np.full(3, np.nan), float("nan")
-    return {"centre": float(params[0]), "sigma": float(abs(params[1])), "amplitude": float(params[2]),
-            "centre_err": float(errors[0]), "sigma_err": float(errors[1]), "amplitude_err": float(errors[2]),
-            "rms_residual": residual}  # fmt: skip
+    return {
+        "centre": float(params[0]),
+        "sigma": float(abs(params[1])),
+        "amplitude": float(params[2]),
+        "centre_err": float(errors[0]),
+        "sigma_err": float(errors[1]),
+        "amplitude_err": float(errors[2]),
+        "rms_residual": residual,
+    }
 
 
 CENTRE_LIMITS = (0.25, 1.0)  # post II counts the components whose |centre| reaches these
 WIDTH_LIMITS = (1.0, 1.5, 3.0)  # and those whose half-width (FWHM) reaches these
-POST_II_CASE_II = {"centre": {"0.25": 25, "1": 10}, "half_width": {"1": 40, "1.5": 20, "3": 5}}  # its "at most", 256 dims
+POST_II_CASE_II = {
+    "centre": {"0.25": 25, "1": 10},
+    "half_width": {"1": 40, "1.5": 20, "3": 5},
+}  # its "at most", 256 dims
 
 
 def component_counts(centres: np.ndarray, widths: np.ndarray) -> dict[str, Any]:
     """Post II's table: how many components have a fitted centre |mu| >= 0.25 and >= 1, and a
     half-width >= 1, 1.5 and 3, beside the post's own upper bounds for its case II (256 dims)."""
-    return {"dims": len(centres),
-            "centre": {f"{v:g}": int((np.abs(centres) >= v).sum()) for v in CENTRE_LIMITS},
-            "half_width": {f"{v:g}": int((widths >= v).sum()) for v in WIDTH_LIMITS},
-            "post_ii_at_most": POST_II_CASE_II}  # fmt: skip
+    return {
+        "dims": len(centres),
+        "centre": {f"{v:g}": int((np.abs(centres) >= v).sum()) for v in CENTRE_LIMITS},
+        "half_width": {f"{v:g}": int((widths >= v).sum()) for v in WIDTH_LIMITS},
+        "post_ii_at_most": POST_II_CASE_II,
+    }
 
 
-def dominant_components(centres: np.ndarray, widths: np.ndarray, threshold: float = 3.5,
-                        errors: tuple[np.ndarray, np.ndarray] | None = None) -> list[int]:  # fmt: skip
+def dominant_components(
+    centres: np.ndarray, widths: np.ndarray, threshold: float = 3.5, errors: tuple[np.ndarray, np.ndarray] | None = None
+) -> list[int]:
     """Components whose centre or width is far from the rest: a robust z-score over the
     median/MAD above ``threshold`` and, given the fits' standard ``errors`` (centre, width), a
     distance from the median of more than ``threshold`` of its own errors too (on 100 points the

@@ -103,20 +103,26 @@ class TrimmedPca:
         """report.json's ``pca.trimmed[]`` entry (``Trimmed``)."""
         values = self.eigenvalues if self.viewable else np.zeros(0)
         found: dict[str, Any] = {
-            "fact": float(self.fact), "kept": self.kept, "kept_fraction": self.kept / max(n, 1),
+            "fact": float(self.fact),
+            "kept": self.kept,
+            "kept_fraction": self.kept / max(n, 1),
             "pca_points": int(self.pca_points),
             "explained_variance_ratio": (values / values.sum()).tolist() if values.sum() > 0 else [],
-        }  # fmt: skip
+        }
         if self.viewable and hasattr(self, "ellipses"):
             found["ellipses"] = [e.result() for e in self.ellipses]
             found["pc_fits"] = []
             for i, pc in enumerate(self.pcs):
                 counts = self.histograms.counts_[i] if hasattr(self.histograms, "counts_") else np.zeros(1)
                 g = fit_gaussian(self.histograms.centres_, counts, 0.0, 1.0) if counts.sum() else {}
-                found["pc_fits"].append({"pc": int(pc), "centre": float(g.get("centre", 0.0) * self.scale[i]),
-                                         "sigma": float(g.get("sigma", 0.0) * self.scale[i]),
-                                         "fwhm": float(fwhm(self.histograms.centres_, counts) * self.scale[i]) if counts.sum()
-                                         else 0.0})  # fmt: skip
+                found["pc_fits"].append(
+                    {
+                        "pc": int(pc),
+                        "centre": float(g.get("centre", 0.0) * self.scale[i]),
+                        "sigma": float(g.get("sigma", 0.0) * self.scale[i]),
+                        "fwhm": float(fwhm(self.histograms.centres_, counts) * self.scale[i]) if counts.sum() else 0.0,
+                    }
+                )
         return found
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -31,18 +31,39 @@ app = typer.Typer(
 OutStore = Annotated[Path, typer.Option("--out", help="Zarr store to write (created, or resumed if it exists).")]
 Size = Annotated[int, typer.Option(help="Side of the square output images in pixels.", min=8)]
 Chunk = Annotated[int, typer.Option(help="Images per zarr chunk: the unit of work, resume and splitting.")]
-Task = Annotated[Optional[int], typer.Option(help="This worker's index (default: SLURM_ARRAY_TASK_ID, else 0).")]
-Tasks = Annotated[Optional[int], typer.Option(help="Number of workers (default: SLURM_ARRAY_TASK_COUNT, else 1).")]
-MirrorDir = Annotated[Optional[Path], typer.Option(help="Copy the run here (Drive, cluster storage) after every "
-                                                "checkpoint or chunk, in the background: `latentkit sync` semantics.")]
-Workers = Annotated[Optional[int], typer.Option(help="Decoding threads (default: CPU count).", min=1)]
-MaxVram = Annotated[Optional[str], typer.Option(help="Refuse up front if the estimated GPU memory of a step exceeds "
-                                                "this (6G, 1500M); out of GPU memory later exits 71.")]
-Picture = Annotated[Path, typer.Option("--out", help="Picture to write: .png, .jpg or .webp (one latentkit wrote "
-                                       "is replaced; any other file only with --force).")]
+Task = Annotated[int | None, typer.Option(help="This worker's index (default: SLURM_ARRAY_TASK_ID, else 0).")]
+Tasks = Annotated[int | None, typer.Option(help="Number of workers (default: SLURM_ARRAY_TASK_COUNT, else 1).")]
+MirrorDir = Annotated[
+    Path | None,
+    typer.Option(
+        help="Copy the run here (Drive, cluster storage) after every "
+        "checkpoint or chunk, in the background: `latentkit sync` semantics."
+    ),
+]
+Workers = Annotated[int | None, typer.Option(help="Decoding threads (default: CPU count).", min=1)]
+MaxVram = Annotated[
+    str | None,
+    typer.Option(
+        help="Refuse up front if the estimated GPU memory of a step exceeds "
+        "this (6G, 1500M); out of GPU memory later exits 71."
+    ),
+]
+Picture = Annotated[
+    Path,
+    typer.Option(
+        "--out",
+        help="Picture to write: .png, .jpg or .webp (one latentkit wrote "
+        "is replaced; any other file only with --force).",
+    ),
+]
 Force = Annotated[bool, typer.Option("--force", help="Replace an existing --out that latentkit did not write.")]
-VramPool = Annotated[bool, typer.Option(help="Let the backend preallocate its GPU memory pool (faster; VRAM figures "
-                                        "then show the pool, not what the job needs, and the GPU is not shared).")]
+VramPool = Annotated[
+    bool,
+    typer.Option(
+        help="Let the backend preallocate its GPU memory pool (faster; VRAM figures "
+        "then show the pool, not what the job needs, and the GPU is not shared)."
+    ),
+]
 
 
 def user_errors(function):
@@ -64,8 +85,11 @@ def user_errors(function):
             if full is None:
                 raise
             where = f" writing {full.filename}" if full.filename else ""
-            typer.echo(f"latentkit: error: no space left on the device{where}: free space and rerun the same "
-                       f"command (finished work is kept)", err=True)  # fmt: skip
+            typer.echo(
+                f"latentkit: error: no space left on the device{where}: free space and rerun the same "
+                f"command (finished work is kept)",
+                err=True,
+            )
             raise typer.Exit(DISK_FULL_EXIT) from None
 
     return wrapper
@@ -117,10 +141,16 @@ def _show_version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", is_eager=True,
-                                          callback=_show_version)] = False,  # fmt: skip
-    verbose: Annotated[bool, typer.Option("--verbose", help="Show the backend's own lines (TensorFlow's C++ log, "
-                                          "CUDA probing), kept off the screen by default.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_show_version)
+    ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            help="Show the backend's own lines (TensorFlow's C++ log, CUDA probing), kept off the screen by default.",
+        ),
+    ] = False,
 ) -> None:
     """Study autoencoder latent spaces on real image datasets, on small machines."""
     if verbose:

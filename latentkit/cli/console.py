@@ -16,7 +16,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
-)  # fmt: skip
+)
 
 from latentkit.core import MB, JobEvents
 from latentkit.machine import format_mb
@@ -49,9 +49,14 @@ class ConsoleEvents(JobEvents):
             return
         counts = (DownloadColumn(), TransferSpeedColumn()) if unit == "bytes" else (MofNCompleteColumn(),)
         self._progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), *counts,
-            TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False,
-        )  # fmt: skip
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            *counts,
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        )
         self._progress.start()
         self._task = self._progress.add_task(description, total=total, completed=done)
 
@@ -71,18 +76,26 @@ class ConsoleEvents(JobEvents):
             printer.print(" ".join(f"{c:>{w}}" for c, w in zip(columns, widths)), style="bold")
             self._header_shown = columns
         seconds = {k: f"{record.get(k, 0):.2f}" for k in ("read_s", "work_s", "write_s")}
-        middle = ((seconds["work_s"], loss_text(record["loss"]), loss_text(record.get("val_loss"))) if epoch
-                  else tuple(seconds.values()))  # fmt: skip
+        middle = (
+            (seconds["work_s"], loss_text(record["loss"]), loss_text(record.get("val_loss")))
+            if epoch
+            else tuple(seconds.values())
+        )
         cells = (
-            str(record.get("unit", "")), f"{record.get('items_per_s', 0):,.0f}", *middle,
-            format_mb(record.get("rss_mb")), format_mb(record.get("ram_available_mb")), vram_text(record),
-        )  # fmt: skip
+            str(record.get("unit", "")),
+            f"{record.get('items_per_s', 0):,.0f}",
+            *middle,
+            format_mb(record.get("rss_mb")),
+            format_mb(record.get("ram_available_mb")),
+            vram_text(record),
+        )
         printer.print(" ".join(f"{c:>{w}}" for c, w in zip(cells, widths)), soft_wrap=True)
 
     def message(self, text: str) -> None:
         # One line per message however narrow the terminal (logs are grepped); no rich markup.
-        (self._progress.console if self._progress is not None else console).print(text, soft_wrap=True, markup=False,
-                                                                                   highlight=False)  # fmt: skip
+        (self._progress.console if self._progress is not None else console).print(
+            text, soft_wrap=True, markup=False, highlight=False
+        )
 
     def finish(self) -> None:
         if self._plain is not None:
@@ -116,8 +129,11 @@ class PlainProgress:
             self._say(f"done in {_duration(time.monotonic() - self.began)}")
 
     def _say(self, how: str) -> None:
-        amount = (f"{self.done / MB:,.0f}/{self.total / MB:,.0f} MB" if self.unit == "bytes"
-                  else f"{self.done:,}/{self.total:,}")  # fmt: skip
+        amount = (
+            f"{self.done / MB:,.0f}/{self.total / MB:,.0f} MB"
+            if self.unit == "bytes"
+            else f"{self.done:,}/{self.total:,}"
+        )
         console.print(f"{self.description}: {amount} ({how})", soft_wrap=True, markup=False, highlight=False)
 
 
@@ -152,8 +168,10 @@ def status_lines(s: dict[str, Any]) -> list[str]:
     t, imported = s.get("train"), s.get("imported")
     if imported:
         sources = ", ".join(f"{f['path']} (sha256 {f['sha256'][:12]})" for f in imported["sources"])
-        lines.append(f"model    imported {imported['kind'].upper()} from {sources}"
-                     + ("" if imported.get("decoder") else "; no decoder"))
+        lines.append(
+            f"model    imported {imported['kind'].upper()} from {sources}"
+            + ("" if imported.get("decoder") else "; no decoder")
+        )
     elif t is None:
         lines.append("train    no checkpoint yet")
     else:
@@ -163,38 +181,53 @@ def status_lines(s: dict[str, Any]) -> list[str]:
     e = s.get("encode")
     if e:
         missing = e["missing"][:20]
-        lines.append(f"encode   {e['chunks_done']} of {e['chunks_total']} chunks done ({e['chunk']} images each)"
-                     + (f"; missing {missing}{' ...' if len(e['missing']) > 20 else ''}" if missing else ""))
+        lines.append(
+            f"encode   {e['chunks_done']} of {e['chunks_total']} chunks done ({e['chunk']} images each)"
+            + (f"; missing {missing}{' ...' if len(e['missing']) > 20 else ''}" if missing else "")
+        )
         if e.get("stale"):
             lines.append(f"warning  {e['stale']}")
     else:
         lines.append("encode   not started")
     if "steps" in s:
-        lines.append("steps    " + ", ".join(f"{name} {'done' if done else 'to do'}" for name, done in s["steps"].items()))
+        lines.append(
+            "steps    " + ", ".join(f"{name} {'done' if done else 'to do'}" for name, done in s["steps"].items())
+        )
     lines += slurm_lines(s.get("slurm"))
     g = s["gpu"]
-    lines.append("GPU      n/a (no GPU in this run's monitor lines)" if g["total_mb"] is None else
-                 f"GPU      {format_mb(g['total_mb'])} card; this run's peak {format_mb(g['peak_mb'])} "
-                 f"(backend), {format_mb(g['nvml_peak_mb'])} (NVML, whole card)")  # fmt: skip
+    lines.append(
+        "GPU      n/a (no GPU in this run's monitor lines)"
+        if g["total_mb"] is None
+        else f"GPU      {format_mb(g['total_mb'])} card; this run's peak {format_mb(g['peak_mb'])} "
+        f"(backend), {format_mb(g['nvml_peak_mb'])} (NVML, whole card)"
+    )
     for record in s["monitor"]:
-        lines.append(f"monitor  {record['job']} {record.get('unit', '')}: {record.get('items_per_s', 0):,.0f} items/s, "
-                     f"RSS {format_mb(record['rss_mb'])}, RAM free {format_mb(record['ram_available_mb'])}, "
-                     f"VRAM {vram_text(record)}")  # fmt: skip
+        lines.append(
+            f"monitor  {record['job']} {record.get('unit', '')}: {record.get('items_per_s', 0):,.0f} items/s, "
+            f"RSS {format_mb(record['rss_mb'])}, RAM free {format_mb(record['ram_available_mb'])}, "
+            f"VRAM {vram_text(record)}"
+        )
     return lines
 
 
 def environment_lines(r: dict[str, Any]) -> list[str]:
     """``latentkit env``: the machine report (``environment.machine_report``) as aligned lines."""
-    gpu = "n/a (no GPU visible to NVML)" if r["gpu"] is None else (
-        f"{r['gpu']}, {format_mb(r['vram_total_mb'])} VRAM ({format_mb(r['vram_used_mb'])} in use)")
+    gpu = (
+        "n/a (no GPU visible to NVML)"
+        if r["gpu"] is None
+        else (f"{r['gpu']}, {format_mb(r['vram_total_mb'])} VRAM ({format_mb(r['vram_used_mb'])} in use)")
+    )
     e = r["encode"]
     return [
         f"RAM        {format_mb(r['ram_total_mb'])} total, {format_mb(r['ram_available_mb'])} available"
         + (f", cgroup limit {format_mb(r['cgroup_limit_mb'])}" if r["cgroup_limit_mb"] else "")
         + (f", SLURM --mem {format_mb(r['slurm_mem_mb'])}" if r["slurm_mem_mb"] else ""),
         f"CPUs       {r['cpus']} x {r['cpu']}"
-        + (f" (this process may use {r['cpus']} of the machine's {r['cpus_machine']})"
-           if r.get("cpus_machine") not in (None, r["cpus"]) else "")
+        + (
+            f" (this process may use {r['cpus']} of the machine's {r['cpus_machine']})"
+            if r.get("cpus_machine") not in (None, r["cpus"])
+            else ""
+        )
         + ("  (Colab)" if r["colab"] else ""),
         f"GPU        {gpu}",
         f"allocator  {r['vram_allocator']}",
@@ -202,12 +235,12 @@ def environment_lines(r: dict[str, Any]) -> list[str]:
         f"backend    {r['keras_backend']}; " + ", ".join(f"{k} {v}" for k, v in r["versions"].items() if v),
         f"encode     --chunk {e['chunk']} --batch {e['batch']} (about {format_mb(e['estimate_mb'])} for ae-case1)",
         f"train      --batch {r['train_batch']}",
-    ]  # fmt: skip
+    ]
 
 
 PENDING_ADVICE = {  # reasons a job waits that waiting will not end, and what to change
     "PartitionConfig": "it asks for more CPUs or memory than the partition's nodes have: cancel the chain and "
-                       "submit again with --sbatch-arg=--cpus-per-task=N --sbatch-arg=--mem=SIZE",
+    "submit again with --sbatch-arg=--cpus-per-task=N --sbatch-arg=--mem=SIZE",
     "ReqNodeNotAvail": "the nodes it may use are down or drained: see `sinfo`, or choose another partition",
     "PartitionTimeLimit": "its --time is over the partition's limit: submit again with --sbatch-arg=--time=HH:MM:SS",
     "AssocMaxJobsLimit": "your account's job limit is reached: it starts when your other jobs end",
@@ -227,8 +260,10 @@ def slurm_lines(slurm: dict[str, Any] | None) -> list[str]:
         for r in records:
             if r.get("JobState") in ("FAILED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL"):
                 task = f" task {r['ArrayTaskId']}" if r.get("ArrayTaskId") else ""
-                lines.append(f"slurm    {name}{task} {r['JobState']} (exit {r.get('ExitCode', '?')}): "
-                             f"see {r.get('StdOut', 'its log')}")  # fmt: skip
+                lines.append(
+                    f"slurm    {name}{task} {r['JobState']} (exit {r.get('ExitCode', '?')}): "
+                    f"see {r.get('StdOut', 'its log')}"
+                )
             elif r.get("Reason") == "DependencyNeverSatisfied":
                 lines.append(f"slurm    {name} can never start: a step before it failed")
             elif r.get("JobState") == "PENDING" and r.get("Reason") in PENDING_ADVICE:
@@ -240,25 +275,37 @@ def quality_lines(report: dict[str, Any]) -> list[str]:
     """``analyze``: where the holes are (``latentkit.analysis.holes``), a line per measure."""
     lines = []
     if "coverage" in report:
-        lines.append(f"coverage (k={next(iter(report['coverage'].values()))['k']}): "
-                     + ", ".join(f"{name} {c['coverage']:.2f}" for name, c in report["coverage"].items()))
+        lines.append(
+            f"coverage (k={next(iter(report['coverage'].values()))['k']}): "
+            + ", ".join(f"{name} {c['coverage']:.2f}" for name, c in report["coverage"].items())
+        )
     if "intrinsic_dimension" in report:
         i = report["intrinsic_dimension"]
-        lines.append(f"intrinsic dimension (TwoNN): data {i['data']:.1f}; "
-                     + ", ".join(f"{name} {d:.1f}" for name, d in i["generators"].items()))
+        lines.append(
+            f"intrinsic dimension (TwoNN): data {i['data']:.1f}; "
+            + ", ".join(f"{name} {d:.1f}" for name, d in i["generators"].items())
+        )
     if "fragments" in report:
         f = report["fragments"]
-        lines.append(f"fragments: {f['knn_components']} k-NN components (largest {f['largest_component_fraction']:.0%}), "
-                     f"HDBSCAN noise {f['hdbscan_noise_fraction']:.0%} in {f['hdbscan_clusters']} clusters")
+        lines.append(
+            f"fragments: {f['knn_components']} k-NN components (largest {f['largest_component_fraction']:.0%}), "
+            f"HDBSCAN noise {f['hdbscan_noise_fraction']:.0%} in {f['hdbscan_clusters']} clusters"
+        )
     if "vae" in report:
         v = report["vae"]
-        lines.append(f"VAE: {v['active_units']} of {v['dims']} dimensions active, KL {v['kl_total']:.2f} nats"
-                     + (" (posterior collapse: most dimensions inactive)" if v["collapsed"] else ""))
+        lines.append(
+            f"VAE: {v['active_units']} of {v['dims']} dimensions active, KL {v['kl_total']:.2f} nats"
+            + (" (posterior collapse: most dimensions inactive)" if v["collapsed"] else "")
+        )
     if "reencoding" in report:
         r = report["reencoding"]
-        lines.append(f"re-encoding distance, median: data {r['data']['median']:.3g}; "
-                     + ", ".join(f"{name} {g['median']:.3g}" for name, g in r["generators"].items()))
+        lines.append(
+            f"re-encoding distance, median: data {r['data']['median']:.3g}; "
+            + ", ".join(f"{name} {g['median']:.3g}" for name, g in r["generators"].items())
+        )
     for partition, q in report.get("reconstruction", {}).items():
-        lines.append(f"reconstruction, {partition}: MSE {q['mse']:.4f}, PSNR {q['psnr']:.1f} dB, SSIM {q['ssim']:.3f} "
-                     f"({q['n']:,} images)")
+        lines.append(
+            f"reconstruction, {partition}: MSE {q['mse']:.4f}, PSNR {q['psnr']:.1f} dB, SSIM {q['ssim']:.3f} "
+            f"({q['n']:,} images)"
+        )
     return lines

@@ -11,14 +11,40 @@ import typer
 # Each command module registers its commands on `app`.
 # isort: off
 from latentkit.cli import around, pictures, steps, study  # noqa: F401
+
 # isort: on
 from latentkit.cli.app import app
 from latentkit.cli.examples import epilog
 from latentkit.core import KEYBOARD_EXIT
 
 # `latentkit --help` lists the commands in the order a study meets them.
-ORDER = ("demo", "env", "prepare", "info", "presets", "train", "import-model", "status", "encode", "analyze", "plane", "lattice", "flow", "findings", "report", "generate",
-         "reconstruct", "interpolate", "attributes", "compare", "export", "stage", "sync", "upgrade", "slurm")  # fmt: skip
+ORDER = (
+    "demo",
+    "env",
+    "prepare",
+    "info",
+    "presets",
+    "train",
+    "import-model",
+    "status",
+    "encode",
+    "analyze",
+    "plane",
+    "lattice",
+    "flow",
+    "findings",
+    "report",
+    "generate",
+    "reconstruct",
+    "interpolate",
+    "attributes",
+    "compare",
+    "export",
+    "stage",
+    "sync",
+    "upgrade",
+    "slurm",
+)
 METAVARS = {"int": "N", "float": "X", "path": "PATH", "str": "TEXT"}
 
 
@@ -38,10 +64,11 @@ def command():
 
 def _polish(cmd) -> None:
     for param in cmd.params:
-        if param.param_type_name == "option" and not param.is_flag and param.metavar is None:
-            if hasattr(param, "display_type"):  # typer >= 0.26 names types <int range>, <list[Path]>
-                kind = param.display_type(None).strip("<>").removeprefix("list[").removesuffix("]")
-                param.metavar = METAVARS.get(kind.split()[0].lower(), kind)
+        # typer >= 0.26 names types <int range>, <list[Path]>
+        unnamed = param.param_type_name == "option" and not param.is_flag and param.metavar is None
+        if unnamed and hasattr(param, "display_type"):
+            kind = param.display_type(None).strip("<>").removeprefix("list[").removesuffix("]")
+            param.metavar = METAVARS.get(kind.split()[0].lower(), kind)
     if cmd.help and not cmd.short_help:
         cmd.short_help = re.split(r"(?<=\.)\s", " ".join(cmd.help.split()), maxsplit=1)[0].rstrip(".")
     for sub in getattr(cmd, "commands", {}).values():

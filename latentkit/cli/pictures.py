@@ -8,7 +8,7 @@ Like ``steps.py``: parse, call one library function (imported inside the command
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -21,16 +21,27 @@ from latentkit.core import LatentkitError
 def generate_cmd(
     run: Annotated[Path, typer.Option(help="Run directory (with analysis/ for component, mvn and gmm).")],
     out: Picture,
-    method: Annotated[str, typer.Option(help="uniform | normal | component | mvn | gmm (the fitted mixture) | kde "
-                                        "(the kernel density) | posterior (a VAE's aggregate posterior) | flow (`latentkit flow`)")] = "mvn",
+    method: Annotated[
+        str,
+        typer.Option(
+            help="uniform | normal | component | mvn | gmm (the fitted mixture) | kde "
+            "(the kernel density) | posterior (a VAE's aggregate posterior) | flow (`latentkit flow`)"
+        ),
+    ] = "mvn",
     b: Annotated[float, typer.Option(help="Uniform: each component in [-b, b].")] = 1.5,
     n: Annotated[int, typer.Option(help="Images to generate.")] = 28,
-    sharpen: Annotated[Optional[float], typer.Option(help="PIL Sharpness factor, e.g. 7.")] = None,
+    sharpen: Annotated[float | None, typer.Option(help="PIL Sharpness factor, e.g. 7.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the generated z-points.", min=0)] = 0,
-    attribute: Annotated[Optional[str], typer.Option(help="Instead: walk an image's z-point along this attribute's "
-                                                     "direction (`latentkit attributes` first), e.g. Smiling.")] = None,
-    strength: Annotated[float, typer.Option(help="Attribute walk: how far, in centroid distances (negative: "
-                                            "take the attribute away).")] = 1.0,
+    attribute: Annotated[
+        str | None,
+        typer.Option(
+            help="Instead: walk an image's z-point along this attribute's "
+            "direction (`latentkit attributes` first), e.g. Smiling."
+        ),
+    ] = None,
+    strength: Annotated[
+        float, typer.Option(help="Attribute walk: how far, in centroid distances (negative: take the attribute away).")
+    ] = 1.0,
     image: Annotated[int, typer.Option(help="Attribute walk: the store row of the image to start from.", min=0)] = 0,
     steps: Annotated[int, typer.Option(help="Attribute walk: decoded points along the path.", min=2)] = 8,
     force: Force = False,
@@ -40,9 +51,12 @@ def generate_cmd(
     if attribute is not None:
         from latentkit.analysis.generate import attribute_walk
 
-        result = attribute_walk(run=run, attribute=attribute, out=out, strength=strength, image=image, steps=steps,
-                                force=force)
-        typer.echo(f"wrote image {image} and {steps} points along {attribute} (distance {result['distance']:.3f}) to {out}")
+        result = attribute_walk(
+            run=run, attribute=attribute, out=out, strength=strength, image=image, steps=steps, force=force
+        )
+        typer.echo(
+            f"wrote image {image} and {steps} points along {attribute} (distance {result['distance']:.3f}) to {out}"
+        )
         hits = result["hit_fraction"]
     else:
         from latentkit.analysis.generate import generate
@@ -50,20 +64,32 @@ def generate_cmd(
         result = generate(run=run, method=method, out=out, n=n, b=b, sharpen=sharpen, seed=seed, force=force)
         hits = result["hit_fraction"]
         if result["out"] is None:
-            typer.echo(f"warning: {run} has no decoder: no image written; the {result['n']} z-points' hit fractions "
-                       f"follow", err=True)  # fmt: skip
+            typer.echo(
+                f"warning: {run} has no decoder: no image written; the {result['n']} z-points' hit fractions follow",
+                err=True,
+            )
         else:
             typer.echo(f"wrote {result['n']} images to {out}")
         if result["stale"]:
             typer.echo(f"warning: {result['stale']}", err=True)
-    typer.echo("hit fraction " + (", ".join(f"k={k}: {v:.3f}" for k, v in hits.items()) if hits
-                                  else "n/a (run `latentkit analyze` for the data region)"))
+    typer.echo(
+        "hit fraction "
+        + (
+            ", ".join(f"k={k}: {v:.3f}" for k, v in hits.items())
+            if hits
+            else "n/a (run `latentkit analyze` for the data region)"
+        )
+    )
     if "shell_fraction" in result:
-        typer.echo(f"inside the data's shell (Mahalanobis distance and radius within the data's own 1st-99th "
-                   f"percentiles): {result['shell_fraction']:.3f}")  # fmt: skip
+        typer.echo(
+            f"inside the data's shell (Mahalanobis distance and radius within the data's own 1st-99th "
+            f"percentiles): {result['shell_fraction']:.3f}"
+        )
     if result.get("box_holds_origin"):
-        typer.echo("note: the hit test's box holds the origin (no component lies 1.5 half-widths off-centre), so any "
-                   "box around 0 lands in it whatever the data's shape: read the shell's share")  # fmt: skip
+        typer.echo(
+            "note: the hit test's box holds the origin (no component lies 1.5 half-widths off-centre), so any "
+            "box around 0 lands in it whatever the data's shape: read the shell's share"
+        )
 
 
 @app.command("reconstruct")
@@ -74,10 +100,20 @@ def reconstruct_cmd(
     n: Annotated[int, typer.Option(help="Images: a random sample across the partition, in store order.", min=1)] = 16,
     partition: Annotated[str, typer.Option(help="train | valid | test | all")] = "valid",
     seed: Annotated[int, typer.Option(help="Seed of the sample: the same seed shows the same images.", min=0)] = 0,
-    images: Annotated[Optional[Path], typer.Option(help="Your own photos instead: a folder, zip or tar of images, "
-                                                   "decoded, cropped (--crop) and resized as prepare does.")] = None,
-    crop: Annotated[str, typer.Option(help="--images: center (largest central square) or a box X0,Y0,X1,Y1 "
-                                      "(CelebA's aligned photos: 15,40,163,188).")] = "center",
+    images: Annotated[
+        Path | None,
+        typer.Option(
+            help="Your own photos instead: a folder, zip or tar of images, "
+            "decoded, cropped (--crop) and resized as prepare does."
+        ),
+    ] = None,
+    crop: Annotated[
+        str,
+        typer.Option(
+            help="--images: center (largest central square) or a box X0,Y0,X1,Y1 "
+            "(CelebA's aligned photos: 15,40,163,188)."
+        ),
+    ] = "center",
     force: Force = False,
 ) -> None:
     """Originals above their reconstructions: a partition of the run's store, or your own photos."""
@@ -106,20 +142,27 @@ def reconstruct_cmd(
 def interpolate_cmd(
     run: Annotated[Path, typer.Option(help="Run directory.")],
     out: Picture,
-    from_: Annotated[Optional[int], typer.Option("--from", help="Store row of the first image (default: drawn "
-                                                 "at random from --partition).", min=0)] = None,
-    to: Annotated[Optional[int], typer.Option(help="Store row of the second image (default: drawn at random).",
-                                              min=0)] = None,
+    from_: Annotated[
+        int | None,
+        typer.Option("--from", help="Store row of the first image (default: drawn at random from --partition).", min=0),
+    ] = None,
+    to: Annotated[
+        int | None, typer.Option(help="Store row of the second image (default: drawn at random).", min=0)
+    ] = None,
     steps: Annotated[int, typer.Option(help="Decoded points on the path.", min=2)] = 10,
-    partition: Annotated[str, typer.Option(help="Where ends not given are drawn: train | valid | test | "
-                                           "all")] = "valid",
+    partition: Annotated[
+        str, typer.Option(help="Where ends not given are drawn: train | valid | test | all")
+    ] = "valid",
     seed: Annotated[int, typer.Option(help="Seed of the ends drawn.", min=0)] = 0,
     force: Force = False,
 ) -> None:
     """Decode the straight path between two images' z-points (originals at both ends)."""
     from latentkit.analysis.generate import interpolate
 
-    result = interpolate(run=run, start=from_, stop=to, out=out, steps=steps, partition=partition, seed=seed,
-                         force=force)  # fmt: skip
-    typer.echo(f"wrote {result['steps']} steps from row {result['from']} to row {result['to']} to {out} "
-               f"(z distance {result['distance']:.2f})")
+    result = interpolate(
+        run=run, start=from_, stop=to, out=out, steps=steps, partition=partition, seed=seed, force=force
+    )
+    typer.echo(
+        f"wrote {result['steps']} steps from row {result['from']} to row {result['to']} to {out} "
+        f"(z distance {result['distance']:.2f})"
+    )

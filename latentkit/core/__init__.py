@@ -2,6 +2,7 @@
 parsers. Imports nothing of latentkit."""
 
 from latentkit.core.atomic import atomic_write, sweep_dead_writers, write_json, write_text
+from latentkit.core.cpus import usable_cpus
 from latentkit.core.errors import (
     DISK_FULL_EXIT,
     DIVERGED_EXIT,
@@ -15,7 +16,6 @@ from latentkit.core.errors import (
     TrainingDiverged,
     disk_full,
 )
-from latentkit.core.cpus import usable_cpus
 from latentkit.core.events import JobEvents
 from latentkit.core.options import (
     MB,

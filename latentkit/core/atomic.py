@@ -15,8 +15,9 @@ from typing import IO, Any
 
 
 @contextmanager
-def atomic_write(path: str | os.PathLike, mode: str = "wb", *, keep_previous: str | os.PathLike | None = None
-                 ) -> Iterator[IO]:  # fmt: skip
+def atomic_write(
+    path: str | os.PathLike, mode: str = "wb", *, keep_previous: str | os.PathLike | None = None
+) -> Iterator[IO]:
     """Open a temporary file for writing; on success fsync it and rename it to ``path``.
 
     Parameters

@@ -21,8 +21,10 @@ def check_folder(path: str | os.PathLike, option: str) -> Path:
     path = Path(path)
     _no_file_in_the_way(path, option)
     if path.is_dir() and not _ours(path):
-        raise LatentkitError(f"{option} {path} holds files latentkit did not write: choose a new or empty folder "
-                             f"(latentkit never writes into a folder it did not make)")  # fmt: skip
+        raise LatentkitError(
+            f"{option} {path} holds files latentkit did not write: choose a new or empty folder "
+            f"(latentkit never writes into a folder it did not make)"
+        )
     return path
 
 
@@ -35,8 +37,9 @@ def own_folder(path: str | os.PathLike) -> Path:
     return path
 
 
-def check_file(path: str | os.PathLike, option: str, *, force: bool = False,
-               ours: Callable[[Path], bool] = lambda path: False) -> Path:  # fmt: skip
+def check_file(
+    path: str | os.PathLike, option: str, *, force: bool = False, ours: Callable[[Path], bool] = lambda path: False
+) -> Path:
     """Refuse up front a file latentkit may not write: a folder (or a file above it) in the way,
     or an existing file that ``ours`` does not recognise as latentkit's, unless ``force``."""
     path = Path(path)
@@ -44,8 +47,9 @@ def check_file(path: str | os.PathLike, option: str, *, force: bool = False,
     if path.is_dir():
         raise LatentkitError(f"{option} {path} is a folder: give a file name")
     if path.exists() and not force and not ours(path):
-        raise LatentkitError(f"{option} {path} exists and latentkit did not write it: choose another name, "
-                             f"or pass --force to replace it")  # fmt: skip
+        raise LatentkitError(
+            f"{option} {path} exists and latentkit did not write it: choose another name, or pass --force to replace it"
+        )
     return path
 
 

@@ -68,15 +68,21 @@ def findings(report: Report, rmse: dict[str, Any], noun: str = "images") -> list
     gaussian = sum(abs(c["gauss"]["sigma"] / c["std"] - 1) < 0.2 for c in comps if c["std"] > 0)
     low, high = rmse.get("rmse_interval", (rmse["rmse"], rmse["rmse"]))
     rows = [
-        Finding(f"Reconstructions keep each {noun.removesuffix('s')}'s features",
-                f"{rmse['partition']} RMSE {rmse['rmse']:.4f} [{low:.4f}, {high:.4f}] over {rmse['n']:,} images "
-                f"(holds if the interval lies at or below {RMSE_GOAL})",
-                decided(high <= RMSE_GOAL, low > RMSE_GOAL), "samples/reconstructions.png"),
-        Finding("Each component is close to a Gaussian",
-                f"{gaussian} of {len(comps)} components: Gaussian-fit sigma within 20% of the std (goal >= 80%)",
-                gaussian >= 0.8 * len(comps), "analysis/components.png, analysis/dominant.png"),
+        Finding(
+            f"Reconstructions keep each {noun.removesuffix('s')}'s features",
+            f"{rmse['partition']} RMSE {rmse['rmse']:.4f} [{low:.4f}, {high:.4f}] over {rmse['n']:,} images "
+            f"(holds if the interval lies at or below {RMSE_GOAL})",
+            decided(high <= RMSE_GOAL, low > RMSE_GOAL),
+            "samples/reconstructions.png",
+        ),
+        Finding(
+            "Each component is close to a Gaussian",
+            f"{gaussian} of {len(comps)} components: Gaussian-fit sigma within 20% of the std (goal >= 80%)",
+            gaussian >= 0.8 * len(comps),
+            "analysis/components.png, analysis/dominant.png",
+        ),
         _correlation(report),
-    ]  # fmt: skip
+    ]
     if uniform:
         rows.append(_shells(report["radius"], uniform, report["dim"]))
         rows.append(_hits(uniform, report.get("region")))
@@ -88,18 +94,27 @@ def findings(report: Report, rmse: dict[str, Any], noun: str = "images") -> list
         inside, expected = plane["fraction_inside"]["2"], plane["gaussian"]["2"]
         low, high = wilson_interval(round(inside * plane["n"]), plane["n"])
         band = (expected - ELLIPSE_SLACK, expected + ELLIPSE_SLACK)
-        rows.append(Finding("The cloud is roughly a multivariate normal: its fitted ellipses hold a Gaussian's share",
-                            f"the fitted normal's 2 sigma ellipse holds {inside:.1%} [{low:.1%}, {high:.1%}] of the "
-                            f"{plane['n']:,} points in PC0-PC1 (a 2-D Gaussian: {expected:.1%}; holds if the interval "
-                            f"lies within {band[0]:.1%}-{band[1]:.1%})",
-                            decided(band[0] <= low and high <= band[1], high < band[0] or low > band[1]),
-                            "analysis/pc_ellipses.png"))  # fmt: skip
+        rows.append(
+            Finding(
+                "The cloud is roughly a multivariate normal: its fitted ellipses hold a Gaussian's share",
+                f"the fitted normal's 2 sigma ellipse holds {inside:.1%} [{low:.1%}, {high:.1%}] of the "
+                f"{plane['n']:,} points in PC0-PC1 (a 2-D Gaussian: {expected:.1%}; holds if the interval "
+                f"lies within {band[0]:.1%}-{band[1]:.1%})",
+                decided(band[0] <= low and high <= band[1], high < band[0] or low > band[1]),
+                "analysis/pc_ellipses.png",
+            )
+        )
     nn = report.get("nearest_neighbours", {}).get("sets", {}).get("multivariate normal")
     if nn is not None:
-        rows.append(Finding("Structure at small scales: neighbours closer than in the fitted normal",
-                            f"nearest-neighbour median ratio data/normal {nn['median_ratio']:.2f}, "
-                            f"KS {nn['ks_statistic']:.2f}, p = {nn['ks_pvalue']:.2g} (holds if ratio < 1 and KS p < 0.01)",
-                            nn["median_ratio"] < 1 and nn["ks_pvalue"] < 0.01, "analysis/nn_distances.png"))  # fmt: skip
+        rows.append(
+            Finding(
+                "Structure at small scales: neighbours closer than in the fitted normal",
+                f"nearest-neighbour median ratio data/normal {nn['median_ratio']:.2f}, "
+                f"KS {nn['ks_statistic']:.2f}, p = {nn['ks_pvalue']:.2g} (holds if ratio < 1 and KS p < 0.01)",
+                nn["median_ratio"] < 1 and nn["ks_pvalue"] < 0.01,
+                "analysis/nn_distances.png",
+            )
+        )
     rows += _hole_findings(report)
     return rows
 
@@ -112,12 +127,14 @@ def _correlation(report: Report) -> Finding:
     strength = abs(pair["r"])
     axes = f"{np.sqrt((1 + strength) / (1 - strength)):.1f} : 1" if strength < 1 else "a line"
     low, high = fisher_interval(strength, report["n"])
-    return Finding("Some component pairs are strongly linearly correlated (rotated ellipses), none degenerate (a line)",
-                   f"strongest pair z{pair['i']}, z{pair['j']}: r = {pair['r']:+.3f}, |r| in [{low:.3f}, {high:.3f}] "
-                   f"over {report['n']:,} points, its ellipse's axes {axes} in standard units (holds if "
-                   f"{CORRELATED_R:g} <= |r| < {DEGENERATE_R:g})",
-                   decided(low >= CORRELATED_R and high < DEGENERATE_R, high < CORRELATED_R or low >= DEGENERATE_R),
-                   "analysis/ellipses.png, analysis/correlation.png")  # fmt: skip
+    return Finding(
+        "Some component pairs are strongly linearly correlated (rotated ellipses), none degenerate (a line)",
+        f"strongest pair z{pair['i']}, z{pair['j']}: r = {pair['r']:+.3f}, |r| in [{low:.3f}, {high:.3f}] "
+        f"over {report['n']:,} points, its ellipse's axes {axes} in standard units (holds if "
+        f"{CORRELATED_R:g} <= |r| < {DEGENERATE_R:g})",
+        decided(low >= CORRELATED_R and high < DEGENERATE_R, high < CORRELATED_R or low >= DEGENERATE_R),
+        "analysis/ellipses.png, analysis/correlation.png",
+    )
 
 
 def fisher_interval(r: float, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -145,15 +162,26 @@ def _mvn(report: Report, noun: str) -> Finding:
         data_low, data_high = wilson_interval(round(data * n), n)
         share, (low, high) = mvn["hit_fraction"][HIT_K], _box_interval(mvn)
         what, where = f"hit fraction (k={HIT_K})", "the box"
-    measured = (f"{what} {share:.3f} [{low:.3f}, {high:.3f}] vs the data's own {data:.3f} "
-                f"[{data_low:.3f}, {data_high:.3f}] over {n:,} points")  # fmt: skip
+    measured = (
+        f"{what} {share:.3f} [{low:.3f}, {high:.3f}] vs the data's own {data:.3f} "
+        f"[{data_low:.3f}, {data_high:.3f}] over {n:,} points"
+    )
     if data_high < BASELINE_MIN:
-        return Finding(claim, f"not applicable: the data's own {data:.3f} [{data_low:.3f}, {data_high:.3f}] over {n:,} "
-                       f"points: {where} holds almost none of the data, so there is nothing to compare with "
-                       f"(too few points for the half-widths, or a cloud the box does not fit); {measured}",
-                       None, "samples/generated_mvn.png", applies=False)  # fmt: skip
-    return Finding(claim, f"{measured} (holds if the normal's interval lies above half the data's)",
-                   decided(low >= data_high / 2, high < data_low / 2), "samples/generated_mvn.png")  # fmt: skip
+        return Finding(
+            claim,
+            f"not applicable: the data's own {data:.3f} [{data_low:.3f}, {data_high:.3f}] over {n:,} "
+            f"points: {where} holds almost none of the data, so there is nothing to compare with "
+            f"(too few points for the half-widths, or a cloud the box does not fit); {measured}",
+            None,
+            "samples/generated_mvn.png",
+            applies=False,
+        )
+    return Finding(
+        claim,
+        f"{measured} (holds if the normal's interval lies above half the data's)",
+        decided(low >= data_high / 2, high < data_low / 2),
+        "samples/generated_mvn.png",
+    )
 
 
 def radius_percentiles(radius: Radius, shares: tuple[float, ...] = DATA_RADII) -> list[float]:
@@ -170,23 +198,35 @@ def _shells(radius: Radius, uniform: list[GeneratorRow], dim: int) -> Finding:
     sides = []
     for g in uniform:
         mean, sd = g["radius_mean"], g["radius_std"]
-        sides.append("misses below" if mean + SHELL_SDS * sd < low else "misses above" if mean - SHELL_SDS * sd > high
-                     else "overlaps")  # fmt: skip
-    shells = ", ".join(f"b={g['params']['b']:g} {g['radius_mean']:.1f} +- {g['radius_std']:.2f} {side}"
-                       for g, side in zip(uniform, sides))  # fmt: skip
+        sides.append(
+            "misses below"
+            if mean + SHELL_SDS * sd < low
+            else "misses above"
+            if mean - SHELL_SDS * sd > high
+            else "overlaps"
+        )
+    shells = ", ".join(
+        f"b={g['params']['b']:g} {g['radius_mean']:.1f} +- {g['radius_std']:.2f} {side}"
+        for g, side in zip(uniform, sides)
+    )
     thin = all(g["radius_std"] <= THIN_SHELL * g["radius_mean"] for g in uniform)
     formula = np.sqrt(3 / (15 * dim))  # a uniform shell's sd / radius in ``dim`` dimensions
     judged = formula <= THIN_SHELL
-    thinness = (f"every shell is thin, sd <= {THIN_SHELL:.0%} of its radius (sqrt(3 / (15 N)) = {formula:.3f} at "
-                f"N = {dim})," if judged else
-                f"(thinness not judged: at N = {dim} a uniform shell's sd / radius is sqrt(3 / (15 N)) = {formula:.2f} "
-                f"by the formula, thin only from N = 20)")  # fmt: skip
-    return Finding("Uniform z-points lie on thin shells (radius b*sqrt(N/3)); few b meet the data's radii, the "
-                   "largest b misses them (post II, N = 256: b = 1-2 overlap, larger b miss)",
-                   f"data's radii {low:.1f}-{high:.1f} (1st-99th percentile), peak {radius['peak']:.1f}; shells "
-                   f"(mean +- sd, overlap within {SHELL_SDS:g} sd): {shells} (holds if {thinness} and the largest b "
-                   "misses)",
-                   (thin or not judged) and sides[-1] != "overlaps", "analysis/radius.png")  # fmt: skip
+    thinness = (
+        f"every shell is thin, sd <= {THIN_SHELL:.0%} of its radius (sqrt(3 / (15 N)) = {formula:.3f} at N = {dim}),"
+        if judged
+        else f"(thinness not judged: at N = {dim} a uniform shell's sd / radius is sqrt(3 / (15 N)) = {formula:.2f} "
+        f"by the formula, thin only from N = 20)"
+    )
+    return Finding(
+        "Uniform z-points lie on thin shells (radius b*sqrt(N/3)); few b meet the data's radii, the "
+        "largest b misses them (post II, N = 256: b = 1-2 overlap, larger b miss)",
+        f"data's radii {low:.1f}-{high:.1f} (1st-99th percentile), peak {radius['peak']:.1f}; shells "
+        f"(mean +- sd, overlap within {SHELL_SDS:g} sd): {shells} (holds if {thinness} and the largest b "
+        "misses)",
+        (thin or not judged) and sides[-1] != "overlaps",
+        "analysis/radius.png",
+    )
 
 
 def _classes(uniform: list[GeneratorRow], share_of, interval_of) -> tuple[list[str], str]:
@@ -203,7 +243,9 @@ def _classes(uniform: list[GeneratorRow], share_of, interval_of) -> tuple[list[s
 
 def _box_interval(g: GeneratorRow) -> tuple[float, float]:
     drawn = g.get("hit_draws", g["samples"])
-    return tuple(g.get("hit_interval", {}).get(HIT_K) or wilson_interval(round(g["hit_fraction"][HIT_K] * drawn), drawn))
+    return tuple(
+        g.get("hit_interval", {}).get(HIT_K) or wilson_interval(round(g["hit_fraction"][HIT_K] * drawn), drawn)
+    )
 
 
 def _hits(uniform: list[GeneratorRow], region: dict[str, Any] | None) -> Finding:
@@ -212,22 +254,38 @@ def _hits(uniform: list[GeneratorRow], region: dict[str, Any] | None) -> Finding
     ``UNIFORM_HIT_MAX``; an undecided b leaves the row inconclusive where the verdict turns on it.
     Not applicable where the box holds the origin and every b lands (a box far wider than the data's
     hollow cloud, as the digits'): it then tells no b from another."""
-    claim = ("Uniform z-points land inside the data's region only for small b, larger b essentially never "
-             "(post II, k = 1.5: b = 1 all, b = 1.5 fewer than 10 in 170,000)")  # fmt: skip
+    claim = (
+        "Uniform z-points land inside the data's region only for small b, larger b essentially never "
+        "(post II, k = 1.5: b = 1 all, b = 1.5 fewer than 10 in 170,000)"
+    )
     classes, parts = _classes(uniform, lambda g: g["hit_fraction"][HIT_K], _box_interval)
     draws = sorted({g.get("hit_draws", g["samples"]) for g in uniform})
     measured = f"hit fraction (k={HIT_K}) with its 95% interval over {'/'.join(f'{d:,}' for d in draws)} draws: {parts}"
     figure = "analysis/radius.png, samples/generated_uniform_b3.png"
     origin = region is not None and region["box_holds_origin"].get(HIT_K)
     if origin and set(classes) == {"lands"}:
-        return Finding(claim, f"not applicable: the box (every component within {HIT_K} half-widths of its centre) "
-                       "holds the origin and every uniform box, as no component lies that far off-centre: they all "
-                       f"land in it whatever the data's shape ({measured}); the shell row judges instead",
-                       None, figure, applies=False)  # fmt: skip
-    aside = ("; the box holds the origin, so small boxes around 0 land in it by construction (where the data lie: "
-             "the shell row)" if origin else "")  # fmt: skip
-    return Finding(claim, f"{measured} (lands above {UNIFORM_HIT_MAX:.0%}, misses below; holds if the largest b "
-                   f"misses and no b lands above one that misses){aside}", _only_small_b_land(classes), figure)  # fmt: skip
+        return Finding(
+            claim,
+            f"not applicable: the box (every component within {HIT_K} half-widths of its centre) "
+            "holds the origin and every uniform box, as no component lies that far off-centre: they all "
+            f"land in it whatever the data's shape ({measured}); the shell row judges instead",
+            None,
+            figure,
+            applies=False,
+        )
+    aside = (
+        "; the box holds the origin, so small boxes around 0 land in it by construction (where the data lie: "
+        "the shell row)"
+        if origin
+        else ""
+    )
+    return Finding(
+        claim,
+        f"{measured} (lands above {UNIFORM_HIT_MAX:.0%}, misses below; holds if the largest b "
+        f"misses and no b lands above one that misses){aside}",
+        _only_small_b_land(classes),
+        figure,
+    )
 
 
 def _shell_hits(uniform: list[GeneratorRow], region: dict[str, Any], coverage: dict[str, Any]) -> Finding:
@@ -243,24 +301,41 @@ def _shell_hits(uniform: list[GeneratorRow], region: dict[str, Any], coverage: d
     for g, c in zip(uniform, classes):
         found = coverage.get(f"uniform_b{g['params']['b']:g}")
         if found is not None and ((c == "misses") == (found["coverage"] >= SHELL_COVERAGE)) and c != "inconclusive":
-            disagree.append(f"b={g['params']['b']:g} {'misses' if c == 'misses' else 'lands in'} the shell, "
-                            f"coverage {found['coverage']:.2f}")  # fmt: skip
-    covered = ", ".join(f"b={g['params']['b']:g} {coverage[k]['coverage']:.2f}" for g in uniform
-                        if (k := f"uniform_b{g['params']['b']:g}") in coverage)  # fmt: skip
+            disagree.append(
+                f"b={g['params']['b']:g} {'misses' if c == 'misses' else 'lands in'} the shell, "
+                f"coverage {found['coverage']:.2f}"
+            )
+    covered = ", ".join(
+        f"b={g['params']['b']:g} {coverage[k]['coverage']:.2f}"
+        for g in uniform
+        if (k := f"uniform_b{g['params']['b']:g}") in coverage
+    )
     data = region["data_shell_fraction"]
-    measured = (f"share inside the data's shell (Mahalanobis {shell['low']:.2f}-{shell['high']:.2f} and radius "
-                f"{shell['radius_low']:.1f}-{shell['radius_high']:.1f}, the data's own {data:.1%}) with its 95% interval: "
-                f"{parts}" + (f"; coverage {covered}" if covered else ""))  # fmt: skip
+    measured = (
+        f"share inside the data's shell (Mahalanobis {shell['low']:.2f}-{shell['high']:.2f} and radius "
+        f"{shell['radius_low']:.1f}-{shell['radius_high']:.1f}, the data's own {data:.1%}) with its 95% interval: "
+        f"{parts}" + (f"; coverage {covered}" if covered else "")
+    )
     if disagree:
-        return Finding(_SHELL_CLAIM, f"{measured}; the shell and coverage disagree ({'; '.join(disagree)})", None,
-                       "analysis/coverage.png, samples/generated_uniform_b3.png")  # fmt: skip
+        return Finding(
+            _SHELL_CLAIM,
+            f"{measured}; the shell and coverage disagree ({'; '.join(disagree)})",
+            None,
+            "analysis/coverage.png, samples/generated_uniform_b3.png",
+        )
     holds = False if "lands" in classes else None if "inconclusive" in classes else True
-    return Finding(_SHELL_CLAIM, f"{measured} (holds if every b misses: below {UNIFORM_HIT_MAX:.0%})", holds,
-                   "analysis/radius.png, samples/generated_uniform_b3.png")  # fmt: skip
+    return Finding(
+        _SHELL_CLAIM,
+        f"{measured} (holds if every b misses: below {UNIFORM_HIT_MAX:.0%})",
+        holds,
+        "analysis/radius.png, samples/generated_uniform_b3.png",
+    )
 
 
-_SHELL_CLAIM = ("Uniform z-points essentially never land where the data lie, by the data's own region: the shell "
-                "they fill (Mahalanobis distance and radius each within the data's own range)")  # fmt: skip
+_SHELL_CLAIM = (
+    "Uniform z-points essentially never land where the data lie, by the data's own region: the shell "
+    "they fill (Mahalanobis distance and radius each within the data's own range)"
+)
 
 
 def _only_small_b_land(classes: list[str]) -> bool | None:
@@ -269,7 +344,7 @@ def _only_small_b_land(classes: list[str]) -> bool | None:
     readings: list[list[str]] = [[]]
     for c in classes:
         readings = [r + [o] for r in readings for o in ((c,) if c != "inconclusive" else ("lands", "misses"))]
-    answers = {r[-1] == "misses" and "lands" not in r[r.index("misses"):] for r in readings}
+    answers = {r[-1] == "misses" and "lands" not in r[r.index("misses") :] for r in readings}
     return answers.pop() if len(answers) == 1 else None
 
 
@@ -286,42 +361,78 @@ def _hole_findings(report: dict[str, Any]) -> list[Finding]:
     """Where the holes are (analyze's quality stage), when the report has it."""
     rows = []
     coverage = report.get("coverage", {})
-    interval = lambda name: wilson_interval(round(coverage[name]["coverage"] * coverage[name]["n"]), coverage[name]["n"])  # noqa: E731
-    said = lambda name: f"{name} {coverage[name]['coverage']:.3f} [{interval(name)[0]:.3f}, {interval(name)[1]:.3f}]"  # noqa: E731
+
+    def interval(name: str) -> tuple[float, float]:
+        return wilson_interval(round(coverage[name]["coverage"] * coverage[name]["n"]), coverage[name]["n"])
+
+    def said(name: str) -> str:
+        low, high = interval(name)
+        return f"{name} {coverage[name]['coverage']:.3f} [{low:.3f}, {high:.3f}]"
+
     if "gmm" in coverage and "mvn" in coverage:
-        gmm, mvn = coverage["gmm"], coverage["mvn"]
+        gmm = coverage["gmm"]
         claim = "The fitted mixture covers more of the data than the single normal"
-        measured = f"coverage {said('gmm')} (mixture) vs {said('mvn')} (normal), k = {gmm['k']}, {gmm['n']:,} points each"
+        measured = (
+            f"coverage {said('gmm')} (mixture) vs {said('mvn')} (normal), k = {gmm['k']}, {gmm['n']:,} points each"
+        )
         components = report.get("mixture", {}).get("components")
         if components == 1:
-            rows.append(Finding(claim, f"not applicable: BIC chose one component, so the mixture is a single normal "
-                                f"({measured})", None, "analysis/coverage.png", applies=False))  # fmt: skip
+            rows.append(
+                Finding(
+                    claim,
+                    f"not applicable: BIC chose one component, so the mixture is a single normal ({measured})",
+                    None,
+                    "analysis/coverage.png",
+                    applies=False,
+                )
+            )
         else:
             (g_low, g_high), (m_low, m_high) = interval("gmm"), interval("mvn")
-            rows.append(Finding(claim, f"{measured} (holds if the mixture's interval lies above the normal's)",
-                                decided(g_low > m_high, g_high < m_low), "analysis/coverage.png"))  # fmt: skip
+            rows.append(
+                Finding(
+                    claim,
+                    f"{measured} (holds if the mixture's interval lies above the normal's)",
+                    decided(g_low > m_high, g_high < m_low),
+                    "analysis/coverage.png",
+                )
+            )
     if coverage:
         best = max(coverage, key=lambda name: coverage[name]["coverage"])
         others = ", ".join(said(name) for name in ("gmm", "kde", "mvn", "normal") if name in coverage and name != best)
         rivals = [name for name in coverage if (name in FOLLOWERS) != (best in FOLLOWERS)]
         apart = all(interval(best)[0] > interval(name)[1] for name in rivals)
-        rows.append(Finding("A generator that follows the data covers it best",
-                            f"best coverage: {said(best)} ({others}); holds if it is the mixture, the kernel density, "
-                            "a VAE's aggregate posterior or a flow, its interval above every other generator's",
-                            (best in FOLLOWERS) if apart else None, "analysis/coverage.png"))  # fmt: skip
+        rows.append(
+            Finding(
+                "A generator that follows the data covers it best",
+                f"best coverage: {said(best)} ({others}); holds if it is the mixture, the kernel density, "
+                "a VAE's aggregate posterior or a flow, its interval above every other generator's",
+                (best in FOLLOWERS) if apart else None,
+                "analysis/coverage.png",
+            )
+        )
     reencoding = report.get("reencoding", {})
     uniform = reencoding.get("generators", {}).get("uniform_b3")
     if uniform is not None:
-        rows.append(Finding("Uniform z-points re-encode far from where they were drawn",
-                            f"median ||E(D(z)) - z|| {uniform['median']:.3g} for uniform b=3, {uniform['median_ratio']:.1f}x "
-                            f"the data's own {reencoding['data']['median']:.3g} (holds if >= {REENCODE_FAR:g}x)",
-                            uniform["median_ratio"] >= REENCODE_FAR, "analysis/reencoded_faces.png"))  # fmt: skip
+        rows.append(
+            Finding(
+                "Uniform z-points re-encode far from where they were drawn",
+                f"median ||E(D(z)) - z|| {uniform['median']:.3g} for uniform b=3, {uniform['median_ratio']:.1f}x "
+                f"the data's own {reencoding['data']['median']:.3g} (holds if >= {REENCODE_FAR:g}x)",
+                uniform["median_ratio"] >= REENCODE_FAR,
+                "analysis/reencoded_faces.png",
+            )
+        )
     vae = report.get("vae")
     if vae is not None:
-        rows.append(Finding("A VAE's dimensions stay active (no posterior collapse)",
-                            f"{vae['active_units']} of {vae['dims']} dimensions active (variance of E[z|x] > "
-                            f"{vae['threshold']:g}; holds if at least half)",
-                            not vae["collapsed"], "analysis/vae_health.png"))  # fmt: skip
+        rows.append(
+            Finding(
+                "A VAE's dimensions stay active (no posterior collapse)",
+                f"{vae['active_units']} of {vae['dims']} dimensions active (variance of E[z|x] > "
+                f"{vae['threshold']:g}; holds if at least half)",
+                not vae["collapsed"],
+                "analysis/vae_health.png",
+            )
+        )
     return rows
 
 
@@ -332,8 +443,7 @@ def _cell(text: str) -> str:
 
 def as_markdown(rows: list[Finding]) -> str:
     lines = ["| the studies found | this run measured | holds | figure |", "| --- | --- | --- | --- |"]
-    lines += ["| " + " | ".join(_cell(c) for c in (f.claim, f.measured, f.verdict, f.figure)) + " |"
-              for f in rows]  # fmt: skip
+    lines += ["| " + " | ".join(_cell(c) for c in (f.claim, f.measured, f.verdict, f.figure)) + " |" for f in rows]
     return "\n".join(lines) + "\n"
 
 

@@ -58,14 +58,14 @@ def parse_table(text: str, *, origin: str, columns: int | None = None) -> Table:
     rows: dict[str, list[str]] = {}
     for number, parts in enumerate(body, start=first_line):
         if len(parts) != len(names) + 1:
-            raise LatentkitError(f"{origin} is malformed: line {number} has {len(parts) - 1} values, "
-                                 f"expected {len(names)}")  # fmt: skip
+            raise LatentkitError(
+                f"{origin} is malformed: line {number} has {len(parts) - 1} values, expected {len(names)}"
+            )
         rows[parts[0]] = parts[1:]
     return Table(origin, names, rows, declared)
 
 
-def match(table: Table, names: list[str], dtype, *, fill, allowed: set[str] | None = None
-          ) -> tuple[np.ndarray, dict]:  # fmt: skip
+def match(table: Table, names: list[str], dtype, *, fill, allowed: set[str] | None = None) -> tuple[np.ndarray, dict]:
     """The table's values in the order of ``names`` (``fill`` where an image has no row).
 
     Returns the array and a report: origin, rows, matched, images without a row, rows
@@ -78,8 +78,9 @@ def match(table: Table, names: list[str], dtype, *, fill, allowed: set[str] | No
         if row is None:
             continue
         if allowed is not None and any(v not in allowed for v in row):
-            raise LatentkitError(f"{table.origin} is malformed: row {name} has {row}, expected values in "
-                                 f"{sorted(allowed)}")  # fmt: skip
+            raise LatentkitError(
+                f"{table.origin} is malformed: row {name} has {row}, expected values in {sorted(allowed)}"
+            )
         try:
             values[i] = np.array(row, dtype=np.float64).astype(dtype)
         except ValueError:
@@ -87,9 +88,14 @@ def match(table: Table, names: list[str], dtype, *, fill, allowed: set[str] | No
         matched += 1
     known = set(names)
     extra = [n for n in table.rows if n not in known]
-    report = {"from": table.origin, "rows": len(table.rows), "matched": matched,
-              "images_without_row": len(names) - matched, "rows_without_image": len(extra),
-              "rows_without_image_first": extra[:5]}  # fmt: skip
+    report = {
+        "from": table.origin,
+        "rows": len(table.rows),
+        "matched": matched,
+        "images_without_row": len(names) - matched,
+        "rows_without_image": len(extra),
+        "rows_without_image_first": extra[:5],
+    }
     if table.declared is not None and table.declared != len(table.rows):
         report["declared_count"] = table.declared
     return values, report

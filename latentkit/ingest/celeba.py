@@ -59,8 +59,13 @@ class CelebaSource:
         self.files.close()
 
 
-def open_celeba(src: str | os.PathLike, *, partition_file: str | os.PathLike | None = None,
-                attributes_file: str | os.PathLike | None = None, scratch: Path | None = None) -> CelebaSource:  # fmt: skip
+def open_celeba(
+    src: str | os.PathLike,
+    *,
+    partition_file: str | os.PathLike | None = None,
+    attributes_file: str | os.PathLike | None = None,
+    scratch: Path | None = None,
+) -> CelebaSource:
     """Index CelebA at ``src``; raise LatentkitError when it holds no images."""
     path = Path(src)
     outer = open_source(path, scratch=scratch)
@@ -80,15 +85,23 @@ def open_celeba(src: str | os.PathLike, *, partition_file: str | os.PathLike | N
     names = [m.rsplit("/", 1)[-1] for m in members]
 
     overrides = {"partition": partition_file, "attributes": attributes_file}
-    tables = {kind: _find_table(kind, path, outer, files, overrides.get(kind)) for kind in ANNOTATION_FILES
-              if kind != "bbox"}  # fmt: skip
+    tables = {
+        kind: _find_table(kind, path, outer, files, overrides.get(kind)) for kind in ANNOTATION_FILES if kind != "bbox"
+    }
     try:
         tables["bbox"] = _find_table("bbox", path, outer, files, None)
     except LatentkitError as error:  # only noted: an odd copy must not stop the job
         messages.append(f"bbox: {error} (not used)")
         tables["bbox"] = None
-    source = CelebaSource(files=files, names=names, members=members, partition=np.zeros(0, np.uint8),
-                          attribute_names=[], attributes=np.zeros((len(names), 0), np.int8), messages=messages)  # fmt: skip
+    source = CelebaSource(
+        files=files,
+        names=names,
+        members=members,
+        partition=np.zeros(0, np.uint8),
+        attribute_names=[],
+        attributes=np.zeros((len(names), 0), np.int8),
+        messages=messages,
+    )
     _apply_partition(source, tables["partition"])
     _apply_attributes(source, tables["attributes"])
     if tables["identity"] is not None:
@@ -103,8 +116,9 @@ def open_celeba(src: str | os.PathLike, *, partition_file: str | os.PathLike | N
         source.annotations["landmarks"] = {"from": None, "note": "no landmarks file: landmarks not stored"}
     source.annotations["bbox"] = (
         {"from": tables["bbox"].origin, "note": "boxes of the unaligned images: noted, not stored"}
-        if tables["bbox"] is not None else {"from": None, "note": "no bbox file (it is not used)"}
-    )  # fmt: skip
+        if tables["bbox"] is not None
+        else {"from": None, "note": "no bbox file (it is not used)"}
+    )
     for kind, report in source.annotations.items():
         if report.get("from") is None or "note" in report:
             source.messages.append(f"{kind}: {report['note']}" + (f" ({report['from']})" if report.get("from") else ""))
@@ -159,8 +173,13 @@ def _apply_partition(source: CelebaSource, table: Table | None) -> None:
     names = source.names
     if table is None:
         numbers = [int(n.split(".")[0]) if n.split(".")[0].isdigit() else None for n in names]
-        source.partition = np.array([NO_PARTITION if k is None else 0 if k <= SPLIT_BOUNDS[0]
-                                     else 1 if k <= SPLIT_BOUNDS[1] else 2 for k in numbers], np.uint8)  # fmt: skip
+        source.partition = np.array(
+            [
+                NO_PARTITION if k is None else 0 if k <= SPLIT_BOUNDS[0] else 1 if k <= SPLIT_BOUNDS[1] else 2
+                for k in numbers
+            ],
+            np.uint8,
+        )
         unnumbered = sum(k is None for k in numbers)
         note = "no partition file: official split by file number"
         if unnumbered:
@@ -176,8 +195,9 @@ def _apply_attributes(source: CelebaSource, table: Table | None) -> None:
     if table is None:
         source.annotations["attributes"] = {"from": None, "note": "no attributes file: attributes not stored"}
         return
-    source.attributes, source.annotations["attributes"] = match(table, source.names, np.int8, fill=0,
-                                                                allowed={"-1", "0", "1"})  # fmt: skip
+    source.attributes, source.annotations["attributes"] = match(
+        table, source.names, np.int8, fill=0, allowed={"-1", "0", "1"}
+    )
     source.attribute_names = table.columns
 
 

@@ -96,4 +96,3 @@ def decode_images(src, *, size: int, crop: Crop, limit: int | None = None) -> tu
         source.close()
     empty = np.zeros((0, size, size, 3), np.uint8)
     return (np.stack(images) if images else empty), kept, skipped
-

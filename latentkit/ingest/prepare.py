@@ -37,9 +37,16 @@ def _image_arrays(size: int, *, compress: bool) -> dict[str, ArraySpec]:
 
 
 def prepare_synthetic(
-    *, out: str | os.PathLike, n: int, size: int = 96, seed: int = 0, chunk: int = DEFAULT_CHUNK,
-    task: int = 0, tasks: int = 1, events: JobEvents | None = None,
-) -> ChunkRunResult:  # fmt: skip
+    *,
+    out: str | os.PathLike,
+    n: int,
+    size: int = 96,
+    seed: int = 0,
+    chunk: int = DEFAULT_CHUNK,
+    task: int = 0,
+    tasks: int = 1,
+    events: JobEvents | None = None,
+) -> ChunkRunResult:
     """Write ``n`` synthetic faces (and their factors) to the store at ``out``."""
     arrays = {**_image_arrays(size, compress=True), "factors": ArraySpec((len(FACTOR_NAMES),), "float32")}
     attrs = {"source": "synthetic", "size": size, "seed": seed, "factor_names": list(FACTOR_NAMES)}
@@ -52,20 +59,32 @@ def prepare_synthetic(
         batches = [factors[i : i + RENDER_BATCH] for i in range(0, stop - start, RENDER_BATCH)]
         images = np.concatenate(list(renderers.map(lambda f: render_faces(f, size), batches)))
         names = np.array([f"synthetic_{i:07d}" for i in range(start, stop)])
-        return {"images": images, "factors": factors, "partition": partition, "names": names,
-                "ok": np.ones(stop - start, bool)}  # fmt: skip
+        return {
+            "images": images,
+            "factors": factors,
+            "partition": partition,
+            "names": names,
+            "ok": np.ones(stop - start, bool),
+        }
 
     with renderers:
         return run_chunks(group, produce, task=task, tasks=tasks, description="prepare", events=events)
 
 
 def prepare_celeba(
-    *, src: str | os.PathLike, out: str | os.PathLike, size: int = 96,
-    crop: tuple[int, int, int, int] = CELEBA_CROP, chunk: int = DEFAULT_CHUNK,
-    task: int = 0, tasks: int = 1, workers: int | None = None,
-    partition_file: str | os.PathLike | None = None, attributes_file: str | os.PathLike | None = None,
+    *,
+    src: str | os.PathLike,
+    out: str | os.PathLike,
+    size: int = 96,
+    crop: tuple[int, int, int, int] = CELEBA_CROP,
+    chunk: int = DEFAULT_CHUNK,
+    task: int = 0,
+    tasks: int = 1,
+    workers: int | None = None,
+    partition_file: str | os.PathLike | None = None,
+    attributes_file: str | os.PathLike | None = None,
     events: JobEvents | None = None,
-) -> ChunkRunResult:  # fmt: skip
+) -> ChunkRunResult:
     """Decode, crop and resize every CelebA image of ``src`` into the store at ``out``.
 
     ``src`` is any layout ``latentkit.ingest.celeba`` recognises. Where each annotation came from
@@ -73,8 +92,7 @@ def prepare_celeba(
     store's attrs. Corrupt or unreadable images are recorded (``ok`` False, zero pixels).
     """
     events = events or JobEvents()
-    source = open_celeba(src, partition_file=partition_file, attributes_file=attributes_file,
-                         scratch=Path(out).parent)  # fmt: skip
+    source = open_celeba(src, partition_file=partition_file, attributes_file=attributes_file, scratch=Path(out).parent)
     for line in source.messages:
         events.message(line)
     # Photos gain ~4% from zstd but read 5x slower and write 40% slower: stored raw.
@@ -86,20 +104,48 @@ def prepare_celeba(
         arrays["landmarks"] = ArraySpec((source.landmarks.shape[1],), "int16", -1)
         rows["landmarks"] = source.landmarks
     attrs = {
-        "source": "celeba", "size": size, "crop": list(crop), "input": str(Path(src).resolve()),
-        "attribute_names": source.attribute_names, "landmark_names": source.landmark_names,
-        "partition_from": partition_note(source.annotations), "annotations": source.annotations,
-    }  # fmt: skip
-    return _prepare_files(source.files, source.members, source.names, rows, out=out, arrays=arrays, attrs=attrs,
-                          identity=("source", "size", "crop"), crop=crop, size=size, chunk=chunk, task=task,
-                          tasks=tasks, workers=workers, events=events)  # fmt: skip
+        "source": "celeba",
+        "size": size,
+        "crop": list(crop),
+        "input": str(Path(src).resolve()),
+        "attribute_names": source.attribute_names,
+        "landmark_names": source.landmark_names,
+        "partition_from": partition_note(source.annotations),
+        "annotations": source.annotations,
+    }
+    return _prepare_files(
+        source.files,
+        source.members,
+        source.names,
+        rows,
+        out=out,
+        arrays=arrays,
+        attrs=attrs,
+        identity=("source", "size", "crop"),
+        crop=crop,
+        size=size,
+        chunk=chunk,
+        task=task,
+        tasks=tasks,
+        workers=workers,
+        events=events,
+    )
 
 
 def prepare_images(
-    *, src: str | os.PathLike, out: str | os.PathLike, size: int = 96, crop: Crop = "center",
-    split: tuple[float, float, float] = DEFAULT_SPLIT, chunk: int = DEFAULT_CHUNK, task: int = 0, tasks: int = 1,
-    workers: int | None = None, faces: bool = False, events: JobEvents | None = None,
-) -> ChunkRunResult:  # fmt: skip
+    *,
+    src: str | os.PathLike,
+    out: str | os.PathLike,
+    size: int = 96,
+    crop: Crop = "center",
+    split: tuple[float, float, float] = DEFAULT_SPLIT,
+    chunk: int = DEFAULT_CHUNK,
+    task: int = 0,
+    tasks: int = 1,
+    workers: int | None = None,
+    faces: bool = False,
+    events: JobEvents | None = None,
+) -> ChunkRunResult:
     """Any folder (recursive), zip or tar of JPEG/PNG/WebP images of any sizes and modes.
 
     Images are taken in the order of their paths; each path is stored as its name and its
@@ -115,16 +161,36 @@ def prepare_images(
     others = len(files.files) - len(members)
     events.message(f"images: {len(members):,} in {src}" + (f" ({others:,} other files ignored)" if others else ""))
     partition = hash_split(members, split)
-    events.message(f"partition: drawn from each path's hash (train/valid/test {split[0]:g}/{split[1]:g}/{split[2]:g}): "
-                   + ", ".join(f"{k} {int((partition == v).sum()):,}" for k, v in PARTITIONS.items()))  # fmt: skip
-    attrs = {"source": "images", "size": size, "crop": crop if isinstance(crop, str) else list(crop),
-             "split": list(split), "input": str(Path(src).resolve()),
-             "partition_from": f"hash of each path (split {split[0]:g}/{split[1]:g}/{split[2]:g})",
-             "subject": "faces" if faces else "images"}  # fmt: skip
-    result = _prepare_files(files, members, members, {"partition": partition}, out=out,
-                            arrays=_image_arrays(size, compress=False), attrs=attrs,
-                            identity=("source", "size", "crop", "split"), crop=crop, size=size, chunk=chunk, task=task,
-                            tasks=tasks, workers=workers, events=events)  # fmt: skip
+    events.message(
+        f"partition: drawn from each path's hash (train/valid/test {split[0]:g}/{split[1]:g}/{split[2]:g}): "
+        + ", ".join(f"{k} {int((partition == v).sum()):,}" for k, v in PARTITIONS.items())
+    )
+    attrs = {
+        "source": "images",
+        "size": size,
+        "crop": crop if isinstance(crop, str) else list(crop),
+        "split": list(split),
+        "input": str(Path(src).resolve()),
+        "partition_from": f"hash of each path (split {split[0]:g}/{split[1]:g}/{split[2]:g})",
+        "subject": "faces" if faces else "images",
+    }
+    result = _prepare_files(
+        files,
+        members,
+        members,
+        {"partition": partition},
+        out=out,
+        arrays=_image_arrays(size, compress=False),
+        attrs=attrs,
+        identity=("source", "size", "crop", "split"),
+        crop=crop,
+        size=size,
+        chunk=chunk,
+        task=task,
+        tasks=tasks,
+        workers=workers,
+        events=events,
+    )
     if faces:  # said on a rerun too: a store made without it learns it now
         import zarr
 
@@ -149,13 +215,19 @@ def _check_decodable(files: FileSource, members: list[str], *, crop, size: int) 
         except CropOutside as error:
             outside = outside or f"{name} is {error.width}x{error.height}"
         except Exception as error:  # corrupt or unreadable: the next one may do
-            broken = broken or f"{name}: " + ("not an image Pillow can read" if "identify" in str(error) else str(error))
+            broken = broken or f"{name}: " + (
+                "not an image Pillow can read" if "identify" in str(error) else str(error)
+            )
     which = f"the first {tried:,}" if tried < len(members) else f"the {tried:,}"
     if outside:
-        raise LatentkitError(f"--crop {_crop_text(crop)} does not fit in any of {which} images of {files.path} "
-                             f"(e.g. {outside}): choose a box inside the images, or --crop center")  # fmt: skip
-    raise LatentkitError(f"none of {which} images of {files.path} could be decoded (e.g. {broken}): "
-                         f"give a folder, zip or tar of JPEG/PNG/WebP images")  # fmt: skip
+        raise LatentkitError(
+            f"--crop {_crop_text(crop)} does not fit in any of {which} images of {files.path} "
+            f"(e.g. {outside}): choose a box inside the images, or --crop center"
+        )
+    raise LatentkitError(
+        f"none of {which} images of {files.path} could be decoded (e.g. {broken}): "
+        f"give a folder, zip or tar of JPEG/PNG/WebP images"
+    )
 
 
 def _crop_text(crop) -> str:
@@ -168,8 +240,24 @@ def hash_split(names: list[str], split: tuple[float, float, float]) -> np.ndarra
     return np.where(u < split[0], 0, np.where(u < split[0] + split[1], 1, 2)).astype(np.uint8)
 
 
-def _prepare_files(files: FileSource, members: list[str], names: list[str], rows: dict[str, np.ndarray], *,
-                   out, arrays, attrs, identity, crop, size, chunk, task, tasks, workers, events) -> ChunkRunResult:  # fmt: skip
+def _prepare_files(
+    files: FileSource,
+    members: list[str],
+    names: list[str],
+    rows: dict[str, np.ndarray],
+    *,
+    out,
+    arrays,
+    attrs,
+    identity,
+    crop,
+    size,
+    chunk,
+    task,
+    tasks,
+    workers,
+    events,
+) -> ChunkRunResult:
     """The one reader of image files: decode ``members`` on threads, chunk by chunk, with ``rows``' slices."""
     try:
         if not Path(out).exists():
@@ -214,12 +302,17 @@ def _prepare_files(files: FileSource, members: list[str], names: list[str], rows
             else:
                 for _ in pool.map(load, [range(n * p // pieces, n * (p + 1) // pieces) for p in range(pieces)]):
                     pass
-            return {"images": images, "ok": ok, "names": np.array(names[start:stop]),
-                    **{k: v[start:stop] for k, v in rows.items()}}  # fmt: skip
+            return {
+                "images": images,
+                "ok": ok,
+                "names": np.array(names[start:stop]),
+                **{k: v[start:stop] for k, v in rows.items()},
+            }
 
         threads, crop_misses = workers or usable_cpus(), []
-        events.message(f"prepare: {count(threads, 'decoding thread')}" + ("" if workers else
-                       " (the CPUs this process may use)"))  # fmt: skip
+        events.message(
+            f"prepare: {count(threads, 'decoding thread')}" + ("" if workers else " (the CPUs this process may use)")
+        )
         # Pillow decodes without the GIL; file reads (a slow mount's latency) overlap the decoding
         with ThreadPoolExecutor(max_workers=threads) as pool, ThreadPoolExecutor(max_workers=threads) as readers:
             result = run_chunks(group, produce, task=task, tasks=tasks, description="prepare", events=events)
@@ -227,14 +320,20 @@ def _prepare_files(files: FileSource, members: list[str], names: list[str], rows
         usable = group["ok"][:]
         skipped = int((progress.row_mask() & ~usable).sum())
         if progress.complete and not usable.any():
-            raise LatentkitError(f"no image of {files.path} could be used ({skipped:,} skipped): {out} holds no "
-                                 f"image; remove it and check the source and --crop")  # fmt: skip
+            raise LatentkitError(
+                f"no image of {files.path} could be used ({skipped:,} skipped): {out} holds no "
+                f"image; remove it and check the source and --crop"
+            )
         if crop_misses:
-            events.message(f"warning: {len(crop_misses):,} images are smaller than the crop box {_crop_text(crop)} and were "
-                           f"skipped, e.g. {members[crop_misses[0]]} (`latentkit info {out}` lists them)")  # fmt: skip
+            events.message(
+                f"warning: {len(crop_misses):,} images are smaller than the crop box {_crop_text(crop)} and were "
+                f"skipped, e.g. {members[crop_misses[0]]} (`latentkit info {out}` lists them)"
+            )
         if skipped > len(crop_misses):
-            events.message(f"warning: {skipped - len(crop_misses):,} images could not be decoded and were skipped "
-                           f"(`latentkit info {out}` lists them)")  # fmt: skip
+            events.message(
+                f"warning: {skipped - len(crop_misses):,} images could not be decoded and were skipped "
+                f"(`latentkit info {out}` lists them)"
+            )
         if files.readable not in (None, files.path) and progress.complete:
             files.readable.unlink(missing_ok=True)  # the unpacked copy of a compressed tar
         return result

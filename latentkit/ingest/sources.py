@@ -56,7 +56,7 @@ class FileSource:
                 return handle.read()
         handle = getattr(self._local, "handle", None)
         if handle is None:
-            handle = zipfile.ZipFile(self.path) if self.kind == "zip" else open(self.readable or self.path, "rb")
+            handle = zipfile.ZipFile(self.path) if self.kind == "zip" else open(self.readable or self.path, "rb")  # noqa: SIM115 (one handle per thread, kept)
             self._local.handle = handle
             with self._lock:
                 self._handles.append(handle)

@@ -11,11 +11,23 @@ from __future__ import annotations
 import numpy as np
 
 FACTOR_NAMES = (
-    "face_x", "face_y", "face_width", "face_height", "skin_tone",
-    "hair_lightness", "hair_volume", "eye_spacing", "eye_size", "eye_height",
-    "brow_height", "nose_length", "mouth_width", "mouth_open", "background_hue",
+    "face_x",
+    "face_y",
+    "face_width",
+    "face_height",
+    "skin_tone",
+    "hair_lightness",
+    "hair_volume",
+    "eye_spacing",
+    "eye_size",
+    "eye_height",
+    "brow_height",
+    "nose_length",
+    "mouth_width",
+    "mouth_open",
+    "background_hue",
     "background_lightness",
-)  # fmt: skip
+)
 TRAIN_FRACTION, VALID_FRACTION = 0.8, 0.1
 
 

@@ -17,7 +17,10 @@ from latentkit.core import MB
 
 POOL_ENV = "LATENTKIT_VRAM_POOL"
 # variable: (value that allocates on demand, value that keeps the backend's pool)
-ALLOCATOR_SETTINGS = {"TF_FORCE_GPU_ALLOW_GROWTH": ("true", "false"), "XLA_PYTHON_CLIENT_PREALLOCATE": ("false", "true")}
+ALLOCATOR_SETTINGS = {
+    "TF_FORCE_GPU_ALLOW_GROWTH": ("true", "false"),
+    "XLA_PYTHON_CLIENT_PREALLOCATE": ("false", "true"),
+}
 # What latentkit itself set ("NAME=value,..."), so that processes started from this one (a
 # notebook's `!latentkit train --vram-pool`) do not take those values for the user's choice.
 OURS_ENV = "LATENTKIT_ALLOCATOR_DEFAULTS"
@@ -70,16 +73,22 @@ def backend_memory(*, reset_peak: bool = True) -> dict[str, Any]:
             info = tf.config.experimental.get_memory_info("GPU:0")
             if reset_peak:
                 tf.config.experimental.reset_memory_stats("GPU:0")
-            return {"vram_backend_mb": round(info["current"] / MB, 1), "vram_backend_peak_mb": round(info["peak"] / MB, 1),
-                    "vram_peak_since": "line" if reset_peak else "start"}  # fmt: skip
+            return {
+                "vram_backend_mb": round(info["current"] / MB, 1),
+                "vram_backend_peak_mb": round(info["peak"] / MB, 1),
+                "vram_peak_since": "line" if reset_peak else "start",
+            }
         if backend == "jax":
             jax = sys.modules["jax"]
             gpus = [d for d in jax.local_devices() if d.platform == "gpu"]
             stats = gpus[0].memory_stats() if gpus else None
             if not stats:
                 return empty
-            return {"vram_backend_mb": round(stats["bytes_in_use"] / MB, 1),
-                    "vram_backend_peak_mb": round(stats.get("peak_bytes_in_use", 0) / MB, 1), "vram_peak_since": "start"}  # fmt: skip
+            return {
+                "vram_backend_mb": round(stats["bytes_in_use"] / MB, 1),
+                "vram_backend_peak_mb": round(stats.get("peak_bytes_in_use", 0) / MB, 1),
+                "vram_peak_since": "start",
+            }
     except Exception:  # a backend without these APIs, a device that will not say: n/a
         return empty
     return empty
@@ -91,4 +100,5 @@ def is_out_of_memory(error: BaseException) -> bool:
         return True
     text = str(error)
     return type(error).__name__ in ("XlaRuntimeError", "JaxRuntimeError") and (
-        "RESOURCE_EXHAUSTED" in text or "out of memory" in text.lower())  # fmt: skip
+        "RESOURCE_EXHAUSTED" in text or "out of memory" in text.lower()
+    )

@@ -13,7 +13,28 @@ from latentkit.model.runs import RunModel, latents_store, read_run, stale_latent
 from latentkit.model.sampling import reparameterize
 from latentkit.model.spec import JobSpec, ModelSpec, find_job, load_spec, parse_set, presets, spec_from_dict
 
-__all__ = ["Codec", "JobSpec", "ModelSpec", "RunModel", "check_budget", "check_picture", "checkpoint",
-           "estimate_encode_mb", "estimate_ram_mb", "estimate_train_mb", "find_job", "grid", "latents_store",
-           "load_model", "load_spec", "open_codec", "parse_set", "presets", "read_run", "reparameterize", "save_png",
-           "spec_from_dict", "stale_latents"]  # fmt: skip
+__all__ = [
+    "Codec",
+    "JobSpec",
+    "ModelSpec",
+    "RunModel",
+    "check_budget",
+    "check_picture",
+    "checkpoint",
+    "estimate_encode_mb",
+    "estimate_ram_mb",
+    "estimate_train_mb",
+    "find_job",
+    "grid",
+    "latents_store",
+    "load_model",
+    "load_spec",
+    "open_codec",
+    "parse_set",
+    "presets",
+    "read_run",
+    "reparameterize",
+    "save_png",
+    "spec_from_dict",
+    "stale_latents",
+]

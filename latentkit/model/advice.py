@@ -37,25 +37,33 @@ def overfitting(history: list[dict[str, Any]], *, best: Path) -> dict[str, Any] 
         return None
     first, last = history[-RISING_EPOCHS - 1], history[-1]
     epoch = best_epoch(history)
-    return {"since": int(first["epoch"]) + 1, "val_loss": [float(first["val_loss"]), float(last["val_loss"])],
-            "loss": [float(first["loss"]), float(last["loss"])], "best_epoch": epoch,
-            "best_val_loss": float(next(r["val_loss"] for r in history if int(r["epoch"]) == epoch)),
-            "best_checkpoint": str(best) if saved_epoch(best) == epoch else None}  # fmt: skip
+    return {
+        "since": int(first["epoch"]) + 1,
+        "val_loss": [float(first["val_loss"]), float(last["val_loss"])],
+        "loss": [float(first["loss"]), float(last["loss"])],
+        "best_epoch": epoch,
+        "best_val_loss": float(next(r["val_loss"] for r in history if int(r["epoch"]) == epoch)),
+        "best_checkpoint": str(best) if saved_epoch(best) == epoch else None,
+    }
 
 
 def overfitting_warning(found: dict[str, Any], *, data, run: Path, lr: float) -> str:
     """The one line ``train`` prints when ``overfitting`` finds it: since when, the best validation
     epoch and its kept checkpoint, and the command that goes on from it."""
     (v0, v1), (t0, t1) = found["val_loss"], found["loss"]
-    line = (f"warning: the model is overfitting since epoch {found['since']}: its validation loss rose "
-            f"{RISING_EPOCHS} epochs in a row ({v0:.6g} -> {v1:.6g}) while its training loss fell ({t0:.6g} -> "
-            f"{t1:.6g}); the best validation epoch was {found['best_epoch']} (val_loss {found['best_val_loss']:.6g})")  # fmt: skip
+    line = (
+        f"warning: the model is overfitting since epoch {found['since']}: its validation loss rose "
+        f"{RISING_EPOCHS} epochs in a row ({v0:.6g} -> {v1:.6g}) while its training loss fell ({t0:.6g} -> "
+        f"{t1:.6g}); the best validation epoch was {found['best_epoch']} (val_loss {found['best_val_loss']:.6g})"
+    )
     best = found["best_checkpoint"]
     if best is None:
         return line
     run = run if run.name else run.resolve()  # --run .
-    return (line + f", kept as {best} until a better epoch replaces it; to go on from it in a new run at a lower "
-            f"rate (or train on more images): latentkit train --data {data} --run {run.with_name(run.name + '-best')} --from {best} --lr {lr / 10:g}")  # fmt: skip
+    return (
+        line + f", kept as {best} until a better epoch replaces it; to go on from it in a new run at a lower "
+        f"rate (or train on more images): latentkit train --data {data} --run {run.with_name(run.name + '-best')} --from {best} --lr {lr / 10:g}"
+    )
 
 
 def single_step_note(images: int, batch: int) -> str | None:
@@ -64,7 +72,7 @@ def single_step_note(images: int, batch: int) -> str | None:
     if images >= 2 * batch:
         return None
     left = f", {images - batch:,} of them left out of each epoch" if images > batch else ""
-    line = f"note: an epoch is a single step here ({images:,} training images at batch {batch}{left}): the weights change once an epoch"  # fmt: skip
+    line = f"note: an epoch is a single step here ({images:,} training images at batch {batch}{left}): the weights change once an epoch"
     suggested = max(SMALLEST_BATCH, 2 ** int(math.log2(max(images / STEPS_WANTED, 1))))
     if suggested >= batch or images // suggested < 2:
         return line + f"; prepare more images (at least {2 * SMALLEST_BATCH} for two steps of {SMALLEST_BATCH})"
@@ -78,8 +86,11 @@ def _overfits(history: list[dict[str, Any]]) -> bool:
     valid = [float(row["val_loss"]) for row in window]
     every = [float(row["val_loss"]) for row in history if _has_validation(row)]
     lowest = min(every)
-    return (all(b > a for a, b in zip(valid, valid[1:])) and float(window[-1]["loss"]) < float(window[0]["loss"])
-            and valid[-1] - lowest > RISE_MARGIN * (every[0] - lowest))  # fmt: skip
+    return (
+        all(b > a for a, b in zip(valid, valid[1:]))
+        and float(window[-1]["loss"]) < float(window[0]["loss"])
+        and valid[-1] - lowest > RISE_MARGIN * (every[0] - lowest)
+    )
 
 
 def _has_validation(row: dict[str, Any]) -> bool:

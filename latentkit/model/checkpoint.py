@@ -35,8 +35,9 @@ def save(directory: str | os.PathLike, *, meta: dict[str, Any], model_variables,
     arrays = {f"model/{i}": host_array(v) for i, v in enumerate(model_variables)}
     bad = [i for i, a in arrays.items() if a.dtype.kind == "f" and not np.isfinite(a).all()]
     if bad:  # never replace a good checkpoint with broken weights
-        raise TrainingDiverged(f"weights {', '.join(bad[:3])} are NaN or infinite: not saved; "
-                               f"{directory / LATEST} is kept as it was")  # fmt: skip
+        raise TrainingDiverged(
+            f"weights {', '.join(bad[:3])} are NaN or infinite: not saved; {directory / LATEST} is kept as it was"
+        )
     arrays |= {f"optimizer/{i}": host_array(v) for i, v in enumerate(optimizer_variables)}
     arrays["meta"] = np.array(json.dumps(meta))
     latest = directory / LATEST
@@ -86,14 +87,17 @@ def read_kept(path: str | os.PathLike) -> Checkpoint:
     """A kept checkpoint (or any checkpoint file) to start a new run from; one line when it is not one."""
     path = Path(path)
     if not path.is_file():
-        raise LatentkitError(f"--from {path}: no such checkpoint file (kept ones are RUN/checkpoints/epoch_NNNN.npz "
-                             "and best.npz)")  # fmt: skip
+        raise LatentkitError(
+            f"--from {path}: no such checkpoint file (kept ones are RUN/checkpoints/epoch_NNNN.npz and best.npz)"
+        )
     try:
         found = _read(path)
     except Exception as error:
         raise LatentkitError(f"--from {path} is not a readable latentkit checkpoint ({type(error).__name__})") from None
     if found.meta["step"] != 0:
-        raise LatentkitError(f"--from {path} was written mid-epoch (step {found.meta['step']}): start from an epoch's end")
+        raise LatentkitError(
+            f"--from {path} was written mid-epoch (step {found.meta['step']}): start from an epoch's end"
+        )
     return found
 
 
@@ -157,5 +161,7 @@ def restore(model, checkpoint: Checkpoint, *, optimizer: bool = True) -> None:
         raise LatentkitError(f"{checkpoint.path} does not fit this model (variable counts differ)")
     for variable, value in zip([*variables, *optimizer_variables], [*checkpoint.model, *saved_optimizer]):
         if tuple(variable.shape) != value.shape:
-            raise LatentkitError(f"{checkpoint.path}: {variable.path} has shape {value.shape}, model wants {variable.shape}")
+            raise LatentkitError(
+                f"{checkpoint.path}: {variable.path} has shape {value.shape}, model wants {variable.shape}"
+            )
         variable.assign(value)

@@ -41,10 +41,19 @@ class ZarrImageDataset(keras.utils.PyDataset):
     """
 
     def __init__(
-        self, path: str | os.PathLike, *, batch_size: int, partition: str | None = "train",
-        targets: bool = True, shuffle: bool = True, seed: int = 0, drop_remainder: bool = False,
-        cache_chunks: int = 2, shard: tuple[int, int] = (0, 1), **kwargs,
-    ) -> None:  # fmt: skip
+        self,
+        path: str | os.PathLike,
+        *,
+        batch_size: int,
+        partition: str | None = "train",
+        targets: bool = True,
+        shuffle: bool = True,
+        seed: int = 0,
+        drop_remainder: bool = False,
+        cache_chunks: int = 2,
+        shard: tuple[int, int] = (0, 1),
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         group = store.open_store(path, holds="images")
         self.images = group["images"]
@@ -132,7 +141,9 @@ class Stretch(keras.utils.PyDataset):
 
         rows = self.dataset.batch_size // self.dataset.shard[1]
         signature = (tf.TensorSpec((rows, *self.dataset.image_shape), tf.uint8),)
-        batches = tf.data.Dataset.from_generator(lambda: (self[i] for i in range(len(self))), output_signature=signature)
+        batches = tf.data.Dataset.from_generator(
+            lambda: (self[i] for i in range(len(self))), output_signature=signature
+        )
         options = tf.data.Options()
         options.autotune.enabled = False
         options.threading.private_threadpool_size = 1

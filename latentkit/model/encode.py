@@ -35,7 +35,7 @@ from latentkit.store import (
     run_chunks,
     run_lock,
     to_unit_float,
-)  # fmt: skip
+)
 from latentkit.transfer import open_mirror
 
 NOISE_BLOCK = 1024  # rows per block of VAE noise: z never depends on --chunk
@@ -49,11 +49,21 @@ class EncodeResult:
 
 
 def encode(
-    *, run: str | os.PathLike, chunk: int, data: str | os.PathLike | None = None, out: str | os.PathLike | None = None,
-    batch: int = 256, task: int = 0, tasks: int = 1, use: str = "z", max_ram: str | None = None,
-    events: JobEvents | None = None, mirror: str | os.PathLike | None = None, restart_stale: bool = False,
+    *,
+    run: str | os.PathLike,
+    chunk: int,
+    data: str | os.PathLike | None = None,
+    out: str | os.PathLike | None = None,
+    batch: int = 256,
+    task: int = 0,
+    tasks: int = 1,
+    use: str = "z",
+    max_ram: str | None = None,
+    events: JobEvents | None = None,
+    mirror: str | os.PathLike | None = None,
+    restart_stale: bool = False,
     max_vram: str | None = None,
-) -> EncodeResult:  # fmt: skip
+) -> EncodeResult:
     """Encode every image of the store into ``out`` (default RUN/latents.zarr), resumably.
 
     Every check a user can fail runs before Keras is imported: errors come fast and alone.
@@ -66,19 +76,32 @@ def encode(
     events = events or JobEvents()
     paths = RunPaths.of(run)
     if not paths.root.is_dir():
-        raise LatentkitError(f"no run at {run}: give a run directory that `latentkit train` or `import-model` "
-                             f"wrote")  # fmt: skip
+        raise LatentkitError(f"no run at {run}: give a run directory that `latentkit train` or `import-model` wrote")
     if mirror is not None:
         check_folder(mirror, "--mirror")
     refuse_while_held(paths.root, "train", reader="encode")
     # One whole-store encode per run; task-split encodes side by side (latentkit.store.runlock).
     with run_lock(paths.root, "encode", task=task, tasks=tasks, warn=events.message):
-        return _encode(paths, chunk=chunk, data=data, out=out, batch=batch, task=task, tasks=tasks, use=use,
-                       max_ram=max_ram, events=events, mirror=mirror, restart_stale=restart_stale, max_vram=max_vram)
+        return _encode(
+            paths,
+            chunk=chunk,
+            data=data,
+            out=out,
+            batch=batch,
+            task=task,
+            tasks=tasks,
+            use=use,
+            max_ram=max_ram,
+            events=events,
+            mirror=mirror,
+            restart_stale=restart_stale,
+            max_vram=max_vram,
+        )
 
 
-def _encode(paths: RunPaths, *, chunk, data, out, batch, task, tasks, use, max_ram, events, mirror, restart_stale,
-            max_vram) -> EncodeResult:  # fmt: skip
+def _encode(
+    paths: RunPaths, *, chunk, data, out, batch, task, tasks, use, max_ram, events, mirror, restart_stale, max_vram
+) -> EncodeResult:
     if chunk < 1:
         raise LatentkitError(f"--chunk must be a positive number of images, got {chunk}")
     if batch < 1:
@@ -101,44 +124,65 @@ def _encode(paths: RunPaths, *, chunk, data, out, batch, task, tasks, use, max_r
     images = source["images"]
     size = model_of.image_size
     if tuple(images.shape[1:]) != (size, size, 3):
-        raise LatentkitError(f"{data} holds {images.shape[1]}x{images.shape[2]} images, the model expects "
-                             f"{size}x{size}: encode a store of that size (--data)")  # fmt: skip
+        raise LatentkitError(
+            f"{data} holds {images.shape[1]}x{images.shape[2]} images, the model expects "
+            f"{size}x{size}: encode a store of that size (--data)"
+        )
     outputs = ("z", "mu", "logvar") if vae else ("z",)
     if max_ram is not None:
-        need, parts = estimate_ram_mb(image_shape=images.shape[1:], batch=batch, chunk=chunk,
-                                      data_chunk=images.chunks[0], n_params=model_of.n_params,
-                                      outputs=len(outputs), z_dim=model_of.z_dim)  # fmt: skip
+        need, parts = estimate_ram_mb(
+            image_shape=images.shape[1:],
+            batch=batch,
+            chunk=chunk,
+            data_chunk=images.chunks[0],
+            n_params=model_of.n_params,
+            outputs=len(outputs),
+            z_dim=model_of.z_dim,
+        )
         if need * 2**20 > parse_size(max_ram, option="--max-ram"):
             detail = ", ".join(f"{k} {v:,.0f} MB" for k, v in parts.items())
-            raise LatentkitError(f"needs about {need:,.0f} MB, over --max-ram {max_ram} ({detail}): "
-                                 f"lower --chunk or --batch")  # fmt: skip
+            raise LatentkitError(
+                f"needs about {need:,.0f} MB, over --max-ram {max_ram} ({detail}): lower --chunk or --batch"
+            )
     if max_vram is not None:
         if model_of.saved is None:
-            events.message("note: --max-vram estimates latentkit's own networks only: not checked for an imported model")
+            events.message(
+                "note: --max-vram estimates latentkit's own networks only: not checked for an imported model"
+            )
         else:
             spec = spec_from_dict(model_of.saved.meta["spec"])
-            check_budget(*estimate_encode_mb(spec.model, batch), max_vram=max_vram,
-                         what=f"an encoder call of batch {batch}")  # fmt: skip
+            check_budget(
+                *estimate_encode_mb(spec.model, batch), max_vram=max_vram, what=f"an encoder call of batch {batch}"
+            )
 
     out = Path(out or paths.latents)
     n, z_dim = images.shape[0], model_of.z_dim
     arrays = {name: ArraySpec((z_dim,), "float32") for name in outputs} | {"ok": ArraySpec((), "bool", False)}
-    identity = {"source": str(data.resolve()), "z_dim": z_dim, "use": use,
-                "checkpoint": model_of.version}  # fmt: skip
+    identity = {"source": str(data.resolve()), "z_dim": z_dim, "use": use, "checkpoint": model_of.version}
+
     def replace(stale: list[str]) -> None:
         if tasks > 1:
-            raise LatentkitError(f"--restart-stale cannot replace {out} while other tasks may write it: "
-                                 f"run it with one task, or delete the store first")  # fmt: skip
+            raise LatentkitError(
+                f"--restart-stale cannot replace {out} while other tasks may write it: "
+                f"run it with one task, or delete the store first"
+            )
         events.message(f"{out} was encoded with another {', '.join(stale)}: encoding again from scratch")
 
-    group = store.create_or_open(out, n=n, chunk=chunk, arrays=arrays, identity=tuple(identity),
-                                 on_stale=replace if restart_stale else None,
-                                 fix="rerun with --restart-stale to encode it again, or give another --out",
-                                 attrs={**identity, "kind": model_of.kind, "seed": model_of.seed,
-                                        "eps_factor": model_of.eps_factor})  # fmt: skip
+    group = store.create_or_open(
+        out,
+        n=n,
+        chunk=chunk,
+        arrays=arrays,
+        identity=tuple(identity),
+        on_stale=replace if restart_stale else None,
+        fix="rerun with --restart-stale to encode it again, or give another --out",
+        attrs={**identity, "kind": model_of.kind, "seed": model_of.seed, "eps_factor": model_of.eps_factor},
+    )
     if chunk % batch and chunk > batch:
-        events.message(f"note: --chunk {chunk} is not a multiple of --batch {batch}: batches cut by chunk edges "
-                       f"are padded (about {100 * batch / chunk:.0f}% extra encoder work)")  # fmt: skip
+        events.message(
+            f"note: --chunk {chunk} is not a multiple of --batch {batch}: batches cut by chunk edges "
+            f"are padded (about {100 * batch / chunk:.0f}% extra encoder work)"
+        )
 
     encoder = uint8_encoder(load_model(paths.root, model_of).encoder)
     ok_rows = source["ok"]
@@ -154,8 +198,9 @@ def _encode(paths: RunPaths, *, chunk, data, out, batch, task, tasks, use, max_r
     prefetch = ThreadPoolExecutor(max_workers=1)
 
     def produce(start: int, stop: int) -> dict[str, np.ndarray]:
-        values, timings[start] = _encode_rows(encoder, cache, prefetch, start, stop, batch, vae, use,
-                                              model_of.seed, model_of.eps_factor)  # fmt: skip
+        values, timings[start] = _encode_rows(
+            encoder, cache, prefetch, start, stop, batch, vae, use, model_of.seed, model_of.eps_factor
+        )
         values["ok"] = ok_rows[start:stop]
         return values
 
@@ -163,9 +208,14 @@ def _encode(paths: RunPaths, *, chunk, data, out, batch, task, tasks, use, max_r
         release_memory()  # between chunks: Keras session, gc, malloc_trim
         timing = {**timings.pop(chunk.start), "write_s": chunk.write_s}
         rows = chunk.stop - chunk.start
-        events.record(monitor.write(unit=f"chunk {chunk.k}", rows=rows,
-                                    items_per_s=rows / chunk.seconds if chunk.seconds else 0.0,
-                                    **{key: round(v, 3) for key, v in timing.items()}))  # fmt: skip
+        events.record(
+            monitor.write(
+                unit=f"chunk {chunk.k}",
+                rows=rows,
+                items_per_s=rows / chunk.seconds if chunk.seconds else 0.0,
+                **{key: round(v, 3) for key, v in timing.items()},
+            )
+        )
         copies.request()
 
     copies = open_mirror(paths.root, mirror, events)
@@ -176,9 +226,11 @@ def _encode(paths: RunPaths, *, chunk, data, out, batch, task, tasks, use, max_r
             if not is_out_of_memory(error):
                 raise
             events.finish()
-            raise GpuOutOfMemory(f"out of GPU memory encoding batches of {batch}: the chunks finished so far are "
-                                 f"kept; lower --batch (e.g. --batch {max(1, batch // 2)}) and run the same command "
-                                 f"again") from None  # fmt: skip
+            raise GpuOutOfMemory(
+                f"out of GPU memory encoding batches of {batch}: the chunks finished so far are "
+                f"kept; lower --batch (e.g. --batch {max(1, batch // 2)}) and run the same command "
+                f"again"
+            ) from None
     return EncodeResult(result.chunks_written, result.chunks_skipped, out)
 
 
@@ -194,8 +246,9 @@ def uint8_encoder(encoder):
     return keras.Model(images, encoder(to_unit_float(images, ops=keras.ops)), name="encoder_uint8")
 
 
-def _encode_rows(encoder, cache, prefetch, start, stop, batch, vae, use, seed, eps_factor
-                 ) -> tuple[dict, dict[str, float]]:  # fmt: skip
+def _encode_rows(
+    encoder, cache, prefetch, start, stop, batch, vae, use, seed, eps_factor
+) -> tuple[dict, dict[str, float]]:
     """Encode rows start..stop on the absolute batch grid; the next batch is read meanwhile."""
     grid = list(range(start - start % batch, stop, batch))
     timing = {"read_s": 0.0, "work_s": 0.0}
@@ -243,8 +296,11 @@ def _encode_rows(encoder, cache, prefetch, start, stop, batch, vae, use, seed, e
 def vae_noise(seed: int, start: int, stop: int, dim: int) -> np.ndarray:
     """N(0, 1) noise for rows start..stop, drawn per fixed block of rows (clipped by the formula)."""
     blocks = range(start // NOISE_BLOCK, (stop - 1) // NOISE_BLOCK + 1)
-    noise = np.concatenate([np.random.default_rng([seed, 0xE5C0DE, b]).standard_normal((NOISE_BLOCK, dim),
-                                                                                     dtype=np.float32)
-                            for b in blocks])  # fmt: skip
+    noise = np.concatenate(
+        [
+            np.random.default_rng([seed, 0xE5C0DE, b]).standard_normal((NOISE_BLOCK, dim), dtype=np.float32)
+            for b in blocks
+        ]
+    )
     offset = blocks[0] * NOISE_BLOCK
     return noise[start - offset : stop - offset]

@@ -24,10 +24,10 @@ import matplotlib
 import numpy as np
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from latentkit.core import RunPaths, atomic_write  # noqa: E402
-from latentkit.model.images import SOFTWARE  # noqa: E402
+from latentkit.core import RunPaths, atomic_write
+from latentkit.model.images import SOFTWARE
 
 TERMS = ("loss", "reconstruction", "kl")
 
@@ -38,8 +38,11 @@ def draw_training(history: list[dict], path: Path) -> Path:
     spread), where the studies saw a jump. Written atomically; redrawn after every epoch."""
     epochs = [int(row["epoch"]) for row in history]
     terms = [t for t in TERMS if t != "kl" or any(float(row.get("kl") or 0) for row in history)]
-    probe = [(e, float(row["probe_radius_mean"]), float(row["probe_radius_std"])) for e, row in zip(epochs, history)
-             if row.get("probe_radius_mean") not in (None, "")]  # fmt: skip
+    probe = [
+        (e, float(row["probe_radius_mean"]), float(row["probe_radius_std"]))
+        for e, row in zip(epochs, history)
+        if row.get("probe_radius_mean") not in (None, "")
+    ]
     rows = 2 if probe else 1
     fig, axes = plt.subplots(rows, len(terms), figsize=(4.2 * len(terms), 3.2 * rows), squeeze=False)
     try:
@@ -55,8 +58,11 @@ def draw_training(history: list[dict], path: Path) -> Path:
                 extra.axis("off")
         for ax, term in zip(axes[0], terms):
             ax.plot(epochs, [float(row[term]) for row in history], marker="o", color="black", label="train")
-            valid = [(e, float(row[f"val_{term}"])) for e, row in zip(epochs, history) if row.get(f"val_{term}") not in
-                     (None, "")]  # fmt: skip
+            valid = [
+                (e, float(row[f"val_{term}"]))
+                for e, row in zip(epochs, history)
+                if row.get(f"val_{term}") not in (None, "")
+            ]
             if valid:
                 ax.plot(*zip(*valid), marker="s", color="tab:orange", label="valid")
             ax.set(xlabel="epoch", title=term)
@@ -73,10 +79,13 @@ def draw_training(history: list[dict], path: Path) -> Path:
 # -- TensorBoard event files ----------------------------------------------------------------
 
 
-
 FOLDER = "tensorboard"
-SCALARS = {"loss": "loss", "reconstruction": "loss/reconstruction", "kl": "loss/kl",
-           "images_per_s": "speed/images_per_s"}  # fmt: skip
+SCALARS = {
+    "loss": "loss",
+    "reconstruction": "loss/reconstruction",
+    "kl": "loss/kl",
+    "images_per_s": "speed/images_per_s",
+}
 
 
 def event_file(paths: RunPaths, side: str, epoch: int) -> Path:
@@ -89,9 +98,12 @@ def log_epochs(paths: RunPaths, history: list[dict[str, Any]]) -> int:
     written = 0
     for row in history:
         epoch = int(row["epoch"])
-        sides = {"train": {SCALARS[k]: row[k] for k in SCALARS if row.get(k) is not None},
-                 "valid": {SCALARS[k]: row[f"val_{k}"] for k in ("loss", "reconstruction", "kl")
-                           if row.get(f"val_{k}") is not None}}  # fmt: skip
+        sides = {
+            "train": {SCALARS[k]: row[k] for k in SCALARS if row.get(k) is not None},
+            "valid": {
+                SCALARS[k]: row[f"val_{k}"] for k in ("loss", "reconstruction", "kl") if row.get(f"val_{k}") is not None
+            },
+        }
         for side, scalars in sides.items():
             target = event_file(paths, side, epoch)
             if not scalars or target.exists():
@@ -115,8 +127,10 @@ def _write(path: Path, step: int, scalars: dict[str, float], grid: Path | None) 
             width, height = picture.size
         encoded = Summary.Image(height=height, width=width, colorspace=3, encoded_image_string=grid.read_bytes())
         values.append(Summary.Value(tag="reconstructions (top: originals)", image=encoded))
-    events = [Event(wall_time=now, step=0, file_version="brain.Event:2"),
-              Event(wall_time=now, step=step, summary=Summary(value=values))]  # fmt: skip
+    events = [
+        Event(wall_time=now, step=0, file_version="brain.Event:2"),
+        Event(wall_time=now, step=step, summary=Summary(value=values)),
+    ]
     with atomic_write(path) as handle:
         for event in events:
             _record(handle, event.SerializeToString())

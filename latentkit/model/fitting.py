@@ -67,25 +67,34 @@ class StopFlag:
 
 def open_dataset(data, spec: JobSpec, parallel) -> ZarrImageDataset:
     """The store's training partition in the spec's batches, this process's shard of it."""
-    dataset = ZarrImageDataset(data, batch_size=spec.train.batch, partition=spec.train.partition,
-                               seed=spec.train.seed, drop_remainder=True,
-                               shard=(parallel.process, parallel.processes))  # fmt: skip
+    dataset = ZarrImageDataset(
+        data,
+        batch_size=spec.train.batch,
+        partition=spec.train.partition,
+        seed=spec.train.seed,
+        drop_remainder=True,
+        shard=(parallel.process, parallel.processes),
+    )
     if len(dataset) == 0:
-        raise LatentkitError(f"fewer than one batch ({spec.train.batch}) of {spec.train.partition} images in "
-                             f"{data} for each of {parallel.processes} processes")  # fmt: skip
+        raise LatentkitError(
+            f"fewer than one batch ({spec.train.batch}) of {spec.train.partition} images in "
+            f"{data} for each of {parallel.processes} processes"
+        )
     return dataset
 
 
-def run_epochs(paths: RunPaths, spec, saved, parallel, dataset, *, data, events: JobEvents, mirror,
-               started_from: str | None = None) -> TrainResult:  # fmt: skip
+def run_epochs(
+    paths: RunPaths, spec, saved, parallel, dataset, *, data, events: JobEvents, mirror, started_from: str | None = None
+) -> TrainResult:
     """The run itself, under its lock: the model built or restored, then epochs until done or stopped.
     ``started_from``: the kept checkpoint the run began from (``--from``), recorded in each checkpoint."""
     if parallel.writes:
         write_text(paths.job_spec, to_toml(spec))
 
     keras.utils.set_random_seed(spec.train.seed)
-    model = build_model(spec.model, lr=spec.train.lr, precision=spec.train.precision,
-                        steps_per_execution=spec.train.steps_per_execution)  # fmt: skip
+    model = build_model(
+        spec.model, lr=spec.train.lr, precision=spec.train.precision, steps_per_execution=spec.train.steps_per_execution
+    )
     if parallel.writes:
         events.message(parameter_counts(model))
     if parallel.writes and (note := advice.single_step_note(len(dataset.rows), spec.train.batch)):
@@ -117,8 +126,19 @@ def run_epochs(paths: RunPaths, spec, saved, parallel, dataset, *, data, events:
         if not np.isfinite(sums[:3]).all():
             raise _diverged(paths, epoch, step, sums)
         if parallel.writes:  # the other processes hold the same replicated state
-            write_checkpoint(paths.root, model, spec, data=data, epoch=epoch, step=step, sums=sums, history=history,
-                             steps_per_epoch=len(dataset), devices=parallel.devices, started_from=started_from)  # fmt: skip
+            write_checkpoint(
+                paths.root,
+                model,
+                spec,
+                data=data,
+                epoch=epoch,
+                step=step,
+                sums=sums,
+                history=history,
+                steps_per_epoch=len(dataset),
+                devices=parallel.devices,
+                started_from=started_from,
+            )
             copies.request()
 
     with StopFlag() as stop, closing(copies):
@@ -129,9 +149,18 @@ def run_epochs(paths: RunPaths, spec, saved, parallel, dataset, *, data, events:
             # One fit() over the rest of the epoch; it checkpoints at step boundaries from a
             # callback, and a stop signal ends it at the next one.
             try:
-                taken, means = train_steps(model, dataset, step, flag=stop, events=events, agree=parallel.any,
-                                           checkpoint_every=spec.train.checkpoint_every,
-                                           on_checkpoint=lambda at, means: save(at, _add(before, means, at - first)))  # fmt: skip
+                taken, means = train_steps(
+                    model,
+                    dataset,
+                    step,
+                    flag=stop,
+                    events=events,
+                    agree=parallel.any,
+                    checkpoint_every=spec.train.checkpoint_every,
+                    on_checkpoint=lambda at, means, before=before, first=first: save(
+                        at, _add(before, means, at - first)
+                    ),
+                )
             except Exception as error:
                 if not is_out_of_memory(error):
                     raise
@@ -145,8 +174,9 @@ def run_epochs(paths: RunPaths, spec, saved, parallel, dataset, *, data, events:
                 save(step, sums)
                 events.finish()
                 cause = signal.Signals(stop.signal).name if stop.signal is not None else "another process's signal"
-                events.message(f"stopped by {cause} at epoch {epoch + 1}, step {step}: checkpoint written, "
-                               f"exit {INTERRUPTED_EXIT}")  # fmt: skip
+                events.message(
+                    f"stopped by {cause} at epoch {epoch + 1}, step {step}: checkpoint written, exit {INTERRUPTED_EXIT}"
+                )
                 return TrainResult(True, epoch, step, history, first_epoch)
             seconds = time.perf_counter() - started
             count = max(sums[3], 1)
@@ -155,9 +185,17 @@ def run_epochs(paths: RunPaths, spec, saved, parallel, dataset, *, data, events:
                 valid = validation_loss(model, held_out, spec.train.batch) if held_out is not None else {}
                 valid |= probe_radius(model, probe) if probe is not None else {}
             means = {"loss": sums[0] / count, "reconstruction": sums[1] / count, "kl": sums[2] / count}
-            history.append({"epoch": epoch + 1, **means, **reported_terms(means, model.spec), **valid,
-                            "images_per_s": taken * dataset.batch_size / seconds,
-                            "seconds": seconds, "validation_s": time.perf_counter() - validated})  # fmt: skip
+            history.append(
+                {
+                    "epoch": epoch + 1,
+                    **means,
+                    **reported_terms(means, model.spec),
+                    **valid,
+                    "images_per_s": taken * dataset.batch_size / seconds,
+                    "seconds": seconds,
+                    "validation_s": time.perf_counter() - validated,
+                }
+            )
             epoch, step, sums = epoch + 1, 0, [0.0, 0.0, 0.0, 0]
             save(step, sums)
             if parallel.writes and spec.train.keeps(epoch):
@@ -174,10 +212,18 @@ def run_epochs(paths: RunPaths, spec, saved, parallel, dataset, *, data, events:
                 epoch_output.log_epochs(paths, history)
                 copies.request()  # history and samples too
                 found = advice.overfitting(history, best=paths.checkpoints / checkpoint.BEST)
-                events.record(monitor.write(unit=f"epoch {epoch}", items_per_s=history[-1]["images_per_s"],
-                                            work_s=seconds, validation_s=history[-1]["validation_s"], loss=history[-1]["loss"],
-                                            val_loss=history[-1].get("val_loss"), devices=parallel.devices,
-                                            **({"overfitting": found} if found else {})))  # fmt: skip
+                events.record(
+                    monitor.write(
+                        unit=f"epoch {epoch}",
+                        items_per_s=history[-1]["images_per_s"],
+                        work_s=seconds,
+                        validation_s=history[-1]["validation_s"],
+                        loss=history[-1]["loss"],
+                        val_loss=history[-1].get("val_loss"),
+                        devices=parallel.devices,
+                        **({"overfitting": found} if found else {}),
+                    )
+                )
                 if found:  # once, as it begins; recorded above
                     events.message(advice.overfitting_warning(found, data=data, run=paths.root, lr=spec.train.lr))
     return TrainResult(False, epoch, step, history, first_epoch)
@@ -201,30 +247,46 @@ def _diverged(paths: RunPaths, epoch: int, step: int, sums: list) -> TrainingDiv
     """The one line for a loss that became NaN or infinite: where, what is kept, what to try."""
     kept = checkpoint.load(paths.checkpoints)[0]
     where = f"epoch {kept.meta['epoch'] + 1}, step {kept.meta['step']}" if kept else "none yet"
-    return TrainingDiverged(f"training diverged by epoch {epoch + 1}, step {step} (loss {sums[0]}, KL {sums[2]}): "
-                            f"nothing saved from it; the last good checkpoint ({where}) is kept; train into a new "
-                            f"--run with a lower --lr (or KL factor)")  # fmt: skip
+    return TrainingDiverged(
+        f"training diverged by epoch {epoch + 1}, step {step} (loss {sums[0]}, KL {sums[2]}): "
+        f"nothing saved from it; the last good checkpoint ({where}) is kept; train into a new "
+        f"--run with a lower --lr (or KL factor)"
+    )
 
 
 def _out_of_memory(paths: RunPaths, batch: int, epoch: int) -> GpuOutOfMemory:
     """The one line for a step that did not fit: what is kept, what to try."""
     kept = checkpoint.load(paths.checkpoints)[0]
     where = f"epoch {kept.meta['epoch'] + 1}, step {kept.meta['step']}" if kept else "the start"
-    return GpuOutOfMemory(f"out of GPU memory in a training step of batch {batch} (epoch {epoch + 1}): the checkpoint "
-                          f"at {where} is kept; lower --batch (e.g. --batch {max(1, batch // 2)} in a new --run) or "
-                          f"free the GPU, and run again")  # fmt: skip
+    return GpuOutOfMemory(
+        f"out of GPU memory in a training step of batch {batch} (epoch {epoch + 1}): the checkpoint "
+        f"at {where} is kept; lower --batch (e.g. --batch {max(1, batch // 2)} in a new --run) or "
+        f"free the GPU, and run again"
+    )
 
 
 def _add(sums: list, means: dict[str, float], steps: int) -> list:
     """Running loss sums (loss, reconstruction, kl, steps) plus ``steps`` steps of these means."""
-    return [sums[0] + means["loss"] * steps, sums[1] + means["reconstruction"] * steps,
-            sums[2] + means["kl"] * steps, sums[3] + steps]  # fmt: skip
+    return [
+        sums[0] + means["loss"] * steps,
+        sums[1] + means["reconstruction"] * steps,
+        sums[2] + means["kl"] * steps,
+        sums[3] + steps,
+    ]
 
 
-def train_steps(model, dataset: ZarrImageDataset, start: int, stop: int | None = None, *,
-                flag: StopFlag | None = None, events: JobEvents | None = None, checkpoint_every: int | None = None,
-                on_checkpoint: Callable[[int, dict[str, float]], None] | None = None,
-                agree: Callable[[bool], bool] = bool) -> tuple[int, dict[str, float]]:  # fmt: skip
+def train_steps(
+    model,
+    dataset: ZarrImageDataset,
+    start: int,
+    stop: int | None = None,
+    *,
+    flag: StopFlag | None = None,
+    events: JobEvents | None = None,
+    checkpoint_every: int | None = None,
+    on_checkpoint: Callable[[int, dict[str, float]], None] | None = None,
+    agree: Callable[[bool], bool] = bool,
+) -> tuple[int, dict[str, float]]:
     """Train on batches ``start..stop`` (default: the epoch's end) of the dataset's current epoch, in one ``fit``.
 
     Batches travel as uint8 (scaled inside the compiled step), read ahead on a thread;
@@ -238,9 +300,16 @@ def train_steps(model, dataset: ZarrImageDataset, start: int, stop: int | None =
     stretch = Stretch(dataset, start, len(dataset) if stop is None else stop)
     if len(stretch) <= 0:  # resumed from a stop at the epoch's very end
         return 0, {"loss": 0.0, "reconstruction": 0.0, "kl": 0.0}
-    control = _FitControl(start=start, total=len(stretch), per_call=model.steps_per_execution,
-                          events=events or JobEvents(), flag=flag, every=checkpoint_every,
-                          on_checkpoint=on_checkpoint, agree=agree)  # fmt: skip
+    control = _FitControl(
+        start=start,
+        total=len(stretch),
+        per_call=model.steps_per_execution,
+        events=events or JobEvents(),
+        flag=flag,
+        every=checkpoint_every,
+        on_checkpoint=on_checkpoint,
+        agree=agree,
+    )
     try:
         logs = model.fit(stretch.for_fit(), epochs=1, verbose=0, shuffle=False, callbacks=[control]).history
     finally:
@@ -263,8 +332,18 @@ class _FitControl(keras.callbacks.Callback):
     checkpoint: ``self.model`` syncs JAX's state, ``self._model`` does not.
     """
 
-    def __init__(self, *, start: int, total: int, per_call: int, events: JobEvents, flag: StopFlag | None,
-                 every: int | None, on_checkpoint, agree: Callable[[bool], bool] = bool) -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        start: int,
+        total: int,
+        per_call: int,
+        events: JobEvents,
+        flag: StopFlag | None,
+        every: int | None,
+        on_checkpoint,
+        agree: Callable[[bool], bool] = bool,
+    ) -> None:
         super().__init__()
         self.start, self.per_call, self.events, self.flag, self.agree = start, per_call, events, flag, agree
         self.every, self.on_checkpoint = every, on_checkpoint
@@ -288,18 +367,45 @@ class _FitControl(keras.callbacks.Callback):
         self.done = done
 
 
-def write_checkpoint(run: str | os.PathLike, model, spec: JobSpec, *, data, epoch: int, step: int, sums=(0.0, 0.0, 0.0, 0),
-                     history=(), steps_per_epoch: int | None = None, devices: int = 1,
-                     started_from: str | None = None) -> Path:  # fmt: skip
+def write_checkpoint(
+    run: str | os.PathLike,
+    model,
+    spec: JobSpec,
+    *,
+    data,
+    epoch: int,
+    step: int,
+    sums=(0.0, 0.0, 0.0, 0),
+    history=(),
+    steps_per_epoch: int | None = None,
+    devices: int = 1,
+    started_from: str | None = None,
+) -> Path:
     """Everything a resume needs, in RUN/checkpoints/latest.npz (atomic, previous kept)."""
-    meta = {"epoch": epoch, "step": step, "sums": list(sums), "history": list(history), "spec": spec.to_dict(),
-            "seed": spec.train.seed, "steps_per_epoch": steps_per_epoch, "time": time.time(),
-            "data": str(Path(data).resolve()), "n_model_variables": len(model.variables),
-            "n_optimizer_variables": len(model.optimizer.variables),
-            "variable_paths": [v.path for v in model.variables], "keras": keras.__version__,
-            "backend": keras.backend.backend(), "devices": devices, "started_from": started_from}  # fmt: skip
-    return checkpoint.save(RunPaths.of(run).checkpoints, meta=meta, model_variables=model.variables,
-                           optimizer_variables=model.optimizer.variables)  # fmt: skip
+    meta = {
+        "epoch": epoch,
+        "step": step,
+        "sums": list(sums),
+        "history": list(history),
+        "spec": spec.to_dict(),
+        "seed": spec.train.seed,
+        "steps_per_epoch": steps_per_epoch,
+        "time": time.time(),
+        "data": str(Path(data).resolve()),
+        "n_model_variables": len(model.variables),
+        "n_optimizer_variables": len(model.optimizer.variables),
+        "variable_paths": [v.path for v in model.variables],
+        "keras": keras.__version__,
+        "backend": keras.backend.backend(),
+        "devices": devices,
+        "started_from": started_from,
+    }
+    return checkpoint.save(
+        RunPaths.of(run).checkpoints,
+        meta=meta,
+        model_variables=model.variables,
+        optimizer_variables=model.optimizer.variables,
+    )
 
 
 def validation_images(data, spec: JobSpec) -> np.ndarray | None:
@@ -335,8 +441,11 @@ def reported_terms(means: dict[str, float], spec: ModelSpec) -> dict[str, float]
     divides the weighted KL too) and the KL as the loss adds it, ``kl_factor`` × the unweighted
     ``kl`` (0 for an AE)."""
     pixels = spec.image_size * spec.image_size
-    return {"loss_per_pixel": means["loss"] / pixels, "reconstruction_per_pixel": means["reconstruction"] / pixels,
-            "kl_weighted": spec.kl_factor * means["kl"]}  # fmt: skip
+    return {
+        "loss_per_pixel": means["loss"] / pixels,
+        "reconstruction_per_pixel": means["reconstruction"] / pixels,
+        "kl_weighted": spec.kl_factor * means["kl"],
+    }
 
 
 def parameter_counts(model) -> str:

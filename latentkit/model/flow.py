@@ -46,9 +46,13 @@ def build_flow(spec: FlowSpec):
         def __init__(self, dim: int, hidden: int, parity: int, **kwargs):
             super().__init__(**kwargs)
             self.mask = np.array([(i + parity) % 2 for i in range(dim)], np.float32)
-            self.net = keras.Sequential([layers.Dense(hidden, activation="relu"),
-                                         layers.Dense(hidden, activation="relu"),
-                                         layers.Dense(2 * dim, kernel_initializer="zeros")])  # fmt: skip
+            self.net = keras.Sequential(
+                [
+                    layers.Dense(hidden, activation="relu"),
+                    layers.Dense(hidden, activation="relu"),
+                    layers.Dense(2 * dim, kernel_initializer="zeros"),
+                ]
+            )
             self.scale = self.add_weight(shape=(dim,), initializer="ones", name="scale")
 
         def build(self, input_shape):
@@ -125,28 +129,61 @@ def _batches(array, rows: np.ndarray, batch: int, rng) -> Iterator[np.ndarray]:
             yield values[i : i + batch]
 
 
-def train_flow(*, run: str | os.PathLike, epochs: int | None = None, couplings: int = 8, hidden: int = 256,
-               batch: int = 512, lr: float = 1e-3, seed: int = 0, events: JobEvents | None = None) -> dict:  # fmt: skip
+def train_flow(
+    *,
+    run: str | os.PathLike,
+    epochs: int | None = None,
+    couplings: int = 8,
+    hidden: int = 256,
+    batch: int = 512,
+    lr: float = 1e-3,
+    seed: int = 0,
+    events: JobEvents | None = None,
+) -> dict:
     """Fit (or go on fitting) RUN/flow to RUN/latents.zarr; one checkpoint per epoch."""
     from latentkit.store import finished_latents
 
     paths = RunPaths.of(run)
     group = finished_latents(run)
     rows = np.flatnonzero(group["ok"][:].astype(bool))
-    return fit_flow(group["z"], rows, paths.root / FOLDER, epochs=epochs, couplings=couplings, hidden=hidden,
-                    batch=batch, lr=lr, seed=seed, events=events)  # fmt: skip
+    return fit_flow(
+        group["z"],
+        rows,
+        paths.root / FOLDER,
+        epochs=epochs,
+        couplings=couplings,
+        hidden=hidden,
+        batch=batch,
+        lr=lr,
+        seed=seed,
+        events=events,
+    )
 
 
-def fit_flow(array, rows: np.ndarray, folder: Path, *, epochs: int | None = None, couplings: int = 8, hidden: int = 256,
-             batch: int = 512, lr: float = 1e-3, seed: int = 0, events: JobEvents | None = None) -> dict:  # fmt: skip
+def fit_flow(
+    array,
+    rows: np.ndarray,
+    folder: Path,
+    *,
+    epochs: int | None = None,
+    couplings: int = 8,
+    hidden: int = 256,
+    batch: int = 512,
+    lr: float = 1e-3,
+    seed: int = 0,
+    events: JobEvents | None = None,
+) -> dict:
     """Fit the flow to ``array``'s ``rows`` (a zarr or numpy (N, d) array), checkpointing into
     ``folder`` after every epoch; a rerun resumes at the next epoch (``epochs`` may extend it)."""
     from latentkit.model.backend import keras
 
     events = events or JobEvents()
     saved, _ = checkpoint.load(folder)
-    spec = FlowSpec(**saved.meta["spec"]) if saved is not None else FlowSpec(
-        dim=int(array.shape[1]), couplings=couplings, hidden=hidden, batch=batch, lr=lr, seed=seed)  # fmt: skip
+    spec = (
+        FlowSpec(**saved.meta["spec"])
+        if saved is not None
+        else FlowSpec(dim=int(array.shape[1]), couplings=couplings, hidden=hidden, batch=batch, lr=lr, seed=seed)
+    )
     spec = FlowSpec(**{**spec.__dict__, "epochs": epochs or spec.epochs})
     if len(rows) < spec.batch:
         raise LatentkitError(f"{len(rows)} usable latents: fewer than one --batch ({spec.batch})")
@@ -172,13 +209,25 @@ def fit_flow(array, rows: np.ndarray, folder: Path, *, epochs: int | None = None
             events.advance()
         events.finish()
         if not np.isfinite(losses).all():
-            raise LatentkitError("the flow's loss became NaN or infinite: nothing saved from this epoch; try --lr lower")
+            raise LatentkitError(
+                "the flow's loss became NaN or infinite: nothing saved from this epoch; try --lr lower"
+            )
         epoch += 1
         history.append({"epoch": epoch, "nll": float(np.mean(losses)), "seconds": time.perf_counter() - started})
-        checkpoint.save(folder, meta={"epoch": epoch, "step": 0, "history": history, "spec": spec.__dict__,
-                                      "n_model_variables": len(flow.variables),
-                                      "n_optimizer_variables": len(flow.optimizer.variables), "time": time.time()},
-                        model_variables=flow.variables, optimizer_variables=flow.optimizer.variables)  # fmt: skip
+        checkpoint.save(
+            folder,
+            meta={
+                "epoch": epoch,
+                "step": 0,
+                "history": history,
+                "spec": spec.__dict__,
+                "n_model_variables": len(flow.variables),
+                "n_optimizer_variables": len(flow.optimizer.variables),
+                "time": time.time(),
+            },
+            model_variables=flow.variables,
+            optimizer_variables=flow.optimizer.variables,
+        )
     write_json(folder / "flow.json", {"spec": spec.__dict__, "history": history, "rows": int(len(rows))})
     return {"epochs": epoch, "history": history, "spec": spec.__dict__}
 
@@ -202,9 +251,9 @@ class FlowSampler:
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         noise = rng.standard_normal((n, self.dim)).astype(np.float32)
-        return np.concatenate([np.asarray(self.flow.inverse(noise[i : i + 4096]), np.float64)
-                               for i in range(0, n, 4096)])  # fmt: skip
+        return np.concatenate(
+            [np.asarray(self.flow.inverse(noise[i : i + 4096]), np.float64) for i in range(0, n, 4096)]
+        )
 
     def log_prob(self, x: np.ndarray) -> np.ndarray:
         return np.asarray(self.flow.log_prob(np.asarray(x, np.float32)), np.float64)
-

@@ -43,10 +43,20 @@ HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 CHECK_BATCH = 8  # images the shapes and ranges are checked on
 
 
-def import_model(*, sources: list[str | os.PathLike], run: str | os.PathLike, encoder: str | None = None,
-                 decoder: str | None = None, output: str | None = None, custom_objects: str | None = None,
-                 factory: str | None = None, unsafe: bool = False, input_range: str = "0:1",
-                 data: str | os.PathLike | None = None, events: JobEvents | None = None) -> ImportRecord:  # fmt: skip
+def import_model(
+    *,
+    sources: list[str | os.PathLike],
+    run: str | os.PathLike,
+    encoder: str | None = None,
+    decoder: str | None = None,
+    output: str | None = None,
+    custom_objects: str | None = None,
+    factory: str | None = None,
+    unsafe: bool = False,
+    input_range: str = "0:1",
+    data: str | os.PathLike | None = None,
+    events: JobEvents | None = None,
+) -> ImportRecord:
     """Make RUN from a saved model: one file holding encoder and decoder, an encoder and a
     decoder file, an encoder alone, or a ``.weights.h5`` with ``factory`` ("module:function"
     building the model). Checks the model on one batch (of ``data`` when given) and returns
@@ -59,21 +69,32 @@ def import_model(*, sources: list[str | os.PathLike], run: str | os.PathLike, en
     if paths.checkpoints.exists():
         raise LatentkitError(f"{run} is a run latentkit trained: import the model into a new --run")
     digests = [_sha256(path) for path in files]
-    chosen = {"encoder": encoder, "decoder": decoder, "output": _parse_output(output), "input_range": input_range,
-              "unsafe": unsafe}  # fmt: skip
+    chosen = {
+        "encoder": encoder,
+        "decoder": decoder,
+        "output": _parse_output(output),
+        "input_range": input_range,
+        "unsafe": unsafe,
+    }
     if paths.imported.exists():
         return _already_imported(paths, digests, chosen, events)
     images = _check_images(data)
     record: ImportRecord = {
         "sources": [{"path": str(path.resolve()), "sha256": digest} for path, digest in zip(files, digests)],
-        "encoder": encoder, "decoder": decoder, "output": _parse_output(output), "input_range": input_range,
+        "encoder": encoder,
+        "decoder": decoder,
+        "output": _parse_output(output),
+        "input_range": input_range,
         "custom_objects": module_record(custom_objects, "--custom-objects") if custom_objects else None,
-        "factory": factory_record(factory) if factory else None, "unsafe": unsafe,
+        "factory": factory_record(factory) if factory else None,
+        "unsafe": unsafe,
         "data": str(Path(data).resolve()) if data else "",
-    }  # fmt: skip
+    }
     if unsafe:
-        events.message("warning: --unsafe: Keras' safe mode is off: code stored in the model (a Lambda layer) "
-                       "runs in this process and in every job that loads this run; do so only for a model you trust")  # fmt: skip
+        events.message(
+            "warning: --unsafe: Keras' safe mode is off: code stored in the model (a Lambda layer) "
+            "runs in this process and in every job that loads this run; do so only for a model you trust"
+        )
 
     from latentkit.model.backend import keras
 
@@ -87,9 +108,11 @@ def import_model(*, sources: list[str | os.PathLike], run: str | os.PathLike, en
     wrapped_encoder, kind, z_dim = _wrap_encoder(found.encoder, record, image_size, keras, files[0])
     record.update(kind=kind, z_dim=z_dim)
     if kind == "vae":
-        events.message(f"the encoder returns {record['vae_outputs']} outputs of {z_dim}: taken as a VAE's "
-                       f"(mean, log-variance{', z' if record['vae_outputs'] == 3 else ''}); "
-                       f"--output NAME takes one of them as an AE's z instead")  # fmt: skip
+        events.message(
+            f"the encoder returns {record['vae_outputs']} outputs of {z_dim}: taken as a VAE's "
+            f"(mean, log-variance{', z' if record['vae_outputs'] == 3 else ''}); "
+            f"--output NAME takes one of them as an AE's z instead"
+        )
     batch = images if images is not None else np.random.default_rng(0).random((CHECK_BATCH, image_size, image_size, 3))
     z = _check_encoder(wrapped_encoder, batch.astype(np.float32), kind, files[0])
     wrapped_decoder = None
@@ -97,9 +120,11 @@ def import_model(*, sources: list[str | os.PathLike], run: str | os.PathLike, en
         wrapped_decoder = _wrap_decoder(found.decoder, record, z_dim, image_size, keras, files[-1])
         _check_decoder(found.decoder, wrapped_decoder, z, record, image_size, files[-1], events)
     else:
-        events.message(f"no decoder in {files[0].name}: encode, analyze and attributes work; generate, reconstruct, "
-                       f"interpolate, compare and the report's reconstructions and generated images need "
-                       f"one")  # fmt: skip
+        events.message(
+            f"no decoder in {files[0].name}: encode, analyze and attributes work; generate, reconstruct, "
+            f"interpolate, compare and the report's reconstructions and generated images need "
+            f"one"
+        )
     record["has_decoder"] = wrapped_decoder is not None
     record["n_params"] = int(sum(part.count_params() for part in (found.encoder, found.decoder) if part is not None))
     record.update(time=time.time(), keras=keras.__version__, backend=keras.backend.backend())
@@ -154,8 +179,10 @@ def _check_sources(sources, factory: str | None) -> list[Path]:
     for path in files:
         if path.is_dir():
             if (path / "saved_model.pb").exists():
-                raise LatentkitError(f"{path} is a TensorFlow SavedModel: Keras 3 loads .keras and .h5 files; "
-                                     f"load it where it was made and save it with model.save('model.keras')")  # fmt: skip
+                raise LatentkitError(
+                    f"{path} is a TensorFlow SavedModel: Keras 3 loads .keras and .h5 files; "
+                    f"load it where it was made and save it with model.save('model.keras')"
+                )
             raise LatentkitError(f"{path} is a folder: give a .keras or .h5 model file (or .weights.h5 with --factory)")
         if not path.is_file():
             raise LatentkitError(f"no model file {path}")
@@ -164,8 +191,10 @@ def _check_sources(sources, factory: str | None) -> list[Path]:
             head = handle.read(8)
         if name.endswith(".weights.h5"):
             if factory is None:
-                raise LatentkitError(f"{path} holds weights only: give --factory MODULE:FUNCTION, a function that "
-                                     f"builds the model they belong to")  # fmt: skip
+                raise LatentkitError(
+                    f"{path} holds weights only: give --factory MODULE:FUNCTION, a function that "
+                    f"builds the model they belong to"
+                )
             if head != HDF5_SIGNATURE:
                 raise LatentkitError(f"{path} is not an HDF5 weights file")
         elif name.endswith(".keras"):
@@ -215,12 +244,16 @@ def _already_imported(paths: RunPaths, digests: list[str], chosen: dict[str, Any
         where = ", ".join(s["path"] for s in record["sources"])
         raise LatentkitError(f"{paths.root} holds another imported model (from {where}): choose a new --run")
     # --encoder/--decoder left out this time mean "what was found": only a different explicit choice differs
-    differ = [key for key, value in chosen.items() if record.get(key) != value and not (
-        key in ("encoder", "decoder") and value is None)]  # fmt: skip
+    differ = [
+        key
+        for key, value in chosen.items()
+        if record.get(key) != value and not (key in ("encoder", "decoder") and value is None)
+    ]
     if differ:
         was = ", ".join(f"--{key.replace('_', '-')} {record.get(key)}" for key in differ)
-        raise LatentkitError(f"{paths.root} holds this model imported with {was}: choose a new --run to import it "
-                             f"otherwise")  # fmt: skip
+        raise LatentkitError(
+            f"{paths.root} holds this model imported with {was}: choose a new --run to import it otherwise"
+        )
     events.message(f"{paths.root} already holds this model (same SHA-256): nothing to do")
     return record
 
@@ -241,20 +274,27 @@ def _image_size(encoder, images: np.ndarray | None, path: Path) -> int:
     shape = input_shape(encoder)
     if shape is None or len(shape) != 4:
         if images is None:
-            raise LatentkitError(f"cannot tell the image size {path.name}'s encoder takes: give --data STORE to check "
-                                 f"it on the store's images")  # fmt: skip
+            raise LatentkitError(
+                f"cannot tell the image size {path.name}'s encoder takes: give --data STORE to check "
+                f"it on the store's images"
+            )
         return images.shape[1]
     height, width, channels = shape[1:]
     if channels is not None and channels != 3:
-        raise LatentkitError(f"{path.name}'s encoder takes {channels}-channel images: latentkit's stores hold RGB "
-                             f"(3 channels)")  # fmt: skip
+        raise LatentkitError(
+            f"{path.name}'s encoder takes {channels}-channel images: latentkit's stores hold RGB (3 channels)"
+        )
     if height is not None and width is not None and height != width:
-        raise LatentkitError(f"{path.name}'s encoder takes {height}x{width} images: latentkit's stores hold square ones")
+        raise LatentkitError(
+            f"{path.name}'s encoder takes {height}x{width} images: latentkit's stores hold square ones"
+        )
     size = height or width
     if images is not None and size is not None and images.shape[1] != size:
-        raise LatentkitError(f"{path.name}'s encoder takes {size}x{size} images, the store holds "
-                             f"{images.shape[1]}x{images.shape[2]}: prepare a store of that size "
-                             f"(latentkit prepare ... --size {size})")  # fmt: skip
+        raise LatentkitError(
+            f"{path.name}'s encoder takes {size}x{size} images, the store holds "
+            f"{images.shape[1]}x{images.shape[2]}: prepare a store of that size "
+            f"(latentkit prepare ... --size {size})"
+        )
     if size is None:
         if images is None:
             raise LatentkitError(f"{path.name}'s encoder takes any image size: give --data STORE to fix it")
@@ -300,11 +340,15 @@ def _wrap_encoder(encoder, record: dict[str, Any], size: int, keras, path: Path)
         kind = "vae"
         record["vae_outputs"] = len(values)
     else:
-        raise LatentkitError(f"the encoder returns {len(values)} outputs ({', '.join(names)}; shapes {shapes}): "
-                             f"give --output NAME|INDEX for the one that is z")  # fmt: skip
+        raise LatentkitError(
+            f"the encoder returns {len(values)} outputs ({', '.join(names)}; shapes {shapes}): "
+            f"give --output NAME|INDEX for the one that is z"
+        )
     if len(shapes[0]) != 2:
-        raise LatentkitError(f"the encoder's z has shape {shapes[0]}: latentkit studies flat z-points (N, D); "
-                             f"end the encoder with Flatten() or pick a flat output with --output")  # fmt: skip
+        raise LatentkitError(
+            f"the encoder's z has shape {shapes[0]}: latentkit studies flat z-points (N, D); "
+            f"end the encoder with Flatten() or pick a flat output with --output"
+        )
     z_dim = int(shapes[0][1])
     cast = [keras.ops.cast(v, "float32") for v in values]
     outputs = cast[0] if kind == "ae" else [cast[0], cast[1], cast[0]]
@@ -318,13 +362,16 @@ def _wrap_decoder(decoder, record: dict[str, Any], z_dim: int, size: int, keras,
     try:
         raw = decoder(z)
     except Exception as error:
-        raise LatentkitError(call_failed(path, "decoder", error, f"cannot take z-points of {z_dim} (what the "
-                                          f"encoder gives)")) from None  # fmt: skip
+        raise LatentkitError(
+            call_failed(path, "decoder", error, f"cannot take z-points of {z_dim} (what the encoder gives)")
+        ) from None
     values, _ = _outputs(raw, None)
     image = values[0]
     if tuple(image.shape[1:]) != (size, size, 3):
-        raise LatentkitError(f"{path.name}'s decoder gives {tuple(image.shape[1:])}, the encoder takes "
-                             f"{(size, size, 3)}: give the decoder that belongs to this encoder")  # fmt: skip
+        raise LatentkitError(
+            f"{path.name}'s decoder gives {tuple(image.shape[1:])}, the encoder takes "
+            f"{(size, size, 3)}: give the decoder that belongs to this encoder"
+        )
     unit = (keras.ops.cast(image, "float32") - offset) / scale
     return keras.Model(z, unit, name="imported_decoder")
 
@@ -336,13 +383,16 @@ def _check_encoder(encoder, batch: np.ndarray, kind: str, path: Path) -> np.ndar
         raise LatentkitError(call_failed(path, "encoder", error)) from None
     z = np.asarray(out[0] if kind == "vae" else out)
     if not np.isfinite(z).all():
-        raise LatentkitError(f"{path.name}'s encoder gives NaN or infinite z on a batch of images: check "
-                             f"--input-range and the saved weights")  # fmt: skip
+        raise LatentkitError(
+            f"{path.name}'s encoder gives NaN or infinite z on a batch of images: check "
+            f"--input-range and the saved weights"
+        )
     return z
 
 
-def _check_decoder(raw_decoder, decoder, z: np.ndarray, record: dict[str, Any], size: int, path: Path,
-                   events: JobEvents) -> None:  # fmt: skip
+def _check_decoder(
+    raw_decoder, decoder, z: np.ndarray, record: dict[str, Any], size: int, path: Path, events: JobEvents
+) -> None:
     """Decode the batch's z; warn when the decoder's own outputs look like another pixel range."""
     try:
         values, _ = _outputs(raw_decoder(z, training=False), None)
@@ -353,6 +403,7 @@ def _check_decoder(raw_decoder, decoder, z: np.ndarray, record: dict[str, Any], 
     low, high = float(raw.min()), float(raw.max())
     looks = "0:255" if high > 2.0 else "-1:1" if low < -0.02 else "0:1"
     if looks != record["input_range"]:
-        events.message(f"warning: the decoder's outputs on one batch lie in [{low:.2f}, {high:.2f}], which looks like "
-                       f"--input-range {looks}, not {record['input_range']}: decoded images would be scaled wrongly")  # fmt: skip
-
+        events.message(
+            f"warning: the decoder's outputs on one batch lie in [{low:.2f}, {high:.2f}], which looks like "
+            f"--input-range {looks}, not {record['input_range']}: decoded images would be scaled wrongly"
+        )

@@ -47,8 +47,10 @@ def resolve_module(record: dict[str, str] | None, option: str) -> None:
         origin = Path(module.__file__).resolve()
         record["path_entry"] = str(origin.parents[len(parts) - 1 + (origin.name == "__init__.py")])
     if "function" in record and not callable(getattr(module, record["function"], None)):
-        raise LatentkitError(f"--factory {record['module']}:{record['function']}: {record['module']} has no function "
-                             f"{record['function']}")  # fmt: skip
+        raise LatentkitError(
+            f"--factory {record['module']}:{record['function']}: {record['module']} has no function "
+            f"{record['function']}"
+        )
 
 
 def _import(record: dict[str, str], option: str) -> ModuleType:
@@ -57,11 +59,14 @@ def _import(record: dict[str, str], option: str) -> ModuleType:
     try:
         return importlib.import_module(record["module"])
     except ModuleNotFoundError as error:
-        raise LatentkitError(f"{option} {record['module']}: no module named {error.name!r} (give a module importable "
-                             f"from {record['path_entry']}, or a .py file)") from None  # fmt: skip
+        raise LatentkitError(
+            f"{option} {record['module']}: no module named {error.name!r} (give a module importable "
+            f"from {record['path_entry']}, or a .py file)"
+        ) from None
     except Exception as error:
-        raise LatentkitError(f"{option} {record['module']}: importing it failed: {type(error).__name__}: "
-                             f"{first_line(error)}") from None  # fmt: skip
+        raise LatentkitError(
+            f"{option} {record['module']}: importing it failed: {type(error).__name__}: {first_line(error)}"
+        ) from None
 
 
 def _custom_objects(record: dict[str, Any], keras) -> dict[str, Any]:
@@ -69,8 +74,11 @@ def _custom_objects(record: dict[str, Any], keras) -> dict[str, Any]:
     if not record.get("custom_objects"):
         return {}
     module = _import(record["custom_objects"], "--custom-objects")
-    return {name: value for name, value in vars(module).items()
-            if isinstance(value, type) and issubclass(value, keras.layers.Layer)}  # fmt: skip
+    return {
+        name: value
+        for name, value in vars(module).items()
+        if isinstance(value, type) and issubclass(value, keras.layers.Layer)
+    }
 
 
 # -- loading, with the pitfalls in one line each -------------------------------------------
@@ -95,14 +103,19 @@ def _from_factory(path: Path, record: dict[str, Any], keras):
     except LatentkitError:
         raise
     except Exception as error:
-        raise LatentkitError(f"--factory {factory['module']}:{factory['function']}() failed: {type(error).__name__}: "
-                             f"{first_line(error)}") from None  # fmt: skip
+        raise LatentkitError(
+            f"--factory {factory['module']}:{factory['function']}() failed: {type(error).__name__}: {first_line(error)}"
+        ) from None
     if not isinstance(model, keras.Model):
-        raise LatentkitError(f"--factory {factory['module']}:{factory['function']}() returned a "
-                             f"{type(model).__name__}, not a Keras model")  # fmt: skip
+        raise LatentkitError(
+            f"--factory {factory['module']}:{factory['function']}() returned a "
+            f"{type(model).__name__}, not a Keras model"
+        )
     if not model.built:
-        raise LatentkitError(f"the model --factory {factory['module']}:{factory['function']}() returns is not built: "
-                             f"build it in the factory (model.build(input_shape) or call it on a batch)")  # fmt: skip
+        raise LatentkitError(
+            f"the model --factory {factory['module']}:{factory['function']}() returns is not built: "
+            f"build it in the factory (model.build(input_shape) or call it on a batch)"
+        )
     model.load_weights(path)
     return model
 
@@ -117,22 +130,34 @@ def pitfall(path: Path, error: Exception, record: dict[str, Any], keras) -> str:
         name = missing
         given = record.get("custom_objects")
         if given:
-            return (f"{path} uses the class {name}, which {given['module']} does not define or register: pass the "
-                    f"module that defines it with @keras.saving.register_keras_serializable() to --custom-objects")
-        return (f"{path} uses the class {name}, which Keras does not know: pass --custom-objects MODULE (or a .py "
-                f"file) that defines it with @keras.saving.register_keras_serializable()")
+            return (
+                f"{path} uses the class {name}, which {given['module']} does not define or register: pass the "
+                f"module that defines it with @keras.saving.register_keras_serializable() to --custom-objects"
+            )
+        return (
+            f"{path} uses the class {name}, which Keras does not know: pass --custom-objects MODULE (or a .py "
+            f"file) that defines it with @keras.saving.register_keras_serializable()"
+        )
     if "`Lambda` layer" in text or "safe_mode" in text:
-        return (f"{path} has a Lambda layer, whose stored Python code would run on loading: latentkit loads it only "
-                f"with --unsafe (do so only for a model you trust)")
+        return (
+            f"{path} has a Lambda layer, whose stored Python code would run on loading: latentkit loads it only "
+            f"with --unsafe (do so only for a model you trust)"
+        )
     if "was never built" in text:
         layer = text.split("'")[1] if "'" in text else "?"
-        return (f"{path}: layer {layer!r} was never built when the model was saved, so Keras cannot place its "
-                f"weights (keras #18823): its class's build() must create every weight; fix it and save again, or "
-                f"save the weights and import them with --factory")
+        return (
+            f"{path}: layer {layer!r} was never built when the model was saved, so Keras cannot place its "
+            f"weights (keras #18823): its class's build() must create every weight; fix it and save again, or "
+            f"save the weights and import them with --factory"
+        )
     if "File format not supported" in text:
-        return f"{path} is not a file Keras 3 loads (.keras or legacy .h5): save the model with model.save('model.keras')"
-    return (f"{path} could not be loaded by Keras {keras.__version__} on the {keras.backend.backend()} backend: "
-            f"{type(error).__name__}: {first_line(error)}")
+        return (
+            f"{path} is not a file Keras 3 loads (.keras or legacy .h5): save the model with model.save('model.keras')"
+        )
+    return (
+        f"{path} could not be loaded by Keras {keras.__version__} on the {keras.backend.backend()} backend: "
+        f"{type(error).__name__}: {first_line(error)}"
+    )
 
 
 BACKEND_PACKAGES = {"jax": "jax", "jaxlib": "jax", "torch": "torch", "tensorflow": "tensorflow"}
@@ -164,8 +189,10 @@ def _backend_line(path: Path, error: BaseException, foreign: str, current: str) 
         layer = found.group(1) if found else None
         error = error.__cause__ or error.__context__
     who = f"its layer {layer}" if layer else "one of its layers"
-    return (f"{path.name}: {who} calls {foreign} functions directly, so it runs only under Keras' {foreign} backend "
-            f"(this is {current}): run with KERAS_BACKEND={foreign}")
+    return (
+        f"{path.name}: {who} calls {foreign} functions directly, so it runs only under Keras' {foreign} backend "
+        f"(this is {current}): run with KERAS_BACKEND={foreign}"
+    )
 
 
 def _missing_class(error: BaseException) -> str | None:
@@ -197,9 +224,9 @@ def _sub_models(model, keras) -> dict[str, Any]:
     """Sub-networks of a model by layer name and by attribute name (a subclassed model's self.encoder)."""
     found = {layer.name: layer for layer in model.layers if isinstance(layer, keras.Model)}
     for attribute, value in vars(model).items():
-        if not attribute.startswith("_") and isinstance(value, keras.layers.Layer) and value is not model:
-            if isinstance(value, keras.Model) or getattr(value, "_layers", None):
-                found.setdefault(attribute, value)
+        layer = not attribute.startswith("_") and isinstance(value, keras.layers.Layer) and value is not model
+        if layer and (isinstance(value, keras.Model) or getattr(value, "_layers", None)):
+            found.setdefault(attribute, value)
     return found
 
 
@@ -248,13 +275,16 @@ def find_parts(models: list, record: dict[str, Any], keras, events: JobEvents | 
                 if events is not None:
                     events.message(f"{role}: the sub-model {chosen[role]!r} (input {input_shape(parts[chosen[role]])})")
         if "encoder" not in chosen or "decoder" not in chosen:
-            raise LatentkitError(f"cannot tell the encoder and decoder apart: give --encoder NAME and --decoder NAME; "
-                                 f"{listing()}")  # fmt: skip
+            raise LatentkitError(
+                f"cannot tell the encoder and decoder apart: give --encoder NAME and --decoder NAME; {listing()}"
+            )
     if not chosen:  # no sub-models: the file is an encoder on its own, or one network from images to images
         return _Parts(model, None, {"encoder": None, "decoder": None})
-    return _Parts(parts[chosen["encoder"]], parts.get(chosen.get("decoder")),
-                  {"encoder": chosen["encoder"], "decoder": chosen.get("decoder")})  # fmt: skip
-
+    return _Parts(
+        parts[chosen["encoder"]],
+        parts.get(chosen.get("decoder")),
+        {"encoder": chosen["encoder"], "decoder": chosen.get("decoder")},
+    )
 
 
 def call_failed(path: Path, part: str, error: Exception, what: str = "fails on one batch") -> str:

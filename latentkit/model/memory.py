@@ -32,7 +32,9 @@ def _layers(spec: ModelSpec) -> tuple[int, int, int]:
     params += spec.z_dim * first + first
     activations += 2 * first
     last = len(spec.decoder_filters) - 1
-    for i, (filters, kernel, stride) in enumerate(zip(spec.decoder_filters, spec.decoder_kernels, spec.decoder_strides)):
+    for i, (filters, kernel, stride) in enumerate(
+        zip(spec.decoder_filters, spec.decoder_kernels, spec.decoder_strides)
+    ):
         params += kernel * kernel * filters * channels + filters  # a transposed or a resize convolution alike
         side, channels = side * stride, filters
         activations += (3 if spec.upsampling == "resize" else 2) * side * side * filters
@@ -80,8 +82,9 @@ def check_budget(need_mb: float, parts: dict[str, float], *, max_vram: str, what
     """Refuse up front, with the estimate's parts, when ``need_mb`` is over ``max_vram``."""
     if need_mb * MB > parse_size(max_vram, option="--max-vram"):
         detail = ", ".join(f"{k} {v:,.0f} MB" for k, v in parts.items())
-        raise LatentkitError(f"{what} needs about {need_mb:,.0f} MB of GPU memory, over --max-vram {max_vram} "
-                             f"({detail}): lower --batch")  # fmt: skip
+        raise LatentkitError(
+            f"{what} needs about {need_mb:,.0f} MB of GPU memory, over --max-vram {max_vram} ({detail}): lower --batch"
+        )
 
 
 def estimate_ram_mb(*, image_shape, batch: int, chunk: int, data_chunk: int, n_params: int, outputs: int, z_dim: int):

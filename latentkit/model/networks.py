@@ -47,7 +47,9 @@ def build_decoder(spec: ModelSpec) -> keras.Model:
     x = _activation(spec.activation)(layers.Dense(side * side * channels)(inputs))
     x = layers.Reshape((side, side, channels))(x)
     last = len(spec.decoder_filters) - 1
-    for i, (filters, kernel, stride) in enumerate(zip(spec.decoder_filters, spec.decoder_kernels, spec.decoder_strides)):
+    for i, (filters, kernel, stride) in enumerate(
+        zip(spec.decoder_filters, spec.decoder_kernels, spec.decoder_strides)
+    ):
         if spec.upsampling == "resize":
             x = layers.UpSampling2D(stride, interpolation="nearest")(x) if stride > 1 else x
             x = layers.Conv2D(filters, kernel, padding="same")(x)
@@ -83,8 +85,9 @@ class Sampling(layers.Layer):
         super().__init__(**kwargs)
         self.eps_factor = eps_factor
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self.scale = self.add_weight(shape=(), initializer=keras.initializers.Constant(eps_factor),
-                                     trainable=False, name="noise_scale")  # fmt: skip
+        self.scale = self.add_weight(
+            shape=(), initializer=keras.initializers.Constant(eps_factor), trainable=False, name="noise_scale"
+        )
 
     def call(self, inputs):
         mu, logvar = inputs
@@ -173,8 +176,9 @@ def _unit_float(x):
     return to_unit_float(x, ops=ops) if keras.backend.standardize_dtype(x.dtype) == "uint8" else x
 
 
-def build_model(spec: ModelSpec, *, lr: float = 5e-4, precision: str = "float32",
-                steps_per_execution: int = 1) -> Autoencoder:  # fmt: skip
+def build_model(
+    spec: ModelSpec, *, lr: float = 5e-4, precision: str = "float32", steps_per_execution: int = 1
+) -> Autoencoder:
     """A compiled, built model and optimizer (optimizer variables exist, ready to restore).
 
     ``precision``: a Keras dtype policy (``PRECISIONS``). Variables stay float32 under the

@@ -75,8 +75,10 @@ def start(devices: str | int, *, batch: int) -> Parallel:
     from latentkit.model.backend import keras
 
     if keras.backend.backend() != "jax":
-        raise LatentkitError(f"--devices needs the JAX backend (this is {keras.backend.backend()}): "
-                             f"pip install \"latentkit[jax]\" and set KERAS_BACKEND=jax")  # fmt: skip
+        raise LatentkitError(
+            f"--devices needs the JAX backend (this is {keras.backend.backend()}): "
+            f'pip install "latentkit[jax]" and set KERAS_BACKEND=jax'
+        )
     if multi_process_environment():
         _initialize_once()
     import jax
@@ -96,7 +98,9 @@ def start(devices: str | int, *, batch: int) -> Parallel:
     if batch % count:
         raise LatentkitError(f"batch {batch} does not divide over {count} devices: use a multiple of {count}")
     # Each process reads its own slice of every batch (ZarrImageDataset shard): Keras must not shard again.
-    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=found[:count], auto_shard_dataset=False))
+    keras.distribution.set_distribution(
+        keras.distribution.DataParallel(devices=found[:count], auto_shard_dataset=False)
+    )
     return Parallel(process=jax.process_index(), processes=processes, devices=count)
 
 

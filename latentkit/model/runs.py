@@ -43,28 +43,42 @@ class RunModel:
     def need_decoder(self, what: str) -> None:
         """Refuse, in one line, what needs a decoder on a run imported without one."""
         if not self.has_decoder:
-            raise LatentkitError(f"{self.root} was imported without a decoder: {what} needs one "
-                                 f"(import the model again with its decoder)")  # fmt: skip
+            raise LatentkitError(
+                f"{self.root} was imported without a decoder: {what} needs one "
+                f"(import the model again with its decoder)"
+            )
 
 
 def read_run(run: str | os.PathLike) -> RunModel:
     """The run's model, described from its checkpoint or its import record (no Keras)."""
     paths = RunPaths.of(run)
     if not paths.root.is_dir():
-        raise LatentkitError(f"no run at {run}: not a run directory that `latentkit train` or "
-                             f"`latentkit import-model` wrote")  # fmt: skip
+        raise LatentkitError(
+            f"no run at {run}: not a run directory that `latentkit train` or `latentkit import-model` wrote"
+        )
     if paths.imported.exists():
         return _describe_import(paths)
     saved, warning = checkpoint.load(paths.checkpoints)
     if saved is None:
-        raise LatentkitError(f"no checkpoint in {paths.checkpoints}: {run} is not a run directory yet: train the "
-                             f"run first, or import a model into a new one")  # fmt: skip
+        raise LatentkitError(
+            f"no checkpoint in {paths.checkpoints}: {run} is not a run directory yet: train the "
+            f"run first, or import a model into a new one"
+        )
     spec = spec_from_dict(saved.meta["spec"])
-    return RunModel(root=paths.root, kind=spec.model.kind, z_dim=spec.model.z_dim, image_size=spec.model.image_size,
-                    data=saved.meta.get("data", ""), version=checkpoint.describe(saved.meta), seed=spec.train.seed,
-                    eps_factor=spec.model.eps_factor,
-                    kl_factor=spec.model.kl_factor if spec.model.kind == "vae" else None,
-                    n_params=int(sum(np.prod(v.shape) for v in saved.model)), saved=saved, warning=warning)  # fmt: skip
+    return RunModel(
+        root=paths.root,
+        kind=spec.model.kind,
+        z_dim=spec.model.z_dim,
+        image_size=spec.model.image_size,
+        data=saved.meta.get("data", ""),
+        version=checkpoint.describe(saved.meta),
+        seed=spec.train.seed,
+        eps_factor=spec.model.eps_factor,
+        kl_factor=spec.model.kl_factor if spec.model.kind == "vae" else None,
+        n_params=int(sum(np.prod(v.shape) for v in saved.model)),
+        saved=saved,
+        warning=warning,
+    )
 
 
 def latents_store(run: str | os.PathLike, described: RunModel) -> Path:
@@ -104,10 +118,20 @@ def _describe_import(paths: RunPaths) -> RunModel:
     """``read_run`` for a run that ``import-model`` wrote: its import record, RUN/model/import.json."""
     try:
         record = json.loads(paths.imported.read_text(encoding="utf-8"))
-        version = "imported " + " + ".join(f"{Path(s['path']).name} sha256 {s['sha256'][:12]}" for s in record["sources"])
-        return RunModel(root=paths.root, kind=record["kind"], z_dim=record["z_dim"], image_size=record["image_size"],
-                        data=record.get("data", ""), version=version, n_params=record.get("n_params", 0),
-                        imported=record)  # fmt: skip
+        version = "imported " + " + ".join(
+            f"{Path(s['path']).name} sha256 {s['sha256'][:12]}" for s in record["sources"]
+        )
+        return RunModel(
+            root=paths.root,
+            kind=record["kind"],
+            z_dim=record["z_dim"],
+            image_size=record["image_size"],
+            data=record.get("data", ""),
+            version=version,
+            n_params=record.get("n_params", 0),
+            imported=record,
+        )
     except (ValueError, KeyError, TypeError) as error:
-        raise LatentkitError(f"{paths.imported} is damaged ({type(error).__name__}: {error}): import the model "
-                             f"again into a new --run")  # fmt: skip
+        raise LatentkitError(
+            f"{paths.imported} is damaged ({type(error).__name__}: {error}): import the model again into a new --run"
+        ) from error

@@ -73,8 +73,9 @@ class JobSpec:
 
 def presets() -> dict[str, Traversable]:
     """The installed presets by name (``ae-case1``, ``vae``, ...), read with importlib.resources."""
-    found = {f.name.removesuffix(".toml"): f for f in resources.files(PRESETS_PACKAGE).iterdir()
-             if f.name.endswith(".toml")}  # fmt: skip
+    found = {
+        f.name.removesuffix(".toml"): f for f in resources.files(PRESETS_PACKAGE).iterdir() if f.name.endswith(".toml")
+    }
     return dict(sorted(found.items()))
 
 
@@ -101,7 +102,11 @@ def load_spec(name_or_path: str | os.PathLike, overrides: dict[str, Any] | None 
 
 
 def spec_from_dict(data: dict[str, Any], overrides: dict[str, Any] | None = None) -> JobSpec:
-    data = {"model": dict(data.get("model", {})), "train": dict(data.get("train", {})), "name": data.get("name", "custom")}
+    data = {
+        "model": dict(data.get("model", {})),
+        "train": dict(data.get("train", {})),
+        "name": data.get("name", "custom"),
+    }
     for key, value in (overrides or {}).items():
         section, _, name = key.partition(".")
         if section not in ("model", "train") or not name:
@@ -162,30 +167,47 @@ def _validate(model: ModelSpec, train: TrainSpec) -> None:
     for s in model.decoder_strides:
         up *= s
     if down >= 1 and up >= 1 and (model.image_size % down or down != up):
-        problems.append(f"image_size {model.image_size} must be divisible by the encoder's total stride {down}, "
-                        f"and the decoder's total stride ({up}) must equal it")  # fmt: skip
-    sizes = {"model.image_size": [model.image_size], "model.z_dim": [model.z_dim],
-             "model.encoder_filters": model.encoder_filters, "model.encoder_kernels": model.encoder_kernels,
-             "model.encoder_strides": model.encoder_strides, "model.decoder_filters": model.decoder_filters,
-             "model.decoder_kernels": model.decoder_kernels, "model.decoder_strides": model.decoder_strides}  # fmt: skip
-    problems += [f"{name} must be positive whole numbers, got {list(values)}" for name, values in sizes.items()
-                 if not all(isinstance(v, int) and v >= 1 for v in values)]  # fmt: skip
+        problems.append(
+            f"image_size {model.image_size} must be divisible by the encoder's total stride {down}, "
+            f"and the decoder's total stride ({up}) must equal it"
+        )
+    sizes = {
+        "model.image_size": [model.image_size],
+        "model.z_dim": [model.z_dim],
+        "model.encoder_filters": model.encoder_filters,
+        "model.encoder_kernels": model.encoder_kernels,
+        "model.encoder_strides": model.encoder_strides,
+        "model.decoder_filters": model.decoder_filters,
+        "model.decoder_kernels": model.decoder_kernels,
+        "model.decoder_strides": model.decoder_strides,
+    }
+    problems += [
+        f"{name} must be positive whole numbers, got {list(values)}"
+        for name, values in sizes.items()
+        if not all(isinstance(v, int) and v >= 1 for v in values)
+    ]
     if not model.encoder_filters or not model.decoder_filters:
         problems.append("the encoder and the decoder need at least one layer each")
     if not (train.lr > 0 and model.kl_factor >= 0 and model.eps_factor >= 0):
-        problems.append(f"train.lr must be positive and model.kl_factor, model.eps_factor not negative "
-                        f"(got {train.lr}, {model.kl_factor}, {model.eps_factor})")  # fmt: skip
+        problems.append(
+            f"train.lr must be positive and model.kl_factor, model.eps_factor not negative "
+            f"(got {train.lr}, {model.kl_factor}, {model.eps_factor})"
+        )
     if model.decoder_filters and model.decoder_filters[-1] != 3:
         problems.append("the decoder's last filter count must be 3 (RGB)")
     if train.epochs < 1 or train.batch < 1 or train.checkpoint_every < 1 or train.steps_per_execution < 1:
-        problems.append("train.epochs, train.batch, train.checkpoint_every and train.steps_per_execution must be positive")
+        problems.append(
+            "train.epochs, train.batch, train.checkpoint_every and train.steps_per_execution must be positive"
+        )
     if model.upsampling not in UPSAMPLINGS:
         problems.append(f"model.upsampling must be one of {', '.join(UPSAMPLINGS)}, not {model.upsampling!r}")
     if model.residual_blocks < 0:
         problems.append(f"model.residual_blocks must not be negative, got {model.residual_blocks}")
     if train.keep_every < 0 or any(e < 1 for e in train.keep_epochs):
-        problems.append(f"train.keep_epochs must be epochs (1, 2, ...) and train.keep_every not negative "
-                        f"(got {list(train.keep_epochs)}, {train.keep_every})")  # fmt: skip
+        problems.append(
+            f"train.keep_epochs must be epochs (1, 2, ...) and train.keep_every not negative "
+            f"(got {list(train.keep_epochs)}, {train.keep_every})"
+        )
     if train.precision not in PRECISIONS:
         problems.append(f"train.precision must be one of {', '.join(PRECISIONS)}, not {train.precision!r}")
     if problems:

@@ -42,10 +42,16 @@ def resolve_spec(paths: RunPaths, job: str | None, overrides: dict[str, Any]) ->
 def check_resume(spec: JobSpec, saved: dict[str, Any], *, branch: bool = False) -> None:
     """Refuse a resume whose spec changes the model's shape or (``branch`` False) the data order."""
     old = spec_from_dict(saved)
-    changed = [f"model.{k}: {v!r} -> {getattr(spec.model, k)!r}" for k, v in vars(old.model).items()
-               if getattr(spec.model, k) != v and not (branch and k in BRANCH_MODEL_CHANGES)]  # fmt: skip
-    changed += [f"train.{k}: {v!r} -> {getattr(spec.train, k)!r}" for k, v in vars(old.train).items()
-                if not branch and k not in RESUMABLE_CHANGES and getattr(spec.train, k) != v]  # fmt: skip
+    changed = [
+        f"model.{k}: {v!r} -> {getattr(spec.model, k)!r}"
+        for k, v in vars(old.model).items()
+        if getattr(spec.model, k) != v and not (branch and k in BRANCH_MODEL_CHANGES)
+    ]
+    changed += [
+        f"train.{k}: {v!r} -> {getattr(spec.train, k)!r}"
+        for k, v in vars(old.train).items()
+        if not branch and k not in RESUMABLE_CHANGES and getattr(spec.train, k) != v
+    ]
     if changed:
         raise LatentkitError(
             "this run's checkpoint was made with another spec (" + "; ".join(changed) + "): "
@@ -56,18 +62,31 @@ def check_resume(spec: JobSpec, saved: dict[str, Any], *, branch: bool = False) 
 def branch_changes(spec: JobSpec, saved: dict[str, Any]) -> str:
     """What a run started --from changes of the checkpoint's settings, in words ('train.lr: 0.002 -> 0.0001')."""
     old = spec_from_dict(saved)
-    changes = [f"model.{k}: {getattr(old.model, k)!r} -> {getattr(spec.model, k)!r}" for k in sorted(BRANCH_MODEL_CHANGES)
-               if getattr(old.model, k) != getattr(spec.model, k)]  # fmt: skip
-    changes += [f"train.{k}: {v!r} -> {getattr(spec.train, k)!r}" for k, v in vars(old.train).items()
-                if k not in RESUMABLE_CHANGES and getattr(spec.train, k) != v]  # fmt: skip
+    changes = [
+        f"model.{k}: {getattr(old.model, k)!r} -> {getattr(spec.model, k)!r}"
+        for k in sorted(BRANCH_MODEL_CHANGES)
+        if getattr(old.model, k) != getattr(spec.model, k)
+    ]
+    changes += [
+        f"train.{k}: {v!r} -> {getattr(spec.train, k)!r}"
+        for k, v in vars(old.train).items()
+        if k not in RESUMABLE_CHANGES and getattr(spec.train, k) != v
+    ]
     return "; ".join(changes)
 
 
 def train(
-    *, data: str | os.PathLike, run: str | os.PathLike, job: str | None = None,
-    overrides: dict[str, Any] | None = None, events: JobEvents | None = None, mirror: str | os.PathLike | None = None,
-    max_vram: str | None = None, devices: str | int | None = None, start_from: str | os.PathLike | None = None,
-) -> TrainResult:  # fmt: skip
+    *,
+    data: str | os.PathLike,
+    run: str | os.PathLike,
+    job: str | None = None,
+    overrides: dict[str, Any] | None = None,
+    events: JobEvents | None = None,
+    mirror: str | os.PathLike | None = None,
+    max_vram: str | None = None,
+    devices: str | int | None = None,
+    start_from: str | os.PathLike | None = None,
+) -> TrainResult:
     """Train (or resume training) the model of ``job`` on the store ``data`` into ``run``.
 
     ``mirror``: a folder (on Drive, on cluster storage) that gets a copy of the run after
@@ -87,22 +106,31 @@ def train(
     events = events or JobEvents()
     paths = RunPaths.of(check_folder(run, "--run"))
     if paths.imported.exists():
-        raise LatentkitError(f"{run} holds an imported model (`latentkit import-model`): latentkit trains only the "
-                             f"runs it made; encode, analyze and generate use this one as it is")  # fmt: skip
+        raise LatentkitError(
+            f"{run} holds an imported model (`latentkit import-model`): latentkit trains only the "
+            f"runs it made; encode, analyze and generate use this one as it is"
+        )
     saved, warning = checkpoint.load(paths.checkpoints)
     if warning:
         events.message(f"warning: {warning}")
     origin = None if start_from is None else str(Path(start_from).resolve())
     if origin is not None and saved is not None and saved.meta.get("started_from") != origin:
-        raise LatentkitError(f"--from starts a new run, and {run} is a run of its own ({checkpoint.describe(saved.meta)}): "
-                             f"give --from a new --run, or leave out --from to resume {run}")  # fmt: skip
+        raise LatentkitError(
+            f"--from starts a new run, and {run} is a run of its own ({checkpoint.describe(saved.meta)}): "
+            f"give --from a new --run, or leave out --from to resume {run}"
+        )
     if origin is not None and saved is None:  # a new run from a kept checkpoint: its spec, changed by overrides
         saved = checkpoint.read_kept(start_from)
-        spec = resolve_spec(paths, job, overrides or {}) if job or paths.job_spec.is_file() else spec_from_dict(
-            saved.meta["spec"], overrides or {})  # fmt: skip
+        spec = (
+            resolve_spec(paths, job, overrides or {})
+            if job or paths.job_spec.is_file()
+            else spec_from_dict(saved.meta["spec"], overrides or {})
+        )
         check_resume(spec, saved.meta["spec"], branch=True)
-        events.message(f"starting from {start_from}: epoch {saved.meta['epoch']}, its weights, optimizer and history; "
-                       f"{branch_changes(spec, saved.meta['spec']) or 'the same settings'}")  # fmt: skip
+        events.message(
+            f"starting from {start_from}: epoch {saved.meta['epoch']}, its weights, optimizer and history; "
+            f"{branch_changes(spec, saved.meta['spec']) or 'the same settings'}"
+        )
     else:  # a new run, or a resume (of a run started --from, too: the same command run again)
         spec = resolve_spec(paths, job, overrides or {})
         if saved is not None:
@@ -111,13 +139,18 @@ def train(
     if mirror is not None:
         check_folder(mirror, "--mirror")
     if max_vram is not None:
-        check_budget(*estimate_train_mb(spec.model, spec.train.batch), max_vram=max_vram,
-                     what=f"a training step of batch {spec.train.batch}")  # fmt: skip
+        check_budget(
+            *estimate_train_mb(spec.model, spec.train.batch),
+            max_vram=max_vram,
+            what=f"a training step of batch {spec.train.batch}",
+        )
     if devices is not None:
         parse_devices(devices)
     if saved is not None and saved.meta["step"] == 0 and saved.meta["epoch"] >= spec.train.epochs:
-        events.message(f"{paths.root} is already trained to epoch {saved.meta['epoch']} of {spec.train.epochs}: "
-                       f"nothing to do (--epochs N trains on to epoch N)")  # fmt: skip
+        events.message(
+            f"{paths.root} is already trained to epoch {saved.meta['epoch']} of {spec.train.epochs}: "
+            f"nothing to do (--epochs N trains on to epoch N)"
+        )
         epoch = saved.meta["epoch"]
         return TrainResult(False, epoch, 0, saved.meta["history"], epoch)
     # Every argument checked: now the backend.
@@ -133,8 +166,17 @@ def train(
     # One writer per run: a second train on it is refused (the other processes of a
     # data-parallel run write nothing and take no lock).
     with run_lock(paths.root, "train", warn=events.message) if parallel.writes else nullcontext():
-        return run_epochs(paths, spec, saved, parallel, dataset, data=data, events=events, mirror=mirror,
-                          started_from=origin if origin is not None else saved and saved.meta.get("started_from"))
+        return run_epochs(
+            paths,
+            spec,
+            saved,
+            parallel,
+            dataset,
+            data=data,
+            events=events,
+            mirror=mirror,
+            started_from=origin if origin is not None else saved and saved.meta.get("started_from"),
+        )
 
 
 def check_store(data: str | os.PathLike, spec: JobSpec) -> None:
@@ -143,8 +185,12 @@ def check_store(data: str | os.PathLike, spec: JobSpec) -> None:
     shape = tuple(group["images"].shape[1:])
     if shape != (spec.model.image_size, spec.model.image_size, 3):
         side, want = shape[0], spec.model.image_size
-        raise LatentkitError(f"{data} holds {side}x{side} images, the model expects {want}x{want}: prepare a store "
-                             f"with --size {want}, or train with --set model.image_size={side}")  # fmt: skip
+        raise LatentkitError(
+            f"{data} holds {side}x{side} images, the model expects {want}x{want}: prepare a store "
+            f"with --size {want}, or train with --set model.image_size={side}"
+        )
     if len(select_rows(group, spec.train.partition)) < spec.train.batch:
-        raise LatentkitError(f"fewer than one batch ({spec.train.batch}) of {spec.train.partition} images in {data}: "
-                             f"lower --batch, or prepare more images")  # fmt: skip
+        raise LatentkitError(
+            f"fewer than one batch ({spec.train.batch}) of {spec.train.partition} images in {data}: "
+            f"lower --batch, or prepare more images"
+        )

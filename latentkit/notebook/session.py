@@ -32,10 +32,10 @@ from latentkit.core.errors import (
 FLUSH_S = 5.0  # the cell receives the command's lines at most this often
 ADVICE = {  # exit status -> what the user does next (README: "Signals and exit status")
     USAGE_EXIT: "change what the line above says (in the parameters cell, or the command), then run this cell again",
-    DIVERGED_EXIT: "training diverged: train into a new RUN_NAME with a lower learning rate (TRAIN_ARGS = \"--lr 0.0001\")",
-    GPU_OOM_EXIT: "out of GPU memory: use a smaller batch (TRAIN_ARGS = \"--batch 64\") in a new RUN_NAME",
+    DIVERGED_EXIT: 'training diverged: train into a new RUN_NAME with a lower learning rate (TRAIN_ARGS = "--lr 0.0001")',
+    GPU_OOM_EXIT: 'out of GPU memory: use a smaller batch (TRAIN_ARGS = "--batch 64") in a new RUN_NAME',
     RUN_BUSY_EXIT: "another process is using this run (a cell still running, or a second notebook): wait for it, "
-        "or Runtime -> Restart session, then run this cell again",
+    "or Runtime -> Restart session, then run this cell again",
     DISK_FULL_EXIT: "the local disk is full: delete what you no longer need under /content, then run this cell again",
     INTERRUPTED_EXIT: "stopped by a signal after writing a checkpoint: run this cell again to resume",
     KEYBOARD_EXIT: "interrupted: run this cell again to resume (finished work is kept)",
@@ -72,8 +72,14 @@ class Session:
         print(f"$ latentkit {command}", flush=True)
         env = {k: v for k, v in os.environ.items() if k != "FORCE_COLOR"}  # ipykernel sets it: plain text here
         env.update(LATENTKIT_PROGRESS="lines", NO_COLOR="1")
-        process = subprocess.Popen([sys.executable, "-m", "latentkit", *shlex.split(command)], stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, text=True, bufsize=1, env=env)  # fmt: skip
+        process = subprocess.Popen(
+            [sys.executable, "-m", "latentkit", *shlex.split(command)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+            env=env,
+        )
         pending, last, failure = [], time.monotonic(), None
         for line in process.stdout:
             pending.append(line)
@@ -88,8 +94,11 @@ class Session:
         if status != 0:
             word = command.split()[0] if command.split() else "latentkit"
             advice = ADVICE.get(status, "see the lines above")
-            raise stop(f"{word} exited with status {status}" + (f" ({failure.removeprefix('latentkit: ')})"
-                       if failure else "") + f": {advice}")  # fmt: skip
+            raise stop(
+                f"{word} exited with status {status}"
+                + (f" ({failure.removeprefix('latentkit: ')})" if failure else "")
+                + f": {advice}"
+            )
 
     def stage_dataset(self) -> None:
         """Copy the dataset from Drive to local disk (resumed and verified; a rerun reads nothing
@@ -99,8 +108,10 @@ class Session:
             return
         source = self.drive / self.dataset
         if not source.exists():
-            raise stop(f"no {self.dataset} in {self.drive}: put your dataset there (CelebA's img_align_celeba.zip, "
-                       f"Kaggle's archive.zip, a zip or folder of images), or set DATASET = \"synthetic:20000\"")
+            raise stop(
+                f"no {self.dataset} in {self.drive}: put your dataset there (CelebA's img_align_celeba.zip, "
+                f'Kaggle\'s archive.zip, a zip or folder of images), or set DATASET = "synthetic:20000"'
+            )
         self.lk(f"stage {_q(source)} {_q(self.staged)}")
         if source.is_file():
             for extra in sorted(p for p in source.parent.iterdir() if p.suffix in (".txt", ".csv")):
@@ -113,8 +124,12 @@ def start(*, drive: str | os.PathLike, local: str | os.PathLike, dataset: str, o
     session.local.mkdir(parents=True, exist_ok=True)
     os.environ["LATENTKIT_PROGRESS"] = "lines"  # `!latentkit ...` in this notebook too: lines, not bars
     session.lk(f"env --dir {_q(session.local)}")
-    report = subprocess.run([sys.executable, "-m", "latentkit", "env", "--json", "--dir", str(session.local)],
-                            capture_output=True, text=True, check=True)  # fmt: skip
+    report = subprocess.run(
+        [sys.executable, "-m", "latentkit", "env", "--json", "--dir", str(session.local)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     fits = json.loads(report.stdout)["encode"]
     session.chunk, session.batch = fits["chunk"], fits["batch"]
     session.stage_dataset()

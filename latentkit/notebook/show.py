@@ -49,7 +49,9 @@ def show_results(run: str | os.PathLike) -> None:
         table = ["| the studies found | this run measured | holds |", "| --- | --- | --- |"]
         said = {True: "yes", False: "**no**", None: "inconclusive"}
         cell = lambda text: text.replace("|", "\\|")  # noqa: E731  (|r| in a cell must not end it)
-        table += [f"| {cell(r['claim'])} | {cell(r['measured'])} | {r.get('verdict') or said[r['holds']]} |" for r in rows]
+        table += [
+            f"| {cell(r['claim'])} | {cell(r['measured'])} | {r.get('verdict') or said[r['holds']]} |" for r in rows
+        ]
         display(Markdown("\n".join(table)))
     for caption, relative in RESULTS:
         picture = paths.root / relative

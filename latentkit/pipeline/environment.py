@@ -61,8 +61,15 @@ def suggest_encode(budget_mb: float) -> dict[str, Any]:
 
     for chunk in ENCODE_CHUNKS:
         for batch in ENCODE_BATCHES:
-            need, _ = estimate_ram_mb(image_shape=(96, 96, 3), batch=batch, chunk=chunk, data_chunk=1024,
-                                      n_params=AE_CASE1_PARAMS, outputs=3, z_dim=256)  # fmt: skip
+            need, _ = estimate_ram_mb(
+                image_shape=(96, 96, 3),
+                batch=batch,
+                chunk=chunk,
+                data_chunk=1024,
+                n_params=AE_CASE1_PARAMS,
+                outputs=3,
+                z_dim=256,
+            )
             if need <= budget_mb:
                 return {"chunk": chunk, "batch": batch, "estimate_mb": round(need)}
     return {"chunk": ENCODE_CHUNKS[-1], "batch": ENCODE_BATCHES[-1], "estimate_mb": None}
@@ -71,8 +78,13 @@ def suggest_encode(budget_mb: float) -> dict[str, Any]:
 def allocator_mode() -> str:
     """How the backends will take GPU memory in jobs started from here (``latentkit.machine.allocators``)."""
     settings = ", ".join(f"{name}={os.environ.get(name, 'unset')}" for name in ALLOCATOR_SETTINGS)
-    pooled = os.environ.get("TF_FORCE_GPU_ALLOW_GROWTH") != "true" or os.environ.get("XLA_PYTHON_CLIENT_PREALLOCATE") != "false"
-    return ("preallocated pools (figures show the pool)" if pooled else "on demand (figures show what jobs use)") + f": {settings}"
+    pooled = (
+        os.environ.get("TF_FORCE_GPU_ALLOW_GROWTH") != "true"
+        or os.environ.get("XLA_PYTHON_CLIENT_PREALLOCATE") != "false"
+    )
+    return (
+        "preallocated pools (figures show the pool)" if pooled else "on demand (figures show what jobs use)"
+    ) + f": {settings}"
 
 
 def cpu_name() -> str:
@@ -102,15 +114,23 @@ def machine_report(workdir: str | os.PathLike = ".") -> dict[str, Any]:
         where = where.parent
     disk = shutil.disk_usage(where)
     return {
-        "ram_total_mb": round(memory.total / MB), "ram_available_mb": round(memory.available / MB),
-        "cgroup_limit_mb": None if limit is None else round(limit), "slurm_mem_mb": slurm_mb and int(slurm_mb),
-        "gpu": gpu_name(), "vram_total_mb": None if total is None else round(total),
+        "ram_total_mb": round(memory.total / MB),
+        "ram_available_mb": round(memory.available / MB),
+        "cgroup_limit_mb": None if limit is None else round(limit),
+        "slurm_mem_mb": slurm_mb and int(slurm_mb),
+        "gpu": gpu_name(),
+        "vram_total_mb": None if total is None else round(total),
         "vram_used_mb": None if used is None else round(used),
         "disk": str(where) + ("" if where == Path(workdir).resolve() else f" (where {workdir} would be made)"),
         "disk_free_mb": round(disk.free / MB),
-        "cpus": usable_cpus(), "cpus_machine": os.cpu_count(), "cpu": cpu_name(), "colab": importlib.util.find_spec("google") is not None
+        "cpus": usable_cpus(),
+        "cpus_machine": os.cpu_count(),
+        "cpu": cpu_name(),
+        "colab": importlib.util.find_spec("google") is not None
         and importlib.util.find_spec("google.colab") is not None,
-        "keras_backend": keras_backend(), "versions": versions(), "vram_allocator": allocator_mode(),
+        "keras_backend": keras_backend(),
+        "versions": versions(),
+        "vram_allocator": allocator_mode(),
         "encode": suggest_encode(0.6 * usable),  # room for the notebook kernel and the page cache
         "train_batch": 128,  # the studies' batch (not measured against this GPU: n/a without one)
-    }  # fmt: skip
+    }

@@ -46,32 +46,53 @@ def script_path(name: str) -> Path:
     return Path(str(resources.files(SCRIPTS_PACKAGE) / name))
 
 
-def plan(*, run: str | os.PathLike, data: str | os.PathLike, src: str | None = None, synthetic: int | None = None,
-         source: str = "celeba", job: str | None = None, epochs: int | None = None, prepare_tasks: int = 1,
-         encode_tasks: int = 1, chunk: int = 20_000, extra_prepare: str = "", extra_train: str = "", extra_encode: str = "",
-         extra_analyze: str = "") -> list[Step]:  # fmt: skip
+def plan(
+    *,
+    run: str | os.PathLike,
+    data: str | os.PathLike,
+    src: str | None = None,
+    synthetic: int | None = None,
+    source: str = "celeba",
+    job: str | None = None,
+    epochs: int | None = None,
+    prepare_tasks: int = 1,
+    encode_tasks: int = 1,
+    chunk: int = 20_000,
+    extra_prepare: str = "",
+    extra_train: str = "",
+    extra_encode: str = "",
+    extra_analyze: str = "",
+) -> list[Step]:
     """The four steps, each marked done when its output is already complete."""
     if (src is None) == (synthetic is None):
         raise LatentkitError("give exactly one of --from SRC or --synthetic N")
     if prepare_tasks < 1 or encode_tasks < 1:
         raise LatentkitError("--prepare-tasks and --encode-tasks must be at least 1")
     if src is not None and not Path(src).exists():  # refused here, not hours later in a queued prepare
-        raise LatentkitError(f"--from {src} does not exist (this node sees the cluster's shared storage as the jobs will)")
+        raise LatentkitError(
+            f"--from {src} does not exist (this node sees the cluster's shared storage as the jobs will)"
+        )
     paths, data = RunPaths.of(check_folder(Path(run).resolve(), "--run")), Path(data).resolve()
     size = _spec_size(job, extra_train)
     if "--size" not in shlex.split(extra_prepare):  # the store the model will read: its image size
         extra_prepare = " ".join(x for x in (f"--size {size}", extra_prepare) if x)
-    prepare_env = {"OUT": str(data), "EXTRA_ARGS": extra_prepare} | ({"SOURCE": "synthetic", "N": str(synthetic)} if synthetic
-                                       else {"SOURCE": source, "SRC": str(Path(src).resolve())})  # fmt: skip
+    prepare_env = {"OUT": str(data), "EXTRA_ARGS": extra_prepare} | (
+        {"SOURCE": "synthetic", "N": str(synthetic)}
+        if synthetic
+        else {"SOURCE": source, "SRC": str(Path(src).resolve())}
+    )
     train_env = {"DATA": str(data), "RUN": str(paths.root), "JOB": job or "ae-case1"}
     train_env["EXTRA_ARGS"] = " ".join(x for x in (f"--epochs {epochs}" if epochs else "", extra_train) if x)
     sbatch = {  # each step's script, variables and array
         "prepare": ("prepare.sbatch", prepare_env, _array(prepare_tasks)),
         "train": ("train.sbatch", train_env, None),
-        "encode": ("encode.sbatch", {"RUN": str(paths.root), "CHUNK": str(chunk), "EXTRA_ARGS": extra_encode},
-                   _array(encode_tasks)),
+        "encode": (
+            "encode.sbatch",
+            {"RUN": str(paths.root), "CHUNK": str(chunk), "EXTRA_ARGS": extra_encode},
+            _array(encode_tasks),
+        ),
         "analyze": ("analyze.sbatch", {"RUN": str(paths.root), "EXTRA_ARGS": extra_analyze}, None),
-    }  # fmt: skip
+    }
     return [Step(name, *sbatch[name], done=done) for name, done in steps_done(Where(data, paths, epochs)).items()]
 
 
@@ -82,7 +103,8 @@ def _spec_size(job: str | None, extra_train: str) -> int:
 
     words = shlex.split(extra_train)
     sets = [words[i + 1] for i, w in enumerate(words[:-1]) if w == "--set"] + [
-        w.removeprefix("--set=") for w in words if w.startswith("--set=")]  # fmt: skip
+        w.removeprefix("--set=") for w in words if w.startswith("--set=")
+    ]
     return load_spec(job or "ae-case1", parse_set(sets)).model.image_size
 
 
@@ -90,11 +112,15 @@ def _array(tasks: int) -> str | None:
     return f"0-{tasks - 1}" if tasks > 1 else None
 
 
-
 def sbatch_command(step: Step, *, depends_on: str | None, log_dir: Path, sbatch_args: list[str]) -> list[str]:
     log = f"{log_dir}/latentkit-{step.name}-" + ("%A_%a" if step.array else "%j") + ".log"
-    command = ["sbatch", "--parsable", "--kill-on-invalid-dep=yes", f"--job-name=latentkit-{step.name}",
-               f"--output={log}"]  # fmt: skip
+    command = [
+        "sbatch",
+        "--parsable",
+        "--kill-on-invalid-dep=yes",
+        f"--job-name=latentkit-{step.name}",
+        f"--output={log}",
+    ]
     if depends_on:
         command.append(f"--dependency=afterok:{depends_on}")
     if step.array:
@@ -105,8 +131,14 @@ def sbatch_command(step: Step, *, depends_on: str | None, log_dir: Path, sbatch_
     return command + list(sbatch_args) + [str(script_path(step.script))]
 
 
-def submit(steps: list[Step], *, run: str | os.PathLike, sbatch_args: list[str], dry_run: bool = False,
-           env: dict[str, str] | None = None) -> Submission:  # fmt: skip
+def submit(
+    steps: list[Step],
+    *,
+    run: str | os.PathLike,
+    sbatch_args: list[str],
+    dry_run: bool = False,
+    env: dict[str, str] | None = None,
+) -> Submission:
     """Submit the steps that are not done, chained; ``dry_run`` only builds the command lines."""
     paths = RunPaths.of(Path(run).resolve())
     if not dry_run and shutil.which("sbatch", path=(env or os.environ).get("PATH")) is None:
@@ -136,8 +168,11 @@ def submit(steps: list[Step], *, run: str | os.PathLike, sbatch_args: list[str],
 
 def requests(script: str, sbatch_args: list[str]) -> tuple[int, int]:
     """CPUs per task and memory (MB) a step asks for: its script's #SBATCH lines, then --sbatch-arg."""
-    lines = [line.removeprefix("#SBATCH").strip() for line in script_path(script).read_text().splitlines()
-             if line.startswith("#SBATCH")]  # fmt: skip
+    lines = [
+        line.removeprefix("#SBATCH").strip()
+        for line in script_path(script).read_text().splitlines()
+        if line.startswith("#SBATCH")
+    ]
     asked = {}
     for arg in [*lines, *sbatch_args]:
         key, _, value = arg.partition("=")
@@ -181,7 +216,8 @@ def check_fits(steps: list[Step], sbatch_args: list[str], env: dict[str, str] | 
             raise LatentkitError(
                 f"{step.name} asks for {want_cpus} CPUs and {want_mb:,} MB, the largest node of {where} has {cpus} "
                 f"CPUs and {memory:,} MB: it would pend for ever; pass --sbatch-arg=--cpus-per-task={min(want_cpus, cpus)} "
-                f"--sbatch-arg=--mem={min(want_mb, memory)}M (or another --sbatch-arg=--partition=...)")  # fmt: skip
+                f"--sbatch-arg=--mem={min(want_mb, memory)}M (or another --sbatch-arg=--partition=...)"
+            )
 
 
 def job_states(run: str | os.PathLike, env: dict[str, str] | None = None) -> dict[str, Any] | None:
@@ -198,7 +234,8 @@ def job_states(run: str | os.PathLike, env: dict[str, str] | None = None) -> dic
     for name, job_id in jobs.items():
         shown = subprocess.run(["scontrol", "-o", "show", "job", job_id], capture_output=True, text=True, env=env)
         states[name] = [_fields(line) for line in shown.stdout.splitlines() if line.strip()] or [
-            {"JobId": job_id, "JobState": "gone (finished long ago, or never ran)"}]  # fmt: skip
+            {"JobId": job_id, "JobState": "gone (finished long ago, or never ran)"}
+        ]
     return {"jobs": jobs, "states": states}
 
 

@@ -24,7 +24,11 @@ def gpu_peaks(records: list[dict[str, Any]]) -> dict[str, float | None]:
         values = [r[key] for r in records if r.get(key) is not None]
         return max(values) if values else None
 
-    return {"total_mb": top("vram_total_mb"), "peak_mb": top("vram_backend_peak_mb"), "nvml_peak_mb": top("vram_used_mb")}
+    return {
+        "total_mb": top("vram_total_mb"),
+        "peak_mb": top("vram_backend_peak_mb"),
+        "nvml_peak_mb": top("vram_used_mb"),
+    }
 
 
 def run_status(run: str | os.PathLike, out: str | os.PathLike | None = None, last: int = 5) -> dict[str, Any]:
@@ -38,20 +42,30 @@ def run_status(run: str | os.PathLike, out: str | os.PathLike | None = None, las
     status: dict[str, Any] = {"run": str(paths.root), "checkpoint_warning": warning}
     if saved is not None:
         spec = spec_from_dict(saved.meta["spec"])
-        status["train"] = {"job": spec.name, "epoch": saved.meta["epoch"], "epochs": spec.train.epochs,
-                           "step": saved.meta["step"], "steps_per_epoch": saved.meta.get("steps_per_epoch"),
-                           "last_loss": (saved.meta["history"] or [{}])[-1].get("loss")}  # fmt: skip
+        status["train"] = {
+            "job": spec.name,
+            "epoch": saved.meta["epoch"],
+            "epochs": spec.train.epochs,
+            "step": saved.meta["step"],
+            "steps_per_epoch": saved.meta.get("steps_per_epoch"),
+            "last_loss": (saved.meta["history"] or [{}])[-1].get("loss"),
+        }
     if paths.imported.exists():
         status["imported"] = json.loads(paths.imported.read_text(encoding="utf-8"))
     out = Path(out or paths.latents)
     if (out / "zarr.json").exists():
         progress = chunk_progress(store.open_store(out))
-        status["encode"] = {"path": str(out), "n": progress.n, "chunk": progress.chunk,
-                            "chunks_done": progress.chunks_done, "chunks_total": progress.chunks_total,
-                            "missing": progress.missing,
-                            "stale": stale_latents(paths.root, read_run(paths.root))
-                            if (saved is not None or paths.imported.exists()) and out == paths.latents
-                            else None}  # fmt: skip
+        status["encode"] = {
+            "path": str(out),
+            "n": progress.n,
+            "chunk": progress.chunk,
+            "chunks_done": progress.chunks_done,
+            "chunks_total": progress.chunks_total,
+            "missing": progress.missing,
+            "stale": stale_latents(paths.root, read_run(paths.root))
+            if (saved is not None or paths.imported.exists()) and out == paths.latents
+            else None,
+        }
     records = read_monitor(paths.monitor, None)  # read once: the last lines and the run's peaks
     status["monitor"] = records[-last:] if last else records
     status["gpu"] = gpu_peaks(records)

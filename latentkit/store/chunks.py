@@ -101,9 +101,16 @@ class ChunkRunResult:
 
 
 def run_chunks(
-    group: zarr.Group, produce: Producer, *, plan: ChunkPlan | None = None, task: int = 0, tasks: int = 1,
-    description: str, events: JobEvents | None = None, after_write: Callable[[ChunkWritten], None] | None = None,
-) -> ChunkRunResult:  # fmt: skip
+    group: zarr.Group,
+    produce: Producer,
+    *,
+    plan: ChunkPlan | None = None,
+    task: int = 0,
+    tasks: int = 1,
+    description: str,
+    events: JobEvents | None = None,
+    after_write: Callable[[ChunkWritten], None] | None = None,
+) -> ChunkRunResult:
     """Produce, write and mark every unfinished chunk this task owns; progress in rows."""
     events = events or JobEvents()
     plan = plan or plan_chunks(group, task, tasks)

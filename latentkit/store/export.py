@@ -37,9 +37,16 @@ class ExportResult:
     bytes: int
 
 
-def export_latents(*, run: str | os.PathLike, format: str, out: str | os.PathLike | None = None,
-                   partition: str | None = None, columns: tuple[str, ...] = DEFAULT_COLUMNS,
-                   rows: str | os.PathLike | None = None, events: JobEvents | None = None) -> ExportResult:  # fmt: skip
+def export_latents(
+    *,
+    run: str | os.PathLike,
+    format: str,
+    out: str | os.PathLike | None = None,
+    partition: str | None = None,
+    columns: tuple[str, ...] = DEFAULT_COLUMNS,
+    rows: str | os.PathLike | None = None,
+    events: JobEvents | None = None,
+) -> ExportResult:
     """Write the rows of ``partition`` (every encoded, decodable image by default) of the run's latents;
     ``rows``: only those listed in this file (row numbers, whitespace-separated: what the report
     page's "save the selected rows" gives)."""
@@ -55,9 +62,13 @@ def export_latents(*, run: str | os.PathLike, format: str, out: str | os.PathLik
     unknown = [c for c in columns if c != "row" and c not in LATENT_COLUMNS + DATA_COLUMNS]
     missing = [c for c in columns if c in LATENT_COLUMNS and c not in latents or c in DATA_COLUMNS and c not in data]
     if unknown or missing:
-        raise LatentkitError(f"--columns: {', '.join(unknown + missing)} not in this run (it has row, "
-                             + ", ".join(c for c in LATENT_COLUMNS if c in latents) + ", "
-                             + ", ".join(c for c in DATA_COLUMNS if c in data) + ")")  # fmt: skip
+        raise LatentkitError(
+            f"--columns: {', '.join(unknown + missing)} not in this run (it has row, "
+            + ", ".join(c for c in LATENT_COLUMNS if c in latents)
+            + ", "
+            + ", ".join(c for c in DATA_COLUMNS if c in data)
+            + ")"
+        )
     mask = latents["ok"][:].astype(bool)
     if partition not in (None, "all"):
         if partition not in PARTITIONS:
@@ -79,8 +90,10 @@ def export_latents(*, run: str | os.PathLike, format: str, out: str | os.PathLik
     out.parent.mkdir(parents=True, exist_ok=True)
     free = shutil.disk_usage(out.parent).free
     if need > free:
-        raise LatentkitError(f"the export needs about {need / 2**20:,.0f} MB, {out.parent} has "
-                             f"{free / 2**20:,.0f} MB free: choose another --out or fewer --columns")  # fmt: skip
+        raise LatentkitError(
+            f"the export needs about {need / 2**20:,.0f} MB, {out.parent} has "
+            f"{free / 2**20:,.0f} MB free: choose another --out or fewer --columns"
+        )
     labels = {c: list(data.attrs.get(LABELS[c], [])) for c in columns if c in LABELS}
     blocks = _blocks(latents, mask, source, columns, events)
     if format == "npy":

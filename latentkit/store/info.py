@@ -14,7 +14,6 @@ from latentkit.core import LatentkitError, RunPaths
 from latentkit.store.chunks import chunk_progress
 from latentkit.store.layout import PARTITIONS, open_store, size_on_disk
 
-
 FACE_SOURCES = ("celeba", "synthetic")  # stores whose images are faces whatever the user said
 
 
@@ -44,8 +43,10 @@ def store_summary(path: str | os.PathLike) -> dict[str, Any]:
     group = open_store(path)
     if "images" not in group:
         kind = "latents (z-points)" if "z" in group else "store without images"
-        raise LatentkitError(f"{path} holds {kind}, not images: `latentkit info` reads stores written by "
-                             f"`latentkit prepare`; for a run's latents see `latentkit status --run RUN`")  # fmt: skip
+        raise LatentkitError(
+            f"{path} holds {kind}, not images: `latentkit info` reads stores written by "
+            f"`latentkit prepare`; for a run's latents see `latentkit status --run RUN`"
+        )
     progress = chunk_progress(group)
     done_rows, decoded = progress.row_mask(), group["ok"][:]
     ok = decoded & done_rows
@@ -62,7 +63,9 @@ def store_summary(path: str | os.PathLike) -> dict[str, Any]:
         "chunks_done": progress.chunks_done,
         "chunks_total": progress.chunks_total,
         "images_ok": int(ok.sum()),
-        "partitions": {labels.get(int(p), "none"): int(((partition == p) & ok).sum()) for p in np.unique(partition[ok])},
+        "partitions": {
+            labels.get(int(p), "none"): int(((partition == p) & ok).sum()) for p in np.unique(partition[ok])
+        },
         "skipped": [str(names[int(i)]) for i in skipped_rows[:50]],
         "skipped_count": int(len(skipped_rows)),
         "size_on_disk_mb": round(size_on_disk(path) / 1024**2, 2),
@@ -77,18 +80,21 @@ def store_summary(path: str | os.PathLike) -> dict[str, Any]:
 
 def summary_lines(s: dict[str, Any]) -> list[str]:
     """``latentkit info``: a store summary (``store_summary``) as aligned lines."""
-    return [
-        f"store      {s['path']}  ({s['source']}, {s['size_on_disk_mb']} MB on disk)",
-        f"images     {s['images_ok']:,} of {s['n']:,}  shape {tuple(s['image_shape'])}",
-        f"memory     {_size_text(s['float32_bytes'])} as float32 ({s['n']:,} x "
-        + " x ".join(map(str, s["image_shape"])) + f" x 4 = {s['float32_bytes']:,} bytes); "
-        f"the store takes {s['size_on_disk_mb']} MB on disk",
-        f"chunks     {s['chunks_done']} of {s['chunks_total']} done ({s['chunk']} images each)",
-        "partitions " + ", ".join(f"{k} {v:,}" for k, v in s["partitions"].items()),
-        f"skipped    {s['skipped_count']}" + (f": {', '.join(s['skipped'])}" if s["skipped"] else ""),
-    ] + ([f"partition  from {s['partition_from']}"] if s.get("partition_from") and not s.get("annotations") else []) + [
-        f"{kind:10s} {_annotation_text(report)}" for kind, report in s.get("annotations", {}).items()
-    ]
+    return (
+        [
+            f"store      {s['path']}  ({s['source']}, {s['size_on_disk_mb']} MB on disk)",
+            f"images     {s['images_ok']:,} of {s['n']:,}  shape {tuple(s['image_shape'])}",
+            f"memory     {_size_text(s['float32_bytes'])} as float32 ({s['n']:,} x "
+            + " x ".join(map(str, s["image_shape"]))
+            + f" x 4 = {s['float32_bytes']:,} bytes); "
+            f"the store takes {s['size_on_disk_mb']} MB on disk",
+            f"chunks     {s['chunks_done']} of {s['chunks_total']} done ({s['chunk']} images each)",
+            "partitions " + ", ".join(f"{k} {v:,}" for k, v in s["partitions"].items()),
+            f"skipped    {s['skipped_count']}" + (f": {', '.join(s['skipped'])}" if s["skipped"] else ""),
+        ]
+        + ([f"partition  from {s['partition_from']}"] if s.get("partition_from") and not s.get("annotations") else [])
+        + [f"{kind:10s} {_annotation_text(report)}" for kind, report in s.get("annotations", {}).items()]
+    )
 
 
 def _size_text(n_bytes: int) -> str:
@@ -100,6 +106,8 @@ def _size_text(n_bytes: int) -> str:
 def _annotation_text(r: dict[str, Any]) -> str:
     if "matched" not in r:  # missing, or only noted
         return r["note"] + (f" ({r['from']})" if r.get("from") else "")
-    return (f"{r['from']}: {r['matched']:,} rows matched"
-            + (f", {r['images_without_row']:,} images without a row" if r["images_without_row"] else "")
-            + (f", {r['rows_without_image']:,} rows without an image" if r["rows_without_image"] else ""))  # fmt: skip
+    return (
+        f"{r['from']}: {r['matched']:,} rows matched"
+        + (f", {r['images_without_row']:,} images without a row" if r["images_without_row"] else "")
+        + (f", {r['rows_without_image']:,} rows without an image" if r["rows_without_image"] else "")
+    )

@@ -77,8 +77,10 @@ def refuse_foreign(path: Path) -> None:
     if path.is_file() or path.is_symlink() and not path.exists():
         raise LatentkitError(f"{path} is a file, not a store: choose another --out")
     if path.is_dir() and not (path / "zarr.json").exists() and any(path.iterdir()):
-        raise LatentkitError(f"{path} is a folder of other files, not a latentkit store: latentkit writes "
-                             f"nothing into it; choose another --out")  # fmt: skip
+        raise LatentkitError(
+            f"{path} is a folder of other files, not a latentkit store: latentkit writes "
+            f"nothing into it; choose another --out"
+        )
 
 
 HOLDS = {  # the two kinds of store, by their main array
@@ -122,16 +124,20 @@ def create_or_open(
                 have = {k for k in HOLDS if k in group.array_keys()}
                 want = {k for k in HOLDS if k in arrays}
                 if have != want:  # never replaced, even on request: images are not latents
-                    raise LatentkitError(f"{path} holds {', '.join(HOLDS[k][0] for k in have) or 'something else'}, "
-                                         f"not {', '.join(HOLDS[k][0] for k in want)}: give another --out")  # fmt: skip
+                    raise LatentkitError(
+                        f"{path} holds {', '.join(HOLDS[k][0] for k in have) or 'something else'}, "
+                        f"not {', '.join(HOLDS[k][0] for k in want)}: give another --out"
+                    )
                 want = {**attrs, "chunk": chunk, "n": n}
                 stale = [key for key in ("n", "chunk", *identity) if group.attrs.get(key) != want.get(key)]
                 if not stale:
                     return group
                 if on_stale is None:
                     key = stale[0]
-                    raise LatentkitError(f"{path} was started with {key}={group.attrs.get(key)!r}, this run asks for "
-                                         f"{want.get(key)!r}: {fix}")  # fmt: skip
+                    raise LatentkitError(
+                        f"{path} was started with {key}={group.attrs.get(key)!r}, this run asks for "
+                        f"{want.get(key)!r}: {fix}"
+                    )
                 on_stale(stale)
         group = zarr.open_group(path, mode="w")
         n_chunks = -(-n // chunk)
@@ -145,12 +151,11 @@ def create_or_open(
                 compressors=spec.compressors,
                 dimension_names=dimension_names(name, 1 + len(spec.tail)),
             )
-        group.create_array(DONE, shape=(n_chunks,), chunks=(1,), dtype="uint8", fill_value=0,
-                           dimension_names=DIMENSIONS[DONE])  # fmt: skip
-        write_coordinates(group, attrs)
-        group.attrs.update(
-            {**attrs, "n": n, "chunk": chunk, "format_version": FORMAT_VERSION, "layout_complete": True}
+        group.create_array(
+            DONE, shape=(n_chunks,), chunks=(1,), dtype="uint8", fill_value=0, dimension_names=DIMENSIONS[DONE]
         )
+        write_coordinates(group, attrs)
+        group.attrs.update({**attrs, "n": n, "chunk": chunk, "format_version": FORMAT_VERSION, "layout_complete": True})
         return group
 
 
@@ -202,8 +207,10 @@ def open_store(path: str | os.PathLike, *, mode: str = "r", holds: str | None = 
         group = zarr.open_group(path, mode=mode)
         arrays = {key: group[key] for key in group.array_keys()}  # every array's metadata parses
     except Exception as error:  # zarr raises many kinds for a damaged zarr.json
-        raise LatentkitError(f"{path} is damaged: its zarr metadata cannot be read ({type(error).__name__}: "
-                             f"{' '.join(str(error).split())[:160]})") from None  # fmt: skip
+        raise LatentkitError(
+            f"{path} is damaged: its zarr metadata cannot be read ({type(error).__name__}: "
+            f"{' '.join(str(error).split())[:160]})"
+        ) from None
     if not group.attrs.get("layout_complete"):
         raise LatentkitError(f"{path} is not a complete latentkit store (creation was interrupted)")
     _check_format(path, group)
@@ -231,15 +238,19 @@ def _check_chunk_files(path: Path, group: zarr.Group, arrays: Mapping[str, zarr.
             continue
         key = main.metadata.encode_chunk_key((int(k),) + (0,) * (main.ndim - 1))
         if not (path / main.basename / key).exists():
-            raise LatentkitError(f"{path} is damaged: chunk {k} of {main.basename} is marked done but its file "
-                                 f"{main.basename}/{key} is missing; write the store again into a new --out")  # fmt: skip
+            raise LatentkitError(
+                f"{path} is damaged: chunk {k} of {main.basename} is marked done but its file "
+                f"{main.basename}/{key} is missing; write the store again into a new --out"
+            )
 
 
 def _check_format(path: Path, group: zarr.Group) -> None:
     version = group.attrs.get("format_version", FORMAT_VERSION)
     if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise LatentkitError(f"{path} has store format {version!r}, newer than this latentkit reads "
-                             f"({FORMAT_VERSION}): upgrade latentkit")  # fmt: skip
+        raise LatentkitError(
+            f"{path} has store format {version!r}, newer than this latentkit reads "
+            f"({FORMAT_VERSION}): upgrade latentkit"
+        )
 
 
 def chunk_bounds(group: zarr.Group, k: int) -> tuple[int, int]:

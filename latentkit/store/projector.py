@@ -25,9 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from latentkit.core import JobEvents, LatentkitError, RunPaths, atomic_write, check_folder, own_folder, write_text
-from latentkit.store.layout import open_store
+from latentkit.store.layout import PARTITIONS, open_store
 from latentkit.store.reading import finished_latents
-from latentkit.store.layout import PARTITIONS
 
 MAX_POINTS = 100_000  # TensorBoard's projector loads no more (tensorflow/tensorboard#773)
 MAX_SPRITE = 8192  # the projector's (and WebGL's) limit on the sprite's side
@@ -42,9 +41,16 @@ class ProjectorResult:
     bytes: int
 
 
-def export_projector(*, run: str | os.PathLike, out: str | os.PathLike | None = None, sample: int = 20_000,
-                     clusters: int = 10, seed: int = 0, events: JobEvents | None = None,
-                     in_region: Callable[[np.ndarray], np.ndarray] | None = None) -> ProjectorResult:  # fmt: skip
+def export_projector(
+    *,
+    run: str | os.PathLike,
+    out: str | os.PathLike | None = None,
+    sample: int = 20_000,
+    clusters: int = 10,
+    seed: int = 0,
+    events: JobEvents | None = None,
+    in_region: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> ProjectorResult:
     """Write the projector folder for the run's latents (default RUN/projector). ``in_region``:
     z-points -> inside the data's region? (the analysis' hit test), the metadata's region column."""
     events = events or JobEvents()
@@ -60,8 +66,10 @@ def export_projector(*, run: str | os.PathLike, out: str | os.PathLike | None = 
     rng = np.random.default_rng(seed)
     rows, tsne = _rows(paths, usable, data["partition"][:], sample, rng)
     if tsne is None:
-        events.message("note: no t-SNE in the run's analysis (`latentkit analyze --run RUN`): the projector's own "
-                       "t-SNE will sample the points down in the browser")  # fmt: skip
+        events.message(
+            "note: no t-SNE in the run's analysis (`latentkit analyze --run RUN`): the projector's own "
+            "t-SNE will sample the points down in the browser"
+        )
     order = np.argsort(rows)
     rows, tsne = rows[order], None if tsne is None else tsne[order]  # row order: reads go chunk by chunk
     events.start(f"projector: {len(rows):,} points", total=3)
@@ -85,7 +93,9 @@ def export_projector(*, run: str | os.PathLike, out: str | os.PathLike | None = 
     return ProjectorResult(out, len(rows), thumbnail, tsne is not None, size)
 
 
-def _rows(paths: RunPaths, usable: np.ndarray, partition: np.ndarray, sample: int, rng) -> tuple[np.ndarray, np.ndarray | None]:
+def _rows(
+    paths: RunPaths, usable: np.ndarray, partition: np.ndarray, sample: int, rng
+) -> tuple[np.ndarray, np.ndarray | None]:
     """The analysis' t-SNE rows (with their coordinates) when there are any, else a sample drawn
     per partition in proportion to its size."""
     embedding, shown = paths.analysis / "tsne.npy", paths.analysis / "tsne_rows.npy"
@@ -107,13 +117,17 @@ def _rows(paths: RunPaths, usable: np.ndarray, partition: np.ndarray, sample: in
     return np.concatenate(picked)[:sample], None
 
 
-def _metadata(paths: RunPaths, data, rows: np.ndarray, z: np.ndarray, clusters: int, seed: int, events,
-              in_region) -> dict:  # fmt: skip
+def _metadata(
+    paths: RunPaths, data, rows: np.ndarray, z: np.ndarray, clusters: int, seed: int, events, in_region
+) -> dict:
     from sklearn.cluster import MiniBatchKMeans
 
     names = {v: k for k, v in PARTITIONS.items()}
-    columns = {"row": rows, "name": [str(s) for s in data["names"].get_orthogonal_selection((rows,))],
-               "partition": [names.get(int(v), "none") for v in data["partition"].get_orthogonal_selection((rows,))]}
+    columns = {
+        "row": rows,
+        "name": [str(s) for s in data["names"].get_orthogonal_selection((rows,))],
+        "partition": [names.get(int(v), "none") for v in data["partition"].get_orthogonal_selection((rows,))],
+    }
     for array, labels in (("attributes", "attribute_names"), ("factors", "factor_names")):
         if array in data:
             values = np.asarray(data[array].get_orthogonal_selection((rows,)))
@@ -156,5 +170,8 @@ def _sprite(images, rows: np.ndarray, path: Path) -> int:
 def _config(thumbnail: int, tsne: bool) -> str:
     sprite = f'  sprite {{\n    image_path: "sprite.png"\n    single_image_dim: {thumbnail}\n    single_image_dim: {thumbnail}\n  }}\n'
     blocks = [("z", "tensors.tsv")] + ([("t-SNE (latentkit analyze)", "tsne.tsv")] if tsne else [])
-    return "".join(f'embeddings {{\n  tensor_name: "{name}"\n  tensor_path: "{tensor}"\n  metadata_path: "metadata.tsv"\n'
-                   f"{sprite}}}\n" for name, tensor in blocks)  # fmt: skip
+    return "".join(
+        f'embeddings {{\n  tensor_name: "{name}"\n  tensor_path: "{tensor}"\n  metadata_path: "metadata.tsv"\n'
+        f"{sprite}}}\n"
+        for name, tensor in blocks
+    )

@@ -57,19 +57,25 @@ def _flock(path: Path, *, shared: bool, job: str, warn: Callable[[str], None]) -
         try:
             fcntl.flock(handle, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise RunBusy(f"{path.parent.parent} is in use by {holder(path)}: wait for it to finish or stop it "
-                          f"(a killed holder leaves no lock behind)") from None  # fmt: skip
+            raise RunBusy(
+                f"{path.parent.parent} is in use by {holder(path)}: wait for it to finish or stop it "
+                f"(a killed holder leaves no lock behind)"
+            ) from None
         except OSError as error:
             if error.errno not in UNSUPPORTED:
                 raise
-            warn(f"warning: file locks are not supported on {path.parent} ({error.strerror}): nothing stops a "
-                 f"second {job} on this run")  # fmt: skip
+            warn(
+                f"warning: file locks are not supported on {path.parent} ({error.strerror}): nothing stops a "
+                f"second {job} on this run"
+            )
             yield
             return
         if not shared:
             handle.seek(0)
             handle.truncate()
-            handle.write(json.dumps({"job": job, "pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}))
+            handle.write(
+                json.dumps({"job": job, "pid": os.getpid(), "host": socket.gethostname(), "since": time.time()})
+            )
             handle.flush()
         try:
             yield
@@ -82,8 +88,10 @@ def refuse_while_held(root: str | os.PathLike, job: str, *, reader: str) -> None
     (``encode`` during ``train`` would encode a checkpoint that is about to be replaced)."""
     path = Path(root) / "locks" / f"{job}.lock"
     if path.exists() and _held(path):
-        raise RunBusy(f"{root} is in use by {holder(path)}: {reader} would read a checkpoint that is still "
-                      f"changing: run it when the {job} has finished (a killed {job} leaves no lock behind)")  # fmt: skip
+        raise RunBusy(
+            f"{root} is in use by {holder(path)}: {reader} would read a checkpoint that is still "
+            f"changing: run it when the {job} has finished (a killed {job} leaves no lock behind)"
+        )
 
 
 def _held(path: Path) -> bool:
@@ -98,8 +106,9 @@ def _held(path: Path) -> bool:
 
 
 @contextmanager
-def run_lock(root: str | os.PathLike, job: str, *, task: int = 0, tasks: int = 1,
-             warn: Callable[[str], None] = lambda line: None) -> Iterator[None]:  # fmt: skip
+def run_lock(
+    root: str | os.PathLike, job: str, *, task: int = 0, tasks: int = 1, warn: Callable[[str], None] = lambda line: None
+) -> Iterator[None]:
     """Hold RUN/locks/<job>.lock while a job writes the run, or raise ``RunBusy`` naming the holder.
 
     ``tasks`` > 1: the job lock shared, and <job>-task-I-of-N.lock exclusive.
@@ -111,8 +120,9 @@ def run_lock(root: str | os.PathLike, job: str, *, task: int = 0, tasks: int = 1
             try:
                 stack.enter_context(_flock(locks / f"{job}.lock", shared=True, job=job, warn=warn))
             except RunBusy:
-                raise RunBusy(f"{root} is in use by a whole-store {holder(locks / f'{job}.lock')}: task-split "
-                              f"{job}s wait for it") from None  # fmt: skip
+                raise RunBusy(
+                    f"{root} is in use by a whole-store {holder(locks / f'{job}.lock')}: task-split {job}s wait for it"
+                ) from None
             stack.enter_context(_flock(task_lock, shared=False, job=f"{job} task {task} of {tasks}", warn=warn))
         else:
             try:
@@ -121,6 +131,8 @@ def run_lock(root: str | os.PathLike, job: str, *, task: int = 0, tasks: int = 1
                 split = [path for path in sorted(locks.glob(f"{job}-task-*.lock")) if _held(path)]
                 if not split:
                     raise
-                raise RunBusy(f"{root} is in use by task-split {job}s: {'; '.join(holder(p) for p in split)}; "
-                              f"wait for them to finish") from None  # fmt: skip
+                raise RunBusy(
+                    f"{root} is in use by task-split {job}s: {'; '.join(holder(p) for p in split)}; "
+                    f"wait for them to finish"
+                ) from None
         yield

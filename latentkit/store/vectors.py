@@ -70,11 +70,15 @@ class NpyRows(_Rows):
             except (ValueError, OSError) as error:
                 raise LatentkitError(f"{path} is not a .npy array file ({type(error).__name__})") from None
             if part.ndim != 2 or part.dtype.kind not in "fiu":
-                raise LatentkitError(f"{path} holds a {part.dtype} array of shape {part.shape}: vectors are a 2-D "
-                                     f"array of numbers (N, D)")  # fmt: skip
+                raise LatentkitError(
+                    f"{path} holds a {part.dtype} array of shape {part.shape}: vectors are a 2-D "
+                    f"array of numbers (N, D)"
+                )
             if self.parts and part.shape[1] != self.parts[0].shape[1]:
-                raise LatentkitError(f"{path} has {part.shape[1]} columns, {files[0]} has {self.parts[0].shape[1]}: "
-                                     f"shards must have the same width")  # fmt: skip
+                raise LatentkitError(
+                    f"{path} has {part.shape[1]} columns, {files[0]} has {self.parts[0].shape[1]}: "
+                    f"shards must have the same width"
+                )
             self.parts.append(part)
         self.starts = np.cumsum([0] + [len(p) for p in self.parts])
         self.shape = (int(self.starts[-1]), int(self.parts[0].shape[1]))
@@ -96,15 +100,17 @@ class ParquetRows(_Rows):
         pq = _pyarrow(path)
         try:
             self.file = pq.ParquetFile(path)
-        except Exception as error:  # noqa: BLE001 - pyarrow raises several kinds for a file that is not parquet
+        except Exception as error:
             raise LatentkitError(f"{path} is not a parquet file ({type(error).__name__})") from None
         schema = self.file.schema_arrow
         lists = [f.name for f in schema if _is_list(f.type)]
         if column is None:
             column = "z" if "z" in lists else lists[0] if len(lists) == 1 else None
             if column is None:
-                raise LatentkitError(f"{path} has {'no list column' if not lists else 'several list columns'} "
-                                     f"({', '.join(lists) or ', '.join(schema.names)}): give --column NAME")  # fmt: skip
+                raise LatentkitError(
+                    f"{path} has {'no list column' if not lists else 'several list columns'} "
+                    f"({', '.join(lists) or ', '.join(schema.names)}): give --column NAME"
+                )
         elif column not in schema.names:
             raise LatentkitError(f"--column {column}: {path} has the columns {', '.join(schema.names)}")
         elif column not in lists:
@@ -123,8 +129,10 @@ class ParquetRows(_Rows):
         values = self.file.read_row_group(i, columns=[self.column]).column(0).combine_chunks()
         lengths = np.asarray(pc.list_value_length(values))
         if len(lengths) and (lengths.min() != lengths.max() or values.null_count):
-            raise LatentkitError(f"{self.path}: column {self.column} has rows of different lengths or empty rows: "
-                                 f"vectors must all have the same length")  # fmt: skip
+            raise LatentkitError(
+                f"{self.path}: column {self.column} has rows of different lengths or empty rows: "
+                f"vectors must all have the same length"
+            )
         flat = np.asarray(pc.list_flatten(values), np.float32)
         return flat.reshape(len(values), int(lengths[0]) if len(lengths) else 0)
 
@@ -154,8 +162,10 @@ def open_vectors(path: str | os.PathLike, column: str | None = None) -> _Rows | 
             return NpyRows([path / "z.npy"])
         shards = sorted(path.glob("*.npy"), key=_natural)
         if not shards:
-            raise LatentkitError(f"{path} holds no .npy files and is not a zarr store: give latents.zarr, a .npy "
-                                 f"file, a folder of .npy shards or a .parquet file")  # fmt: skip
+            raise LatentkitError(
+                f"{path} holds no .npy files and is not a zarr store: give latents.zarr, a .npy "
+                f"file, a folder of .npy shards or a .parquet file"
+            )
         return NpyRows(shards)
     if path.suffix == ".npy":
         return NpyRows([path])
@@ -234,17 +244,22 @@ def read_labels(path: str | os.PathLike, n: int) -> LabelTable:
         pq = _pyarrow(path)
         try:
             table = pq.read_table(path)
-        except Exception as error:  # noqa: BLE001 - pyarrow raises several kinds for a file that is not parquet
+        except Exception as error:
             raise LatentkitError(f"{path} is not a parquet file ({type(error).__name__})") from None
-        columns = {name: _column(table.column(name)) for name in table.column_names
-                   if not _is_list(table.schema.field(name).type)}  # fmt: skip
+        columns = {
+            name: _column(table.column(name))
+            for name in table.column_names
+            if not _is_list(table.schema.field(name).type)
+        }
     elif path.suffix in (".csv", ".tsv", ".txt"):
         columns = _read_csv(path)
     else:
         raise LatentkitError(f"--labels {path.name}: give a .parquet or .csv file with a row per vector")
     rows = len(next(iter(columns.values()))) if columns else 0
     if rows != n:
-        raise LatentkitError(f"--labels {path} has {rows:,} rows, the vectors {n:,}: a labels file has a row per vector")
+        raise LatentkitError(
+            f"--labels {path} has {rows:,} rows, the vectors {n:,}: a labels file has a row per vector"
+        )
     partition = columns.pop("partition", None)
     if partition is not None:
         codes = {**{k: v for k, v in PARTITIONS.items()}, **{str(v): v for v in PARTITIONS.values()}}

@@ -34,7 +34,6 @@ def retrying(action: Callable, what: str, *, retries: int = RETRIES, backoff: fl
             time.sleep(backoff * 2**attempt)
 
 
-
 def walk(root: Path) -> list[str]:
     found = []
     for folder, dirs, names in os.walk(root):

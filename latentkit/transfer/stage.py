@@ -11,6 +11,7 @@ truncated or corrupted one is copied again.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import io
@@ -38,8 +39,16 @@ class StageResult:
     skipped: int  # files whose local copy was already valid
 
 
-def stage(src: str | os.PathLike, dst: str | os.PathLike, *, events: JobEvents | None = None,
-          opener: Callable = open, retries: int = RETRIES, backoff: float = 0.5, force: bool = False) -> StageResult:  # fmt: skip
+def stage(
+    src: str | os.PathLike,
+    dst: str | os.PathLike,
+    *,
+    events: JobEvents | None = None,
+    opener: Callable = open,
+    retries: int = RETRIES,
+    backoff: float = 0.5,
+    force: bool = False,
+) -> StageResult:
     """Copy file or folder ``src`` to ``dst`` (for a folder: every file below it), verified.
 
     A destination file that stage did not write (no manifest of it) is never replaced unless
@@ -76,8 +85,10 @@ def _refuse_foreign_targets(targets: list[Path], *, force: bool) -> None:
     foreign = [t for t in targets if t.exists() and not _manifest_path(t).exists()]
     if foreign and not force:
         more = f" (and {len(foreign) - 1} more)" if len(foreign) > 1 else ""
-        raise LatentkitError(f"{foreign[0]}{more} exists and is not a copy stage made: nothing was overwritten; "
-                             f"choose another destination, or pass --force to replace it")  # fmt: skip
+        raise LatentkitError(
+            f"{foreign[0]}{more} exists and is not a copy stage made: nothing was overwritten; "
+            f"choose another destination, or pass --force to replace it"
+        )
 
 
 def _manifest_path(target: Path) -> Path:
@@ -89,8 +100,11 @@ def _stage_file(source: Path, target: Path, size: int, mtime: int, events, opene
     manifest = _manifest_path(target)
     if target.exists() and manifest.exists():
         recorded = json.loads(manifest.read_text())
-        if (recorded.get("size"), recorded.get("mtime_ns")) == (size, mtime) and target.stat().st_size == size \
-                and _block_digest(target) == recorded.get("sha256_blocks"):  # fmt: skip
+        if (
+            (recorded.get("size"), recorded.get("mtime_ns")) == (size, mtime)
+            and target.stat().st_size == size
+            and _block_digest(target) == recorded.get("sha256_blocks")
+        ):
             events.advance(size)
             return 0
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -113,8 +127,12 @@ def _stage_file(source: Path, target: Path, size: int, mtime: int, events, opene
     free = [memoryview(bytearray(BLOCK)) for _ in range(HASHERS)]  # hash buffers, reused: fresh ones page-fault
 
     def copy(at: int, fd: int) -> int:
-        return retrying(lambda: reader.copy_block(at, min(BLOCK, size - at), fd, copy_buffer),
-                        f"reading {source} at byte {at:,}", retries=retries, backoff=backoff)  # fmt: skip
+        return retrying(
+            lambda: reader.copy_block(at, min(BLOCK, size - at), fd, copy_buffer),
+            f"reading {source} at byte {at:,}",
+            retries=retries,
+            backoff=backoff,
+        )
 
     # The kernel copies block k (sendfile: no trip through Python) while other threads hash
     # the blocks before it as they now stand in the local file (their pages are still cached):
@@ -145,8 +163,7 @@ def _stage_file(source: Path, target: Path, size: int, mtime: int, events, opene
         os.close(fd)
         reader.close()
     # The manifest first: a target with no manifest beside it is never one of stage's copies.
-    write_json(manifest, {"source": str(source), "size": size, "mtime_ns": mtime,
-                          "sha256_blocks": _combine(blocks)})  # fmt: skip
+    write_json(manifest, {"source": str(source), "size": size, "mtime_ns": mtime, "sha256_blocks": _combine(blocks)})
     os.replace(partial, target)
     sidecar.unlink(missing_ok=True)
     return read_bytes
@@ -181,10 +198,9 @@ NO_KERNEL_COPY = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP, e
 
 def _read_ahead(handle) -> None:
     """Tell the kernel the file is read front to back (a larger read-ahead window), as ``cp`` does."""
-    try:
+    # no fadvise here, or a stand-in handle without a descriptor
+    with contextlib.suppress(AttributeError, OSError):
         os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
-    except (AttributeError, OSError):  # no fadvise here, or a stand-in handle without a descriptor
-        pass
 
 
 class _BlockReader:
@@ -243,10 +259,8 @@ class _BlockReader:
 
     def close(self) -> None:
         if self.handle is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self.handle.close()
-            except OSError:
-                pass
             self.handle = None
 
 

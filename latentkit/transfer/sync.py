@@ -29,8 +29,15 @@ class SyncResult:
     bytes: int
 
 
-def sync(src: str | os.PathLike, dst: str | os.PathLike, *, events: JobEvents | None = None,
-         retries: int = RETRIES, backoff: float = 0.5, sweep: bool = True) -> SyncResult:  # fmt: skip
+def sync(
+    src: str | os.PathLike,
+    dst: str | os.PathLike,
+    *,
+    events: JobEvents | None = None,
+    retries: int = RETRIES,
+    backoff: float = 0.5,
+    sweep: bool = True,
+) -> SyncResult:
     """Mirror the run directory ``src`` into ``dst``: finished files only, atomically, never deleting
     (but the temporary files of an earlier sync that was killed: ``sweep``, once per process is enough)."""
     events = events or JobEvents()
@@ -53,7 +60,7 @@ def sync(src: str | os.PathLike, dst: str | os.PathLike, *, events: JobEvents | 
                 events.advance()
                 continue
 
-        def copy() -> None:
+        def copy(source: Path = source, target: Path = target) -> None:
             with open(source, "rb") as reader, atomic_write(target) as writer:
                 shutil.copyfileobj(reader, writer, BLOCK)
 
@@ -139,8 +146,9 @@ class Mirror:
         self._stop.set()
         self._thread.join()
         if not self._sync():
-            self.events.message(f"warning: the mirror {self.dest} is behind {self.run}: "
-                                f"run `latentkit sync {self.run} {self.dest}`")  # fmt: skip
+            self.events.message(
+                f"warning: the mirror {self.dest} is behind {self.run}: run `latentkit sync {self.run} {self.dest}`"
+            )
 
 
 DROPPED = {errno.ENOTCONN, errno.EIO, errno.ENOENT}  # what a dropped Drive mount answers, for files that exist
@@ -152,8 +160,10 @@ def _remount_hint(error: Exception) -> str:
         cause = cause.__cause__ or cause.__context__
     if cause is None or cause.errno not in DROPPED:
         return ""
-    return ("; if Drive's mount dropped, remount it in the notebook (drive.mount('/content/drive', "
-            "force_remount=True)): the mirror catches up at the next checkpoint")
+    return (
+        "; if Drive's mount dropped, remount it in the notebook (drive.mount('/content/drive', "
+        "force_remount=True)): the mirror catches up at the next checkpoint"
+    )
 
 
 def open_mirror(run: str | os.PathLike, dest: str | os.PathLike | None, events: JobEvents | None = None):
