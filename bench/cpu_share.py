@@ -4,7 +4,7 @@
 
 The test suite runs two workers on a 2-core machine, each starting multi-threaded processes
 (openTSNE, OpenBLAS, TensorFlow); a SLURM node runs several jobs side by side. This runs the
-analysis' t-SNE (``latentkit.analysis.embedding``'s settings) of ``--n`` points in a child
+analysis' t-SNE (``latentkit.analysis.measures.embedding``'s settings) of ``--n`` points in a child
 process beside a busy one (numpy's QR, OpenBLAS threads as many as it sees), round by round:
 
 - **shared**: both see every CPU; openTSNE gets ``os.cpu_count()`` threads (the suite before

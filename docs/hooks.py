@@ -3,7 +3,7 @@
 - ``reference/cli.md``: every command, argument and option of the typer app, in the CLI's own
   order (``latentkit.cli.main.command``), with its help and the examples ``--help`` shows;
 - ``reference/report-json.md``: report.json's schema, from the TypedDicts that define it
-  (``latentkit.analysis.report_schema``);
+  (``latentkit.analysis.report.schema``);
 - ``reference/exit-statuses.md``: from the constants of ``latentkit.core.errors``;
 - ``architecture.md``: the rooms and what each may import, from the layout test's own table;
 - ``benchmarks.md`` and ``reliability.md``: the repository's BENCHMARKS.md and RELIABILITY.md.
@@ -90,13 +90,13 @@ def _cell(text: str) -> str:
 
 
 def report_schema_page() -> str:
-    from latentkit.analysis import report_schema as schema
+    from latentkit.analysis.report import schema
 
     lines = [
         "# report.json",
         "",
         f"Written by `analyze` (RUN/analysis/report.json), format version **{schema.REPORT_FORMAT}**. This page "
-        "is generated from `latentkit/analysis/report_schema.py`, the one module that defines the file: "
+        "is generated from `latentkit/analysis/report/schema.py`, the one module that defines the file: "
         "`write_report` checks what a job writes against it and `read_report` what a reader reads, so a "
         "renamed key fails in one line naming it. *optional* keys are written when their stage ran.",
         "",
@@ -178,11 +178,13 @@ def exit_statuses_page() -> str:
 
 def architecture_page() -> str:
     tree = ast.parse((ROOT / "tests" / "test_code_layout.py").read_text(encoding="utf-8"))
-    table = next(
-        ast.literal_eval(node.value)
+    assigned = {
+        node.targets[0].id: node.value
         for node in tree.body
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "MAY_IMPORT"
-    )
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+    }
+    table, parts = ast.literal_eval(assigned["MAY_IMPORT"]), ast.literal_eval(assigned["ANALYSIS_PARTS"])
+    commands = sorted(ast.literal_eval(assigned["COMMANDS"]))
     rooms = sorted(table, key=lambda r: (len(_below(r, table)), r))
     lines = [
         "# Architecture",
@@ -201,6 +203,20 @@ def architecture_page() -> str:
         )
         lines.append(f"| {name} | {targets} |")
     lines += [
+        "",
+        "## The analysis room",
+        "",
+        "At its top one module per command ("
+        + ", ".join(f"`{c}`" for c in commands)
+        + "); below them the parts, each importing only the parts below it (`ANALYSIS_PARTS`); "
+        "no command imports another: `jobs` chains them (a run analyzed in full, runs compared).",
+        "",
+        "| part | may import of the room |",
+        "| --- | --- |",
+        *(
+            f"| `{part}` | {', '.join(f'`{t}`' for t in sorted(below)) or 'nothing of the room'} |"
+            for part, below in sorted(parts.items(), key=lambda item: len(item[1]))
+        ),
         "",
         "Three contracts hold the rooms together, each defined once: report.json "
         "([schema](reference/report-json.md)), the pipeline's steps (`latentkit/pipeline/steps.py`) and a "

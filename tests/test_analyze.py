@@ -7,8 +7,9 @@ import zarr
 from conftest import cli
 
 from latentkit.analysis.analyze import AnalyzeOptions, analyze
-from latentkit.analysis.samplers import LatentFit, Sampler, hit_fractions
-from latentkit.analysis.stats import FWHM_PER_SIGMA, Histograms, Moments
+from latentkit.analysis.generators import LatentFit, StandardNormal, UniformBox
+from latentkit.analysis.measures.hits import hit_fractions
+from latentkit.analysis.measures.stats import FWHM_PER_SIGMA, Histograms, Moments
 
 # small where the assertions need no size: 2,000 hit-test draws, no kernel density (tested in test_studies)
 FAST = AnalyzeOptions(tsne=False, kmeans=False, figures=False, generator_samples=2000, hit_draws=2000, kde=False)
@@ -62,13 +63,13 @@ def test_uniform_radius_matches_formulas_at_256_dimensions(tmp_path):
     rng = np.random.default_rng(2)
     n, b = 256, 1.5
     fit = LatentFit(mean=np.zeros(n), cov=np.eye(n), centre=np.zeros(n), sigma=np.ones(n), fwhm=np.ones(n))
-    generator = Sampler("uniform", "uniform", {"b": b})
+    generator = UniformBox(b)
     z = generator.sample(rng, 100_000, fit)
     r = np.sqrt((z * z).sum(axis=1))
     expected_mean, expected_sd = generator.expected_radius(fit)
     assert abs(r.mean() / expected_mean - 1) < 0.01 and abs(r.std() / expected_sd - 1) < 0.01
     assert abs(expected_mean - b * np.sqrt(n / 3)) < 0.01 * expected_mean
-    normal = Sampler("normal", "normal")
+    normal = StandardNormal()
     zn = normal.sample(rng, 20_000, fit)
     assert abs(np.sqrt((zn * zn).sum(axis=1)).mean() / normal.expected_radius(fit)[0] - 1) < 0.01
 
@@ -200,7 +201,7 @@ def test_the_tsne_iteration_count_reaches_opentsne_and_tsne_pca_0_embeds_the_raw
     hands openTSNE the raw rows; --tsne-pca 3 the first three PC coordinates."""
     import openTSNE
 
-    from latentkit.analysis.embedding import run_tsne
+    from latentkit.analysis.measures.embedding import run_tsne
     from latentkit.core import JobEvents, LatentkitError
 
     sample = _clusters(400, 12).astype(np.float64)
@@ -233,7 +234,7 @@ def test_the_tsne_iteration_count_reaches_opentsne_and_tsne_pca_0_embeds_the_raw
 
 def test_kmeans_k_takes_a_step_and_analyze_fits_exactly_those_k():
     """Post XIII's grid, every second k from 2 to 80, in one option; malformed ranges refused in one line."""
-    from latentkit.analysis.embedding import run_kmeans
+    from latentkit.analysis.measures.embedding import run_kmeans
     from latentkit.core import JobEvents, LatentkitError, parse_ranges
 
     assert parse_ranges("2-80:2", "--kmeans-k") == tuple(range(2, 81, 2))
@@ -254,7 +255,7 @@ def test_pca_png_shows_the_first_pca_show_components_and_keeps_its_width_at_256_
     components (post IX: 40), the cumulative curve all of them, at one width whatever the dimension."""
     from PIL import Image
 
-    from latentkit.analysis import figures
+    from latentkit.analysis.report import cloud_figures as figures
 
     def report_of(dim):
         ratio = np.exp(-np.arange(dim) / 30.0)

@@ -46,12 +46,26 @@ KERAS_FREE = {
         "spec_from_dict",
         "load_spec",
     },
+    "latentkit.model.opened": {"OpenedRun"},  # a run's spec, store and codec, opened once
     "latentkit.model.runs": {"RunModel", "read_run", "latents_store", "stale_latents"},
     "latentkit.model.codec": {"Codec", "open_codec"},
     "latentkit.model.images": {"check_picture", "grid", "save_png", "SOFTWARE"},
     "latentkit.model.spec": {"spec_from_dict", "load_spec"},
     "latentkit.model.flow": {"FOLDER", "load_flow"},  # a sampler with numpy in and out
     "latentkit.model.sampling": {"EPS_CLIP", "reparameterize"},  # the formula, numpy by default
+}
+
+# The analysis room in parts: at its top one module per command, below them the parts each may
+# import (besides itself). ``jobs`` chains commands (analyze, attributes and the page; compare
+# after analyze); no command imports another.
+COMMANDS = {"analyze", "plane", "lattice", "generate", "attributes", "compare"}
+ANALYSIS_PARTS = {
+    "generators": set(),
+    "measures": {"generators"},
+    "report": {"measures", "generators"},
+    "stages": {"measures", "generators", "report"},
+    "commands": {"stages", "measures", "generators", "report"},
+    "jobs": {"commands", "stages", "measures", "generators", "report"},
 }
 
 
@@ -61,11 +75,21 @@ def module_name(path: Path) -> str:
 
 
 def imports(path: Path, modules: set[str]) -> list[tuple[str, ast.stmt, bool]]:
-    """(imported latentkit module or backend, the statement, at module level?) for every import."""
+    """(imported latentkit module or backend, the statement, at module level?) for every import
+    that can run: those under ``if TYPE_CHECKING:`` are read by the type checker only."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     package = module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
+    typing_only = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING")
+        for statement in node.body
+        for inner in ast.walk(statement)
+    }
     found = []
     for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -230,6 +254,34 @@ def test_analysis_imports_no_keras_touching_name_of_the_model_room():
                     f"from {module_of}"
                 )
     assert wrong == []
+
+
+def analysis_part(module: str) -> str | None:
+    parts = module.split(".")
+    if room(module) != "analysis" or len(parts) < 3:
+        return None
+    return "commands" if parts[2] in COMMANDS else parts[2]
+
+
+def test_the_analysis_room_is_commands_over_measures_generators_and_the_report():
+    """Every module of the analysis room is a command or lives in a part; each part imports only
+    the parts below it; no command imports another (``jobs`` chains them)."""
+    edges, _ = graph()
+    modules = [m for m in edges if room(m) == "analysis" and m != "latentkit.analysis"]
+    assert {analysis_part(m) for m in modules} == set(ANALYSIS_PARTS)
+    assert {m.split(".")[2] for m in modules if analysis_part(m) == "commands"} == COMMANDS
+    wrong = []
+    for module in modules:
+        for target in edges[module]:
+            here, there = analysis_part(module), analysis_part(target)
+            if there is None or there == here and here != "commands":
+                continue
+            if here == there == "commands" and module != target:
+                wrong.append(f"{module} -> {target} (a command imports a command)")
+            elif here != there and there not in ANALYSIS_PARTS[here]:
+                wrong.append(f"{module} -> {target}")
+    assert sorted(wrong) == []
+    assert cycles({part: set(below) for part, below in ANALYSIS_PARTS.items()}) == []
 
 
 def test_the_command_modules_import_the_app_and_only_the_entry_imports_them():

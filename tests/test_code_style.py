@@ -37,6 +37,19 @@ def test_no_formatter_skips_are_left_in_the_code():
     assert skips == []
 
 
+def test_the_type_checker_finds_nothing(tmp_path):
+    """mypy over latentkit/ with pyproject's [tool.mypy]: a drifted report key or a None where a
+    value is needed fails here, before anything runs."""
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "cache")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_the_checks_see_a_badly_laid_out_and_a_lint_failing_file(tmp_path):
     """The two checks above fail on a file that breaks them (so a passing run means something)."""
     bad = tmp_path / "bad.py"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import cli, copy_run
 
-from latentkit.analysis.report_schema import REPORT_FORMAT, AttributesReport, Report, read_report, write_report
+from latentkit.analysis.report.schema import REPORT_FORMAT, AttributesReport, Report, read_report, write_report
 from latentkit.core import LatentkitError, RunPaths
 
 

@@ -14,8 +14,9 @@ from conftest import cli
 from scipy.stats import chi
 
 from latentkit.analysis.analyze import AnalyzeOptions, analyze
-from latentkit.analysis.samplers import LatentFit, mahalanobis, shell_hits, shell_of
-from latentkit.analysis.stats import bins_for
+from latentkit.analysis.generators import LatentFit
+from latentkit.analysis.measures.hits import mahalanobis, shell_hits, shell_of
+from latentkit.analysis.measures.stats import bins_for
 from latentkit.demo.findings import Finding, as_json, as_markdown, findings
 
 RMSE = {"partition": "valid", "rmse": 0.03, "n": 100}

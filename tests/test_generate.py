@@ -121,7 +121,7 @@ def _made_up_report(
     """A report as analyze writes it, made up: uniform generators b = 0.5 ... 5 on their shells
     with ``hits`` hits (by b) in ``draws`` draws at k = 1.5, the data's radii spread evenly over
     ``radii`` (0.5 wide bins), the strongest pair's ``r``. No training."""
-    from latentkit.analysis.stats import wilson_interval
+    from latentkit.analysis.measures.stats import wilson_interval
 
     hits = {0.5: 0, 1.0: 0, 1.5: 0, 2.0: 0, 3.0: 0, 5.0: 0} if hits is None else hits
     uniform = []

@@ -143,7 +143,7 @@ def test_the_pages_generated_points_are_placed_in_one_transform_as_in_one_per_ge
     """The report page places every generator's points on the t-SNE map with one openTSNE
     ``transform``: each is placed against the map's points alone, so the joint call equals a
     call per generator."""
-    from latentkit.analysis.report_page import _tsne
+    from latentkit.analysis.report.page import _tsne
 
     rng = np.random.default_rng(3)
     cloud = rng.normal(size=(150, 12))

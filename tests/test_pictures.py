@@ -102,7 +102,7 @@ def test_a_reconstruction_grid_of_a_class_sorted_folder_shows_several_classes(di
 def test_each_reconstruction_stays_under_its_original_when_the_last_row_is_short(digits, tmp_path):
     """20 images in rows of 8: the third pair of rows holds 4 originals and their 4
     reconstructions, white beyond; each reconstruction is the model's of the original above it."""
-    from latentkit.analysis.generate import reconstruct
+    from latentkit.analysis.report.decoded import reconstruct
     from latentkit.model.codec import open_codec
     from latentkit.model.runs import read_run
     from latentkit.store import to_unit_float
@@ -123,7 +123,7 @@ def test_each_reconstruction_stays_under_its_original_when_the_last_row_is_short
 
 def test_a_demo_style_grid_of_a_class_sorted_folder_samples_the_valid_partition(digits, tmp_path):
     """Without --partition: the valid partition, sampled across (rows from several classes, all valid)."""
-    from latentkit.analysis.generate import reconstruct
+    from latentkit.analysis.report.decoded import reconstruct
     from latentkit.store import PARTITIONS
 
     result = reconstruct(run=digits["run"], out=tmp_path / "v.png", n=8)
@@ -174,7 +174,7 @@ def test_the_words_say_images_unless_the_store_is_of_faces(digits, tmp_path):
     from conftest import make_celeba
 
     from latentkit.analysis.analyze import AnalyzeOptions, analyze
-    from latentkit.analysis.report_page import write_page
+    from latentkit.analysis.report.page import write_page
     from latentkit.core import JobEvents
     from latentkit.ingest.prepare import prepare_celeba, prepare_synthetic
     from latentkit.store import noun

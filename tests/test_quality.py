@@ -8,7 +8,7 @@ import pytest
 import zarr
 from conftest import cli
 
-from latentkit.analysis.hole_measures import (
+from latentkit.analysis.measures.holes import (
     ReconstructionQuality,
     VaeHealth,
     fragments,

@@ -6,8 +6,8 @@ from scipy.optimize import linear_sum_assignment
 from test_analyze import FAST, write_latents
 
 from latentkit.analysis.analyze import analyze
-from latentkit.analysis.neighbours import neighbours_report, nn_distances
-from latentkit.analysis.samplers import LatentFit, Sampler, fit_mixture
+from latentkit.analysis.generators import FittedMixture, LatentFit, fit_mixture
+from latentkit.analysis.measures.neighbours import neighbours_report, nn_distances
 
 
 def three_blobs(rng, n):
@@ -45,7 +45,7 @@ def test_analyze_adds_the_mixture_generator_and_saves_it(tmp_path):
     # The mixture's samples follow the data: they hit the region as often as the data do.
     for k, fraction in report["data_hit_fraction"].items():
         assert rows["gmm"]["hit_fraction"][k] == pytest.approx(fraction, abs=0.03)
-    mean, _ = Sampler("gmm", "gmm").expected_radius(fit)
+    mean, _ = FittedMixture().expected_radius(fit)
     assert rows["gmm"]["radius_mean"] == pytest.approx(mean, rel=0.03)
     nn = report["nearest_neighbours"]["sets"]
     assert nn["gaussian mixture"]["median_ratio"] == pytest.approx(1.0, abs=0.1)
@@ -98,7 +98,8 @@ def test_attribute_direction_and_probe_match_the_known_answer(faces, tmp_path):
     is w, and the probe reaches the Bayes rate 1 - arccos(1 / sqrt(1 + s^2)) / pi, no better."""
     import zarr
 
-    from latentkit.analysis.attributes import attributes, load_direction
+    from latentkit.analysis.attributes import attributes
+    from latentkit.analysis.report.schema import load_direction
 
     factors = zarr.open_group(faces, mode="r")["factors"][:]
     rng = np.random.default_rng(3)

@@ -14,9 +14,9 @@ from scipy.special import erf
 from scipy.stats import norm
 
 from latentkit.analysis.analyze import AnalyzeOptions, analyze
-from latentkit.analysis.report_schema import PlaneReport, read_report
-from latentkit.analysis.samplers import LatentFit
-from latentkit.analysis.stats import FWHM_PER_SIGMA, gaussian_ellipse_share, wilson_interval
+from latentkit.analysis.generators import LatentFit
+from latentkit.analysis.measures.stats import FWHM_PER_SIGMA, gaussian_ellipse_share, wilson_interval
+from latentkit.analysis.report.schema import PlaneReport, read_report
 
 QUICK = AnalyzeOptions(
     tsne=False,
@@ -111,7 +111,7 @@ def test_wilson_intervals_and_the_hit_test_at_the_studies_resolution(tmp_path):
 
 
 def test_the_kmeans_elbow_of_five_separate_clusters_is_five():
-    from latentkit.analysis.embedding import elbow, run_kmeans
+    from latentkit.analysis.measures.embedding import elbow, run_kmeans
     from latentkit.core import JobEvents
 
     rng = np.random.default_rng(12)
@@ -327,7 +327,7 @@ def test_reconstruct_takes_your_own_photos_cropped_and_resized_as_prepare_does(t
 
 
 def test_the_radius_against_the_dimension_follows_the_formulas_from_3_to_2048():
-    from latentkit.analysis.samplers import radius_by_dimension
+    from latentkit.analysis.generators import radius_by_dimension
 
     found = radius_by_dimension((1.0, 3.0), check_draws=4000)
     assert found["dims"][0] == 3 and found["dims"][-1] == 2048
@@ -375,7 +375,7 @@ def test_the_hit_test_in_pc_coordinates_and_any_pcs_fitted(tmp_path):
 
 
 def test_mmd_is_zero_for_one_gaussian_and_tells_a_shifted_one_apart():
-    from latentkit.analysis.mismatch import mmd
+    from latentkit.analysis.measures.mismatch import mmd
 
     rng = np.random.default_rng(14)
     same = mmd(rng.standard_normal((800, 8)), rng.standard_normal((800, 8)), seed=1)
@@ -388,7 +388,7 @@ def test_mmd_is_zero_for_one_gaussian_and_tells_a_shifted_one_apart():
 
 
 def test_a_vaes_information_and_aggregate_kl_add_up_to_its_kl_term():
-    from latentkit.analysis.mismatch import vae_information
+    from latentkit.analysis.measures.mismatch import vae_information
 
     rng = np.random.default_rng(15)
     m, d = 1500, 4
@@ -427,7 +427,7 @@ def test_analyze_reports_the_mismatch_of_every_generator(tmp_path):
 def test_procrustes_recovers_a_known_rotation_and_neighbours_stay():
     from scipy.stats import special_ortho_group
 
-    from latentkit.analysis.alignment import align
+    from latentkit.analysis.measures.alignment import align
 
     rng = np.random.default_rng(17)
     a = rng.normal(size=(1500, 6)) * [3, 2, 1.5, 1, 0.7, 0.5]
@@ -447,7 +447,7 @@ def test_procrustes_recovers_a_known_rotation_and_neighbours_stay():
 def test_the_mutual_information_of_many_columns_at_once_is_sklearns_per_column():
     from sklearn.metrics import mutual_info_score
 
-    from latentkit.analysis.disentanglement import mutual_information
+    from latentkit.analysis.measures.disentanglement import mutual_information
 
     rng = np.random.default_rng(19)
     factor = rng.integers(0, 5, 3000)
@@ -466,7 +466,7 @@ def test_the_mutual_information_of_many_columns_at_once_is_sklearns_per_column()
 def test_disentanglement_is_near_one_for_the_factors_themselves_and_low_after_a_rotation():
     from scipy.stats import special_ortho_group
 
-    from latentkit.analysis.disentanglement import disentanglement
+    from latentkit.analysis.measures.disentanglement import disentanglement
 
     rng = np.random.default_rng(18)
     factors = np.column_stack([rng.uniform(-1, 1, 6000), rng.uniform(-1, 1, 6000), rng.integers(0, 2, 6000) * 2 - 1.0])
@@ -527,8 +527,8 @@ def _two_moons(n: int, seed: int) -> np.ndarray:
 def test_the_kernel_density_follows_two_moons_better_than_the_normal_and_prdc_agrees():
     from prdc import compute_prdc
 
-    from latentkit.analysis.data_samplers import Kde
-    from latentkit.analysis.hole_measures import prdc
+    from latentkit.analysis.generators import Kde
+    from latentkit.analysis.measures.holes import prdc
 
     moons = _two_moons(3000, 1)
     kde = Kde.fit(moons[:1500])
@@ -553,7 +553,8 @@ def test_the_kernel_densitys_cross_validation_is_scikit_learns():
     from sklearn.model_selection import GridSearchCV, KFold
     from sklearn.neighbors import KernelDensity
 
-    from latentkit.analysis.data_samplers import BANDWIDTHS, Kde, cross_validated_scores, kde_score
+    from latentkit.analysis.generators import Kde
+    from latentkit.analysis.generators.kde import BANDWIDTHS, cross_validated_scores, kde_score
 
     rng = np.random.default_rng(4)
     for points in (_two_moons(600, 3), rng.normal(size=(300, 64)) @ rng.normal(size=(64, 64)) * 0.3 + 5.0):
@@ -611,8 +612,8 @@ def test_analyze_fits_the_kde_and_a_vaes_aggregate_posterior_and_generate_draws_
 def test_a_realnvp_flow_covers_thin_two_moons_better_than_the_mixture_and_resumes(tmp_path):
     from sklearn.datasets import make_moons
 
-    from latentkit.analysis.hole_measures import prdc
-    from latentkit.analysis.samplers import fit_mixture
+    from latentkit.analysis.generators import fit_mixture
+    from latentkit.analysis.measures.holes import prdc
     from latentkit.model.flow import fit_flow, load_flow
 
     moons = make_moons(4000, noise=0.02, random_state=1)[0] * [1.0, 2.0]
@@ -750,8 +751,8 @@ def test_plane_and_analyze_agree_on_a_points_pc_coordinates(tmp_path):
     """One convention: a PC coordinate is (z - the data's mean) on the principal axes, in analyze
     and in plane alike, so plane's --centre at the PC coordinates analyze gives one point finds
     exactly that point at a high zoom; the PCA's origin (0, 0) is the data's mean."""
+    from latentkit.analysis.measures.stats import pca_from_covariance
     from latentkit.analysis.plane import PlaneOptions, plane
-    from latentkit.analysis.stats import pca_from_covariance
 
     rng = np.random.default_rng(46)
     z = rng.multivariate_normal([5.0, -7.0, 2.0, 0.0], np.diag([4.0, 2.0, 1.0, 0.5]), 20_000)

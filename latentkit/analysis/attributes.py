@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 
 from latentkit import store
-from latentkit.analysis.analyze import open_latents
-from latentkit.analysis.report_schema import AttributesReport, write_report
+from latentkit.analysis.report.schema import AttributesReport, write_report
 from latentkit.core import JobEvents, LatentkitError, atomic_write, check_folder, own_folder, write_text
-from latentkit.store import PARTITIONS
+from latentkit.store import PARTITIONS, list_attr, read_all
+from latentkit.store.latents import open_latents, read_blocks
 
 
 @dataclass(frozen=True)
@@ -83,14 +83,14 @@ def store_labels(data: str | os.PathLike) -> Labels:
     from latentkit.store import chunk_progress
 
     group = store.open_store(data, holds="images")
-    usable = chunk_progress(group).row_mask() & group["ok"][:]
-    partition = group["partition"][:]
-    names = list(group.attrs.get("attribute_names") or [])
+    usable = chunk_progress(group).row_mask() & read_all(group, "ok")
+    partition = read_all(group, "partition")
+    names = list_attr(group, "attribute_names")
     if names and "attributes" in group:
         return Labels(names, "celeba attributes", group["attributes"], partition, usable)
     if "factors" in group:
         return Labels(
-            list(group.attrs["factor_names"]), "synthetic factors (present: > 0)", group["factors"], partition, usable
+            list_attr(group, "factor_names"), "synthetic factors (present: > 0)", group["factors"], partition, usable
         )
     raise LatentkitError(
         f"{data} has no attributes: prepare CelebA with its list_attr_celeba file, "
@@ -122,15 +122,21 @@ def attributes(
     check_folder(out, "--out")
     array, mask = open_latents(latents, column)
     n, dim = array.shape
-    labels = file_labels(labels, n, events) if labels is not None else store_labels(data)
-    if len(labels.usable) != n:
-        raise LatentkitError(f"{latents} has {n:,} rows but {data} has {len(labels.usable):,} images: not its latents")
-    unknown = [name for name in show or [] if name not in labels.names]
+    if labels is not None:
+        label_set = file_labels(labels, n, events)
+    else:
+        assert data is not None, "attributes needs the store (data) or a labels file"
+        label_set = store_labels(data)
+    if len(label_set.usable) != n:
+        raise LatentkitError(
+            f"{latents} has {n:,} rows but {data} has {len(label_set.usable):,} images: not its latents"
+        )
+    unknown = [name for name in show or [] if name not in label_set.names]
     if unknown:
-        raise LatentkitError(f"unknown attribute {unknown[0]!r}: one of {', '.join(labels.names)}")
-    usable = labels.usable & (np.ones(n, bool) if mask is None else mask)
-    train = usable & (labels.partition == PARTITIONS["train"])
-    held_out = usable & (labels.partition == PARTITIONS["valid"])
+        raise LatentkitError(f"unknown attribute {unknown[0]!r}: one of {', '.join(label_set.names)}")
+    usable = label_set.usable & (np.ones(n, bool) if mask is None else mask)
+    train = usable & (label_set.partition == PARTITIONS["train"])
+    held_out = usable & (label_set.partition == PARTITIONS["valid"])
     held_out_name = "valid"
     rng = np.random.default_rng(options.seed)
     if not held_out.any():  # say so, never silently: a store made without a valid partition
@@ -140,13 +146,13 @@ def attributes(
     if train.sum() < 2 or not held_out.any():
         raise LatentkitError(f"{data} has too few usable labelled images ({int(train.sum())} train) for attributes")
 
-    count = len(labels.names)
-    centroids, counts = _class_centroids(array, labels, train, options, events)
+    count = len(label_set.names)
+    centroids, counts = _class_centroids(array, label_set, train, options, events)
     directions = centroids[:, 1] - centroids[:, 0]
 
     def sample(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rows = np.sort(rng.choice(rows, size=min(options.probe_sample, len(rows)), replace=False))
-        return np.asarray(array.get_orthogonal_selection((rows,)), np.float64), labels.take(rows)
+        return np.asarray(array.get_orthogonal_selection((rows,)), np.float64), label_set.take(rows)
 
     z_train, y_train = sample(np.flatnonzero(train))
     z_valid, y_valid = sample(np.flatnonzero(held_out))
@@ -154,7 +160,7 @@ def attributes(
     s_train, s_valid = scaler.transform(z_train), scaler.transform(z_valid)
     rows: list[dict[str, Any]] = []
     events.start(f"attributes: linear probes on {len(z_train):,} rows", total=count)
-    for a, name in enumerate(labels.names):
+    for a, name in enumerate(label_set.names):
         known_train, known_valid = y_train[:, a] != 0, y_valid[:, a] != 0
         row: dict[str, Any] = {
             "name": name,
@@ -185,15 +191,15 @@ def attributes(
     out = own_folder(out)
     best = [r["name"] for r in ranked(rows) if "skipped" not in r]
     figures = [
-        _attribute_figure(out, name, labels.names.index(name), z_valid, y_valid, labels)
+        _attribute_figure(out, name, label_set.names.index(name), z_valid, y_valid, label_set)
         for name in (show if show is not None else best[:4])
     ]
     with atomic_write(out / "attributes.npz") as handle:
-        np.savez(handle, names=np.array(labels.names), centroids=centroids, directions=directions)
+        np.savez(handle, names=np.array(label_set.names), centroids=centroids, directions=directions)
     report: AttributesReport = {
         "latents": str(latents),
         "data": str(data or ""),
-        "labels": labels.source,
+        "labels": label_set.source,
         "held_out": held_out_name,
         "options": asdict(options),
         "train_rows": int(train.sum()),
@@ -209,7 +215,7 @@ def attributes(
 
 def _attribute_figure(out: Path, name: str, a: int, z: np.ndarray, y: np.ndarray, labels: Labels) -> str:
     """PC0-PC1 of the held-out rows (and the analysis' t-SNE, if there is one) coloured by one attribute."""
-    from latentkit.analysis.run_figures import attribute_figure
+    from latentkit.analysis.report.run_figures import attribute_figure
 
     tsne = out / "tsne.npy", out / "tsne_rows.npy"
     panels = [("PC0-PC1 of the held-out rows", _pcs(z), y[:, a])]
@@ -245,9 +251,7 @@ def _class_centroids(
     n, dim = array.shape
     sums, counts = np.zeros((len(labels.names), 2, dim)), np.zeros((len(labels.names), 2), np.int64)
     events.start(f"attributes: class centroids over {n:,} rows", total=n)
-    step = max(array.chunks[0], options.read_rows // array.chunks[0] * array.chunks[0])
-    for start in range(0, n, step):
-        z = np.asarray(array[start : start + step], np.float64)
+    for start, z in read_blocks(array, options.read_rows):
         y = labels.read(start, start + len(z))
         keep = train[start : start + len(z)]
         for c, value in enumerate((-1, 1)):
@@ -283,15 +287,3 @@ def attributes_markdown(report: AttributesReport) -> str:
                 f"{row['majority_rate']:.3f} | {row['centroid_distance']:.3f} |"
             )
     return "\n".join(lines) + "\n"
-
-
-def load_direction(analysis: str | os.PathLike, name: str) -> np.ndarray:
-    """The centroid direction (present minus absent) of attribute ``name`` from OUT/attributes.npz."""
-    path = Path(analysis) / "attributes.npz"
-    if not path.exists():
-        raise LatentkitError(f"no attribute directions at {path}: run `latentkit attributes` first")
-    with np.load(path) as saved:
-        names = [str(v) for v in saved["names"]]
-        if name not in names:
-            raise LatentkitError(f"unknown attribute {name!r}: one of {', '.join(names)}")
-        return saved["directions"][names.index(name)]

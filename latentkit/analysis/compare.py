@@ -12,17 +12,35 @@ from __future__ import annotations
 import csv
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
-from latentkit.analysis.report_schema import CompareReport, Report, read_report, write_report
-from latentkit.analysis.samplers import listed_key
-from latentkit.analysis.stats import histogram_density
+from latentkit.analysis.generators import listed_key
+from latentkit.analysis.measures.stats import histogram_density
+from latentkit.analysis.report.schema import ComparedRun, CompareReport, Report, read_report, write_report
 from latentkit.core import JobEvents, LatentkitError, RunPaths, check_folder, own_folder, write_text
 from latentkit.store import to_unit_float
 
 HIT_K = "1.5"  # the hit test's k that compare and the demo's findings report
+
+
+def check_runs(runs: list[str | os.PathLike], out: str | os.PathLike) -> Path:
+    """Every run checked before any work (a decoder; an analysis of this format, or latents to
+    analyze); ``out`` checked as --out."""
+    from latentkit.model.runs import read_run
+
+    if len(runs) < 2:
+        raise LatentkitError("compare needs at least two runs (a run may be given twice)")
+    checked = check_folder(out, "--out")
+    for run in runs:
+        paths = RunPaths.of(run)
+        read_run(run).need_decoder("compare (its grids are decoded)")
+        if (paths.analysis / "report.json").exists():
+            read_report(paths.analysis / "report.json")  # a report of another format: refused before any work
+        elif not paths.latents.exists():
+            raise LatentkitError(f"{run} has no latents: run `latentkit encode --run {run}` first")
+    return checked
 
 
 def compare(
@@ -33,38 +51,19 @@ def compare(
     seed: int = 0,
     events: JobEvents | None = None,
 ) -> CompareReport:
-    """Write OUT/report.json, report.md, compare_*.png and per-run grids for ``runs`` (two or more)."""
-    from latentkit.analysis.analyze import AnalyzeOptions, analyze
-    from latentkit.analysis.generate import generate, reconstruct
-    from latentkit.model.runs import read_run
+    """Write OUT/report.json, report.md, compare_*.png and per-run grids for ``runs`` (two or more),
+    each analyzed (``latentkit.analysis.jobs.compare_runs`` analyzes those without an analysis)."""
+    from latentkit.analysis.report.decoded import generate, reconstruct
 
-    if len(runs) < 2:
-        raise LatentkitError("compare needs at least two runs (a run may be given twice)")
-    events, out = events or JobEvents(), check_folder(out, "--out")
-    for run in runs:  # every run checked before any work
-        paths = RunPaths.of(run)
-        read_run(run).need_decoder("compare (its grids are decoded)")
-        if (paths.analysis / "report.json").exists():
-            read_report(paths.analysis / "report.json")  # a report of another format: refused before any work
-        elif not paths.latents.exists():
-            raise LatentkitError(f"{run} has no latents: run `latentkit encode --run {run}` first")
+    events, out = events or JobEvents(), check_runs(runs, out)
+    for run in runs:
+        if not (RunPaths.of(run).analysis / "report.json").exists():
+            raise LatentkitError(f"{run} has no analysis: run `latentkit analyze --run {run}` first")
     own_folder(out)
     entries = []
-    for label, run in zip(_labels(runs), runs):
+    for label, run in zip(labels_of(runs), runs):
         paths = RunPaths.of(run)
         report_path = paths.analysis / "report.json"
-        if not report_path.exists():
-            events.message(
-                f"{label}: no analysis yet, running analyze without t-SNE and k-means (compare reads "
-                f"neither; `latentkit analyze --run {run}` adds them)"
-            )
-            analyze(
-                latents=paths.latents,
-                out=paths.analysis,
-                events=events,
-                run=run,
-                options=AnalyzeOptions(tsne=False, kmeans=False),
-            )
         report = read_report(report_path)
         grids = {
             name: generate(run=run, method=method, n=grid_n, seed=seed, out=out / label / f"{name}.png")["out"]
@@ -86,12 +85,15 @@ def compare(
         found = _alignment(entries[0], entry, out, seed, events)
         if found is not None:
             entry["alignment"] = found
-    from latentkit.analysis.run_figures import compare_figures
+    from latentkit.analysis.report.run_figures import compare_figures
 
     figures = compare_figures(out, entries, HIT_K)
     result: CompareReport = {
         "runs": [
-            {k: e[k] for k in ("label", "run", "summary", "differences", "grids", "alignment") if k in e}
+            cast(
+                ComparedRun,
+                {k: e[k] for k in ("label", "run", "summary", "differences", "grids", "alignment") if k in e},
+            )
             for e in entries
         ],
         "figures": figures,
@@ -108,22 +110,26 @@ def _alignment(first: dict[str, Any], other: dict[str, Any], out: Path, seed: in
     """``other``'s latents aligned onto ``first``'s over the same images (``analysis.alignment``),
     and a grid of the images that moved most; None (and a line) when the runs encoded other images."""
     from latentkit import store
-    from latentkit.analysis.alignment import align
+    from latentkit.analysis.measures.alignment import align
     from latentkit.model import grid, save_png
 
     group_a, group_b = (store.open_store(RunPaths.of(e["run"]).latents, holds="z") for e in (first, other))
-    source_a, source_b = (Path(g.attrs.get("source", "")).resolve() for g in (group_a, group_b))
-    if source_a != source_b or group_a["z"].shape[0] != group_b["z"].shape[0]:
+    source_a, source_b = (Path(cast(str, g.attrs.get("source", ""))).resolve() for g in (group_a, group_b))
+    if source_a != source_b or store.get_array(group_a, "z").shape[0] != store.get_array(group_b, "z").shape[0]:
         events.message(f"compare: {other['label']} encoded other images than {first['label']}: no alignment")
         return None
-    usable = np.flatnonzero(group_a["ok"][:].astype(bool) & group_b["ok"][:].astype(bool))
+    usable = np.flatnonzero(store.read_all(group_a, "ok").astype(bool) & store.read_all(group_b, "ok").astype(bool))
     rows = np.sort(np.random.default_rng(seed).choice(usable, size=min(ALIGN_POINTS, len(usable)), replace=False))
-    a, b = (np.asarray(g["z"].get_orthogonal_selection((rows,)), np.float64) for g in (group_a, group_b))
+    a, b = (
+        np.asarray(store.get_array(g, "z").get_orthogonal_selection((rows,)), np.float64) for g in (group_a, group_b)
+    )
     found = align(a, b)
     found.pop("rotation")
     moved = rows[found["moved_most"]]
     found["moved_most"] = moved.tolist()
-    images = store.open_store(source_a, holds="images")["images"].get_orthogonal_selection((np.sort(moved),))
+    images = store.get_array(store.open_store(source_a, holds="images"), "images").get_orthogonal_selection(
+        (np.sort(moved),)
+    )
     order = np.argsort(np.argsort(moved))  # back to "most moved first"
     path = out / other["label"] / "moved_most.png"
     save_png(grid(to_unit_float(images)[order], columns=len(moved)), path)
@@ -218,7 +224,7 @@ def _history(path: Path) -> list[dict[str, float]]:
         return [{k: float(v) for k, v in row.items() if v not in ("", None)} for row in csv.DictReader(handle)]
 
 
-def _labels(runs) -> list[str]:
+def labels_of(runs) -> list[str]:
     labels: list[str] = []
     for run in runs:
         base = Path(run).resolve().name
@@ -239,7 +245,7 @@ def _profile_distance(a, b) -> float:
     )
 
 
-def _markdown(result: dict[str, Any]) -> str:
+def _markdown(result: CompareReport) -> str:
     runs = result["runs"]
     fmt = lambda v: "" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))  # noqa: E731
     lines = [
@@ -283,10 +289,11 @@ def _markdown(result: dict[str, Any]) -> str:
     lines += ["", "## Figures", ""] + [f"![{name}]({name})" for name in result["figures"]]
     lines += ["", "## Grids (same z-points and images for every run)", ""]
     for r in runs:
-        lines += [
-            f"- {r['label']}: "
-            + ", ".join(
-                f"[{name}]({Path(path).relative_to(Path(path).parent.parent)})" for name, path in r["grids"].items()
-            )
-        ]
+        lines += [f"- {r['label']}: " + ", ".join(f"[{name}]({_grid_link(path)})" for name, path in r["grids"].items())]
     return "\n".join(lines) + "\n"
+
+
+def _grid_link(path: str | None) -> Path:
+    """A grid's path relative to OUT (``check_runs`` refused runs without a decoder: every grid was drawn)."""
+    assert path is not None, "compare draws every grid"
+    return Path(path).relative_to(Path(path).parent.parent)

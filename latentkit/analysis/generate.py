@@ -1,137 +1,24 @@
-"""Images from z-points: generated grids, reconstructions, interpolations (PNG, atomic)."""
+"""The picture commands' jobs beyond the grids of ``report.decoded`` (``generate`` and
+``reconstruct``): reconstruction errors over a partition, interpolations between two images and
+walks along an attribute's direction (PNG, atomic)."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from latentkit import store
-from latentkit.analysis.samplers import METHODS, LatentFit, Sampler, box_holds_origin, hit_fractions, shell_hits
+from latentkit.analysis.generators import LatentFit
+from latentkit.analysis.measures.hits import hit_fractions
+from latentkit.analysis.report.decoded import store_images
 from latentkit.core import LatentkitError, RunPaths
 from latentkit.model import check_picture, grid, save_png
 from latentkit.model.codec import Codec, open_codec
-from latentkit.model.runs import latents_store, read_run, stale_latents
+from latentkit.model.runs import latents_store, read_run
 from latentkit.store import chunk_progress, sample_rows, select_rows, to_unit_float
-
-
-def generate(
-    *,
-    run: str | os.PathLike,
-    method: str,
-    out: str | os.PathLike,
-    n: int = 28,
-    b: float = 1.5,
-    sharpen: float | None = None,
-    seed: int = 0,
-    columns: int = 7,
-    analysis: str | os.PathLike | None = None,
-    force: bool = False,
-) -> dict[str, Any]:
-    """Decode ``n`` generated z-points into a grid; report their hit fractions. A run imported
-    without a decoder draws the z-points and reports their hit fractions, and writes no image
-    (``out`` None in the result)."""
-    if method not in METHODS:
-        raise LatentkitError(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
-    if n < 1:
-        raise LatentkitError(f"--n must be positive, got {n}")
-    if method == "uniform" and not b > 0:
-        raise LatentkitError(f"--b must be positive (each component in [-b, b]), got {b}")
-    described = read_run(run)
-    if described.has_decoder:
-        check_picture(out, force=force)
-    fit_path = Path(analysis or RunPaths.of(run).analysis) / "mvn.npz"
-    if fit_path.exists():
-        fit = LatentFit.load(fit_path)
-        if method == "flow":
-            from latentkit.model.flow import FOLDER, load_flow
-
-            fit = replace(fit, flow=load_flow(RunPaths.of(run).root / FOLDER))
-    elif method in ("component", "mvn", "gmm", "kde", "posterior", "flow"):
-        raise LatentkitError(
-            f"--method {method} needs the fitted distribution {fit_path}: run `latentkit analyze` first"
-        )
-    else:
-        fit = None
-    dim = described.z_dim
-    stand_in = fit or LatentFit(np.zeros(dim), np.eye(dim), np.zeros(dim), np.ones(dim), np.ones(dim))
-    z = Sampler(method, method, {"b": b}).sample(np.random.default_rng(seed), n, stand_in)
-    if described.has_decoder:
-        save_png(grid(open_codec(run, described).decode(z), columns=columns), out, sharpen=sharpen)
-    return {
-        "out": str(out) if described.has_decoder else None,
-        "n": n,
-        "hit_fraction": hit_fractions(z, fit) if fit else None,
-        **_shell(z, fit),
-        "stale": stale_latents(run, described) if fit else None,
-    }
-
-
-def _shell(z: np.ndarray, fit: LatentFit | None) -> dict[str, Any]:
-    """The share of ``z`` inside the data's shell, and whether the hit test's box holds the origin
-    (then a box around 0 lands in it whatever the data): where the fit records a shell."""
-    if fit is None or fit.shell is None:
-        return {}
-    return {"shell_fraction": shell_hits(z, fit) / len(z), "box_holds_origin": box_holds_origin(fit, 1.5)}
-
-
-def _store_images(data: Path, rows: np.ndarray) -> np.ndarray:
-    return to_unit_float(store.open_store(data, holds="images")["images"].get_orthogonal_selection((np.asarray(rows),)))
-
-
-def reconstruct(
-    *,
-    run: str | os.PathLike,
-    out: str | os.PathLike,
-    n: int = 16,
-    data=None,
-    partition: str = "valid",
-    columns: int = 8,
-    seed: int = 0,
-    force: bool = False,
-    images: np.ndarray | None = None,
-) -> dict[str, Any]:
-    """``n`` images of a partition (a seeded random sample across it, in store order) above their
-    reconstructions, row pair by row pair; or ``images`` (uint8, N x size x size x 3: your own
-    photos, ``ingest.decode_images``). ``rows`` in the result: the store rows shown."""
-    check_picture(out, force=force)
-    described = read_run(run)
-    described.need_decoder("reconstruct")
-    rows = None
-    if images is not None:
-        if images.shape[1:] != (described.image_size, described.image_size, 3):
-            raise LatentkitError(
-                f"the images are {images.shape[1]}x{images.shape[2]}, the model takes "
-                f"{described.image_size}x{described.image_size}"
-            )
-        originals = to_unit_float(images[:n])
-    else:
-        data = Path(data or latents_store(run, described))
-        rows = sample_rows(select_rows(store.open_store(data, holds="images"), partition), n, seed=seed)
-        if len(rows) == 0:
-            raise LatentkitError(f"no images in partition {partition!r} of {data}")
-        originals = _store_images(data, rows)
-    codec = open_codec(run, described, mu_only=False)
-    rebuilt = codec.reconstruct(originals)
-    save_png(grid(_pairs(originals, rebuilt, columns), columns=min(columns, len(originals))), out)
-    rmse = float(np.sqrt(np.mean((originals - rebuilt) ** 2)))
-    return {"out": str(out), "n": int(len(originals)), "rmse": rmse, "rows": None if rows is None else rows.tolist()}
-
-
-def _pairs(originals: np.ndarray, rebuilt: np.ndarray, columns: int) -> np.ndarray:
-    """Tiles for a grid ``columns`` wide: a row of originals, then a row of their reconstructions;
-    a short last pair of rows is filled out with white tiles, so each reconstruction stays
-    under its original."""
-    width = min(columns, len(originals))
-    blank = np.ones((width, *originals.shape[1:]), originals.dtype)
-    tiles = []
-    for start in range(0, len(originals), width):
-        fill = blank[: max(0, start + width - len(originals))]
-        tiles += [originals[start : start + width], fill, rebuilt[start : start + width], fill]
-    return np.concatenate(tiles)
 
 
 def reconstruction_rmse(
@@ -158,7 +45,11 @@ def reconstruction_rmse(
     if len(rows) == 0:
         raise LatentkitError(f"no images in partition {partition!r} of {data}")
     codec = open_codec(run, described, mu_only=False)
-    total, total2, images = 0.0, 0.0, group["images"]  # the images' mean squared errors, summed and squared
+    total, total2, images = (
+        0.0,
+        0.0,
+        store.get_array(group, "images"),
+    )  # the images' mean squared errors, summed and squared
     for start in range(0, len(rows), batch):
         originals = to_unit_float(images.get_orthogonal_selection((rows[start : start + batch],)))
         rebuilt = codec.reconstruct(originals)
@@ -202,7 +93,7 @@ def interpolate(
     ends = _z_points(run, codec, data, [start, stop])
     t = np.linspace(0.0, 1.0, steps)[:, None]
     path = (1 - t) * ends[0] + t * ends[1]
-    originals = _store_images(data, [start, stop])
+    originals = store_images(data, [start, stop])
     row = np.concatenate([originals[:1], codec.decode(path), originals[1:]])
     save_png(grid(row, columns=len(row)), out)
     return {
@@ -246,7 +137,7 @@ def attribute_walk(
     (present minus absent, from ``latentkit attributes``): strength 1 moves a z-point by the
     distance between the two classes' centroids; a negative strength takes the attribute away.
     """
-    from latentkit.analysis.attributes import load_direction
+    from latentkit.analysis.report.schema import load_direction
 
     if steps < 2:
         raise LatentkitError(f"--steps must be at least 2, got {steps}")
@@ -260,7 +151,7 @@ def attribute_walk(
     codec = open_codec(run, described)
     start = _z_points(run, codec, data, [image])[0]
     path = start + np.linspace(0.0, 1.0, steps)[:, None] * strength * direction
-    row = np.concatenate([_store_images(data, [image]), codec.decode(path)])
+    row = np.concatenate([store_images(data, [image]), codec.decode(path)])
     save_png(grid(row, columns=len(row)), out)
     fit_path = analysis / "mvn.npz"
     hits = hit_fractions(path, LatentFit.load(fit_path)) if fit_path.exists() else None
@@ -274,7 +165,7 @@ def attribute_walk(
 
 
 def _check_rows(data: Path, rows: list[int]) -> None:
-    n = store.open_store(data, holds="images")["images"].shape[0]
+    n = store.get_array(store.open_store(data, holds="images"), "images").shape[0]
     for row in rows:
         if not 0 <= row < n:
             raise LatentkitError(f"image {row} is outside the store (0..{n - 1})")
@@ -284,5 +175,5 @@ def _z_points(run, codec: Codec, data: Path, rows: list[int]) -> np.ndarray:
     """The z-points of store rows: from the run's latents when encoded, else encoded now (means for a VAE)."""
     latents = RunPaths.of(run).latents
     if (latents / "zarr.json").exists() and chunk_progress(group := store.open_store(latents, holds="z")).complete:
-        return np.asarray(group["z"].get_orthogonal_selection((np.array(rows),)))
-    return codec.encode(_store_images(data, rows))
+        return np.asarray(store.get_array(group, "z").get_orthogonal_selection((np.array(rows),)))
+    return codec.encode(store_images(data, rows))

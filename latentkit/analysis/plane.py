@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from latentkit.analysis.analyze import open_latents
-from latentkit.analysis.report_schema import PlaneReport, write_report
-from latentkit.analysis.stats import Moments, pca_from_covariance
+from latentkit.analysis.measures.stats import Moments, pca_from_covariance
+from latentkit.analysis.report.schema import PlaneReport, PlaneZoom, write_report
 from latentkit.core import JobEvents, LatentkitError, check_folder, own_folder
+from latentkit.store.latents import open_latents, read_blocks
 
 GROUP_EPS = 1 / 60  # points closer than this share of the window's width are one group (DBSCAN)
 GROUP_SHARE = 0.05  # a group holds at least this share of the window's points (sparse outskirts are none)
@@ -88,7 +88,7 @@ def plane(
 
     events.start(f"plane: 2 passes over {n_rows:,} rows", total=2 * n_rows)
     moments = Moments()
-    for start, block in _blocks(array, options.read_rows):
+    for start, block in read_blocks(array, options.read_rows):
         moments.partial_fit(block[valid[start : start + len(block)]])
         events.advance(len(block))
     if getattr(moments, "n_", 0) < 3:
@@ -117,7 +117,7 @@ def plane(
             )
     windows = [_Window(centre, extent / zoom, options.max_points) for zoom in zooms]
     rng = np.random.default_rng(options.seed)
-    for start, block in _blocks(array, options.read_rows):
+    for start, block in read_blocks(array, options.read_rows):
         points = (block[valid[start : start + len(block)]] - origin) @ basis
         keys = rng.random(len(points))
         for window in windows:
@@ -127,7 +127,8 @@ def plane(
 
     # the fitted normal's 2-D marginal, as many points as the data has, drawn window by window
     normal = _normal_windows(mean2, cov2, n, windows, options, rng)
-    rows, notes = [], []
+    rows: list[PlaneZoom] = []
+    notes: list[str] = []
     for zoom, window, drawn in zip(zooms, windows, normal):
         rows.append(
             {
@@ -147,7 +148,7 @@ def plane(
     name = f"plane_{what}_{pair[0]}-{pair[1]}"
     labels = [f"PC{p}" for p in pair] if what == "pcs" else [f"z{p}" for p in pair]
     out = own_folder(out)
-    from latentkit.analysis.plane_figures import plane_figure
+    from latentkit.analysis.report.plane_figures import plane_figure
 
     figure = plane_figure(out / f"{name}.png", windows, normal, zooms, labels, nn, notes)
     report: PlaneReport = {
@@ -228,13 +229,6 @@ def _remedy(deepest: float) -> str:
     return f"zoom x{deepest:.3g} or less holds about {WINDOW_POINTS}"
 
 
-def _blocks(array, read_rows: int):
-    chunk = array.chunks[0]
-    step = max(chunk, read_rows // chunk * chunk)
-    for start in range(0, array.shape[0], step):
-        yield start, np.asarray(array[start : start + step], np.float64)
-
-
 def _normal_windows(mean2, cov2, n: int, windows: list[_Window], options: PlaneOptions, rng) -> list[np.ndarray]:
     """``n`` points of N(mean2, cov2), drawn in batches; each window keeps what falls inside it
     (at most ``max_points``): the density the data would have if it were this normal."""
@@ -256,7 +250,7 @@ def _groups(points: np.ndarray, half: float) -> int:
         return 0
     from sklearn.cluster import DBSCAN
 
-    from latentkit.analysis.neighbours import nn_distances
+    from latentkit.analysis.measures.neighbours import nn_distances
 
     take = (
         points if len(points) <= 20_000 else points[np.random.default_rng(0).choice(len(points), 20_000, replace=False)]
@@ -270,7 +264,7 @@ def _groups(points: np.ndarray, half: float) -> int:
 def _nn_report(data: np.ndarray, normal: np.ndarray, count: int, rng) -> dict[str, Any]:
     """Each point's distance to its nearest neighbour in the plane, data against the normal's
     points (equal counts: the distance scales with the density)."""
-    from latentkit.analysis.neighbours import nn_distances
+    from latentkit.analysis.measures.neighbours import nn_distances
 
     m = min(count, len(data), len(normal))
     if m < 3:

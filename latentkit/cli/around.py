@@ -57,7 +57,7 @@ def export_cmd(
     """The latents and the store's labels as plain files (npy, parquet) or a folder for TensorBoard's
     Embedding Projector; streamed, refused up front if the disk is too small."""
     if format == "projector":
-        from latentkit.analysis.samplers import region_test
+        from latentkit.analysis.measures.hits import region_test
         from latentkit.core import RunPaths
         from latentkit.store.projector import export_projector
 

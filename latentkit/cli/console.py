@@ -272,7 +272,7 @@ def slurm_lines(slurm: dict[str, Any] | None) -> list[str]:
 
 
 def quality_lines(report: dict[str, Any]) -> list[str]:
-    """``analyze``: where the holes are (``latentkit.analysis.holes``), a line per measure."""
+    """``analyze``: where the holes are (``latentkit.analysis.stages.quality``), a line per measure."""
     lines = []
     if "coverage" in report:
         lines.append(

@@ -59,7 +59,7 @@ def generate_cmd(
         )
         hits = result["hit_fraction"]
     else:
-        from latentkit.analysis.generate import generate
+        from latentkit.analysis.report.decoded import generate
 
         result = generate(run=run, method=method, out=out, n=n, b=b, sharpen=sharpen, seed=seed, force=force)
         hits = result["hit_fraction"]
@@ -117,7 +117,7 @@ def reconstruct_cmd(
     force: Force = False,
 ) -> None:
     """Originals above their reconstructions: a partition of the run's store, or your own photos."""
-    from latentkit.analysis.generate import reconstruct
+    from latentkit.analysis.report.decoded import reconstruct
 
     photos = None
     if images is not None:

@@ -567,20 +567,16 @@ def analyze_cmd(
 ) -> None:
     """The studies' statistics of a latent cloud, streamed: report.json, report.md, figures, mvn.npz
     (the fitted normal and mixture that `generate` samples)."""
-    from latentkit.analysis.analyze import AnalyzeOptions, analyze
+    from latentkit.analysis.analyze import AnalyzeOptions
+    from latentkit.analysis.jobs import analyze_run
     from latentkit.core import RunPaths, parse_numbers, parse_pairs, parse_ranges
 
     if (run is None) == (latents is None):
         raise LatentkitError("give exactly one of --run DIR or --latents PATH")
     if latents is None:
-        latents, out = RunPaths.of(run).latents, out or RunPaths.of(run).analysis
+        out = out or RunPaths.of(run).analysis
     elif out is None:
         raise LatentkitError("--latents needs --out DIR")
-    if labels is not None:
-        from latentkit.analysis.analyze import open_latents
-        from latentkit.analysis.attributes import file_labels
-
-        file_labels(labels, open_latents(latents, column)[0].shape[0], events())  # checked before any work
     extra = {
         "pc_pairs": parse_pairs(pc_pairs, "--pc-pairs") if pc_pairs else None,
         "hit_draws": hit_draws,
@@ -619,7 +615,10 @@ def analyze_cmd(
         generated=tuple(map(str, generated)),
         reconstruction_images=reconstruction_images,
     )
-    report = analyze(latents=latents, out=out, options=options, events=events(), column=column, run=run, labels=labels)
+    done = analyze_run(
+        latents=latents, out=out, run=run, options=options, events=events(), column=column, labels=labels, page=page
+    )
+    report = done.report
     r = report["radius"]
     typer.echo(
         f"{report['n']:,} points in {report['dim']} dims: radius mean {r['mean']:.2f} (peak {r['peak']:.2f}), "
@@ -646,25 +645,14 @@ def analyze_cmd(
         typer.echo(
             "no model with these vectors: nothing decoded (generate, reconstruct and the report page need a run)"
         )
-    if labels is not None:
-        from latentkit.analysis.attributes import AttributeOptions, attributes, ranked
+    if done.attributes is not None and labels is not None:
+        from latentkit.analysis.attributes import ranked
 
-        found = attributes(
-            latents=latents,
-            data=None,
-            labels=labels,
-            out=out,
-            events=events(),
-            column=column,
-            options=AttributeOptions(seed=seed),
-        )
-        best = [f"{r['name']} {r['probe_accuracy']:.3f}" for r in ranked(found["attributes"]) if "skipped" not in r]
+        rows = ranked(done.attributes["attributes"])
+        best = [f"{r['name']} {r['probe_accuracy']:.3f}" for r in rows if "skipped" not in r]
         typer.echo(
             f"attributes from {labels.name}: probe accuracy {', '.join(best[:5]) or 'none'}: "
             f"{Path(out) / 'attributes.md'}"
         )
-    paths = RunPaths.of(run) if run is not None else None
-    if page and paths and Path(out) == paths.analysis and (paths.checkpoints.is_dir() or paths.imported.exists()):
-        from latentkit.analysis.report_page import write_page
-
-        typer.echo(f"report: {write_page(run, events=events())} (interactive; opens offline in a browser)")
+    if done.page is not None:
+        typer.echo(f"report: {done.page} (interactive; opens offline in a browser)")

@@ -82,7 +82,7 @@ def findings_cmd(
     point at into RUN/samples, measures the reconstruction error on the valid partition, writes
     RUN/findings.md and findings.json."""
 
-    from latentkit.analysis.report_schema import read_report
+    from latentkit.analysis.report.schema import read_report
     from latentkit.core import LatentkitError, RunPaths
     from latentkit.demo import write_findings
     from latentkit.model.runs import read_run
@@ -124,7 +124,7 @@ def report_cmd(
 ) -> None:
     """RUN/analysis/report.html: one self-contained page with an interactive map of the cloud (images on
     hover, colour by any label, lasso selection), the findings, every figure and the tables."""
-    from latentkit.analysis.report_page import write_page
+    from latentkit.analysis.report.page import write_page
 
     out = write_page(run, points=points, clusters=clusters, events=events(), labels=labels)
     typer.echo(f"report: {out} ({out.stat().st_size / 2**20:,.1f} MB; opens offline in a browser)")
@@ -195,9 +195,9 @@ def compare_cmd(
 ) -> None:
     """Runs side by side: radius distributions, component centres and half-widths, PCA spectra, hit
     fractions, final losses, and the same generated and reconstructed grids per run."""
-    from latentkit.analysis.compare import compare
+    from latentkit.analysis.jobs import compare_runs
 
-    result = compare(runs=runs, out=out, grid_n=grid_n, seed=seed, events=events())
+    result = compare_runs(runs=runs, out=out, grid_n=grid_n, seed=seed, events=events())
     first = result["runs"][0]["label"]
     for r in result["runs"]:
         s = r["summary"]

@@ -32,8 +32,8 @@ def cgroup_cpus(root: Path = CGROUP) -> float | None:
     places = [root / _own_cgroup().lstrip("/"), root] if root == CGROUP else [root]
     for place in places:
         try:
-            quota, period = (place / "cpu.max").read_text().split()[:2]
-            return None if quota == "max" else int(quota) / int(period)
+            max_quota, max_period = (place / "cpu.max").read_text().split()[:2]
+            return None if max_quota == "max" else int(max_quota) / int(max_period)
         except (OSError, ValueError):
             pass
     try:

@@ -33,9 +33,10 @@ class TrainingDiverged(LatentkitError):
 def disk_full(error: BaseException) -> OSError | None:
     """The "no space left" (or quota) error behind ``error``, following its causes; None if there is none."""
     seen = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
-            return error
-        error = error.__cause__ or error.__context__
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in (errno.ENOSPC, errno.EDQUOT):
+            return current
+        current = current.__cause__ or current.__context__
     return None

@@ -49,12 +49,12 @@ def parse_pairs(text: str | None, flag: str = "--pairs") -> tuple[tuple[int, int
     if not text:
         return ()
     try:
-        pairs = tuple(tuple(int(v) for v in p.split(":")) for p in text.split(","))
+        pairs = [[int(v) for v in p.split(":")] for p in text.split(",")]
     except ValueError:
         raise LatentkitError(f"{flag} takes I:J,K:L, got {text!r}") from None
     if any(len(p) != 2 for p in pairs):
         raise LatentkitError(f"{flag} takes I:J,K:L, got {text!r}")
-    return pairs  # type: ignore[return-value]
+    return tuple((i, j) for i, j in pairs)
 
 
 def parse_numbers(text: str | None, flag: str) -> tuple[float, ...]:
@@ -104,4 +104,4 @@ def parse_split(text: str) -> tuple[float, float, float]:
         values = ()
     if len(values) != 3 or any(v < 0 for v in values) or abs(sum(values) - 1) > 1e-6:
         raise LatentkitError(f"--split takes TRAIN,VALID,TEST fractions adding up to 1, got {text!r}")
-    return values  # type: ignore[return-value]
+    return values

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 from latentkit.analysis.compare import HIT_K
-from latentkit.analysis.report_schema import GeneratorRow, Radius, Report
-from latentkit.analysis.stats import wilson_interval
+from latentkit.analysis.measures.stats import wilson_interval
+from latentkit.analysis.report.schema import Coverage, GeneratorRow, Radius, Region, Report
 
 RMSE_GOAL = 0.05  # pixels in [0, 1]: reconstructions keep eyes, brows, mouth and hair
 CORRELATED_R = 0.5  # |r| at or above: a strongly correlated pair, its ellipse visibly rotated (post IX: "high values")
@@ -52,8 +52,8 @@ def side(interval, threshold: float) -> str:
     return "above" if low > threshold else "below" if high < threshold else "across"
 
 
-def decided(holds_if: str, fails_if: str) -> bool | None:
-    """True when ``holds_if`` ("above"/"below"/...) was found, False when ``fails_if`` was, None otherwise."""
+def decided(holds_if: bool, fails_if: bool) -> bool | None:
+    """True when the test ``holds_if`` passed, False when ``fails_if`` did, None when neither (undecided)."""
     return True if holds_if else False if fails_if else None
 
 
@@ -243,12 +243,11 @@ def _classes(uniform: list[GeneratorRow], share_of, interval_of) -> tuple[list[s
 
 def _box_interval(g: GeneratorRow) -> tuple[float, float]:
     drawn = g.get("hit_draws", g["samples"])
-    return tuple(
-        g.get("hit_interval", {}).get(HIT_K) or wilson_interval(round(g["hit_fraction"][HIT_K] * drawn), drawn)
-    )
+    low, high = g.get("hit_interval", {}).get(HIT_K) or wilson_interval(round(g["hit_fraction"][HIT_K] * drawn), drawn)
+    return low, high
 
 
-def _hits(uniform: list[GeneratorRow], region: dict[str, Any] | None) -> Finding:
+def _hits(uniform: list[GeneratorRow], region: Region | None) -> Finding:
     """Post II: uniform z-points land inside the data's region only for small b (there b = 1 at k = 1.5),
     larger b essentially never. A b lands or misses by its Wilson interval against
     ``UNIFORM_HIT_MAX``; an undecided b leaves the row inconclusive where the verdict turns on it.
@@ -288,7 +287,7 @@ def _hits(uniform: list[GeneratorRow], region: dict[str, Any] | None) -> Finding
     )
 
 
-def _shell_hits(uniform: list[GeneratorRow], region: dict[str, Any], coverage: dict[str, Any]) -> Finding:
+def _shell_hits(uniform: list[GeneratorRow], region: Region, coverage: dict[str, Coverage]) -> Finding:
     """The posts' claim by a region that is the data's whatever their shape: the shell they fill
     (Mahalanobis distance from the fitted normal and radius, each between the data's own 1st and
     99th percentiles).
@@ -357,7 +356,7 @@ ELLIPSE_SLACK = 0.05  # "a Gaussian's share": within 5 points of 1 - exp(-2) = 8
 REENCODE_FAR = 2.0  # "far": a median re-encoding distance at least this many times the data's own
 
 
-def _hole_findings(report: dict[str, Any]) -> list[Finding]:
+def _hole_findings(report: Report) -> list[Finding]:
     """Where the holes are (analyze's quality stage), when the report has it."""
     rows = []
     coverage = report.get("coverage", {})

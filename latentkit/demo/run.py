@@ -6,11 +6,14 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from latentkit.core import JobEvents, RunPaths, check_folder, own_folder
 
-DEMO_ANALYSIS = {
+if TYPE_CHECKING:
+    from latentkit.analysis.report.schema import CompareReport, Report
+
+DEMO_ANALYSIS: dict[str, Any] = {  # AnalyzeOptions fields
     "tsne_sample": 2000,
     "kmeans_sample": 2000,
     "kmeans_max": 30,
@@ -33,10 +36,10 @@ class DemoResult:
     interrupted: bool  # training stopped by a signal: rerun to resume
     data: Path
     run: RunPaths
-    report: dict[str, Any] | None = None
+    report: Report | None = None
     grids: dict[str, dict[str, Any]] | None = None
     findings: list | None = None  # latentkit.demo.findings.Finding rows
-    comparison: dict[str, Any] | None = None  # compare's report (demo --compare)
+    comparison: CompareReport | None = None  # compare's report (demo --compare)
 
 
 class _SayTime(JobEvents):
@@ -90,13 +93,13 @@ def _minutes(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
-def _figures(run: RunPaths, report: dict[str, Any], grids: dict[str, dict[str, Any]]) -> list[str]:
+def _figures(run: RunPaths, report: Report, grids: dict[str, dict[str, Any]]) -> list[str]:
     return [str(run.analysis / name) for name in report.get("figures", [])] + [g["out"] for g in grids.values()]
 
 
 def write_findings(
     run: RunPaths,
-    report: dict[str, Any],
+    report: Report,
     *,
     say: Callable[[str], None] = lambda line: None,
     steps: tuple[str, str] = ("", ""),
@@ -105,7 +108,8 @@ def write_findings(
     mixture and a uniform b=3, reconstructions, an interpolation), the reconstruction error on
     the valid partition, and the studies' findings against them: RUN/findings.md and
     findings.json (with every figure's path, for a notebook to show)."""
-    from latentkit.analysis.generate import generate, interpolate, reconstruct, reconstruction_rmse
+    from latentkit.analysis.generate import interpolate, reconstruction_rmse
+    from latentkit.analysis.report.decoded import generate, reconstruct
     from latentkit.core import write_json, write_text
     from latentkit.demo.findings import as_json, as_markdown, findings
     from latentkit.store import noun
@@ -141,7 +145,7 @@ def run_demo(
     findings against this run's numbers.
     """
     from latentkit.analysis.analyze import AnalyzeOptions, analyze
-    from latentkit.analysis.report_schema import read_report
+    from latentkit.analysis.report.schema import read_report
     from latentkit.ingest import prepare_synthetic
     from latentkit.model import load_spec
     from latentkit.model.encode import encode
@@ -182,7 +186,7 @@ def run_demo(
         report = read_report(run.analysis / "report.json")
     grids, rows = write_findings(run, report, say=say, steps=("[5/6] ", "[6/6] "))
     from latentkit.analysis.lattice import lattice
-    from latentkit.analysis.report_page import write_page
+    from latentkit.analysis.report.page import write_page
 
     analysis = run.analysis / "report.json"
     picture, page = run.analysis / "lattice.png", run.analysis / "report.html"
@@ -228,7 +232,7 @@ def run_demo_compare(
         return result
     vae, out = RunPaths.of(Path(workdir) / "run-vae"), Path(workdir) / "compare"
     overrides = {**VAE_OVERRIDES, **({} if epochs is None else {"train.epochs": epochs})}
-    where = Where(result.data, vae, overrides.get("train.epochs"))
+    where = Where(result.data, vae, epochs)  # overrides' train.epochs
     line = f"[compare 1/3] train a VAE (KL factor {VAE_OVERRIDES['model.kl_factor']:g}) on the same faces -> {vae.root}"
     if step("train").is_done(where):
         say(line + " (done)")

@@ -32,6 +32,15 @@ def center_box(width: int, height: int) -> tuple[int, int, int, int]:
     return x0, y0, x0 + side, y0 + side
 
 
+def _box(crop: Crop, width: int, height: int) -> tuple[int, int, int, int]:
+    """The box (x0, y0, x1, y1) that ``crop`` names in a width x height image."""
+    if isinstance(crop, str):
+        if crop != "center":
+            raise ValueError(f"unknown crop {crop!r}: a box (x0, y0, x1, y1) or 'center'")
+        return center_box(width, height)
+    return crop
+
+
 def decode_image(data: bytes, *, crop: Crop, size: int, draft: bool = True) -> np.ndarray:
     """Decode, crop and resize (bilinear) one image to (size, size, 3) uint8.
 
@@ -41,7 +50,7 @@ def decode_image(data: bytes, *, crop: Crop, size: int, draft: bool = True) -> n
     with Image.open(io.BytesIO(data)) as image:
         width, height = image.size
         transposed = image.getexif().get(0x0112, 1) not in (1, None)  # EXIF orientation
-        box = center_box(width, height) if crop == "center" else crop
+        box = _box(crop, width, height)
         if not transposed and (box[2] > width or box[3] > height):
             raise CropOutside(box, width, height)
         scale = 1.0
@@ -49,17 +58,19 @@ def decode_image(data: bytes, *, crop: Crop, size: int, draft: bool = True) -> n
             want = (int(width * size / (box[2] - box[0])) + 1, int(height * size / (box[3] - box[1])) + 1)
             image.draft("RGB", want)  # picks the largest DCT reduction that stays at least this big
             scale = 1 / round(width / image.size[0])  # 1/2, 1/4 or 1/8 (the size is rounded up)
+        upright: Image.Image = image
         if transposed:
-            image = ImageOps.exif_transpose(image)
-            width, height = image.size
-            box = center_box(width, height) if crop == "center" else crop
+            upright = ImageOps.exif_transpose(image)
+            width, height = upright.size
+            box = _box(crop, width, height)
             if box[2] > width or box[3] > height:
                 raise CropOutside(box, width, height)
-        rgb = _to_rgb(image)
+        rgb = _to_rgb(upright)
         if scale == 1.0:
             out = rgb.crop(box).resize((size, size), Image.Resampling.BILINEAR)
         else:
-            out = rgb.resize((size, size), Image.Resampling.BILINEAR, box=tuple(v * scale for v in box))
+            scaled = (box[0] * scale, box[1] * scale, box[2] * scale, box[3] * scale)
+            out = rgb.resize((size, size), Image.Resampling.BILINEAR, box=scaled)
     return np.asarray(out, dtype=np.uint8)
 
 

@@ -267,8 +267,8 @@ def _prepare_files(
         def produce(start: int, stop: int) -> dict[str, np.ndarray]:
             images, ok = np.zeros((stop - start, size, size, 3), np.uint8), np.zeros(stop - start, bool)
 
-            def fetch(rows: range) -> list:  # on a reader thread: file bytes, or the error reading them
-                found = []
+            def fetch(rows: range) -> list[bytes | Exception]:  # on a reader thread: file bytes or the read's error
+                found: list[bytes | Exception] = []
                 for i in rows:
                     try:
                         found.append(files.read(members[start + i]))
@@ -278,7 +278,9 @@ def _prepare_files(
 
             def load(rows: range) -> None:  # straight into the chunk: no per-image arrays to stack
                 batches = [rows[b : b + READ_AHEAD] for b in range(0, len(rows), READ_AHEAD)]
-                upcoming = readers.submit(fetch, batches[0]) if batches else None
+                if not batches:
+                    return
+                upcoming = readers.submit(fetch, batches[0])
                 for b, batch in enumerate(batches):
                     datas = upcoming.result()
                     if b + 1 < len(batches):  # the next files are read while these decode
@@ -309,7 +311,8 @@ def _prepare_files(
                 **{k: v[start:stop] for k, v in rows.items()},
             }
 
-        threads, crop_misses = workers or usable_cpus(), []
+        threads = workers or usable_cpus()
+        crop_misses: list[int] = []
         events.message(
             f"prepare: {count(threads, 'decoding thread')}" + ("" if workers else " (the CPUs this process may use)")
         )
@@ -317,7 +320,7 @@ def _prepare_files(
         with ThreadPoolExecutor(max_workers=threads) as pool, ThreadPoolExecutor(max_workers=threads) as readers:
             result = run_chunks(group, produce, task=task, tasks=tasks, description="prepare", events=events)
         progress = chunk_progress(group)
-        usable = group["ok"][:]
+        usable = store.read_all(group, "ok")
         skipped = int((progress.row_mask() & ~usable).sum())
         if progress.complete and not usable.any():
             raise LatentkitError(

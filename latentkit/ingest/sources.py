@@ -17,6 +17,7 @@ import zipfile
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from latentkit.core import LatentkitError, atomic_write
 
@@ -52,9 +53,9 @@ class FileSource:
 
     def read(self, relative: str) -> bytes:
         if self.kind == "folder":
-            with open(self.path / relative, "rb") as handle:
-                return handle.read()
-        handle = getattr(self._local, "handle", None)
+            with open(self.path / relative, "rb") as file:
+                return file.read()
+        handle: Any = getattr(self._local, "handle", None)  # this thread's ZipFile, or binary file of a tar
         if handle is None:
             handle = zipfile.ZipFile(self.path) if self.kind == "zip" else open(self.readable or self.path, "rb")  # noqa: SIM115 (one handle per thread, kept)
             self._local.handle = handle

@@ -43,7 +43,7 @@ def save(directory: str | os.PathLike, *, meta: dict[str, Any], model_variables,
     latest = directory / LATEST
     # Between the two renames only previous.npz exists: load() falls back to it.
     with atomic_write(latest, keep_previous=directory / PREVIOUS) as handle:
-        np.savez(handle, **arrays)
+        np.savez(handle, allow_pickle=True, **arrays)  # numpy's default, given so **arrays is not checked against it
     return latest
 
 

@@ -31,6 +31,7 @@ def load_model(run: str | os.PathLike, described: RunModel | None = None):
         return load_imported(described)
     from latentkit.model.networks import build_model
 
+    assert described.saved is not None  # read_run: a run is imported or has a checkpoint
     model = build_model(spec_from_dict(described.saved.meta["spec"]).model)
     checkpoint.restore(model, described.saved, optimizer=False)
     return model

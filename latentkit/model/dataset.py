@@ -56,7 +56,7 @@ class ZarrImageDataset(keras.utils.PyDataset):
     ) -> None:
         super().__init__(**kwargs)
         group = store.open_store(path, holds="images")
-        self.images = group["images"]
+        self.images = store.get_array(group, "images")
         self.rows = select_rows(group, partition)
         if len(self.rows) == 0:
             raise LatentkitError(f"{path} has no finished images in partition {partition!r}")

@@ -121,7 +121,7 @@ def _encode(
         raise LatentkitError(f"{paths.root} names no store of images: give --data STORE")
     data = Path(data or model_of.data)
     source = store.open_store(data, holds="images")
-    images = source["images"]
+    images = store.get_array(source, "images")
     size = model_of.image_size
     if tuple(images.shape[1:]) != (size, size, 3):
         raise LatentkitError(
@@ -185,7 +185,7 @@ def _encode(
         )
 
     encoder = uint8_encoder(load_model(paths.root, model_of).encoder)
-    ok_rows = source["ok"]
+    ok_rows = store.get_array(source, "ok")
     cache = ChunkCache(images, DATA_CACHE_CHUNKS)
     monitor = MonitorLog(paths.monitor, "encode")
     plan = plan_chunks(group, task, tasks)
@@ -201,7 +201,7 @@ def _encode(
         values, timings[start] = _encode_rows(
             encoder, cache, prefetch, start, stop, batch, vae, use, model_of.seed, model_of.eps_factor
         )
-        values["ok"] = ok_rows[start:stop]
+        values["ok"] = np.asarray(ok_rows[start:stop])
         return values
 
     def written(chunk: ChunkWritten) -> None:

@@ -36,7 +36,7 @@ from latentkit.model.images import grid, save_png
 from latentkit.model.networks import build_model
 from latentkit.model.results import TrainResult
 from latentkit.model.spec import JobSpec, ModelSpec, to_toml
-from latentkit.store import open_store, sample_rows, select_rows, to_unit_float
+from latentkit.store import get_array, open_store, sample_rows, select_rows, to_unit_float
 from latentkit.transfer import open_mirror
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2)
@@ -146,6 +146,10 @@ def run_epochs(
             dataset.set_epoch(epoch)
             events.start(f"epoch {epoch + 1}/{spec.train.epochs}", total=len(dataset), done=step)
             started, first, before = time.perf_counter(), step, sums
+
+            def on_checkpoint(at: int, means: dict[str, float], before: list = before, first: int = first) -> None:
+                save(at, _add(before, means, at - first))
+
             # One fit() over the rest of the epoch; it checkpoints at step boundaries from a
             # callback, and a stop signal ends it at the next one.
             try:
@@ -157,9 +161,7 @@ def run_epochs(
                     events=events,
                     agree=parallel.any,
                     checkpoint_every=spec.train.checkpoint_every,
-                    on_checkpoint=lambda at, means, before=before, first=first: save(
-                        at, _add(before, means, at - first)
-                    ),
+                    on_checkpoint=on_checkpoint,
                 )
             except Exception as error:
                 if not is_out_of_memory(error):
@@ -418,7 +420,7 @@ def validation_images(data, spec: JobSpec) -> np.ndarray | None:
     n = n // spec.train.batch * spec.train.batch or min(len(rows), spec.train.batch)
     if n == 0:
         return None
-    return group["images"].get_orthogonal_selection((sample_rows(rows, n),))
+    return np.asarray(get_array(group, "images").get_orthogonal_selection((sample_rows(rows, n),)))
 
 
 def validation_loss(model, images: np.ndarray, batch: int) -> dict[str, float]:
@@ -461,7 +463,7 @@ def probe_images(data) -> np.ndarray:
     rows = select_rows(group, "valid")
     if len(rows) == 0:
         rows = select_rows(group, None)
-    return group["images"].get_orthogonal_selection((sample_rows(rows, PROBE_IMAGES),))
+    return np.asarray(get_array(group, "images").get_orthogonal_selection((sample_rows(rows, PROBE_IMAGES),)))
 
 
 def probe_radius(model, images: np.ndarray) -> dict[str, float]:
@@ -485,7 +487,7 @@ def _grid_sample(data) -> np.ndarray:
     if len(rows) < GRID_IMAGES:
         rows = select_rows(group, None)
     rows = sample_rows(rows, GRID_IMAGES)
-    return to_unit_float(group["images"].get_orthogonal_selection((rows,)))
+    return to_unit_float(get_array(group, "images").get_orthogonal_selection((rows,)))
 
 
 def _save_reconstructions(model, sample: np.ndarray, path: Path) -> None:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -40,7 +41,7 @@ def build_flow(spec: FlowSpec):
 
     layers, ops = keras.layers, keras.ops
 
-    class Coupling(layers.Layer):
+    class Coupling(keras.layers.Layer):
         """y = x on the mask; elsewhere x * exp(s(x_mask)) + t(x_mask), s bounded by tanh."""
 
         def __init__(self, dim: int, hidden: int, parity: int, **kwargs):
@@ -246,7 +247,7 @@ def load_flow(folder: str | os.PathLike):
 
 @dataclass
 class FlowSampler:
-    flow: object
+    flow: Any  # the Keras model build_flow makes
     dim: int
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:

@@ -106,7 +106,7 @@ def import_model(
     image_size = _image_size(found.encoder, images, files[0])
     record["image_size"] = image_size
     wrapped_encoder, kind, z_dim = _wrap_encoder(found.encoder, record, image_size, keras, files[0])
-    record.update(kind=kind, z_dim=z_dim)
+    record["kind"], record["z_dim"] = kind, z_dim
     if kind == "vae":
         events.message(
             f"the encoder returns {record['vae_outputs']} outputs of {z_dim}: taken as a VAE's "
@@ -127,7 +127,7 @@ def import_model(
         )
     record["has_decoder"] = wrapped_decoder is not None
     record["n_params"] = int(sum(part.count_params() for part in (found.encoder, found.decoder) if part is not None))
-    record.update(time=time.time(), keras=keras.__version__, backend=keras.backend.backend())
+    record["time"], record["keras"], record["backend"] = time.time(), keras.__version__, keras.backend.backend()
 
     own_folder(paths.root)
     folder = own_folder(paths.imported.parent)
@@ -159,6 +159,7 @@ def load_imported(described: RunModel) -> ImportedModel:
     from latentkit.model.backend import keras
 
     record, folder = described.imported, described.root / "model"
+    assert record is not None  # called for imported runs only
     files = [folder / source["copy"] for source in record["sources"]]
     models = [load_file(path, record, keras) for path in files]
     found = find_parts(models, record, keras, None)
@@ -220,13 +221,13 @@ def _check_images(data) -> np.ndarray | None:
     """A batch of the store's first usable images in [0, 1], or None without --data."""
     if data is None:
         return None
-    from latentkit.store import open_store, to_unit_float
+    from latentkit.store import get_array, open_store, to_unit_float
 
     group = open_store(data, holds="images")
-    rows = np.flatnonzero(group["ok"][: 4 * CHECK_BATCH].astype(bool))[:CHECK_BATCH]
+    rows = np.flatnonzero(np.asarray(get_array(group, "ok")[: 4 * CHECK_BATCH]).astype(bool))[:CHECK_BATCH]
     if len(rows) == 0:
         raise LatentkitError(f"{data} has no usable image among its first rows to check the model on")
-    return to_unit_float(group["images"].get_orthogonal_selection((rows,)))
+    return to_unit_float(get_array(group, "images").get_orthogonal_selection((rows,)))
 
 
 def _sha256(path: Path) -> str:
@@ -240,6 +241,7 @@ def _sha256(path: Path) -> str:
 def _already_imported(paths: RunPaths, digests: list[str], chosen: dict[str, Any], events: JobEvents) -> ImportRecord:
     """A rerun of the same import is done already; another model or other options are refused."""
     record = read_run(paths.root).imported
+    assert record is not None  # the run holds import.json: read_run read it
     if [s["sha256"] for s in record["sources"]] != digests:
         where = ", ".join(s["path"] for s in record["sources"])
         raise LatentkitError(f"{paths.root} holds another imported model (from {where}): choose a new --run")
@@ -317,7 +319,7 @@ def _output_names(encoder) -> list[str] | None:
         return None
 
 
-def _wrap_encoder(encoder, record: dict[str, Any], size: int, keras, path: Path):
+def _wrap_encoder(encoder, record: ImportRecord, size: int, keras, path: Path):
     """keras.Model: [0, 1] images -> z (AE) or [mean, log-variance, mean] (VAE), float32;
     with the encoder's kind and z dimension."""
     scale, offset = RANGES[record["input_range"]]
@@ -355,7 +357,7 @@ def _wrap_encoder(encoder, record: dict[str, Any], size: int, keras, path: Path)
     return keras.Model(x, outputs, name="imported_encoder"), kind, z_dim
 
 
-def _wrap_decoder(decoder, record: dict[str, Any], z_dim: int, size: int, keras, path: Path):
+def _wrap_decoder(decoder, record: ImportRecord, z_dim: int, size: int, keras, path: Path):
     """keras.Model: z -> images in [0, 1] (float32)."""
     scale, offset = RANGES[record["input_range"]]
     z = keras.Input((z_dim,), dtype="float32", name="z")
@@ -391,7 +393,7 @@ def _check_encoder(encoder, batch: np.ndarray, kind: str, path: Path) -> np.ndar
 
 
 def _check_decoder(
-    raw_decoder, decoder, z: np.ndarray, record: dict[str, Any], size: int, path: Path, events: JobEvents
+    raw_decoder, decoder, z: np.ndarray, record: ImportRecord, size: int, path: Path, events: JobEvents
 ) -> None:
     """Decode the batch's z; warn when the decoder's own outputs look like another pixel range."""
     try:

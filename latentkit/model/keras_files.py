@@ -13,6 +13,7 @@ from types import ModuleType
 from typing import Any
 
 from latentkit.core import JobEvents, LatentkitError
+from latentkit.model.results import ImportRecord
 
 # -- modules: custom classes and factories ------------------------------------------------
 
@@ -69,11 +70,12 @@ def _import(record: dict[str, str], option: str) -> ModuleType:
         ) from None
 
 
-def _custom_objects(record: dict[str, Any], keras) -> dict[str, Any]:
+def _custom_objects(record: ImportRecord, keras) -> dict[str, Any]:
     """The Keras classes the --custom-objects module defines (registered or not), by class name."""
-    if not record.get("custom_objects"):
+    given = record.get("custom_objects")
+    if not given:
         return {}
-    module = _import(record["custom_objects"], "--custom-objects")
+    module = _import(given, "--custom-objects")
     return {
         name: value
         for name, value in vars(module).items()
@@ -84,11 +86,12 @@ def _custom_objects(record: dict[str, Any], keras) -> dict[str, Any]:
 # -- loading, with the pitfalls in one line each -------------------------------------------
 
 
-def load_file(path: Path, record: dict[str, Any], keras):
+def load_file(path: Path, record: ImportRecord, keras):
     objects = _custom_objects(record, keras)
     try:
-        if record.get("factory"):
-            return _from_factory(path, record, keras)
+        factory = record.get("factory")
+        if factory:
+            return _from_factory(path, factory, keras)
         return keras.saving.load_model(path, custom_objects=objects, compile=False, safe_mode=not record["unsafe"])
     except LatentkitError:
         raise
@@ -96,8 +99,7 @@ def load_file(path: Path, record: dict[str, Any], keras):
         raise LatentkitError(pitfall(path, error, record, keras)) from None
 
 
-def _from_factory(path: Path, record: dict[str, Any], keras):
-    factory = record["factory"]
+def _from_factory(path: Path, factory: dict[str, str], keras):
     try:
         model = getattr(_import(factory, "--factory"), factory["function"])()
     except LatentkitError:
@@ -120,7 +122,7 @@ def _from_factory(path: Path, record: dict[str, Any], keras):
     return model
 
 
-def pitfall(path: Path, error: Exception, record: dict[str, Any], keras) -> str:
+def pitfall(path: Path, error: Exception, record: ImportRecord, keras) -> str:
     text = str(error)
     foreign = _foreign_backend(error, keras.backend.backend())
     if foreign:
@@ -170,13 +172,14 @@ def _foreign_backend(error: BaseException, current: str) -> str | None:
     import traceback
 
     seen = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        for frame in traceback.extract_tb(error.__traceback__):
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        for frame in traceback.extract_tb(cause.__traceback__):
             match = re.search(r"[/\\](jax|jaxlib|torch|tensorflow)[/\\]", frame.filename)
             if match and BACKEND_PACKAGES[match.group(1)] != current:
                 return BACKEND_PACKAGES[match.group(1)]
-        error = error.__cause__ or error.__context__
+        cause = cause.__cause__ or cause.__context__
     return None
 
 
@@ -184,10 +187,11 @@ def _backend_line(path: Path, error: BaseException, foreign: str, current: str) 
     import re
 
     layer = None
-    while error is not None and layer is None:
-        found = re.search(r"when calling (\w+)\.call\(\)", str(error))
+    cause: BaseException | None = error
+    while cause is not None and layer is None:
+        found = re.search(r"when calling (\w+)\.call\(\)", str(cause))
         layer = found.group(1) if found else None
-        error = error.__cause__ or error.__context__
+        cause = cause.__cause__ or cause.__context__
     who = f"its layer {layer}" if layer else "one of its layers"
     return (
         f"{path.name}: {who} calls {foreign} functions directly, so it runs only under Keras' {foreign} backend "
@@ -200,12 +204,13 @@ def _missing_class(error: BaseException) -> str | None:
     import re
 
     seen = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        found = re.search(r"Could not (?:locate|deserialize) (?:class|function) '([^']+)'", str(error))
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        found = re.search(r"Could not (?:locate|deserialize) (?:class|function) '([^']+)'", str(cause))
         if found and "keras.src" not in found.group(1):
             return found.group(1)
-        error = error.__cause__ or error.__context__
+        cause = cause.__cause__ or cause.__context__
     return None
 
 
@@ -217,7 +222,7 @@ def first_line(error: Exception) -> str:
 class _Parts:
     encoder: Any
     decoder: Any
-    record: dict[str, Any]  # what the import records of where they were found
+    record: ImportRecord  # what the import records of where they were found (encoder, decoder)
 
 
 def _sub_models(model, keras) -> dict[str, Any]:
@@ -247,7 +252,7 @@ def input_shape(layer) -> tuple | None:
     return tuple(shape) if shape is not None else None
 
 
-def find_parts(models: list, record: dict[str, Any], keras, events: JobEvents | None) -> _Parts:
+def find_parts(models: list, record: ImportRecord, keras, events: JobEvents | None) -> _Parts:
     if len(models) == 2:
         return _Parts(models[0], models[1], {})
     model = models[0]
@@ -259,7 +264,7 @@ def find_parts(models: list, record: dict[str, Any], keras, events: JobEvents | 
             return "it has no sub-models"
         return "it has: " + ", ".join(f"{name} (input {input_shape(part)})" for name, part in parts.items())
 
-    chosen = {}
+    chosen: dict[str, str] = {}
     for role, name in wanted.items():
         if name is not None:
             if name not in parts:
@@ -280,10 +285,11 @@ def find_parts(models: list, record: dict[str, Any], keras, events: JobEvents | 
             )
     if not chosen:  # no sub-models: the file is an encoder on its own, or one network from images to images
         return _Parts(model, None, {"encoder": None, "decoder": None})
+    decoder = chosen.get("decoder")
     return _Parts(
         parts[chosen["encoder"]],
-        parts.get(chosen.get("decoder")),
-        {"encoder": chosen["encoder"], "decoder": chosen.get("decoder")},
+        None if decoder is None else parts.get(decoder),
+        {"encoder": chosen["encoder"], "decoder": decoder},
     )
 
 

@@ -10,7 +10,7 @@ from latentkit.store import to_unit_float
 layers, ops = keras.layers, keras.ops
 
 
-def _activation(name: str) -> layers.Layer:
+def _activation(name: str) -> keras.layers.Layer:
     return layers.LeakyReLU() if name == "leaky_relu" else layers.Activation(name)
 
 
@@ -74,7 +74,7 @@ def _residual_block(x, filters: int, activation: str):
 
 
 @keras.saving.register_keras_serializable(package="latentkit")
-class Sampling(layers.Layer):
+class Sampling(keras.layers.Layer):
     """z = mu + exp(logvar / 2) * clip(eps, -5, 5) * scale.
 
     ``scale`` is a variable, read when the layer runs, so :meth:`set_mu_only` takes effect

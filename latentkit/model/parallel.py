@@ -86,7 +86,7 @@ def start(devices: str | int, *, batch: int) -> Parallel:
     found = keras.distribution.list_devices()
     processes = jax.process_count()
     devices = parse_devices(devices)
-    if devices == "all":
+    if isinstance(devices, str):  # "all"
         count = len(found)
     else:
         count = devices

@@ -37,8 +37,8 @@ class ImportRecord(TypedDict, total=False):
     decoder: str | None
     output: str | int | None  # the encoder output taken as z (--output)
     input_range: str  # "0:1" | "0:255" | "-1:1"
-    custom_objects: dict[str, Any] | None  # the module or file imported first (--custom-objects)
-    factory: dict[str, Any] | None  # "module:function" building a .weights.h5 file's model
+    custom_objects: dict[str, str] | None  # the module or file imported first (--custom-objects)
+    factory: dict[str, str] | None  # "module:function" building a .weights.h5 file's model
     unsafe: bool
     data: str  # the store it was checked on ("" when none)
     image_size: int

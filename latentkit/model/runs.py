@@ -84,13 +84,13 @@ def read_run(run: str | os.PathLike) -> RunModel:
 def latents_store(run: str | os.PathLike, described: RunModel) -> Path:
     """The store whose rows the run's latents are: the one ``encode`` recorded in latents.zarr
     (``encode --data`` may have encoded another), else the one the run trained on."""
-    from latentkit.store import open_store
+    from latentkit.store import open_store, str_attr
 
     latents = RunPaths.of(run).latents
     if (latents / "zarr.json").exists():
-        source = open_store(latents).attrs.get("source")
-        if source:
-            return Path(source)
+        group = open_store(latents)
+        if group.attrs.get("source"):
+            return Path(str_attr(group, "source"))
     if not described.data:
         raise LatentkitError(f"{run} names no store of images: give --data STORE")
     return Path(described.data)

@@ -131,7 +131,7 @@ def _build(cls, values: dict[str, Any]):
         close = difflib.get_close_matches(name, fields, n=1)
         hint = f": did you mean {section}.{close[0]}?" if close else f" (it has {', '.join(fields)})"
         raise ValueError(f"{section}.{name} is not a field of the {section} section{hint}")
-    converted = {}
+    converted: dict[str, Any] = {}
     for name, value in values.items():
         default = getattr(cls(), name)
         try:

@@ -23,7 +23,7 @@ from latentkit.model.memory import check_budget, estimate_train_mb
 from latentkit.model.parallel import parse_devices
 from latentkit.model.results import TrainResult
 from latentkit.model.spec import JobSpec, load_spec, spec_from_dict
-from latentkit.store import open_store, run_lock, select_rows
+from latentkit.store import get_array, open_store, run_lock, select_rows
 
 RESUMABLE_CHANGES = {"epochs", "checkpoint_every", "steps_per_execution", "keep_epochs", "keep_every"}  # train fields a
 # resumed run may change; a run started --from a kept checkpoint may change every train field (lr, batch, ...) and
@@ -120,6 +120,7 @@ def train(
             f"give --from a new --run, or leave out --from to resume {run}"
         )
     if origin is not None and saved is None:  # a new run from a kept checkpoint: its spec, changed by overrides
+        assert start_from is not None  # origin is its resolved path
         saved = checkpoint.read_kept(start_from)
         spec = (
             resolve_spec(paths, job, overrides or {})
@@ -163,6 +164,7 @@ def train(
         events = JobEvents()  # one process speaks for the run
     dataset = open_dataset(data, spec, parallel)
     own_folder(paths.root)
+    started_from = origin if origin is not None or saved is None else saved.meta.get("started_from")
     # One writer per run: a second train on it is refused (the other processes of a
     # data-parallel run write nothing and take no lock).
     with run_lock(paths.root, "train", warn=events.message) if parallel.writes else nullcontext():
@@ -175,14 +177,14 @@ def train(
             data=data,
             events=events,
             mirror=mirror,
-            started_from=origin if origin is not None else saved and saved.meta.get("started_from"),
+            started_from=started_from,
         )
 
 
 def check_store(data: str | os.PathLike, spec: JobSpec) -> None:
     """The store fits the model and holds a batch of its partition (read without a backend)."""
     group = open_store(data, holds="images")
-    shape = tuple(group["images"].shape[1:])
+    shape = tuple(get_array(group, "images").shape[1:])
     if shape != (spec.model.image_size, spec.model.image_size, 3):
         side, want = shape[0], spec.model.image_size
         raise LatentkitError(

@@ -81,6 +81,7 @@ class Session:
             env=env,
         )
         pending, last, failure = [], time.monotonic(), None
+        assert process.stdout is not None  # stdout=PIPE
         for line in process.stdout:
             pending.append(line)
             if line.startswith("latentkit: error:"):

@@ -46,7 +46,7 @@ def keras_backend() -> str:
 
 
 def versions() -> dict[str, str | None]:
-    found = {}
+    found: dict[str, str | None] = {}
     for name in PACKAGES:
         try:
             found[name] = importlib.metadata.version(name)

@@ -78,7 +78,7 @@ def plan(
         extra_prepare = " ".join(x for x in (f"--size {size}", extra_prepare) if x)
     prepare_env = {"OUT": str(data), "EXTRA_ARGS": extra_prepare} | (
         {"SOURCE": "synthetic", "N": str(synthetic)}
-        if synthetic
+        if src is None
         else {"SOURCE": source, "SRC": str(Path(src).resolve())}
     )
     train_env = {"DATA": str(data), "RUN": str(paths.root), "JOB": job or "ae-case1"}
@@ -202,10 +202,10 @@ def check_fits(steps: list[Step], sbatch_args: list[str], env: dict[str, str] | 
     shown = subprocess.run(["sinfo", "-h", "-N", "-o", "%P %c %m"], capture_output=True, text=True, env=env)
     nodes = []
     for line in shown.stdout.splitlines():
-        name, cpus, memory = (line.split() + ["", "", ""])[:3]
+        name, node_cpus, node_memory = (line.split() + ["", "", ""])[:3]
         default = name.endswith("*")
         if (partition is None and default) or name.rstrip("*") == partition:
-            nodes.append((int(cpus.rstrip("+") or 0), int(memory.rstrip("+") or 0)))
+            nodes.append((int(node_cpus.rstrip("+") or 0), int(node_memory.rstrip("+") or 0)))
     if not nodes:
         return  # an unknown partition: sbatch itself says so
     where = partition or "the default partition"

@@ -57,7 +57,7 @@ class ChunkProgress:
 
 
 def chunk_progress(group: zarr.Group) -> ChunkProgress:
-    return ChunkProgress(layout.done_chunks(group), int(group.attrs["chunk"]), int(group.attrs["n"]))
+    return ChunkProgress(layout.done_chunks(group), layout.int_attr(group, "chunk"), layout.int_attr(group, "n"))
 
 
 @dataclass(frozen=True)

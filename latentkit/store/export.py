@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from latentkit.core import JobEvents, LatentkitError, RunPaths, atomic_write
 from latentkit.store import layout
@@ -58,7 +59,7 @@ def export_latents(
     progress = chunk_progress(latents)
     if not progress.complete:
         raise LatentkitError(f"{paths.latents} is incomplete: {len(progress.missing)} chunks not encoded yet")
-    data = layout.open_store(latents.attrs["source"], holds="images")
+    data = layout.open_store(layout.str_attr(latents, "source"), holds="images")
     unknown = [c for c in columns if c != "row" and c not in LATENT_COLUMNS + DATA_COLUMNS]
     missing = [c for c in columns if c in LATENT_COLUMNS and c not in latents or c in DATA_COLUMNS and c not in data]
     if unknown or missing:
@@ -69,11 +70,11 @@ def export_latents(
             + ", ".join(c for c in DATA_COLUMNS if c in data)
             + ")"
         )
-    mask = latents["ok"][:].astype(bool)
+    mask = layout.read_all(latents, "ok").astype(bool)
     if partition not in (None, "all"):
         if partition not in PARTITIONS:
             raise LatentkitError(f"--partition must be train, valid, test or all, got {partition!r}")
-        mask &= data["partition"][:] == PARTITIONS[partition]
+        mask &= layout.read_all(data, "partition") == PARTITIONS[partition]
     if rows is not None:
         mask &= _listed(Path(rows), len(mask))
     count = int(mask.sum())
@@ -85,7 +86,7 @@ def export_latents(
     if out.exists():
         raise LatentkitError(f"{out} exists: remove it or give another --out")
     source = {c: latents[c] if c in LATENT_COLUMNS else data[c] for c in columns if c != "row"}
-    names_width = max((len(str(s)) for s in data["names"][:]), default=1) if "names" in columns else 0
+    names_width = max((len(str(s)) for s in layout.read_all(data, "names")), default=1) if "names" in columns else 0
     need = count * sum(_row_bytes(c, source.get(c), names_width) for c in columns)
     out.parent.mkdir(parents=True, exist_ok=True)
     free = shutil.disk_usage(out.parent).free
@@ -94,7 +95,7 @@ def export_latents(
             f"the export needs about {need / 2**20:,.0f} MB, {out.parent} has "
             f"{free / 2**20:,.0f} MB free: choose another --out or fewer --columns"
         )
-    labels = {c: list(data.attrs.get(LABELS[c], [])) for c in columns if c in LABELS}
+    labels = {c: layout.list_attr(data, LABELS[c]) for c in columns if c in LABELS}
     blocks = _blocks(latents, mask, source, columns, events)
     if format == "npy":
         _write_npy(out, blocks, source, columns, count, names_width, labels)
@@ -155,6 +156,7 @@ def _write_npy(out: Path, blocks, source, columns, count: int, names_width: int,
     tmp.mkdir(parents=True)
     try:
         files = {}
+        dtype: DTypeLike
         for column in columns:
             if column == "row":
                 shape, dtype = (count,), np.int64
@@ -193,6 +195,7 @@ def _write_parquet(out: Path, blocks, source, columns, labels) -> None:
             if writer is None:
                 writer = pq.ParquetWriter(handle, table.schema)
             writer.write_table(table)
+        assert writer is not None  # the export has rows: refused up front otherwise
         writer.close()
 
 

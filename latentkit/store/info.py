@@ -12,7 +12,7 @@ import numpy as np
 
 from latentkit.core import LatentkitError, RunPaths
 from latentkit.store.chunks import chunk_progress
-from latentkit.store.layout import PARTITIONS, open_store, size_on_disk
+from latentkit.store.layout import PARTITIONS, get_array, int_attr, open_store, read_all, size_on_disk
 
 FACE_SOURCES = ("celeba", "synthetic")  # stores whose images are faces whatever the user said
 
@@ -48,18 +48,18 @@ def store_summary(path: str | os.PathLike) -> dict[str, Any]:
             f"`latentkit prepare`; for a run's latents see `latentkit status --run RUN`"
         )
     progress = chunk_progress(group)
-    done_rows, decoded = progress.row_mask(), group["ok"][:]
+    done_rows, decoded = progress.row_mask(), read_all(group, "ok")
     ok = decoded & done_rows
-    partition = group["partition"][:]
-    names = group["names"]
+    partition = read_all(group, "partition")
+    names = get_array(group, "names")
     skipped_rows = np.flatnonzero(done_rows & ~decoded)
     labels = {value: name for name, value in PARTITIONS.items()}
     return {
         "path": str(path),
         "source": group.attrs["source"],
-        "n": int(group.attrs["n"]),
-        "image_shape": list(group["images"].shape[1:]),
-        "chunk": int(group.attrs["chunk"]),
+        "n": int_attr(group, "n"),
+        "image_shape": list(get_array(group, "images").shape[1:]),
+        "chunk": int_attr(group, "chunk"),
         "chunks_done": progress.chunks_done,
         "chunks_total": progress.chunks_total,
         "images_ok": int(ok.sum()),
@@ -71,7 +71,7 @@ def store_summary(path: str | os.PathLike) -> dict[str, Any]:
         "size_on_disk_mb": round(size_on_disk(path) / 1024**2, 2),
         # what the images take as one float32 array in memory, N x H x W x 3 x 4 bytes (the
         # studies' "170,000 images as float32: more than 20 GB" arithmetic)
-        "float32_bytes": int(np.prod(group["images"].shape, dtype=np.int64)) * 4,
+        "float32_bytes": int(np.prod(get_array(group, "images").shape, dtype=np.int64)) * 4,
         "partition_from": group.attrs.get("partition_from"),
         "annotations": group.attrs.get("annotations", {}),
         "attrs": {k: v for k, v in group.attrs.items() if k not in ("layout_complete",)},

@@ -13,16 +13,19 @@ import fcntl
 import json
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import zarr
 
 from latentkit.core import LatentkitError
+
+if TYPE_CHECKING:
+    from zarr.core.array_spec import ArrayConfigParams
 
 FORMAT_VERSION = 2  # 2: every array names its dimensions (xarray opens the store); 1 is read as it is
 DONE = "chunk_done"
@@ -128,15 +131,15 @@ def create_or_open(
                         f"{path} holds {', '.join(HOLDS[k][0] for k in have) or 'something else'}, "
                         f"not {', '.join(HOLDS[k][0] for k in want)}: give another --out"
                     )
-                want = {**attrs, "chunk": chunk, "n": n}
-                stale = [key for key in ("n", "chunk", *identity) if group.attrs.get(key) != want.get(key)]
+                settings = {**attrs, "chunk": chunk, "n": n}
+                stale = [key for key in ("n", "chunk", *identity) if group.attrs.get(key) != settings.get(key)]
                 if not stale:
                     return group
                 if on_stale is None:
                     key = stale[0]
                     raise LatentkitError(
                         f"{path} was started with {key}={group.attrs.get(key)!r}, this run asks for "
-                        f"{want.get(key)!r}: {fix}"
+                        f"{settings.get(key)!r}: {fix}"
                     )
                 on_stale(stale)
         group = zarr.open_group(path, mode="w")
@@ -191,13 +194,14 @@ def upgrade(path: str | os.PathLike) -> list[str]:
             changed.append(f"{name}: dimensions {', '.join(meta['dimension_names'])}")
     group = zarr.open_group(path, mode="r+")
     changed += [f"{dim}: labels from {COORDINATES[dim]}" for dim in write_coordinates(group, group.attrs)]
-    if group.attrs.get("format_version", 1) < FORMAT_VERSION:
+    version = group.attrs.get("format_version", 1)
+    if isinstance(version, int) and version < FORMAT_VERSION:  # open_store refused any other
         group.attrs["format_version"] = FORMAT_VERSION
         changed.append(f"format_version: {FORMAT_VERSION}")
     return changed
 
 
-def open_store(path: str | os.PathLike, *, mode: str = "r", holds: str | None = None) -> zarr.Group:
+def open_store(path: str | os.PathLike, *, mode: Literal["r", "r+"] = "r", holds: str | None = None) -> zarr.Group:
     """Open a finished or in-progress store, with a clear error when there is none; ``holds``
     ("images" or "z"): refuse a store of the other kind in one line."""
     path = Path(path)
@@ -205,7 +209,7 @@ def open_store(path: str | os.PathLike, *, mode: str = "r", holds: str | None = 
         raise LatentkitError(f"no latentkit store at {path}")
     try:
         group = zarr.open_group(path, mode=mode)
-        arrays = {key: group[key] for key in group.array_keys()}  # every array's metadata parses
+        arrays = {key: get_array(group, key) for key in group.array_keys()}  # every array's metadata parses
     except Exception as error:  # zarr raises many kinds for a damaged zarr.json
         raise LatentkitError(
             f"{path} is damaged: its zarr metadata cannot be read ({type(error).__name__}: "
@@ -231,8 +235,8 @@ def _check_chunk_files(path: Path, group: zarr.Group, arrays: Mapping[str, zarr.
     main = next((arrays[key] for key in ("images", "z") if key in arrays), None)
     if main is None or DONE not in arrays:
         return
-    ok = arrays["ok"][:] if "ok" in arrays else None
-    for k in np.flatnonzero(arrays[DONE][:]):
+    ok = np.asarray(arrays["ok"][:]) if "ok" in arrays else None
+    for k in np.flatnonzero(np.asarray(arrays[DONE][:])):
         start, stop = chunk_bounds(group, int(k))
         if ok is not None and not ok[start:stop].any():
             continue
@@ -253,20 +257,57 @@ def _check_format(path: Path, group: zarr.Group) -> None:
         )
 
 
+def get_array(group: zarr.Group, name: str) -> zarr.Array:
+    """The store's array ``name`` (KeyError when there is none): a store holds arrays, no groups."""
+    node = group[name]
+    if not isinstance(node, zarr.Array):
+        raise LatentkitError(f"{group.store_path} is damaged: {name} is a group, not an array")
+    return node
+
+
+def read_all(group: zarr.Group, name: str) -> np.ndarray:
+    """Every row of the store's array ``name``, as one numpy array."""
+    return np.asarray(get_array(group, name)[:])
+
+
+def int_attr(group: zarr.Group, key: str) -> int:
+    """A whole-number attr of the store (``n``, ``chunk``), as ``int()`` takes it."""
+    value = group.attrs[key]
+    if not isinstance(value, (int, float, str)):
+        raise TypeError(f"{group.store_path}: attr {key} is {value!r}, not a number")
+    return int(value)
+
+
+def str_attr(group: zarr.Group, key: str) -> str:
+    """A text attr of the store (``source``: the store of images latents were encoded from)."""
+    value = group.attrs[key]
+    if not isinstance(value, str):
+        raise TypeError(f"{group.store_path}: attr {key} is {value!r}, not text")
+    return value
+
+
+def list_attr(group: zarr.Group, key: str) -> list[Any]:
+    """A list attr of the store (labels: ``attribute_names``, ...), as ``list()`` takes it; [] when absent."""
+    value = group.attrs.get(key, [])
+    if not isinstance(value, Iterable):
+        raise TypeError(f"{group.store_path}: attr {key} is {value!r}, not a list")
+    return list(value)
+
+
 def chunk_bounds(group: zarr.Group, k: int) -> tuple[int, int]:
-    chunk, n = group.attrs["chunk"], group.attrs["n"]
+    chunk, n = int_attr(group, "chunk"), int_attr(group, "n")
     return k * chunk, min(n, (k + 1) * chunk)
 
 
 def done_chunks(group: zarr.Group) -> np.ndarray:
     """Boolean mask over chunks: True where every array of the chunk is written."""
-    return group[DONE][:].astype(bool)
+    return read_all(group, DONE).astype(bool)
 
 
 # Every chunk is written as a file, even one of zeros: zarr's default first compares the whole
 # chunk with the fill value, which cost 0.07 s of a 0.08 s write of 1,024 images at 96 px
 # (and 0.45 s for a partial last chunk); a done chunk then always has its file.
-WRITE_EVERY_CHUNK = {"write_empty_chunks": True}
+WRITE_EVERY_CHUNK: ArrayConfigParams = {"write_empty_chunks": True}
 
 
 def write_chunk(group: zarr.Group, k: int, values: Mapping[str, np.ndarray]) -> None:
@@ -275,9 +316,9 @@ def write_chunk(group: zarr.Group, k: int, values: Mapping[str, np.ndarray]) -> 
     for name, value in values.items():
         if len(value) != stop - start:
             raise ValueError(f"{name}: {len(value)} rows for chunk {k} of {stop - start}")
-        group[name].with_config(WRITE_EVERY_CHUNK)[start:stop] = value
+        get_array(group, name).with_config(WRITE_EVERY_CHUNK)[start:stop] = value
         throttle()
-    group[DONE][k] = 1
+    get_array(group, DONE)[k] = 1
 
 
 def throttle() -> None:
@@ -290,7 +331,7 @@ def throttle() -> None:
         time.sleep(delay)
 
 
-def size_on_disk(path: str | os.PathLike) -> int:
+def size_on_disk(path: str | os.PathLike[str]) -> int:
     total = 0
     for root, _dirs, files in os.walk(path):
         for name in files:

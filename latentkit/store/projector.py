@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from latentkit.core import JobEvents, LatentkitError, RunPaths, atomic_write, check_folder, own_folder, write_text
-from latentkit.store.layout import PARTITIONS, open_store
+from latentkit.store.layout import PARTITIONS, open_store, read_all
 from latentkit.store.reading import finished_latents
 
 MAX_POINTS = 100_000  # TensorBoard's projector loads no more (tensorflow/tensorboard#773)
@@ -62,9 +62,9 @@ def export_projector(
     latents = finished_latents(run)
     data = open_store(latents.attrs["source"], holds="images")
     out = check_folder(out or paths.root / "projector", "--out")
-    usable = np.flatnonzero(latents["ok"][:].astype(bool) & data["ok"][:].astype(bool))
+    usable = np.flatnonzero(latents["ok"][:].astype(bool) & read_all(data, "ok").astype(bool))
     rng = np.random.default_rng(seed)
-    rows, tsne = _rows(paths, usable, data["partition"][:], sample, rng)
+    rows, tsne = _rows(paths, usable, read_all(data, "partition"), sample, rng)
     if tsne is None:
         events.message(
             "note: no t-SNE in the run's analysis (`latentkit analyze --run RUN`): the projector's own "

@@ -63,7 +63,7 @@ class NpyRows(_Rows):
     """One or more ``.npy`` files, memory-mapped, as one (N, D) array."""
 
     def __init__(self, files: list[Path]):
-        self.parts = []
+        self.parts: list[np.ndarray] = []
         for path in files:
             try:
                 part = np.load(path, mmap_mode="r", allow_pickle=False)
@@ -227,10 +227,10 @@ def _two_classes(values: np.ndarray) -> np.ndarray | None:
             out = np.where(values > np.median(values[known]), 1, -1)
         return np.where(known, out, 0).astype(np.int8)
     text = np.asarray([str(v) if v is not None else "" for v in values])
-    distinct = sorted(set(text.tolist()) - {""})
-    if len(distinct) != 2:
+    classes = sorted(set(text.tolist()) - {""})
+    if len(classes) != 2:
         return None
-    return np.where(text == distinct[1], 1, np.where(text == distinct[0], -1, 0)).astype(np.int8)
+    return np.where(text == classes[1], 1, np.where(text == classes[0], -1, 0)).astype(np.int8)
 
 
 def read_labels(path: str | os.PathLike, n: int) -> LabelTable:

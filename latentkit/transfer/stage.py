@@ -209,26 +209,28 @@ class _BlockReader:
     ``cp`` does; through a reused buffer where it cannot."""
 
     def __init__(self, opener: Callable, source: Path) -> None:
-        self.opener, self.source, self.handle = opener, source, None
+        self.opener, self.source = opener, source
+        self.handle: io.RawIOBase | None = None  # the source opened unbuffered; None until a block is copied
         self.kernel = hasattr(os, "sendfile")
 
     def copy_block(self, offset: int, count: int, out_fd: int, buffer: memoryview) -> int:
         """Copy up to ``count`` source bytes at ``offset`` to ``out_fd`` at the same offset;
         return how many (fewer only at the source's end)."""
         try:
-            if self.handle is None:
-                self.handle = self.opener(self.source, "rb", buffering=0)
-                _read_ahead(self.handle)
+            handle = self.handle
+            if handle is None:
+                handle = self.handle = self.opener(self.source, "rb", buffering=0)
+                _read_ahead(handle)
             if self.kernel:
                 try:
-                    return self._send(self.handle.fileno(), out_fd, offset, count)
+                    return self._send(handle.fileno(), out_fd, offset, count)
                 except io.UnsupportedOperation:
                     self.kernel = False
                 except OSError as error:
                     if error.errno not in NO_KERNEL_COPY:
                         raise
                     self.kernel = False
-            return self._through(buffer[:count], out_fd, offset)
+            return self._through(handle, buffer[:count], out_fd, offset)
         except OSError:
             self.close()
             raise
@@ -244,11 +246,12 @@ class _BlockReader:
             done += n
         return done
 
-    def _through(self, buffer: memoryview, out_fd: int, offset: int) -> int:
-        self.handle.seek(offset)
+    @staticmethod
+    def _through(handle: io.RawIOBase, buffer: memoryview, out_fd: int, offset: int) -> int:
+        handle.seek(offset)
         got = 0
         while got < len(buffer):  # a raw read may return less than asked before the end
-            n = self.handle.readinto(buffer[got:])
+            n = handle.readinto(buffer[got:])
             if not n:
                 break
             got += n

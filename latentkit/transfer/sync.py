@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from latentkit.core import JobEvents, LatentkitError, atomic_write, check_folder, own_folder, sweep_dead_writers
-from latentkit.store import COORDINATES, DONE, throttle
+from latentkit.store import COORDINATES, DONE, read_all, throttle
 from latentkit.transfer.mount import BLOCK, RETRIES, retrying, walk
 
 
@@ -106,7 +106,7 @@ def _done_markers(store: Path):
         import zarr
 
         group = zarr.open_group(store, mode="r")
-        return group[DONE][:].astype(bool) if DONE in group else None
+        return read_all(group, DONE).astype(bool) if DONE in group else None
     except Exception:  # not a latentkit store: mirror it as plain files
         return None
 
@@ -155,7 +155,7 @@ DROPPED = {errno.ENOTCONN, errno.EIO, errno.ENOENT}  # what a dropped Drive moun
 
 
 def _remount_hint(error: Exception) -> str:
-    cause = error
+    cause: BaseException | None = error
     while cause is not None and not isinstance(cause, OSError):
         cause = cause.__cause__ or cause.__context__
     if cause is None or cause.errno not in DROPPED:

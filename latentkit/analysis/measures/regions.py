@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from latentkit.analysis.samplers import LatentFit, generators_of, hit_counts, shell_hits
-from latentkit.analysis.stats import (
+from latentkit.analysis.generators import LatentFit, generators_of
+from latentkit.analysis.measures.hits import hit_counts, shell_hits
+from latentkit.analysis.measures.stats import (
     FWHM_PER_SIGMA,
     SIGMAS,
     Moments,
@@ -42,7 +43,7 @@ class PcRegion:
 
 @dataclass(frozen=True)
 class _Box:
-    """A centre and half-widths: what ``samplers.hit_counts`` reads of a fit."""
+    """A centre and half-widths: what ``measures.hits.hit_counts`` reads of a fit."""
 
     centre: np.ndarray
     fwhm: np.ndarray

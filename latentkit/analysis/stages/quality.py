@@ -1,4 +1,4 @@
-"""The analyze job's quality stage: where the holes are (``latentkit.analysis.hole_measures``'s measures
+"""The analyze job's quality stage: where the holes are (``latentkit.analysis.measures.holes``'s measures
 applied to a run). What needs no model runs on any vectors: coverage of every generator,
 fragments of the data cloud, intrinsic dimensions, a VAE's health from its stored mean and
 log-variance. With a run whose model has a decoder, also: every generator's z-points decoded and
@@ -8,13 +8,13 @@ what it skipped and why; samples are bounded, so memory does not grow with the r
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
-from latentkit.analysis.hole_measures import (
+from latentkit.analysis.generators import Posterior, generators_of
+from latentkit.analysis.measures.holes import (
     ReconstructionQuality,
     VaeHealth,
     fragments,
@@ -23,29 +23,25 @@ from latentkit.analysis.hole_measures import (
     reencoding_distances,
     summary,
 )
-from latentkit.analysis.hole_measures import two_nn as intrinsic_dimension
-from latentkit.analysis.samplers import LatentFit, generators_of
+from latentkit.analysis.measures.holes import two_nn as intrinsic_dimension
+from latentkit.analysis.stages.context import Cloud, Section
 from latentkit.core import JobEvents
+from latentkit.model.opened import OpenedRun
+from latentkit.store import get_array
+from latentkit.store.latents import block_ranges
 
 FACES_SHOWN = 6  # best and worst decoded faces per generator in reencoded_faces.png
 FACE_GENERATORS = ("normal", "uniform_b1.5", "uniform_b3", "mvn", "gmm")
 
 
-def holes_report(
-    *,
-    latents: str | os.PathLike,
-    valid: np.ndarray,
-    sample: np.ndarray,
-    fit: LatentFit,
-    options,
-    rng: np.random.Generator,
-    generated: dict[str, Any],
-    run: str | os.PathLike | None,
-    out: Path,
-    events: JobEvents,
-) -> dict[str, Any]:
-    """report.json's ``coverage``, ``intrinsic_dimension``, ``fragments``, ``vae``, ``reencoding``,
-    ``reconstruction`` and ``quality_skipped`` (what was not measured, and why)."""
+def quality(c: Cloud) -> Section:
+    """report.json's ``coverage``, ``intrinsic_dimension``, ``fragments``, ``vae``, ``mismatch``,
+    ``reencoding``, ``reconstruction`` and ``quality_skipped`` (what was not measured, and why),
+    and the figures of what it measured."""
+    if not c.options.quality:
+        return Section()
+    latents, valid, sample, fit, options, rng = c.latents, c.valid, c.sample, c.fit, c.options, c.rng
+    generated, run, out, events = c.generated, c.run, c.out, c.events
     n = min(options.quality_sample, len(sample))
     data = sample[rng.permutation(len(sample))[:n]]
     generators = {g.key: g for g in generators_of(fit, options.uniform_bs)}
@@ -62,7 +58,7 @@ def holes_report(
 
     if n < options.k + 2:
         skip("coverage, fragments and intrinsic dimension", f"{n} points: at least {options.k + 2} are needed")
-        return report
+        return Section(report)
     events.start(
         f"coverage and intrinsic dimension of {len(drawn)} generators ({n:,} points each, k = {options.k})",
         total=len(drawn) + 2,
@@ -88,33 +84,29 @@ def holes_report(
         report["vae"] = vae
     events.advance()
     events.finish()
-    report["mismatch"] = _mismatch(latents, valid, data, drawn, options, events)
+    report["mismatch"] = _mismatch(fit.posterior, data, drawn, options, events)
 
-    figures = []
+    figures: list[str] = []
     if run is None:
         skip("re-encoding and reconstruction quality", "no model with these vectors (analyze --run RUN measures them)")
+    elif not run.described.has_decoder:
+        skip("re-encoding and reconstruction quality", f"{run.root} has no decoder")
     else:
-        from latentkit.model.runs import read_run
+        numbers, figures = _model_quality(run, data, drawn, options, rng, out, events)
+        report.update(numbers)
+    if not options.figures:
+        return Section(report)
+    from latentkit.analysis.report.run_figures import quality_figures
 
-        described = read_run(run)
-        if not described.has_decoder:
-            skip("re-encoding and reconstruction quality", f"{run} has no decoder")
-        else:
-            numbers, figures = _model_quality(run, described, data, drawn, options, rng, out, events)
-            report.update(numbers)
-    if options.figures:
-        from latentkit.analysis.run_figures import quality_figures
-
-        report["quality_figures"] = quality_figures(out, report) + figures
-    return report
+    return Section(report, quality_figures(out, report) + figures)
 
 
 def _mismatch(
-    latents, valid: np.ndarray, data: np.ndarray, drawn: dict[str, np.ndarray], options, events: JobEvents
+    posterior: Posterior | None, data: np.ndarray, drawn: dict[str, np.ndarray], options, events: JobEvents
 ) -> dict[str, Any]:
     """MMD between the data and every generator (standard normal: N(0, I)), equal samples of
     ``options.mmd_sample``; for a VAE's latents also I(x; z) and KL(q(z) || p(z))."""
-    from latentkit.analysis.mismatch import mmd, vae_information
+    from latentkit.analysis.measures.mismatch import mmd, vae_information
 
     m = min(options.mmd_sample, len(data))
     found: dict[str, Any] = {"mmd": {}, "n": m}
@@ -125,11 +117,9 @@ def _mismatch(
         found["mmd"][name] = mmd(data[:m], z[:m], seed=options.seed + i)
         events.advance()
     events.finish()
-    from latentkit.analysis.data_samplers import read_posterior
-
-    posterior = read_posterior(latents, valid, options.mmd_sample, options.seed)
-    if posterior is not None:
-        found["vae"] = vae_information(posterior.mu, posterior.logvar, seed=options.seed)
+    if posterior is not None:  # the fit's sample of (mu, log-variance) rows, read once by the passes
+        rows = np.random.default_rng(options.seed).permutation(len(posterior.mu))[: options.mmd_sample]
+        found["vae"] = vae_information(posterior.mu[rows], posterior.logvar[rows], seed=options.seed)
     return found
 
 
@@ -142,38 +132,36 @@ def _vae_health(latents, valid: np.ndarray, options) -> dict[str, Any] | None:
     group = zarr.open(latents, mode="r")
     if not isinstance(group, zarr.Group) or "mu" not in group or "logvar" not in group:
         return None
-    mu, logvar = group["mu"], group["logvar"]
-    z = group["z"] if "z" in group and group["z"].shape == mu.shape else None
+    mu, logvar = get_array(group, "mu"), get_array(group, "logvar")
+    z = get_array(group, "z") if "z" in group and get_array(group, "z").shape == mu.shape else None
     drawn = group.attrs.get("use") == "z"  # the encode drew z with clipped noise (not z = mu)
-    health = VaeHealth(mu.shape[1], eps_factor=group.attrs.get("eps_factor") if drawn else None)
-    step = max(mu.chunks[0], options.read_rows // mu.chunks[0] * mu.chunks[0])
-    for start in range(0, mu.shape[0], step):
-        keep = valid[start : start + step]
+    eps_factor = cast(float | None, group.attrs.get("eps_factor"))  # the encode writes its spec's float
+    health = VaeHealth(mu.shape[1], eps_factor=eps_factor if drawn else None)
+    for start, stop in block_ranges(mu, options.read_rows):
+        keep = valid[start:stop]
         health.update(
-            np.asarray(mu[start : start + step])[keep],
-            np.asarray(logvar[start : start + step])[keep],
-            None if z is None else np.asarray(z[start : start + step])[keep],
+            np.asarray(mu[start:stop])[keep],
+            np.asarray(logvar[start:stop])[keep],
+            None if z is None else np.asarray(z[start:stop])[keep],
         )
     return health.result()
 
 
 def _model_quality(
-    run, described, data: np.ndarray, drawn: dict[str, np.ndarray], options, rng, out: Path, events: JobEvents
+    run: OpenedRun, data: np.ndarray, drawn: dict[str, np.ndarray], options, rng, out: Path, events: JobEvents
 ) -> tuple[dict[str, Any], list[str]]:
     """Re-encoding distances of every generator against the data's own, and reconstruction
     quality per partition, with the run's model; and the names of the figures of faces drawn."""
     from latentkit import store
-    from latentkit.model.codec import open_codec
-    from latentkit.model.runs import latents_store
     from latentkit.store import PARTITIONS, sample_rows, select_rows, to_unit_float
 
-    codec = open_codec(run, described)
+    codec = run.codec()
     encode, decode = codec.encode, codec.decode
 
-    group = store.open_store(latents_store(run, described), holds="images")
-    images = group["images"]
+    group = store.open_store(run.data, holds="images")
+    images = store.get_array(group, "images")
     m = min(options.reencode_sample, len(data))
-    usable = np.flatnonzero(group["ok"][:].astype(bool))
+    usable = np.flatnonzero(store.read_all(group, "ok").astype(bool))
     rows = np.sort(rng.choice(usable, size=min(m, len(usable)), replace=False))
     events.start(f"re-encoding: {m:,} z-points per generator decoded and encoded again", total=len(drawn) + 1)
     own = encode(to_unit_float(images.get_orthogonal_selection((rows,))))  # E(x) of data images
@@ -211,7 +199,7 @@ def _model_quality(
     events.finish()
     figures = []
     if options.figures:
-        from latentkit.analysis.run_figures import reencoded_faces_figure, worst_reconstructions_figure
+        from latentkit.analysis.report.run_figures import reencoded_faces_figure, worst_reconstructions_figure
 
         faces = {name: kept[name] for name in kept if name in FACE_GENERATORS or name.startswith("yours")}
         figures = [reencoded_faces_figure(out, faces, decode, FACES_SHOWN), worst_reconstructions_figure(out, worst)]

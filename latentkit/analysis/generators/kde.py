@@ -1,25 +1,24 @@
-"""Samplers that follow the data, beside the normal and the mixture (``samplers``):
-
-- ``Kde``: a Gaussian kernel density on the standardised cloud, its bandwidth chosen by
-  cross-validated likelihood on a sample (scikit-learn's ``KFold`` splits). The held-out
-  log-likelihood is what ``KernelDensity.score`` defines, computed exactly from one matrix of
-  distances per fold for all bandwidths: scikit-learn's trees visit every point in 100+
-  dimensions (12 s for 2,000 points of 256; this takes well under a second) and their bounds
-  give wrong values there at small bandwidths (scikit-learn issues 25799 and 27186), which chose
-  a bandwidth too small; tests/test_studies.py holds the two equal where the tree sums every
-  kernel. Drawing picks a kept point and adds the kernel's noise.
-- ``Posterior``: a VAE's aggregate posterior, q(z) = mean over x of q(z|x): drawing picks a kept
-  data point's (mu, log-variance) and draws from that Gaussian.
-
-Both keep a bounded sample of the cloud (``points`` rows), so they are saved in mvn.npz with
-the other fits and ``generate --method kde|posterior`` draws from them.
-"""
+"""A Gaussian kernel density on the standardised cloud, its bandwidth chosen by cross-validated
+likelihood on a sample (scikit-learn's ``KFold`` splits). The held-out log-likelihood is what
+``KernelDensity.score`` defines, computed exactly from one matrix of distances per fold for all
+bandwidths: scikit-learn's trees visit every point in 100+ dimensions (12 s for 2,000 points of
+256; this takes well under a second) and their bounds give wrong values there at small
+bandwidths (scikit-learn issues 25799 and 27186), which chose a bandwidth too small;
+a test holds the two equal where the tree sums every kernel. Drawing picks a
+kept point and adds the kernel's noise. It keeps a bounded sample of the cloud, saved in mvn.npz
+with the other fits."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from latentkit.analysis.generators.base import Generator
+
+if TYPE_CHECKING:
+    from latentkit.analysis.generators.fit import LatentFit
 
 BANDWIDTHS = np.logspace(-1.5, 0.5, 12)  # candidates, in the standardised cloud's units
 
@@ -74,30 +73,14 @@ def cross_validated_scores(points: np.ndarray, bandwidths, *, folds: int = 3, se
 
 
 @dataclass(frozen=True)
-class Posterior:
-    mu: np.ndarray  # (n, d) of a sample of data points
-    logvar: np.ndarray
+class FittedKde(Generator):
+    """Draws from the run's kernel density (``LatentFit.kde``)."""
 
-    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        picked = rng.integers(0, len(self.mu), n)
-        mu, logvar = self.mu[picked].astype(np.float64), self.logvar[picked].astype(np.float64)
-        return mu + np.exp(logvar / 2) * rng.standard_normal(mu.shape)
+    method = "kde"
+    title = "kernel density (bandwidth by cross-validation)"
+    needs = "kde"
+    missing = "the fitted kernel density: rerun `latentkit analyze` (kde on)"
 
-
-def read_posterior(latents, valid: np.ndarray, count: int, seed: int) -> Posterior | None:
-    """``count`` rows of a VAE's (mu, log-variance) from its latents, or None for latents without them."""
-    from pathlib import Path
-
-    import zarr
-
-    if not (Path(latents) / "zarr.json").exists():
-        return None
-    group = zarr.open(latents, mode="r")
-    if not isinstance(group, zarr.Group) or "mu" not in group or "logvar" not in group:
-        return None
-    rows = np.flatnonzero(valid)
-    rows = np.sort(np.random.default_rng(seed).choice(rows, size=min(count, len(rows)), replace=False))
-    return Posterior(
-        np.asarray(group["mu"].get_orthogonal_selection((rows,)), np.float32),
-        np.asarray(group["logvar"].get_orthogonal_selection((rows,)), np.float32),
-    )
+    def draw(self, rng: np.random.Generator, n: int, fit: LatentFit) -> np.ndarray:
+        assert fit.kde is not None
+        return fit.kde.sample(rng, n)

@@ -165,7 +165,8 @@ class ReconstructionQuality:
 
     def __init__(self, worst: int = 8):
         self.n, self.mse_sum, self.psnr_sum, self.ssim_sum = 0, 0.0, 0.0, 0.0
-        self.keep, self._worst, self._tie = worst, [], 0
+        self.keep, self._tie = worst, 0
+        self._worst: list[tuple[float, int, int, np.ndarray, np.ndarray]] = []  # a min-heap by MSE
 
     def update(self, rows: np.ndarray, originals: np.ndarray, rebuilt: np.ndarray) -> None:
         originals, rebuilt = np.asarray(originals, np.float64), np.clip(np.asarray(rebuilt, np.float64), 0, 1)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
+from latentkit.analysis.report.schema import Report
 from latentkit.core import write_text
 
 
-def write_markdown(path: Path, report: dict) -> None:
+def write_markdown(path: Path, report: Report) -> None:
     lines = [
         "# Latent-space analysis",
         "",
@@ -145,19 +148,19 @@ def write_markdown(path: Path, report: dict) -> None:
             extra = f"{row['median_ratio']:.3f} | {row['ks_statistic']:.3f}" if "median_ratio" in row else " | "
             lines.append(f"| {name} | {q['0.1']:.4g} | {q['0.5']:.4g} | {q['0.9']:.4g} | {extra} |")
     if "tsne" in report:
-        t = report["tsne"]
+        tsne = report["tsne"]
         settings = (
-            f", perplexity {t['perplexity']:g}, early exaggeration {t['early_exaggeration']:g}"
-            if "perplexity" in t
+            f", perplexity {tsne['perplexity']:g}, early exaggeration {tsne['early_exaggeration']:g}"
+            if "perplexity" in tsne
             else ""
         )
         settings += (
-            f", {t['iterations']} iterations ({t['early_exaggeration_iterations']} exaggerated)"
-            if "iterations" in t
+            f", {tsne['iterations']} iterations ({tsne['early_exaggeration_iterations']} exaggerated)"
+            if "iterations" in tsne
             else ""
         )
-        source = f" ({t['input']})" if "input" in t else ""
-        lines += ["", "## t-SNE", "", f"{t['points']:,} points, {t['input_dims']} input dims{source}{settings}."]
+        source = f" ({tsne['input']})" if "input" in tsne else ""
+        lines += ["", "## t-SNE", "", f"{tsne['points']:,} points, {tsne['input_dims']} input dims{source}{settings}."]
     if "kmeans" in report:
         k = report["kmeans"]
         lines += (
@@ -172,7 +175,7 @@ def write_markdown(path: Path, report: dict) -> None:
     write_text(path, "\n".join(lines) + "\n")
 
 
-def _quality_markdown(report: dict) -> list[str]:
+def _quality_markdown(report: Mapping[str, Any]) -> list[str]:
     """Where the holes are: coverage, re-encoding, fragments, intrinsic dimension, reconstructions, VAE health."""
     lines = []
     if "coverage" in report:
@@ -276,7 +279,7 @@ def _quality_markdown(report: dict) -> list[str]:
     return lines
 
 
-def _share(g: dict, k: str) -> str:
+def _share(g: Mapping[str, Any], k: str) -> str:
     """A generator's hit fraction at k, with its interval where the report has one."""
     return _share_of(g["hit_fraction"][k], g.get("hit_interval", {}).get(k))
 
@@ -348,7 +351,7 @@ def _vae_internals(v: dict) -> list[str]:
     return lines
 
 
-def _component_counts(counts: dict | None) -> list[str]:
+def _component_counts(counts: Mapping[str, Any] | None) -> list[str]:
     """Post II's table: components by fitted centre and half-width, beside the post's bounds."""
     if not counts:
         return []

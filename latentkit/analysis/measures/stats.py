@@ -79,7 +79,7 @@ class Histograms:
         index = np.clip(((X - self.low) / width).astype(np.int64), 0, self.bins - 1)
         flat = index + np.arange(X.shape[1]) * self.bins  # one bincount for every column at once
         counts = np.bincount(flat.ravel(), minlength=X.shape[1] * self.bins).reshape(X.shape[1], self.bins)
-        self.counts_ = counts if not hasattr(self, "counts_") else self.counts_ + counts
+        self.counts_: np.ndarray = counts if not hasattr(self, "counts_") else self.counts_ + counts
         return self
 
     @property

@@ -1,4 +1,4 @@
-"""The cloud's figures (analyze's passes, a plane, the lattice), drawn with matplotlib's Agg
+"""The cloud's figures (analyze's passes), drawn with matplotlib's Agg
 backend and written atomically, and what every figure shares (``save_figure``, one colour per
 generator). The figures of a run's model and of runs side by side are in ``run_figures``: the
 other modules of the analysis room compute, these two draw."""
@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from latentkit.analysis.stats import ellipse_points, gaussian
+from latentkit.analysis.measures.stats import ellipse_points, gaussian
 from latentkit.core import atomic_write
 from latentkit.model.images import SOFTWARE
 
@@ -26,6 +26,7 @@ _SET_COLOURS = {"multivariate normal": _METHOD_COLOURS["mvn"], "gaussian mixture
 def generator_colour(method: str, b: float | None = None) -> str:
     """One colour per generator, the same in every figure (and in compare): uniform in oranges by b."""
     if method == "uniform":
+        assert b is not None, "a uniform generator has its b"
         return _UNIFORM_SHADES.get(float(b), "#e6550d")
     return _METHOD_COLOURS.get(method, "tab:olive")
 
@@ -65,7 +66,9 @@ def draw_all(
         pc_scatter_figure(out, projected),
     ]
     if report["pca"].get("ellipses"):
-        names.append(pc_ellipses_figure(out, projected, report))
+        drawn = pc_ellipses_figure(out, projected, report)
+        assert drawn is not None, "there are ellipses: it drew them"
+        names.append(drawn)
     names += trimmed_figures(out, report, trims)
     if "tsne" in report:
         names.append(tsne_figure(out, np.load(report["tsne"]["embedding"])))
@@ -256,8 +259,8 @@ def trimmed_figures(out: Path, report, trims) -> list[str]:
     """trimmed_f<FACT>.png, one per trim factor (post IX): the trimmed cloud on its own principal
     axes, for each ``--pc-pairs`` pair its points, contours and 1, 2, 3 sigma ellipses, and each
     PC's histogram with its Gaussian fit."""
-    from latentkit.analysis.stats import fit_gaussian
-    from latentkit.analysis.trimmed import projected_points
+    from latentkit.analysis.measures.stats import fit_gaussian
+    from latentkit.analysis.measures.trimmed import projected_points
 
     names = []
     for trim, found in zip(trims, report["pca"]["trimmed"]):
@@ -266,7 +269,8 @@ def trimmed_figures(out: Path, report, trims) -> list[str]:
         rows, cols = _grid(len(found["ellipses"]), 3)
         hist_rows, hist_cols = _grid(len(trim.pcs), 4)
         fig = plt.figure(figsize=(max(5.2 * cols, 3.4 * hist_cols), 6.4 * rows + 2.6 * hist_rows))
-        top, bottom = fig.subfigures(2, 1, height_ratios=[6.4 * rows, 2.6 * hist_rows])
+        # matplotlib's stub: subfigures returns one SubFigure or an array, here an array of two
+        top, bottom = fig.subfigures(2, 1, height_ratios=[6.4 * rows, 2.6 * hist_rows])  # type: ignore[misc]
         axes = top.subplots(rows, cols, squeeze=False).ravel()
         top.subplots_adjust(bottom=0.2 / rows, hspace=0.55, wspace=0.3)
         bottom.subplots_adjust(top=0.9, bottom=0.14, hspace=0.6, wspace=0.3)
@@ -438,7 +442,7 @@ def uniform_components_figure(out: Path, components, report, fit, options) -> st
     """uniform_components.png (post II): every component's histogram, the data's beside those of
     the uniform [-b, b] generators' z-points (drawn by the generators themselves), on one range,
     as densities: the uniforms' flat boxes against the data's narrow, mostly centred bells."""
-    from latentkit.analysis.samplers import generators_of
+    from latentkit.analysis.generators import generators_of
 
     uniforms = [g for g in generators_of(fit, options.uniform_bs) if g.method == "uniform"]
     reach = max([abs(components.low), abs(components.high)] + [g.params["b"] for g in uniforms])

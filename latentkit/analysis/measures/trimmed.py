@@ -19,9 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from latentkit.analysis.regions import Ellipse
-from latentkit.analysis.samplers import LatentFit, region_distance
-from latentkit.analysis.stats import Histograms, Moments, fit_gaussian, fwhm, pca_from_covariance
+from latentkit.analysis.generators import LatentFit
+from latentkit.analysis.measures.hits import region_distance
+from latentkit.analysis.measures.regions import Ellipse
+from latentkit.analysis.measures.stats import Histograms, Moments, fit_gaussian, fwhm, pca_from_covariance
 
 SCATTER_POINTS = 10_000  # per factor and pair: the scatter and the kernel density of the figure
 
@@ -32,7 +33,8 @@ class Keep:
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self.keys, self.rows = np.empty(0), None
+        self.keys = np.empty(0)
+        self.rows: np.ndarray | None = None
 
     def add(self, rows: np.ndarray, keys: np.ndarray) -> None:
         self.rows = rows if self.rows is None else np.concatenate([self.rows, rows])
@@ -68,6 +70,10 @@ class TrimmedPca:
 
     def solve(self) -> None:
         """The PCA of the trimmed cloud (all of it, or its sample) and its centre."""
+        self.pca_points: int
+        self.mean: np.ndarray | None
+        self.eigenvalues: np.ndarray | None
+        self.eigenvectors: np.ndarray | None
         if self.sample is not None and self.sample.rows is not None and len(self.sample.rows) > 1:
             points = Moments().fit(self.sample.rows)
             self.pca_points = len(self.sample.rows)
@@ -83,6 +89,7 @@ class TrimmedPca:
 
     def start_view(self, pairs, pcs, bins: int) -> None:
         """Pass 4's accumulators: the ellipses of ``pairs`` and the histograms of ``pcs`` in this PCA."""
+        assert self.eigenvalues is not None and self.eigenvectors is not None and self.mean is not None, "not viewable"
         self.pairs, self.pcs = list(pairs), list(pcs)
         self.ellipses = [Ellipse.of_pcs(pair, self.mean, self.eigenvalues, self.eigenvectors) for pair in self.pairs]
         self.scale = np.sqrt(np.where(self.eigenvalues[self.pcs] > 0, self.eigenvalues[self.pcs], 1.0))
@@ -93,6 +100,7 @@ class TrimmedPca:
         """Pass 4: the rows kept at this factor, on this factor's own principal axes."""
         if not len(kept):
             return
+        assert self.eigenvectors is not None and self.mean is not None, "view before start_view"
         projected = (kept - self.mean) @ self.eigenvectors[:, self.pcs]
         for ellipse in self.ellipses:
             ellipse.partial_fit(kept)
@@ -101,7 +109,7 @@ class TrimmedPca:
 
     def result(self, n: int) -> dict[str, Any]:
         """report.json's ``pca.trimmed[]`` entry (``Trimmed``)."""
-        values = self.eigenvalues if self.viewable else np.zeros(0)
+        values = self.eigenvalues if self.eigenvalues is not None else np.zeros(0)  # self.viewable
         found: dict[str, Any] = {
             "fact": float(self.fact),
             "kept": self.kept,

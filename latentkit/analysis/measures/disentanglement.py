@@ -139,23 +139,22 @@ def disentanglement(latents: np.ndarray, factors: np.ndarray, names: list[str], 
     }
 
 
-def of_run(array, valid: np.ndarray, run, *, sample: int, seed: int = 0) -> dict[str, Any] | None:
-    """Disentanglement of a run's latents (``array``, rows = the store's images) against its
-    store's known factors: ``factors`` (the synthetic faces') or ``attributes`` (CelebA's);
+def of_store(array, valid: np.ndarray, data, *, sample: int, seed: int = 0) -> dict[str, Any] | None:
+    """Disentanglement of latents (``array``, rows = the images of the store at ``data``) against
+    the store's known factors: ``factors`` (the synthetic faces') or ``attributes`` (CelebA's);
     None when the store has neither."""
     from latentkit import store
-    from latentkit.model.runs import latents_store, read_run
 
-    group = store.open_store(latents_store(run, read_run(run)), holds="images")
+    group = store.open_store(data, holds="images")
     for kind in ("factors", "attributes"):
         if kind in group:
             break
     else:
         return None
-    usable = np.flatnonzero(valid & group["ok"][:].astype(bool)[: len(valid)])
+    usable = np.flatnonzero(valid & store.read_all(group, "ok").astype(bool)[: len(valid)])
     rows = np.sort(np.random.default_rng(seed).choice(usable, size=min(sample, len(usable)), replace=False))
-    values = np.asarray(group[kind].get_orthogonal_selection((rows,)), np.float64)
-    names = list(group.attrs.get(kind.removesuffix("s") + "_names") or [f"{kind}_{j}" for j in range(values.shape[1])])
+    values = np.asarray(store.get_array(group, kind).get_orthogonal_selection((rows,)), np.float64)
+    names = store.list_attr(group, kind.removesuffix("s") + "_names") or [f"{kind}_{j}" for j in range(values.shape[1])]
     latents = np.asarray(array.get_orthogonal_selection((rows,)), np.float64)
     return {"source": kind, **disentanglement(latents, values, names, seed=seed)}
 

@@ -19,6 +19,8 @@ import typing
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict
 
+import numpy as np
+
 from latentkit.core import LatentkitError, write_json
 
 REPORT_FORMAT = 3  # 1: before the format was recorded (the same keys); 2: "format" written; 3: pca.pc_fits[].pc
@@ -60,7 +62,7 @@ class Radius(TypedDict):
 
 
 class GeneratorRow(TypedDict):
-    """One generator (``samplers.Sampler``) drawn ``samples`` times: its radii and hit fractions."""
+    """One generator (``generators.Generator``) drawn ``samples`` times: its radii and hit fractions."""
 
     name: str
     method: str
@@ -451,3 +453,15 @@ def _fail(where: str, at: str, what: str) -> typing.NoReturn:
         f"{where}: {at or 'the report'} {what}: this latentkit did not write it (run the job that "
         f"wrote it again: analyze, attributes or compare)"
     )
+
+
+def load_direction(analysis: str | os.PathLike, name: str) -> np.ndarray:
+    """The centroid direction (present minus absent) of attribute ``name`` from OUT/attributes.npz."""
+    path = Path(analysis) / "attributes.npz"
+    if not path.exists():
+        raise LatentkitError(f"no attribute directions at {path}: run `latentkit attributes` first")
+    with np.load(path) as saved:
+        names = [str(v) for v in saved["names"]]
+        if name not in names:
+            raise LatentkitError(f"unknown attribute {name!r}: one of {', '.join(names)}")
+        return saved["directions"][names.index(name)]

@@ -1,6 +1,7 @@
 """The figures of what a run's model does and of runs side by side: where the holes are
 (coverage, re-encoding distances, a VAE's health, the re-encoded images, the worst
-reconstructions), the attribute maps, and compare's. Drawn and written through ``figures``."""
+reconstructions), the attribute maps, and compare's. Drawn and saved through
+``cloud_figures.save_figure``."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from latentkit.analysis.figures import generator_colour, plt, save_figure
-from latentkit.analysis.stats import histogram_density
+from latentkit.analysis.measures.stats import histogram_density
+from latentkit.analysis.report.cloud_figures import generator_colour, plt, save_figure
 
 
 def quality_figures(out: Path, report: dict[str, Any]) -> list[str]:
@@ -152,9 +153,10 @@ def compare_figures(out: Path, entries, hit_k: str) -> list[str]:
     """compare's figures: each run's radius density, PCA spectrum, components' centres and
     half-widths, and hit fractions at ``hit_k`` side by side (``entries``: compare's, with each
     report)."""
-    from latentkit.analysis.samplers import listed_key
+    from latentkit.analysis.generators import listed_key
 
-    colours = plt.get_cmap("tab10").colors
+    # matplotlib's stub: get_cmap gives a Colormap; tab10 is a ListedColormap, whose colors are its list of colours
+    colours = plt.get_cmap("tab10").colors  # type: ignore[attr-defined]
     names = []
     fig, ax = plt.subplots(figsize=(10, 4.8))
     for colour, e in zip(colours, entries):

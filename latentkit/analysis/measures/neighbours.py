@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from latentkit.analysis.samplers import LatentFit, Sampler
+from latentkit.analysis.generators import FittedMixture, FittedNormal, LatentFit
 
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 
@@ -37,9 +37,9 @@ def neighbours_report(data: np.ndarray, fit: LatentFit, rng: np.random.Generator
     from scipy.stats import ks_2samp
 
     n = len(data)
-    sets = {"data": nn_distances(data), "multivariate normal": nn_distances(Sampler("mvn", "mvn").sample(rng, n, fit))}
+    sets = {"data": nn_distances(data), "multivariate normal": nn_distances(FittedNormal().sample(rng, n, fit))}
     if fit.mixture is not None:
-        sets["gaussian mixture"] = nn_distances(Sampler("gmm", "gmm").sample(rng, n, fit))
+        sets["gaussian mixture"] = nn_distances(FittedMixture().sample(rng, n, fit))
     everything = np.concatenate(list(sets.values()))
     positive = everything[everything > 0]
     low, high = (positive.min(), everything.max()) if len(positive) else (1e-12, 1.0)

@@ -20,11 +20,13 @@ import io
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from latentkit.core import JobEvents, LatentkitError, RunPaths, write_text
-from latentkit.store import noun, open_store
+from latentkit.model.opened import OpenedRun
+from latentkit.store import get_array, noun, open_store, read_all
 from latentkit.store.layout import PARTITIONS
 
 THUMBNAIL = 32  # pixels per side of the images in the page
@@ -33,7 +35,7 @@ PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 
 
 def write_page(
-    run: str | os.PathLike,
+    run: str | os.PathLike | OpenedRun,
     *,
     points: int = 3000,
     clusters: int = 10,
@@ -43,34 +45,31 @@ def write_page(
 ) -> Path:
     """Write RUN/analysis/report.html from the run's analysis, latents, store and model;
     ``labels``: a labels file (parquet or CSV, a row per image) whose columns colour the map too."""
-    from latentkit.analysis.report_schema import read_report
-    from latentkit.analysis.samplers import LatentFit, Sampler
-    from latentkit.model.codec import open_codec
-    from latentkit.model.runs import latents_store, read_run
+    from latentkit.analysis.generators import LatentFit, make_generator
+    from latentkit.analysis.report.schema import read_report
 
-    events = events or JobEvents()
-    paths = RunPaths.of(run)
-    described = read_run(run)
+    events, opened = events or JobEvents(), OpenedRun.of(run)
+    run, paths, described = opened.root, opened.paths, opened.described
     report_path = paths.analysis / "report.json"
     if not report_path.exists():
         raise LatentkitError(f"{run} has no analysis ({report_path}): run `latentkit analyze --run {run}` first")
     if points < 10:
         raise LatentkitError(f"--points must be at least 10, got {points}")
     report = read_report(report_path)
-    store = latents_store(run, described)
+    store = opened.data
     latents, data, what = open_store(paths.latents, holds="z"), open_store(store, holds="images"), noun(store)
     table = None
     if labels is not None:  # checked before any work
         from latentkit.store.vectors import read_labels
 
-        table = read_labels(labels, latents["z"].shape[0])
+        table = read_labels(labels, get_array(latents, "z").shape[0])
     rng = np.random.default_rng(seed)
-    usable = np.flatnonzero(latents["ok"][:].astype(bool) & data["ok"][:].astype(bool))
+    usable = np.flatnonzero(read_all(latents, "ok").astype(bool) & read_all(data, "ok").astype(bool))
     rows = np.sort(rng.choice(usable, size=min(points, len(usable)), replace=False))
     events.start(f"report: {len(rows):,} {what} on the map", total=4)
-    z = np.asarray(latents["z"].get_orthogonal_selection((rows,)), np.float64)
-    images = np.asarray(data["images"].get_orthogonal_selection((rows,)))
-    codec = open_codec(run, described)
+    z = np.asarray(get_array(latents, "z").get_orthogonal_selection((rows,)), np.float64)
+    images = np.asarray(get_array(data, "images").get_orthogonal_selection((rows,)))
+    codec = opened.codec()
     if described.has_decoder:
         rebuilt = np.concatenate(
             [codec.reconstruct(images[i : i + 256].astype(np.float32) / 255.0) for i in range(0, len(images), 256)]
@@ -86,7 +85,7 @@ def write_page(
         ("uniform b=3", "uniform", {"b": 3.0}),
     ):
         if method != "gmm" or fit.mixture is not None:
-            drawn[name] = Sampler(method, method, params).sample(rng, OVERLAY, fit)
+            drawn[name] = make_generator(method, params).sample(rng, OVERLAY, fit)
     centre = z.mean(axis=0)
     _, _, axes = np.linalg.svd(z - centre, full_matrices=False)
     tsne, placed = _tsne(z - centre, axes, {name: points - centre for name, points in drawn.items()}, seed)
@@ -103,10 +102,10 @@ def write_page(
     if described.has_decoder:
         source["recon"] = [_jpeg(im) for im in rebuilt]
     own = {name: values[rows] for name, values in table.columns.items()} if table else None
-    colourings, labels = _colourings(data, rows, z, fit, clusters, seed, own)
+    colourings, hover_labels = _colourings(data, rows, z, fit, clusters, seed, own)
     for i, (_, colours) in enumerate(colourings):
         source[f"c{i}"] = colours
-    source["labels"] = labels
+    source["labels"] = hover_labels
     overlay = {}
     for name, points_drawn in drawn.items() if described.has_decoder else ():
         projected = (points_drawn - centre) @ axes[:2].T
@@ -215,23 +214,14 @@ def _ramp(values: np.ndarray) -> list[str]:
     return [Viridis256[int(s * 255)] for s in np.nan_to_num(scaled)]
 
 
-def _html(paths: RunPaths, report: dict, source: dict, colourings, overlay: dict) -> str:
+def _html(paths: RunPaths, report: dict, source: dict, colourings: list[tuple[str, list[str]]], overlay: dict) -> str:
     import markdown
     from bokeh.embed import file_html
     from bokeh.layouts import column, row
-    from bokeh.models import (
-        BoxSelectTool,
-        Button,
-        ColumnDataSource,
-        CustomJS,
-        Div,
-        HoverTool,
-        LassoSelectTool,
-        Select,
-        TabPanel,
-        Tabs,
-        TextAreaInput,
-    )
+    from bokeh.models import BoxSelectTool, ColumnDataSource, CustomJS, HoverTool, LassoSelectTool, TabPanel, Tabs
+
+    # bokeh.models re-exports these through a computed __all__, which mypy cannot follow
+    from bokeh.models.widgets import Button, Div, Select, TextAreaInput
     from bokeh.plotting import figure
     from bokeh.resources import INLINE
 
@@ -242,7 +232,8 @@ def _html(paths: RunPaths, report: dict, source: dict, colourings, overlay: dict
         f'<div style="width:150px"><img src="@thumb" width="64" height="64"> {rebuilt}'
         '<div style="font-size:10px">row @row: @labels</div></div>'
     )
-    menu = Select(title="colour by", value="0", options=[(str(i), name) for i, (name, _) in enumerate(colourings)])
+    choices: list[str | tuple[Any, str]] = [(str(i), name) for i, (name, _) in enumerate(colourings)]
+    menu = Select(title="colour by", value="0", options=choices)
     dots, panels = [], []
     for key, title in (
         ("tsne", "t-SNE of these points (openTSNE; generated points placed by its transform)"),

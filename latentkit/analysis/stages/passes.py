@@ -10,18 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import zarr
 
-from latentkit.analysis.regions import Ellipse, PcRegion
-from latentkit.analysis.samplers import (
-    SHELL_SHARES,
-    LatentFit,
-    box_holds_origin,
-    hit_counts,
-    region_distance,
-    shell_hits,
-)
-from latentkit.analysis.stats import (
+from latentkit.analysis.generators import LatentFit
+from latentkit.analysis.measures.hits import SHELL_SHARES, box_holds_origin, hit_counts, region_distance, shell_hits
+from latentkit.analysis.measures.regions import Ellipse, PcRegion
+from latentkit.analysis.measures.stats import (
     FWHM_PER_SIGMA,
     Histograms,
     Moments,
@@ -29,23 +22,11 @@ from latentkit.analysis.stats import (
     fwhm,
     wilson_interval,
 )
-from latentkit.analysis.trimmed import TrimmedPca, feed_trims, row_keys, start_trims
+from latentkit.analysis.measures.trimmed import TrimmedPca, feed_trims, row_keys, start_trims
 from latentkit.core import LatentkitError
+from latentkit.store.latents import read_blocks, usable_blocks
 
 PEAK_COUNT = 100  # points in a histogram's peak bin for its half-width to be read off it (noise about 10 %)
-
-
-def blocks(array: zarr.Array, read_rows: int):
-    chunk = array.chunks[0]
-    step = max(chunk, read_rows // chunk * chunk)
-    for start in range(0, array.shape[0], step):
-        yield start, np.asarray(array[start : start + step], np.float64)
-
-
-def usable_blocks(array: zarr.Array, valid: np.ndarray, read_rows: int):
-    """(start, the block's usable rows, rows read) for each block: what passes 3 and 4 stream."""
-    for start, raw in blocks(array, read_rows):
-        yield start, raw[valid[start : start + len(raw)]], len(raw)
 
 
 @dataclass
@@ -62,7 +43,7 @@ class PassHistograms:
 def moments_pass(array, valid, sample_rows, options, events, latents) -> tuple[Moments, np.ndarray]:
     """Pass 1: mean, covariance, ranges and the largest norm; a NaN check; the row sample."""
     moments, sample = Moments(), []
-    for start, block in blocks(array, options.read_rows):
+    for start, block in read_blocks(array, options.read_rows):
         bad = ~np.isfinite(block).all(axis=1)
         if bad.any():
             raise LatentkitError(f"{latents} has NaN or infinite values (first at row {start + int(np.argmax(bad))})")
@@ -90,7 +71,7 @@ def histograms_pass(array, valid, moments: Moments, eigenvalues, eigenvectors, o
         pc_scale=np.sqrt(np.where(eigenvalues[chosen] > 0, eigenvalues[chosen], 1.0)),
     )
     scale = _scale(moments)
-    for start, raw in blocks(array, options.read_rows):
+    for start, raw in read_blocks(array, options.read_rows):
         block = raw[valid[start : start + len(raw)]]
         h.components.partial_fit(block)
         h.standard.partial_fit((block - mean) / scale)
@@ -183,13 +164,15 @@ def region_report(fit: LatentFit, ks, shell_hit: int, n: int, points: int) -> di
     uniform box around 0 lands in it whatever the data's shape), and the shell the data fill (their
     Mahalanobis distances and radii, each 1st to 99th percentile, from ``points`` sampled rows)
     with the data's own share."""
+    shell = fit.shell
+    assert shell is not None, "analyze's fit measures the data's shell"
     return {
         "box_holds_origin": {f"{k:g}": box_holds_origin(fit, k) for k in ks},
         "shell": {
-            "low": float(fit.shell[0]),
-            "high": float(fit.shell[1]),
-            "radius_low": float(fit.shell[2]),
-            "radius_high": float(fit.shell[3]),
+            "low": float(shell[0]),
+            "high": float(shell[1]),
+            "radius_low": float(shell[2]),
+            "radius_high": float(shell[3]),
             "shares": list(SHELL_SHARES),
             "points": points,
         },

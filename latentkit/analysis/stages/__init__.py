@@ -1,0 +1,19 @@
+"""analyze's stages: the cloud opened and streamed once (``cloud.open_cloud``: the passes and
+the generators' fits), then each stage a function of that one context (``context.Cloud``)
+that returns its own section of report.json and its figures (``context.Section``). ``STAGES``
+is their order: a later stage may read what the earlier ones reported (the figures read all)."""
+
+from latentkit.analysis.stages.quality import quality
+from latentkit.analysis.stages.sections import (
+    cloud_figures,
+    disentanglement,
+    fitted,
+    kmeans,
+    neighbours,
+    statistics,
+    tsne,
+)
+
+STAGES = (statistics, fitted, neighbours, quality, disentanglement, tsne, kmeans, cloud_figures)
+
+__all__ = ["STAGES"]
