@@ -256,6 +256,28 @@ def test_analysis_imports_no_keras_touching_name_of_the_model_room():
     assert wrong == []
 
 
+# The CLI's command modules, each named for the commands it registers (their docstrings list them).
+CLI_COMMAND_MODULES = ("stores", "runs", "analysis", "pictures", "machines", "demo")
+
+
+def test_each_cli_module_names_the_commands_it_registers():
+    """A command module's docstring names every command it registers (``latentkit prepare`` in
+    stores.py's), and every module of the CLI is a command module or one of the four others."""
+    others = {"__init__", "app", "console", "examples", "main"}
+    assert {p.stem for p in (PACKAGE / "cli").glob("*.py")} == set(CLI_COMMAND_MODULES) | others
+    for name in CLI_COMMAND_MODULES:
+        tree = ast.parse((PACKAGE / "cli" / f"{name}.py").read_text(encoding="utf-8"))
+        registered = [
+            decorator.args[0].value
+            for node in tree.body
+            if isinstance(node, ast.FunctionDef)
+            for decorator in node.decorator_list
+            if isinstance(decorator, ast.Call) and decorator.args and isinstance(decorator.args[0], ast.Constant)
+        ]
+        docstring = ast.get_docstring(tree) or ""
+        assert registered and [c for c in registered if f"{c}``" not in docstring] == [], name
+
+
 def analysis_part(module: str) -> str | None:
     parts = module.split(".")
     if room(module) != "analysis" or len(parts) < 3:
@@ -286,7 +308,7 @@ def test_the_analysis_room_is_commands_over_measures_generators_and_the_report()
 
 def test_the_command_modules_import_the_app_and_only_the_entry_imports_them():
     edges, _ = graph()
-    commands = ("latentkit.cli.steps", "latentkit.cli.pictures", "latentkit.cli.around", "latentkit.cli.study")
+    commands = tuple(f"latentkit.cli.{name}" for name in CLI_COMMAND_MODULES)
     for command in commands:
         assert "latentkit.cli.app" in edges[command]
         assert not edges[command] & set(commands)

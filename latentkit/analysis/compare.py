@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -25,7 +26,7 @@ from latentkit.store import to_unit_float
 HIT_K = "1.5"  # the hit test's k that compare and the demo's findings report
 
 
-def check_runs(runs: list[str | os.PathLike], out: str | os.PathLike) -> Path:
+def check_runs(runs: Sequence[str | os.PathLike], out: str | os.PathLike) -> Path:
     """Every run checked before any work (a decoder; an analysis of this format, or latents to
     analyze); ``out`` checked as --out."""
     from latentkit.model.runs import read_run
@@ -45,7 +46,7 @@ def check_runs(runs: list[str | os.PathLike], out: str | os.PathLike) -> Path:
 
 def compare(
     *,
-    runs: list[str | os.PathLike],
+    runs: Sequence[str | os.PathLike],
     out: str | os.PathLike,
     grid_n: int = 14,
     seed: int = 0,

@@ -6,6 +6,7 @@ The command modules import no other command; this module composes them."""
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,7 +75,7 @@ def _has_model(paths: RunPaths) -> bool:
 
 def compare_runs(
     *,
-    runs: list[str | os.PathLike],
+    runs: Sequence[str | os.PathLike],
     out: str | os.PathLike,
     grid_n: int = 14,
     seed: int = 0,

@@ -1,6 +1,6 @@
 """The one typer app, the options every command shares, and the few helpers commands use.
 
-Command modules (``pipeline``, ``around``, ``study``) import this module and register on
+Command modules (``stores``, ``runs``, ``analysis``, ``pictures``, ``machines``, ``demo``) import this module and register on
 ``app``; ``latentkit.cli.main`` imports them all. Nothing here imports a command module.
 """
 
@@ -95,7 +95,7 @@ def user_errors(function):
     return wrapper
 
 
-def path_error(error: BaseException) -> str | None:
+def path_error(error: BaseException | None) -> str | None:
     """The one line for a path the user gave that cannot be used as it is: a file where a folder
     belongs (or the reverse), or a folder this user may not write; None for anything else."""
     while error is not None and not isinstance(error, OSError):

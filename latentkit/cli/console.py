@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Console
@@ -12,6 +13,7 @@ from rich.progress import (
     DownloadColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -38,7 +40,7 @@ class ConsoleEvents(JobEvents):
 
     def __init__(self) -> None:
         self._progress: Progress | None = None
-        self._task = None
+        self._task: TaskID | None = None
         self._header_shown: tuple[str, ...] = ()
         self._plain: PlainProgress | None = None
 
@@ -63,7 +65,7 @@ class ConsoleEvents(JobEvents):
     def advance(self, amount: int = 1) -> None:
         if self._plain is not None:
             self._plain.advance(amount)
-        if self._progress is not None:
+        if self._progress is not None and self._task is not None:
             self._progress.advance(self._task, amount)
 
     def record(self, record: dict[str, Any]) -> None:
@@ -271,7 +273,7 @@ def slurm_lines(slurm: dict[str, Any] | None) -> list[str]:
     return lines
 
 
-def quality_lines(report: dict[str, Any]) -> list[str]:
+def quality_lines(report: Mapping[str, Any]) -> list[str]:
     """``analyze``: where the holes are (``latentkit.analysis.stages.quality``), a line per measure."""
     lines = []
     if "coverage" in report:

@@ -10,7 +10,7 @@ import typer
 
 # Each command module registers its commands on `app`.
 # isort: off
-from latentkit.cli import around, pictures, steps, study  # noqa: F401
+from latentkit.cli import analysis, demo, machines, pictures, runs, stores  # noqa: F401
 
 # isort: on
 from latentkit.cli.app import app
@@ -87,7 +87,7 @@ def run(argv: list[str] | None = None) -> int:
         return KEYBOARD_EXIT
     except typer.TyperException as error:  # typer's usage errors (its click-style ClickException)
         ctx = getattr(error, "ctx", None)
-        if type(error).__name__ == "NoArgsIsHelpError":  # `latentkit` or `latentkit prepare` alone: the help
+        if type(error).__name__ == "NoArgsIsHelpError" and ctx is not None:  # `latentkit` alone: the help
             typer.echo(ctx.get_help())
             return 0
         where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""

@@ -2,7 +2,7 @@
 drawn by a generator, or an attribute walk), ``reconstruct`` (a partition or your own photos)
 and ``interpolate``.
 
-Like ``steps.py``: parse, call one library function (imported inside the command), print.
+Like every command module: parse, call one library function (imported inside the command), print.
 """
 
 from __future__ import annotations

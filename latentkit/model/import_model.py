@@ -20,6 +20,7 @@ import os
 import shutil
 import time
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ CHECK_BATCH = 8  # images the shapes and ranges are checked on
 
 def import_model(
     *,
-    sources: list[str | os.PathLike],
+    sources: Sequence[str | os.PathLike],
     run: str | os.PathLike,
     encoder: str | None = None,
     decoder: str | None = None,

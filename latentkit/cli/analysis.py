@@ -1,0 +1,563 @@
+"""The ``latentkit`` commands that analyze latents: ``analyze`` (the studies' statistics, then
+attributes and the report page: ``latentkit.analysis.jobs.analyze_run``), ``report`` (the page),
+``attributes``, ``compare``, ``plane``, ``lattice`` and ``flow`` (a normalising flow on the latents).
+
+Each command parses its options, calls one library function (imported inside the command), and prints.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from latentkit.cli.app import (
+    Force,
+    app,
+    echo_lines,
+    events,
+    user_errors,
+)
+from latentkit.core import LatentkitError, count
+
+
+@app.command("analyze")
+@user_errors
+def analyze_cmd(
+    run: Annotated[
+        Path | None, typer.Option(help="Run directory: reads RUN/latents.zarr, writes RUN/analysis.")
+    ] = None,
+    latents: Annotated[
+        Path | None,
+        typer.Option(
+            help="Your vectors instead of a run's: a zarr (N, D) array or a "
+            "group holding z, a .npy file, a folder of .npy shards, or a "
+            ".parquet file (its list column)."
+        ),
+    ] = None,
+    column: Annotated[
+        str | None,
+        typer.Option(
+            help="--latents FILE.parquet: the column holding the vectors (default: z, or its one list column)."
+        ),
+    ] = None,
+    labels: Annotated[
+        Path | None,
+        typer.Option(
+            help="A .parquet or .csv file with a row per vector: its columns also go through the attributes analysis."
+        ),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Output directory (default RUN/analysis).")] = None,
+    bins: Annotated[
+        int,
+        typer.Option(
+            help="Histogram bins per component (each over its mean +- 6 sd). 0: by the "
+            "data's size, the Freedman-Diaconis rule for a Gaussian: 4.45 n^(1/3) bins, "
+            "10 to 100 (21 for 100 points, 55 for 1,797, 100 from 11,300): more would leave a few "
+            "points a bin and half-widths read off noise.",
+            min=0,
+        ),
+    ] = 0,
+    radius_bin: Annotated[
+        float,
+        typer.Option(
+            help="Bin width of the radius histogram (the posts used 0.5 and 0.05); "
+            "0: --bins bins over the radii's range.",
+            min=0,
+        ),
+    ] = 0.0,
+    pairs: Annotated[
+        str | None,
+        typer.Option(
+            help="Pairs of components for confidence ellipses, e.g. 0:1,5:9 (default: the three most correlated)."
+        ),
+    ] = None,
+    pc_pairs: Annotated[
+        str | None,
+        typer.Option(
+            help="Pairs of principal components for ellipses in PC coordinates, "
+            "of the whole cloud and of each --trim cloud, counted from 0 "
+            "(PC0 the largest, as post IX): 0:1,0:2,2:5 (the default), 2:3."
+        ),
+    ] = None,
+    pc_fits: Annotated[
+        str | None,
+        typer.Option(
+            help="Principal components (PC0 the largest) to histogram and fit with a "
+            "Gaussian, ranges and single values: 0-7 (the default), 0-3,10,50."
+        ),
+    ] = None,
+    trim: Annotated[
+        str | None,
+        typer.Option(
+            help="Trim factors f (post IX's fact): PCA again without the points "
+            "beyond f x half-width (FWHM) of any component's centre, and each "
+            "trimmed cloud in the --pc-pairs on its own axes: trimmed_f<F>.png. "
+            "e.g. 1.35,1.5,1.8; default 1.25,1.5,1.8."
+        ),
+    ] = None,
+    trim_pca_sample: Annotated[
+        int,
+        typer.Option(
+            help="Each trimmed cloud's PCA from a random N of its points (post IX: 80000); 0: from all of them.", min=0
+        ),
+    ] = 0,
+    hit_draws: Annotated[
+        int,
+        typer.Option(
+            help="z-points per generator for the hit test, streamed (one hit in 10,000 needs about 100,000).", min=1000
+        ),
+    ] = 100_000,
+    uniform_b: Annotated[
+        str | None,
+        typer.Option(
+            help="Bounds b of the uniform generators (each component uniform "
+            "on [-b, b]), e.g. 0.5,1,2,8 "
+            "(default 0.5,1,1.5,2,3,5)."
+        ),
+    ] = None,
+    sample: Annotated[int, typer.Option(help="Rows sampled for scatter plots.", min=10)] = 20_000,
+    tsne: Annotated[bool, typer.Option(help="t-SNE (openTSNE) of a sample.")] = True,
+    tsne_sample: Annotated[int, typer.Option(help="Points for t-SNE (up to all).", min=10)] = 20_000,
+    tsne_pca: Annotated[
+        int,
+        typer.Option(
+            help="t-SNE of the first N principal components: PCA to 50 first by default "
+            "(fast at 128-256 dims); 0: of the raw components, as posts II and XIII "
+            "ran it.",
+            min=0,
+        ),
+    ] = 50,
+    kmeans: Annotated[bool, typer.Option(help="MiniBatchKMeans inertia against k.")] = True,
+    kmeans_sample: Annotated[int, typer.Option(help="Points for KMeans.", min=10)] = 20_000,
+    kmeans_max: Annotated[int, typer.Option(help="Largest number of clusters.", min=2)] = 80,
+    kmeans_k: Annotated[
+        str | None,
+        typer.Option(
+            help="The numbers of clusters to try, ranges, stepped ranges "
+            "LOW-HIGH:STEP and single values: 2-30,40,60,80; 2-80:2 is every "
+            "second k up to 80, post XIII's grid (default 2,3,4,5,6,8,10,...,80 "
+            "up to --kmeans-max)."
+        ),
+    ] = None,
+    tsne_perplexity: Annotated[
+        float,
+        typer.Option(
+            help="t-SNE perplexity: 30, openTSNE's and sklearn's default, as "
+            "the posts' standard runs (their other runs: 10); capped below a "
+            "third of the points.",
+            min=2,
+        ),
+    ] = 30.0,
+    tsne_exaggeration: Annotated[
+        float | None,
+        typer.Option(
+            help="t-SNE early exaggeration: default 12, openTSNE's "
+            "and sklearn's, as the posts' standard runs (their "
+            "other runs: 16).",
+            min=1,
+        ),
+    ] = None,
+    tsne_iterations: Annotated[
+        int,
+        typer.Option(
+            help="t-SNE iterations, all of them as sklearn's n_iter counts: the "
+            "first 250 with early exaggeration, the rest openTSNE's n_iter. "
+            "Default 750 (openTSNE's 250 + 500); the posts ran 1000.",
+            min=250,
+        ),
+    ] = 750,
+    pca_show: Annotated[
+        int,
+        typer.Option(
+            help="pca.png: the first N principal components' explained variance as "
+            "bars (post IX: 40); its cumulative curves show every component.",
+            min=1,
+        ),
+    ] = 40,
+    mixture: Annotated[
+        bool, typer.Option(help="Fit a Gaussian mixture (components by BIC): the gmm generator.")
+    ] = True,
+    nn_sample: Annotated[
+        int,
+        typer.Option(
+            help="Points per set for nearest-neighbour distances, data against "
+            "the fitted normal and mixture (0: skip).",
+            min=0,
+        ),
+    ] = 4_000,
+    quality: Annotated[
+        bool,
+        typer.Option(
+            help="Where the holes are: coverage (precision, recall, density, coverage) "
+            "of every generator, fragments, intrinsic dimension, a VAE's active units; "
+            "with --run also re-encoding distances and reconstruction MSE/PSNR/SSIM."
+        ),
+    ] = True,
+    quality_sample: Annotated[
+        int, typer.Option(help="Points per set for coverage, fragments and intrinsic dimension.", min=10)
+    ] = 4_000,
+    generated: Annotated[
+        list[Path],
+        typer.Option(
+            help="Your own generated z-points (.npy, shards, parquet, zarr) "
+            "to measure beside the built-in generators (repeatable)."
+        ),
+    ] = [],
+    reconstruction_images: Annotated[
+        int, typer.Option(help="With --run: images per partition for MSE, PSNR and SSIM (0: all).", min=0)
+    ] = 2_000,
+    figures: Annotated[bool, typer.Option(help="Write the PNG figures.")] = True,
+    page: Annotated[
+        bool,
+        typer.Option(
+            "--report/--no-report",
+            help="With --run: also write the interactive RUN/analysis/report.html (`latentkit report`).",
+        ),
+    ] = True,
+    seed: Annotated[int, typer.Option(help="Seed of the random draws (sampling, t-SNE, k-means).", min=0)] = 0,
+) -> None:
+    """The studies' statistics of a latent cloud, streamed: report.json, report.md, figures, mvn.npz
+    (the fitted normal and mixture that `generate` samples)."""
+    from latentkit.analysis.analyze import AnalyzeOptions
+    from latentkit.analysis.jobs import analyze_run
+    from latentkit.core import RunPaths, parse_numbers, parse_pairs, parse_ranges
+
+    if (run is None) == (latents is None):
+        raise LatentkitError("give exactly one of --run DIR or --latents PATH")
+    if run is not None:
+        out = out or RunPaths.of(run).analysis
+    elif out is None:
+        raise LatentkitError("--latents needs --out DIR")
+    extra: dict[str, Any] = {
+        "pc_pairs": parse_pairs(pc_pairs, "--pc-pairs") if pc_pairs else None,
+        "hit_draws": hit_draws,
+        "tsne_perplexity": tsne_perplexity,
+        "tsne_exaggeration": tsne_exaggeration,
+        "tsne_iterations": tsne_iterations,
+        "pca_show": pca_show,
+    }
+    if kmeans_k:
+        extra["kmeans_ks"] = parse_ranges(kmeans_k, "--kmeans-k")
+    if pc_fits:
+        extra["pc_fits"] = parse_ranges(pc_fits, "--pc-fits", least=0)
+    if trim:
+        extra["trim_facts"] = parse_numbers(trim, "--trim")
+    if uniform_b:
+        extra["uniform_bs"] = parse_numbers(uniform_b, "--uniform-b")
+    options = AnalyzeOptions(
+        **extra,
+        bins=bins,
+        radius_bin=radius_bin,
+        trim_pca_sample=trim_pca_sample,
+        pairs=parse_pairs(pairs),
+        sample=sample,
+        tsne=tsne,
+        tsne_sample=tsne_sample,
+        tsne_pca=tsne_pca,
+        kmeans=kmeans,
+        kmeans_sample=kmeans_sample,
+        kmeans_max=kmeans_max,
+        mixture=mixture,
+        nn_sample=nn_sample,
+        figures=figures,
+        seed=seed,
+        quality=quality,
+        quality_sample=quality_sample,
+        generated=tuple(map(str, generated)),
+        reconstruction_images=reconstruction_images,
+    )
+    done = analyze_run(
+        latents=latents, out=out, run=run, options=options, events=events(), column=column, labels=labels, page=page
+    )
+    report = done.report
+    r = report["radius"]
+    typer.echo(
+        f"{report['n']:,} points in {report['dim']} dims: radius mean {r['mean']:.2f} (peak {r['peak']:.2f}), "
+        f"dominant components {report['dominant'] or 'none'}"
+    )
+    for g in report["generators"]:
+        low, high = g["hit_interval"]["1.5"]
+        typer.echo(
+            f"  {g['name']:48s} radius {g['radius_mean']:7.2f}  hit k=1.5: {g['hit_fraction']['1.5']:.4f} "
+            f"[{low:.4f}, {high:.4f}]  k=3: {g['hit_fraction']['3']:.4f}"
+        )
+    if "mixture" in report:
+        typer.echo(f"gaussian mixture: {count(report['mixture']['components'], 'component')} (BIC)")
+    if "nearest_neighbours" in report:
+        nn = report["nearest_neighbours"]["sets"]["multivariate normal"]
+        typer.echo(
+            f"nearest-neighbour median, data / fitted normal: {nn['median_ratio']:.3f} (KS {nn['ks_statistic']:.3f})"
+        )
+    from latentkit.cli.console import quality_lines
+
+    echo_lines(quality_lines(report))
+    typer.echo(f"report: {Path(out) / 'report.md'}")
+    if run is None:
+        typer.echo(
+            "no model with these vectors: nothing decoded (generate, reconstruct and the report page need a run)"
+        )
+    if done.attributes is not None and labels is not None:
+        from latentkit.analysis.attributes import ranked
+
+        rows = ranked(done.attributes["attributes"])
+        best = [f"{r['name']} {r['probe_accuracy']:.3f}" for r in rows if "skipped" not in r]
+        typer.echo(
+            f"attributes from {labels.name}: probe accuracy {', '.join(best[:5]) or 'none'}: "
+            f"{Path(out) / 'attributes.md'}"
+        )
+    if done.page is not None:
+        typer.echo(f"report: {done.page} (interactive; opens offline in a browser)")
+
+
+@app.command("report")
+@user_errors
+def report_cmd(
+    run: Annotated[Path, typer.Option(help="Run directory, analyzed (`latentkit analyze --run RUN`).")],
+    points: Annotated[
+        int, typer.Option(help="Images on the interactive map (a random sample of the encoded ones).", min=10)
+    ] = 3000,
+    clusters: Annotated[int, typer.Option(help="k-means clusters to colour by.", min=1)] = 10,
+    labels: Annotated[
+        Path | None,
+        typer.Option(help="A .parquet or .csv file with a row per image: its columns colour the map too."),
+    ] = None,
+) -> None:
+    """RUN/analysis/report.html: one self-contained page with an interactive map of the cloud (images on
+    hover, colour by any label, lasso selection), the findings, every figure and the tables."""
+    from latentkit.analysis.report.page import write_page
+
+    out = write_page(run, points=points, clusters=clusters, events=events(), labels=labels)
+    typer.echo(f"report: {out} ({out.stat().st_size / 2**20:,.1f} MB; opens offline in a browser)")
+
+
+@app.command("attributes")
+@user_errors
+def attributes_cmd(
+    run: Annotated[Path, typer.Option(help="Run directory with a finished latents.zarr; writes RUN/analysis.")],
+    data: Annotated[
+        Path | None, typer.Option(help="The run's store (default: the one its latents were encoded from).")
+    ] = None,
+    show: Annotated[
+        list[str],
+        typer.Option(
+            help="Attribute to draw coloured PCA/t-SNE figures for (repeatable; default: the four best separated)."
+        ),
+    ] = [],
+    probe_sample: Annotated[int, typer.Option(help="Train rows each linear probe learns on.", min=10)] = 20_000,
+    seed: Annotated[int, typer.Option(help="Seed of the random draws.", min=0)] = 0,
+    labels: Annotated[
+        Path | None,
+        typer.Option(
+            help="Your own labels instead of the store's: a .parquet or "
+            ".csv file with a row per image (a partition column is "
+            "used when there is one)."
+        ),
+    ] = None,
+) -> None:
+    """Per attribute (CelebA's 40, or the synthetic faces' factors): class centroids, the direction between
+    them (for `generate --attribute`), and a linear probe's accuracy on the valid partition."""
+    from latentkit.analysis.attributes import AttributeOptions, attributes, ranked
+    from latentkit.core import RunPaths
+    from latentkit.model.runs import latents_store, read_run
+
+    paths = RunPaths.of(run)
+    if data is None and labels is None:
+        data = latents_store(run, read_run(run))
+    report = attributes(
+        latents=paths.latents,
+        data=data,
+        out=paths.analysis,
+        show=show or None,
+        events=events(),
+        options=AttributeOptions(probe_sample=probe_sample, seed=seed),
+        labels=labels,
+    )
+    typer.echo(f"labels: {report['labels']}; scored on {report['held_out']}")
+    typer.echo(f"{'attribute':24s} {'probe':>7s} {'direction':>9s} {'majority':>8s}")
+    for row in ranked(report["attributes"]):
+        if "skipped" in row:
+            typer.echo(f"{row['name']:24s} skipped: {row['skipped']}")
+        else:
+            typer.echo(
+                f"{row['name']:24s} {row['probe_accuracy']:7.3f} {row['direction_accuracy']:9.3f} "
+                f"{row['majority_rate']:8.3f}"
+            )
+    typer.echo(f"report: {paths.analysis / 'attributes.md'}")
+
+
+@app.command("compare")
+@user_errors
+def compare_cmd(
+    runs: Annotated[list[Path], typer.Argument(help="Two or more run directories (analyzed where needed).")],
+    out: Annotated[Path, typer.Option(help="Directory for report.json, report.md, figures and per-run grids.")],
+    grid_n: Annotated[int, typer.Option(help="Generated images per grid (same z-points for every run).", min=1)] = 14,
+    seed: Annotated[int, typer.Option(help="Seed of the random draws.", min=0)] = 0,
+) -> None:
+    """Runs side by side: radius distributions, component centres and half-widths, PCA spectra, hit
+    fractions, final losses, and the same generated and reconstructed grids per run."""
+    from latentkit.analysis.jobs import compare_runs
+
+    result = compare_runs(runs=runs, out=out, grid_n=grid_n, seed=seed, events=events())
+    first = result["runs"][0]["label"]
+    for r in result["runs"]:
+        s = r["summary"]
+        extra = "".join(
+            text
+            for key, text in (
+                ("coverage_mvn", f"  mvn coverage {s.get('coverage_mvn', 0):.3f}"),
+                ("active_units", f"  active {s.get('active_units')} of {s['z_dim']}"),
+            )
+            if key in s
+        )
+        typer.echo(
+            f"{r['label']:20s} {s['kind']:3s} z_dim {s['z_dim']:4d}  radius {s['radius_mean']:8.2f}  "
+            f"mvn hit {s['hit_mvn_k1.5']:.3f}  N(0,I) hit {s['hit_normal_k1.5']:.3f}{extra}"
+        )
+    changed = {k: v for r in result["runs"][1:] for k, v in r["differences"].items() if v}
+    typer.echo(f"differences from {first}: " + (f"{len(changed)} numbers differ" if changed else "none"))
+    typer.echo(f"report: {out / 'report.md'}")
+
+
+@app.command("plane")
+@user_errors
+def plane_cmd(
+    run: Annotated[
+        Path | None, typer.Option(help="Run directory: reads RUN/latents.zarr, writes RUN/analysis.")
+    ] = None,
+    latents: Annotated[
+        Path | None, typer.Option(help="Your vectors instead of a run's (any format `analyze --latents` takes).")
+    ] = None,
+    column: Annotated[str | None, typer.Option(help="--latents FILE.parquet: the column holding the vectors.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output directory (default RUN/analysis).")] = None,
+    pcs: Annotated[
+        str | None,
+        typer.Option(
+            help="Two principal components, counted from 0 as every index is: 0:1 is PC0-PC1, the two largest (the default)."
+        ),
+    ] = None,
+    axes: Annotated[str | None, typer.Option(help="Two components instead of PCs, e.g. 52:221.")] = None,
+    zoom: Annotated[
+        str | None,
+        typer.Option(
+            help="Zoom factors around the centre: 1 shows the data's +-4 sigma; "
+            "the studies saw filaments at about 50. Default: 1,10,50 when a x50 "
+            "window holds about 50 points at the fitted normal's density, else "
+            "1 up to the deepest zoom that does (fewer points: less "
+            "deep)."
+        ),
+    ] = None,
+    centre: Annotated[
+        str | None,
+        typer.Option(
+            help="Centre x,y in the plane's coordinates (default: the data's "
+            "mean there). PC coordinates are analyze's, centred: 0,0 is the "
+            "data's mean; --axes are the components' own values."
+        ),
+    ] = None,
+    max_points: Annotated[
+        int, typer.Option(help="Points kept per zoom's window (a random subset).", min=100)
+    ] = 200_000,
+    seed: Annotated[int, typer.Option(help="Seed of the subsets and the normal's points.", min=0)] = 0,
+) -> None:
+    """The cloud in one plane at several zooms, with the fitted normal's points in another colour
+    and the nearest-neighbour distances in that plane: plane_pcs_I-J.png and .json."""
+    from latentkit.analysis.plane import PlaneOptions, plane
+    from latentkit.core import LatentkitError, RunPaths, parse_numbers, parse_pairs
+
+    if (run is None) == (latents is None):
+        raise LatentkitError("give exactly one of --run DIR or --latents PATH")
+    if pcs is not None and axes is not None:
+        raise LatentkitError("give one of --pcs I:J or --axes I:J")
+    if run is not None:
+        latents, out = RunPaths.of(run).latents, out or RunPaths.of(run).analysis
+    elif out is None:
+        raise LatentkitError("--latents needs --out DIR")
+    pair = {flag: parse_pairs(text, flag) for flag, text in (("--pcs", pcs), ("--axes", axes)) if text}
+    if any(len(p) != 1 for p in pair.values()):
+        raise LatentkitError("--pcs and --axes take one pair, e.g. 0:1")
+    middle = None
+    if centre is not None:
+        try:
+            x, y = (float(v) for v in centre.split(","))
+        except ValueError:  # not two numbers
+            raise LatentkitError(f"--centre takes x,y, got {centre!r}") from None
+        middle = (x, y)
+    options = PlaneOptions(
+        pcs=pair.get("--pcs", ((0, 1),))[0] if axes is None else None,
+        axes=pair["--axes"][0] if axes is not None else None,
+        zooms=None if zoom is None else parse_numbers(zoom, "--zoom"),
+        centre=middle,
+        max_points=max_points,
+        seed=seed,
+    )
+    assert latents is not None  # --run gave it, or it was given
+    report = plane(latents=latents, out=out, options=options, column=column, events=events())
+    for row in report["zooms"]:
+        typer.echo(f"zoom x{row['zoom']:g}: {row['points']:,} points in the window, {row['groups']} group(s)")
+    nn = report["nearest_neighbours"]
+    if "median_ratio" in nn:
+        typer.echo(f"nearest-neighbour median in the plane, data / fitted normal: {nn['median_ratio']:.3f}")
+    typer.echo(f"figure: {Path(out) / report['figure']}")
+
+
+@app.command("lattice")
+@user_errors
+def lattice_cmd(
+    run: Annotated[Path, typer.Option(help="Run directory, encoded (and analyzed, for --plane attributes:...).")],
+    out: Annotated[Path | None, typer.Option(help="The picture (default RUN/analysis/lattice.png).")] = None,
+    plane: Annotated[
+        str,
+        typer.Option(
+            help="pca (PC0-PC1 through the data's mean) or attributes:NAME,NAME (two "
+            "attribute directions from `latentkit attributes`)."
+        ),
+    ] = "pca",
+    n: Annotated[int, typer.Option(help="Cells per side: an n x n lattice.", min=2, max=40)] = 12,
+    span: Annotated[
+        float, typer.Option(help="Half-width of the lattice in the data's standard deviations along each axis.")
+    ] = 3.0,
+    force: Force = False,
+) -> None:
+    """Decode anywhere: a lattice of z-points over a plane, each decoded to an image and coloured by
+    its re-encoding distance, laid on the data's density; the holes are where it decodes to images
+    unlike the data's."""
+    from latentkit.analysis.lattice import lattice
+
+    found = lattice(run=run, out=out, plane=plane, n=n, span=span, force=force, events=events())
+    typer.echo(
+        f"lattice {found['axes'][0]}-{found['axes'][1]}: {n}x{n} cells, median re-encoding distance "
+        f"{found['median_ratio']:.2f}x the data's own ({found['data_median']:.3g}): {found['out']}"
+    )
+
+
+@app.command("flow")
+@user_errors
+def flow_cmd(
+    run: Annotated[Path, typer.Option(help="Run directory with finished latents: the flow goes to RUN/flow.")],
+    epochs: Annotated[
+        int | None, typer.Option(help="Train until this many epochs (extends a flow; default 30).", min=1)
+    ] = None,
+    couplings: Annotated[int, typer.Option(help="Affine coupling layers (alternating masks).", min=2)] = 8,
+    hidden: Annotated[int, typer.Option(help="Units of each coupling's two hidden layers.", min=4)] = 256,
+    batch: Annotated[int, typer.Option(help="Latents per step.", min=8)] = 512,
+    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 1e-3,
+    seed: Annotated[int, typer.Option(help="Seed of the weights and the order of the latents.", min=0)] = 0,
+) -> None:
+    """A normalising flow (RealNVP) fitted to the run's latents, chunk by chunk, resumable like train:
+    then `analyze --run` lists it among the generators and `generate --method flow` draws from it."""
+    from latentkit.core import LatentkitError
+    from latentkit.model.flow import train_flow
+
+    if not lr > 0:
+        raise LatentkitError(f"--lr must be positive, got {lr}")
+    found = train_flow(
+        run=run, epochs=epochs, couplings=couplings, hidden=hidden, batch=batch, lr=lr, seed=seed, events=events()
+    )
+    last = found["history"][-1] if found["history"] else None
+    typer.echo(
+        f"flow at epoch {found['epochs']}"
+        + (f": negative log-likelihood {last['nll']:.3f}" if last else "")
+        + f" -> {Path(run) / 'flow'}; next: latentkit analyze --run {run}"
+    )
