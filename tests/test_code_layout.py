@@ -278,6 +278,24 @@ def test_each_cli_module_names_the_commands_it_registers():
         assert registered and [c for c in registered if f"{c}``" not in docstring] == [], name
 
 
+def test_a_run_is_opened_one_way_outside_the_model_room():
+    """The analysis room, the demo, the notebook and the CLI open a run through ``OpenedRun``
+    (its spec, store and codec read once): none of them reads the spec, finds the store or loads
+    the model itself."""
+    _, raw = graph()
+    itself = {"read_run", "latents_store", "stale_latents", "open_codec", "load_model"}
+    wrong = [
+        f"{module}:{statement.lineno} imports {sorted(names)}"
+        for module, found in raw.items()
+        if room(module) in ("analysis", "demo", "notebook", "cli")
+        for _, statement, _ in found
+        if isinstance(statement, ast.ImportFrom)
+        and (names := {alias.name for alias in statement.names} & itself)
+        and (statement.module or "").startswith("latentkit.model")
+    ]
+    assert wrong == []
+
+
 def analysis_part(module: str) -> str | None:
     parts = module.split(".")
     if room(module) != "analysis" or len(parts) < 3:

@@ -21,6 +21,7 @@ from latentkit.analysis.generators import listed_key
 from latentkit.analysis.measures.stats import histogram_density
 from latentkit.analysis.report.schema import ComparedRun, CompareReport, Report, read_report, write_report
 from latentkit.core import JobEvents, LatentkitError, RunPaths, check_folder, own_folder, write_text
+from latentkit.model.opened import OpenedRun
 from latentkit.store import to_unit_float
 
 HIT_K = "1.5"  # the hit test's k that compare and the demo's findings report
@@ -29,14 +30,12 @@ HIT_K = "1.5"  # the hit test's k that compare and the demo's findings report
 def check_runs(runs: Sequence[str | os.PathLike], out: str | os.PathLike) -> Path:
     """Every run checked before any work (a decoder; an analysis of this format, or latents to
     analyze); ``out`` checked as --out."""
-    from latentkit.model.runs import read_run
-
     if len(runs) < 2:
         raise LatentkitError("compare needs at least two runs (a run may be given twice)")
     checked = check_folder(out, "--out")
     for run in runs:
         paths = RunPaths.of(run)
-        read_run(run).need_decoder("compare (its grids are decoded)")
+        OpenedRun.of(run).described.need_decoder("compare (its grids are decoded)")
         if (paths.analysis / "report.json").exists():
             read_report(paths.analysis / "report.json")  # a report of another format: refused before any work
         elif not paths.latents.exists():
@@ -63,14 +62,15 @@ def compare(
     own_folder(out)
     entries = []
     for label, run in zip(labels_of(runs), runs):
-        paths = RunPaths.of(run)
+        opened = OpenedRun.of(run)  # its model loads once for the three grids
+        paths = opened.paths
         report_path = paths.analysis / "report.json"
         report = read_report(report_path)
         grids = {
-            name: generate(run=run, method=method, n=grid_n, seed=seed, out=out / label / f"{name}.png")["out"]
+            name: generate(run=opened, method=method, n=grid_n, seed=seed, out=out / label / f"{name}.png")["out"]
             for name, method in (("generated_mvn", "mvn"), ("generated_normal", "normal"))
         }
-        grids["reconstructions"] = reconstruct(run=run, out=out / label / "reconstructions.png", n=8)["out"]
+        grids["reconstructions"] = reconstruct(run=opened, out=out / label / "reconstructions.png", n=8)["out"]
         entries.append(
             {"label": label, "run": str(run), "summary": summarise(paths, report), "report": report, "grids": grids}
         )
@@ -140,9 +140,7 @@ def _alignment(first: dict[str, Any], other: dict[str, Any], out: Path, seed: in
 
 def summarise(paths: RunPaths, report: Report) -> dict[str, Any]:
     """One run's numbers that compare sets side by side."""
-    from latentkit.model.runs import read_run
-
-    model = read_run(paths.root)
+    model = OpenedRun.of(paths.root).described
     last = _history(paths.history)[-1:] or [{}]
     comps = report["components"]
     cum = report["pca"]["cumulative"]

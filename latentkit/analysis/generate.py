@@ -14,16 +14,16 @@ from latentkit import store
 from latentkit.analysis.generators import LatentFit
 from latentkit.analysis.measures.hits import hit_fractions
 from latentkit.analysis.report.decoded import store_images
-from latentkit.core import LatentkitError, RunPaths
+from latentkit.core import LatentkitError
 from latentkit.model import check_picture, grid, save_png
-from latentkit.model.codec import Codec, open_codec
-from latentkit.model.runs import latents_store, read_run
+from latentkit.model.codec import Codec
+from latentkit.model.opened import OpenedRun
 from latentkit.store import chunk_progress, sample_rows, select_rows, to_unit_float
 
 
 def reconstruction_rmse(
     *,
-    run: str | os.PathLike,
+    run: str | os.PathLike | OpenedRun,
     partition: str = "valid",
     data=None,
     batch: int = 256,
@@ -37,14 +37,15 @@ def reconstruction_rmse(
     caps the images (a seeded random sample across the partition). The model is called as
     ``reconstruct`` calls it.
     """
-    described = read_run(run)
+    opened = OpenedRun.of(run)
+    run, described = opened.root, opened.described
     described.need_decoder("reconstruction errors")
-    data = Path(data or latents_store(run, described))
+    data = Path(data or opened.data)
     group = store.open_store(data, holds="images")
     rows = sample_rows(select_rows(group, partition), limit, seed=seed)
     if len(rows) == 0:
         raise LatentkitError(f"no images in partition {partition!r} of {data}")
-    codec = open_codec(run, described, mu_only=False)
+    codec = opened.codec(mu_only=False)
     total, total2, images = (
         0.0,
         0.0,
@@ -68,7 +69,7 @@ def reconstruction_rmse(
 
 def interpolate(
     *,
-    run: str | os.PathLike,
+    run: str | os.PathLike | OpenedRun,
     out: str | os.PathLike,
     start: int | None = None,
     stop: int | None = None,
@@ -83,14 +84,15 @@ def interpolate(
     if steps < 2:
         raise LatentkitError(f"--steps must be at least 2, got {steps}")
     check_picture(out, force=force)
-    described = read_run(run)
+    opened = OpenedRun.of(run)
+    run, described = opened.root, opened.described
     described.need_decoder("interpolate")
-    data = Path(data or latents_store(run, described))
+    data = Path(data or opened.data)
     if start is None or stop is None:
         start, stop = _two_rows(data, partition, seed, start, stop)
     _check_rows(data, [start, stop])
-    codec = open_codec(run, described)
-    ends = _z_points(run, codec, data, [start, stop])
+    codec = opened.codec()
+    ends = _z_points(opened, codec, data, [start, stop])
     t = np.linspace(0.0, 1.0, steps)[:, None]
     path = (1 - t) * ends[0] + t * ends[1]
     originals = store_images(data, [start, stop])
@@ -121,7 +123,7 @@ def _two_rows(data: Path, partition: str, seed: int, start: int | None, stop: in
 
 def attribute_walk(
     *,
-    run: str | os.PathLike,
+    run: str | os.PathLike | OpenedRun,
     attribute: str,
     out: str | os.PathLike,
     strength: float = 1.0,
@@ -142,14 +144,15 @@ def attribute_walk(
     if steps < 2:
         raise LatentkitError(f"--steps must be at least 2, got {steps}")
     check_picture(out, force=force)
-    described = read_run(run)
+    opened = OpenedRun.of(run)
+    run, described = opened.root, opened.described
     described.need_decoder("an attribute walk")
-    analysis = Path(analysis or RunPaths.of(run).analysis)
+    analysis = Path(analysis or opened.paths.analysis)
     direction = load_direction(analysis, attribute)
-    data = Path(data or latents_store(run, described))
+    data = Path(data or opened.data)
     _check_rows(data, [image])
-    codec = open_codec(run, described)
-    start = _z_points(run, codec, data, [image])[0]
+    codec = opened.codec()
+    start = _z_points(opened, codec, data, [image])[0]
     path = start + np.linspace(0.0, 1.0, steps)[:, None] * strength * direction
     row = np.concatenate([store_images(data, [image]), codec.decode(path)])
     save_png(grid(row, columns=len(row)), out)
@@ -171,9 +174,9 @@ def _check_rows(data: Path, rows: list[int]) -> None:
             raise LatentkitError(f"image {row} is outside the store (0..{n - 1})")
 
 
-def _z_points(run, codec: Codec, data: Path, rows: list[int]) -> np.ndarray:
+def _z_points(opened, codec: Codec, data: Path, rows: list[int]) -> np.ndarray:
     """The z-points of store rows: from the run's latents when encoded, else encoded now (means for a VAE)."""
-    latents = RunPaths.of(run).latents
+    latents = opened.paths.latents
     if (latents / "zarr.json").exists() and chunk_progress(group := store.open_store(latents, holds="z")).complete:
         return np.asarray(store.get_array(group, "z").get_orthogonal_selection((np.array(rows),)))
     return codec.encode(store_images(data, rows))

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from latentkit.core import JobEvents, LatentkitError, RunPaths, own_folder, write_json
+from latentkit.core import JobEvents, LatentkitError, own_folder, write_json
 from latentkit.model import check_picture
 
 
@@ -71,8 +71,7 @@ def lattice(
     """Write OUT (a PNG, default RUN/analysis/lattice.png: the decoded lattice beside the data's
     density, each cell coloured by its re-encoding distance) and RUN/analysis/lattice.json (the
     distances, the data's own re-encoding distance for scale)."""
-    from latentkit.model.codec import open_codec
-    from latentkit.model.runs import read_run
+    from latentkit.model.opened import OpenedRun
     from latentkit.store import finished_latents
 
     events = events or JobEvents()
@@ -80,11 +79,11 @@ def lattice(
         raise LatentkitError(f"--n must be 2..40 (an n x n lattice), got {n}")
     if not span > 0:
         raise LatentkitError(f"--span must be positive (in standard deviations), got {span}")
-    paths = RunPaths.of(run)
+    opened = OpenedRun.of(run)
+    paths = opened.paths
     out = Path(out) if out is not None else paths.analysis / "lattice.png"
     check_picture(out, force=force)
-    described = read_run(run)
-    described.need_decoder("a lattice (its cells are decoded)")
+    opened.described.need_decoder("a lattice (its cells are decoded)")
     latents = finished_latents(run)
     usable = np.flatnonzero(latents["ok"][:].astype(bool))
     rows = np.sort(np.random.default_rng(seed).choice(usable, size=min(sample, len(usable)), replace=False))
@@ -95,7 +94,7 @@ def lattice(
     scales = projected.std(axis=0)
     z = plane_lattice(mean, axes, scales, n=n, span=span)
     events.start(f"lattice: {n * n} z-points decoded and encoded again", total=2)
-    codec = open_codec(run, described)
+    codec = opened.codec()
     images, distances = reencode_lattice(z, codec.decode, codec.encode)
     events.advance()
     own = reencode_lattice(data[:256], codec.decode, codec.encode)[1]  # the data's own, for scale

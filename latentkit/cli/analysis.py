@@ -360,11 +360,11 @@ def attributes_cmd(
     them (for `generate --attribute`), and a linear probe's accuracy on the valid partition."""
     from latentkit.analysis.attributes import AttributeOptions, attributes, ranked
     from latentkit.core import RunPaths
-    from latentkit.model.runs import latents_store, read_run
+    from latentkit.model.opened import OpenedRun
 
     paths = RunPaths.of(run)
     if data is None and labels is None:
-        data = latents_store(run, read_run(run))
+        data = OpenedRun.of(run).data
     report = attributes(
         latents=paths.latents,
         data=data,

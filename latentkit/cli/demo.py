@@ -89,10 +89,10 @@ def findings_cmd(
     from latentkit.analysis.report.schema import read_report
     from latentkit.core import RunPaths
     from latentkit.demo import write_findings
-    from latentkit.model.runs import read_run
+    from latentkit.model.opened import OpenedRun
 
     paths = RunPaths.of(run)
-    read_run(run).need_decoder("findings (its grids are decoded)")
+    OpenedRun.of(run).described.need_decoder("findings (its grids are decoded)")
     report_path = paths.analysis / "report.json"
     if not report_path.exists():
         raise LatentkitError(f"{run} has no analysis ({report_path}): run `latentkit analyze --run {run}` first")

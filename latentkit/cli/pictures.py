@@ -118,16 +118,16 @@ def reconstruct_cmd(
 ) -> None:
     """Originals above their reconstructions: a partition of the run's store, or your own photos."""
     from latentkit.analysis.report.decoded import reconstruct
+    from latentkit.model.opened import OpenedRun
 
-    photos = None
+    photos, opened = None, OpenedRun.of(run)
     if images is not None:
         from latentkit.core import parse_image_crop
         from latentkit.ingest import decode_images
-        from latentkit.model.runs import read_run
 
         if not images.exists():
             raise LatentkitError(f"--images {images} does not exist")
-        described = read_run(run)
+        described = opened.described
         photos, names, skipped = decode_images(images, size=described.image_size, crop=parse_image_crop(crop), limit=n)
         for line in skipped:
             typer.echo(f"skipped {line}", err=True)

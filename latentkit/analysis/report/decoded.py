@@ -14,16 +14,15 @@ import numpy as np
 from latentkit import store
 from latentkit.analysis.generators import METHODS, LatentFit, make_generator
 from latentkit.analysis.measures.hits import box_holds_origin, hit_fractions, shell_hits
-from latentkit.core import LatentkitError, RunPaths
+from latentkit.core import LatentkitError
 from latentkit.model import check_picture, grid, save_png
-from latentkit.model.codec import open_codec
-from latentkit.model.runs import latents_store, read_run, stale_latents
+from latentkit.model.opened import OpenedRun
 from latentkit.store import sample_rows, select_rows, to_unit_float
 
 
 def generate(
     *,
-    run: str | os.PathLike,
+    run: str | os.PathLike | OpenedRun,
     method: str,
     out: str | os.PathLike,
     n: int = 28,
@@ -43,16 +42,17 @@ def generate(
         raise LatentkitError(f"--n must be positive, got {n}")
     if method == "uniform" and not b > 0:
         raise LatentkitError(f"--b must be positive (each component in [-b, b]), got {b}")
-    described = read_run(run)
+    opened = OpenedRun.of(run)
+    run, described = opened.root, opened.described
     if described.has_decoder:
         check_picture(out, force=force)
-    fit_path = Path(analysis or RunPaths.of(run).analysis) / "mvn.npz"
+    fit_path = Path(analysis or opened.paths.analysis) / "mvn.npz"
     if fit_path.exists():
         fit = LatentFit.load(fit_path)
         if method == "flow":
             from latentkit.model.flow import FOLDER, load_flow
 
-            fit = replace(fit, flow=load_flow(RunPaths.of(run).root / FOLDER))
+            fit = replace(fit, flow=load_flow(opened.root / FOLDER))
     elif method in ("component", "mvn", "gmm", "kde", "posterior", "flow"):
         raise LatentkitError(
             f"--method {method} needs the fitted distribution {fit_path}: run `latentkit analyze` first"
@@ -63,13 +63,13 @@ def generate(
     stand_in = fit or LatentFit(np.zeros(dim), np.eye(dim), np.zeros(dim), np.ones(dim), np.ones(dim))
     z = make_generator(method, {"b": b}).sample(np.random.default_rng(seed), n, stand_in)
     if described.has_decoder:
-        save_png(grid(open_codec(run, described).decode(z), columns=columns), out, sharpen=sharpen)
+        save_png(grid(opened.codec().decode(z), columns=columns), out, sharpen=sharpen)
     return {
         "out": str(out) if described.has_decoder else None,
         "n": n,
         "hit_fraction": hit_fractions(z, fit) if fit else None,
         **_shell(z, fit),
-        "stale": stale_latents(run, described) if fit else None,
+        "stale": opened.stale if fit else None,
     }
 
 
@@ -88,7 +88,7 @@ def store_images(data: Path, rows: np.ndarray | list[int]) -> np.ndarray:
 
 def reconstruct(
     *,
-    run: str | os.PathLike,
+    run: str | os.PathLike | OpenedRun,
     out: str | os.PathLike,
     n: int = 16,
     data=None,
@@ -102,7 +102,8 @@ def reconstruct(
     reconstructions, row pair by row pair; or ``images`` (uint8, N x size x size x 3: your own
     photos, ``ingest.decode_images``). ``rows`` in the result: the store rows shown."""
     check_picture(out, force=force)
-    described = read_run(run)
+    opened = OpenedRun.of(run)
+    run, described = opened.root, opened.described
     described.need_decoder("reconstruct")
     rows = None
     if images is not None:
@@ -113,12 +114,12 @@ def reconstruct(
             )
         originals = to_unit_float(images[:n])
     else:
-        data = Path(data or latents_store(run, described))
+        data = Path(data or opened.data)
         rows = sample_rows(select_rows(store.open_store(data, holds="images"), partition), n, seed=seed)
         if len(rows) == 0:
             raise LatentkitError(f"no images in partition {partition!r} of {data}")
         originals = store_images(data, rows)
-    codec = open_codec(run, described, mu_only=False)
+    codec = opened.codec(mu_only=False)
     rebuilt = codec.reconstruct(originals)
     save_png(grid(_pairs(originals, rebuilt, columns), columns=min(columns, len(originals))), out)
     rmse = float(np.sqrt(np.mean((originals - rebuilt) ** 2)))
