@@ -51,7 +51,7 @@ KERAS_FREE = {
     "latentkit.model.codec": {"Codec", "open_codec"},
     "latentkit.model.images": {"check_picture", "grid", "save_png", "SOFTWARE"},
     "latentkit.model.spec": {"spec_from_dict", "load_spec"},
-    "latentkit.model.flow": {"FOLDER", "load_flow"},  # a sampler with numpy in and out
+    "latentkit.model.flow": {"load_flow"},  # a sampler with numpy in and out
     "latentkit.model.sampling": {"EPS_CLIP", "reparameterize"},  # the formula, numpy by default
 }
 
@@ -294,6 +294,73 @@ def test_a_run_is_opened_one_way_outside_the_model_room():
         and (statement.module or "").startswith("latentkit.model")
     ]
     assert wrong == []
+
+
+def run_file_names() -> tuple[set[str], set[str]]:
+    """(file names, folder names) of a run directory, as ``RunPaths`` and ``AnalysisPaths`` give them."""
+    from latentkit.core.paths import BEST_CHECKPOINT, LATEST_CHECKPOINT, PREVIOUS_CHECKPOINT, AnalysisPaths, RunPaths
+
+    run, analysis = RunPaths(Path("RUN")), AnalysisPaths(Path("RUN/analysis"))
+    found = [
+        getattr(o, name)
+        for o in (run, analysis)
+        for name in dir(type(o))
+        if isinstance(getattr(type(o), name), property)
+    ]
+    paths = [p for p in found if isinstance(p, Path)] + [
+        Path(n) for n in (BEST_CHECKPOINT, LATEST_CHECKPOINT, PREVIOUS_CHECKPOINT)
+    ]
+    return {p.name for p in paths if p.suffix}, {p.name for p in paths if not p.suffix}
+
+
+def run_file_literals(source: str, files: set[str], folders: set[str]) -> list[str]:
+    """Where ``source`` writes a run file's name itself: the name as a string anywhere (not in a
+    docstring), a run folder's name joined with ``/``, or a path into a run's folders."""
+    tree = ast.parse(source)
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    found = []
+    for node in ast.walk(tree):
+        joined = isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and isinstance(node.right, ast.Constant)
+        if joined and node.right.value in folders:
+            found.append(f"{node.lineno}: / {node.right.value!r}")
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)) or id(node) in docstrings:
+            continue
+        parts = node.value.split("/")
+        if parts[-1] in files or (len(parts) > 1 and parts[0] in folders - {""} and parts[-1].endswith(".png")):
+            found.append(f"{node.lineno}: {node.value!r}")
+    return found
+
+
+def test_every_file_name_of_a_run_directory_is_written_only_in_run_paths():
+    """``RunPaths`` (and its ``AnalysisPaths``) own every file name of a run directory: no other
+    module writes "report.json", ``root / "logs"`` or "analysis/coverage.png" itself."""
+    files, folders = run_file_names()
+    assert {"report.json", "mvn.npz", "latest.npz", "job.toml"} <= files and {"analysis", "logs"} <= folders
+    wrong = [
+        f"{path.relative_to(PACKAGE.parent)}:{where}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path != PACKAGE / "core" / "paths.py"
+        for where in run_file_literals(path.read_text(encoding="utf-8"), files, folders)
+    ]
+    assert wrong == []
+
+
+def test_the_run_file_test_sees_a_name_written_out():
+    files, folders = run_file_names()
+    source = '"""A docstring may say report.json."""\nx = run / "analysis" / "report.json"\ny = root / "logs"\nz = "analysis/coverage.png"\n'
+    assert sorted(run_file_literals(source, files, folders)) == [
+        "2: 'report.json'",
+        "2: / 'analysis'",
+        "3: / 'logs'",
+        "4: 'analysis/coverage.png'",
+    ]
 
 
 def analysis_part(module: str) -> str | None:

@@ -19,7 +19,7 @@ from latentkit.analysis.report.schema import Report, write_report
 from latentkit.analysis.stages import STAGES
 from latentkit.analysis.stages.cloud import open_cloud
 from latentkit.analysis.stages.context import AnalyzeOptions
-from latentkit.core import JobEvents, check_folder
+from latentkit.core import AnalysisPaths, JobEvents, check_folder
 from latentkit.model.opened import OpenedRun
 
 
@@ -50,6 +50,7 @@ def analyze(
     report = cast(Report, cloud.report)
     if cloud.options.figures:
         report["figures"] = figures
-    write_report(cloud.out / "report.json", report)
-    write_markdown(cloud.out / "report.md", report)
+    files = AnalysisPaths(cloud.out)
+    write_report(files.report, report)
+    write_markdown(files.markdown, report)
     return report

@@ -21,7 +21,7 @@ import numpy as np
 
 from latentkit import store
 from latentkit.analysis.report.schema import AttributesReport, write_report
-from latentkit.core import JobEvents, LatentkitError, atomic_write, check_folder, own_folder, write_text
+from latentkit.core import AnalysisPaths, JobEvents, LatentkitError, atomic_write, check_folder, own_folder, write_text
 from latentkit.store import PARTITIONS, list_attr, read_all
 from latentkit.store.latents import open_latents, read_blocks
 
@@ -194,7 +194,8 @@ def attributes(
         _attribute_figure(out, name, label_set.names.index(name), z_valid, y_valid, label_set)
         for name in (show if show is not None else best[:4])
     ]
-    with atomic_write(out / "attributes.npz") as handle:
+    files = AnalysisPaths(out)
+    with atomic_write(files.directions) as handle:
         np.savez(handle, names=np.array(label_set.names), centroids=centroids, directions=directions)
     report: AttributesReport = {
         "latents": str(latents),
@@ -205,11 +206,11 @@ def attributes(
         "train_rows": int(train.sum()),
         "probe_train_rows": len(z_train),
         "attributes": rows,
-        "directions": str(out / "attributes.npz"),
+        "directions": str(files.directions),
         "figures": figures,
     }
-    write_report(out / "attributes.json", report, AttributesReport)
-    write_text(out / "attributes.md", attributes_markdown(report))
+    write_report(files.attributes, report, AttributesReport)
+    write_text(files.attributes_markdown, attributes_markdown(report))
     return report
 
 
@@ -217,7 +218,7 @@ def _attribute_figure(out: Path, name: str, a: int, z: np.ndarray, y: np.ndarray
     """PC0-PC1 of the held-out rows (and the analysis' t-SNE, if there is one) coloured by one attribute."""
     from latentkit.analysis.report.run_figures import attribute_figure
 
-    tsne = out / "tsne.npy", out / "tsne_rows.npy"
+    tsne = AnalysisPaths(out).tsne, AnalysisPaths(out).tsne_rows
     panels = [("PC0-PC1 of the held-out rows", _pcs(z), y[:, a])]
     if all(path.exists() for path in tsne):
         rows = np.load(tsne[1])

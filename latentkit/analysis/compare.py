@@ -20,7 +20,7 @@ import numpy as np
 from latentkit.analysis.generators import listed_key
 from latentkit.analysis.measures.stats import histogram_density
 from latentkit.analysis.report.schema import ComparedRun, CompareReport, Report, read_report, write_report
-from latentkit.core import JobEvents, LatentkitError, RunPaths, check_folder, own_folder, write_text
+from latentkit.core import AnalysisPaths, JobEvents, LatentkitError, RunPaths, check_folder, own_folder, write_text
 from latentkit.model.opened import OpenedRun
 from latentkit.store import to_unit_float
 
@@ -36,8 +36,8 @@ def check_runs(runs: Sequence[str | os.PathLike], out: str | os.PathLike) -> Pat
     for run in runs:
         paths = RunPaths.of(run)
         OpenedRun.of(run).described.need_decoder("compare (its grids are decoded)")
-        if (paths.analysis / "report.json").exists():
-            read_report(paths.analysis / "report.json")  # a report of another format: refused before any work
+        if (paths.analysis_files.report).exists():
+            read_report(paths.analysis_files.report)  # a report of another format: refused before any work
         elif not paths.latents.exists():
             raise LatentkitError(f"{run} has no latents: run `latentkit encode --run {run}` first")
     return checked
@@ -57,14 +57,14 @@ def compare(
 
     events, out = events or JobEvents(), check_runs(runs, out)
     for run in runs:
-        if not (RunPaths.of(run).analysis / "report.json").exists():
+        if not RunPaths.of(run).analysis_files.report.exists():
             raise LatentkitError(f"{run} has no analysis: run `latentkit analyze --run {run}` first")
     own_folder(out)
     entries = []
     for label, run in zip(labels_of(runs), runs):
         opened = OpenedRun.of(run)  # its model loads once for the three grids
         paths = opened.paths
-        report_path = paths.analysis / "report.json"
+        report_path = paths.analysis_files.report
         report = read_report(report_path)
         grids = {
             name: generate(run=opened, method=method, n=grid_n, seed=seed, out=out / label / f"{name}.png")["out"]
@@ -99,8 +99,8 @@ def compare(
         ],
         "figures": figures,
     }
-    write_report(out / "report.json", result, CompareReport)
-    write_text(out / "report.md", _markdown(result))
+    write_report(AnalysisPaths(out).report, result, CompareReport)
+    write_text(AnalysisPaths(out).markdown, _markdown(result))
     return result
 
 

@@ -14,7 +14,7 @@ from latentkit import store
 from latentkit.analysis.generators import LatentFit
 from latentkit.analysis.measures.hits import hit_fractions
 from latentkit.analysis.report.decoded import store_images
-from latentkit.core import LatentkitError
+from latentkit.core import AnalysisPaths, LatentkitError
 from latentkit.model import check_picture, grid, save_png
 from latentkit.model.codec import Codec
 from latentkit.model.opened import OpenedRun
@@ -156,7 +156,7 @@ def attribute_walk(
     path = start + np.linspace(0.0, 1.0, steps)[:, None] * strength * direction
     row = np.concatenate([store_images(data, [image]), codec.decode(path)])
     save_png(grid(row, columns=len(row)), out)
-    fit_path = analysis / "mvn.npz"
+    fit_path = AnalysisPaths(analysis).fit
     hits = hit_fractions(path, LatentFit.load(fit_path)) if fit_path.exists() else None
     return {
         "out": str(out),

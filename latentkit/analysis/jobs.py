@@ -87,7 +87,7 @@ def compare_runs(
     check_runs(runs, out)
     for label, run in zip(labels_of(runs), runs):
         paths = RunPaths.of(run)
-        if not (paths.analysis / "report.json").exists():
+        if not (paths.analysis_files.report).exists():
             events.message(
                 f"{label}: no analysis yet, running analyze without t-SNE and k-means (compare reads "
                 f"neither; `latentkit analyze --run {run}` adds them)"

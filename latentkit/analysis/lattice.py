@@ -81,7 +81,7 @@ def lattice(
         raise LatentkitError(f"--span must be positive (in standard deviations), got {span}")
     opened = OpenedRun.of(run)
     paths = opened.paths
-    out = Path(out) if out is not None else paths.analysis / "lattice.png"
+    out = Path(out) if out is not None else paths.analysis_files.lattice_picture
     check_picture(out, force=force)
     opened.described.need_decoder("a lattice (its cells are decoded)")
     latents = finished_latents(run)
@@ -123,5 +123,6 @@ def lattice(
         "data_median": float(np.median(own)),
         "median_ratio": float(np.median(distances) / max(np.median(own), 1e-12)),
     }
-    write_json(own_folder(paths.analysis) / "lattice.json", found)
+    own_folder(paths.analysis)
+    write_json(paths.analysis_files.lattice, found)
     return found

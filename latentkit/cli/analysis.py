@@ -19,7 +19,7 @@ from latentkit.cli.app import (
     events,
     user_errors,
 )
-from latentkit.core import LatentkitError, count
+from latentkit.core import AnalysisPaths, LatentkitError, RunPaths, count
 
 
 @app.command("analyze")
@@ -293,7 +293,7 @@ def analyze_cmd(
     from latentkit.cli.console import quality_lines
 
     echo_lines(quality_lines(report))
-    typer.echo(f"report: {Path(out) / 'report.md'}")
+    typer.echo(f"report: {AnalysisPaths(Path(out)).markdown}")
     if run is None:
         typer.echo(
             "no model with these vectors: nothing decoded (generate, reconstruct and the report page need a run)"
@@ -305,7 +305,7 @@ def analyze_cmd(
         best = [f"{r['name']} {r['probe_accuracy']:.3f}" for r in rows if "skipped" not in r]
         typer.echo(
             f"attributes from {labels.name}: probe accuracy {', '.join(best[:5]) or 'none'}: "
-            f"{Path(out) / 'attributes.md'}"
+            f"{AnalysisPaths(Path(out)).attributes_markdown}"
         )
     if done.page is not None:
         typer.echo(f"report: {done.page} (interactive; opens offline in a browser)")
@@ -384,7 +384,7 @@ def attributes_cmd(
                 f"{row['name']:24s} {row['probe_accuracy']:7.3f} {row['direction_accuracy']:9.3f} "
                 f"{row['majority_rate']:8.3f}"
             )
-    typer.echo(f"report: {paths.analysis / 'attributes.md'}")
+    typer.echo(f"report: {paths.analysis_files.attributes_markdown}")
 
 
 @app.command("compare")
@@ -417,7 +417,7 @@ def compare_cmd(
         )
     changed = {k: v for r in result["runs"][1:] for k, v in r["differences"].items() if v}
     typer.echo(f"differences from {first}: " + (f"{len(changed)} numbers differ" if changed else "none"))
-    typer.echo(f"report: {out / 'report.md'}")
+    typer.echo(f"report: {AnalysisPaths(out).markdown}")
 
 
 @app.command("plane")
@@ -559,5 +559,5 @@ def flow_cmd(
     typer.echo(
         f"flow at epoch {found['epochs']}"
         + (f": negative log-likelihood {last['nll']:.3f}" if last else "")
-        + f" -> {Path(run) / 'flow'}; next: latentkit analyze --run {run}"
+        + f" -> {RunPaths.of(run).flow}; next: latentkit analyze --run {run}"
     )

@@ -16,7 +16,7 @@ from latentkit.cli.app import (
     events,
     user_errors,
 )
-from latentkit.core import LatentkitError
+from latentkit.core import AnalysisPaths, LatentkitError, RunPaths
 
 
 @app.command("demo")
@@ -47,7 +47,7 @@ def demo_cmd(
         raise typer.Exit(INTERRUPTED_EXIT)
     _print_findings(result.findings, result.run)
     if result.comparison is not None:
-        typer.echo(f"compare:  {workdir / 'compare' / 'report.md'}")
+        typer.echo(f"compare:  {AnalysisPaths(workdir / 'compare').markdown}")
 
 
 def _print_findings(rows, run) -> None:
@@ -66,8 +66,8 @@ def _print_findings(rows, run) -> None:
         colour = {"yes": "green", "no": "red", "inconclusive": "yellow", "not applicable": "blue"}[f.verdict]
         table.add_row(f.claim, f.measured, f"[{colour}]{f.verdict}[/{colour}]", f.figure)
     Console(width=max(Console().width, 120)).print(table)
-    typer.echo(f"findings: {run.root / 'findings.md'}")
-    typer.echo(f"report:   {run.analysis / 'report.md'}")
+    typer.echo(f"findings: {run.findings_markdown}")
+    typer.echo(f"report:   {run.analysis_files.markdown}")
     typer.echo(f"figures:  {run.analysis}/*.png")
     typer.echo(f"grids:    {run.samples}/")
 
@@ -87,13 +87,12 @@ def findings_cmd(
     RUN/findings.md and findings.json."""
 
     from latentkit.analysis.report.schema import read_report
-    from latentkit.core import RunPaths
     from latentkit.demo import write_findings
     from latentkit.model.opened import OpenedRun
 
     paths = RunPaths.of(run)
     OpenedRun.of(run).described.need_decoder("findings (its grids are decoded)")
-    report_path = paths.analysis / "report.json"
+    report_path = paths.analysis_files.report
     if not report_path.exists():
         raise LatentkitError(f"{run} has no analysis ({report_path}): run `latentkit analyze --run {run}` first")
     report = read_report(report_path)
@@ -104,10 +103,10 @@ def findings_cmd(
         )
     _, rows = write_findings(paths, report, say=lambda line: typer.echo(line, err=as_json))  # --json: stdout is JSON
     if as_json:
-        typer.echo((paths.root / "findings.json").read_text(encoding="utf-8"), nl=False)
+        typer.echo((paths.findings).read_text(encoding="utf-8"), nl=False)
     elif table:
         _print_findings(rows, paths)
     else:
         held, judged = sum(f.verdict == "yes" for f in rows), sum(f.verdict != "not applicable" for f in rows)
         aside = f" ({len(rows) - judged} not applicable)" if judged < len(rows) else ""
-        typer.echo(f"{held} of {judged} findings hold for this run{aside}: {paths.root / 'findings.md'}")
+        typer.echo(f"{held} of {judged} findings hold for this run{aside}: {paths.findings_markdown}")

@@ -221,7 +221,7 @@ def export_cmd(
         from latentkit.core import RunPaths
         from latentkit.store.projector import export_projector
 
-        in_region = region_test(RunPaths.of(run).analysis / "mvn.npz", k=1.5)  # the findings' k
+        in_region = region_test(RunPaths.of(run).analysis_files.fit, k=1.5)  # the findings' k
         made = export_projector(
             run=run, out=out, sample=sample, clusters=clusters, events=events(), in_region=in_region
         )

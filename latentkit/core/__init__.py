@@ -29,7 +29,7 @@ from latentkit.core.options import (
     parse_size,
     parse_split,
 )
-from latentkit.core.paths import MARK, RunPaths, check_file, check_folder, own_folder
+from latentkit.core.paths import MARK, AnalysisPaths, RunPaths, check_file, check_folder, own_folder
 
 __all__ = [
     "DISK_FULL_EXIT",
@@ -44,6 +44,7 @@ __all__ = [
     "LatentkitError",
     "MARK",
     "MB",
+    "AnalysisPaths",
     "RunPaths",
     "TrainingDiverged",
     "atomic_write",

@@ -71,9 +71,83 @@ def _ours(folder: Path) -> bool:
     return not names or any(MARK in name for name in names) or any(sign in names for sign in OLDER_SIGNS)
 
 
+# The checkpoints folder's files: the newest, the one before it (kept while the newest is
+# replaced), the epoch with the lowest validation loss, and each kept epoch.
+LATEST_CHECKPOINT, PREVIOUS_CHECKPOINT, BEST_CHECKPOINT = "latest.npz", "previous.npz", "best.npz"
+
+
+FLOW_RECORD = "flow.json"  # in a flow's folder (RUN/flow): its spec and history
+
+
+def kept_checkpoint(checkpoints: Path, epoch: int) -> Path:
+    """checkpoints/epoch_NNNN.npz: epoch ``epoch``'s checkpoint, kept for good."""
+    return Path(checkpoints) / f"epoch_{epoch:04d}.npz"
+
+
+@dataclass(frozen=True)
+class AnalysisPaths:
+    """Every file of an analysis folder (RUN/analysis, or ``analyze --out DIR``) by name."""
+
+    folder: Path
+
+    @property
+    def report(self) -> Path:
+        """report.json: every number of the analysis (its schema: ``analysis.report.schema``)."""
+        return self.folder / "report.json"
+
+    @property
+    def markdown(self) -> Path:
+        return self.folder / "report.md"
+
+    @property
+    def page(self) -> Path:
+        """The interactive report page (``latentkit report``)."""
+        return self.folder / "report.html"
+
+    @property
+    def fit(self) -> Path:
+        """Every generator's fit (``LatentFit``): what ``generate`` draws from."""
+        return self.folder / "mvn.npz"
+
+    @property
+    def tsne(self) -> Path:
+        return self.folder / "tsne.npy"
+
+    @property
+    def tsne_rows(self) -> Path:
+        """The latents' rows of the t-SNE map's points."""
+        return self.folder / "tsne_rows.npy"
+
+    @property
+    def attributes(self) -> Path:
+        return self.folder / "attributes.json"
+
+    @property
+    def attributes_markdown(self) -> Path:
+        return self.folder / "attributes.md"
+
+    @property
+    def directions(self) -> Path:
+        """The attributes' centroid directions (``generate --attribute``, ``lattice --plane``)."""
+        return self.folder / "attributes.npz"
+
+    @property
+    def lattice(self) -> Path:
+        return self.folder / "lattice.json"
+
+    @property
+    def lattice_picture(self) -> Path:
+        return self.folder / "lattice.png"
+
+    def figure(self, name: str) -> Path:
+        """A figure the analysis drew, by its name: ``figure("coverage")`` is coverage.png."""
+        return self.folder / f"{name}.png"
+
+
 @dataclass(frozen=True)
 class RunPaths:
-    """Everything one experiment writes lives under ``root``; copy it anywhere and resume."""
+    """Everything one experiment writes lives under ``root``; copy it anywhere and resume. Every
+    file name of a run directory is written here and nowhere else (tests/test_code_layout.py)."""
 
     root: Path
 
@@ -91,8 +165,35 @@ class RunPaths:
         return self.root / "checkpoints"
 
     @property
+    def latest_checkpoint(self) -> Path:
+        return self.checkpoints / LATEST_CHECKPOINT
+
+    @property
+    def best_checkpoint(self) -> Path:
+        return self.checkpoints / BEST_CHECKPOINT
+
+    @property
     def history(self) -> Path:
         return self.root / "history.csv"
+
+    @property
+    def training_figure(self) -> Path:
+        """The losses against the epoch, redrawn after each epoch."""
+        return self.samples / "training.png"
+
+    @property
+    def findings(self) -> Path:
+        """The studies' findings against this run (``latentkit findings``), with every figure's path."""
+        return self.root / "findings.json"
+
+    @property
+    def findings_markdown(self) -> Path:
+        return self.root / "findings.md"
+
+    @property
+    def tensorboard(self) -> Path:
+        """TensorBoard's event files (``tensorboard --logdir RUN/tensorboard``)."""
+        return self.root / "tensorboard"
 
     @property
     def monitor(self) -> Path:
@@ -107,10 +208,43 @@ class RunPaths:
         return self.root / "analysis"
 
     @property
+    def analysis_files(self) -> AnalysisPaths:
+        """The files of the run's own analysis folder."""
+        return AnalysisPaths(self.analysis)
+
+    @property
+    def model_folder(self) -> Path:
+        """An imported model's files (``import-model`` copies them here)."""
+        return self.root / "model"
+
+    @property
     def imported(self) -> Path:
         """What ``import-model`` recorded of an outside model (its files lie beside it, in RUN/model)."""
-        return self.root / "model" / "import.json"
+        return self.model_folder / "import.json"
+
+    @property
+    def flow(self) -> Path:
+        """The normalising flow ``latentkit flow`` trained on the run's latents."""
+        return self.root / "flow"
+
+    @property
+    def flow_record(self) -> Path:
+        return self.flow / FLOW_RECORD
 
     @property
     def samples(self) -> Path:
         return self.root / "samples"
+
+    def sample(self, name: str) -> Path:
+        """A grid the demo decoded, by its name: ``sample("reconstructions")``."""
+        return self.samples / f"{name}.png"
+
+    @property
+    def slurm_record(self) -> Path:
+        """The SLURM job ids of ``slurm submit``, for ``status``."""
+        return self.root / "slurm.json"
+
+    @property
+    def logs(self) -> Path:
+        """The SLURM jobs' output files."""
+        return self.root / "logs"

@@ -7,6 +7,7 @@ out (by a stated criterion), and the figure to look at. Pure code: the demo writ
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,7 @@ import numpy as np
 from latentkit.analysis.compare import HIT_K
 from latentkit.analysis.measures.stats import wilson_interval
 from latentkit.analysis.report.schema import Coverage, GeneratorRow, Radius, Region, Report
+from latentkit.core import RunPaths
 
 RMSE_GOAL = 0.05  # pixels in [0, 1]: reconstructions keep eyes, brows, mouth and hair
 CORRELATED_R = 0.5  # |r| at or above: a strongly correlated pair, its ellipse visibly rotated (post IX: "high values")
@@ -26,6 +28,20 @@ THIN_SHELL = 0.1  # a thin shell: sd at most this share of its mean radius (b sq
 
 BASELINE_MIN = 0.05  # the data's own hit share must reach this (upper 95 % bound) for a comparison against it
 SHELL_COVERAGE = 0.05  # a uniform b's coverage at or above this: its points do reach the data's neighbourhoods
+
+
+_IN_A_RUN = RunPaths(Path())  # findings name their figures relative to the run directory
+
+
+def look(*names: str) -> str:
+    """Where to look, relative to the run directory: analysis figures by name ("radius" is
+    analysis/radius.png), the demo's grids as "samples:NAME" (samples/NAME.png)."""
+    return ", ".join(
+        str(_IN_A_RUN.sample(name.removeprefix("samples:")))
+        if name.startswith("samples:")
+        else str(_IN_A_RUN.analysis_files.figure(name))
+        for name in names
+    )
 
 
 @dataclass(frozen=True)
@@ -73,13 +89,13 @@ def findings(report: Report, rmse: dict[str, Any], noun: str = "images") -> list
             f"{rmse['partition']} RMSE {rmse['rmse']:.4f} [{low:.4f}, {high:.4f}] over {rmse['n']:,} images "
             f"(holds if the interval lies at or below {RMSE_GOAL})",
             decided(high <= RMSE_GOAL, low > RMSE_GOAL),
-            "samples/reconstructions.png",
+            look("samples:reconstructions"),
         ),
         Finding(
             "Each component is close to a Gaussian",
             f"{gaussian} of {len(comps)} components: Gaussian-fit sigma within 20% of the std (goal >= 80%)",
             gaussian >= 0.8 * len(comps),
-            "analysis/components.png, analysis/dominant.png",
+            look("components", "dominant"),
         ),
         _correlation(report),
     ]
@@ -101,7 +117,7 @@ def findings(report: Report, rmse: dict[str, Any], noun: str = "images") -> list
                 f"{plane['n']:,} points in PC0-PC1 (a 2-D Gaussian: {expected:.1%}; holds if the interval "
                 f"lies within {band[0]:.1%}-{band[1]:.1%})",
                 decided(band[0] <= low and high <= band[1], high < band[0] or low > band[1]),
-                "analysis/pc_ellipses.png",
+                look("pc_ellipses"),
             )
         )
     nn = report.get("nearest_neighbours", {}).get("sets", {}).get("multivariate normal")
@@ -112,7 +128,7 @@ def findings(report: Report, rmse: dict[str, Any], noun: str = "images") -> list
                 f"nearest-neighbour median ratio data/normal {nn['median_ratio']:.2f}, "
                 f"KS {nn['ks_statistic']:.2f}, p = {nn['ks_pvalue']:.2g} (holds if ratio < 1 and KS p < 0.01)",
                 nn["median_ratio"] < 1 and nn["ks_pvalue"] < 0.01,
-                "analysis/nn_distances.png",
+                look("nn_distances"),
             )
         )
     rows += _hole_findings(report)
@@ -133,7 +149,7 @@ def _correlation(report: Report) -> Finding:
         f"over {report['n']:,} points, its ellipse's axes {axes} in standard units (holds if "
         f"{CORRELATED_R:g} <= |r| < {DEGENERATE_R:g})",
         decided(low >= CORRELATED_R and high < DEGENERATE_R, high < CORRELATED_R or low >= DEGENERATE_R),
-        "analysis/ellipses.png, analysis/correlation.png",
+        look("ellipses", "correlation"),
     )
 
 
@@ -173,14 +189,14 @@ def _mvn(report: Report, noun: str) -> Finding:
             f"points: {where} holds almost none of the data, so there is nothing to compare with "
             f"(too few points for the half-widths, or a cloud the box does not fit); {measured}",
             None,
-            "samples/generated_mvn.png",
+            look("samples:generated_mvn"),
             applies=False,
         )
     return Finding(
         claim,
         f"{measured} (holds if the normal's interval lies above half the data's)",
         decided(low >= data_high / 2, high < data_low / 2),
-        "samples/generated_mvn.png",
+        look("samples:generated_mvn"),
     )
 
 
@@ -225,7 +241,7 @@ def _shells(radius: Radius, uniform: list[GeneratorRow], dim: int) -> Finding:
         f"(mean +- sd, overlap within {SHELL_SDS:g} sd): {shells} (holds if {thinness} and the largest b "
         "misses)",
         (thin or not judged) and sides[-1] != "overlaps",
-        "analysis/radius.png",
+        look("radius"),
     )
 
 
@@ -260,7 +276,7 @@ def _hits(uniform: list[GeneratorRow], region: Region | None) -> Finding:
     classes, parts = _classes(uniform, lambda g: g["hit_fraction"][HIT_K], _box_interval)
     draws = sorted({g.get("hit_draws", g["samples"]) for g in uniform})
     measured = f"hit fraction (k={HIT_K}) with its 95% interval over {'/'.join(f'{d:,}' for d in draws)} draws: {parts}"
-    figure = "analysis/radius.png, samples/generated_uniform_b3.png"
+    figure = look("radius", "samples:generated_uniform_b3")
     origin = region is not None and region["box_holds_origin"].get(HIT_K)
     if origin and set(classes) == {"lands"}:
         return Finding(
@@ -320,14 +336,14 @@ def _shell_hits(uniform: list[GeneratorRow], region: Region, coverage: dict[str,
             _SHELL_CLAIM,
             f"{measured}; the shell and coverage disagree ({'; '.join(disagree)})",
             None,
-            "analysis/coverage.png, samples/generated_uniform_b3.png",
+            look("coverage", "samples:generated_uniform_b3"),
         )
     holds = False if "lands" in classes else None if "inconclusive" in classes else True
     return Finding(
         _SHELL_CLAIM,
         f"{measured} (holds if every b misses: below {UNIFORM_HIT_MAX:.0%})",
         holds,
-        "analysis/radius.png, samples/generated_uniform_b3.png",
+        look("radius", "samples:generated_uniform_b3"),
     )
 
 
@@ -381,7 +397,7 @@ def _hole_findings(report: Report) -> list[Finding]:
                     claim,
                     f"not applicable: BIC chose one component, so the mixture is a single normal ({measured})",
                     None,
-                    "analysis/coverage.png",
+                    look("coverage"),
                     applies=False,
                 )
             )
@@ -392,7 +408,7 @@ def _hole_findings(report: Report) -> list[Finding]:
                     claim,
                     f"{measured} (holds if the mixture's interval lies above the normal's)",
                     decided(g_low > m_high, g_high < m_low),
-                    "analysis/coverage.png",
+                    look("coverage"),
                 )
             )
     if coverage:
@@ -406,7 +422,7 @@ def _hole_findings(report: Report) -> list[Finding]:
                 f"best coverage: {said(best)} ({others}); holds if it is the mixture, the kernel density, "
                 "a VAE's aggregate posterior or a flow, its interval above every other generator's",
                 (best in FOLLOWERS) if apart else None,
-                "analysis/coverage.png",
+                look("coverage"),
             )
         )
     reencoding = report.get("reencoding", {})
@@ -418,7 +434,7 @@ def _hole_findings(report: Report) -> list[Finding]:
                 f"median ||E(D(z)) - z|| {uniform['median']:.3g} for uniform b=3, {uniform['median_ratio']:.1f}x "
                 f"the data's own {reencoding['data']['median']:.3g} (holds if >= {REENCODE_FAR:g}x)",
                 uniform["median_ratio"] >= REENCODE_FAR,
-                "analysis/reencoded_faces.png",
+                look("reencoded_faces"),
             )
         )
     vae = report.get("vae")
@@ -429,7 +445,7 @@ def _hole_findings(report: Report) -> list[Finding]:
                 f"{vae['active_units']} of {vae['dims']} dimensions active (variance of E[z|x] > "
                 f"{vae['threshold']:g}; holds if at least half)",
                 not vae["collapsed"],
-                "analysis/vae_health.png",
+                look("vae_health"),
             )
         )
     return rows

@@ -125,8 +125,8 @@ def write_findings(
     }
     say(f"{steps[1]}findings: reconstruction error on the valid partition, the studies' claims")
     rows = findings(report, reconstruction_rmse(run=run.root, partition="valid"), noun=noun(report["latents"]))
-    write_json(run.root / "findings.json", {"findings": as_json(rows), "figures": _figures(run, report, grids)})
-    write_text(run.root / "findings.md", "# What the studies found, and what this run measured\n\n" + as_markdown(rows))
+    write_json(run.findings, {"findings": as_json(rows), "figures": _figures(run, report, grids)})
+    write_text(run.findings_markdown, "# What the studies found, and what this run measured\n\n" + as_markdown(rows))
     return grids, rows
 
 
@@ -183,13 +183,13 @@ def run_demo(
             latents=run.latents, out=run.analysis, options=AnalyzeOptions(**DEMO_ANALYSIS), events=events, run=run.root
         )
     else:
-        report = read_report(run.analysis / "report.json")
+        report = read_report(run.analysis_files.report)
     grids, rows = write_findings(run, report, say=say, steps=("[5/6] ", "[6/6] "))
     from latentkit.analysis.lattice import lattice
     from latentkit.analysis.report.page import write_page
 
-    analysis = run.analysis / "report.json"
-    picture, page = run.analysis / "lattice.png", run.analysis / "report.html"
+    analysis = run.analysis_files.report
+    picture, page = run.analysis_files.lattice_picture, run.analysis_files.page
     if _newer(picture, analysis):
         say(f"      decode anywhere: the PC0-PC1 lattice -> {picture} (done)")
     else:

@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 
 from latentkit.core import LatentkitError, TrainingDiverged, atomic_write
+from latentkit.core.paths import BEST_CHECKPOINT, LATEST_CHECKPOINT, PREVIOUS_CHECKPOINT, kept_checkpoint
 
-LATEST, PREVIOUS = "latest.npz", "previous.npz"
-BEST = "best.npz"  # the epoch with the lowest validation loss so far, for `train --from`
+LATEST, PREVIOUS = LATEST_CHECKPOINT, PREVIOUS_CHECKPOINT  # file names: core.paths owns them
+BEST = BEST_CHECKPOINT  # the epoch with the lowest validation loss so far, for `train --from`
 
 
 @dataclass
@@ -49,7 +50,7 @@ def save(directory: str | os.PathLike, *, meta: dict[str, Any], model_variables,
 
 def kept_path(directory: str | os.PathLike, epoch: int) -> Path:
     """RUN/checkpoints/epoch_NNNN.npz: epoch ``epoch``'s checkpoint, kept for good."""
-    return Path(directory) / f"epoch_{epoch:04d}.npz"
+    return kept_checkpoint(Path(directory), epoch)
 
 
 def keep(directory: str | os.PathLike, epoch: int) -> Path:

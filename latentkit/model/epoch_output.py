@@ -79,7 +79,6 @@ def draw_training(history: list[dict], path: Path) -> Path:
 # -- TensorBoard event files ----------------------------------------------------------------
 
 
-FOLDER = "tensorboard"
 SCALARS = {
     "loss": "loss",
     "reconstruction": "loss/reconstruction",
@@ -90,7 +89,7 @@ SCALARS = {
 
 def event_file(paths: RunPaths, side: str, epoch: int) -> Path:
     """RUN/tensorboard/{train,valid}/events.out.tfevents.EPOCH.latentkit"""
-    return paths.root / FOLDER / side / f"events.out.tfevents.{epoch:06d}.latentkit"
+    return paths.tensorboard / side / f"events.out.tfevents.{epoch:06d}.latentkit"
 
 
 def log_epochs(paths: RunPaths, history: list[dict[str, Any]]) -> int:

@@ -117,7 +117,7 @@ def run_epochs(
     if parallel.processes > 1 and parallel.writes:
         events.message("note: no validation loss in a multi-process run (every process would have to evaluate)")
     if parallel.writes:
-        sweep_dead_writers(paths.root / epoch_output.FOLDER)  # an event file a kill cut off mid-write
+        sweep_dead_writers(paths.tensorboard)  # an event file a kill cut off mid-write
     monitor = MonitorLog(paths.monitor, "train")
 
     copies = open_mirror(paths.root, mirror, events)
@@ -210,10 +210,10 @@ def run_epochs(
                 _write_history(paths.history, history)
                 with noise_state_kept(model):
                     _save_reconstructions(model, sample, paths.samples / f"reconstructions_epoch{epoch:03d}.png")
-                epoch_output.draw_training(history, paths.samples / "training.png")
+                epoch_output.draw_training(history, paths.training_figure)
                 epoch_output.log_epochs(paths, history)
                 copies.request()  # history and samples too
-                found = advice.overfitting(history, best=paths.checkpoints / checkpoint.BEST)
+                found = advice.overfitting(history, best=paths.best_checkpoint)
                 events.record(
                     monitor.write(
                         unit=f"epoch {epoch}",

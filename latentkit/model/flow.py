@@ -19,9 +19,8 @@ from typing import Any
 import numpy as np
 
 from latentkit.core import JobEvents, LatentkitError, RunPaths, own_folder, write_json
+from latentkit.core.paths import FLOW_RECORD
 from latentkit.model import checkpoint
-
-FOLDER = "flow"
 
 
 @dataclass(frozen=True)
@@ -150,7 +149,7 @@ def train_flow(
     return fit_flow(
         group["z"],
         rows,
-        paths.root / FOLDER,
+        paths.flow,
         epochs=epochs,
         couplings=couplings,
         hidden=hidden,
@@ -229,7 +228,7 @@ def fit_flow(
             model_variables=flow.variables,
             optimizer_variables=flow.optimizer.variables,
         )
-    write_json(folder / "flow.json", {"spec": spec.__dict__, "history": history, "rows": int(len(rows))})
+    write_json(folder / FLOW_RECORD, {"spec": spec.__dict__, "history": history, "rows": int(len(rows))})
     return {"epochs": epoch, "history": history, "spec": spec.__dict__}
 
 

@@ -159,7 +159,7 @@ def load_imported(described: RunModel) -> ImportedModel:
     """The run's imported model, loaded from RUN/model as the import recorded it."""
     from latentkit.model.backend import keras
 
-    record, folder = described.imported, described.root / "model"
+    record, folder = described.imported, RunPaths.of(described.root).model_folder
     assert record is not None  # called for imported runs only
     files = [folder / source["copy"] for source in record["sources"]]
     models = [load_file(path, record, keras) for path in files]

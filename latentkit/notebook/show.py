@@ -11,11 +11,12 @@ from pathlib import Path
 from latentkit.core import RunPaths
 
 INLINE_BYTES = 150_000  # a picture larger than this is shown as a JPEG (the file keeps its PNG): notebooks stay small
+_IN_A_RUN = RunPaths(Path())  # paths relative to the run directory
 RESULTS = (  # (caption, path in the run): what a study looks at first
-    ("Radius of the data's z-points and of generated ones", "analysis/radius.png"),
-    ("Each component's distribution, with its Gaussian fit", "analysis/components.png"),
-    ("Images decoded from the fitted multivariate normal", "samples/generated_mvn.png"),
-    ("Originals (odd rows) above their reconstructions", "samples/reconstructions.png"),
+    ("Radius of the data's z-points and of generated ones", _IN_A_RUN.analysis_files.figure("radius")),
+    ("Each component's distribution, with its Gaussian fit", _IN_A_RUN.analysis_files.figure("components")),
+    ("Images decoded from the fitted multivariate normal", _IN_A_RUN.sample("generated_mvn")),
+    ("Originals (odd rows) above their reconstructions", _IN_A_RUN.sample("reconstructions")),
 )
 
 
@@ -30,7 +31,7 @@ def show_training(run: str | os.PathLike) -> None:
         display(Markdown(f"no epoch finished yet in `{paths.root}`"))
         return
     history = list(csv.DictReader(paths.history.open(encoding="utf-8")))
-    out = paths.samples / "training.png"  # drawn by train after every epoch; drawn here for older runs
+    out = paths.training_figure  # drawn by train after every epoch; drawn here for older runs
     if not out.exists():
         draw_training(history, out)
     display(Markdown(f"**Training** ({len(history)} epochs; last loss {float(history[-1]['loss']):.2f})"))
@@ -43,7 +44,7 @@ def show_results(run: str | os.PathLike) -> None:
     from IPython.display import Markdown, display
 
     paths = RunPaths.of(run)
-    found = paths.root / "findings.json"
+    found = paths.findings
     if found.exists():
         rows = json.loads(found.read_text(encoding="utf-8"))["findings"]
         table = ["| the studies found | this run measured | holds |", "| --- | --- | --- |"]

@@ -21,7 +21,6 @@ from latentkit.core import LatentkitError, RunPaths, check_folder, own_folder, w
 from latentkit.pipeline.steps import Where, steps_done
 
 SCRIPTS_PACKAGE = "latentkit.slurm_scripts"  # the repository's slurm/ folder, shipped inside the wheel
-RECORD = "slurm.json"
 
 
 @dataclass(frozen=True)
@@ -150,19 +149,19 @@ def submit(
     for step in steps:
         if step.done:
             continue
-        command = sbatch_command(step, depends_on=previous, log_dir=paths.root / "logs", sbatch_args=sbatch_args)
+        command = sbatch_command(step, depends_on=previous, log_dir=paths.logs, sbatch_args=sbatch_args)
         result.commands.append(command)
         if dry_run:  # the id sbatch would print, as a shell variable
             previous = f"${step.name.upper()}_ID"
             continue
-        own_folder(paths.root / "logs")
+        own_folder(paths.logs)
         own_folder(paths.root)  # the run's folder: train writes into it next
         done = subprocess.run(command, capture_output=True, text=True, env={**(env or os.environ), **step.export})
         if done.returncode:
             raise LatentkitError(f"sbatch for {step.name} failed: {done.stderr.strip() or done.stdout.strip()}")
         previous = result.job_ids[step.name] = done.stdout.strip().split(";")[0]
     if not dry_run and result.job_ids:
-        write_json(paths.root / RECORD, {"jobs": result.job_ids, "logs": str(paths.root / "logs")})
+        write_json(paths.slurm_record, {"jobs": result.job_ids, "logs": str(paths.logs)})
     return result
 
 
@@ -222,7 +221,7 @@ def check_fits(steps: list[Step], sbatch_args: list[str], env: dict[str, str] | 
 
 def job_states(run: str | os.PathLike, env: dict[str, str] | None = None) -> dict[str, Any] | None:
     """The recorded job ids with each job's (and array task's) SLURM state, or None."""
-    record = RunPaths.of(run).root / RECORD
+    record = RunPaths.of(run).slurm_record
     if not record.exists():
         return None
     import json

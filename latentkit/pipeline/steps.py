@@ -66,7 +66,7 @@ def encoded(run: RunPaths) -> bool:
 
 def analyzed(run: RunPaths) -> bool:
     """report.json is written after the last chunk of complete latents was."""
-    report = run.analysis / "report.json"
+    report = run.analysis_files.report
     if not report.exists() or not store_complete(run.latents):
         return False
     marks = [p.stat().st_mtime for p in (run.latents / store.DONE).rglob("*") if p.is_file()]
@@ -83,8 +83,8 @@ class Step:
 STEPS: tuple[Step, ...] = (
     Step("prepare", "the store of images (DATA)", lambda w: w.data is not None and store_complete(w.data)),
     Step("train", "RUN/checkpoints", lambda w: trained(w.run, w.epochs)),
-    Step("encode", "RUN/latents.zarr", lambda w: encoded(w.run)),
-    Step("analyze", "RUN/analysis/report.json", lambda w: analyzed(w.run)),
+    Step("encode", str(RunPaths(Path("RUN")).latents), lambda w: encoded(w.run)),
+    Step("analyze", str(RunPaths(Path("RUN")).analysis_files.report), lambda w: analyzed(w.run)),
 )
 NAMES = tuple(step.name for step in STEPS)
 

@@ -98,7 +98,7 @@ def _rows(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """The analysis' t-SNE rows (with their coordinates) when there are any, else a sample drawn
     per partition in proportion to its size."""
-    embedding, shown = paths.analysis / "tsne.npy", paths.analysis / "tsne_rows.npy"
+    embedding, shown = paths.analysis_files.tsne, paths.analysis_files.tsne_rows
     if embedding.exists() and shown.exists():
         rows, coords = np.load(shown), np.load(embedding)
         keep = np.isin(rows, usable)

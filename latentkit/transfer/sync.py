@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from latentkit.core import JobEvents, LatentkitError, atomic_write, check_folder, own_folder, sweep_dead_writers
+from latentkit.core.paths import LATEST_CHECKPOINT
 from latentkit.store import COORDINATES, DONE, read_all, throttle
 from latentkit.transfer.mount import BLOCK, RETRIES, retrying, walk
 
@@ -97,7 +98,7 @@ def _finished_files(root: Path) -> tuple[list[str], int]:
                 continue
         first.append(rel)
     # previous.npz before latest.npz: the destination always holds a readable checkpoint
-    first.sort(key=lambda r: (r.endswith("latest.npz"), r))
+    first.sort(key=lambda r: (r.endswith(LATEST_CHECKPOINT), r))
     return first + done_markers, held_back
 
 

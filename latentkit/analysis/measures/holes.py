@@ -13,18 +13,21 @@ bounded samples, so memory does not grow with the run:
 - ``two_nn``: the TwoNN intrinsic dimension (Facco et al. 2017).
 - ``ssim``: structural similarity as scikit-image computes it (7x7 window, sample covariance),
   vectorised over a batch of images; ``ReconstructionQuality`` streams MSE, PSNR and SSIM.
-- ``vae_health``: KL per dimension and active units (Var_x E[z|x] > 0.01).
+- ``VaeHealthStream``: KL per dimension and active units (Var_x E[z|x] > 0.01), streamed.
 """
 
 from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from latentkit.model.sampling import EPS_CLIP
+
+if TYPE_CHECKING:
+    from latentkit.analysis.report.schema import Fragments, Prdc, Reconstruction, VaeHealth
 
 ACTIVE_VARIANCE = 0.01  # a dimension whose posterior mean varies less over the data is inactive
 LOGVAR_HIGH = -3.0  # post XIII: a tiny-KL VAE had only a few log-variances at or above this
@@ -44,7 +47,7 @@ def kth_neighbour_radii(points: np.ndarray, k: int) -> np.ndarray:
 
 def prdc(
     real: np.ndarray, fake: np.ndarray, k: int = 5, working_memory: int = 64, real_radii: np.ndarray | None = None
-) -> dict[str, float]:
+) -> Prdc:
     """Precision, recall, density and coverage of ``fake`` against ``real`` (Naeem et al. 2020).
 
     precision: share of fakes inside some real point's k-NN ball; recall: share of reals inside
@@ -101,7 +104,7 @@ def summary(values: np.ndarray) -> dict[str, float]:
 # -- fragments and intrinsic dimension -------------------------------------------------
 
 
-def fragments(points: np.ndarray, k: int = 5, min_cluster_size: int | None = None) -> dict[str, Any]:
+def fragments(points: np.ndarray, k: int = 5, min_cluster_size: int | None = None) -> Fragments:
     """Connected components of the symmetric k-NN graph (and the largest one's share of the
     points), and the share of points HDBSCAN leaves as noise (with its cluster count)."""
     from scipy.sparse.csgraph import connected_components
@@ -189,7 +192,7 @@ class ReconstructionQuality:
             elif item[0] > self._worst[0][0]:
                 heapq.heapreplace(self._worst, item)
 
-    def result(self) -> dict[str, float]:
+    def result(self) -> Reconstruction:
         """Means over the images: ``psnr`` is the mean of per-image PSNRs (dB, peak 1)."""
         n = max(self.n, 1)
         return {"mse": self.mse_sum / n, "psnr": self.psnr_sum / n, "ssim": self.ssim_sum / n, "n": self.n}
@@ -202,7 +205,7 @@ class ReconstructionQuality:
 # -- VAE health ------------------------------------------------------------------------
 
 
-class VaeHealth:
+class VaeHealthStream:
     """KL(q(z|x) || N(0, I)) per dimension and the variance of the posterior means; the VAE's
     internals: log-variance per dimension (min, max, mean), |z - mu| and the radius of z against
     the radius of mu (when the latents hold the z drawn). Streamed."""
@@ -260,23 +263,21 @@ class VaeHealth:
             self.radius_gap += [diff.sum(), 0.0, relative.sum(), 0.0]
             self.radius_gap[[1, 3]] = np.maximum(self.radius_gap[[1, 3]], [diff.max(), relative.max()])
 
-    def internals(self) -> dict[str, Any]:
-        """Log-variance per dimension; with z: |z - mu| (mean, RMS, max over every value) and the
-        radius of z against the radius of mu (mean, std over the rows)."""
+    def internals(self, found: VaeHealth) -> None:
+        """Adds to ``found`` the log-variance per dimension; with z: |z - mu| (mean, RMS, max over
+        every value) and the radius of z against the radius of mu (mean, std over the rows)."""
         n = max(self.n, 1)
-        found: dict[str, Any] = {
-            "logvar": {
-                "min": self.logvar_min.tolist(),
-                "max": self.logvar_max.tolist(),
-                "mean": (self.logvar_sum / n).tolist(),
-            },
-            "logvar_values": {
-                "min": float(self.logvar_min.min()),
-                "max": float(self.logvar_max.max()),
-                "mean": float(self.logvar_sum.sum() / (n * len(self.kl))),
-                "at_least_minus_3": self.logvar_high,
-                "values": self.n * len(self.kl),
-            },
+        found["logvar"] = {
+            "min": self.logvar_min.tolist(),
+            "max": self.logvar_max.tolist(),
+            "mean": (self.logvar_sum / n).tolist(),
+        }
+        found["logvar_values"] = {
+            "min": float(self.logvar_min.min()),
+            "max": float(self.logvar_max.max()),
+            "mean": float(self.logvar_sum.sum() / (n * len(self.kl))),
+            "at_least_minus_3": self.logvar_high,
+            "values": self.n * len(self.kl),
         }
         if self.with_z:
             values = self.with_z * len(self.kl)
@@ -309,13 +310,13 @@ class VaeHealth:
                     "clipped": self.clipped,
                     "values": values,
                 }
-        return found
 
-    def result(self) -> dict[str, Any]:
+    def result(self) -> VaeHealth:
+        """report.json's ``vae``."""
         n = max(self.n, 1)
         variance = self.sum_sq / n - (self.sum / n) ** 2
         active = variance > ACTIVE_VARIANCE
-        return {
+        found: VaeHealth = {
             "active_units": int(active.sum()),
             "dims": len(active),
             "kl_per_dim": (self.kl / n).tolist(),
@@ -325,5 +326,6 @@ class VaeHealth:
             "threshold": ACTIVE_VARIANCE,
             "collapsed": bool(active.sum() < len(active) / 2),
             "n": self.n,
-            **self.internals(),
         }
+        self.internals(found)
+        return found

@@ -8,7 +8,7 @@ Wilson's interval beside each fraction). ``analyze`` feeds them its passes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,6 +22,9 @@ from latentkit.analysis.measures.stats import (
     mahalanobis2,
     wilson_interval,
 )
+
+if TYPE_CHECKING:
+    from latentkit.analysis.report.schema import EllipseShares, GeneratorRow
 
 DEFAULT_PC_PAIRS = ((0, 1), (0, 2), (2, 5))  # PC0-PC1, PC0-PC2, PC2-PC5 (PC0 the largest)
 
@@ -84,7 +87,7 @@ class Ellipse:
         self.inside += [int((distance <= k * k).sum()) for k in SIGMAS]
         self.n += len(block)
 
-    def result(self) -> dict[str, Any]:
+    def result(self) -> EllipseShares:
         scale = np.sqrt(self.cov[0, 0] * self.cov[1, 1])
         return {
             "pair": list(self.pair),
@@ -95,38 +98,36 @@ class Ellipse:
         }
 
 
-def generators_report(fit: LatentFit, options, rng, pc_region: PcRegion) -> list[dict[str, Any]]:
-    rows = []
+def generators_report(fit: LatentFit, options, rng, pc_region: PcRegion) -> list[GeneratorRow]:
+    """report.json's ``generators``: each generator's radii and its hit tests (the box, in PC
+    coordinates, and the data's shell where the fit holds one)."""
+    rows: list[GeneratorRow] = []
     for index, generator in enumerate(generators_of(fit, options.uniform_bs)):
         z = generator.sample(rng, options.generator_samples, fit)
         hits, shell, drawn = _hit_test(generator, z, fit, options, np.random.default_rng([options.seed, 7, index]))
         r = np.sqrt((z * z).sum(axis=1))
         expected_mean, expected_std = generator.expected_radius(fit)
-        rows.append(
-            {
-                "name": generator.name,
-                "method": generator.method,
-                "params": generator.params,
-                "samples": options.generator_samples,
-                "radius_mean": float(r.mean()),
-                "radius_std": float(r.std()),
-                "expected_radius_mean": expected_mean,
-                "expected_radius_std": expected_std,
-                "hit_fraction": {f"{k:g}": float(h / drawn) for k, h in zip(options.ks, hits)},
-                "hit_interval": {f"{k:g}": list(wilson_interval(int(h), drawn)) for k, h in zip(options.ks, hits)},
-                "hit_draws": drawn,
-                **(
-                    {"shell_fraction": shell / drawn, "shell_interval": list(wilson_interval(shell, drawn))}
-                    if fit.shell is not None
-                    else {}
-                ),
-                "pc_hit_fraction": {
-                    f"{k:g}": float(h / len(z)) for k, h in zip(options.ks, pc_region.hits(z, options.ks))
-                },
-                "radii": np.histogram(r, bins=60)[0].tolist(),
-                "radii_range": [float(r.min()), float(r.max())],
-            }
-        )
+        row: GeneratorRow = {
+            "name": generator.name,
+            "method": generator.method,
+            "params": generator.params,
+            "samples": options.generator_samples,
+            "radius_mean": float(r.mean()),
+            "radius_std": float(r.std()),
+            "expected_radius_mean": expected_mean,
+            "expected_radius_std": expected_std,
+            "hit_fraction": {f"{k:g}": float(h / drawn) for k, h in zip(options.ks, hits)},
+            "hit_interval": {f"{k:g}": list(wilson_interval(int(h), drawn)) for k, h in zip(options.ks, hits)},
+            "hit_draws": drawn,
+            "shell_fraction": shell / drawn,
+            "shell_interval": list(wilson_interval(shell, drawn)),
+            "pc_hit_fraction": {f"{k:g}": float(h / len(z)) for k, h in zip(options.ks, pc_region.hits(z, options.ks))},
+            "radii": np.histogram(r, bins=60)[0].tolist(),
+            "radii_range": [float(r.min()), float(r.max())],
+        }
+        if fit.shell is None:  # no shell of the data's to land in: no share of it
+            del row["shell_fraction"], row["shell_interval"]
+        rows.append(row)
     return rows
 
 

@@ -8,10 +8,13 @@ gives the one-shot result: moments merge with Chan's formula (float64), histogra
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.optimize import OptimizeWarning, curve_fit
+
+if TYPE_CHECKING:
+    from latentkit.analysis.report.schema import ComponentCounts
 
 FWHM_PER_SIGMA = 2.0 * np.sqrt(2.0 * np.log(2.0))  # 2.3548
 
@@ -161,7 +164,7 @@ POST_II_CASE_II = {
 }  # its "at most", 256 dims
 
 
-def component_counts(centres: np.ndarray, widths: np.ndarray) -> dict[str, Any]:
+def component_counts(centres: np.ndarray, widths: np.ndarray) -> ComponentCounts:
     """Post II's table: how many components have a fitted centre |mu| >= 0.25 and >= 1, and a
     half-width >= 1, 1.5 and 3, beside the post's own upper bounds for its case II (256 dims)."""
     return {

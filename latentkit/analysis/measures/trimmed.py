@@ -15,7 +15,7 @@ factor, whatever the number of points.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,6 +23,9 @@ from latentkit.analysis.generators import LatentFit
 from latentkit.analysis.measures.hits import region_distance
 from latentkit.analysis.measures.regions import Ellipse
 from latentkit.analysis.measures.stats import Histograms, Moments, fit_gaussian, fwhm, pca_from_covariance
+
+if TYPE_CHECKING:
+    from latentkit.analysis.report.schema import PcFit, Trimmed
 
 SCATTER_POINTS = 10_000  # per factor and pair: the scatter and the kernel density of the figure
 
@@ -107,10 +110,10 @@ class TrimmedPca:
         self.histograms.partial_fit(projected / self.scale)
         self.points.add(projected.astype(np.float32), keys)
 
-    def result(self, n: int) -> dict[str, Any]:
-        """report.json's ``pca.trimmed[]`` entry (``Trimmed``)."""
+    def result(self, n: int) -> Trimmed:
+        """report.json's ``pca.trimmed[]`` entry."""
         values = self.eigenvalues if self.eigenvalues is not None else np.zeros(0)  # self.viewable
-        found: dict[str, Any] = {
+        found: Trimmed = {
             "fact": float(self.fact),
             "kept": self.kept,
             "kept_fraction": self.kept / max(n, 1),
@@ -119,11 +122,11 @@ class TrimmedPca:
         }
         if self.viewable and hasattr(self, "ellipses"):
             found["ellipses"] = [e.result() for e in self.ellipses]
-            found["pc_fits"] = []
+            pc_fits: list[PcFit] = []
             for i, pc in enumerate(self.pcs):
                 counts = self.histograms.counts_[i] if hasattr(self.histograms, "counts_") else np.zeros(1)
                 g = fit_gaussian(self.histograms.centres_, counts, 0.0, 1.0) if counts.sum() else {}
-                found["pc_fits"].append(
+                pc_fits.append(
                     {
                         "pc": int(pc),
                         "centre": float(g.get("centre", 0.0) * self.scale[i]),
@@ -131,6 +134,7 @@ class TrimmedPca:
                         "fwhm": float(fwhm(self.histograms.centres_, counts) * self.scale[i]) if counts.sum() else 0.0,
                     }
                 )
+            found["pc_fits"] = pc_fits
         return found
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from latentkit import store
 from latentkit.analysis.generators import METHODS, LatentFit, make_generator
 from latentkit.analysis.measures.hits import box_holds_origin, hit_fractions, shell_hits
-from latentkit.core import LatentkitError
+from latentkit.core import AnalysisPaths, LatentkitError
 from latentkit.model import check_picture, grid, save_png
 from latentkit.model.opened import OpenedRun
 from latentkit.store import sample_rows, select_rows, to_unit_float
@@ -46,13 +46,13 @@ def generate(
     run, described = opened.root, opened.described
     if described.has_decoder:
         check_picture(out, force=force)
-    fit_path = Path(analysis or opened.paths.analysis) / "mvn.npz"
+    fit_path = AnalysisPaths(Path(analysis or opened.paths.analysis)).fit
     if fit_path.exists():
         fit = LatentFit.load(fit_path)
         if method == "flow":
-            from latentkit.model.flow import FOLDER, load_flow
+            from latentkit.model.flow import load_flow
 
-            fit = replace(fit, flow=load_flow(opened.root / FOLDER))
+            fit = replace(fit, flow=load_flow(opened.paths.flow))
     elif method in ("component", "mvn", "gmm", "kde", "posterior", "flow"):
         raise LatentkitError(
             f"--method {method} needs the fitted distribution {fit_path}: run `latentkit analyze` first"

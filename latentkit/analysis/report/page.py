@@ -50,7 +50,7 @@ def write_page(
 
     events, opened = events or JobEvents(), OpenedRun.of(run)
     run, paths, described = opened.root, opened.paths, opened.described
-    report_path = paths.analysis / "report.json"
+    report_path = paths.analysis_files.report
     if not report_path.exists():
         raise LatentkitError(f"{run} has no analysis ({report_path}): run `latentkit analyze --run {run}` first")
     if points < 10:
@@ -77,7 +77,7 @@ def write_page(
     else:
         events.message(f"{run} has no decoder: the page shows no reconstructions and no generated {what}")
     events.advance()
-    fit = LatentFit.load(paths.analysis / "mvn.npz")
+    fit = LatentFit.load(paths.analysis_files.fit)
     drawn = {}
     for name, method, params in (
         ("fitted normal", "mvn", {}),
@@ -118,7 +118,7 @@ def write_page(
         }
     events.advance()
     html = _html(paths, report, source, colourings, overlay)
-    out = paths.analysis / "report.html"
+    out = paths.analysis_files.page
     write_text(out, html)
     events.advance()
     events.finish()
@@ -319,13 +319,13 @@ def _html(paths: RunPaths, report: dict, source: dict, colourings: list[tuple[st
         f"{report['dim']} dimensions; the map shows {len(source['row']):,} of them.</p>",
         width=1100,
     )
-    findings = paths.root / "findings.json"
+    findings = paths.findings
     beside = [menu, chosen, save]
-    if (paths.analysis / "lattice.png").exists():  # decode anywhere (`latentkit lattice`), beside the map
+    if (paths.analysis_files.lattice_picture).exists():  # decode anywhere (`latentkit lattice`), beside the map
         beside.append(
             Div(
                 text="<h3>Decode anywhere: the PC0-PC1 lattice</h3><img style='max-width:520px' "
-                f"src='data:image/png;base64,{base64.b64encode((paths.analysis / 'lattice.png').read_bytes()).decode()}'>"
+                f"src='data:image/png;base64,{base64.b64encode((paths.analysis_files.lattice_picture).read_bytes()).decode()}'>"
                 "<p>Each cell decoded and encoded again; the darker its frame, the farther it came back: "
                 "the holes.</p>",
                 width=540,
@@ -353,7 +353,7 @@ def _html(paths: RunPaths, report: dict, source: dict, colourings: list[tuple[st
         if (paths.analysis / name).exists()
     )
     parts.append(Div(text="<h2>Figures</h2>" + figures, width=1100))
-    tables = paths.analysis / "report.md"
+    tables = paths.analysis_files.markdown
     if tables.exists():
         parts.append(Div(text=markdown.markdown(tables.read_text(encoding="utf-8"), extensions=["tables"]), width=1100))
     return file_html(column(*parts), INLINE, title=f"latentkit report: {paths.root.name}")

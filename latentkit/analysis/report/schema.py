@@ -21,7 +21,7 @@ from typing import Any, NotRequired, TypedDict
 
 import numpy as np
 
-from latentkit.core import LatentkitError, write_json
+from latentkit.core import AnalysisPaths, LatentkitError, write_json
 
 REPORT_FORMAT = 3  # 1: before the format was recorded (the same keys); 2: "format" written; 3: pca.pc_fits[].pc
 # counts from 0 as every index does (PC0 the largest; format 2 wrote PC0 as 1)
@@ -156,17 +156,38 @@ class Pca(TypedDict):
     ]  # of the PC coordinates, |r| largest off the diagonal (post IX: < 2e-7)
 
 
-class Mixture(TypedDict):
+class MixtureSection(TypedDict):
+    """The fitted Gaussian mixture (``generators.Mixture``) as report.json's ``mixture`` section."""
+
     components: int
     weights: list[float]
-    bic: dict[str, float]
-    points: int
+    bic: dict[str, float]  # components (as text) -> BIC of each candidate tried
+    points: int  # the rows of the sample it was fitted on
+
+
+class KdeSection(TypedDict):
+    """The fitted kernel density (``generators.Kde``) as report.json's ``kde`` section."""
+
+    bandwidth: float  # chosen by cross-validation, in the standardised cloud's units
+    points: int  # the sample it keeps
+    units: str  # "standardised"
+
+
+class NeighbourSet(TypedDict):
+    """One set's nearest-neighbour distances: the data's, or a generator's beside the data's."""
+
+    mean: float
+    quantiles: dict[str, float]  # "0.1", "0.25", "0.5", "0.75", "0.9"
+    counts: list[int]  # on Neighbours.edges
+    median_ratio: NotRequired[float]  # a generator's: the data's median / its median (the data's set lacks it)
+    ks_statistic: NotRequired[float]  # a generator's: two-sample Kolmogorov-Smirnov against the data
+    ks_pvalue: NotRequired[float]
 
 
 class Neighbours(TypedDict):
     points: int
     edges: list[float]
-    sets: dict[str, dict[str, Any]]  # "data", "multivariate normal", ...: quantiles, ratio to the data's
+    sets: dict[str, NeighbourSet]  # "data", "multivariate normal", "gaussian mixture"
 
 
 class Skipped(TypedDict):
@@ -174,11 +195,16 @@ class Skipped(TypedDict):
     why: str
 
 
-class Coverage(TypedDict):
+class Prdc(TypedDict):
+    """Precision, recall, density and coverage of generated points against the data's (``holes.prdc``)."""
+
     precision: float
     recall: float
     density: float
     coverage: float
+
+
+class Coverage(Prdc):
     k: int
     n: int
 
@@ -246,7 +272,9 @@ class Reconstruction(TypedDict):
     n: int
 
 
-class Tsne(TypedDict):
+class TsneSummary(TypedDict):
+    """What ``embedding.run_tsne`` measured; ``Tsne`` adds where the embedding was saved."""
+
     points: int
     input_dims: int
     kl_divergence: float | None
@@ -257,8 +285,11 @@ class Tsne(TypedDict):
     ]  # all of them, as sklearn's n_iter counts (the posts' 1000), the exaggerated ones included
     early_exaggeration_iterations: NotRequired[int]  # the first 250
     input: NotRequired[str]  # "the raw components" (--tsne-pca 0) or "PC0 ... PC49"
-    embedding: str
-    rows: str
+
+
+class Tsne(TsneSummary):
+    embedding: str  # the 2-D points (tsne.npy)
+    rows: str  # their rows of the latents (tsne_rows.npy)
 
 
 class Kmeans(TypedDict):
@@ -266,6 +297,30 @@ class Kmeans(TypedDict):
     k: list[int]
     inertia: list[float]
     elbow: NotRequired[int | None]  # the k at the curve's elbow (farthest below its chord)
+
+
+class Dci(TypedDict):
+    disentanglement: float
+    completeness: float
+    informativeness: float  # the Lasso regressions' mean R^2 on held-out rows
+    unconverged: NotRequired[int]  # regressions that did not converge (older reports lack it)
+
+
+class DisentanglementScores(TypedDict):
+    """MIG, DCI and SAP against known factors (``disentanglement.disentanglement``); ``Disentanglement``
+    adds where the factors came from."""
+
+    factors: list[str]  # the factors that vary (the others are left out)
+    n: int
+    note: NotRequired[str]  # why nothing was measured (no varying factor, or fewer than 20 rows)
+    mig: NotRequired[float]
+    mig_per_factor: NotRequired[list[float]]
+    dci: NotRequired[Dci]
+    sap: NotRequired[float]
+
+
+class Disentanglement(DisentanglementScores):
+    source: str  # "factors", "attributes" (the run's store) or "labels file"
 
 
 class Report(TypedDict):
@@ -288,8 +343,8 @@ class Report(TypedDict):
     ellipses: NotRequired[list[EllipseShares]]
     pca: Pca
     mvn: dict[str, str]
-    mixture: NotRequired[Mixture]
-    kde: NotRequired[dict[str, Any]]  # bandwidth (by cross-validation, standardised units), points
+    mixture: NotRequired[MixtureSection]
+    kde: NotRequired[KdeSection]
     nearest_neighbours: NotRequired[Neighbours]
     quality_skipped: NotRequired[list[Skipped]]
     coverage: NotRequired[dict[str, Coverage]]
@@ -297,7 +352,7 @@ class Report(TypedDict):
     fragments: NotRequired[Fragments]
     vae: NotRequired[VaeHealth]
     mismatch: NotRequired[Mismatch]
-    disentanglement: NotRequired[dict[str, Any]]  # source, factors, n, mig, mig_per_factor, dci{...}, sap
+    disentanglement: NotRequired[Disentanglement]
     reencoding: NotRequired[Reencoding]
     reconstruction: NotRequired[dict[str, Reconstruction]]
     tsne: NotRequired[Tsne]
@@ -457,7 +512,7 @@ def _fail(where: str, at: str, what: str) -> typing.NoReturn:
 
 def load_direction(analysis: str | os.PathLike, name: str) -> np.ndarray:
     """The centroid direction (present minus absent) of attribute ``name`` from OUT/attributes.npz."""
-    path = Path(analysis) / "attributes.npz"
+    path = AnalysisPaths(Path(analysis)).directions
     if not path.exists():
         raise LatentkitError(f"no attribute directions at {path}: run `latentkit attributes` first")
     with np.load(path) as saved:

@@ -16,7 +16,7 @@ from latentkit.analysis.measures.stats import FEWEST_BINS, bins_for, pca_from_co
 from latentkit.analysis.measures.trimmed import view_pass
 from latentkit.analysis.stages.context import Cloud
 from latentkit.analysis.stages.passes import fit_components, histograms_pass, moments_pass, trim_and_hits_pass
-from latentkit.core import JobEvents, LatentkitError, count, own_folder
+from latentkit.core import AnalysisPaths, JobEvents, LatentkitError, count, own_folder
 from latentkit.store.latents import open_latents, usable_blocks
 
 
@@ -57,7 +57,7 @@ def open_cloud(*, latents, out: Path, options, events: JobEvents, column, run, l
     events.finish()
     fit = _fit_generators(fit, sample, latents, valid, run, options, rng, events)
     out = own_folder(out)
-    fit.save(out / "mvn.npz")
+    fit.save(AnalysisPaths(out).fit)
     return Cloud(
         latents=str(latents),
         out=out,
@@ -148,7 +148,7 @@ def _fit_generators(fit, sample, latents, valid, run, options, rng, events: JobE
         events.finish()
     fit = replace(fit, posterior=read_posterior(latents, valid, options.posterior_sample, options.seed))
     if run is not None:
-        from latentkit.model.flow import FOLDER, load_flow
+        from latentkit.model.flow import load_flow
 
-        fit = replace(fit, flow=load_flow(run.root / FOLDER))
+        fit = replace(fit, flow=load_flow(run.paths.flow))
     return fit

@@ -15,7 +15,7 @@ from latentkit.analysis.measures.stats import (
 )
 from latentkit.analysis.stages.context import Cloud, Section
 from latentkit.analysis.stages.passes import pca_report, radius_report, region_report, sampling_errors
-from latentkit.core import atomic_write
+from latentkit.core import AnalysisPaths, atomic_write
 
 
 def statistics(c: Cloud) -> Section:
@@ -46,7 +46,7 @@ def statistics(c: Cloud) -> Section:
                 "max_offdiagonal_correlation": max_offdiagonal_correlation(moments.cov_, c.eigenvectors),
                 "ellipses": [e.result() for e in c.pc_ellipses],
             },
-            "mvn": {"path": str(c.out / "mvn.npz")},
+            "mvn": {"path": str(AnalysisPaths(c.out).fit)},
         }
     )
 
@@ -107,10 +107,11 @@ def tsne(c: Cloud) -> Section:
     from latentkit.analysis.measures.embedding import run_tsne
 
     embedding, found, take = run_tsne(c.sample, c.projected, c.options, c.events)
-    for name, values in (("tsne.npy", embedding), ("tsne_rows.npy", c.sample_rows[take])):
-        with atomic_write(c.out / name) as handle:
+    files = AnalysisPaths(c.out)
+    for path, values in ((files.tsne, embedding), (files.tsne_rows, c.sample_rows[take])):
+        with atomic_write(path) as handle:
             np.save(handle, values)
-    found.update(embedding=str(c.out / "tsne.npy"), rows=str(c.out / "tsne_rows.npy"))
+    found.update(embedding=str(files.tsne), rows=str(files.tsne_rows))
     return Section({"tsne": found})
 
 
