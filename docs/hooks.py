@@ -144,11 +144,19 @@ def _type_name(hint) -> str:
 
 
 def _comments(kind) -> dict[str, str]:
-    """Each key's trailing comment in the class's source: the schema's own words."""
+    """Each key's trailing comment in the class's source, and in the sources of the TypedDicts it
+    extends (``class Tsne(TsneSummary)``; a TypedDict keeps no record of its bases): the schema's own words."""
     import inspect
 
-    found = {}
-    for line in inspect.getsource(kind).splitlines():
+    found: dict[str, str] = {}
+    source = inspect.getsource(kind)
+    module = inspect.getmodule(kind)
+    node = ast.parse(source).body[0]
+    for base in node.bases if isinstance(node, ast.ClassDef) else []:
+        parent = getattr(module, ast.unparse(base), None)
+        if typing.is_typeddict(parent):
+            found.update(_comments(parent))
+    for line in source.splitlines():
         if ":" in line and "#" in line and not line.strip().startswith(("#", '"')):
             found[line.split(":")[0].strip()] = line.split("#", 1)[1].strip()
     return found

@@ -423,3 +423,22 @@ def test_every_room_ships_in_the_wheel():
     listed = set(tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     rooms = {module_name(p) for p in PACKAGE.rglob("__init__.py")}
     assert rooms <= listed, rooms - listed
+
+
+def test_analyze_is_a_walk_over_its_stages():
+    """``analyze()`` opens the cloud and walks ``STAGES`` (at most 40 lines); every stage is a
+    function of the one context that returns its own section, and none pops another's key."""
+    tree = ast.parse((PACKAGE / "analysis" / "analyze.py").read_text(encoding="utf-8"))
+    function = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "analyze")
+    assert function.end_lineno - function.lineno + 1 <= 40
+    assert "STAGES" in ast.unparse(function)
+    popped = [
+        f"{path.name}:{node.lineno}"
+        for path in (PACKAGE / "analysis").rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "pop"
+        and "report" in ast.unparse(node.func.value)
+    ]
+    assert popped == []

@@ -19,9 +19,12 @@ rotation of them scores low.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from latentkit.analysis.report.schema import Dci, Disentanglement, DisentanglementScores
 
 BINS = 20
 
@@ -74,9 +77,7 @@ def _entropy(shares: np.ndarray, base: int) -> np.ndarray:
     return -(p * np.log(np.clip(p, 1e-12, None))).sum(axis=-1) / np.log(base)
 
 
-def dci(
-    train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray], *, alpha: float = 0.01
-) -> dict[str, float]:
+def dci(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray], *, alpha: float = 0.01) -> Dci:
     """Disentanglement, completeness and informativeness from Lasso regressions."""
     from sklearn.linear_model import Lasso
     from sklearn.preprocessing import StandardScaler
@@ -118,7 +119,9 @@ def sap(latents: np.ndarray, factors: np.ndarray) -> float:
     return float(np.mean(best[0] - (best[1] if len(best) > 1 else 0.0)))
 
 
-def disentanglement(latents: np.ndarray, factors: np.ndarray, names: list[str], *, seed: int = 0) -> dict[str, Any]:
+def disentanglement(
+    latents: np.ndarray, factors: np.ndarray, names: list[str], *, seed: int = 0
+) -> DisentanglementScores:
     """MIG, DCI and SAP of ``latents`` against ``factors`` (rows: the same images); factors that do
     not vary are left out. 80 % of the rows fit DCI's regressions, 20 % score them."""
     keep = factors.std(axis=0) > 0
@@ -139,7 +142,7 @@ def disentanglement(latents: np.ndarray, factors: np.ndarray, names: list[str], 
     }
 
 
-def of_store(array, valid: np.ndarray, data, *, sample: int, seed: int = 0) -> dict[str, Any] | None:
+def of_store(array, valid: np.ndarray, data, *, sample: int, seed: int = 0) -> Disentanglement | None:
     """Disentanglement of latents (``array``, rows = the images of the store at ``data``) against
     the store's known factors: ``factors`` (the synthetic faces') or ``attributes`` (CelebA's);
     None when the store has neither."""
@@ -159,7 +162,7 @@ def of_store(array, valid: np.ndarray, data, *, sample: int, seed: int = 0) -> d
     return {"source": kind, **disentanglement(latents, values, names, seed=seed)}
 
 
-def of_labels(array, valid: np.ndarray, path, *, sample: int, seed: int = 0) -> dict[str, Any] | None:
+def of_labels(array, valid: np.ndarray, path, *, sample: int, seed: int = 0) -> Disentanglement | None:
     """Disentanglement against a labels file's numeric (and boolean) columns (``--labels``: parquet
     or CSV, a row per vector); None when it has none."""
     from latentkit.store.vectors import read_labels

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from latentkit.core import JobEvents, LatentkitError, usable_cpus
+
+if TYPE_CHECKING:
+    from latentkit.analysis.report.schema import Kmeans, TsneSummary
 
 KMEANS_KS = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 70, 80)
 EARLY_ITERATIONS = 250  # the early exaggeration phase: openTSNE's and sklearn's (the posts') first 250 iterations
@@ -14,7 +17,7 @@ EARLY_ITERATIONS = 250  # the early exaggeration phase: openTSNE's and sklearn's
 
 def run_tsne(
     sample: np.ndarray, projected: np.ndarray, options, events: JobEvents
-) -> tuple[np.ndarray, dict[str, Any], np.ndarray]:
+) -> tuple[np.ndarray, TsneSummary, np.ndarray]:
     """2-D openTSNE embedding of up to ``options.tsne_sample`` rows, a summary, and which rows: of
     the first ``options.tsne_pca`` columns of ``projected`` (the rows in PC coordinates), or with
     ``tsne_pca`` 0 of ``sample``'s raw components. ``options.tsne_iterations`` counts every iteration
@@ -56,7 +59,7 @@ def run_tsne(
     fitted = tsne.fit(data)
     events.finish()
     kl = getattr(fitted, "kl_divergence", None)
-    summary = {
+    summary: TsneSummary = {
         "points": len(data),
         "input_dims": int(data.shape[1]),
         "kl_divergence": None if kl is None else float(kl),
@@ -69,7 +72,7 @@ def run_tsne(
     return np.asarray(fitted), summary, take
 
 
-def run_kmeans(points: np.ndarray, options, events: JobEvents) -> dict[str, Any]:
+def run_kmeans(points: np.ndarray, options, events: JobEvents) -> Kmeans:
     """MiniBatchKMeans inertia for each k (``options.kmeans_ks``, else KMEANS_KS up to
     ``kmeans_max``) and the elbow: the k whose point lies farthest below the chord from the first
     to the last (inertia and k scaled to [0, 1]; the "kneedle" rule)."""

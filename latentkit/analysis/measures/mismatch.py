@@ -13,9 +13,12 @@ data's, as a two-sample test, and, for a VAE, what its posterior carries.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from latentkit.analysis.report.schema import Mmd
 
 PERMUTATIONS = 200
 LOG_2PI = np.log(2 * np.pi)
@@ -26,7 +29,7 @@ def _squared_distances(points: np.ndarray) -> np.ndarray:
     return np.maximum(squared[:, None] + squared[None, :] - 2.0 * points @ points.T, 0.0)
 
 
-def mmd(x: np.ndarray, y: np.ndarray, *, permutations: int = PERMUTATIONS, seed: int = 0) -> dict[str, Any]:
+def mmd(x: np.ndarray, y: np.ndarray, *, permutations: int = PERMUTATIONS, seed: int = 0) -> Mmd:
     """Unbiased MMD^2 of two equal-size samples (Gaussian kernel, median-heuristic bandwidth)
     and its permutation p-value: (1 + permutations at least as large) / (1 + permutations)."""
     n = min(len(x), len(y))
@@ -59,7 +62,7 @@ def _log_normal(z: np.ndarray, mu: np.ndarray, logvar: np.ndarray) -> np.ndarray
     return -0.5 * (quadratic + logvar.sum(axis=1)[None, :] + z.shape[1] * LOG_2PI)
 
 
-def vae_information(mu: np.ndarray, logvar: np.ndarray, *, seed: int = 0, block: int = 500) -> dict[str, Any]:
+def vae_information(mu: np.ndarray, logvar: np.ndarray, *, seed: int = 0, block: int = 500) -> dict[str, float]:
     """I(x; z), KL(q(z) || N(0, I)) and the mean KL term, in nats, from a sample of a VAE's
     posteriors (rows of ``mu``, ``logvar``): z_i ~ q(z|x_i); log q(z_i) = logmeanexp_j log q(z_i|x_j)."""
     from scipy.special import logsumexp

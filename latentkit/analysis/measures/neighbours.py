@@ -9,11 +9,14 @@ holds three such sets, whatever the size of the run.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from latentkit.analysis.generators import FittedMixture, FittedNormal, LatentFit
+
+if TYPE_CHECKING:
+    from latentkit.analysis.report.schema import Neighbours, NeighbourSet
 
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 
@@ -27,7 +30,7 @@ def nn_distances(points: np.ndarray) -> np.ndarray:
     return distances[:, 1]
 
 
-def neighbours_report(data: np.ndarray, fit: LatentFit, rng: np.random.Generator, *, bins: int = 60) -> dict[str, Any]:
+def neighbours_report(data: np.ndarray, fit: LatentFit, rng: np.random.Generator, *, bins: int = 60) -> Neighbours:
     """Nearest-neighbour distances of ``data`` and of as many points from the fitted normal (and mixture).
 
     Per set: quantiles, mean and a histogram on common log-spaced bins; per generator the
@@ -44,19 +47,17 @@ def neighbours_report(data: np.ndarray, fit: LatentFit, rng: np.random.Generator
     positive = everything[everything > 0]
     low, high = (positive.min(), everything.max()) if len(positive) else (1e-12, 1.0)
     edges = np.geomspace(low, high * (1 + 1e-9), bins + 1)
-    report: dict[str, Any] = {"points": n, "edges": edges.tolist(), "sets": {}}
+    report: Neighbours = {"points": n, "edges": edges.tolist(), "sets": {}}
     for name, d in sets.items():
-        row = {
+        row: NeighbourSet = {
             "mean": float(d.mean()),
             "quantiles": {f"{q:g}": float(np.quantile(d, q)) for q in QUANTILES},
             "counts": np.histogram(d, edges)[0].tolist(),
         }
         if name != "data":
             ks = ks_2samp(sets["data"], d)
-            row.update(
-                median_ratio=float(np.median(sets["data"]) / max(np.median(d), 1e-300)),
-                ks_statistic=float(ks.statistic),
-                ks_pvalue=float(ks.pvalue),
-            )
+            row["median_ratio"] = float(np.median(sets["data"]) / max(np.median(d), 1e-300))
+            row["ks_statistic"] = float(ks.statistic)
+            row["ks_pvalue"] = float(ks.pvalue)
         report["sets"][name] = row
     return report

@@ -13,6 +13,7 @@ from latentkit.analysis.generators import LatentFit
 from latentkit.analysis.measures.regions import Ellipse, PcRegion
 from latentkit.analysis.measures.stats import Moments
 from latentkit.analysis.measures.trimmed import TrimmedPca
+from latentkit.analysis.report.schema import Component
 from latentkit.core import JobEvents
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ class Cloud:
     eigenvectors: np.ndarray
     histograms: PassHistograms
     fit: LatentFit  # every generator's fit (saved as mvn.npz)
-    per_component: list[dict[str, Any]]
+    per_component: list[Component]
     widths: np.ndarray
     pairs: list[tuple[int, int]]  # the component pairs shown
     ellipses: list[Ellipse]

@@ -7,7 +7,6 @@ order; memory holds one block and the d x d moments whatever N is.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -23,6 +22,7 @@ from latentkit.analysis.measures.stats import (
     wilson_interval,
 )
 from latentkit.analysis.measures.trimmed import TrimmedPca, feed_trims, row_keys, start_trims
+from latentkit.analysis.report.schema import Component, Pca, PcFit, Radius, Region
 from latentkit.core import LatentkitError
 from latentkit.store.latents import read_blocks, usable_blocks
 
@@ -98,13 +98,14 @@ def _scale(moments: Moments) -> np.ndarray:
     return np.where(moments.std_ > 0, moments.std_, 1.0)
 
 
-def fit_components(moments: Moments, standard: Histograms) -> tuple[LatentFit, list[dict[str, Any]], np.ndarray]:
+def fit_components(moments: Moments, standard: Histograms) -> tuple[LatentFit, list[Component], np.ndarray]:
     """A Gaussian fit and a half-width per component, from the standardised histograms. The
     half-width is read off the histogram where its peak bin holds at least ``PEAK_COUNT`` points;
     on fewer the bins' noise would set it, and it is a Gaussian's from the moments, 2.3548 x the
     std, the steadiest estimate on few points (``fwhm_from`` says which)."""
     mean, std, scale = moments.mean_, moments.std_, _scale(moments)
-    per_component, widths, gauss = [], np.empty(len(mean)), []
+    per_component: list[Component] = []
+    widths, gauss = np.empty(len(mean)), []
     for j in range(len(mean)):
         x = mean[j] + standard.centres_ * scale[j]
         gauss.append(fit_gaussian(x, standard.counts_[j], mean[j], std[j]))
@@ -159,7 +160,7 @@ def trim_and_hits_pass(
     return trimmed, data_hits, pc_hits, shell
 
 
-def region_report(fit: LatentFit, ks, shell_hit: int, n: int, points: int) -> dict[str, Any]:
+def region_report(fit: LatentFit, ks, shell_hit: int, n: int, points: int) -> Region:
     """Two regions of the data's: whether the hit test's box holds the origin at each k (then a
     uniform box around 0 lands in it whatever the data's shape), and the shell the data fill (their
     Mahalanobis distances and radii, each 1st to 99th percentile, from ``points`` sampled rows)
@@ -181,7 +182,7 @@ def region_report(fit: LatentFit, ks, shell_hit: int, n: int, points: int) -> di
     }
 
 
-def radius_report(radius: Histograms) -> dict[str, Any]:
+def radius_report(radius: Histograms) -> Radius:
     counts, centres = radius.counts_[0], radius.centres_
     total = counts.sum()
     mean = float((counts * centres).sum() / total)
@@ -194,10 +195,12 @@ def radius_report(radius: Histograms) -> dict[str, Any]:
     }
 
 
-def pca_report(eigenvalues, trimmed, options, pcs: Histograms, pc_scale, n) -> dict[str, Any]:
+def pca_report(eigenvalues, trimmed, options, pcs: Histograms, pc_scale, n) -> Pca:
+    """report.json's ``pca`` as the passes measured it: the spectrum, the trimmed clouds' PCAs and
+    the leading PCs' Gaussian fits (``statistics`` adds the hit test and the ellipses in PC coordinates)."""
     ratio = eigenvalues / eigenvalues.sum() if eigenvalues.sum() > 0 else eigenvalues
     trims = [trim.result(n) for trim in trimmed]
-    pc_fits = []
+    pc_fits: list[PcFit] = []
     chosen = [i for i in options.pc_fits if i < len(eigenvalues)]
     for i, pc in enumerate(chosen):
         g = fit_gaussian(pcs.centres_, pcs.counts_[i], 0.0, 1.0)

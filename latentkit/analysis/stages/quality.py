@@ -16,7 +16,7 @@ import numpy as np
 from latentkit.analysis.generators import Posterior, generators_of
 from latentkit.analysis.measures.holes import (
     ReconstructionQuality,
-    VaeHealth,
+    VaeHealthStream,
     fragments,
     kth_neighbour_radii,
     prdc,
@@ -24,6 +24,15 @@ from latentkit.analysis.measures.holes import (
     summary,
 )
 from latentkit.analysis.measures.holes import two_nn as intrinsic_dimension
+from latentkit.analysis.report.schema import (
+    Coverage,
+    IntrinsicDimension,
+    Mismatch,
+    Reconstruction,
+    Reencoding,
+    Skipped,
+    VaeHealth,
+)
 from latentkit.analysis.stages.context import Cloud, Section
 from latentkit.core import JobEvents
 from latentkit.model.opened import OpenedRun
@@ -49,8 +58,8 @@ def quality(c: Cloud) -> Section:
     for name, array_ in generated.items():
         rows = np.sort(rng.choice(array_.shape[0], size=min(n, array_.shape[0]), replace=False))
         drawn[name] = np.asarray(array_.get_orthogonal_selection((rows,)), np.float64)
-    report: dict[str, Any] = {"quality_skipped": []}
-    skipped = report["quality_skipped"]
+    skipped: list[Skipped] = []
+    report: dict[str, Any] = {"quality_skipped": skipped}
 
     def skip(what: str, why: str) -> None:
         skipped.append({"what": what, "why": why})
@@ -63,19 +72,16 @@ def quality(c: Cloud) -> Section:
         f"coverage and intrinsic dimension of {len(drawn)} generators ({n:,} points each, k = {options.k})",
         total=len(drawn) + 2,
     )
-    report["coverage"] = {}
-    report["intrinsic_dimension"] = {"data": intrinsic_dimension(data), "generators": {}, "n": n}
+    coverage: dict[str, Coverage] = {}
+    dimensions: IntrinsicDimension = {"data": intrinsic_dimension(data), "generators": {}, "n": n}
+    report["coverage"], report["intrinsic_dimension"] = coverage, dimensions
     radii: dict[int, np.ndarray] = {}  # the data's k-NN radii, per sample size
     for name, z in drawn.items():
         equal = data[: len(z)]  # equal sample sizes (a user's sample may be smaller)
         if len(z) not in radii:
             radii[len(z)] = kth_neighbour_radii(equal, options.k)
-        report["coverage"][name] = {
-            **prdc(equal, z, k=options.k, real_radii=radii[len(z)]),
-            "k": options.k,
-            "n": len(z),
-        }
-        report["intrinsic_dimension"]["generators"][name] = intrinsic_dimension(z)
+        coverage[name] = {**prdc(equal, z, k=options.k, real_radii=radii[len(z)]), "k": options.k, "n": len(z)}
+        dimensions["generators"][name] = intrinsic_dimension(z)
         events.advance()
     report["fragments"] = fragments(data, k=options.k)
     events.advance()
@@ -92,8 +98,8 @@ def quality(c: Cloud) -> Section:
     elif not run.described.has_decoder:
         skip("re-encoding and reconstruction quality", f"{run.root} has no decoder")
     else:
-        numbers, figures = _model_quality(run, data, drawn, options, rng, out, events)
-        report.update(numbers)
+        reencoding, reconstruction, figures = _model_quality(run, data, drawn, options, rng, out, events)
+        report["reencoding"], report["reconstruction"] = reencoding, reconstruction
     if not options.figures:
         return Section(report)
     from latentkit.analysis.report.run_figures import quality_figures
@@ -103,13 +109,13 @@ def quality(c: Cloud) -> Section:
 
 def _mismatch(
     posterior: Posterior | None, data: np.ndarray, drawn: dict[str, np.ndarray], options, events: JobEvents
-) -> dict[str, Any]:
+) -> Mismatch:
     """MMD between the data and every generator (standard normal: N(0, I)), equal samples of
     ``options.mmd_sample``; for a VAE's latents also I(x; z) and KL(q(z) || p(z))."""
     from latentkit.analysis.measures.mismatch import mmd, vae_information
 
     m = min(options.mmd_sample, len(data))
-    found: dict[str, Any] = {"mmd": {}, "n": m}
+    found: Mismatch = {"mmd": {}, "n": m}
     events.start(
         f"prior mismatch: MMD of {len(drawn)} generators ({m:,} points each, permutation test)", total=len(drawn)
     )
@@ -123,7 +129,7 @@ def _mismatch(
     return found
 
 
-def _vae_health(latents, valid: np.ndarray, options) -> dict[str, Any] | None:
+def _vae_health(latents, valid: np.ndarray, options) -> VaeHealth | None:
     """KL per dimension and active units from the latents' ``mu`` and ``logvar`` (a VAE's), streamed."""
     import zarr
 
@@ -136,7 +142,7 @@ def _vae_health(latents, valid: np.ndarray, options) -> dict[str, Any] | None:
     z = get_array(group, "z") if "z" in group and get_array(group, "z").shape == mu.shape else None
     drawn = group.attrs.get("use") == "z"  # the encode drew z with clipped noise (not z = mu)
     eps_factor = cast(float | None, group.attrs.get("eps_factor"))  # the encode writes its spec's float
-    health = VaeHealth(mu.shape[1], eps_factor=eps_factor if drawn else None)
+    health = VaeHealthStream(mu.shape[1], eps_factor=eps_factor if drawn else None)
     for start, stop in block_ranges(mu, options.read_rows):
         keep = valid[start:stop]
         health.update(
@@ -149,7 +155,7 @@ def _vae_health(latents, valid: np.ndarray, options) -> dict[str, Any] | None:
 
 def _model_quality(
     run: OpenedRun, data: np.ndarray, drawn: dict[str, np.ndarray], options, rng, out: Path, events: JobEvents
-) -> tuple[dict[str, Any], list[str]]:
+) -> tuple[Reencoding, dict[str, Reconstruction], list[str]]:
     """Re-encoding distances of every generator against the data's own, and reconstruction
     quality per partition, with the run's model; and the names of the figures of faces drawn."""
     from latentkit import store
@@ -167,7 +173,7 @@ def _model_quality(
     own = encode(to_unit_float(images.get_orthogonal_selection((rows,))))  # E(x) of data images
     data_distances = reencoding_distances(own, decode, encode)
     events.advance()
-    reencoding: dict[str, Any] = {"data": summary(data_distances), "generators": {}, "n": m}
+    reencoding: Reencoding = {"data": summary(data_distances), "generators": {}, "n": m}
     kept: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for name, z in drawn.items():
         distances = reencoding_distances(z[:m], decode, encode)
@@ -179,7 +185,7 @@ def _model_quality(
         events.advance()
     events.finish()
 
-    reconstruction: dict[str, Any] = {}
+    reconstruction: dict[str, Reconstruction] = {}
     worst: list[tuple[float, int, np.ndarray, np.ndarray]] = []  # the partitions' worst, merged
     limit = options.reconstruction_images or None  # a random sample across each partition, not its first rows
     partitions = {name: sample_rows(select_rows(group, name), limit, seed=options.seed) for name in PARTITIONS}
@@ -203,4 +209,4 @@ def _model_quality(
 
         faces = {name: kept[name] for name in kept if name in FACE_GENERATORS or name.startswith("yours")}
         figures = [reencoded_faces_figure(out, faces, decode, FACES_SHOWN), worst_reconstructions_figure(out, worst)]
-    return {"reencoding": reencoding, "reconstruction": reconstruction}, [name for name in figures if name]
+    return reencoding, reconstruction, [name for name in figures if name]

@@ -13,6 +13,7 @@ from latentkit.analysis.measures.stats import (
     max_offdiagonal_correlation,
     top_correlated_pairs,
 )
+from latentkit.analysis.report.schema import Correlations, KdeSection, MixtureSection, Tsne
 from latentkit.analysis.stages.context import Cloud, Section
 from latentkit.analysis.stages.passes import pca_report, radius_report, region_report, sampling_errors
 from latentkit.core import AnalysisPaths, atomic_write
@@ -21,6 +22,14 @@ from latentkit.core import AnalysisPaths, atomic_write
 def statistics(c: Cloud) -> Section:
     """The studies' statistics: components, radius, hit fractions, the region, the generators, PCA."""
     options, n, fit, moments = c.options, c.n, c.fit, c.moments
+    correlations: Correlations = {
+        "top_pairs": [{"i": i, "j": j, "r": r} for i, j, r in top_correlated_pairs(moments.corr_)],
+        "pairs_shown": [list(p) for p in c.pairs],
+    }
+    pca = pca_report(c.eigenvalues, c.trimmed, options, c.histograms.pcs, c.histograms.pc_scale, n)
+    pca["data_hit_fraction"] = {f"{k:g}": float(h / n) for k, h in zip(options.ks, c.pc_hits)}
+    pca["max_offdiagonal_correlation"] = max_offdiagonal_correlation(moments.cov_, c.eigenvectors)
+    pca["ellipses"] = [e.result() for e in c.pc_ellipses]
     return Section(
         {
             "latents": c.latents,
@@ -35,17 +44,9 @@ def statistics(c: Cloud) -> Section:
             "region": region_report(fit, options.ks, c.shell_hit, n, len(c.sample)),
             "generators": generators_report(fit, options, c.rng, c.pc_region),
             "radius_by_dimension": radius_by_dimension(options.uniform_bs, seed=options.seed),
-            "correlations": {
-                "top_pairs": [{"i": i, "j": j, "r": r} for i, j, r in top_correlated_pairs(moments.corr_)],
-                "pairs_shown": [list(p) for p in c.pairs],
-            },
+            "correlations": correlations,
             "ellipses": [e.result() for e in c.ellipses],
-            "pca": {
-                **pca_report(c.eigenvalues, c.trimmed, options, c.histograms.pcs, c.histograms.pc_scale, n),
-                "data_hit_fraction": {f"{k:g}": float(h / n) for k, h in zip(options.ks, c.pc_hits)},
-                "max_offdiagonal_correlation": max_offdiagonal_correlation(moments.cov_, c.eigenvectors),
-                "ellipses": [e.result() for e in c.pc_ellipses],
-            },
+            "pca": pca,
             "mvn": {"path": str(AnalysisPaths(c.out).fit)},
         }
     )
@@ -61,15 +62,17 @@ def fitted(c: Cloud) -> Section:
     """The kernel density's bandwidth and the mixture's components, where they were fitted."""
     keys: dict = {}
     if c.fit.kde is not None:
-        keys["kde"] = {"bandwidth": c.fit.kde.bandwidth, "points": len(c.fit.kde.points), "units": "standardised"}
+        kde: KdeSection = {"bandwidth": c.fit.kde.bandwidth, "points": len(c.fit.kde.points), "units": "standardised"}
+        keys["kde"] = kde
     if c.fit.mixture is not None:
         m = c.fit.mixture
-        keys["mixture"] = {
+        mixture: MixtureSection = {
             "components": len(m.weights),
             "weights": m.weights.tolist(),
             "bic": m.bic,
             "points": min(c.options.mixture_sample, len(c.sample)),
         }
+        keys["mixture"] = mixture
     return Section(keys)
 
 
@@ -106,12 +109,12 @@ def tsne(c: Cloud) -> Section:
         return Section()
     from latentkit.analysis.measures.embedding import run_tsne
 
-    embedding, found, take = run_tsne(c.sample, c.projected, c.options, c.events)
+    embedding, summary, take = run_tsne(c.sample, c.projected, c.options, c.events)
     files = AnalysisPaths(c.out)
     for path, values in ((files.tsne, embedding), (files.tsne_rows, c.sample_rows[take])):
         with atomic_write(path) as handle:
             np.save(handle, values)
-    found.update(embedding=str(files.tsne), rows=str(files.tsne_rows))
+    found: Tsne = {**summary, "embedding": str(files.tsne), "rows": str(files.tsne_rows)}
     return Section({"tsne": found})
 
 
