@@ -8,8 +8,8 @@ analysis' t-SNE (``latentkit.analysis.measures.embedding``'s settings) of ``--n`
 process beside a busy one (numpy's QR, OpenBLAS threads as many as it sees), round by round:
 
 - **shared**: both see every CPU; openTSNE gets ``os.cpu_count()`` threads (the suite before
-  ``tests/conftest.py`` pinned its workers, latentkit before ``usable_cpus``);
-- **own share**: each bound to its own CPU (what ``conftest`` does per worker, what SLURM's
+  ``tests/fixtures/scheduling.py`` pins its workers, latentkit before ``usable_cpus``);
+- **own share**: each bound to its own CPU (what the test session does per worker, what SLURM's
   task binding does per job), openTSNE gets ``usable_cpus()`` threads;
 - **bound, threads**: a child bound to one CPU, alone, given ``os.cpu_count()`` threads against
   ``usable_cpus()`` (what sizing the threads alone changes).

@@ -3,7 +3,7 @@
     python bench/jax_cache.py [--rounds 3] [--n 256]
 
 The test suite starts many short JAX processes (SIGKILL-and-resume, data parallel, the SLURM
-chain, the GPU check on the CPU), each compiling the same small programs; ``tests/conftest.py``
+chain, the GPU check on the CPU), each compiling the same small programs; ``tests/fixtures/jax_cache.py``
 gives the session one cache. This times ``latentkit train --job demo --epochs 1`` on ``--n``
 synthetic 64 px faces, whole processes, alternating round by round (the machine's speed drifts):
 cold (no cache) against warm (the cache filled by the first warm process, which is not

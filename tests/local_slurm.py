@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import psutil
-from conftest import every_cpu
+from fixtures.scheduling import every_cpu
 
 CONF = """ClusterName=latentkit{suffix}
 SlurmctldHost={host}

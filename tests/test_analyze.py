@@ -1,24 +1,19 @@
+"""The analyze job over one cloud: a known normal's report (centres, half-widths, PCA, hit fractions),
+the same report in any chunking, the full report with its figures, masked rows and bad input."""
+
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 import zarr
-from conftest import cli
+from fixtures.commands import cli
+from fixtures.latents import FAST, write_latents
 
 from latentkit.analysis.analyze import AnalyzeOptions, analyze
-from latentkit.analysis.generators import LatentFit, StandardNormal, UniformBox
+from latentkit.analysis.generators import LatentFit
 from latentkit.analysis.measures.hits import hit_fractions
-from latentkit.analysis.measures.stats import FWHM_PER_SIGMA, Histograms, Moments
-
-# small where the assertions need no size: 2,000 hit-test draws, no kernel density (tested in test_studies)
-FAST = AnalyzeOptions(tsne=False, kmeans=False, figures=False, generator_samples=2000, hit_draws=2000, kde=False)
-
-
-def write_latents(path, z, chunk=1000):
-    array = zarr.create_array(path, shape=z.shape, chunks=(chunk, z.shape[1]), dtype="float32")
-    array[:] = z
-    return path
+from latentkit.analysis.measures.stats import FWHM_PER_SIGMA
 
 
 @pytest.fixture(scope="module")
@@ -59,21 +54,6 @@ def test_multivariate_normal_recovers_centres_halfwidths_and_pca(mvn_case, mvn_a
     assert {"mean", "std", "peak"} <= set(report["radius"])
 
 
-def test_uniform_radius_matches_formulas_at_256_dimensions(tmp_path):
-    rng = np.random.default_rng(2)
-    n, b = 256, 1.5
-    fit = LatentFit(mean=np.zeros(n), cov=np.eye(n), centre=np.zeros(n), sigma=np.ones(n), fwhm=np.ones(n))
-    generator = UniformBox(b)
-    z = generator.sample(rng, 100_000, fit)
-    r = np.sqrt((z * z).sum(axis=1))
-    expected_mean, expected_sd = generator.expected_radius(fit)
-    assert abs(r.mean() / expected_mean - 1) < 0.01 and abs(r.std() / expected_sd - 1) < 0.01
-    assert abs(expected_mean - b * np.sqrt(n / 3)) < 0.01 * expected_mean
-    normal = StandardNormal()
-    zn = normal.sample(rng, 20_000, fit)
-    assert abs(np.sqrt((zn * zn).sum(axis=1)).mean() / normal.expected_radius(fit)[0] - 1) < 0.01
-
-
 def test_hit_fractions_equal_a_direct_count(mvn_case, mvn_analysis):
     path, z, _, _ = mvn_case
     report, out = mvn_analysis
@@ -84,23 +64,6 @@ def test_hit_fractions_equal_a_direct_count(mvn_case, mvn_analysis):
     sample = np.random.default_rng(5).normal(size=(500, 6))
     direct = np.mean(np.all(np.abs(sample - fit.centre) <= 2.0 * fit.fwhm, axis=1))
     assert hit_fractions(sample, fit, (2.0,))["2"] == direct
-
-
-def test_streamed_statistics_equal_one_shot():
-    rng = np.random.default_rng(3)
-    x = rng.normal(size=(10_000, 5)) * [1, 2, 3, 4, 5] + 7
-    streamed = Moments()
-    for start in range(0, len(x), 777):
-        streamed.partial_fit(x[start : start + 777])
-    one = Moments().fit(x)
-    np.testing.assert_allclose(streamed.mean_, one.mean_, rtol=1e-12)
-    np.testing.assert_allclose(streamed.cov_, one.cov_, rtol=1e-10)
-    np.testing.assert_allclose(one.cov_, np.cov(x, rowvar=False), rtol=1e-10)
-    h_stream, h_one = Histograms(-20, 40, 50), Histograms(-20, 40, 50).fit(x)
-    for start in range(0, len(x), 999):
-        h_stream.partial_fit(x[start : start + 999])
-    np.testing.assert_array_equal(h_stream.counts_, h_one.counts_)
-    np.testing.assert_array_equal(h_one.counts_[2], np.histogram(x[:, 2], bins=50, range=(-20, 40))[0])
 
 
 def test_chunking_does_not_change_the_report(mvn_case, tmp_path):
@@ -186,136 +149,3 @@ def test_bad_input_gives_one_line_errors(tmp_path):
         result = cli("analyze", "--latents", path, "--out", tmp_path / "out", "--no-tsne", "--no-kmeans", check=False)
         lines = result.stderr.strip().splitlines()
         assert result.returncode == 2 and len(lines) == 1 and words in lines[0], result.stderr
-
-
-def _clusters(n: int, dim: int, seed: int = 3) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    centres = rng.normal(0, 6, (4, dim))
-    return (centres[rng.integers(0, 4, n)] + rng.normal(size=(n, dim))).astype(np.float32)
-
-
-def test_the_tsne_iteration_count_reaches_opentsne_and_tsne_pca_0_embeds_the_raw_components(monkeypatch):
-    """Issue 45 item 5: t-SNE as the posts ran it. The iterations count as sklearn's n_iter (the
-    posts' 1000): 250 exaggerated, the rest openTSNE's; stopping right after the exaggerated phase
-    leaves a far worse fit (KL divergence) than the default 750 or the posts' 1000. --tsne-pca 0
-    hands openTSNE the raw rows; --tsne-pca 3 the first three PC coordinates."""
-    import openTSNE
-
-    from latentkit.analysis.measures.embedding import run_tsne
-    from latentkit.core import JobEvents, LatentkitError
-
-    sample = _clusters(400, 12).astype(np.float64)
-    projected = (sample - sample.mean(0)) @ np.linalg.svd(sample - sample.mean(0), full_matrices=False)[2].T
-    seen, fit = [], openTSNE.TSNE.fit
-    monkeypatch.setattr(
-        openTSNE.TSNE, "fit", lambda self, x, *a, **k: seen.append((x, self.n_iter)) or fit(self, x, *a, **k)
-    )
-    found = {}
-    for iterations in (250, 300, 350):
-        options = AnalyzeOptions(tsne_sample=200, tsne_pca=0, tsne_iterations=iterations)
-        embedding, found[iterations], take = run_tsne(sample, projected, options, JobEvents())
-        assert (
-            found[iterations]["iterations"] == iterations and found[iterations]["early_exaggeration_iterations"] == 250
-        )
-        assert seen[-1][1] == iterations - 250 and found[iterations]["input"] == "the raw components"
-        np.testing.assert_array_equal(seen[-1][0], sample[take])  # the raw components, not PC coordinates
-        assert found[iterations]["input_dims"] == 12 and embedding.shape == (200, 2)
-    kl = {i: found[i]["kl_divergence"] for i in found}
-    assert kl[250] > 1.2 * kl[300] and kl[300] > kl[350], kl  # 50 more iterations fit better
-    _, pcs, take = run_tsne(
-        sample, projected, AnalyzeOptions(tsne_sample=200, tsne_pca=3, tsne_iterations=250), JobEvents()
-    )
-    np.testing.assert_array_equal(seen[-1][0], projected[take, :3])
-    assert pcs["input"] == "PC0 ... PC2" and pcs["input_dims"] == 3
-    assert AnalyzeOptions().tsne_iterations == 750 and AnalyzeOptions().tsne_pca == 50  # openTSNE's 250 + 500
-    with pytest.raises(LatentkitError, match="at least 250 iterations"):
-        run_tsne(sample, projected, AnalyzeOptions(tsne_iterations=100), JobEvents())
-
-
-def test_kmeans_k_takes_a_step_and_analyze_fits_exactly_those_k():
-    """Post XIII's grid, every second k from 2 to 80, in one option; malformed ranges refused in one line."""
-    from latentkit.analysis.measures.embedding import run_kmeans
-    from latentkit.core import JobEvents, LatentkitError, parse_ranges
-
-    assert parse_ranges("2-80:2", "--kmeans-k") == tuple(range(2, 81, 2))
-    assert parse_ranges("2-30,40,60", "--kmeans-k") == (*range(2, 31), 40, 60)  # the old form unchanged
-    assert parse_ranges("3-12:4,2,40-44:2", "--kmeans-k") == (2, 3, 7, 11, 40, 42, 44)
-    assert parse_ranges("0-120:40", "--pc-fits", least=0) == (0, 40, 80, 120)
-    for bad in ("2-80:0", "2-80:-2", "80-2", "4:2", "2-80:x", "2-80:2:2", "2-", "-4"):
-        with pytest.raises(LatentkitError, match=r"--kmeans-k takes whole numbers and ranges, e\.g\. .*2-80:2"):
-            parse_ranges(bad, "--kmeans-k")
-    with pytest.raises(LatentkitError, match="of at least 2"):
-        parse_ranges("1-9:2", "--kmeans-k")
-    options = AnalyzeOptions(kmeans_ks=parse_ranges("2-80:2", "--kmeans-k"), kmeans_max=10)  # the list wins over max
-    assert run_kmeans(_clusters(100, 3), options, JobEvents())["k"] == list(range(2, 81, 2))
-
-
-def test_pca_png_shows_the_first_pca_show_components_and_keeps_its_width_at_256_dims(tmp_path, monkeypatch):
-    """Issue 45 item 5: pca.png readable at 128-256 dimensions: the bars show the first --pca-show
-    components (post IX: 40), the cumulative curve all of them, at one width whatever the dimension."""
-    from PIL import Image
-
-    from latentkit.analysis.report import cloud_figures as figures
-
-    def report_of(dim):
-        ratio = np.exp(-np.arange(dim) / 30.0)
-        ratio /= ratio.sum()
-        trimmed = [{"fact": 1.5, "kept": 900, "explained_variance_ratio": ratio.tolist()}]
-        return {
-            "pca": {
-                "explained_variance_ratio": ratio.tolist(),
-                "cumulative": np.cumsum(ratio).tolist(),
-                "trimmed": trimmed,
-            }
-        }
-
-    drawn, save = [], figures.save_figure
-    monkeypatch.setattr(
-        figures,
-        "save_figure",
-        lambda fig, path: drawn.append((path.name, [len(ax.patches) for ax in fig.axes])) or save(fig, path),
-    )
-    widths = {}
-    for dim, show in ((256, 40), (256, 12), (6, 40)):
-        (tmp_path / f"{dim}-{show}").mkdir()
-        figures.pca_figure(tmp_path / f"{dim}-{show}", report_of(dim), show)
-        assert drawn[-1][1][0] == min(show, dim)  # the left panel's bars
-        with Image.open(tmp_path / f"{dim}-{show}" / "pca.png") as image:
-            widths[dim, show] = image.size[0]
-    assert abs(widths[256, 40] - widths[6, 40]) < 0.05 * widths[6, 40] and widths[256, 40] < 1600, widths
-
-    np.save(tmp_path / "z.npy", _clusters(400, 64))  # the options through the command line, in one run
-    result = cli(
-        "analyze",
-        "--latents",
-        tmp_path / "z.npy",
-        "--out",
-        tmp_path / "a",
-        "--pca-show",
-        "12",
-        "--tsne-pca",
-        "0",
-        "--tsne-sample",
-        "200",
-        "--tsne-iterations",
-        "300",
-        "--kmeans-k",
-        "2-80:26",
-        "--kmeans-sample",
-        "200",
-        "--no-quality",
-        "--no-mixture",
-        "--nn-sample",
-        "0",
-        "--hit-draws",
-        "1000",
-    )
-    report = json.loads((tmp_path / "a" / "report.json").read_text())
-    assert report["options"]["pca_show"] == 12 and dict(drawn)["pca.png"][0] == 12, result.stdout
-    assert report["kmeans"]["k"] == [2, 28, 54, 80]
-    tsne = report["tsne"]
-    assert tsne["input"] == "the raw components" and tsne["input_dims"] == 64 and tsne["iterations"] == 300
-    assert (
-        "(the raw components), perplexity 30, early exaggeration 12, 300 iterations (250 exaggerated)"
-        in (tmp_path / "a" / "report.md").read_text()
-    )

@@ -1,7 +1,7 @@
 """Bad input for every verb (issue 25): one `latentkit:` line naming the culprit, a documented exit
 status, no traceback, every file that was there byte-identical, and nothing new written.
 
-The table runs in process (``conftest.cli``); a few run as real subprocesses to prove the entry
+The table runs in process (``fixtures.commands.cli``); a few run as real subprocesses to prove the entry
 point, that a refused command never imports Keras, and that root meets a read-only folder as a
 user would.
 """
@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TINY, cli, copy_run
+from fixtures.commands import cli
+from fixtures.runs import TINY, copy_run
 
 HERE = Path(__file__).resolve().parent
 

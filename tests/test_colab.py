@@ -16,7 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import zarr
-from conftest import TINY, cli, kill_when, make_celeba, start_cli
+from fixtures.commands import cli, kill_when, start_cli
+from fixtures.images import make_celeba
+from fixtures.runs import TINY
 
 from latentkit.core.errors import LatentkitError
 from latentkit.transfer.mount import BLOCK

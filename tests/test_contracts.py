@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import cli, copy_run
+from fixtures.commands import cli
+from fixtures.runs import copy_run
 
 from latentkit.analysis.report.schema import REPORT_FORMAT, AttributesReport, Report, read_report, write_report
 from latentkit.core import LatentkitError, RunPaths

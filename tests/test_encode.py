@@ -1,3 +1,6 @@
+"""encode: every row through the trained encoder, the same latents in any chunk grid, after a kill or
+split over tasks; a VAE's mu and logvar; bad input, the memory estimate and status."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -5,7 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import zarr
-from conftest import TINY_OVERRIDES, assert_identical, chunks_done, cli, kill_when, read_latents, start_cli
+from fixtures.commands import cli, kill_when, start_cli
+from fixtures.runs import TINY_OVERRIDES
+from fixtures.stores import assert_identical, chunks_done, read_latents
 
 from latentkit.core.options import parse_size
 from latentkit.ingest.prepare import prepare_synthetic

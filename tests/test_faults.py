@@ -10,7 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TINY, chunks_done, cli, copy_run, run_cli, start_cli
+from fixtures.commands import cli, run_cli, start_cli
+from fixtures.runs import TINY, copy_run
+from fixtures.stores import chunks_done
 
 from latentkit.model import checkpoint
 from latentkit.store.runlock import RunBusy, run_lock
@@ -160,7 +162,8 @@ def leftovers(root: Path) -> list[Path]:
 
 
 def test_disk_full_during_chunk_writes_then_rerun_equals_an_uninterrupted_prepare(small_disk, tmp_path):
-    from conftest import assert_same_store, make_celeba
+    from fixtures.images import make_celeba
+    from fixtures.stores import assert_same_store
 
     from latentkit.core.errors import DISK_FULL_EXIT
 

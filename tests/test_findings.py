@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from conftest import cli
+from fixtures.commands import cli
 from scipy.stats import chi
 
 from latentkit.analysis.analyze import AnalyzeOptions, analyze

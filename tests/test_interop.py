@@ -6,7 +6,9 @@ import subprocess
 import numpy as np
 import pytest
 import zarr
-from conftest import ATTRIBUTES, TINY_OVERRIDES, cli, kill_when, make_celeba, start_cli
+from fixtures.commands import cli, kill_when, start_cli
+from fixtures.images import ATTRIBUTES, make_celeba
+from fixtures.runs import TINY_OVERRIDES
 
 from latentkit.ingest.prepare import prepare_celeba, prepare_synthetic
 from latentkit.ingest.synthetic import FACTOR_NAMES

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import zarr
-from conftest import ATTRIBUTES, CORRUPT, cli, make_celeba
+from fixtures.commands import cli
+from fixtures.images import ATTRIBUTES, CORRUPT, make_celeba
 from PIL import Image
 
 from latentkit.ingest.prepare import hash_split, prepare_celeba, prepare_images

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import zarr
-from conftest import assert_identical, chunks_done, cli, cli_in_a_fresh_process, kill_when, start_cli
+from fixtures.commands import cli, cli_in_a_fresh_process, kill_when, start_cli
+from fixtures.stores import assert_identical, chunks_done
 from PIL import Image
 
 HERE = Path(__file__).resolve().parent

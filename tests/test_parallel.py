@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TINY, run_cli
+from fixtures.commands import run_cli
+from fixtures.runs import TINY
 
 from latentkit.model import checkpoint
 

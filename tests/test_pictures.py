@@ -1,6 +1,7 @@
 """Pictures of the data, not of its first rows, in words that fit any images (issue 46, items 4
 and 5): scikit-learn's handwritten digits written as a folder sorted by class (digits/0/,
-digits/1/, ...), prepared as a user would, and a tiny model trained one epoch on them."""
+digits/1/, ...), prepared as a user would, and a tiny model trained one epoch on them; and your own
+photos reconstructed, cropped and resized as prepare does."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import zarr
-from conftest import TINY_OVERRIDES, cli
+from fixtures.commands import cli
+from fixtures.runs import TINY_OVERRIDES
 from PIL import Image
 
 PER_CLASS = 30  # 300 digits: a class's images are 30 consecutive rows
@@ -171,7 +173,7 @@ def test_plane_chooses_zooms_whose_windows_hold_points_on_small_data(digits, tmp
 def test_the_words_say_images_unless_the_store_is_of_faces(digits, tmp_path):
     """noun(): images for the digits (store, latents, run), faces for CelebA, the synthetic faces
     and a folder prepared with --faces (also said on a rerun); the report page says so."""
-    from conftest import make_celeba
+    from fixtures.images import make_celeba
 
     from latentkit.analysis.analyze import AnalyzeOptions, analyze
     from latentkit.analysis.report.page import write_page
@@ -204,3 +206,23 @@ def test_the_words_say_images_unless_the_store_is_of_faces(digits, tmp_path):
     )
     write_page(run, points=40, events=Said())
     assert "report: 40 images on the map" in Said.lines
+
+
+def test_reconstruct_takes_your_own_photos_cropped_and_resized_as_prepare_does(tiny_ae, tmp_path):
+    from fixtures.commands import cli
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    rng = np.random.default_rng(11)
+    Image.fromarray(rng.integers(0, 255, (90, 120, 3), np.uint8)).save(photos / "a_wide.jpg")
+    Image.fromarray(rng.integers(0, 255, (64, 64), np.uint8)).save(photos / "b_grey.png")
+    (photos / "c_broken.jpg").write_bytes(b"not a jpeg")
+    (photos / "notes.txt").write_text("not an image")
+    result = cli("reconstruct", "--run", tiny_ae, "--images", photos, "--out", tmp_path / "mine.png")
+    assert "wrote 2 originals" in result.stdout and "c_broken.jpg: not a readable image" in result.stderr
+    with Image.open(tmp_path / "mine.png") as image:
+        assert image.size == (2 * 34 + 2, 2 * 34 + 2)  # two 32 px originals over their reconstructions
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    refused = cli("reconstruct", "--run", tiny_ae, "--images", empty, "--out", tmp_path / "none.png", check=False)
+    assert refused.returncode == 2 and "holds no image" in refused.stderr and not (tmp_path / "none.png").exists()

@@ -1,3 +1,6 @@
+"""prepare: synthetic faces, CelebA's folder and zip, crops, partitions, kills and concurrent tasks, the
+training batches read from a store, and the decoding threads the CPUs allow."""
+
 import os
 import subprocess
 import sys
@@ -6,7 +9,9 @@ import zipfile
 import numpy as np
 import pytest
 import zarr
-from conftest import CORRUPT, GRAY, assert_same_store, chunks_done, cli, kill_when, make_celeba, start_cli
+from fixtures.commands import cli, kill_when, start_cli
+from fixtures.images import CORRUPT, GRAY, make_celeba
+from fixtures.stores import assert_same_store, chunks_done
 
 from latentkit.ingest.celeba import open_celeba
 from latentkit.ingest.prepare import prepare_celeba, prepare_synthetic
@@ -219,3 +224,39 @@ def test_shuffle_is_chunk_aligned_and_changes_per_epoch(tmp_path):
     data.set_epoch(0)
     np.testing.assert_array_equal(first, data.order)
     assert data[0].shape == (10, 96, 96, 3)
+
+
+def test_prepare_bound_to_one_cpu_decodes_with_one_thread(tmp_path):
+    """Issue 47: prepare sized its threads by every core of the machine; bound to one CPU (as a
+    SLURM task given 1 of a node's CPUs) it says it decodes with one."""
+    import os
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for i in range(4):
+        Image.new("RGB", (40, 40), (60 * i, 20, 200)).save(folder / f"{i}.png")
+    first = min(os.sched_getaffinity(0))
+    code = "import sys; from latentkit.cli.main import run; sys.exit(run())"
+    bound = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            "prepare",
+            "images",
+            str(folder),
+            "--out",
+            str(tmp_path / "s.zarr"),
+            "--size",
+            "32",
+        ],
+        capture_output=True,
+        text=True,
+        preexec_fn=lambda: os.sched_setaffinity(0, {first}),
+    )
+    assert bound.returncode == 0, bound.stderr
+    assert "prepare: 1 decoding thread (the CPUs this process may use)" in bound.stdout + bound.stderr

@@ -2,21 +2,25 @@
 fragments, intrinsic dimension, SSIM and a VAE's health; and the quality stage in analyze."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import zarr
-from conftest import cli
+from fixtures.commands import cli
+from fixtures.latents import QUICK
 
+from latentkit.analysis.analyze import AnalyzeOptions, analyze
 from latentkit.analysis.measures.holes import (
     ReconstructionQuality,
-    VaeHealth,
+    VaeHealthStream,
     fragments,
     prdc,
     reencoding_distances,
     ssim,
     two_nn,
 )
+from latentkit.analysis.report.schema import read_report
 
 
 def reference_prdc(real, fake, k):
@@ -131,7 +135,7 @@ def vae_latents(path, n=3000, informative=3, collapsed=13, seed=6):
 
 def test_a_vae_with_three_informative_and_thirteen_collapsed_dimensions(tmp_path):
     mu, logvar = vae_latents(tmp_path / "latents.zarr")
-    health = VaeHealth(16)
+    health = VaeHealthStream(16)
     for start in range(0, 3000, 700):
         health.update(mu[start : start + 700], logvar[start : start + 700])
     result = health.result()
@@ -213,7 +217,7 @@ def test_a_users_own_generated_points_are_measured_beside_the_built_in_ones(tmp_
 
 
 def test_analyze_with_a_run_re_encodes_and_measures_reconstructions(tiny_ae, tmp_path):
-    from conftest import copy_run
+    from fixtures.runs import copy_run
 
     run = copy_run(tiny_ae, tmp_path / "run")
     said = cli("analyze", "--run", run, "--no-tsne", "--no-kmeans", "--no-report", "--reconstruction-images", "50")
@@ -250,3 +254,66 @@ def test_analyze_of_200000_by_256_stays_under_1_5_gb_with_everything_on(tmp_path
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["n"] == 200_000 and {"coverage", "fragments", "intrinsic_dimension", "tsne"} <= set(report)
     assert peak < 1536, f"peak RSS {peak:,.0f} MB"
+
+
+def test_a_vae_with_known_log_variances_reproduces_them(tmp_path):
+    """Latents of a made-up VAE: mu, logvar known per dimension, z = mu + exp(logvar / 2) eps."""
+    import zarr
+
+    rng = np.random.default_rng(9)
+    n, dim = 30_000, 5
+    logvar_true = np.array([-4.0, -2.0, -1.0, 0.0, 0.5])
+    mu = rng.normal(size=(n, dim)) * [3.0, 2.0, 1.0, 0.05, 0.01]
+    logvar = logvar_true + rng.uniform(-0.2, 0.2, (n, dim))
+    z = mu + np.exp(logvar / 2) * rng.standard_normal((n, dim))
+    group = zarr.open_group(tmp_path / "latents.zarr", mode="w")
+    for name, values in (("z", z), ("mu", mu), ("logvar", logvar)):
+        group.create_array(name, shape=values.shape, chunks=(7_000, dim), dtype="float32")[:] = values
+    options = AnalyzeOptions(
+        tsne=False, kmeans=False, mixture=False, nn_sample=0, generator_samples=1000, hit_draws=1000, quality_sample=500
+    )
+    vae = analyze(latents=tmp_path / "latents.zarr", out=tmp_path / "a", options=options)["vae"]
+    np.testing.assert_allclose(vae["logvar"]["mean"], logvar_true, atol=0.01)
+    np.testing.assert_allclose(vae["logvar"]["min"], logvar_true - 0.2, atol=0.01)
+    np.testing.assert_allclose(vae["logvar"]["max"], logvar_true + 0.2, atol=0.01)
+    sigma = np.exp(logvar.astype(np.float32) / 2)  # |z - mu| = sigma |eps|: mean sqrt(2/pi) sigma
+    assert vae["z_minus_mu"]["mean_abs"] == pytest.approx(np.sqrt(2 / np.pi) * sigma.mean(), rel=0.02)
+    radius_mu, radius_z = (np.linalg.norm(v.astype(np.float32), axis=1).mean() for v in (mu, z))
+    assert vae["radius"]["mu"]["mean"] == pytest.approx(radius_mu, rel=1e-4)
+    assert vae["radius"]["z"]["mean"] == pytest.approx(radius_z, rel=1e-4) and radius_z > radius_mu
+    assert vae["active_units"] == 3  # the two near-constant means are inactive
+    assert "vae_health.png" in read_report(tmp_path / "a" / "report.json")["figures"]
+
+
+def test_a_vaes_internals_are_counted_as_post_xiii_counts_them(tmp_path):
+    """Post XIII's numbers on made-up latents: log-variances at or above -3, |z - mu| above 0.05,
+    the radius of z against mu's (absolute and relative), the noise values at the +-5 clip."""
+    import zarr
+
+    from latentkit.model.sampling import reparameterize
+
+    rng = np.random.default_rng(47)
+    n, dim = 20_000, 6
+    mu = rng.normal(size=(n, dim)) * 3
+    logvar = np.full((n, dim), -13.0)
+    logvar[:7, 0] = -2.0  # 7 values at or above -3, each with sigma 0.37: most of their |z - mu| > 0.05
+    eps = rng.standard_normal((n, dim))
+    eps[100:103, 1] = 9.0  # three draws past the clip
+    z = reparameterize(mu, logvar, eps, 1.0)
+    group = zarr.open_group(tmp_path / "latents.zarr", mode="w", attributes={"use": "z", "eps_factor": 1.0})
+    for name, values in (("z", z), ("mu", mu), ("logvar", logvar)):
+        group.create_array(name, shape=values.shape, chunks=(5_000, dim), dtype="float64")[:] = values
+    vae = analyze(latents=tmp_path / "latents.zarr", out=tmp_path / "a", options=replace(QUICK, quality=True))["vae"]
+    assert vae["logvar_values"]["at_least_minus_3"] == 7 and vae["logvar_values"]["max"] == -2.0
+    gap = np.abs(z - mu)
+    assert vae["z_minus_mu"]["above_0.05"] == int((gap > 0.05).sum()) and 3 <= vae["z_minus_mu"]["above_0.05"] <= 7
+    assert vae["eps_clip"]["clipped"] == int((np.abs(eps) >= 5).sum()) >= 3  # the three made ones and any drawn
+    r_z, r_mu = np.linalg.norm(z, axis=1), np.linalg.norm(mu, axis=1)
+    difference = vae["radius"]["difference"]
+    assert difference["max_abs"] == pytest.approx(np.abs(r_z - r_mu).max(), rel=1e-9)
+    assert difference["mean_relative"] == pytest.approx((np.abs(r_z - r_mu) / r_mu).mean(), rel=1e-9)
+    assert vae["radius"]["z"]["max"] == pytest.approx(r_z.max()) and vae["radius"]["mu"]["min"] == pytest.approx(
+        r_mu.min()
+    )
+    text = (tmp_path / "a" / "report.md").read_text()
+    assert "### VAE internals (post XIII's numbers)" in text and "values at the clip" in text

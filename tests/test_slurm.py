@@ -7,7 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TINY, assert_identical, assert_same_store, cli, make_celeba, run_cli
+from fixtures.commands import cli, run_cli
+from fixtures.images import make_celeba
+from fixtures.runs import TINY
+from fixtures.stores import assert_identical, assert_same_store
 from local_slurm import LocalSlurm, ensure_installed
 
 from latentkit.model import checkpoint

@@ -1,3 +1,6 @@
+"""Training: the presets' networks, resume after a kill or a stop signal, mixed precision, the history
+and its curves, runs started from a kept checkpoint, overfitting, and decoders of other shapes."""
+
 import csv
 import re
 import signal
@@ -7,7 +10,8 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from conftest import TINY, TINY_OVERRIDES, cli, kill_when, run_cli, start_cli
+from fixtures.commands import cli, kill_when, run_cli, start_cli
+from fixtures.runs import TINY, TINY_OVERRIDES
 from PIL import Image
 
 from latentkit.core import INTERRUPTED_EXIT
@@ -349,7 +353,7 @@ def test_a_run_started_from_a_kept_checkpoint_trains_at_its_new_rate_and_kl_fact
     """Issue 45: the rate restored with the optimizer's state used to win over --lr. Now a
     continuation at the same rate is the original run; one at a lower rate (or another KL
     factor) differs from it and equals the checkpoint resumed as if trained at that setting."""
-    from conftest import cli_in_a_fresh_process
+    from fixtures.commands import cli_in_a_fresh_process
 
     def latentkit(*commands):
         if backend == "tensorflow":
@@ -585,3 +589,95 @@ def test_a_best_epoch_whose_copy_a_kill_prevented_is_kept_on_resume(tiny_store, 
     assert float(history[1]["val_loss"]) > float(history[0]["val_loss"])  # epoch 1 stays the best
     kept, first = (checkpoint.read_kept(run / "checkpoints" / name) for name in ("best.npz", "epoch_0001.npz"))
     assert kept.meta["epoch"] == 1 and all(np.array_equal(a, b) for a, b in zip(kept.model, first.model))
+
+
+def test_the_probe_radius_per_epoch_is_the_kept_checkpoints_and_a_run_can_start_from_one(tiny_store, tmp_path):
+    import csv
+
+    from fixtures.commands import cli
+    from fixtures.runs import TINY_OVERRIDES
+
+    from latentkit.model import checkpoint
+    from latentkit.model.codec import Codec
+    from latentkit.model.fitting import probe_images
+    from latentkit.model.networks import build_model
+    from latentkit.model.spec import spec_from_dict
+    from latentkit.model.train import train
+    from latentkit.store import to_unit_float
+
+    run = tmp_path / "run"
+    result = train(
+        data=tiny_store,
+        run=run,
+        job="vae",
+        overrides={**TINY_OVERRIDES, "train.epochs": 3, "train.keep_epochs": [1], "train.keep_every": 2},
+    )
+    assert sorted(p.name for p in (run / "checkpoints").glob("epoch_*.npz")) == ["epoch_0001.npz", "epoch_0002.npz"]
+    rows = list(csv.DictReader((run / "history.csv").read_text().splitlines()))
+    assert len(rows) == 3 and all(float(r["probe_radius_mean"]) > 0 for r in rows)
+    images = to_unit_float(probe_images(tiny_store))
+    for epoch in (1, 2):  # the radius recorded is the kept checkpoint's encodings' radius
+        kept = checkpoint.read_kept(run / "checkpoints" / f"epoch_{epoch:04d}.npz")
+        model = build_model(spec_from_dict(kept.meta["spec"]).model)
+        checkpoint.restore(model, kept, optimizer=False)
+        radius = np.linalg.norm(Codec(model).encode(images).astype(np.float64), axis=1)
+        assert float(rows[epoch - 1]["probe_radius_mean"]) == pytest.approx(radius.mean(), rel=1e-5)
+        assert result.history[epoch - 1]["probe_radius_std"] == pytest.approx(radius.std(), rel=1e-4)
+    with Image.open(run / "samples" / "training.png") as image:
+        assert image.size[1] > 500  # the probe radius under the loss: two rows of panels
+    # back to epoch 1 with another learning rate, in a new run
+    branch = tmp_path / "branch"
+    done = cli(
+        "train",
+        "--data",
+        tiny_store,
+        "--run",
+        branch,
+        "--from",
+        run / "checkpoints" / "epoch_0001.npz",
+        "--lr",
+        "0.0001",
+        "--epochs",
+        "2",
+    )
+    assert "starting from" in done.stderr + done.stdout
+    saved, _ = checkpoint.load(branch / "checkpoints")
+    assert saved.meta["epoch"] == 2 and saved.meta["spec"]["train"]["lr"] == 0.0001
+    assert saved.meta["history"][0] == result.history[0]  # epoch 1 is the original run's
+    refused = cli("train", "--data", tiny_store, "--run", tmp_path / "new", "--from", run / "nothing.npz", check=False)
+    assert refused.returncode == 2 and "no such checkpoint file" in refused.stderr and not (tmp_path / "new").exists()
+    shape = cli(
+        "train",
+        "--data",
+        tiny_store,
+        "--run",
+        tmp_path / "new",
+        "--from",
+        run / "checkpoints" / "epoch_0001.npz",
+        "--set",
+        "model.z_dim=4",
+        check=False,
+    )
+    assert shape.returncode == 2 and "model.z_dim" in shape.stderr and not (tmp_path / "new").exists()
+
+
+def test_a_decoder_with_resize_convolutions_and_residual_blocks_trains_and_its_size_is_estimated(tiny_store, tmp_path):
+    from fixtures.runs import TINY_OVERRIDES
+
+    from latentkit.model.memory import count_params
+    from latentkit.model.networks import build_model
+    from latentkit.model.spec import load_spec
+    from latentkit.model.train import train
+
+    overrides = {**TINY_OVERRIDES, "model.upsampling": "resize", "model.residual_blocks": 2, "train.epochs": 1}
+    spec = load_spec("demo", overrides)
+    model = build_model(spec.model)
+    layers = [type(layer).__name__ for layer in model.decoder.layers]
+    assert "Conv2DTranspose" not in layers and layers.count("UpSampling2D") == 2 and layers.count("Add") == 2
+    assert count_params(spec.model)[1] == model.decoder.count_params()
+    assert model.decoder(np.zeros((1, spec.model.z_dim), np.float32)).shape == (1, 32, 32, 3)
+    result = train(data=tiny_store, run=tmp_path / "run", job="demo", overrides=overrides)
+    assert result.epoch == 1 and np.isfinite(result.history[0]["loss"])
+    assert load_spec("demo").model.upsampling == "transpose" and load_spec("demo").model.residual_blocks == 0
+    with pytest.raises(Exception, match="model.upsampling must be one of transpose, resize"):
+        load_spec("demo", {"model.upsampling": "bilinear"})

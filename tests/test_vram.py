@@ -1,4 +1,5 @@
-"""GPU memory: allocator settings before the backend loads, monitor fields, --max-vram, out of memory.
+"""Memory: allocator settings before the backend loads, monitor fields (a job's own peak RSS, the GPU's),
+--max-vram, out of memory.
 
 No GPU here: the figures are checked to be present and n/a, and out-of-memory errors are the
 backends' own exception types raised inside a real job process at a chosen step.
@@ -10,7 +11,9 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import TINY, assert_identical, cli
+from fixtures.commands import cli
+from fixtures.runs import TINY
+from fixtures.stores import assert_identical
 
 from latentkit.model import checkpoint
 from latentkit.model.memory import count_params, estimate_train_mb
@@ -207,3 +210,22 @@ def test_out_of_memory_in_encode_keeps_finished_chunks_and_exits_71(tiny_store, 
     assert "encode   1 of 4 chunks done" in status
     cli("encode", "--run", run, "--chunk", "64", "--batch", "16")
     assert_identical(run / "latents.zarr", tmp_path / "whole.zarr")
+
+
+def test_peak_rss_is_the_jobs_own_not_the_process_that_started_it():
+    """ru_maxrss carries over fork and exec: a job started by a big process (a pytest worker, a
+    notebook kernel) read that process's peak as its own. peak_rss_mb reads the job's own."""
+    import subprocess
+    import sys
+
+    from latentkit.machine.monitor import peak_rss_mb
+
+    held = bytearray(800 * 2**20)  # touched: 800 MB resident in this process
+    assert peak_rss_mb() > 800
+    code = (
+        "import resource, json\nfrom latentkit.machine.monitor import peak_rss_mb\n"
+        "print(json.dumps([peak_rss_mb(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]))"
+    )
+    own, inherited = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout)
+    del held
+    assert own < 300 < 800 < inherited  # the kernel's figure would have been this process's 800 MB
