@@ -42,13 +42,12 @@ KERAS_FREE = {
         "latents_store",
         "stale_latents",
         "Codec",
-        "open_codec",
         "spec_from_dict",
         "load_spec",
     },
     "latentkit.model.opened": {"OpenedRun"},  # a run's spec, store and codec, opened once
     "latentkit.model.runs": {"RunModel", "read_run", "latents_store", "stale_latents"},
-    "latentkit.model.codec": {"Codec", "open_codec"},
+    "latentkit.model.codec": {"Codec"},
     "latentkit.model.images": {"check_picture", "grid", "save_png", "SOFTWARE"},
     "latentkit.model.spec": {"spec_from_dict", "load_spec"},
     "latentkit.model.flow": {"load_flow"},  # a sampler with numpy in and out

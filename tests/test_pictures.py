@@ -105,8 +105,7 @@ def test_each_reconstruction_stays_under_its_original_when_the_last_row_is_short
     """20 images in rows of 8: the third pair of rows holds 4 originals and their 4
     reconstructions, white beyond; each reconstruction is the model's of the original above it."""
     from latentkit.analysis.report.decoded import reconstruct
-    from latentkit.model.codec import open_codec
-    from latentkit.model.runs import read_run
+    from latentkit.model.opened import OpenedRun
     from latentkit.store import to_unit_float
 
     result = reconstruct(run=digits["run"], out=tmp_path / "r.png", n=20, partition="all")
@@ -116,7 +115,7 @@ def test_each_reconstruction_stays_under_its_original_when_the_last_row_is_short
     assert (originals[2, 4:] == 255).all() and (rebuilt[2, 4:] == 255).all()  # the short pair: white beyond 4
     shown = np.concatenate([originals[0], originals[1], originals[2, :4]])
     np.testing.assert_array_equal(shown, digits["images"][result["rows"]])
-    expected = open_codec(digits["run"], read_run(digits["run"]), mu_only=False).reconstruct(to_unit_float(shown))
+    expected = OpenedRun.of(digits["run"]).codec(mu_only=False).reconstruct(to_unit_float(shown))
     expected = np.clip(np.rint(expected * 255), 0, 255)
     below = np.concatenate([rebuilt[0], rebuilt[1], rebuilt[2, :4]]).astype(np.float64)
     assert np.abs(below - expected).max() <= 1  # each under its own original (rounding aside)

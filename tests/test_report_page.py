@@ -6,6 +6,7 @@ import time
 import numpy as np
 import pytest
 from fixtures.commands import cli
+from fixtures.runs import copy_run
 from PIL import Image
 
 
@@ -47,6 +48,29 @@ def test_the_report_page_opens_in_a_real_browser_with_the_faces_on_the_map(analy
 def test_analyze_writes_the_report_page_too(analyzed):
     said = cli("analyze", "--run", analyzed, "--no-kmeans", "--no-figures", "--nn-sample", "0").stdout
     assert "report.html (interactive" in said and (analyzed / "analysis" / "report.html").exists()
+
+
+def test_a_run_analyzed_in_full_loads_its_model_once(tiny_ae, tmp_path, monkeypatch):
+    """``analyze --run`` re-encodes generated points and reconstructs images with the run's
+    model, then draws the page's reconstructions with it: the run is opened once
+    (``OpenedRun``), so the checkpoint is loaded once for both."""
+    from latentkit.analysis.analyze import AnalyzeOptions
+    from latentkit.analysis.jobs import analyze_run
+    from latentkit.model import codec
+
+    loads, load = [], codec.load_model
+
+    def counted(*args, **kwargs):
+        loads.append(args[0])
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(codec, "load_model", counted)
+    run = copy_run(tiny_ae, tmp_path / "run")
+    options = AnalyzeOptions(kmeans=False, figures=False, nn_sample=0, generator_samples=500)
+    done = analyze_run(run=run, options=options)
+    assert "reencoding" in done.report and "reconstruction" in done.report  # the model measured...
+    assert done.page is not None and done.page.exists()  # ...and drew the page
+    assert loads == [run]
 
 
 def test_the_pages_generated_points_are_placed_in_one_transform_as_in_one_per_generator():

@@ -6,7 +6,7 @@ re-exported here, so ``from latentkit.model import ...`` never loads a backend. 
 names that are also modules (``encode``): ``from latentkit.model.encode import encode``."""
 
 from latentkit.model import checkpoint
-from latentkit.model.codec import Codec, load_model, open_codec
+from latentkit.model.codec import Codec, load_model
 from latentkit.model.images import check_picture, grid, save_png
 from latentkit.model.memory import check_budget, estimate_encode_mb, estimate_ram_mb, estimate_train_mb
 from latentkit.model.runs import RunModel, latents_store, read_run, stale_latents
@@ -29,7 +29,6 @@ __all__ = [
     "latents_store",
     "load_model",
     "load_spec",
-    "open_codec",
     "parse_set",
     "presets",
     "read_run",

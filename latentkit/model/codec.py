@@ -71,8 +71,3 @@ class Codec:
     def reconstruct(self, images: np.ndarray) -> np.ndarray:
         """The model's own reconstruction of images in [0, 1]."""
         return self._batched(lambda x: self._model(x, training=False), images)
-
-
-def open_codec(run: str | os.PathLike, described: RunModel | None = None, *, mu_only: bool = True) -> Codec:
-    """The run's model loaded (``load_model``) behind ``Codec``'s array functions."""
-    return Codec(load_model(run, described), mu_only=mu_only)
