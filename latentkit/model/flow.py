@@ -233,7 +233,7 @@ def fit_flow(
 
 
 def load_flow(folder: str | os.PathLike):
-    """The finished flow in ``folder`` (RUN/flow), or None: a ``FlowSampler`` (numpy in and out)."""
+    """The finished flow in ``folder`` (RUN/flow), or None: a ``LoadedFlow`` (numpy in and out)."""
     folder = Path(folder)
     saved, _ = checkpoint.load(folder) if folder.exists() else (None, None)
     if saved is None or saved.meta["epoch"] < saved.meta["spec"]["epochs"]:
@@ -241,11 +241,11 @@ def load_flow(folder: str | os.PathLike):
     spec = FlowSpec(**saved.meta["spec"])
     flow = build_flow(spec)
     checkpoint.restore(flow, saved, optimizer=False)
-    return FlowSampler(flow, spec.dim)
+    return LoadedFlow(flow, spec.dim)
 
 
 @dataclass
-class FlowSampler:
+class LoadedFlow:
     flow: Any  # the Keras model build_flow makes
     dim: int
 

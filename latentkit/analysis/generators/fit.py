@@ -27,7 +27,7 @@ class LatentFit:
     mixture: Mixture | None = None
     kde: Kde | None = None  # a kernel density, bandwidth by cross-validation
     posterior: Posterior | None = None  # a VAE's aggregate posterior
-    flow: Any = None  # the run's RealNVP flow (latentkit.model.flow.FlowSampler; in RUN/flow, not in mvn.npz)
+    flow: Any = None  # the run's RealNVP flow (latentkit.model.flow.LoadedFlow; in RUN/flow, not in mvn.npz)
     shell: np.ndarray | None = None  # the data's own Mahalanobis distances and radii (``measures.hits.shell_of``)
 
     @property
