@@ -7,14 +7,35 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from math import sqrt
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
 from latentkit.core import LatentkitError
 
-if TYPE_CHECKING:
-    from latentkit.analysis.generators.fit import LatentFit
+
+class Fit(Protocol):
+    """What a generator reads of the fits it is handed (``fit.LatentFit`` is the one there is):
+    named here, so no generator imports the module that holds the fits (it imports them)."""
+
+    @property
+    def mean(self) -> np.ndarray: ...
+    @property
+    def cov(self) -> np.ndarray: ...
+    @property
+    def cov_root(self) -> np.ndarray: ...
+    @property
+    def centre(self) -> np.ndarray: ...
+    @property
+    def sigma(self) -> np.ndarray: ...
+    @property
+    def mixture(self) -> Any: ...
+    @property
+    def kde(self) -> Any: ...
+    @property
+    def posterior(self) -> Any: ...
+    @property
+    def flow(self) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -41,15 +62,15 @@ class Generator:
         """A short name for scripts and report.json keys: uniform_b1.5, normal, component, mvn, gmm."""
         return generator_key(self.method, self.params)
 
-    def sample(self, rng: np.random.Generator, n: int, fit: LatentFit) -> np.ndarray:
+    def sample(self, rng: np.random.Generator, n: int, fit: Fit) -> np.ndarray:
         if self.needs and getattr(fit, self.needs) is None:
             raise LatentkitError(f"--method {self.method} needs {self.missing}")
         return self.draw(rng, n, fit)
 
-    def draw(self, rng: np.random.Generator, n: int, fit: LatentFit) -> np.ndarray:
+    def draw(self, rng: np.random.Generator, n: int, fit: Fit) -> np.ndarray:
         raise NotImplementedError
 
-    def expected_radius(self, fit: LatentFit) -> tuple[float | None, float | None]:
+    def expected_radius(self, fit: Fit) -> tuple[float | None, float | None]:
         """Analytic (mean, sd) of the radius where one exists; else the root of E R² (a normal of
         the fit's mean and covariance) and no sd."""
         return sqrt(float(fit.mean @ fit.mean + np.trace(fit.cov))), None

@@ -4,14 +4,10 @@ network itself lives in the model room, ``latentkit.model.flow``) as a generator
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from latentkit.analysis.generators.base import Generator
-
-if TYPE_CHECKING:
-    from latentkit.analysis.generators.fit import LatentFit
+from latentkit.analysis.generators.base import Fit, Generator
 
 
 @dataclass(frozen=True)
@@ -23,5 +19,5 @@ class TrainedFlow(Generator):
     needs = "flow"
     missing = "the run's trained flow: run `latentkit flow --run RUN` first"
 
-    def draw(self, rng: np.random.Generator, n: int, fit: LatentFit) -> np.ndarray:
+    def draw(self, rng: np.random.Generator, n: int, fit: Fit) -> np.ndarray:
         return fit.flow.sample(rng, n)

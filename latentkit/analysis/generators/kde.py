@@ -11,14 +11,10 @@ with the other fits."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from latentkit.analysis.generators.base import Generator
-
-if TYPE_CHECKING:
-    from latentkit.analysis.generators.fit import LatentFit
+from latentkit.analysis.generators.base import Fit, Generator
 
 BANDWIDTHS = np.logspace(-1.5, 0.5, 12)  # candidates, in the standardised cloud's units
 
@@ -81,6 +77,6 @@ class FittedKde(Generator):
     needs = "kde"
     missing = "the fitted kernel density: rerun `latentkit analyze` (kde on)"
 
-    def draw(self, rng: np.random.Generator, n: int, fit: LatentFit) -> np.ndarray:
+    def draw(self, rng: np.random.Generator, n: int, fit: Fit) -> np.ndarray:
         assert fit.kde is not None
         return fit.kde.sample(rng, n)

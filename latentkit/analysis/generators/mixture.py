@@ -5,14 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from math import sqrt
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from latentkit.analysis.generators.base import Generator
-
-if TYPE_CHECKING:
-    from latentkit.analysis.generators.fit import LatentFit
+from latentkit.analysis.generators.base import Fit, Generator
 
 
 def matrix_root(cov: np.ndarray) -> np.ndarray:
@@ -82,11 +78,11 @@ class FittedMixture(Generator):
     needs = "mixture"
     missing = "the fitted mixture: rerun `latentkit analyze` (mixture on)"
 
-    def draw(self, rng: np.random.Generator, n: int, fit: LatentFit) -> np.ndarray:
+    def draw(self, rng: np.random.Generator, n: int, fit: Fit) -> np.ndarray:
         assert fit.mixture is not None
         return fit.mixture.sample(rng, n)
 
-    def expected_radius(self, fit: LatentFit) -> tuple[float | None, float | None]:
+    def expected_radius(self, fit: Fit) -> tuple[float | None, float | None]:
         m = fit.mixture
         assert m is not None
         second = (m.weights * ((m.means**2).sum(axis=1) + np.trace(m.covariances, axis1=1, axis2=2))).sum()

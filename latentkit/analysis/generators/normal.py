@@ -5,14 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from math import sqrt
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from latentkit.analysis.generators.base import Generator
-
-if TYPE_CHECKING:
-    from latentkit.analysis.generators.fit import LatentFit
+from latentkit.analysis.generators.base import Fit, Generator
 
 
 @dataclass(frozen=True)
@@ -22,10 +18,10 @@ class PerComponentNormal(Generator):
     method = "component"
     title = "per-component normal (fitted centres, sigmas)"
 
-    def draw(self, rng: np.random.Generator, n: int, fit: LatentFit) -> np.ndarray:
+    def draw(self, rng: np.random.Generator, n: int, fit: Fit) -> np.ndarray:
         return fit.centre + fit.sigma * rng.standard_normal((n, len(fit.mean)))
 
-    def expected_radius(self, fit: LatentFit) -> tuple[float | None, float | None]:
+    def expected_radius(self, fit: Fit) -> tuple[float | None, float | None]:
         """sqrt(E R^2): exact to O(1/n)."""
         return sqrt(float(np.sum(fit.centre**2 + fit.sigma**2))), None
 
@@ -37,5 +33,5 @@ class FittedNormal(Generator):
     method = "mvn"
     title = "multivariate normal (fitted mean, covariance)"
 
-    def draw(self, rng: np.random.Generator, n: int, fit: LatentFit) -> np.ndarray:
+    def draw(self, rng: np.random.Generator, n: int, fit: Fit) -> np.ndarray:
         return fit.mean + rng.standard_normal((n, len(fit.mean))) @ fit.cov_root.T

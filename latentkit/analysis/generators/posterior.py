@@ -5,14 +5,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from latentkit.analysis.generators.base import Generator
-
-if TYPE_CHECKING:
-    from latentkit.analysis.generators.fit import LatentFit
+from latentkit.analysis.generators.base import Fit, Generator
 
 
 @dataclass(frozen=True)
@@ -58,6 +54,6 @@ class AggregatePosterior(Generator):
         "a VAE's latents (mu, logvar): it draws from the aggregate posterior; rerun `latentkit analyze` on a VAE run"
     )
 
-    def draw(self, rng: np.random.Generator, n: int, fit: LatentFit) -> np.ndarray:
+    def draw(self, rng: np.random.Generator, n: int, fit: Fit) -> np.ndarray:
         assert fit.posterior is not None
         return fit.posterior.sample(rng, n)

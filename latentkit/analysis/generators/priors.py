@@ -5,14 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from math import exp, lgamma, sqrt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from latentkit.analysis.generators.base import Generator
-
-if TYPE_CHECKING:
-    from latentkit.analysis.generators.fit import LatentFit
+from latentkit.analysis.generators.base import Fit, Generator
 
 
 @dataclass(frozen=True)
@@ -30,10 +27,10 @@ class UniformBox(Generator):
     def params(self) -> dict[str, Any]:
         return {"b": float(self.b)}
 
-    def draw(self, rng: np.random.Generator, n: int, fit: LatentFit) -> np.ndarray:
+    def draw(self, rng: np.random.Generator, n: int, fit: Fit) -> np.ndarray:
         return rng.uniform(-self.b, self.b, (n, len(fit.mean)))
 
-    def expected_radius(self, fit: LatentFit) -> tuple[float | None, float | None]:
+    def expected_radius(self, fit: Fit) -> tuple[float | None, float | None]:
         n = len(fit.mean)
         mean = self.b * sqrt(n / 3) * sqrt(1 / (1 + 1 / (4 * n)))
         return mean, mean * sqrt(1 / (5 * n)) / (1 + 1 / (4 * n))
@@ -46,10 +43,10 @@ class StandardNormal(Generator):
     method = "normal"
     title = "standard normal"
 
-    def draw(self, rng: np.random.Generator, n: int, fit: LatentFit) -> np.ndarray:
+    def draw(self, rng: np.random.Generator, n: int, fit: Fit) -> np.ndarray:
         return rng.standard_normal((n, len(fit.mean)))
 
-    def expected_radius(self, fit: LatentFit) -> tuple[float | None, float | None]:
+    def expected_radius(self, fit: Fit) -> tuple[float | None, float | None]:
         """The chi distribution with n degrees of freedom: ~ sqrt(n), sd ~ 1/sqrt(2)."""
         n = len(fit.mean)
         mean = sqrt(2) * exp(lgamma((n + 1) / 2) - lgamma(n / 2))
