@@ -21,7 +21,7 @@ def test_attribute_direction_and_probe_match_the_known_answer(faces, tmp_path):
     import zarr
 
     from latentkit.analysis.attributes import attributes
-    from latentkit.analysis.report.schema import load_direction
+    from latentkit.analysis.report.files import load_direction
 
     factors = zarr.open_group(faces, mode="r")["factors"][:]
     rng = np.random.default_rng(3)

@@ -259,7 +259,7 @@ def test_analysis_imports_no_keras_touching_name_of_the_model_room():
 
 
 # The CLI's command modules, each named for the commands it registers (their docstrings list them).
-CLI_COMMAND_MODULES = ("stores", "runs", "analysis", "pictures", "machines", "demo")
+CLI_COMMAND_MODULES = ("stores", "runs", "analyze", "analysis", "pictures", "machines", "demo")
 
 
 def test_each_cli_module_names_the_commands_it_registers():

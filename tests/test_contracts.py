@@ -13,7 +13,8 @@ import pytest
 from fixtures.commands import cli
 from fixtures.runs import copy_run
 
-from latentkit.analysis.report.schema import REPORT_FORMAT, AttributesReport, Report, read_report, write_report
+from latentkit.analysis.report.files import read_report, write_report
+from latentkit.analysis.report.schema import REPORT_FORMAT, AttributesReport, Report
 from latentkit.core import LatentkitError, RunPaths
 
 

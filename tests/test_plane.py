@@ -8,7 +8,8 @@ from fixtures.latents import QUICK
 
 from latentkit.analysis.analyze import analyze
 from latentkit.analysis.generators import LatentFit
-from latentkit.analysis.report.schema import PlaneReport, read_report
+from latentkit.analysis.report.files import read_report
+from latentkit.analysis.report.schema import PlaneReport
 
 
 def test_a_plane_zoomed_in_on_two_parallel_segments_shows_two(tmp_path):

@@ -20,7 +20,7 @@ from latentkit.analysis.measures.holes import (
     ssim,
     two_nn,
 )
-from latentkit.analysis.report.schema import read_report
+from latentkit.analysis.report.files import read_report
 
 
 def reference_prdc(real, fake, k):

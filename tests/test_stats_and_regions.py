@@ -23,7 +23,7 @@ from latentkit.analysis.measures.stats import (
     gaussian_ellipse_share,
     wilson_interval,
 )
-from latentkit.analysis.report.schema import read_report
+from latentkit.analysis.report.files import read_report
 
 
 def test_streamed_statistics_equal_one_shot():

@@ -441,7 +441,7 @@ def test_history_holds_the_loss_per_pixel_and_the_kl_weighted_and_unweighted(tin
 
 def test_compare_shows_the_last_epochs_loss_per_pixel_and_kl_weighted(tiny_ae):
     from latentkit.analysis.compare import summarise
-    from latentkit.analysis.report.schema import read_report
+    from latentkit.analysis.report.files import read_report
     from latentkit.core import RunPaths
 
     paths = RunPaths.of(tiny_ae)

@@ -14,8 +14,9 @@ import os
 from pathlib import Path
 from typing import cast
 
+from latentkit.analysis.report.files import write_report
 from latentkit.analysis.report.markdown import write_markdown
-from latentkit.analysis.report.schema import Report, write_report
+from latentkit.analysis.report.schema import Report
 from latentkit.analysis.stages import STAGES
 from latentkit.analysis.stages.cloud import open_cloud
 from latentkit.analysis.stages.context import AnalyzeOptions

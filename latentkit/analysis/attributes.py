@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from latentkit import store
-from latentkit.analysis.report.schema import AttributesReport, write_report
+from latentkit.analysis.report.files import write_report
+from latentkit.analysis.report.schema import AttributesReport
 from latentkit.core import AnalysisPaths, JobEvents, LatentkitError, atomic_write, check_folder, own_folder, write_text
 from latentkit.store import PARTITIONS, list_attr, read_all
 from latentkit.store.latents import open_latents, read_blocks

@@ -19,7 +19,8 @@ import numpy as np
 
 from latentkit.analysis.generators import listed_key
 from latentkit.analysis.measures.stats import histogram_density
-from latentkit.analysis.report.schema import ComparedRun, CompareReport, Report, read_report, write_report
+from latentkit.analysis.report.files import read_report, write_report
+from latentkit.analysis.report.schema import ComparedRun, CompareReport, Report
 from latentkit.core import AnalysisPaths, JobEvents, LatentkitError, RunPaths, check_folder, own_folder, write_text
 from latentkit.model.opened import OpenedRun
 from latentkit.store import to_unit_float

@@ -139,7 +139,7 @@ def attribute_walk(
     (present minus absent, from ``latentkit attributes``): strength 1 moves a z-point by the
     distance between the two classes' centroids; a negative strength takes the attribute away.
     """
-    from latentkit.analysis.report.schema import load_direction
+    from latentkit.analysis.report.files import load_direction
 
     if steps < 2:
         raise LatentkitError(f"--steps must be at least 2, got {steps}")

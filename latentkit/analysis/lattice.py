@@ -46,7 +46,7 @@ def _plane(report_dir: Path, spec: str, sample: np.ndarray) -> tuple[np.ndarray,
     names = [n.strip() for n in spec.removeprefix("attributes:").split(",")] if spec.startswith("attributes:") else []
     if len(names) != 2:
         raise LatentkitError(f"--plane takes pca or attributes:NAME,NAME (two attributes), got {spec!r}")
-    from latentkit.analysis.report.schema import load_direction
+    from latentkit.analysis.report.files import load_direction
 
     axes = np.stack([load_direction(report_dir, name) for name in names])
     axes = axes / np.linalg.norm(axes, axis=1, keepdims=True)

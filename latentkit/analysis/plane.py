@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from latentkit.analysis.measures.stats import Moments, pca_from_covariance
-from latentkit.analysis.report.schema import PlaneReport, PlaneZoom, write_report
+from latentkit.analysis.report.files import write_report
+from latentkit.analysis.report.schema import PlaneReport, PlaneZoom
 from latentkit.core import JobEvents, LatentkitError, check_folder, own_folder
 from latentkit.store.latents import open_latents, read_blocks
 

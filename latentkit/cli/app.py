@@ -1,6 +1,6 @@
 """The one typer app, the options every command shares, and the few helpers commands use.
 
-Command modules (``stores``, ``runs``, ``analysis``, ``pictures``, ``machines``, ``demo``) import this module and register on
+Command modules (``stores``, ``runs``, ``analyze``, ``analysis``, ``pictures``, ``machines``, ``demo``) import this module and register on
 ``app``; ``latentkit.cli.main`` imports them all. Nothing here imports a command module.
 """
 

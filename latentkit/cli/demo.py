@@ -86,7 +86,7 @@ def findings_cmd(
     point at into RUN/samples, measures the reconstruction error on the valid partition, writes
     RUN/findings.md and findings.json."""
 
-    from latentkit.analysis.report.schema import read_report
+    from latentkit.analysis.report.files import read_report
     from latentkit.demo import write_findings
     from latentkit.model.opened import OpenedRun
 

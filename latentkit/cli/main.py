@@ -10,7 +10,7 @@ import typer
 
 # Each command module registers its commands on `app`.
 # isort: off
-from latentkit.cli import analysis, demo, machines, pictures, runs, stores  # noqa: F401
+from latentkit.cli import analysis, analyze, demo, machines, pictures, runs, stores  # noqa: F401
 
 # isort: on
 from latentkit.cli.app import app

@@ -145,7 +145,7 @@ def run_demo(
     findings against this run's numbers.
     """
     from latentkit.analysis.analyze import AnalyzeOptions, analyze
-    from latentkit.analysis.report.schema import read_report
+    from latentkit.analysis.report.files import read_report
     from latentkit.ingest import prepare_synthetic
     from latentkit.model import load_spec
     from latentkit.model.encode import encode

@@ -46,7 +46,7 @@ def write_page(
     """Write RUN/analysis/report.html from the run's analysis, latents, store and model;
     ``labels``: a labels file (parquet or CSV, a row per image) whose columns colour the map too."""
     from latentkit.analysis.generators import LatentFit, make_generator
-    from latentkit.analysis.report.schema import read_report
+    from latentkit.analysis.report.files import read_report
 
     events, opened = events or JobEvents(), OpenedRun.of(run)
     run, paths, described = opened.root, opened.paths, opened.described
