@@ -1,4 +1,4 @@
-"""The cloud's figures (analysis/report/cloud_figures.py): the ellipse panels, pca.png readable at 256 dimensions."""
+"""The cloud's figures (analysis/report/cloud_figures.py, pca_figures.py): the ellipse panels, pca.png readable at 256 dimensions."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def test_pca_png_shows_the_first_pca_show_components_and_keeps_its_width_at_256_
     components (post IX: 40), the cumulative curve all of them, at one width whatever the dimension."""
     from PIL import Image
 
-    from latentkit.analysis.report import cloud_figures as figures
+    from latentkit.analysis.report import pca_figures as figures
 
     def report_of(dim):
         ratio = np.exp(-np.arange(dim) / 30.0)

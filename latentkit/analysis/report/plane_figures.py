@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from latentkit.analysis.report.cloud_figures import plt, save_figure
+from latentkit.analysis.report.drawing import plt, save_figure
 
 
 def plane_figure(path: Path, windows, normal, zooms, labels, nn, notes=None) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from latentkit.analysis.measures.stats import histogram_density
-from latentkit.analysis.report.cloud_figures import generator_colour, plt, save_figure
+from latentkit.analysis.report.drawing import generator_colour, plt, save_figure
 
 
 def quality_figures(out: Path, report: dict[str, Any]) -> list[str]:
