@@ -3,6 +3,8 @@ returns its own section of report.json and the figures it drew."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import numpy as np
 
 from latentkit.analysis.generators import radius_by_dimension
@@ -35,7 +37,7 @@ def statistics(c: Cloud) -> Section:
             "latents": c.latents,
             "n": n,
             "dim": c.dim,
-            "options": _options(options),
+            "options": asdict(options),
             "components": c.per_component,
             "dominant": dominant_components(fit.centre, c.widths, errors=sampling_errors(moments)),
             "component_counts": component_counts(fit.centre, c.widths),
@@ -50,12 +52,6 @@ def statistics(c: Cloud) -> Section:
             "mvn": {"path": str(AnalysisPaths(c.out).fit)},
         }
     )
-
-
-def _options(options) -> dict:
-    from dataclasses import asdict
-
-    return asdict(options)
 
 
 def fitted(c: Cloud) -> Section:
