@@ -14,4 +14,5 @@ pytest_plugins = [
     "fixtures.stores",  # tiny_store, and stores and latents compared
     "fixtures.runs",  # TINY, tiny_ae, copy_run, analyzed
     "fixtures.browser",  # a real headless Chromium
+    "fixtures.docs_site",  # the docs site built once, strict: docs_site
 ]

@@ -53,6 +53,15 @@ def test_the_wheel_holds_the_presets_and_imports_from_the_venv(installed, tmp_pa
     assert Path(lines[0]).is_relative_to(installed), lines[0]  # not the checkout
     assert lines[1] == str(["ae-case1", "ae-case2", "demo", "vae", "vae-tiny-kl"])
     assert lines[2] == "256"
+    licence = run(
+        python,
+        "-c",
+        "import importlib.metadata as m; print(m.metadata('latentkit')['License-Expression'])",
+        cwd=tmp_path,
+    )
+    assert licence.stdout.strip() == "Apache-2.0"
+    shipped = [f for f in installed.glob("lib/python*/site-packages/latentkit-*.dist-info/licenses/LICENSE")]
+    assert shipped and shipped[0].read_bytes() == (ROOT / "LICENSE").read_bytes()  # the text travels with the wheel
 
 
 def test_version_and_presets_commands(installed, tmp_path):
@@ -71,6 +80,8 @@ def test_version_and_presets_commands(installed, tmp_path):
         Path(script).is_relative_to(installed)
         and Path(script).read_text() == (ROOT / "slurm" / "analyze.sbatch").read_text()
     )
+    manifest = Path(script).parent / "encode-indexed-job.yaml"  # the Kubernetes Indexed Job beside them
+    assert manifest.read_text() == (ROOT / "slurm" / "encode-indexed-job.yaml").read_text()
 
 
 def test_a_tiny_pipeline_runs_from_the_installed_wheel_outside_the_checkout(installed, tmp_path):

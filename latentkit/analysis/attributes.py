@@ -29,6 +29,8 @@ from latentkit.store.latents import open_latents, read_blocks
 
 @dataclass(frozen=True)
 class AttributeOptions:
+    """How ``attributes`` samples: the train rows its probes learn on, the rows per read, the seed."""
+
     probe_sample: int = 20_000  # train rows the probe learns on (and at most as many valid rows it is scored on)
     read_rows: int = 20_000
     seed: int = 0

@@ -35,6 +35,9 @@ NEARLY_EMPTY = 20  # a window holding fewer points than this is said to be nearl
 
 @dataclass(frozen=True)
 class PlaneOptions:
+    """What ``plane`` draws: ``latentkit plane``'s flags (``pcs`` is ``--pcs``, ``zooms`` ``--zoom``,
+    ``max_points`` ``--max-points``)."""
+
     pcs: tuple[int, int] | None = (0, 1)  # principal components (PC0 the largest); None: ``axes``
     axes: tuple[int, int] | None = None  # two components instead
     zooms: tuple[float, ...] | None = None  # None: from the data's size (``default_zooms``)

@@ -31,8 +31,20 @@ app = typer.Typer(
 OutStore = Annotated[Path, typer.Option("--out", help="Zarr store to write (created, or resumed if it exists).")]
 Size = Annotated[int, typer.Option(help="Side of the square output images in pixels.", min=8)]
 Chunk = Annotated[int, typer.Option(help="Images per zarr chunk: the unit of work, resume and splitting.")]
-Task = Annotated[int | None, typer.Option(help="This worker's index (default: SLURM_ARRAY_TASK_ID, else 0).")]
-Tasks = Annotated[int | None, typer.Option(help="Number of workers (default: SLURM_ARRAY_TASK_COUNT, else 1).")]
+Task = Annotated[
+    int | None,
+    typer.Option(
+        help="This worker's index (default: the array index of SLURM, a Kubernetes Indexed Job, "
+        "AWS Batch, Google Cloud Batch, LSF or PBS; else 0)."
+    ),
+]
+Tasks = Annotated[
+    int | None,
+    typer.Option(
+        help="Number of workers (default: the array size of SLURM, AWS Batch, Google Cloud Batch "
+        "or LSF; else 1). Kubernetes and PBS give none: pass it there."
+    ),
+]
 MirrorDir = Annotated[
     Path | None,
     typer.Option(

@@ -35,8 +35,9 @@ def demo_cmd(
     ] = False,
 ) -> None:
     """The whole pipeline on built-in synthetic faces, ending with the studies' findings against
-    this run's numbers; rerun it to resume. 5-6½ minutes on 2 fast CPU cores; after its
-    second epoch it says how long the rest takes on this machine, and, when the rest would take more than 6½ minutes there, which --epochs fits them."""
+    this run's numbers; rerun it to resume. About 7 minutes on 2 CPU cores (429 s measured,
+    BENCHMARKS.md); after its second epoch it says how long the rest takes on this machine and,
+    when the whole would run past its budget of 390 s there, which --epochs fits it."""
     from latentkit.core import INTERRUPTED_EXIT
     from latentkit.demo import run_demo, run_demo_compare
 

@@ -20,66 +20,100 @@ FORMAT_KEY = "format"
 
 
 # -- report.json (analyze) --------------------------------------------------------------------
+#
+# Each key's description is its comment, as the report.json page shows it (docs/hooks.py): at the
+# end of the key's line, or, when longer than the line has room for, in the comment lines
+# directly over the key. Lengths, radii and distances are in the latent space's own units unless
+# the description says otherwise; indices count from 0; a key "k (as text)" is a number
+# written as text ("1.5", "12").
 
 
 class Component(TypedDict):
-    index: int
-    mean: float
-    std: float
-    fwhm: float  # half-width: the full width at half maximum
+    """One component (dimension) of the latents: its moments over every usable row, and the
+    half-width and Gaussian fit read off its histogram (over its mean +- 6 standard deviations)."""
+
+    index: int  # the component's index, 0 to dim - 1
+    mean: float  # its mean over every usable row
+    std: float  # its standard deviation over every usable row
+    # the half-width, as the posts call it: the full width at half maximum of its histogram, or
+    # 2.3548 std where the histogram's peak bin holds under 100 points (``fwhm_from``)
+    fwhm: float
     fwhm_from: NotRequired[str]  # "histogram", or "std" (2.3548 std) where the peak bin held under 100 points
+    # the least-squares Gaussian through its histogram: centre, sigma, amplitude (points per bin),
+    # their standard errors centre_err, sigma_err, amplitude_err (NaN where the fit did not
+    # converge and the moments stand in) and rms_residual (relative to the peak bin's count)
     gauss: dict[str, Any]
 
 
 class ComponentCounts(TypedDict):
     """Post II's counts: components with a fitted |centre| >= 0.25, >= 1 and a half-width >= 1, 1.5, 3."""
 
-    dims: int
-    centre: dict[str, int]  # "0.25", "1"
-    half_width: dict[str, int]  # "1", "1.5", "3"
-    post_ii_at_most: dict[str, dict[str, int]]  # the post's own bounds for its case II (256 dims)
+    dims: int  # the components counted: all of them (dim)
+    centre: dict[str, int]  # "0.25", "1" -> the components whose fitted |centre| is at least that
+    half_width: dict[str, int]  # "1", "1.5", "3" -> the components whose half-width (fwhm) is at least that
+    # the post's own upper bounds for its case II (256 dims), as "centre" and "half_width" hold
+    # this run's counts: {"centre": {"0.25": 25, "1": 10}, "half_width": {"1": 40, "1.5": 20, "3": 5}}
+    post_ii_at_most: dict[str, dict[str, int]]
 
 
 class Histogram(TypedDict):
-    edges: list[float]
-    counts: list[int]
+    """A histogram: its bin edges and the points in each bin."""
+
+    edges: list[float]  # the bins' edges, ascending: one more than the bins
+    counts: list[int]  # the points in each bin
 
 
 class Radius(TypedDict):
-    mean: float
-    std: float
-    peak: float
+    """The radius of the data's z-points: each usable row's distance from the origin, ||z||."""
+
+    mean: float  # the radii's mean, from the histogram (each radius at its bin's centre)
+    std: float  # their standard deviation, from the histogram likewise
+    peak: float  # the centre of the histogram's fullest bin: the most common radius
+    # every usable row's radius: bins of ``options.radius_bin`` from 0 past the largest radius, or
+    # ``options.bins`` bins over [0, largest radius]
     histogram: Histogram
 
 
 class GeneratorRow(TypedDict):
     """One generator (``generators.Generator``) drawn ``samples`` times: its radii and hit fractions."""
 
-    name: str
+    name: str  # what figures call it: "uniform b=1.5", "standard normal", "multivariate normal (fitted ...)"
+    # its kind: uniform, normal, component, mvn, gmm, kde, posterior or flow; ``method`` and
+    # ``params`` make its key in other sections (uniform_b1.5, normal, mvn)
     method: str
-    params: dict[str, Any]
-    samples: int
-    radius_mean: float
-    radius_std: float
-    expected_radius_mean: float | None  # None where no formula gives it (mixture, fitted normal)
-    expected_radius_std: float | None
-    hit_fraction: dict[str, float]  # k (as text) -> share of z-points inside the data's region
-    hit_interval: NotRequired[dict[str, list[float]]]  # k -> Wilson's 95 % interval of that share
-    hit_draws: NotRequired[int]  # z-points the hit test drew (--hit-draws)
-    pc_hit_fraction: NotRequired[dict[str, float]]  # the hit test in PC coordinates, on the first `samples` points
-    shell_fraction: NotRequired[float]  # share of the hit_draws z-points inside the data's shell (Region)
-    shell_interval: NotRequired[list[float]]  # its Wilson 95 % interval
-    radii: list[int]
-    radii_range: list[float]
+    params: dict[str, Any]  # its parameters: {"b": 1.5} for a uniform box [-b, b]^dim, {} for the others
+    samples: int  # the z-points drawn for its radii (``options.generator_samples``); the hit test's first batch
+    radius_mean: float  # the mean radius ||z|| of those ``samples`` z-points
+    radius_std: float  # their radii's standard deviation
+    # the mean radius a formula gives: exact for uniform and normal; sqrt(E ||z||^2) for the others
+    # (of the fitted normal's mean and covariance for mvn, kde, posterior and flow)
+    expected_radius_mean: float | None
+    expected_radius_std: float | None  # the radius' standard deviation by formula: uniform and normal only, else None
+    # k (as text) -> the share of its ``hit_draws`` z-points inside the data's region at k: every
+    # component within k half-widths (fwhm) of its fitted centre (the studies' hit test)
+    hit_fraction: dict[str, float]
+    hit_interval: NotRequired[dict[str, list[float]]]  # k -> Wilson's 95 % interval of that share: [low, high]
+    hit_draws: NotRequired[int]  # z-points the hit test drew (--hit-draws; at least ``samples``), streamed
+    # k (as text) -> the hit test in principal-component coordinates (``pca.data_hit_fraction``'s
+    # region), on the first ``samples`` z-points
+    pc_hit_fraction: NotRequired[dict[str, float]]
+    shell_fraction: NotRequired[float]  # the share of its ``hit_draws`` z-points inside the data's shell (``region``)
+    shell_interval: NotRequired[list[float]]  # Wilson's 95 % interval of that share: [low, high]
+    radii: list[int]  # a histogram of the ``samples`` z-points' radii: 60 equal bins over ``radii_range``
+    radii_range: list[float]  # [smallest, largest] radius of those z-points: the histogram's range
 
 
 class Shell(TypedDict):
-    low: float  # the data's Mahalanobis distances from the fitted normal at shares[0] and shares[1]
-    high: float
-    radius_low: float  # the data's radii (distances from the origin) at shares[0] and shares[1]
-    radius_high: float
-    shares: list[float]  # 0.01, 0.99
-    points: int  # the sampled rows the percentiles come from
+    """The shell the data fill: their Mahalanobis distances and radii between two percentiles."""
+
+    # the data's Mahalanobis distance from the fitted normal (mean and covariance) at shares[0]:
+    # sqrt(dim) on average for the normal's own points
+    low: float
+    high: float  # the data's Mahalanobis distance at shares[1]
+    radius_low: float  # the data's radius (distance from the origin) at shares[0]
+    radius_high: float  # the data's radius at shares[1]
+    shares: list[float]  # the two percentiles, as shares: [0.01, 0.99]
+    points: int  # the sampled rows the percentiles come from (``options.sample`` at most)
 
 
 class Region(TypedDict):
@@ -87,20 +121,26 @@ class Region(TypedDict):
     box around 0 lands in it), and the shell the data fill, with the data's own share of it."""
 
     box_holds_origin: dict[str, bool]  # k (as text) -> the hit test's region at k holds z = 0
-    shell: Shell
-    data_shell_fraction: float  # about 0.96-0.98 by construction (two ranges of 98 %); counted over every row
-    data_shell_interval: list[float]
+    shell: Shell  # Mahalanobis distance and radius each between the data's 1st and 99th percentiles
+    # the share of every usable row inside the shell: about 0.96 to 0.98 by construction (two
+    # ranges of 98 %)
+    data_shell_fraction: float
+    data_shell_interval: list[float]  # Wilson's 95 % interval of that share: [low, high]
 
 
 class Pair(TypedDict):
-    i: int
-    j: int
-    r: float
+    """Two components and their correlation."""
+
+    i: int  # the first component's index
+    j: int  # the second's (larger than i)
+    r: float  # their Pearson correlation over every usable row, -1 to 1
 
 
 class Correlations(TypedDict):
-    top_pairs: list[Pair]
-    pairs_shown: list[list[int]]
+    """The components' correlations over every usable row."""
+
+    top_pairs: list[Pair]  # the 10 pairs of components with the largest |r|, largest first
+    pairs_shown: list[list[int]]  # the pairs the ellipses are drawn for: --pairs, else the top three
 
 
 class EllipseShares(TypedDict):
@@ -108,51 +148,61 @@ class EllipseShares(TypedDict):
     1, 2 and 3 sigma ellipses, beside a 2-D Gaussian's 1 - exp(-k^2 / 2)."""
 
     pair: list[int]  # two components (ellipses[]) or two principal components, 0-based (pca.ellipses[])
-    r: float
-    fraction_inside: dict[str, float]  # "1", "2", "3"
-    gaussian: dict[str, float]  # 0.3935, 0.8647, 0.9889
-    n: int
+    r: float  # the pair's correlation in the fitted normal's 2-D marginal (0 for two PCs, by construction)
+    fraction_inside: dict[str, float]  # "1", "2", "3" -> the share of the n points inside that sigma's ellipse
+    gaussian: dict[str, float]  # the same shares for a 2-D Gaussian: 0.3935, 0.8647, 0.9889
+    n: int  # the points counted: every usable row (for a trimmed cloud, every point it kept)
 
 
 class Trimmed(TypedDict):
+    """The cloud trimmed at one factor (post IX): the rows within ``fact`` half-widths of every
+    component's fitted centre, and their own PCA."""
+
     fact: float  # points beyond fact x half-width in any component were dropped
-    kept: int
-    kept_fraction: float
-    explained_variance_ratio: list[float]  # of this trimmed cloud's own PCA
+    kept: int  # the rows kept: every component within fact half-widths of its fitted centre
+    kept_fraction: float  # kept / the usable rows
+    explained_variance_ratio: list[float]  # of this trimmed cloud's own PCA, largest first ([] without variance)
     pca_points: NotRequired[int]  # the points that PCA was done on: all kept, or --trim-pca-sample of them
     ellipses: NotRequired[list[EllipseShares]]  # --pc-pairs in this PCA's coordinates, over every kept point
     pc_fits: NotRequired[list["PcFit"]]  # the PCs of those pairs: histogram's Gaussian fit (this PCA's units)
 
 
 class PcFit(TypedDict):
+    """One principal component's coordinate (the points projected on its axis, centred at the
+    mean of the points its PCA was done on): the Gaussian fit to its histogram."""
+
     pc: int  # 0-based: PC0 has the largest variance
-    centre: float
-    sigma: float
-    fwhm: float
+    centre: float  # the fitted Gaussian's centre (near 0: the coordinates are centred)
+    sigma: float  # the fitted Gaussian's sigma
+    fwhm: float  # the full width at half maximum of the coordinate's histogram (its half-width)
 
 
 class Pca(TypedDict):
-    eigenvalues: list[float]
-    explained_variance_ratio: list[float]
-    cumulative: list[float]
-    trimmed: list[Trimmed]
-    pc_fits: list[PcFit]
-    fwhm_per_sigma: float
-    ellipses: NotRequired[list[EllipseShares]]
-    data_hit_fraction: NotRequired[
-        dict[str, float]
-    ]  # the hit test in PC coordinates (half-width 2.3548 sqrt(eigenvalue))
-    max_offdiagonal_correlation: NotRequired[
-        float
-    ]  # of the PC coordinates, |r| largest off the diagonal (post IX: < 2e-7)
+    """The principal components of every usable row (the covariance's eigenvectors), the
+    trimmed clouds' own PCAs, and the hit test and ellipses in PC coordinates."""
+
+    eigenvalues: list[float]  # the covariance's eigenvalues, largest first: each PC's variance
+    explained_variance_ratio: list[float]  # each eigenvalue / their sum: the PC's share of the variance
+    cumulative: list[float]  # running sums of explained_variance_ratio: the share of the first 1, 2, ... PCs
+    trimmed: list[Trimmed]  # one per --trim factor
+    pc_fits: list[PcFit]  # the PCs of --pc-fits (PC0 to PC7 by default): each histogram's Gaussian fit
+    fwhm_per_sigma: float  # a Gaussian's full width at half maximum over its sigma: 2 sqrt(2 ln 2) = 2.3548
+    ellipses: NotRequired[list[EllipseShares]]  # --pc-pairs (PC0:PC1, PC0:PC2, PC2:PC5 by default), every usable row
+    # k (as text) -> the share of the data's rows inside the hit test's region in PC coordinates:
+    # every PC coordinate within k half-widths, 2.3548 sqrt(eigenvalue), of 0
+    data_hit_fraction: NotRequired[dict[str, float]]
+    # the largest |r| between two different PC coordinates: 0 for an exact PCA (post IX: < 2e-7)
+    max_offdiagonal_correlation: NotRequired[float]
 
 
 class MixtureSection(TypedDict):
     """The fitted Gaussian mixture (``generators.Mixture``) as report.json's ``mixture`` section."""
 
-    components: int
-    weights: list[float]
-    bic: dict[str, float]  # components (as text) -> BIC of each candidate tried
+    components: int  # the components of the mixture BIC chose
+    weights: list[float]  # each component's weight, summing to 1
+    # components (as text) -> the BIC of each candidate fitted (lower is better); the search stops
+    # once BIC has risen twice in a row
+    bic: dict[str, float]
     points: int  # the rows of the sample it was fitted on
 
 
@@ -161,137 +211,179 @@ class KdeSection(TypedDict):
 
     bandwidth: float  # chosen by cross-validation, in the standardised cloud's units
     points: int  # the sample it keeps
-    units: str  # "standardised"
+    units: str  # "standardised": each component centred and divided by its standard deviation over those points
 
 
 class NeighbourSet(TypedDict):
     """One set's nearest-neighbour distances: the data's, or a generator's beside the data's."""
 
-    mean: float
+    mean: float  # the mean distance from each point to its nearest other point of the set
     quantiles: dict[str, float]  # "0.1", "0.25", "0.5", "0.75", "0.9"
     counts: list[int]  # on Neighbours.edges
     median_ratio: NotRequired[float]  # a generator's: the data's median / its median (the data's set lacks it)
     ks_statistic: NotRequired[float]  # a generator's: two-sample Kolmogorov-Smirnov against the data
-    ks_pvalue: NotRequired[float]
+    ks_pvalue: NotRequired[float]  # that test's p-value: small says the two sets of distances differ
 
 
 class Neighbours(TypedDict):
-    points: int
-    edges: list[float]
+    """Nearest-neighbour distances of a sample of the data against as many points drawn from the
+    fitted normal (and mixture): a cloud of filaments has much shorter ones than its normal."""
+
+    points: int  # the points in each set (``options.nn_sample`` at most): equal, as the distance scales with density
+    edges: list[float]  # the histograms' bin edges, log-spaced, common to every set
     sets: dict[str, NeighbourSet]  # "data", "multivariate normal", "gaussian mixture"
 
 
 class Skipped(TypedDict):
-    what: str
-    why: str
+    """A measure of the quality stage that was not taken."""
+
+    what: str  # the measures skipped
+    why: str  # why, and what would measure them
 
 
 class Prdc(TypedDict):
     """Precision, recall, density and coverage of generated points against the data's (``holes.prdc``)."""
 
-    precision: float
-    recall: float
-    density: float
-    coverage: float
+    precision: float  # the share of generated points inside some data point's k-nearest-neighbour ball
+    recall: float  # the share of data points inside some generated point's k-nearest-neighbour ball
+    density: float  # the data balls holding each generated point, / k, averaged: about 1 where they match
+    coverage: float  # the share of data points whose ball holds at least one generated point
 
 
 class Coverage(Prdc):
-    k: int
-    n: int
+    """Precision, recall, density and coverage of one generator's z-points against the data's."""
+
+    k: int  # the neighbours that set each ball's radius (``options.k``)
+    n: int  # the points in each set (``options.quality_sample`` at most)
 
 
 class IntrinsicDimension(TypedDict):
-    data: float
-    generators: dict[str, float]
-    n: int
+    """The TwoNN intrinsic dimension (Facco et al. 2017) of the data and of each generator's points."""
+
+    data: float  # of a sample of the data's rows
+    generators: dict[str, float]  # generator key (normal, mvn, uniform_b1.5, yours:NAME) -> of its z-points
+    n: int  # the points in each set
 
 
 class Fragments(TypedDict):
-    knn_components: int
-    largest_component_fraction: float
-    hdbscan_noise_fraction: float
-    hdbscan_clusters: int
-    hdbscan_min_cluster_size: int
-    k: int
-    n: int
+    """How fragmented a sample of the data's cloud is (``holes.fragments``)."""
+
+    knn_components: int  # connected components of the symmetric k-nearest-neighbour graph (1: one cloud)
+    largest_component_fraction: float  # the largest component's share of the points
+    hdbscan_noise_fraction: float  # the share of points HDBSCAN leaves as noise
+    hdbscan_clusters: int  # the clusters HDBSCAN finds
+    hdbscan_min_cluster_size: int  # HDBSCAN's smallest cluster: 5 or 1 % of the points, the larger
+    k: int  # the neighbours of each point in the graph (``options.k``)
+    n: int  # the points measured (``options.quality_sample`` at most)
 
 
 class VaeHealth(TypedDict):
-    active_units: int
-    dims: int
-    kl_per_dim: list[float]
-    kl_total: float
-    mean_variance: list[float]
-    active: list[int]
-    threshold: float
-    collapsed: bool
-    n: int
+    """A VAE's latents (their stored mean mu and log-variance): KL per dimension, active units and,
+    where the latents hold the z drawn, how far z lies from mu."""
+
+    active_units: int  # the dimensions whose posterior mean's variance over the data exceeds ``threshold``
+    dims: int  # the latent dimensions
+    kl_per_dim: list[float]  # per dimension: KL(q(z|x) || N(0, 1)) in nats, averaged over the rows
+    kl_total: float  # their sum: the mean KL term, in nats
+    mean_variance: list[float]  # per dimension: the variance of mu over the rows
+    active: list[int]  # the active dimensions' indices
+    threshold: float  # the variance of mu a dimension must exceed to be active: 0.01
+    collapsed: bool  # fewer than half of the dimensions are active (posterior collapse)
+    n: int  # the rows read
     logvar: NotRequired[dict[str, list[float]]]  # per dimension: min, max, mean over the data
-    z_minus_mu: NotRequired[dict[str, float]]  # |z - mu| over every value: mean_abs, rms, max_abs, above_0.05, values
-    radius: NotRequired[dict[str, dict[str, float]]]  # "mu", "z": mean, std, min, max of the rows' radii;
-    # "difference": |r_z - r_mu| mean_abs, max_abs and relative to r_mu mean_relative, max_relative (post XIII)
-    logvar_values: NotRequired[dict[str, float]]  # over every value: min, max, mean, at_least_minus_3, values
-    eps_clip: NotRequired[dict[str, float]]  # the noise's clip: bound, eps_factor, clipped values, values
+    # |z - mu| over every value: mean_abs, rms, max_abs, ``above_0.05`` (the values beyond 0.05:
+    # post XIII) and values (their count); where the latents hold z
+    z_minus_mu: NotRequired[dict[str, float]]
+    # "mu", "z": mean, std, min, max of the rows' radii; "difference": |r_z - r_mu| mean_abs,
+    # max_abs and relative to r_mu mean_relative, max_relative (post XIII); where the latents hold z
+    radius: NotRequired[dict[str, dict[str, float]]]
+    # over every value: min, max, mean, at_least_minus_3 (the values of -3 or more: post XIII's few
+    # of a tiny-KL VAE) and values (their count)
+    logvar_values: NotRequired[dict[str, float]]
+    # the noise's clip where encode drew z: bound (5: the noise is clipped to +-5), eps_factor (the
+    # encode's), clipped (the values at the clip) and values (their count)
+    eps_clip: NotRequired[dict[str, float]]
 
 
 class Mmd(TypedDict):
+    """A two-sample test of a generator's z-points against the data's (Gretton et al. 2012)."""
+
     mmd2: float  # unbiased MMD^2, Gaussian kernel
     p_value: float  # by permutation: small says the generator's points are not the data's distribution
     bandwidth: float  # the kernel's: the median pairwise distance of the pooled sample
-    n: int
-    permutations: int
+    n: int  # the points in each sample
+    permutations: int  # the permutations the p-value counts (200): its smallest is 1 / 201
 
 
 class Mismatch(TypedDict):
     """Prior mismatch in numbers (``analysis.mismatch``)."""
 
     mmd: dict[str, Mmd]  # per generator key (normal: N(0, I)), against the data
-    n: int
-    vae: NotRequired[dict[str, float]]  # mutual_information, aggregate_kl, kl_term (nats), log_m, n
+    n: int  # the points in each sample (``options.mmd_sample`` at most)
+    # a VAE's, from its posteriors on n rows: mutual_information I(x; z), aggregate_kl
+    # KL(q(z) || N(0, I)) and kl_term (their sum, the mean KL term), in nats; log_m (the log of the
+    # rows: the most I(x; z) can reach by this estimate); n
+    vae: NotRequired[dict[str, float]]
 
 
 class Reencoding(TypedDict):
+    """How far a z-point moves when decoded and encoded again: a z-point in a hole decodes to an
+    image the encoder puts elsewhere."""
+
     data: dict[str, float]  # median, p90, mean of ||E(D(E(x))) - E(x)||
+    # generator key -> median, p90 and mean of ||E(D(z)) - z|| over its z-points, and median_ratio
+    # (its median / the data's)
     generators: dict[str, dict[str, float]]
-    n: int
+    n: int  # the images and the z-points of each generator (``options.reencode_sample`` at most)
 
 
 class Reconstruction(TypedDict):
-    mse: float
-    psnr: float
-    ssim: float
-    n: int
+    """The run's reconstructions of one partition's images, pixels in [0, 1]."""
+
+    mse: float  # the mean squared error per pixel, averaged over the images
+    psnr: float  # the peak signal-to-noise ratio in dB (peak 1), averaged over the images
+    ssim: float  # the structural similarity (7 x 7 windows, as scikit-image), averaged over the images
+    n: int  # the images: a random sample of the partition (--reconstruction-images; 0: all)
 
 
 class TsneSummary(TypedDict):
     """What ``embedding.run_tsne`` measured; ``Tsne`` adds where the embedding was saved."""
 
-    points: int
-    input_dims: int
-    kl_divergence: float | None
-    perplexity: NotRequired[float]
-    early_exaggeration: NotRequired[float]
-    iterations: NotRequired[
-        int
-    ]  # all of them, as sklearn's n_iter counts (the posts' 1000), the exaggerated ones included
+    points: int  # the rows embedded: a random sample of the sampled rows (--tsne-sample at most)
+    input_dims: int  # the columns t-SNE read of each row
+    kl_divergence: float | None  # openTSNE's final KL divergence (None where it gives none)
+    perplexity: NotRequired[float]  # the perplexity used: --tsne-perplexity, capped below a third of the points
+    early_exaggeration: NotRequired[float]  # the early exaggeration used (openTSNE's 12 by default)
+    # all of them, as sklearn's n_iter counts (the posts' 1000), the exaggerated ones included
+    iterations: NotRequired[int]
     early_exaggeration_iterations: NotRequired[int]  # the first 250
     input: NotRequired[str]  # "the raw components" (--tsne-pca 0) or "PC0 ... PC49"
 
 
 class Tsne(TsneSummary):
+    """The t-SNE map of a sample of the rows (openTSNE) and the files that hold it."""
+
     embedding: str  # the 2-D points (tsne.npy)
     rows: str  # their rows of the latents (tsne_rows.npy)
 
 
 class Kmeans(TypedDict):
-    points: int
-    k: list[int]
-    inertia: list[float]
+    """MiniBatchKMeans of a sample of the rows (their raw components) over a range of k."""
+
+    points: int  # the rows clustered: the first of the sampled rows (--kmeans-sample at most)
+    k: list[int]  # the numbers of clusters tried (--kmeans-k, else 2 ... 80 up to --kmeans-max)
+    inertia: list[float]  # for each k: the sum of squared distances from the points to their nearest centre
     elbow: NotRequired[int | None]  # the k at the curve's elbow (farthest below its chord)
 
 
 class Dci(TypedDict):
+    """DCI (Eastwood & Williams 2018) from one Lasso regression per factor on standardised latents."""
+
+    # 1 - the entropy of each latent's importances over the factors, weighted by the latent's
+    # share of all importance: 1 when each latent serves one factor
     disentanglement: float
+    # 1 - the entropy of each factor's importances over the latents, averaged over the factors:
+    # 1 when each factor is held by one latent
     completeness: float
     informativeness: float  # the Lasso regressions' mean R^2 on held-out rows
     unconverged: NotRequired[int]  # regressions that did not converge (older reports lack it)
@@ -302,15 +394,22 @@ class DisentanglementScores(TypedDict):
     adds where the factors came from."""
 
     factors: list[str]  # the factors that vary (the others are left out)
-    n: int
+    n: int  # the rows measured (``options.disentanglement_sample`` at most)
     note: NotRequired[str]  # why nothing was measured (no varying factor, or fewer than 20 rows)
+    # the mutual information gap (Chen et al. 2018), averaged over the factors: 0 to 1
     mig: NotRequired[float]
+    # per factor, in ``factors``' order: the gap between the two latents that carry the most
+    # information about it, over its entropy
     mig_per_factor: NotRequired[list[float]]
-    dci: NotRequired[Dci]
+    dci: NotRequired[Dci]  # disentanglement, completeness, informativeness
+    # SAP (Kumar et al. 2018): per factor, the gap between the two latents that predict it best
+    # alone (R^2), averaged over the factors
     sap: NotRequired[float]
 
 
 class Disentanglement(DisentanglementScores):
+    """MIG, DCI and SAP against known factors, and where the factors came from."""
+
     source: str  # "factors", "attributes" (the run's store) or "labels file"
 
 
@@ -318,37 +417,43 @@ class Report(TypedDict):
     """RUN/analysis/report.json: what ``analyze`` measured of a latent cloud."""
 
     format: NotRequired[int]  # REPORT_FORMAT; absent in format 1
-    latents: str
-    n: int
-    dim: int
+    latents: str  # the latents read: RUN/latents.zarr, or --latents
+    n: int  # the usable rows: the rows the statistics are over
+    dim: int  # the latent dimensions (components)
     options: dict[str, Any]  # AnalyzeOptions as given
-    components: list[Component]
+    components: list[Component]  # one per component, in index order
+    # the components whose fitted centre or half-width stands out: a robust z-score (median, MAD)
+    # above 3.5, and more than 3.5 standard errors (what chance alone moves it by) from the median
     dominant: list[int]
     component_counts: NotRequired[ComponentCounts]  # post II's counts (reports before issue 45 lack it)
-    radius: Radius
+    radius: Radius  # the data's radii: distances of the rows from the origin
+    # k (as text) -> the share of the usable rows inside the hit test's region at k: every
+    # component within k half-widths of its fitted centre (what the generators' hit_fraction is)
     data_hit_fraction: dict[str, float]
     region: NotRequired[Region]  # reports before issue 46 lack it
-    generators: list[GeneratorRow]
-    radius_by_dimension: NotRequired[dict[str, Any]]  # uniform and normal radius against N = 3 ... 2048
-    correlations: Correlations
-    ellipses: NotRequired[list[EllipseShares]]
-    pca: Pca
-    mvn: dict[str, str]
-    mixture: NotRequired[MixtureSection]
-    kde: NotRequired[KdeSection]
-    nearest_neighbours: NotRequired[Neighbours]
-    quality_skipped: NotRequired[list[Skipped]]
-    coverage: NotRequired[dict[str, Coverage]]
-    intrinsic_dimension: NotRequired[IntrinsicDimension]
-    fragments: NotRequired[Fragments]
-    vae: NotRequired[VaeHealth]
-    mismatch: NotRequired[Mismatch]
-    disentanglement: NotRequired[Disentanglement]
-    reencoding: NotRequired[Reencoding]
-    reconstruction: NotRequired[dict[str, Reconstruction]]
-    tsne: NotRequired[Tsne]
-    kmeans: NotRequired[Kmeans]
-    figures: NotRequired[list[str]]
+    generators: list[GeneratorRow]  # one per generator: uniform boxes (--uniform-b), the normals, the fitted ones
+    # uniform and normal radius against N = 3 ... 2048: "dims" and "generators" (each: name, and
+    # per N the formula's mean and std and drawn_mean, the mean of 500 drawn points)
+    radius_by_dimension: NotRequired[dict[str, Any]]
+    correlations: Correlations  # the components' correlations
+    ellipses: NotRequired[list[EllipseShares]]  # the pairs_shown ellipses, over every usable row
+    pca: Pca  # the principal components
+    mvn: dict[str, str]  # "path": mvn.npz, every generator's fit (what ``generate`` samples)
+    mixture: NotRequired[MixtureSection]  # the Gaussian mixture, where it was fitted (--mixture)
+    kde: NotRequired[KdeSection]  # the kernel density, where it was fitted
+    nearest_neighbours: NotRequired[Neighbours]  # where --nn-sample is above 0
+    quality_skipped: NotRequired[list[Skipped]]  # what the quality stage did not measure, and why
+    coverage: NotRequired[dict[str, Coverage]]  # generator key -> its precision, recall, density, coverage
+    intrinsic_dimension: NotRequired[IntrinsicDimension]  # the TwoNN intrinsic dimensions (--quality)
+    fragments: NotRequired[Fragments]  # the data cloud's fragments (--quality)
+    vae: NotRequired[VaeHealth]  # a VAE's latents only: their KL and active units
+    mismatch: NotRequired[Mismatch]  # prior mismatch: the generators' MMD against the data (--quality)
+    disentanglement: NotRequired[Disentanglement]  # with known factors (the run's store, or --labels)
+    reencoding: NotRequired[Reencoding]  # with a run's model that decodes: re-encoding distances
+    reconstruction: NotRequired[dict[str, Reconstruction]]  # partition (train, valid, test) -> its reconstructions
+    tsne: NotRequired[Tsne]  # the t-SNE map (--tsne)
+    kmeans: NotRequired[Kmeans]  # the k-means curve (--kmeans)
+    figures: NotRequired[list[str]]  # the figures drawn, file names in the analysis folder
 
 
 # -- attributes.json and compare's report.json --------------------------------------------------
@@ -357,59 +462,79 @@ class Report(TypedDict):
 class AttributesReport(TypedDict):
     """RUN/analysis/attributes.json: each attribute's direction, probe and figure."""
 
-    format: NotRequired[int]
-    latents: str
-    data: str
-    labels: str
-    held_out: str
-    options: dict[str, Any]
-    train_rows: int
-    probe_train_rows: int
-    attributes: list[dict[str, Any]]  # one row per attribute (``attributes.ranked`` orders them)
-    directions: str
-    figures: list[str]
+    format: NotRequired[int]  # REPORT_FORMAT; absent in format 1
+    latents: str  # the latents read
+    data: str  # the store its labels came from ("" with a labels file)
+    labels: str  # where the labels came from: "celeba attributes", "synthetic factors (present: > 0)", a labels file
+    held_out: str  # the rows the probes are scored on: "valid", or a random 20 % of train where the store has none
+    options: dict[str, Any]  # AttributeOptions as given
+    train_rows: int  # the usable train rows the class centroids are over
+    probe_train_rows: int  # the train rows the probes learnt on (``options.probe_sample`` at most)
+    # one row per attribute (``attributes.ranked`` orders them): name, train_counts (absent,
+    # present), then probe_accuracy, direction_accuracy, majority_rate, centroid_distance,
+    # probe_direction_cosine and valid_rows, or "skipped" saying why not
+    attributes: list[dict[str, Any]]
+    directions: str  # attributes.npz: every attribute's class centroids and direction
+    figures: list[str]  # the figures drawn (the four best separated attributes by default)
 
 
 class ComparedRun(TypedDict):
-    label: str
-    run: str
+    """One run of a comparison: its numbers, and how they differ from the first run's."""
+
+    label: str  # the run folder's name (NAME#2 for a run given twice)
+    run: str  # the run directory as given
+    # its numbers set side by side: the model (kind, z_dim, kl_factor), the final losses, the
+    # radius, the half-widths, the PCs for 50/80/95 % of the variance, the hit fractions at
+    # k = 1.5 and the quality measures its analysis took
     summary: dict[str, Any]
+    # each number of ``summary`` minus the first run's, and radius_histogram_l1 (the L1 distance
+    # between the two radius densities: 0 for the same, at most 2)
     differences: dict[str, float]
+    # "generated_mvn", "generated_normal", "reconstructions" -> its grid (a PNG; the same
+    # z-points and images for every run), None where it has no decoder
     grids: dict[str, str | None]
-    alignment: NotRequired[dict[str, Any]]  # onto the first run: disparity, knn_kept, k, n, dims, moved_most, figure
+    # onto the first run, over the same images: disparity (Procrustes: 0 a rotation, up to scale;
+    # at most 2), knn_kept, k, n, dims, moved_most (store rows), moved_median, figure
+    alignment: NotRequired[dict[str, Any]]
 
 
 class CompareReport(TypedDict):
     """OUT/report.json of ``compare``: each run's summary and its differences from the first."""
 
-    format: NotRequired[int]
-    runs: list[ComparedRun]
-    figures: list[str]
+    format: NotRequired[int]  # REPORT_FORMAT; absent in format 1
+    runs: list[ComparedRun]  # the runs in the order given: differences are against the first
+    figures: list[str]  # the figures drawn (compare_*.png)
 
 
 class PlaneZoom(TypedDict):
-    zoom: float
+    """One zoom's window of the plane: a square around the centre."""
+
+    zoom: float  # the zoom factor: 1 is a window over the data's +-4 sigma along the plane's wider axis
     half_side: float  # the window reaches this far from the centre, in the plane's units (not a FWHM half-width)
     points: int  # data points kept in the window (at most --max-points)
-    normal_points: int
-    groups: int  # separate groups of data points in the window (DBSCAN, eps a 60th of its width)
+    normal_points: int  # the fitted normal's points in it (as many drawn as the data has rows; --max-points at most)
+    # separate groups of data points in the window, each at least 5 % of them (DBSCAN, eps the
+    # larger of a 60th of its width and 3 median nearest-neighbour distances)
+    groups: int
 
 
 class PlaneReport(TypedDict):
     """OUT/plane_<pcs|axes>_I-J.json of ``latentkit plane``."""
 
-    format: NotRequired[int]
-    latents: str
-    n: int
-    dim: int
+    format: NotRequired[int]  # REPORT_FORMAT; absent in format 1
+    latents: str  # the latents read
+    n: int  # the usable rows
+    dim: int  # the latent dimensions
     plane: str  # "pcs" | "axes"
-    pair: list[int]
-    centre: list[float]
+    pair: list[int]  # the plane's two axes: principal components (PC0 the largest) or components
+    centre: list[float]  # the windows' centre, in the plane's coordinates (PCs: 0,0 is the data's mean)
     mean: list[float]  # the data's mean in the plane
     cov: list[list[float]]  # and its covariance there (the fitted normal's 2-D marginal)
-    zooms: list[PlaneZoom]
+    zooms: list[PlaneZoom]  # one per zoom, in the order given
+    # nearest-neighbour distances in the zoom-1 window, data against the fitted normal's points:
+    # points, data_median, normal_median, median_ratio, data and normal (10th, 50th, 90th percentiles)
     nearest_neighbours: dict[str, Any]
-    figure: str
+    figure: str  # the PNG (plane_<pcs|axes>_I-J.png)
 
 
 # -- one way in and out -------------------------------------------------------------------------

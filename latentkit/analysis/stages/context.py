@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class AnalyzeOptions:
+    """What ``analyze`` measures and how: most fields are ``latentkit analyze``'s flags of the same
+    name (``hit_draws`` is ``--hit-draws``); report.json keeps them as its ``options``."""
+
     bins: int = 0  # histogram bins per component; 0: by the data's size (``stats.bins_for``: 100 from 11,300 points)
     radius_bin: float = 0.0  # the radius histogram's bin width (posts: 0.5, 0.05); 0: ``bins`` bins over its range
     ks: tuple[float, ...] = (1.5, 2.0, 3.0, 12.0)
