@@ -1,5 +1,5 @@
 """Make the documentation's gallery from a demo run: its figures and grids copied into
-docs/gallery/, a screenshot of its report page taken by headless Chromium, and docs/gallery.md
+docs/gallery/, screenshots of its report page and its explorer taken by headless Chromium, and docs/gallery.md
 listing them, each with a caption (what it shows, what to look for) and the command that makes
 it. Nothing is pasted by hand.
 
@@ -7,9 +7,10 @@ it. Nothing is pasted by hand.
     python docs/make_gallery.py --page-only [--n 16384]   # only docs/gallery.md, from the pictures there
 
 Runs ``latentkit demo --dir DIR`` first (it resumes: a finished demo costs nothing), so the
-gallery always shows what the demo makes. ``--page-only`` rewrites docs/gallery.md from the
-pictures already in docs/gallery/ (after a caption changes), running nothing; give it the
-``--n`` and ``--epochs`` the pictures were made with.
+gallery always shows what the demo makes; the explorer's screenshot needs selenium and
+chromedriver (the test extra, ``apt-get install chromium-driver``). ``--page-only`` rewrites
+docs/gallery.md from the pictures already in docs/gallery/ (after a caption changes), running
+nothing; give it the ``--n`` and ``--epochs`` the pictures were made with.
 """
 
 from __future__ import annotations
@@ -107,8 +108,7 @@ SECTIONS: list[tuple[str, str, list[Picture]]] = [
                 "analysis/pc_ellipses.png",
                 "The same in principal-component coordinates",
                 "The same panels for pairs of principal components (`--pc-pairs`, default 0:1, 0:2, 2:5). "
-                "Drawn before latentkit counted PCs from 0: this picture's PC1, PC2, … are today's PC0, PC1, …. "
-                "**Look for:** 1-σ shares of 33–36 % against the Gaussian's 39.3 % and 3-σ shares above its "
+                "**Look for:** 1-σ shares of 35–37 % against the Gaussian's 39.3 % and 3-σ shares above its "
                 "98.9 %: fewer points at the centre and in the far tails than a normal has.",
                 ANALYZE,
             ),
@@ -250,6 +250,69 @@ REPORT_PAGE = Picture(
 )
 
 
+EXPLORER = Picture(
+    "",
+    "The explorer",
+    "`latentkit explore` serving the demo's run, as headless Chromium shows it 1,400 pixels wide "
+    "after a click on the PC0-PC1 plane, a second click farther out and a click on the t-SNE map: the two "
+    "maps over the data's density with faces on them, the face decoded at the last point with its "
+    "re-encoding distance and its distance to the nearest real latent, the nearest real images and their "
+    "decodings, the sliders, and the walk from the second click to that real image, each step framed by "
+    "its re-encoding distance. **Look for:** dark frames where the straight path leaves the data "
+    "([explore](jobs/explore.md)). This is a still: the live page needs the run and its model.",
+    "latentkit explore --run " + RUN,
+)
+
+
+def explorer_screenshot(run: Path, out: Path) -> None:
+    """The explorer of ``run`` served as a user starts it and shown in headless Chromium (Selenium,
+    the test extra's): two clicks on the plane and one on the t-SNE map, then the screenshot."""
+    import os
+    import signal
+    import time
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    server = subprocess.Popen(
+        [sys.executable, "-m", "latentkit", "explore", "--run", str(run), "--port", "0"],
+        stdout=subprocess.PIPE,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    options = webdriver.ChromeOptions()
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,1250"):
+        options.add_argument(argument)
+    browser = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    try:
+        line = ""
+        while "http://" not in line:
+            line = server.stdout.readline().decode()  # type: ignore[union-attr]
+            if not line and server.poll() is not None:
+                raise SystemExit("latentkit explore ended before it served")
+        browser.get(line.split()[1])
+        time.sleep(3)
+        for plot, fx, fy in (("plane", 0.45, 0.55), ("plane", 0.85, 0.2), ("tsne", 0.5, 0.5)):
+            canvas, dx, dy = browser.execute_script(
+                "const plot = Bokeh.documents[0].get_model_by_name(arguments[0]);"
+                "const view = Bokeh.index.find_one(plot), canvas = view.canvas_view.el;"
+                "const r = canvas.getBoundingClientRect(), x = plot.x_range, y = plot.y_range;"
+                "return [canvas, view.frame.x_scale.compute(x.start + arguments[1] * (x.end - x.start)) - r.width / 2,"
+                " view.frame.y_scale.compute(y.start + arguments[2] * (y.end - y.start)) - r.height / 2];",
+                plot,
+                fx,
+                fy,
+            )
+            ActionChains(browser).move_to_element_with_offset(canvas, int(dx), int(dy)).click().perform()
+            time.sleep(3)
+        browser.execute_script("window.scrollTo(0, 0)")
+        browser.save_screenshot(str(out))
+    finally:
+        browser.quit()
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=60)
+
+
 def screenshot(page: Path, out: Path) -> None:
     """report.html as Chromium renders it, headless (the Debian package; --screenshot writes a PNG)."""
     browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
@@ -301,6 +364,8 @@ def page(made_by: str) -> str:
     ]
     if (GALLERY / "report_page.png").exists():
         lines += _entry(REPORT_PAGE, "report_page.png", level="##")
+    if (GALLERY / "explore.png").exists():
+        lines += _entry(EXPLORER, "explore.png", level="##")
     for heading, introduction, pictures in SECTIONS:
         present = [p for p in pictures if (GALLERY / Path(p.source).name).exists()]
         if not present:
@@ -325,6 +390,7 @@ def main() -> None:
         run = args.dir / "run"
         GALLERY.mkdir(exist_ok=True)
         screenshot(run / REPORT_PAGE.source, GALLERY / "report_page.png")
+        explorer_screenshot(run, GALLERY / "explore.png")
         for _heading, _introduction, pictures in SECTIONS:
             for picture in pictures:
                 source = run / picture.source

@@ -106,11 +106,12 @@ def test_full_report_with_figures_tsne_and_kmeans(mvn_case, tmp_path):
     assert report["tsne"]["points"] == 500 and report["kmeans"]["k"][0] == 2 and report["kmeans"]["k"][-1] == 10
     assert report["kmeans"]["inertia"][0] > report["kmeans"]["inertia"][-1]
     saved = json.loads((tmp_path / "full" / "report.json").read_text())
-    assert [g["method"] for g in saved["generators"]][-3:] == [
+    assert [g["method"] for g in saved["generators"]][-4:] == [
         "mvn",
         "gmm",
         "kde",
-    ]  # kde: a sampler that follows the data
+        "reweighted",
+    ]  # kde and reweighted: samplers that follow the data
     assert all(set(g["hit_fraction"]) == {"1.5", "2", "3", "12"} for g in saved["generators"])
     mvn = next(g for g in saved["generators"] if g["method"] == "mvn")["hit_fraction"]
     uniform5 = next(g for g in saved["generators"] if g["params"].get("b") == 5.0)["hit_fraction"]

@@ -328,6 +328,12 @@ BAD_INPUT = [  # (id, argv with {placeholders}, words the one line must hold)
     ("lattice-plane-unknown", ["lattice", *RUN, "--plane", "tsne"], "--plane takes pca"),
     ("lattice-out-not-a-picture", ["lattice", *RUN, "--out", "{tmp}/lattice.txt"], "picture name"),
     ("lattice-out-a-users-file", ["lattice", *RUN, "--out", "{file}"], "picture name"),
+    # explore
+    ("explore-missing-run", ["explore", "--run", "{missing}"], "no run at"),
+    ("explore-not-encoded", ["explore", "--run", "{bare}"], "has no latents"),
+    ("explore-partial-latents", ["explore", "--run", "{partial}"], "incomplete"),
+    ("explore-port-outside", ["explore", *RUN, "--port", "70000"], "--port"),
+    ("explore-sample-too-few", ["explore", *RUN, "--sample", "5"], "--sample"),
     # flow
     ("flow-missing-run", ["flow", "--run", "{missing}"], "has no latents"),
     ("flow-lr-zero", ["flow", *RUN, "--lr", "0"], "--lr must be positive"),

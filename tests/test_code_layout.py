@@ -52,12 +52,13 @@ KERAS_FREE = {
     "latentkit.model.spec": {"spec_from_dict", "load_spec"},
     "latentkit.model.flow": {"load_flow"},  # a sampler with numpy in and out
     "latentkit.model.sampling": {"EPS_CLIP", "reparameterize"},  # the formula, numpy by default
+    "latentkit.model.likelihood": {"importance_weighted", "trained_likelihood"},  # numpy, a codec's functions in
 }
 
 # The analysis room in parts: at its top one module per command, below them the parts each may
 # import (besides itself). ``jobs`` chains commands (analyze, attributes and the page; compare
 # after analyze); no command imports another.
-COMMANDS = {"analyze", "plane", "lattice", "generate", "attributes", "compare"}
+COMMANDS = {"analyze", "plane", "lattice", "generate", "attributes", "compare", "explore"}
 ANALYSIS_PARTS = {
     "generators": set(),
     "measures": {"generators"},

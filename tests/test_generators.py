@@ -166,7 +166,7 @@ def test_analyze_fits_the_kde_and_a_vaes_aggregate_posterior_and_generate_draws_
     )
     report = analyze(latents=tmp_path / "latents.zarr", out=tmp_path / "a", options=options)
     methods = [g["method"] for g in report["generators"]]
-    assert methods[-2:] == ["kde", "posterior"] and report["kde"]["bandwidth"] > 0
+    assert methods[-3:] == ["kde", "posterior", "reweighted"] and report["kde"]["bandwidth"] > 0
     coverage = report["coverage"]
     assert coverage["posterior"]["coverage"] > coverage["mvn"]["coverage"]  # two blobs: the normal fills the gap
     assert report["mismatch"]["mmd"]["posterior"]["p_value"] > report["mismatch"]["mmd"]["mvn"]["p_value"]

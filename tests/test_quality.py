@@ -228,6 +228,7 @@ def test_analyze_with_a_run_re_encodes_and_measures_reconstructions(tiny_ae, tmp
     assert set(report["reconstruction"]) == {"train", "valid", "test"}
     assert all(0 < q["n"] <= 50 for q in report["reconstruction"].values())
     assert {"reencoding.png", "reencoded_faces.png", "worst_reconstructions.png"} <= set(report["figures"])
+    assert "atlas_faces.png" in report["figures"] and report["atlas"]["faces"] == "mvn"  # an AE: its fitted normal
     assert "reconstruction, valid: MSE" in said.stdout and report["quality_skipped"] == []
 
 

@@ -212,6 +212,14 @@ def summarise(paths: RunPaths, report: Report) -> dict[str, Any]:
             dci_informativeness=d["dci"]["informativeness"],
             sap=d["sap"],
         )
+    if np.isfinite(report.get("total_correlation", {}).get("gaussian", np.nan)):  # beside MIG/DCI/SAP: no factors
+        summary["total_correlation"] = report["total_correlation"]["gaussian"]
+    if "local_dimension" in report and report["local_dimension"]["n"]:
+        summary["local_dimension_median"] = report["local_dimension"]["median"]
+    if "log_likelihood" in report:
+        summary["log_likelihood"] = report["log_likelihood"]["mean"]
+    for name, memorized in report.get("memorization", {}).get("generators", {}).items():
+        summary[f"memorized_share_{name}"] = memorized["share"]
     if "nearest_neighbours" in report:
         summary["nn_median_ratio_mvn"] = report["nearest_neighbours"]["sets"]["multivariate normal"]["median_ratio"]
     return summary

@@ -13,6 +13,7 @@ import numpy as np
 from latentkit import store
 from latentkit.analysis.generators import LatentFit
 from latentkit.analysis.measures.hits import hit_fractions
+from latentkit.analysis.measures.planes import straight_path
 from latentkit.analysis.report.decoded import store_images
 from latentkit.core import AnalysisPaths, LatentkitError
 from latentkit.model import check_picture, grid, save_png
@@ -78,11 +79,18 @@ def interpolate(
     seed: int = 0,
     data=None,
     force: bool = False,
+    path: str = "straight",
+    k: int = 10,
+    weights: str = "latent",
+    graph_points: int = 2000,
 ) -> dict[str, Any]:
     """Decode the straight path between the z-points of store rows ``start`` and ``stop``; an end
-    not given is drawn at random (``seed``) from ``partition`` (all rows when it has too few)."""
+    not given is drawn at random (``seed``) from ``partition`` (all rows when it has too few).
+    ``path`` "geodesic": the straight line and the shortest path over the ``k``-NN graph of
+    ``graph_points`` of the data's latents (``_geodesic``), both decoded and scored."""
     if steps < 2:
         raise LatentkitError(f"--steps must be at least 2, got {steps}")
+    _check_path_options(path, weights, k, graph_points, out)
     check_picture(out, force=force)
     opened = OpenedRun.of(run)
     run, described = opened.root, opened.described
@@ -93,10 +101,11 @@ def interpolate(
     _check_rows(data, [start, stop])
     codec = opened.codec()
     ends = _z_points(opened, codec, data, [start, stop])
-    t = np.linspace(0.0, 1.0, steps)[:, None]
-    path = (1 - t) * ends[0] + t * ends[1]
+    if path == "geodesic":
+        return _geodesic(opened, codec, data, (start, stop), ends, out, steps, k, weights, graph_points, seed)
+    line = straight_path(ends[0], ends[1], steps)
     originals = store_images(data, [start, stop])
-    row = np.concatenate([originals[:1], codec.decode(path), originals[1:]])
+    row = np.concatenate([originals[:1], codec.decode(line), originals[1:]])
     save_png(grid(row, columns=len(row)), out)
     return {
         "out": str(out),
@@ -180,3 +189,46 @@ def _z_points(opened, codec: Codec, data: Path, rows: list[int]) -> np.ndarray:
     if (latents / "zarr.json").exists() and chunk_progress(group := store.open_store(latents, holds="z")).complete:
         return np.asarray(store.get_array(group, "z").get_orthogonal_selection((np.array(rows),)))
     return codec.encode(store_images(data, rows))
+
+
+def _check_path_options(path: str, weights: str, k: int, graph_points: int, out) -> None:
+    if path not in ("straight", "geodesic"):
+        raise LatentkitError(f"--path takes straight or geodesic, got {path!r}")
+    if path == "geodesic" and Path(out).suffix.lower() != ".png":
+        raise LatentkitError(
+            f"--path geodesic draws a PNG (both paths, each step scored): give --out ending in .png, got {out}"
+        )
+    if weights not in ("latent", "images"):
+        raise LatentkitError(f"--weights takes latent or images, got {weights!r}")
+    if k < 1 or graph_points < 3:
+        raise LatentkitError(f"--k takes at least 1 and --graph-points at least 3, got {k} and {graph_points}")
+
+
+def _geodesic(
+    opened, codec: Codec, data: Path, rows, ends, out, steps: int, k: int, weights: str, points: int, seed: int
+):
+    """The straight line and the geodesic over the k-NN graph of ``points`` of the data's latents
+    (a seeded sample of the store's rows besides the two ends, then the ends), each resampled to
+    ``steps``, decoded and scored (``measures.paths``): a figure of both strips, the numbers returned."""
+    from latentkit.analysis.measures.paths import knn_geodesic, path_scores, resample
+    from latentkit.analysis.report.path_figures import paths_figure
+
+    every = select_rows(store.open_store(data, holds="images"), None)
+    sample = sample_rows(every[~np.isin(every, list(rows))], points, seed=seed)
+    cloud = np.concatenate([_z_points(opened, codec, data, sample.tolist()), ends]).astype(np.float64)
+    images = codec.decode(cloud) if weights == "images" else None
+    nodes = knn_geodesic(cloud, len(cloud) - 2, len(cloud) - 1, k=k, image_weights=images)
+    paths = {"straight": straight_path(ends[0], ends[1], steps), "geodesic": resample(cloud[nodes], steps)}
+    scored = {name: path_scores(z, codec.decode, codec.encode) for name, z in paths.items()}
+    strips = [(name, decoded, scores) for name, (decoded, scores) in scored.items()]
+    paths_figure(Path(out), store_images(data, list(rows)), strips)
+    return {
+        "out": str(out),
+        "steps": steps,
+        "from": int(rows[0]),
+        "to": int(rows[1]),
+        "distance": float(np.linalg.norm(ends[1] - ends[0])),
+        "path": "geodesic",
+        "graph": {"points": len(cloud), "k": k, "weights": weights, "hops": len(nodes) - 1},
+        "paths": {name: scores for name, (_, scores) in scored.items()},
+    }

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from latentkit.analysis.measures.holes import decoded_and_reencoded
+from latentkit.analysis.measures.planes import orthonormal_pair, with_coordinates
 from latentkit.core import JobEvents, LatentkitError, own_folder, write_json
 from latentkit.model import check_picture
 
@@ -26,14 +28,13 @@ def plane_lattice(mean: np.ndarray, axes: np.ndarray, scales: np.ndarray, *, n: 
     [-span, span] (rows: b from top to bottom, a from left to right, as a picture reads)."""
     steps = np.linspace(-span, span, n)
     a, b = np.meshgrid(steps, steps[::-1])
-    return mean + (a.reshape(-1, 1) * scales[0]) * axes[0] + (b.reshape(-1, 1) * scales[1]) * axes[1]
+    coordinates = np.stack([a.ravel() * scales[0], b.ravel() * scales[1]], axis=1)
+    return with_coordinates(mean, mean, axes, coordinates)
 
 
 def reencode_lattice(z: np.ndarray, decode: Callable, encode: Callable) -> tuple[np.ndarray, np.ndarray]:
     """The decoded images and ||E(D(z)) - z|| of every lattice point."""
-    images = decode(z)
-    again = np.asarray(encode(images), np.float64)
-    return images, np.linalg.norm(again - z, axis=1)
+    return decoded_and_reencoded(z, decode, encode)
 
 
 def _plane(report_dir: Path, spec: str, sample: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -48,12 +49,8 @@ def _plane(report_dir: Path, spec: str, sample: np.ndarray) -> tuple[np.ndarray,
         raise LatentkitError(f"--plane takes pca or attributes:NAME,NAME (two attributes), got {spec!r}")
     from latentkit.analysis.report.files import load_direction
 
-    axes = np.stack([load_direction(report_dir, name) for name in names])
-    axes = axes / np.linalg.norm(axes, axis=1, keepdims=True)
-    second = axes[1] - (axes[1] @ axes[0]) * axes[0]  # Gram-Schmidt: a plane, drawn with square cells
-    if np.linalg.norm(second) < 1e-6:
-        raise LatentkitError(f"the directions of {names[0]} and {names[1]} are parallel: no plane")
-    return np.stack([axes[0], second / np.linalg.norm(second)]), np.array([0, 1]), names
+    first, second = (load_direction(report_dir, name) for name in names)
+    return orthonormal_pair(first, second, (names[0], names[1])), np.array([0, 1]), names
 
 
 def lattice(

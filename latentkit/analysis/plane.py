@@ -22,8 +22,9 @@ import numpy as np
 
 from latentkit.analysis.measures.stats import Moments, pca_from_covariance
 from latentkit.analysis.report.files import write_report
-from latentkit.analysis.report.schema import PlaneReport, PlaneZoom
+from latentkit.analysis.report.schema import PlaneMagnification, PlaneReport, PlaneZoom
 from latentkit.core import JobEvents, LatentkitError, check_folder, own_folder
+from latentkit.model.opened import OpenedRun
 from latentkit.store.latents import open_latents, read_blocks
 
 GROUP_EPS = 1 / 60  # points closer than this share of the window's width are one group (DBSCAN)
@@ -48,6 +49,8 @@ class PlaneOptions:
     nn_points: int = 20_000  # points per set for the nearest-neighbour distances
     read_rows: int = 20_000
     seed: int = 0
+    magnification: int = 0  # ``--magnification``: the decoder's log magnification on a grid this many a side (0: off)
+    magnification_points: int = 16  # the data's own z-points it is measured at too (a seeded sample)
 
 
 class _Window:
@@ -73,10 +76,16 @@ def plane(
     options: PlaneOptions | None = None,
     column: str | None = None,
     events: JobEvents | None = None,
+    run: OpenedRun | None = None,
 ) -> PlaneReport:
-    """Write OUT/plane_<pcs|axes>_I-J.png and .json for the latents at ``latents``."""
+    """Write OUT/plane_<pcs|axes>_I-J.png and .json for the latents at ``latents``; with
+    ``options.magnification`` also the decoder's magnification over the plane (``run``'s model)."""
     options, events = options or PlaneOptions(), events or JobEvents()
     check_folder(out, "--out")
+    if options.magnification:
+        if run is None:
+            raise LatentkitError("--magnification needs --run (a run whose model has a decoder)")
+        run.described.need_decoder("plane --magnification")
     array, mask = open_latents(latents, column)
     n_rows, dim = array.shape
     pair = options.pcs if options.axes is None else options.axes
@@ -121,11 +130,15 @@ def plane(
             )
     windows = [_Window(centre, extent / zoom, options.max_points) for zoom in zooms]
     rng = np.random.default_rng(options.seed)
+    measured = _Sample(options.magnification_points)  # whole z-points, for --magnification
     for start, block in read_blocks(array, options.read_rows):
-        points = (block[valid[start : start + len(block)]] - origin) @ basis
+        usable = block[valid[start : start + len(block)]]
+        points = (usable - origin) @ basis
         keys = rng.random(len(points))
         for window in windows:
             window.add(points, keys)
+        if options.magnification:
+            measured.add(usable, keys)
         events.advance(len(block))
     events.finish()
 
@@ -168,6 +181,12 @@ def plane(
         "nearest_neighbours": nn,
         "figure": figure,
     }
+    if options.magnification:
+        assert run is not None  # checked first
+        at = _Mapping(origin, basis, moments.mean_, labels)
+        picture = out / f"magnification_{what}_{pair[0]}-{pair[1]}.png"
+        sample = measured.rows if measured.rows is not None else np.empty((0, dim))
+        report["magnification"] = _magnification(run, picture, at, windows[0], sample, options, events)
     write_report(out / f"{name}.json", report, PlaneReport)
     return report
 
@@ -282,4 +301,71 @@ def _nn_report(data: np.ndarray, normal: np.ndarray, count: int, rng) -> dict[st
         "median_ratio": float(np.median(d) / max(np.median(g), 1e-300)),
         "data": np.quantile(d, [0.1, 0.5, 0.9]).tolist(),
         "normal": np.quantile(g, [0.1, 0.5, 0.9]).tolist(),
+    }
+
+
+@dataclass(frozen=True)
+class _Mapping:
+    """How the plane's coordinates become z-points: the data's mean with its coordinates along
+    the plane's axes (``basis``'s columns, measured from ``origin``) set (``with_coordinates``)."""
+
+    origin: np.ndarray
+    basis: np.ndarray
+    mean: np.ndarray
+    labels: list[str]
+
+
+class _Sample:
+    """At most ``limit`` whole rows, the ones with the smallest keys (a seeded sample in one pass)."""
+
+    def __init__(self, limit: int):
+        self.limit, self.keys = limit, np.empty(0)
+        self.rows: np.ndarray | None = None
+
+    def add(self, rows: np.ndarray, keys: np.ndarray) -> None:
+        rows = np.asarray(rows, np.float64)
+        self.keys = np.concatenate([self.keys, keys])
+        self.rows = rows if self.rows is None else np.concatenate([self.rows, rows])
+        if len(self.keys) > self.limit:
+            keep = np.argpartition(self.keys, self.limit)[: self.limit]
+            self.keys, self.rows = self.keys[keep], self.rows[keep]
+
+
+def _magnification(
+    run: OpenedRun, path, at: _Mapping, window: _Window, measured, options: PlaneOptions, events: JobEvents
+) -> PlaneMagnification:
+    """The decoder's log sqrt(det JᵀJ) at the centres of a grid over the first zoom's window
+    (``options.magnification`` a side) and at a sample of the data's own z-points."""
+    import time
+
+    from latentkit.analysis.measures.planes import with_coordinates
+    from latentkit.analysis.report.path_figures import magnification_figure
+
+    side, (cx, cy), half = options.magnification, window.centre, window.half
+    ticks = -half + (np.arange(side) + 0.5) * (2 * half / side)
+    xs, ys = np.meshgrid(cx + ticks, cy + ticks)  # rows: the second coordinate, from the lowest up
+    grid = with_coordinates(at.mean, at.origin, at.basis.T, np.column_stack([xs.ravel(), ys.ravel()]))
+    events.message(f"plane: the decoder's magnification at {side * side} grid points and {len(measured)} of the data's")
+    codec, began = run.codec(), time.perf_counter()
+    values = codec.log_magnification(np.concatenate([grid, measured]))
+    seconds = time.perf_counter() - began
+    on_grid, on_data = values[: len(grid)].reshape(side, side), values[len(grid) :]
+    shown = window.points[: min(len(window.points), 5000)]
+    figure = magnification_figure(path, on_grid, half, (cx, cy), shown, at.labels)
+    finite, data = on_grid[np.isfinite(on_grid)], on_data[np.isfinite(on_data)]
+    if len(finite) == 0 or len(data) == 0:
+        raise LatentkitError(
+            "the decoder is flat along some direction everywhere measured: det JᵀJ = 0, no magnification"
+        )
+    return {
+        "grid": side,
+        "half_side": float(half),
+        "values": [[float(v) if np.isfinite(v) else None for v in row] for row in on_grid],
+        "grid_median": float(np.median(finite)),
+        "grid_min": float(finite.min()),
+        "grid_max": float(finite.max()),
+        "data_points": int(len(on_data)),
+        "data_median": float(np.median(data)),
+        "seconds": float(seconds),
+        "figure": figure,
     }

@@ -1,6 +1,6 @@
 """The ``latentkit`` commands that look further into latents (``analyze`` is in ``analyze.py``):
-``report`` (the page), ``attributes``, ``compare``, ``plane``, ``lattice`` and ``flow`` (a
-normalising flow on the latents).
+``report`` (the page), ``attributes``, ``compare``, ``plane``, ``lattice``, ``explore`` (the
+latent space live in a browser) and ``flow`` (a normalising flow on the latents).
 
 Each command parses its options, calls one library function (imported inside the command), and prints.
 """
@@ -170,9 +170,24 @@ def plane_cmd(
         int, typer.Option(help="Points kept per zoom's window (a random subset).", min=100)
     ] = 200_000,
     seed: Annotated[int, typer.Option(help="Seed of the subsets and the normal's points.", min=0)] = 0,
+    magnification: Annotated[
+        bool,
+        typer.Option(
+            "--magnification",
+            help="With --run: the decoder's log magnification, log sqrt(det JᵀJ) of J = dx/dz, on a grid "
+            "over the plane (magnification_pcs_I-J.png, a 'magnification' block in the .json).",
+        ),
+    ] = False,
+    grid: Annotated[
+        int,
+        typer.Option(
+            help="--magnification: the grid's side (grid x grid z-points; time grows with its square).", min=2
+        ),
+    ] = 10,
 ) -> None:
     """The cloud in one plane at several zooms, with the fitted normal's points in another colour
-    and the nearest-neighbour distances in that plane: plane_pcs_I-J.png and .json."""
+    and the nearest-neighbour distances in that plane: plane_pcs_I-J.png and .json; with
+    --magnification the decoder's stretching over it."""
     from latentkit.analysis.plane import PlaneOptions, plane
     from latentkit.core import RunPaths, parse_numbers, parse_pairs
 
@@ -201,15 +216,29 @@ def plane_cmd(
         centre=middle,
         max_points=max_points,
         seed=seed,
+        magnification=grid if magnification else 0,
     )
     assert latents is not None  # --run gave it, or it was given
-    report = plane(latents=latents, out=out, options=options, column=column, events=events())
+    opened = None
+    if magnification:
+        from latentkit.model.opened import OpenedRun
+
+        opened = None if run is None else OpenedRun.of(run)
+    report = plane(latents=latents, out=out, options=options, column=column, events=events(), run=opened)
     for row in report["zooms"]:
         typer.echo(f"zoom x{row['zoom']:g}: {row['points']:,} points in the window, {row['groups']} group(s)")
     nn = report["nearest_neighbours"]
     if "median_ratio" in nn:
         typer.echo(f"nearest-neighbour median in the plane, data / fitted normal: {nn['median_ratio']:.3f}")
     typer.echo(f"figure: {Path(out) / report['figure']}")
+    if "magnification" in report:
+        grown = report["magnification"]
+        typer.echo(
+            f"log magnification over the {grown['grid']}x{grown['grid']} grid: median {grown['grid_median']:.2f} "
+            f"({grown['grid_min']:.2f} to {grown['grid_max']:.2f}); at {grown['data_points']} data points: median "
+            f"{grown['data_median']:.2f} ({grown['seconds']:.1f} s)"
+        )
+        typer.echo(f"figure: {Path(out) / grown['figure']}")
 
 
 @app.command("lattice")
@@ -240,6 +269,31 @@ def lattice_cmd(
         f"lattice {found['axes'][0]}-{found['axes'][1]}: {n}x{n} cells, median re-encoding distance "
         f"{found['median_ratio']:.2f}x the data's own ({found['data_median']:.3g}): {found['out']}"
     )
+
+
+@app.command("explore")
+@user_errors
+def explore_cmd(
+    run: Annotated[Path, typer.Option(help="Run directory, encoded and analyzed (`latentkit analyze --run RUN`).")],
+    port: Annotated[
+        int, typer.Option(help="Port on 127.0.0.1 to serve the page at (0: any free one).", min=0, max=65535)
+    ] = 5006,
+    sample: Annotated[
+        int,
+        typer.Option(help="Latents kept for the densities, the faces and the nearest-neighbour distances.", min=10),
+    ] = 10_000,
+) -> None:
+    """The latent space live in a browser: click anywhere on a plane and see the face decoded there,
+    drag along principal components, attribute directions or a VAE's dimensions, walk between two
+    points. Served on 127.0.0.1 only (reach it from afar with `ssh -L`); writes nothing into the run;
+    Ctrl-C stops it."""
+    from latentkit.analysis.explore import serve
+
+    def ready(url: str) -> None:
+        typer.echo(f"explore: {url} (open it in a browser; from another machine: ssh -L; Ctrl-C stops it)")
+
+    serve(run, port=port, sample=sample, events=events(), ready=ready)
+    typer.echo("explore: stopped")
 
 
 @app.command("flow")

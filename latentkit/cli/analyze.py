@@ -197,6 +197,17 @@ def analyze_cmd(
     quality_sample: Annotated[
         int, typer.Option(help="Points per set for coverage, fragments and intrinsic dimension.", min=10)
     ] = 4_000,
+    atlas: Annotated[
+        bool,
+        typer.Option(
+            help="The hole atlas: per generator a cross-fitted classifier's density ratio q/p, its two-sample "
+            "test beside the MMD's, the MMD witness, the most over- and under-covered points (atlas_*.png); "
+            "and the reweighted generator (the fitted normal accepted by that ratio). With --quality."
+        ),
+    ] = True,
+    atlas_sample: Annotated[
+        int, typer.Option(help="Points per set for the hole atlas's classifiers and witness.", min=40)
+    ] = 1_000,
     generated: Annotated[
         list[Path],
         typer.Option(
@@ -207,6 +218,20 @@ def analyze_cmd(
     reconstruction_images: Annotated[
         int, typer.Option(help="With --run: images per partition for MSE, PSNR and SSIM (0: all).", min=0)
     ] = 2_000,
+    likelihood_k: Annotated[
+        int,
+        typer.Option(
+            help="With --run of a VAE: posterior draws per image for its importance-weighted log-likelihood (0: off).",
+            min=0,
+        ),
+    ] = 64,
+    likelihood_images: Annotated[
+        int, typer.Option(help="With --run of a VAE: test images its log-likelihood is measured on.", min=2)
+    ] = 128,
+    memorization_images: Annotated[
+        int,
+        typer.Option(help="With --run: training images each generated image is compared with (memorization).", min=3),
+    ] = 1_000,
     figures: Annotated[bool, typer.Option(help="Write the PNG figures.")] = True,
     page: Annotated[
         bool,
@@ -264,8 +289,13 @@ def analyze_cmd(
         seed=seed,
         quality=quality,
         quality_sample=quality_sample,
+        atlas=atlas,
+        atlas_sample=atlas_sample,
         generated=tuple(map(str, generated)),
         reconstruction_images=reconstruction_images,
+        likelihood_k=likelihood_k,
+        likelihood_images=likelihood_images,
+        memorization_images=memorization_images,
     )
     done = analyze_run(
         latents=latents, out=out, run=run, options=options, events=events(), column=column, labels=labels, page=page

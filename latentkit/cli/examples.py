@@ -47,6 +47,10 @@ EXAMPLES: dict[str, list[str]] = {
         "latentkit lattice --run runs/ae1 --n 16 --span 4",
         "latentkit lattice --run runs/ae1 --plane attributes:Smiling,Male --out smiling_male.png",
     ],
+    "explore": [
+        "latentkit explore --run runs/ae1",
+        "latentkit explore --run runs/ae1 --port 8765 --sample 20000",
+    ],
     "flow": ["latentkit flow --run runs/ae1", "latentkit flow --run runs/ae1 --epochs 60 --couplings 12"],
     "findings": ["latentkit findings --run runs/ae1", "latentkit findings --run runs/ae1 --json"],
     "report": ["latentkit report --run runs/ae1 --points 3000"],

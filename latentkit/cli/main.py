@@ -31,6 +31,7 @@ ORDER = (
     "analyze",
     "plane",
     "lattice",
+    "explore",
     "flow",
     "findings",
     "report",

@@ -154,15 +154,53 @@ def interpolate_cmd(
         str, typer.Option(help="Where ends not given are drawn: train | valid | test | all")
     ] = "valid",
     seed: Annotated[int, typer.Option(help="Seed of the ends drawn.", min=0)] = 0,
+    path: Annotated[
+        str,
+        typer.Option(
+            help="straight (the line between the two z-points) | geodesic (the shortest path over the "
+            "k-NN graph of the data's latents, drawn and scored beside the straight line)"
+        ),
+    ] = "straight",
+    k: Annotated[int, typer.Option(help="--path geodesic: neighbours per point in the graph.", min=1)] = 10,
+    weights: Annotated[
+        str, typer.Option(help="--path geodesic: edge weights, latent (z distance) | images (decoded pixels).")
+    ] = "latent",
+    graph_points: Annotated[
+        int, typer.Option(help="--path geodesic: the data's latents in the graph (a seeded sample).", min=3)
+    ] = 2000,
     force: Force = False,
 ) -> None:
-    """Decode the straight path between two images' z-points (originals at both ends)."""
+    """Decode the straight path between two images' z-points (originals at both ends); with
+    --path geodesic, the path over the data's k-NN graph beside it, each step scored."""
     from latentkit.analysis.generate import interpolate
 
     result = interpolate(
-        run=run, start=from_, stop=to, out=out, steps=steps, partition=partition, seed=seed, force=force
+        run=run,
+        start=from_,
+        stop=to,
+        out=out,
+        steps=steps,
+        partition=partition,
+        seed=seed,
+        force=force,
+        path=path,
+        k=k,
+        weights=weights,
+        graph_points=graph_points,
     )
     typer.echo(
         f"wrote {result['steps']} steps from row {result['from']} to row {result['to']} to {out} "
         f"(z distance {result['distance']:.2f})"
     )
+    if path == "geodesic":
+        graph = result["graph"]
+        typer.echo(
+            f"geodesic: {graph['hops']} hops over the {graph['k']}-NN graph of {graph['points']:,} latents "
+            f"({graph['weights']} weights)"
+        )
+        for name, scores in result["paths"].items():
+            typer.echo(
+                f"{name:>9}: re-encoding median {scores['reencoding_median']:.3f}, max "
+                f"{scores['reencoding_max']:.3f}; decoded step mean {scores['step_size_mean']:.4f}, max "
+                f"{scores['step_size_max']:.4f}; z length {scores['z_length']:.2f}"
+            )

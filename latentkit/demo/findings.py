@@ -132,6 +132,7 @@ def findings(report: Report, rmse: dict[str, Any], noun: str = "images") -> list
             )
         )
     rows += _hole_findings(report)
+    rows += atlas_findings(report)
     return rows
 
 
@@ -367,7 +368,8 @@ def _share(x: float) -> str:
     return f"{x:.1%}" if x >= 0.001 else f"{x:.2g}" if x > 0 else "0"
 
 
-FOLLOWERS = ("gmm", "kde", "posterior", "flow")  # the generators fitted to the data's shape, not only its moments
+# the generators fitted to the data's shape, not only its moments
+FOLLOWERS = ("gmm", "kde", "posterior", "flow", "reweighted")
 ELLIPSE_SLACK = 0.05  # "a Gaussian's share": within 5 points of 1 - exp(-2) = 86.5 % at 2 sigma
 REENCODE_FAR = 2.0  # "far": a median re-encoding distance at least this many times the data's own
 
@@ -448,6 +450,68 @@ def _hole_findings(report: Report) -> list[Finding]:
                 look("vae_health"),
             )
         )
+    return rows
+
+
+ATLAS_HOLDS_P = 0.01  # the prior's draws told from the data: the C2ST's p-value below this
+ATLAS_FAILS_P = 0.05  # not told apart: at or above this
+SAMPLER_RIVALS = ("normal", "mvn", "flow")  # the plain prior N(0, I), the normal it reweights, the run's flow
+
+
+def atlas_findings(report: Report) -> list[Finding]:
+    """The hole atlas's rows, when the report has it: whether a classifier tells the prior's draws
+    from the data, and whether the reweighted normal covers the data better than its rivals."""
+    atlas = report.get("atlas")
+    if atlas is None:
+        return []
+    rows = []
+    prior = atlas["generators"].get("normal")
+    claim = "The prior N(0, I) leaves holes: a classifier tells its draws from the data (the prior hole problem)"
+    if prior is None:
+        rows.append(Finding(claim, "not applicable: the atlas has no standard normal", None, look("coverage"), False))
+    else:
+        scored = prior["n"]  # the held-out half
+        low, high = wilson_interval(round(prior["c2st_accuracy"] * scored), scored)
+        beside = f", MMD p = {prior['mmd_p_value']:.2g}" if "mmd_p_value" in prior else ""
+        r_drawn = float(np.exp(prior["log_ratio_generator"]["p50"]))
+        rows.append(
+            Finding(
+                claim,
+                f"C2ST accuracy {prior['c2st_accuracy']:.3f} [{low:.3f}, {high:.3f}] on {scored:,} points, "
+                f"p = {prior['c2st_p_value']:.2g}{beside}; the prior's draws' median r = q/p {r_drawn:.3g} "
+                f"(holds if p < {ATLAS_HOLDS_P:g}, fails if p >= {ATLAS_FAILS_P:g})",
+                decided(prior["c2st_p_value"] < ATLAS_HOLDS_P, prior["c2st_p_value"] >= ATLAS_FAILS_P),
+                look("atlas_normal"),
+            )
+        )
+    coverage = report.get("coverage", {})
+    claim = "Reweighting the fitted normal by the density ratio covers the data better than the prior and the flow"
+    rivals = [name for name in SAMPLER_RIVALS if name in coverage]
+    if "reweighted" not in coverage or not rivals:
+        why = "no reweighted generator" if "reweighted" not in coverage else "no rival generator"
+        rows.append(Finding(claim, f"not applicable: {why} in the coverage", None, look("coverage"), False))
+        return rows
+
+    def interval(name: str) -> tuple[float, float]:
+        return wilson_interval(round(coverage[name]["coverage"] * coverage[name]["n"]), coverage[name]["n"])
+
+    def said(name: str) -> str:
+        low, high = interval(name)
+        return f"{name} {coverage[name]['coverage']:.3f} [{low:.3f}, {high:.3f}]"
+
+    ours = interval("reweighted")
+    sampler = atlas.get("sampler")
+    kept = f", it keeps {sampler['acceptance_rate']:.0%} of the normal's draws" if sampler else ""
+    rows.append(
+        Finding(
+            claim,
+            f"coverage {said('reweighted')} against {', '.join(said(name) for name in rivals)}, k = "
+            f"{coverage['reweighted']['k']}{kept} (holds if its interval lies above every other's, fails if "
+            "below any)",
+            decided(all(ours[0] > interval(n)[1] for n in rivals), any(ours[1] < interval(n)[0] for n in rivals)),
+            look("coverage", "atlas_reweighted"),
+        )
+    )
     return rows
 
 

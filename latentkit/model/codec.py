@@ -64,9 +64,25 @@ class Codec:
 
         return self._batched(call, images)
 
+    def posterior(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A VAE's q(z|x) of images in [0, 1]: its means and log-variances (the encoder's first two outputs)."""
+
+        def call(x):
+            encoded = self._model.encoder(x, training=False)
+            return np.concatenate([np.asarray(encoded[0]), np.asarray(encoded[1])], axis=1)
+
+        both = self._batched(call, images)
+        return both[:, : both.shape[1] // 2], both[:, both.shape[1] // 2 :]
+
     def decode(self, z: np.ndarray) -> np.ndarray:
         """Images in [0, 1] decoded from z-points."""
         return self._batched(lambda x: self._model.decoder(x, training=False), z)
+
+    def log_magnification(self, z: np.ndarray) -> np.ndarray:
+        """The decoder's log sqrt(det JᵀJ) at z-points, J = dx/dz (``model.jacobian``)."""
+        from latentkit.model.jacobian import log_magnification
+
+        return log_magnification(self._model.decoder, z)
 
     def reconstruct(self, images: np.ndarray) -> np.ndarray:
         """The model's own reconstruction of images in [0, 1]."""

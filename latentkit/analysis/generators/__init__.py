@@ -1,9 +1,9 @@
 """The generators: ways of drawing z-points, one class per kind on one base (``base.Generator``),
 as pythae's samplers are. The studies' priors (``priors``: uniform boxes, the standard normal),
 the normals fitted to the data (``normal``), the mixture (``mixture``), the kernel density
-(``kde``), a VAE's aggregate posterior (``posterior``) and the run's flow (``flow``); what they
-are fitted from is one ``LatentFit`` (``fit``: an analysis' mvn.npz). Imports no other part of
-the analysis room."""
+(``kde``), a VAE's aggregate posterior (``posterior``), the run's flow (``flow``) and the fitted
+normal reweighted by the atlas's density ratio (``reweighted``); what they are fitted from is
+one ``LatentFit`` (``fit``: an analysis' mvn.npz). Imports no other part of the analysis room."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from latentkit.analysis.generators.mixture import FittedMixture, Mixture, fit_mi
 from latentkit.analysis.generators.normal import FittedNormal, PerComponentNormal
 from latentkit.analysis.generators.posterior import AggregatePosterior, Posterior, read_posterior
 from latentkit.analysis.generators.priors import RADIUS_DIMS, StandardNormal, UniformBox, radius_by_dimension
+from latentkit.analysis.generators.reweighted import Reweighted
 from latentkit.core import LatentkitError
 
 KINDS: tuple[type[Generator], ...] = (
@@ -26,8 +27,9 @@ KINDS: tuple[type[Generator], ...] = (
     FittedKde,
     AggregatePosterior,
     TrainedFlow,
+    Reweighted,
 )
-METHODS = tuple(kind.method for kind in KINDS)  # uniform, normal, component, mvn, gmm, kde, posterior, flow
+METHODS = tuple(kind.method for kind in KINDS)  # uniform, normal, component, mvn, gmm, kde, posterior, flow, reweighted
 BY_METHOD = {kind.method: kind for kind in KINDS}
 
 
@@ -47,9 +49,16 @@ def default_generators(
     kde: bool = False,
     posterior: bool = False,
     flow: bool = False,
+    reweighted: bool = False,
 ) -> list[Generator]:
     """The uniform boxes for ``bs``, the three normals, and the fitted kinds asked for."""
-    fitted = {FittedMixture: mixture, FittedKde: kde, AggregatePosterior: posterior, TrainedFlow: flow}
+    fitted = {
+        FittedMixture: mixture,
+        FittedKde: kde,
+        AggregatePosterior: posterior,
+        TrainedFlow: flow,
+        Reweighted: reweighted,
+    }
     return [
         *(UniformBox(float(b)) for b in bs),
         StandardNormal(),
@@ -67,6 +76,7 @@ def generators_of(fit: LatentFit, bs) -> list[Generator]:
         kde=fit.kde is not None,
         posterior=fit.posterior is not None,
         flow=fit.flow is not None,
+        reweighted=fit.ratio is not None,
     )
 
 
@@ -85,6 +95,7 @@ __all__ = [
     "Mixture",
     "PerComponentNormal",
     "Posterior",
+    "Reweighted",
     "StandardNormal",
     "TrainedFlow",
     "UniformBox",

@@ -29,6 +29,9 @@ class LatentFit:
     posterior: Posterior | None = None  # a VAE's aggregate posterior
     flow: Any = None  # the run's RealNVP flow (latentkit.model.flow.LoadedFlow; in RUN/flow, not in mvn.npz)
     shell: np.ndarray | None = None  # the data's own Mahalanobis distances and radii (``measures.hits.shell_of``)
+    # the atlas's density ratio against the fitted normal (``measures.atlas.Reweighting``): what the
+    # reweighted generator draws with; fitted by analyze, not in mvn.npz
+    ratio: Any = None
 
     @property
     def cov_root(self) -> np.ndarray:

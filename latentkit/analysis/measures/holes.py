@@ -8,7 +8,8 @@ bounded samples, so memory does not grow with the run:
   against the data's, from k-nearest-neighbour balls, on equal sample sizes; distances go
   through scikit-learn's chunked pairwise search, so memory stays at a block of rows.
 - ``reencoding_distances``: ||E(D(z)) - z|| — a z-point in a hole decodes to something the
-  encoder puts elsewhere; measured against the data's own ||E(D(E(x))) - E(x)||.
+  encoder puts elsewhere; measured against the data's own ||E(D(E(x))) - E(x)||
+  (``decoded_and_reencoded`` gives the images too).
 - ``fragments``: connected components of the k-NN graph, HDBSCAN's noise fraction.
 - ``two_nn``: the TwoNN intrinsic dimension (Facco et al. 2017).
 - ``ssim``: structural similarity as scikit-image computes it (7x7 window, sample covariance),
@@ -92,9 +93,18 @@ def reencoding_distances(
     out = np.empty(len(z))
     for start in range(0, len(z), batch):
         part = np.asarray(z[start : start + batch], np.float32)
-        again = np.asarray(encode(decode(part)), np.float64)
-        out[start : start + len(part)] = np.linalg.norm(again - part, axis=1)
+        out[start : start + len(part)] = decoded_and_reencoded(part, decode, encode)[1]
     return out
+
+
+def decoded_and_reencoded(
+    z: np.ndarray, decode: Callable[[np.ndarray], np.ndarray], encode: Callable[[np.ndarray], np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The images D(z) and ||E(D(z)) - z|| of z-points, in one call each: for a caller that
+    shows the images it measures (the lattice, the explorer)."""
+    images = decode(z)
+    again = np.asarray(encode(images), np.float64)
+    return images, np.linalg.norm(again - np.asarray(z, np.float64), axis=1)
 
 
 def summary(values: np.ndarray) -> dict[str, float]:

@@ -29,6 +29,30 @@ def _squared_distances(points: np.ndarray) -> np.ndarray:
     return np.maximum(squared[:, None] + squared[None, :] - 2.0 * points @ points.T, 0.0)
 
 
+def gaussian_kernel(a: np.ndarray, b: np.ndarray, bandwidth: float) -> np.ndarray:
+    """The MMD's Gaussian kernel exp(-||a_i - b_j||^2 / (2 bandwidth^2)) between two sets' rows."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    squared = (a * a).sum(axis=1)[:, None] + (b * b).sum(axis=1)[None, :] - 2.0 * a @ b.T
+    return _kernel_of(np.maximum(squared, 0.0), bandwidth)
+
+
+def _kernel_of(squared: np.ndarray, bandwidth: float) -> np.ndarray:
+    return np.exp(-squared / (2.0 * bandwidth * bandwidth))
+
+
+def _median_of(squared_pairs: np.ndarray) -> float:
+    """The median heuristic: the median pairwise distance (1 where every point is the same)."""
+    return float(np.sqrt(np.median(squared_pairs))) or 1.0
+
+
+def median_bandwidth(points: np.ndarray, rng: np.random.Generator, most: int = 2000) -> float:
+    """``mmd``'s bandwidth for pooled ``points``: the median pairwise distance, of a random ``most`` of them."""
+    points = np.asarray(points, np.float64)
+    if len(points) > most:
+        points = points[rng.choice(len(points), size=most, replace=False)]
+    return _median_of(_squared_distances(points)[np.triu_indices(len(points), k=1)])
+
+
 def mmd(x: np.ndarray, y: np.ndarray, *, permutations: int = PERMUTATIONS, seed: int = 0) -> Mmd:
     """Unbiased MMD^2 of two equal-size samples (Gaussian kernel, median-heuristic bandwidth)
     and its permutation p-value: (1 + permutations at least as large) / (1 + permutations)."""
@@ -36,8 +60,8 @@ def mmd(x: np.ndarray, y: np.ndarray, *, permutations: int = PERMUTATIONS, seed:
     pooled = np.concatenate([np.asarray(x[:n], np.float64), np.asarray(y[:n], np.float64)])
     distances = _squared_distances(pooled)
     off = distances[np.triu_indices(2 * n, k=1)]
-    bandwidth = float(np.sqrt(np.median(off))) or 1.0
-    kernel = np.exp(-distances / (2.0 * bandwidth * bandwidth))
+    bandwidth = _median_of(off)
+    kernel = _kernel_of(distances, bandwidth)
     np.fill_diagonal(kernel, 0.0)
     total = kernel.sum()
 

@@ -170,6 +170,7 @@ def write_markdown(path: Path, report: Report) -> None:
         )
         lines += [f"| {a} | {b:,.1f} |" for a, b in zip(k["k"], k["inertia"])]
     lines += _quality_markdown(report)
+    lines += _peers_markdown(report)
     if report.get("figures"):
         lines += ["", "## Figures", ""] + [f"![{name}]({name})" for name in report["figures"]]
     write_text(path, "\n".join(lines) + "\n")
@@ -276,6 +277,34 @@ def _quality_markdown(report: Mapping[str, Any]) -> list[str]:
                 f"{v['log_m']:.2f} with this estimator), aggregate KL(q(z) || p(z)) = {v['aggregate_kl']:.3f}; "
                 f"they add up to the mean KL term {v['kl_term']:.3f}.",
             ]
+    if "atlas" in report:
+        atlas = report["atlas"]
+        lines += [
+            "",
+            "## Hole atlas",
+            "",
+            f"Per generator, a classifier between the data and its draws ({atlas['n']:,} points each; "
+            f"{atlas['folds']}-fold cross-fitted) estimates r = q/p: the C2ST's accuracy on a held-out half and "
+            "its binomial p-value beside the MMD's; the median log r of the generator's draws (above 0: they sit "
+            "where the data is thinner) and of the data's points (below 0: data the generator misses). "
+            "Figures: atlas_*.png.",
+            "",
+            "| generator | C2ST accuracy | C2ST p | MMD p | median log r, draws | median log r, data |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for name, g in atlas["generators"].items():
+            mmd = f"{g['mmd_p_value']:.3g}" if "mmd_p_value" in g else ""
+            lines.append(
+                f"| {name} | {g['c2st_accuracy']:.3f} | {g['c2st_p_value']:.3g} | {mmd} | "
+                f"{g['log_ratio_generator']['p50']:.3g} | {g['log_ratio_data']['p50']:.3g} |"
+            )
+        if "sampler" in atlas:
+            sampler = atlas["sampler"]
+            lines += [
+                "",
+                f"The reweighted generator accepts the fitted normal's draws with probability min(1, (1/r)/M): it "
+                f"keeps {sampler['acceptance_rate']:.0%} of them (M the {sampler['bound_quantile']:g} quantile of 1/r).",
+            ]
     return lines
 
 
@@ -366,3 +395,40 @@ def _component_counts(counts: Mapping[str, Any] | None) -> list[str]:
         *[f"| {what} | {n} | {counts['dims']} | <= {b} |" for what, n, b in rows],
         "",
     ]
+
+
+def _peers_markdown(report: Mapping[str, Any]) -> list[str]:
+    """The numbers other tools report: total correlation, local dimension, log-likelihood, memorization."""
+    lines = ["", "## The numbers other tools report", ""]
+    if "total_correlation" in report:
+        tc = report["total_correlation"]
+        lines.append(f"- Gaussian total correlation: {tc['gaussian']:.4g} nats over {tc['dims']} components.")
+    if report.get("local_dimension", {}).get("n"):
+        ld = report["local_dimension"]
+        lines.append(
+            f"- Local intrinsic dimension ({ld['n']:,} points, k = {ld['k']}): median {ld['median']:.2f}, "
+            f"10th-90th percentile {ld['p10']:.2f}-{ld['p90']:.2f}."
+        )
+    if "log_likelihood" in report:
+        ll = report["log_likelihood"]
+        lines.append(
+            f"- Importance-weighted log-likelihood ({ll['images']} {ll['partition']} images, k = {ll['k']}): "
+            f"{ll['mean']:.2f} +- {ll['standard_error']:.2f} {ll['units']} (ELBO, k = 1: {ll['per_k']['1']:.2f}); "
+            f"decoder: {ll['likelihood']}."
+        )
+    if "traversal" in report:
+        t = report["traversal"]
+        lines.append(f"- Traversal rows (by {t['ordered_by']}): {', '.join(f'z{d}' for d in t['dims'])}.")
+    if "memorization" in report:
+        m = report["memorization"]
+        lines += ["", f"Memorization against {m['training_images']:,} training images:", ""]
+        lines += [
+            "| generator | share < training p5 | share < training median | median ratio |",
+            "| --- | --- | --- | --- |",
+        ]
+        lines += [
+            f"| {key} | {g['share']:.3f} | {g['share_below_median']:.3f} | {g['median_ratio']:.3f} |"
+            for key, g in m["generators"].items()
+        ]
+    lines += [f"- {s['what']} skipped: {s['why']}" for s in report.get("peers_skipped", [])]
+    return lines if len(lines) > 3 else []

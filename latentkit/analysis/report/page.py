@@ -97,10 +97,10 @@ def write_page(
         "tsne_y": tsne[:, 1].tolist(),
         "pc_x": pcs[:, 0].tolist(),
         "pc_y": pcs[:, 1].tolist(),
-        "thumb": [_jpeg(im) for im in images],
+        "thumb": [thumbnail_url(im) for im in images],
     }
     if described.has_decoder:
-        source["recon"] = [_jpeg(im) for im in rebuilt]
+        source["recon"] = [thumbnail_url(im) for im in rebuilt]
     own = {name: values[rows] for name, values in table.columns.items()} if table else None
     colourings, hover_labels = _colourings(data, rows, z, fit, clusters, seed, own)
     for i, (_, colours) in enumerate(colourings):
@@ -114,7 +114,7 @@ def write_page(
             "pc_y": projected[:, 1].tolist(),
             "tsne_x": placed[name][:, 0].tolist(),
             "tsne_y": placed[name][:, 1].tolist(),
-            "face": [_jpeg(im) for im in codec.decode(points_drawn)],
+            "face": [thumbnail_url(im) for im in codec.decode(points_drawn)],
         }
     events.advance()
     html = _html(paths, report, source, colourings, overlay)
@@ -149,10 +149,12 @@ def _tsne(centred: np.ndarray, axes: np.ndarray, others: dict[str, np.ndarray], 
     return np.asarray(fitted), dict(zip(others, np.split(joint, ends)))
 
 
-def _jpeg(image: np.ndarray) -> str:
+def thumbnail_url(image: np.ndarray) -> str:
+    """An image (uint8, or floats in [0, 1]) as a THUMBNAIL-pixel JPEG data: URL (the map's faces)."""
     from PIL import Image
 
     pixels = image if image.dtype == np.uint8 else np.clip(np.rint(image * 255), 0, 255).astype(np.uint8)
+    pixels = pixels[..., 0] if pixels.ndim == 3 and pixels.shape[-1] == 1 else pixels  # grey
     buffer = io.BytesIO()
     Image.fromarray(pixels).resize((THUMBNAIL, THUMBNAIL), Image.Resampling.BILINEAR).save(buffer, "JPEG", quality=80)
     return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()

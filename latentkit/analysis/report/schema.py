@@ -78,7 +78,7 @@ class GeneratorRow(TypedDict):
     """One generator (``generators.Generator``) drawn ``samples`` times: its radii and hit fractions."""
 
     name: str  # what figures call it: "uniform b=1.5", "standard normal", "multivariate normal (fitted ...)"
-    # its kind: uniform, normal, component, mvn, gmm, kde, posterior or flow; ``method`` and
+    # its kind: uniform, normal, component, mvn, gmm, kde, posterior, flow or reweighted; ``method`` and
     # ``params`` make its key in other sections (uniform_b1.5, normal, mvn)
     method: str
     params: dict[str, Any]  # its parameters: {"b": 1.5} for a uniform box [-b, b]^dim, {} for the others
@@ -86,7 +86,7 @@ class GeneratorRow(TypedDict):
     radius_mean: float  # the mean radius ||z|| of those ``samples`` z-points
     radius_std: float  # their radii's standard deviation
     # the mean radius a formula gives: exact for uniform and normal; sqrt(E ||z||^2) for the others
-    # (of the fitted normal's mean and covariance for mvn, kde, posterior and flow)
+    # (of the fitted normal's mean and covariance for mvn, kde, posterior, flow and reweighted)
     expected_radius_mean: float | None
     expected_radius_std: float | None  # the radius' standard deviation by formula: uniform and normal only, else None
     # k (as text) -> the share of its ``hit_draws`` z-points inside the data's region at k: every
@@ -326,6 +326,66 @@ class Mismatch(TypedDict):
     vae: NotRequired[dict[str, float]]
 
 
+class AtlasPoint(TypedDict):
+    """One of a generator's most over- or under-covered points in the hole atlas."""
+
+    index: int  # its index in its set's atlas sample (the generator's draws, or the data's points)
+    row: NotRequired[int]  # an under-covered point (the data's): its row of the latents
+    log_ratio: float  # log r = log q / p there, out of fold (q: the generator, p: the data)
+    witness: float  # the MMD witness there: mean kernel to the data less mean kernel to the draws
+    pc: list[float]  # its PC0 and PC1 coordinates (the data's principal axes, about the data's mean)
+
+
+class AtlasGenerator(TypedDict):
+    """Where one generator's draws and the data differ: a cross-fitted classifier between them
+    (its log-odds, the density ratio r = q / p), its two-sample test, and the MMD witness."""
+
+    # the classifier two-sample test (C2ST, Lopez-Paz & Oquab 2017): the share of a held-out half
+    # (n of the 2n points) the classifier fitted on the other half puts on their own side (0.5: chance)
+    c2st_accuracy: float
+    # its one-sided binomial p-value against chance (small: the generator's draws are not the data's distribution)
+    c2st_p_value: float
+    # the share of all 2n points on their own side, each scored out of fold (no exact test: the
+    # folds' models share points)
+    cross_fitted_accuracy: float
+    mmd_p_value: NotRequired[float]  # the MMD test's p-value for the same generator (``mismatch``), beside it
+    n: int  # the points of each set scored (the atlas sample less the classifier's landmarks)
+    bandwidth: float  # the witness's and the classifier's kernel bandwidth: the MMD test's where it ran
+    # log r over the data's points and over the generator's draws: p5, p50, p95, mean (0: r = 1;
+    # the draws' high where they sit in the data's holes, the data's low where the generator misses it)
+    log_ratio_data: dict[str, float]
+    log_ratio_generator: dict[str, float]  # log r over the generator's draws: p5, p50, p95, mean
+    witness_data: dict[str, float]  # the MMD witness over the data's points: p5, p50, p95, mean
+    witness_generator: dict[str, float]  # the MMD witness over the generator's draws: p5, p50, p95, mean
+    # the 16 draws where r is highest: over-covered, the generator's mass where the data has none (holes)
+    over: list[AtlasPoint]
+    under: list[AtlasPoint]  # the 16 data points where r is lowest: under-covered, the data the generator misses
+
+
+class AtlasSampler(TypedDict):
+    """The reweighted generator (``reweighted``): the fitted normal's draws accepted with probability
+    min(1, (1 / r) / M), r its density ratio against the data."""
+
+    base: str  # the generator it reweights: mvn (the fitted normal)
+    acceptance_rate: float  # the share of the base's draws it keeps: base draws per point, inverted
+    log_bound: float  # log M: the bound quantile of 1 / r over the base's draws
+    bound_quantile: float  # that quantile (0.9): draws above it are kept with probability 1
+    c2st_accuracy: float  # the base's ratio classifier's cross-fitted accuracy (0.5: nothing to reweight)
+
+
+class Atlas(TypedDict):
+    """The hole atlas (``measures.atlas``): per generator, where its draws and the data differ."""
+
+    # what the classifier is: a logistic regression on whitened leading coordinates, their
+    # squares, two log radii and Gaussian kernels to landmarks
+    classifier: str
+    folds: int  # the cross-fitting's folds: no point is scored by a model that saw it
+    n: int  # the points per set sampled for it (``options.atlas_sample`` at most)
+    generators: dict[str, AtlasGenerator]  # generator key -> its atlas
+    sampler: NotRequired[AtlasSampler]  # the reweighted generator, where it was fitted
+    faces: NotRequired[str]  # the generator whose over- and under-covered points atlas_faces.png decodes
+
+
 class Reencoding(TypedDict):
     """How far a z-point moves when decoded and encoded again: a z-point in a hole decodes to an
     image the encoder puts elsewhere."""
@@ -413,6 +473,81 @@ class Disentanglement(DisentanglementScores):
     source: str  # "factors", "attributes" (the run's store) or "labels file"
 
 
+class TotalCorrelation(TypedDict):
+    """The latents' Gaussian total correlation, from their covariance: every cloud, no factors needed."""
+
+    # 1/2 (sum of log variances - log det covariance) = -1/2 log det R (R the correlation
+    # matrix), in nats: 0 for uncorrelated components, larger the more entangled; infinite for a
+    # singular R
+    gaussian: float
+    dims: int  # the components it is over: those of non-zero variance
+    per_dim: float  # gaussian / dims
+
+
+class LocalDimension(TypedDict):
+    """The intrinsic dimension around each point of a sample (Levina-Bickel maximum likelihood
+    from its k nearest neighbours, with k - 2: scikit-dimension's ``MLE(unbiased=True)``)."""
+
+    k: int  # neighbours per point
+    n: int  # points with an estimate (a duplicate neighbour gives none)
+    mean: NotRequired[float]  # the per-point estimates' mean
+    median: NotRequired[float]  # their median
+    p10: NotRequired[float]  # their 10th percentile
+    p90: NotRequired[float]  # their 90th percentile
+    harmonic_mean: NotRequired[float]  # 1 / mean(1 / estimate): scikit-dimension's "mle" combination
+    histogram: NotRequired[Histogram]  # the per-point estimates in 30 bins
+    map: str  # where local_dimension.png draws them: "t-SNE", or "PC0, PC1" without a t-SNE map
+
+
+class Traversal(TypedDict):
+    """traversal.png's rows: latent dimensions, each moved from -3 to +3 standard deviations
+    around the data's mean with the others at their means, decoded (with a run's decoder)."""
+
+    ordered_by: str  # "kl" (a VAE's KL per dimension, ``vae.kl_per_dim``) or "variance" (the latents')
+    dims: list[int]  # the dimensions shown, one per row, the largest KL or variance first
+    values: list[float]  # their KL or variance, as ordered_by says
+    steps: list[float]  # the columns: steps in the dimension's standard deviations from the mean
+
+
+class MemorizedSet(TypedDict):
+    """One generator's decoded draws against their nearest training images (pixel distances, [0, 1] pixels)."""
+
+    # the share of the generated images nearer a training image than the training images' own
+    # 5th percentile of nearest-neighbour distances: about 0.05 where nothing is copied, 1 for copies
+    share: float
+    share_below_median: float  # the share nearer than the training images' median distance (about 0.5)
+    training_p5: float  # the training images' 5th percentile distance to their nearest other training image
+    training_median: float  # their median distance to it
+    generated_median: float  # the generated images' median distance to their nearest training image
+    median_ratio: float  # generated_median / training_median: below 1, nearer the data than the data is to itself
+    pairs: list[list[int]]  # the nearest pairs, nearest first: [draw, the training image's store row]
+    distances: list[float]  # their distances, as in memorization.png
+
+
+class Memorization(TypedDict):
+    """Memorization: generated images (the fitted normal's and the mixture's draws, decoded) against a training sample."""
+
+    training_images: int  # the training partition's images compared with (--memorization-images)
+    draws: int  # generated images per generator
+    generators: dict[str, MemorizedSet]  # generator key ("mvn", "gmm") -> its numbers
+
+
+class LogLikelihood(TypedDict):
+    """A VAE's importance-weighted log p(x) (Burda et al. 2016; pythae's ``get_nll``), latentkit's own VAEs."""
+
+    k: int  # posterior draws per image (--likelihood-k)
+    images: int  # the images it is the mean over (--likelihood-images)
+    partition: str  # where they are from: "test", or "valid" or "all" where that is empty
+    mean: float  # the mean over the images of logsumexp(log p(x|z) + log p(z) - log q(z|x)) − log k
+    standard_error: float  # its standard error: the images' standard deviation / sqrt(images)
+    # k (as text: 1, 2, 4, ... k) -> the mean from the first k draws: rises with k (k = 1: the ELBO)
+    per_k: dict[str, float]
+    # the decoder's likelihood, the one training used (loss / kl_factor): mse, a Gaussian per value
+    # of variance 3 kl_factor / 2 (a density); bce, a tempered Bernoulli, not normalised
+    likelihood: str
+    units: str  # "nats per image"
+
+
 class Report(TypedDict):
     """RUN/analysis/report.json: what ``analyze`` measured of a latent cloud."""
 
@@ -448,11 +583,18 @@ class Report(TypedDict):
     fragments: NotRequired[Fragments]  # the data cloud's fragments (--quality)
     vae: NotRequired[VaeHealth]  # a VAE's latents only: their KL and active units
     mismatch: NotRequired[Mismatch]  # prior mismatch: the generators' MMD against the data (--quality)
+    atlas: NotRequired[Atlas]  # the hole atlas: where each generator's draws and the data differ (--atlas)
     disentanglement: NotRequired[Disentanglement]  # with known factors (the run's store, or --labels)
     reencoding: NotRequired[Reencoding]  # with a run's model that decodes: re-encoding distances
     reconstruction: NotRequired[dict[str, Reconstruction]]  # partition (train, valid, test) -> its reconstructions
     tsne: NotRequired[Tsne]  # the t-SNE map (--tsne)
     kmeans: NotRequired[Kmeans]  # the k-means curve (--kmeans)
+    total_correlation: NotRequired[TotalCorrelation]  # the latents' Gaussian total correlation (every cloud)
+    local_dimension: NotRequired[LocalDimension]  # the local intrinsic dimension per point (--quality)
+    traversal: NotRequired[Traversal]  # with a run's decoder: traversal.png's dimensions
+    memorization: NotRequired[Memorization]  # with a run's decoder: generated images against training images
+    log_likelihood: NotRequired[LogLikelihood]  # latentkit's own VAE: the importance-weighted log-likelihood
+    peers_skipped: NotRequired[list[Skipped]]  # what the peers' numbers did not measure, and why
     figures: NotRequired[list[str]]  # the figures drawn, file names in the analysis folder
 
 
@@ -518,6 +660,23 @@ class PlaneZoom(TypedDict):
     groups: int
 
 
+class PlaneMagnification(TypedDict):
+    """``plane --magnification``: the decoder's log sqrt(det JᵀJ), J = dx/dz, over the plane."""
+
+    grid: int  # the grid's side: grid x grid z-points, the data's mean plus their plane coordinates
+    half_side: float  # the grid reaches this far from the centre (the first zoom's window)
+    # log magnification per grid point, rows from the plane's lowest second coordinate up;
+    # null where the decoder is flat along some direction (det JᵀJ = 0)
+    values: list[list[float | None]]
+    grid_median: float  # the median over the grid
+    grid_min: float  # the smallest over the grid
+    grid_max: float  # the largest over the grid
+    data_points: int  # the data's own z-points measured (a seeded sample)
+    data_median: float  # their median log magnification: a grid point far above it stretches more than the data's
+    seconds: float  # the time the Jacobians took
+    figure: str  # the PNG (magnification_<pcs|axes>_I-J.png)
+
+
 class PlaneReport(TypedDict):
     """OUT/plane_<pcs|axes>_I-J.json of ``latentkit plane``."""
 
@@ -535,6 +694,7 @@ class PlaneReport(TypedDict):
     # points, data_median, normal_median, median_ratio, data and normal (10th, 50th, 90th percentiles)
     nearest_neighbours: dict[str, Any]
     figure: str  # the PNG (plane_<pcs|axes>_I-J.png)
+    magnification: NotRequired[PlaneMagnification]  # --magnification: the decoder's stretching over the plane
 
 
 # -- one way in and out -------------------------------------------------------------------------

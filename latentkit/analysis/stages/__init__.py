@@ -3,6 +3,8 @@ the generators' fits), then each stage a function of that one context (``context
 that returns its own section of report.json and its figures (``context.Section``). ``STAGES``
 is their order: a later stage may read what the earlier ones reported (the figures read all)."""
 
+from latentkit.analysis.stages.atlas import atlas
+from latentkit.analysis.stages.peers import peer_numbers
 from latentkit.analysis.stages.quality import quality
 from latentkit.analysis.stages.sections import (
     cloud_figures,
@@ -14,6 +16,6 @@ from latentkit.analysis.stages.sections import (
     tsne,
 )
 
-STAGES = (statistics, fitted, neighbours, quality, disentanglement, tsne, kmeans, cloud_figures)
+STAGES = (statistics, fitted, neighbours, quality, disentanglement, tsne, kmeans, atlas, peer_numbers, cloud_figures)
 
 __all__ = ["STAGES"]

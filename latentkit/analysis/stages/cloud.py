@@ -151,4 +151,20 @@ def _fit_generators(fit, sample, latents, valid, run, options, rng, events: JobE
         from latentkit.model.flow import load_flow
 
         fit = replace(fit, flow=load_flow(run.paths.flow))
+    if options.quality and options.atlas and len(sample) >= 40:  # the atlas is one of the quality stage's
+        fit = replace(fit, ratio=_reweighting(fit, sample, options, events))
     return fit
+
+
+def _reweighting(fit, sample, options, events: JobEvents):
+    """The density ratio of the fitted normal against a sample of the data (``measures.atlas``): what
+    the reweighted generator draws with. Its own random streams: the other draws stay as they were."""
+    from latentkit.analysis.generators import FittedNormal
+    from latentkit.analysis.measures.atlas import Reweighting, fit_ratio
+
+    rng = np.random.default_rng([options.seed, 51])
+    points = sample[rng.permutation(len(sample))[: options.atlas_sample]]
+    events.start(f"reweighted normal: density ratio on {len(points):,} points per set", total=1)
+    fitted = fit_ratio(points, FittedNormal().sample(rng, len(points), fit), seed=options.seed)
+    events.finish()
+    return Reweighting.of(fitted)

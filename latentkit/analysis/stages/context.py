@@ -67,10 +67,15 @@ class AnalyzeOptions:
     quality_sample: int = 4_000  # points per set for coverage, fragments and intrinsic dimension
     k: int = 5  # neighbours for coverage and the k-NN graph
     mmd_sample: int = 1_000  # points per set for the MMD two-sample tests and a VAE's I(x; z)
+    atlas: bool = True  # with quality: the hole atlas (density ratio, C2ST, witness) and the reweighted normal
+    atlas_sample: int = 1_000  # points per set for the atlas's classifiers and witness
     disentanglement_sample: int = 5_000  # images for MIG, DCI and SAP (with a run whose store has factors)
     reencode_sample: int = 256  # z-points per generator decoded and encoded again (with a run's model)
     reconstruction_images: int = 2_000  # images per partition for MSE/PSNR/SSIM (0: all)
     generated: tuple[str, ...] = ()  # a user's own generated z-points (.npy, shards, parquet, zarr)
+    likelihood_k: int = 64  # a VAE's importance-weighted log-likelihood: posterior draws per image (0: off)
+    likelihood_images: int = 128  # test images it is measured on
+    memorization_images: int = 1_000  # training images each generated image is compared with (pixels)
 
 
 @dataclass
