@@ -41,6 +41,14 @@ DEMO_FIGURES = (
     "trimmed_f1.25",
     "trimmed_f1.5",
     "trimmed_f1.8",
+    "atlas_normal",  # the hole atlas (issue 50): one per generator it measures, and the faces
+    "atlas_mvn",
+    "atlas_gmm",
+    "atlas_reweighted",
+    "atlas_faces",
+    "traversal",  # the numbers other tools report
+    "local_dimension",
+    "memorization",
 )
 
 
@@ -60,6 +68,8 @@ CLAIMS = (
     "fitted ellipses hold",
     "follows the data covers it best",
     "by the data's own region",
+    "leaves holes",  # the hole atlas's rows (issue 50)
+    "Reweighting the fitted normal",
 )
 
 
