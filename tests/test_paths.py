@@ -7,6 +7,7 @@ its constant log sqrt(det WᵀW); and ``interpolate --path geodesic`` and ``plan
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -83,47 +84,19 @@ def test_the_magnification_of_a_linear_decoder_is_its_constant_log_sqrt_det():
 
 def test_interpolate_geodesic_and_plane_magnification_on_a_tiny_run(tiny_ae, tmp_path):
     run = copy_run(tiny_ae, tmp_path / "run")
-    said = cli(
-        "interpolate",
-        "--run",
-        run,
-        "--from",
-        "3",
-        "--to",
-        "7",
-        "--steps",
-        "5",
-        "--path",
-        "geodesic",
-        "--k",
-        "8",
-        "--out",
-        tmp_path / "geodesic.png",
-    )
+
+    def geodesic(steps: int, out: Path, *more):
+        """``interpolate --path geodesic`` on the run, from image 3 to image 7."""
+        path = ["--from", 3, "--to", 7, "--steps", steps, "--path", "geodesic"]
+        return cli("interpolate", "--run", run, *path, *more, "--out", out)
+
+    said = geodesic(5, tmp_path / "geodesic.png", "--k", 8)
     assert (tmp_path / "geodesic.png").stat().st_size > 0
     assert "hops over the 8-NN graph of 240 latents (latent weights)" in said.stdout
     lines = {line.split(":")[0].strip(): line for line in said.stdout.splitlines()}
     for name in ("straight", "geodesic"):
         assert "re-encoding median" in lines[name] and "decoded step mean" in lines[name]
-    images = cli(
-        "interpolate",
-        "--run",
-        run,
-        "--from",
-        "3",
-        "--to",
-        "7",
-        "--steps",
-        "4",
-        "--path",
-        "geodesic",
-        "--weights",
-        "images",
-        "--graph-points",
-        "100",
-        "--out",
-        tmp_path / "images.png",
-    )
+    images = geodesic(4, tmp_path / "images.png", "--weights", "images", "--graph-points", 100)
     assert "of 102 latents (images weights)" in images.stdout
     wrong = cli("interpolate", "--run", run, "--path", "bent", "--out", tmp_path / "x.png", check=False)
     assert wrong.returncode == 2 and "--path takes straight or geodesic" in wrong.stderr

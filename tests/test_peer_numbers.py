@@ -170,6 +170,26 @@ def test_traversal_rows_follow_kl_or_variance():
     np.testing.assert_allclose(z[:, [0, 2, 3]], [[1, 0, 0]] * 3)
 
 
+def peer_cloud(run, out, **changes):
+    """The stages before the peer numbers, as ``analyze`` opens them on ``run``'s latents, with
+    t-SNE, k-means, the KDE and the trimmed clouds left out and PC0 the one PC fitted; ``changes``
+    to the options on top."""
+    from latentkit.analysis.analyze import AnalyzeOptions
+    from latentkit.analysis.stages.cloud import open_cloud
+    from latentkit.core import JobEvents
+    from latentkit.model.opened import OpenedRun
+
+    return open_cloud(
+        latents=run / "latents.zarr",
+        out=out,
+        options=AnalyzeOptions(tsne=False, kmeans=False, kde=False, pc_fits=(0,), trim_facts=(), **changes),
+        events=JobEvents(),
+        column=None,
+        run=OpenedRun.of(run),
+        labels=None,
+    )
+
+
 def test_a_tiny_run_gets_its_traversal_local_dimension_and_memorization(tiny_ae, tmp_path):
     """The stage alone on the tiny autoencoder's cloud (the stages before it are tested elsewhere):
     rows ordered by variance, the three figures, every key as report.json's schema says."""
@@ -177,25 +197,12 @@ def test_a_tiny_run_gets_its_traversal_local_dimension_and_memorization(tiny_ae,
 
     import zarr
 
-    from latentkit.analysis.analyze import AnalyzeOptions
     from latentkit.analysis.report.files import check
     from latentkit.analysis.report.schema import Report
-    from latentkit.analysis.stages.cloud import open_cloud
     from latentkit.analysis.stages.peers import peer_numbers
-    from latentkit.core import JobEvents
-    from latentkit.model.opened import OpenedRun
     from latentkit.store import read_all
 
-    options = AnalyzeOptions(tsne=False, kmeans=False, kde=False, memorization_images=150, pc_fits=(0,), trim_facts=())
-    cloud = open_cloud(
-        latents=tiny_ae / "latents.zarr",
-        out=tmp_path / "analysis",
-        options=options,
-        events=JobEvents(),
-        column=None,
-        run=OpenedRun.of(tiny_ae),
-        labels=None,
-    )
+    cloud = peer_cloud(tiny_ae, tmp_path / "analysis", memorization_images=150)
     section = peer_numbers(cloud)
     hints = typing.get_type_hints(Report)
     for key, value in section.keys.items():
@@ -220,40 +227,20 @@ def test_a_tiny_vae_gets_its_log_likelihood_and_a_traversal_by_kl(tiny_store, tm
     defines it, and its traversal rows ordered by the KL per dimension."""
     from fixtures.runs import TINY_OVERRIDES
 
-    from latentkit.analysis.analyze import AnalyzeOptions
-    from latentkit.analysis.stages.cloud import open_cloud
     from latentkit.analysis.stages.peers import peer_numbers
     from latentkit.analysis.stages.quality import _vae_health
-    from latentkit.core import JobEvents
     from latentkit.model.encode import encode
-    from latentkit.model.opened import OpenedRun
     from latentkit.model.train import train
 
     run = tmp_path / "vae"
     overrides = {**TINY_OVERRIDES, "train.epochs": 1, "model.kind": "vae", "model.loss": "mse", "model.kl_factor": 0.5}
     train(data=tiny_store, run=run, job="demo", overrides=overrides)
     encode(run=run, chunk=64)
-    options = AnalyzeOptions(
-        tsne=False,
-        kmeans=False,
-        kde=False,
-        mixture=False,
-        figures=False,
-        likelihood_k=16,
-        memorization_images=50,
-        pc_fits=(0,),
-        trim_facts=(),
+    cloud = peer_cloud(
+        run, tmp_path / "analysis", mixture=False, figures=False, likelihood_k=16, memorization_images=50
     )
-    cloud = open_cloud(
-        latents=run / "latents.zarr",
-        out=tmp_path / "analysis",
-        options=options,
-        events=JobEvents(),
-        column=None,
-        run=OpenedRun.of(run),
-        labels=None,
-    )
-    cloud.report["vae"] = _vae_health(run / "latents.zarr", cloud.valid, options)  # what the quality stage reports
+    health = _vae_health(run / "latents.zarr", cloud.valid, cloud.options)
+    cloud.report["vae"] = health  # what the quality stage reports
     keys = peer_numbers(cloud).keys
     likelihood = keys["log_likelihood"]
     assert likelihood["partition"] == "test" and likelihood["k"] == 16 and likelihood["images"] > 10

@@ -13,7 +13,9 @@ from typing import Annotated
 import typer
 
 from latentkit.cli.app import (
+    AnalysisOut,
     Force,
+    LatentsRun,
     app,
     events,
     user_errors,
@@ -133,14 +135,12 @@ def compare_cmd(
 @app.command("plane")
 @user_errors
 def plane_cmd(
-    run: Annotated[
-        Path | None, typer.Option(help="Run directory: reads RUN/latents.zarr, writes RUN/analysis.")
-    ] = None,
+    run: LatentsRun = None,
     latents: Annotated[
         Path | None, typer.Option(help="Your vectors instead of a run's (any format `analyze --latents` takes).")
     ] = None,
     column: Annotated[str | None, typer.Option(help="--latents FILE.parquet: the column holding the vectors.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Output directory (default RUN/analysis).")] = None,
+    out: AnalysisOut = None,
     pcs: Annotated[
         str | None,
         typer.Option(

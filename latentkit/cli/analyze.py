@@ -13,6 +13,8 @@ from typing import Annotated, Any
 import typer
 
 from latentkit.cli.app import (
+    AnalysisOut,
+    LatentsRun,
     app,
     echo_lines,
     events,
@@ -24,9 +26,7 @@ from latentkit.core import AnalysisPaths, LatentkitError, RunPaths, count
 @app.command("analyze")
 @user_errors
 def analyze_cmd(
-    run: Annotated[
-        Path | None, typer.Option(help="Run directory: reads RUN/latents.zarr, writes RUN/analysis.")
-    ] = None,
+    run: LatentsRun = None,
     latents: Annotated[
         Path | None,
         typer.Option(
@@ -47,7 +47,7 @@ def analyze_cmd(
             help="A .parquet or .csv file with a row per vector: its columns also go through the attributes analysis."
         ),
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="Output directory (default RUN/analysis).")] = None,
+    out: AnalysisOut = None,
     bins: Annotated[
         int,
         typer.Option(

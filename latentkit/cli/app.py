@@ -70,6 +70,10 @@ Picture = Annotated[
     ),
 ]
 Force = Annotated[bool, typer.Option("--force", help="Replace an existing --out that latentkit did not write.")]
+LatentsRun = Annotated[
+    Path | None, typer.Option("--run", help="Run directory: reads RUN/latents.zarr, writes RUN/analysis.")
+]
+AnalysisOut = Annotated[Path | None, typer.Option("--out", help="Output directory (default RUN/analysis).")]
 VramPool = Annotated[
     bool,
     typer.Option(
