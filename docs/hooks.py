@@ -3,7 +3,7 @@
 - ``reference/cli.md``: every command, argument and option of the typer app, in the CLI's own
   order (``latentkit.cli.main.command``), with its help and the examples ``--help`` shows;
 - ``reference/report-json.md``: report.json's schema, from the TypedDicts that define it
-  (``latentkit.analysis.report.schema``);
+  (``latentkit.analysis.report.schema`` and its section modules);
 - ``reference/exit-statuses.md``: from the constants of ``latentkit.core.errors``;
 - ``architecture.md``: the rooms and what each may import, from the layout test's own table;
 - ``guides/colab-notebook.md``: colab/bootstrap.ipynb rendered, its cells as text and code, with the
@@ -197,7 +197,8 @@ def report_schema_page() -> str:
         "# report.json",
         "",
         f"Written by `analyze` (RUN/analysis/report.json), format version **{schema.REPORT_FORMAT}**. This page "
-        "is generated from `latentkit/analysis/report/schema.py`, the one module that defines the file: "
+        "is generated from `latentkit/analysis/report/schema.py` and the modules of the sections it imports "
+        "(`cloud_schema.py`, `quality_schema.py`, `peer_schema.py`), the one place that defines the file: "
         "`write_report` checks what a job writes against it and `read_report` what a reader reads, so a "
         "renamed key fails in one line naming it. *optional* keys are written when their stage ran. "
         "Lengths and distances are in the latent space's own units unless a row says otherwise; "

@@ -142,7 +142,7 @@ def _atlas_report(*, p_value: float, accuracy: float, coverage: dict[str, float]
 
 
 def test_the_atlas_findings_hold_fail_and_say_inconclusive():
-    from latentkit.demo.findings import atlas_findings
+    from latentkit.demo.hole_findings import atlas_findings
 
     told, sampler = atlas_findings(
         _atlas_report(p_value=1e-30, accuracy=0.7, coverage={"normal": 0.6, "mvn": 0.7, "reweighted": 0.85})

@@ -264,7 +264,7 @@ def test_the_notebook_page_shows_every_cell_with_a_colab_badge():
 
 def test_every_report_json_key_is_described():
     """Every key of every TypedDict the report.json page lists (the same walk as the page's) has
-    a description in schema.py, and the page shows it."""
+    a description in the schema's modules, and the page shows it."""
     hooks = _hooks()
     page = hooks.report_schema_page()
     missing, count = [], 0

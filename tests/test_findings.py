@@ -17,7 +17,8 @@ from latentkit.analysis.analyze import AnalyzeOptions, analyze
 from latentkit.analysis.generators import LatentFit
 from latentkit.analysis.measures.hits import mahalanobis, shell_hits, shell_of
 from latentkit.analysis.measures.stats import bins_for
-from latentkit.demo.findings import Finding, as_json, as_markdown, findings
+from latentkit.demo.findings import as_json, as_markdown, findings
+from latentkit.demo.rows import Finding
 
 RMSE = {"partition": "valid", "rmse": 0.03, "n": 100}
 QUICK = AnalyzeOptions(
@@ -121,7 +122,7 @@ def test_a_shell_row_that_coverage_contradicts_says_inconclusive():
         "data_shell_fraction": 0.98,
         "data_shell_interval": [0.972, 0.985],
     }
-    from latentkit.demo.findings import _shell_hits
+    from latentkit.demo.post_findings import _shell_hits
 
     coverage = {"uniform_b1": {"coverage": 0.0, "n": 1797}, "uniform_b3": {"coverage": 0.43, "n": 1797}}
     row = _shell_hits(uniform, region, coverage)
@@ -167,7 +168,7 @@ def test_a_degenerate_baseline_is_said():
             {"method": "mvn", "samples": 10_000, "hit_fraction": {"1.5": 0.0}, "hit_interval": {"1.5": [0.0, 0.0004]}}
         ],
     }
-    from latentkit.demo.findings import _mvn
+    from latentkit.demo.post_findings import _mvn
 
     row = _mvn(report, "images")
     assert row.verdict == "not applicable" and "the data's own 0.000 [0.000, 0.037] over 100 points" in row.measured

@@ -99,7 +99,7 @@ def test_findings_markdown_is_one_table_when_cells_hold_pipes():
 def test_findings_correlation_row_degenerate_means_a_line():
     """Post IX: some pairs strongly correlated (rotated ellipses), none degenerate. |r| = 0.961 (the
     AMD run of issue 45) is an ellipse 7.1 : 1 and holds; 0.99 and above is a line; 0.2 is not strong."""
-    from latentkit.demo.findings import CORRELATED_R, DEGENERATE_R
+    from latentkit.demo.post_findings import CORRELATED_R, DEGENERATE_R
 
     assert (CORRELATED_R, DEGENERATE_R) == (0.5, 0.99)
     row = _row(_made_up_report(r=-0.961), "none degenerate")
@@ -118,7 +118,7 @@ def test_findings_shell_row_says_which_b_overlap_the_data_radii():
     The data's radii spread evenly over 13-27: 1st-99th percentile 13.14-26.86; shells at N = 128:
     b=1.5 9.80 +- 0.39 (misses below by more than 3 sd), b=2 13.06, b=3 19.60 (overlap), b=5 32.66 +- 1.29
     (28.79 at -3 sd: misses above)."""
-    from latentkit.demo.findings import radius_percentiles
+    from latentkit.demo.post_findings import radius_percentiles
 
     report = _made_up_report()
     assert np.allclose(radius_percentiles(report["radius"]), [13.14, 26.86])

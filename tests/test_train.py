@@ -300,7 +300,7 @@ def test_validation_loss_is_the_checkpoints_loss_on_the_held_out_images(tiny_sto
     """history's val_loss of the last epoch, against a direct evaluation of the saved VAE on the
     same held-out images: one pass, numpy's binary cross-entropy, z = mu."""
     from latentkit.model.codec import load_model
-    from latentkit.model.fitting import validation_images
+    from latentkit.model.epoch_measures import validation_images
     from latentkit.model.runs import read_run
     from latentkit.model.spec import spec_from_dict
 
@@ -599,7 +599,7 @@ def test_the_probe_radius_per_epoch_is_the_kept_checkpoints_and_a_run_can_start_
 
     from latentkit.model import checkpoint
     from latentkit.model.codec import Codec
-    from latentkit.model.fitting import probe_images
+    from latentkit.model.epoch_measures import probe_images
     from latentkit.model.networks import build_model
     from latentkit.model.spec import spec_from_dict
     from latentkit.model.train import train

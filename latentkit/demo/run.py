@@ -38,7 +38,7 @@ class DemoResult:
     run: RunPaths
     report: Report | None = None
     grids: dict[str, dict[str, Any]] | None = None
-    findings: list | None = None  # latentkit.demo.findings.Finding rows
+    findings: list | None = None  # latentkit.demo.rows.Finding rows
     comparison: CompareReport | None = None  # compare's report (demo --compare)
 
 

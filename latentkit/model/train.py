@@ -7,7 +7,8 @@ SIGTERM, SIGUSR1 and SIGUSR2 ask for a checkpoint at the next step boundary, aft
 the job exits with ``INTERRUPTED_EXIT`` so a batch script can requeue it.
 
 This module checks every argument (spec, resume, store, memory budget) without a backend;
-``fitting`` holds what runs on Keras: the dataset, the epochs, the checkpoints.
+``fitting`` holds what runs on Keras: the dataset, the epochs, the checkpoints (what each
+epoch measures beside the loss: ``epoch_measures``).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from latentkit.analysis.report.schema import Dci, Disentanglement, DisentanglementScores
+    from latentkit.analysis.report.peer_schema import Dci, Disentanglement, DisentanglementScores
 
 BINS = 20
 

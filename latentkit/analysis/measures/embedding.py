@@ -9,7 +9,7 @@ import numpy as np
 from latentkit.core import JobEvents, LatentkitError, usable_cpus
 
 if TYPE_CHECKING:
-    from latentkit.analysis.report.schema import Kmeans, TsneSummary
+    from latentkit.analysis.report.peer_schema import Kmeans, TsneSummary
 
 KMEANS_KS = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 70, 80)
 EARLY_ITERATIONS = 250  # the early exaggeration phase: openTSNE's and sklearn's (the posts') first 250 iterations

@@ -28,7 +28,7 @@ import numpy as np
 from latentkit.model.sampling import EPS_CLIP
 
 if TYPE_CHECKING:
-    from latentkit.analysis.report.schema import Fragments, Prdc, Reconstruction, VaeHealth
+    from latentkit.analysis.report.quality_schema import Fragments, Prdc, Reconstruction, VaeHealth
 
 ACTIVE_VARIANCE = 0.01  # a dimension whose posterior mean varies less over the data is inactive
 LOGVAR_HIGH = -3.0  # post XIII: a tiny-KL VAE had only a few log-variances at or above this

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from latentkit.analysis.report.schema import Mmd
+    from latentkit.analysis.report.quality_schema import Mmd
 
 PERMUTATIONS = 200
 LOG_2PI = np.log(2 * np.pi)

@@ -16,7 +16,7 @@ import numpy as np
 from latentkit.analysis.generators import FittedMixture, FittedNormal, LatentFit
 
 if TYPE_CHECKING:
-    from latentkit.analysis.report.schema import Neighbours, NeighbourSet
+    from latentkit.analysis.report.cloud_schema import Neighbours, NeighbourSet
 
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 

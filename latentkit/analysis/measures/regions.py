@@ -24,7 +24,7 @@ from latentkit.analysis.measures.stats import (
 )
 
 if TYPE_CHECKING:
-    from latentkit.analysis.report.schema import EllipseShares, GeneratorRow
+    from latentkit.analysis.report.cloud_schema import EllipseShares, GeneratorRow
 
 DEFAULT_PC_PAIRS = ((0, 1), (0, 2), (2, 5))  # PC0-PC1, PC0-PC2, PC2-PC5 (PC0 the largest)
 

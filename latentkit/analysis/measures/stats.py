@@ -14,7 +14,7 @@ import numpy as np
 from scipy.optimize import OptimizeWarning, curve_fit
 
 if TYPE_CHECKING:
-    from latentkit.analysis.report.schema import ComponentCounts
+    from latentkit.analysis.report.cloud_schema import ComponentCounts
 
 FWHM_PER_SIGMA = 2.0 * np.sqrt(2.0 * np.log(2.0))  # 2.3548
 

@@ -25,7 +25,7 @@ from latentkit.analysis.measures.regions import Ellipse
 from latentkit.analysis.measures.stats import Histograms, Moments, fit_gaussian, fwhm, pca_from_covariance
 
 if TYPE_CHECKING:
-    from latentkit.analysis.report.schema import PcFit, Trimmed
+    from latentkit.analysis.report.cloud_schema import PcFit, Trimmed
 
 SCATTER_POINTS = 10_000  # per factor and pair: the scatter and the kernel density of the figure
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from latentkit.analysis.generators import generators_of
 from latentkit.analysis.measures.atlas import BOUND_QUANTILE, REGIONS, extremes, fit_ratio, quantiles, witness
-from latentkit.analysis.report.schema import Atlas, AtlasGenerator, AtlasPoint
+from latentkit.analysis.report.quality_schema import Atlas, AtlasGenerator, AtlasPoint
 from latentkit.analysis.stages.context import Cloud, Section
 
 CLASSIFIER = (

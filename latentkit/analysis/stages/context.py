@@ -13,7 +13,7 @@ from latentkit.analysis.generators import LatentFit
 from latentkit.analysis.measures.regions import Ellipse, PcRegion
 from latentkit.analysis.measures.stats import Moments
 from latentkit.analysis.measures.trimmed import TrimmedPca
-from latentkit.analysis.report.schema import Component
+from latentkit.analysis.report.cloud_schema import Component
 from latentkit.core import JobEvents
 
 if TYPE_CHECKING:

@@ -22,7 +22,7 @@ from latentkit.analysis.measures.stats import (
     wilson_interval,
 )
 from latentkit.analysis.measures.trimmed import TrimmedPca, feed_trims, row_keys, start_trims
-from latentkit.analysis.report.schema import Component, Pca, PcFit, Radius, Region
+from latentkit.analysis.report.cloud_schema import Component, Pca, PcFit, Radius, Region
 from latentkit.core import LatentkitError
 from latentkit.store.latents import read_blocks, usable_blocks
 

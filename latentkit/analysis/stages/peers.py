@@ -22,7 +22,7 @@ from latentkit.analysis.measures.peers import (
     traversal_order,
     traversal_points,
 )
-from latentkit.analysis.report.schema import Skipped
+from latentkit.analysis.report.quality_schema import Skipped
 from latentkit.analysis.stages.context import Cloud, Section
 from latentkit.core import AnalysisPaths
 from latentkit.model.opened import OpenedRun

@@ -24,7 +24,7 @@ from latentkit.analysis.measures.holes import (
     summary,
 )
 from latentkit.analysis.measures.holes import two_nn as intrinsic_dimension
-from latentkit.analysis.report.schema import (
+from latentkit.analysis.report.quality_schema import (
     Coverage,
     IntrinsicDimension,
     Mismatch,

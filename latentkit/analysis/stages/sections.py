@@ -15,7 +15,8 @@ from latentkit.analysis.measures.stats import (
     max_offdiagonal_correlation,
     top_correlated_pairs,
 )
-from latentkit.analysis.report.schema import Correlations, KdeSection, MixtureSection, Tsne
+from latentkit.analysis.report.cloud_schema import Correlations, KdeSection, MixtureSection
+from latentkit.analysis.report.peer_schema import Tsne
 from latentkit.analysis.stages.context import Cloud, Section
 from latentkit.analysis.stages.passes import pca_report, radius_report, region_report, sampling_errors
 from latentkit.core import AnalysisPaths, atomic_write
