@@ -14,9 +14,10 @@ times better latentkit is: peer time / latentkit time, or latentkit rate / peer 
    float32 in one array.
 2. ``encode``: the encode job against ``model.predict`` over ``image_dataset_from_directory`` and
    one ``np.save`` at the end (a notebook): time and peak RSS.
-3. ``analyze``: ``analyze`` (no t-SNE, no quality stage) against the studies' way, every latent in
-   RAM, numpy histograms per component and scikit-learn's PCA; t-SNE: openTSNE as analyze runs
-   it against scikit-learn's TSNE, both maps' trustworthiness.
+3. ``analyze``: the studies' way, every latent in RAM, numpy histograms per component,
+   scikit-learn's PCA and TSNE, against ``analyze``: its first two passes (the statistics that
+   stand for histograms and PCA), and the whole analysis (t-SNE included) against all of theirs;
+   t-SNE alone: openTSNE as analyze runs it against scikit-learn's TSNE, both maps' trustworthiness.
 4. ``generators``: PRDC against the ``prdc`` package; TwoNN against scikit-dimension; the kernel
    density's bandwidth against ``KernelDensity`` with ``GridSearchCV``.
 
@@ -53,8 +54,6 @@ QUICK = {
     "prdc_n": (2_000,),
     "twonn_n": 5_000,
     "kde_n": 1_000,
-    # the parts the studies' way has (histograms, PCA): analyze's other fits left out
-    "analyze_options": {"kmeans": False, "mixture": False, "kde": False, "figures": False, "hit_draws": 10_000},
 }
 FULL = {
     "feed_n": 20_000,
@@ -77,7 +76,7 @@ TINY = {
     "prdc_n": (300,),
     "twonn_n": 500,
     "kde_n": 200,
-    "analyze_options": {"figures": False, "kmeans": False, "mixture": False},  # the tests: only the code path
+    "analyze_options": {"figures": False},  # the tests: only the code path, without drawing
 }
 
 RUNNER = """
@@ -279,33 +278,67 @@ def encode_side(kind: str, run: str, data: str, jpegs: str, out: str) -> dict:
     return {"seconds": time.perf_counter() - started}
 
 
-def analyze_side(kind: str, latents: str, out: str, options: dict | None = None) -> dict:
-    """``latentkit``: ``analyze`` without t-SNE and the quality stage; ``studies``: every latent in
-    RAM, a numpy histogram per component, scikit-learn's PCA (times of each part)."""
+def analyze_side(kind: str, latents: str, out: str, part: str, tsne_n: int = 0, options: dict | None = None) -> dict:
+    """One part of the analysis, or all of it (``part``: "passes" or "all").
+
+    ``latentkit``, passes: analyze's own first two passes over the store (moments, the PCA of
+    their covariance, then the component, standardised, radius and PC histograms); all: the whole
+    ``analyze`` (t-SNE on its ``tsne_n`` sample, k-means, mixture, kernel density, figures; the
+    quality stage needs a model and is left out). ``studies``: every latent in RAM, a numpy
+    histogram per component, scikit-learn's PCA, and for all scikit-learn's TSNE on ``tsne_n``
+    points after PCA to 50. Times of each part."""
     import shutil
 
     import scipy.stats  # noqa: F401  both sides' clocks leave out importing scipy and scikit-learn
-    import sklearn.decomposition  # noqa: F401
+    import sklearn.decomposition
+    import sklearn.manifold  # noqa: F401
 
     shutil.rmtree(out, ignore_errors=True)
-    if kind == "latentkit":
+    if kind == "latentkit" and part == "all":
         from latentkit.analysis.analyze import analyze
         from latentkit.analysis.stages.context import AnalyzeOptions
 
         started = time.perf_counter()
-        analyze(latents=latents, out=out, options=AnalyzeOptions(tsne=False, quality=False, **(options or {})))
+        analyze(latents=latents, out=out, options=AnalyzeOptions(quality=False, tsne_sample=tsne_n, **(options or {})))
         return {"seconds": time.perf_counter() - started}
+    if kind == "latentkit":
+        from dataclasses import replace
+
+        import zarr
+
+        from latentkit.analysis.measures.stats import bins_for, pca_from_covariance
+        from latentkit.analysis.stages.context import AnalyzeOptions
+        from latentkit.analysis.stages.passes import histograms_pass, moments_pass
+        from latentkit.core import JobEvents
+
+        started = time.perf_counter()
+        array = zarr.open_array(latents, mode="r")
+        valid, events = np.ones(array.shape[0], bool), JobEvents()
+        opts = replace(AnalyzeOptions(), bins=bins_for(array.shape[0]))
+        moments, _ = moments_pass(array, valid, np.arange(0, array.shape[0], 100), opts, events, latents)
+        values, vectors = pca_from_covariance(moments.cov_)
+        pca = time.perf_counter()
+        histograms_pass(array, valid, moments, values, vectors, opts, events)
+        done = time.perf_counter()
+        return {"seconds": done - started, "moments_pca": pca - started, "hist": done - pca}
     import zarr
     from sklearn.decomposition import PCA
+    from sklearn.manifold import TSNE
 
     started = time.perf_counter()
     z = zarr.open_array(latents, mode="r")[:]
     read = time.perf_counter()
     [np.histogram(z[:, j], bins=100) for j in range(z.shape[1])]
     histograms = time.perf_counter()
-    PCA().fit(z)
+    pca = PCA().fit(z)
     done = time.perf_counter()
-    return {"seconds": done - started, "read": read - started, "hist": histograms - read, "pca": done - histograms}
+    times = {"read": read - started, "hist": histograms - read, "pca": done - histograms}
+    if part == "all":
+        rows = np.sort(np.random.default_rng(0).choice(len(z), size=min(tsne_n, len(z)), replace=False))
+        TSNE(random_state=0, n_jobs=os.cpu_count()).fit_transform(pca.transform(z[rows])[:, :50])
+        times["tsne"] = time.perf_counter() - done
+        done = time.perf_counter()
+    return {"seconds": done - started, **times}
 
 
 def tsne_side(kind: str, latents: str, n: int) -> dict:
@@ -453,28 +486,49 @@ def compare_encode(tmp: Path, sizes: dict, rounds: int, inprocess: bool = False)
 
 def compare_analyze(tmp: Path, sizes: dict, rounds: int, inprocess: bool = False) -> list[str]:
     latents = make_latents(tmp, sizes["analyze_n"], sizes["dim"])
-    sides = {
-        kind: (
-            "analyze_side",
-            {"kind": kind, "latents": latents, "out": str(tmp / f"a-{kind}"), "options": sizes.get("analyze_options")},
+    size, lines = f"{sizes['analyze_n']:,} x {sizes['dim']}", []
+    for part in ("passes", "all"):
+        sides = {
+            kind: (
+                "analyze_side",
+                {
+                    "kind": kind,
+                    "latents": latents,
+                    "out": str(tmp / f"a-{kind}"),
+                    "part": part,
+                    "tsne_n": sizes["tsne_n"],
+                    "options": sizes.get("analyze_options"),
+                },
+            )
+            for kind in ("latentkit", "studies")
+        }
+        results = interleaved(sides, rounds, inprocess)
+        ours, theirs = results["latentkit"], results["studies"]
+        steps = ("read", "hist", "pca", "tsne") if part == "all" else ("read", "hist", "pca")
+        parts = ", ".join(f"{step} {best(theirs, step):.2f} s" for step in steps)
+        if part == "passes":
+            name, peer = f"analyze's statistics passes, {size}", "all in RAM + numpy histograms + sklearn PCA"
+            note = (
+                f"latentkit's moments and PCA {best(ours, 'moments_pca'):.2f} s, its four histogram families "
+                f"{best(ours, 'hist'):.2f} s, streamed from the store; the peer's parts: {parts}"
+            )
+        else:
+            name = f"analyze in all, {size}, t-SNE on {min(sizes['tsne_n'], sizes['analyze_n']):,}"
+            peer = "all in RAM + numpy histograms + sklearn PCA + sklearn TSNE"
+            note = (
+                f"the peer's parts: {parts}; analyze also fits k-means, the mixture, the kernel density and "
+                "12 generators with their hit tests, and draws every figure"
+            )
+        lines.append(
+            line(
+                name,
+                seconds_and_rss(ours),
+                peer,
+                seconds_and_rss(theirs),
+                best(theirs, "seconds") / best(ours, "seconds"),
+                note,
+            )
         )
-        for kind in ("latentkit", "studies")
-    }
-    results = interleaved(sides, rounds, inprocess)
-    ours, theirs = results["latentkit"], results["studies"]
-    extra = "".join(f", {k}={v}" for k, v in (sizes.get("analyze_options") or {}).items())
-    parts = ", ".join(f"{part} {best(theirs, part):.2f} s" for part in ("read", "hist", "pca"))
-    lines = [
-        line(
-            f"analyze {sizes['analyze_n']:,} x {sizes['dim']}",
-            seconds_and_rss(ours),
-            "all in RAM + numpy histograms + sklearn PCA",
-            seconds_and_rss(theirs),
-            best(theirs, "seconds") / best(ours, "seconds"),
-            f"the peer's parts: {parts}; analyze (t-SNE and quality off{extra}) writes a whole report: streamed "
-            "statistics, radii, the fitted normal and its hit tests, trimmed clouds",
-        )
-    ]
     sides = {
         kind: ("tsne_side", {"kind": kind, "latents": latents, "n": sizes["tsne_n"]})
         for kind in ("latentkit", "sklearn")

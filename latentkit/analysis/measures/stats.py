@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from latentkit.analysis.report.cloud_schema import ComponentCounts
 
 FWHM_PER_SIGMA = 2.0 * np.sqrt(2.0 * np.log(2.0))  # 2.3548
+CACHE_ELEMENTS = 65_536  # a histogram's slice of a block: its temporaries stay in the CPU's cache
 
 
 class Moments:
@@ -75,13 +76,19 @@ class Histograms:
         return self.partial_fit(X)
 
     def partial_fit(self, X: np.ndarray) -> Histograms:
-        X = np.asarray(X, np.float64)
+        X = np.asarray(X)
         if X.ndim == 1:
             X = X[:, None]
         width = (self.high - self.low) / self.bins
-        index = np.clip(((X - self.low) / width).astype(np.int64), 0, self.bins - 1)
-        flat = index + np.arange(X.shape[1]) * self.bins  # one bincount for every column at once
-        counts = np.bincount(flat.ravel(), minlength=X.shape[1] * self.bins).reshape(X.shape[1], self.bins)
+        offsets = np.arange(X.shape[1]) * self.bins  # one bincount for every column at once
+        counts = np.zeros(X.shape[1] * self.bins, np.int64)
+        rows = max(1, CACHE_ELEMENTS // X.shape[1])  # numpy's own histogram works in such slices too
+        for start in range(0, len(X), rows):
+            index = ((X[start : start + rows].astype(np.float64) - self.low) / width).astype(np.intp)
+            np.clip(index, 0, self.bins - 1, out=index)
+            index += offsets
+            counts += np.bincount(index.ravel(), minlength=len(counts))
+        counts = counts.reshape(X.shape[1], self.bins)
         self.counts_: np.ndarray = counts if not hasattr(self, "counts_") else self.counts_ + counts
         return self
 
