@@ -5,9 +5,11 @@ ring; analyze writing ``atlas``; and the findings' atlas rows on made-up reports
 from dataclasses import replace
 
 import numpy as np
+import pytest
 from fixtures.latents import QUICK
 
 from latentkit.analysis.measures.atlas import Reweighting, fit_ratio, witness
+from latentkit.core import LatentkitError
 
 
 def _ring(rng, n: int, d: int = 2) -> np.ndarray:
@@ -84,6 +86,26 @@ def test_the_reweighted_normal_covers_a_ring_better_than_the_normal_it_started_f
     assert np.mean(np.linalg.norm(z, axis=1) < 1.5) < 0.5 * np.mean(
         np.linalg.norm(FittedNormal().sample(rng, 2000, fit), axis=1) < 1.5
     )
+
+
+def test_the_reweighted_generator_is_kept_in_mvn_npz_and_draws_the_same_after_loading(tmp_path):
+    """``generate --method reweighted`` draws from the analysis' mvn.npz: the ratio saved and loaded
+    back draws, point for point, what the analysis' own fit draws with the same seed."""
+    from latentkit.analysis.generators import FittedNormal, LatentFit, Reweighted
+
+    rng = np.random.default_rng(5)
+    data = _ring(rng, 1000)
+    fit = LatentFit(mean=data.mean(0), cov=np.cov(data.T), centre=data.mean(0), sigma=data.std(0), fwhm=np.ones(2))
+    fit = replace(fit, ratio=Reweighting.of(fit_ratio(data, FittedNormal().sample(rng, 1000, fit))))
+    fit.save(tmp_path / "mvn.npz")
+    loaded = LatentFit.load(tmp_path / "mvn.npz")
+    drawn = Reweighted().sample(np.random.default_rng(6), 500, fit)
+    np.testing.assert_array_equal(Reweighted().sample(np.random.default_rng(6), 500, loaded), drawn)
+    assert loaded.ratio.acceptance_rate == fit.ratio.acceptance_rate
+    without = replace(fit, ratio=None)
+    without.save(tmp_path / "plain.npz")
+    with pytest.raises(LatentkitError, match="--method reweighted needs the atlas's density ratio"):
+        Reweighted().sample(rng, 10, LatentFit.load(tmp_path / "plain.npz"))
 
 
 def test_analyze_writes_the_atlas_and_its_figures(tmp_path, monkeypatch):

@@ -118,7 +118,7 @@ def test_demo_runs_the_whole_pipeline_and_shows_the_findings(demo):
 
 def test_generate_methods_write_grids_and_hit_fractions(demo, tmp_path):
     run = demo[0] / "run"
-    for method in ("uniform", "normal", "component", "mvn", "gmm", "kde"):
+    for method in ("uniform", "normal", "component", "mvn", "gmm", "kde", "reweighted"):
         out = tmp_path / f"{method}.png"
         result = cli("generate", "--run", run, "--method", method, "--n", "12", "--sharpen", "7", "--out", out)
         assert "hit fraction k=1.5:" in result.stdout

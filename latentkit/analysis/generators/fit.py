@@ -1,6 +1,7 @@
 """What generation needs from an analysis, in one object saved as the analysis' mvn.npz: the
 component fits, the multivariate normal, the data's shell, and the fitted mixture, kernel
-density and aggregate posterior where analyze fitted them (the flow lives in RUN/flow)."""
+density, aggregate posterior and the atlas's density ratio where analyze fitted them (the flow
+lives in RUN/flow)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ class LatentFit:
     flow: Any = None  # the run's RealNVP flow (latentkit.model.flow.LoadedFlow; in RUN/flow, not in mvn.npz)
     shell: np.ndarray | None = None  # the data's own Mahalanobis distances and radii (``measures.hits.shell_of``)
     # the atlas's density ratio against the fitted normal (``measures.atlas.Reweighting``): what the
-    # reweighted generator draws with; fitted by analyze, not in mvn.npz
+    # reweighted generator draws with
     ratio: Any = None
 
     @property
@@ -69,6 +70,17 @@ class LatentFit:
             )
         if self.posterior is not None:
             arrays.update(posterior_mu=self.posterior.mu, posterior_logvar=self.posterior.logvar)
+        if self.ratio is not None:
+            r = self.ratio
+            arrays.update(
+                ratio_mean=r.ratio.features.mean,
+                ratio_whitening=r.ratio.features.whitening,
+                ratio_landmarks=r.ratio.features.landmarks,
+                ratio_bandwidth=np.array(r.ratio.features.bandwidth),
+                ratio_weights=r.ratio.weights,
+                ratio_terms=np.array([r.ratio.intercept, r.ratio.prior]),
+                ratio_acceptance=np.array([r.log_bound, r.acceptance_rate, r.c2st_accuracy]),
+            )
         with atomic_write(path) as handle:
             np.savez(handle, **arrays)  # type: ignore[arg-type]  # numpy's stub: mypy matches **arrays to allow_pickle: bool too
 
@@ -91,4 +103,17 @@ class LatentFit:
                 kde=kde,
                 posterior=posterior,
                 shell=data.get("shell"),
+                ratio=_load_ratio(data) if "ratio_weights" in data else None,
             )
+
+
+def _load_ratio(data):
+    """The reweighted generator's density ratio, as ``LatentFit.save`` wrote it."""
+    from latentkit.analysis.measures.atlas import DensityRatio, Features, Reweighting
+
+    features = Features(
+        data["ratio_mean"], data["ratio_whitening"], data["ratio_landmarks"], float(data["ratio_bandwidth"])
+    )
+    intercept, prior = (float(v) for v in data["ratio_terms"])
+    log_bound, rate, accuracy = (float(v) for v in data["ratio_acceptance"])
+    return Reweighting(DensityRatio(features, data["ratio_weights"], intercept, prior), log_bound, rate, accuracy)

@@ -7,8 +7,8 @@ acceptance (Bauer & Mnih 2019); M is a high quantile of w (``LatentFit.ratio.bou
 truncation), so a few draws above it are kept with probability 1.
 
 The ratio is the atlas's classifier (``measures.atlas``), fitted by ``analyze`` between its data
-sample and the normal's draws (``LatentFit.ratio``); it is not kept in mvn.npz, so only the
-analysis that fitted it draws from this generator."""
+sample and the normal's draws (``LatentFit.ratio``) and kept in mvn.npz: ``generate --method
+reweighted`` draws with it."""
 
 from __future__ import annotations
 
@@ -31,10 +31,7 @@ class Reweighted(Generator):
     method = "reweighted"
     title = "fitted normal reweighted by the density ratio (accept/reject)"
     needs = "ratio"
-    missing = (
-        "the atlas's density ratio, which mvn.npz does not keep: analyze measures it (coverage, hit tests, "
-        "atlas_reweighted.png) while it holds the ratio"
-    )
+    missing = "the atlas's density ratio: rerun `latentkit analyze` (atlas on, with the quality stage)"
 
     def draw(self, rng: np.random.Generator, n: int, fit: Fit) -> np.ndarray:
         kept: list[np.ndarray] = []
