@@ -4,7 +4,7 @@
     python bench/peers.py [--rounds 3]       # the issue's sizes (long)
     python bench/peers.py --quick --only generators
 
-Four comparisons, each printing ``NAME: latentkit X, PEER Y, ratio Z`` lines (ratio: how many
+Five comparisons, each printing ``NAME: latentkit X, PEER Y, ratio Z`` lines (ratio: how many
 times better latentkit is: peer time / latentkit time, or latentkit rate / peer rate):
 
 1. ``feed``: images per second delivered to a step that does nothing (the feed's ceiling) and to
@@ -16,9 +16,9 @@ times better latentkit is: peer time / latentkit time, or latentkit rate / peer 
    one ``np.save`` at the end (a notebook): time and peak RSS.
 3. ``analyze``: the studies' way, every latent in RAM, numpy histograms per component,
    scikit-learn's PCA and TSNE, against ``analyze``: its first two passes (the statistics that
-   stand for histograms and PCA), and the whole analysis (t-SNE included) against all of theirs;
-   t-SNE alone: openTSNE as analyze runs it against scikit-learn's TSNE, both maps' trustworthiness.
-4. ``generators``: PRDC against the ``prdc`` package; TwoNN against scikit-dimension; the kernel
+   stand for histograms and PCA), and the whole analysis (t-SNE included) against all of theirs.
+4. ``tsne``: openTSNE as analyze runs it against scikit-learn's TSNE, both maps' trustworthiness.
+5. ``generators``: PRDC against the ``prdc`` package; TwoNN against scikit-dimension; the kernel
    density's bandwidth against ``KernelDensity`` with ``GridSearchCV``.
 
 Each side runs in its own process (``_common.child``: its own peak RSS, imports outside the
@@ -180,13 +180,18 @@ def _demo_model():
     from latentkit.model.networks import build_model
     from latentkit.model.spec import load_spec
 
-    spec = load_spec("demo")
-    return build_model(spec.model, lr=spec.train.lr), spec.train.batch
+    spec = load_spec("demo")  # compiled as the train job compiles it, for every side
+    model = build_model(
+        spec.model, lr=spec.train.lr, precision=spec.train.precision, steps_per_execution=spec.train.steps_per_execution
+    )
+    return model, spec.train.batch
 
 
 def feed_side(kind: str, data: str, jpegs: str, epochs: int, train: bool) -> dict:
     """Images per second through whole epochs of the demo's batch size: ``train`` the demo
-    model's real step (``fit``), else a step that does nothing. ``kind``: latentkit, cached,
+    model's real step (the train job's ``train_steps`` for latentkit, ``fit`` for the others),
+    else a step that does nothing. ``kind``: latentkit (the train job's feed: uint8 batches read
+    ahead from the store), cached,
     uncached (``image_dataset_from_directory``), float32 (every image in one array). The first
     epoch's clock includes the setup (listing the files, loading the array, filling the cache);
     ``images_per_s`` is the best of the later, steady epochs."""
@@ -199,17 +204,18 @@ def feed_side(kind: str, data: str, jpegs: str, epochs: int, train: bool) -> dic
     started = time.perf_counter()
     if kind == "latentkit":
         from latentkit.model.dataset import ZarrImageDataset
+        from latentkit.model.fitting import train_steps
 
-        feed = ZarrImageDataset(data, batch_size=batch, partition=None)
+        feed = ZarrImageDataset(data, batch_size=batch, partition=None, seed=0)
         n = len(feed.rows)
 
-        def epoch() -> None:
+        def epoch() -> None:  # what the train job runs: uint8 batches, scaled inside the compiled step
             if train:
-                model.fit(feed, epochs=1, shuffle=False, verbose=0)  # the feed's own order
+                train_steps(model, feed, 0)
             else:
                 for i in range(len(feed)):
-                    feed[i]
-                feed.on_epoch_end()
+                    feed.batch_uint8(i)
+            feed.on_epoch_end()
     elif kind in ("cached", "uncached"):
         import tensorflow as tf
 
@@ -341,14 +347,19 @@ def analyze_side(kind: str, latents: str, out: str, part: str, tsne_n: int = 0, 
     return {"seconds": done - started, **times}
 
 
-def tsne_side(kind: str, latents: str, n: int) -> dict:
-    """t-SNE of ``n`` points after PCA to 50 (as analyze does): openTSNE as analyze runs it, or
-    scikit-learn's TSNE; the map's trustworthiness (scikit-learn, 10 neighbours)."""
+def tsne_points(latents: str, n: int) -> np.ndarray:
+    """The first ``n`` latents after PCA to 50, as analyze gives t-SNE its input."""
     import zarr
-    from sklearn.manifold import trustworthiness
 
     x = zarr.open_array(latents, mode="r")[:n].astype(np.float64)
-    x = (x - x.mean(0)) @ np.linalg.eigh(np.cov(x, rowvar=False))[1][:, ::-1][:, : min(50, x.shape[1])]
+    return (x - x.mean(0)) @ np.linalg.eigh(np.cov(x, rowvar=False))[1][:, ::-1][:, : min(50, x.shape[1])]
+
+
+def tsne_side(kind: str, latents: str, n: int, out: str) -> dict:
+    """t-SNE of ``n`` points after PCA to 50: openTSNE as analyze runs it (250 exaggerated and
+    500 more iterations), or scikit-learn's TSNE (its defaults: 1,000 in all); the map saved to
+    ``out`` (its trustworthiness is scored outside the side: its n x n distances are not t-SNE's memory)."""
+    x = tsne_points(latents, n)
     started = time.perf_counter()
     if kind == "latentkit":
         from openTSNE import TSNE
@@ -359,7 +370,8 @@ def tsne_side(kind: str, latents: str, n: int) -> dict:
 
         y = TSNE(random_state=0, n_jobs=os.cpu_count()).fit_transform(x)
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "trustworthiness": float(trustworthiness(x, y, n_neighbors=10))}
+    np.save(out, y)
+    return {"seconds": seconds}
 
 
 def _cloud(n: int, dim: int, seed: int) -> np.ndarray:
@@ -529,22 +541,29 @@ def compare_analyze(tmp: Path, sizes: dict, rounds: int, inprocess: bool = False
                 note,
             )
         )
-    sides = {
-        kind: ("tsne_side", {"kind": kind, "latents": latents, "n": sizes["tsne_n"]})
-        for kind in ("latentkit", "sklearn")
-    }
-    results = interleaved(sides, rounds, inprocess)
-    ours, theirs = results["latentkit"], results["sklearn"]
-    lines.append(
-        line(
-            f"t-SNE {sizes['tsne_n']:,} points",
-            f"openTSNE {seconds_and_rss(ours)}, trustworthiness {ours[0]['trustworthiness']:.3f}",
-            "sklearn TSNE",
-            f"{seconds_and_rss(theirs)}, trustworthiness {theirs[0]['trustworthiness']:.3f}",
-            best(theirs, "seconds") / best(ours, "seconds"),
-        )
-    )
     return lines
+
+
+def compare_tsne(tmp: Path, sizes: dict, rounds: int, inprocess: bool = False) -> list[str]:
+    from sklearn.manifold import trustworthiness
+
+    latents, n = make_latents(tmp, sizes["analyze_n"], sizes["dim"]), sizes["tsne_n"]
+    maps = {kind: str(tmp / f"tsne-{kind}.npy") for kind in ("latentkit", "sklearn")}
+    sides = {kind: ("tsne_side", {"kind": kind, "latents": latents, "n": n, "out": maps[kind]}) for kind in maps}
+    results = interleaved(sides, rounds, inprocess)
+    x = tsne_points(latents, n)
+    kept = {kind: trustworthiness(x, np.load(path), n_neighbors=10) for kind, path in maps.items()}
+    ours, theirs = results["latentkit"], results["sklearn"]
+    return [
+        line(
+            f"t-SNE {n:,} points",
+            f"openTSNE {seconds_and_rss(ours)}, trustworthiness {kept['latentkit']:.3f}",
+            "sklearn TSNE",
+            f"{seconds_and_rss(theirs)}, trustworthiness {kept['sklearn']:.3f}",
+            best(theirs, "seconds") / best(ours, "seconds"),
+            "trustworthiness of the last round's maps, 10 neighbours",
+        )
+    ]
 
 
 def compare_generators(tmp: Path, sizes: dict, rounds: int, inprocess: bool = False) -> list[str]:
@@ -588,6 +607,7 @@ COMPARISONS = {
     "feed": compare_feed,
     "encode": compare_encode,
     "analyze": compare_analyze,
+    "tsne": compare_tsne,
     "generators": compare_generators,
 }
 

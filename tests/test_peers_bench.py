@@ -24,7 +24,7 @@ def peers():
     return module
 
 
-@pytest.mark.parametrize("name", ["generators", "analyze", "encode", "feed"])
+@pytest.mark.parametrize("name", ["generators", "tsne", "analyze", "encode", "feed"])
 def test_each_comparison_prints_both_sides_and_a_ratio(peers, name, tmp_path, capsys):
     lines = peers.COMPARISONS[name](tmp_path, peers.TINY, 1, inprocess=True)
     assert lines, name
