@@ -206,8 +206,8 @@ def feed_side(kind: str, data: str, jpegs: str, epochs: int, train: bool) -> dic
         from latentkit.model.dataset import ZarrImageDataset
         from latentkit.model.fitting import train_steps
 
-        feed = ZarrImageDataset(data, batch_size=batch, partition=None, seed=0)
-        n = len(feed.rows)
+        feed = ZarrImageDataset(data, batch_size=batch, partition=None, seed=0, drop_remainder=True)
+        n = len(feed) * batch  # whole batches, as the job trains
 
         def epoch() -> None:  # what the train job runs: uint8 batches, scaled inside the compiled step
             if train:
