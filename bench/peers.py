@@ -67,7 +67,7 @@ FULL = {
     "kde_n": 2_000,
 }
 TINY = {
-    "feed_n": 128,
+    "feed_n": 160,  # two whole batches of 64 and a partial one, which the job's feed drops
     "feed_epochs": 2,
     "encode_n": (128,),
     "analyze_n": 2_000,
