@@ -1,6 +1,6 @@
 """latentkit against what users would do instead, side by side on the same data (issue 51).
 
-    python bench/peers.py --quick            # small sizes, a few minutes on two cores
+    python bench/peers.py --quick            # small sizes, about 3 minutes on two cores
     python bench/peers.py [--rounds 3]       # the issue's sizes (long)
     python bench/peers.py --quick --only generators
 
@@ -614,7 +614,7 @@ COMPARISONS = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="small sizes: a few minutes on two cores")
+    parser.add_argument("--quick", action="store_true", help="small sizes: about 3 minutes on two cores")
     parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default: 1 quick, 3 full)")
     parser.add_argument(
         "--only", nargs="*", choices=sorted(COMPARISONS), default=sorted(COMPARISONS, key=list(COMPARISONS).index)

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from fixtures.latents import QUICK
 
-from latentkit.analysis.measures.atlas import Reweighting, fit_ratio, witness
+from latentkit.analysis.generators.reweighted import Reweighting
+from latentkit.analysis.measures.atlas import fit_ratio, witness
 from latentkit.core import LatentkitError
 
 

@@ -109,7 +109,7 @@ class LatentFit:
 
 def _load_ratio(data):
     """The reweighted generator's density ratio, as ``LatentFit.save`` wrote it."""
-    from latentkit.analysis.measures.atlas import DensityRatio, Features, Reweighting
+    from latentkit.analysis.generators.reweighted import DensityRatio, Features, Reweighting
 
     features = Features(
         data["ratio_mean"], data["ratio_whitening"], data["ratio_landmarks"], float(data["ratio_bandwidth"])

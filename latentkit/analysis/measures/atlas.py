@@ -36,67 +36,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from latentkit.analysis.measures.mismatch import gaussian_kernel, median_bandwidth
+from latentkit.analysis.generators.kernel import gaussian_kernel
+from latentkit.analysis.generators.reweighted import DensityRatio, Features
+from latentkit.analysis.measures.mismatch import median_bandwidth
 
 FOLDS = 5
 LANDMARKS = 64  # kernel centres, half from each set
-LEADING = 16  # whitened principal coordinates (and their squares) among the features
 REGIONS = 16  # the most over- and most under-covered points reported
 C = 0.1  # the logistic regression's inverse regularisation (features standardised): strong, so that a
 # 98-feature model on a thousand points does not chase noise (r stays near 1 between equal distributions)
 CLIP = 1e-6  # probabilities clipped to [CLIP, 1 - CLIP] before their log-odds
-
-
-@dataclass(frozen=True)
-class Features:
-    """The feature map the classifier reads: whitened leading coordinates and their squares, two
-    log radii, and the Gaussian kernel to landmarks: (LEADING + 1 + landmarks) x d operations a
-    point, not d x d (a full whitening's)."""
-
-    mean: np.ndarray  # (d,) both sets' mean
-    whitening: np.ndarray  # (d, LEADING at most) to unit variance along both sets' leading directions
-    landmarks: np.ndarray  # (L, d)
-    bandwidth: float
-
-    @classmethod
-    def of(cls, pooled: np.ndarray, landmarks: np.ndarray, bandwidth: float) -> Features:
-        """Whitened by the ``pooled`` points of both sets (by one set's alone, that set's own
-        points would sit inside its sample covariance and the other's outside: a difference in
-        radius that is only the sample's); ``landmarks``: points no model is scored on (a
-        landmark's kernel to itself, 1, would give its class away)."""
-        mean = pooled.mean(axis=0)
-        centred = pooled - mean
-        values, vectors = np.linalg.eigh(centred.T @ centred / max(len(pooled) - 1, 1))
-        order = np.argsort(values)[::-1]
-        values, vectors = values[order], vectors[:, order]
-        kept = values > max(float(values[0]), 0.0) * 1e-10
-        kept[LEADING:] = False
-        return cls(mean, vectors[:, kept] / np.sqrt(values[kept]), landmarks, bandwidth)
-
-    def __call__(self, z: np.ndarray) -> np.ndarray:
-        centred = np.asarray(z, np.float64) - self.mean
-        leading = centred @ self.whitening
-        radii = np.log1p(np.stack([(leading * leading).sum(axis=1), (centred * centred).sum(axis=1)], axis=1))
-        return np.hstack([leading, leading * leading, radii, gaussian_kernel(z, self.landmarks, self.bandwidth)])
-
-
-@dataclass(frozen=True)
-class DensityRatio:
-    """log r(z) = log q(z) / p(z) at any point: the fold models' mean log-odds, corrected for the
-    classes' sizes (``prior``: log of the draws over the data points each model was fitted on).
-    Each fold's model is linear in the standardised features, so their mean is one weight vector
-    and one intercept on the raw features."""
-
-    features: Features
-    weights: np.ndarray  # (features,) on the raw features
-    intercept: float
-    prior: float
-
-    def log_ratio(self, z: np.ndarray, block: int = 10_000) -> np.ndarray:
-        out = np.empty(len(z))
-        for start in range(0, len(z), block):
-            out[start : start + block] = self.features(z[start : start + block]) @ self.weights
-        return out + self.intercept - self.prior
 
 
 @dataclass(frozen=True)
@@ -200,30 +149,3 @@ def quantiles(values: np.ndarray) -> dict[str, float]:
     """p5, p50 (the median), p95 and the mean."""
     p5, p50, p95 = np.percentile(values, [5, 50, 95])
     return {"p5": float(p5), "p50": float(p50), "p95": float(p95), "mean": float(np.mean(values))}
-
-
-BOUND_QUANTILE = 0.9  # the accept/reject bound M: this quantile of w = 1 / r over the base's draws
-
-
-@dataclass(frozen=True)
-class Reweighting:
-    """What ``generators.reweighted`` draws with (``LatentFit.ratio``): accept a draw z of the base
-    with probability min(1, w(z) / M), w = 1 / r = p / q; M (``log_bound``) is the
-    ``BOUND_QUANTILE`` of w over the base's draws the ratio was fitted on (LARS's truncation: the
-    few draws above it are kept with probability 1)."""
-
-    ratio: DensityRatio
-    log_bound: float
-    acceptance_rate: float  # the mean acceptance over those draws: base draws per kept point, inverted
-    c2st_accuracy: float  # the ratio's cross-fitted accuracy: 0.5 says the base already is the data
-
-    def acceptance(self, z: np.ndarray) -> np.ndarray:
-        return np.exp(np.minimum(-self.ratio.log_ratio(z) - self.log_bound, 0.0))
-
-    @classmethod
-    def of(cls, fitted: RatioFit) -> Reweighting:
-        """From a ratio fitted between the data and the base's draws (their out-of-fold log r)."""
-        log_w = -fitted.log_ratio_drawn
-        bound = float(np.quantile(log_w, BOUND_QUANTILE))
-        rate = float(np.mean(np.exp(np.minimum(log_w - bound, 0.0))))
-        return cls(fitted.ratio, bound, rate, fitted.accuracy)

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from latentkit.analysis.generators.kernel import kernel_of
+
 if TYPE_CHECKING:
     from latentkit.analysis.report.quality_schema import Mmd
 
@@ -27,17 +29,6 @@ LOG_2PI = np.log(2 * np.pi)
 def _squared_distances(points: np.ndarray) -> np.ndarray:
     squared = (points * points).sum(axis=1)
     return np.maximum(squared[:, None] + squared[None, :] - 2.0 * points @ points.T, 0.0)
-
-
-def gaussian_kernel(a: np.ndarray, b: np.ndarray, bandwidth: float) -> np.ndarray:
-    """The MMD's Gaussian kernel exp(-||a_i - b_j||^2 / (2 bandwidth^2)) between two sets' rows."""
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    squared = (a * a).sum(axis=1)[:, None] + (b * b).sum(axis=1)[None, :] - 2.0 * a @ b.T
-    return _kernel_of(np.maximum(squared, 0.0), bandwidth)
-
-
-def _kernel_of(squared: np.ndarray, bandwidth: float) -> np.ndarray:
-    return np.exp(-squared / (2.0 * bandwidth * bandwidth))
 
 
 def _median_of(squared_pairs: np.ndarray) -> float:
@@ -61,7 +52,7 @@ def mmd(x: np.ndarray, y: np.ndarray, *, permutations: int = PERMUTATIONS, seed:
     distances = _squared_distances(pooled)
     off = distances[np.triu_indices(2 * n, k=1)]
     bandwidth = _median_of(off)
-    kernel = _kernel_of(distances, bandwidth)
+    kernel = kernel_of(distances, bandwidth)
     np.fill_diagonal(kernel, 0.0)
     total = kernel.sum()
 

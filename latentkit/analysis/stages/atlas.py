@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 
 from latentkit.analysis.generators import generators_of
-from latentkit.analysis.measures.atlas import BOUND_QUANTILE, REGIONS, extremes, fit_ratio, quantiles, witness
+from latentkit.analysis.generators.reweighted import BOUND_QUANTILE
+from latentkit.analysis.measures.atlas import REGIONS, extremes, fit_ratio, quantiles, witness
 from latentkit.analysis.report.quality_schema import Atlas, AtlasGenerator, AtlasPoint
 from latentkit.analysis.stages.context import Cloud, Section
 

@@ -160,7 +160,8 @@ def _reweighting(fit, sample, options, events: JobEvents):
     """The density ratio of the fitted normal against a sample of the data (``measures.atlas``): what
     the reweighted generator draws with. Its own random streams: the other draws stay as they were."""
     from latentkit.analysis.generators import FittedNormal
-    from latentkit.analysis.measures.atlas import Reweighting, fit_ratio
+    from latentkit.analysis.generators.reweighted import Reweighting
+    from latentkit.analysis.measures.atlas import fit_ratio
 
     rng = np.random.default_rng([options.seed, 51])
     points = sample[rng.permutation(len(sample))[: options.atlas_sample]]
