@@ -754,6 +754,11 @@ def test_help_reads_as_plain_text_in_pipeline_order():
     assert "(default: the spec's)" in train
     presets = cli("presets").stdout
     assert all(line.endswith(".") for line in presets.splitlines()), presets  # whole sentences
+    from latentkit.analysis.generators import METHODS
+
+    generate = " ".join(cli("generate", "-h").stdout.split())
+    methods = generate[generate.index("--method TEXT") : generate.index("--b X")]
+    assert [m for m in METHODS if f" {m} " not in methods.replace("|", " ")] == [], methods  # every generator named
 
 
 def test_output_to_a_file_gets_plain_progress_lines(tmp_path):

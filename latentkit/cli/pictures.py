@@ -19,13 +19,16 @@ from latentkit.core import LatentkitError
 @app.command("generate")
 @user_errors
 def generate_cmd(
-    run: Annotated[Path, typer.Option(help="Run directory (with analysis/ for component, mvn and gmm).")],
+    run: Annotated[
+        Path, typer.Option(help="Run directory (with analysis/ for component, mvn, gmm, kde and reweighted).")
+    ],
     out: Picture,
     method: Annotated[
         str,
         typer.Option(
             help="uniform | normal | component | mvn | gmm (the fitted mixture) | kde "
-            "(the kernel density) | posterior (a VAE's aggregate posterior) | flow (`latentkit flow`)"
+            "(the kernel density) | posterior (a VAE's aggregate posterior) | flow (`latentkit flow`) | "
+            "reweighted (the fitted normal reweighted by the hole atlas's density ratio)"
         ),
     ] = "mvn",
     b: Annotated[float, typer.Option(help="Uniform: each component in [-b, b].")] = 1.5,
