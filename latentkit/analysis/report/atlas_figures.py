@@ -12,8 +12,11 @@ from latentkit.analysis.report.drawing import plt, save_figure
 from latentkit.core import AnalysisPaths
 
 
-def _panel(ax, xy: np.ndarray, values: np.ndarray, title: str, cmap: str, limit: float, markers=None) -> None:
-    """A scatter coloured by ``values`` on a symmetric scale of +-``limit`` (0 white)."""
+def _panel(
+    ax, xy: np.ndarray, values: np.ndarray, title: str, cmap: str, limit: float, markers=None, axes_names=None
+) -> None:
+    """A scatter coloured by ``values`` on a symmetric scale of +-``limit`` (0 white); ``axes_names``:
+    the plane's axes, with their ticks (None: a t-SNE map, whose axes mean nothing)."""
     if markers is None:
         image = ax.scatter(xy[:, 0], xy[:, 1], c=values, s=3, cmap=cmap, vmin=-limit, vmax=limit, linewidths=0)
     else:
@@ -23,7 +26,10 @@ def _panel(ax, xy: np.ndarray, values: np.ndarray, title: str, cmap: str, limit:
             )
     plt.colorbar(image, ax=ax, shrink=0.8)
     ax.set_title(title, fontsize=9)
-    ax.set_xticks([]), ax.set_yticks([])
+    if axes_names is None:
+        ax.set_xticks([]), ax.set_yticks([])
+    else:
+        ax.set(xlabel=axes_names[0], ylabel=axes_names[1])
 
 
 def _limit(values: np.ndarray) -> float:
@@ -49,10 +55,11 @@ def atlas_figure(
     is_data = np.arange(len(xy)) < n_data
     markers = [(~is_data, "x"), (is_data, "o")]
     r, w = np.concatenate(log_ratio), np.concatenate(witness)
-    _panel(axes[0, 0], xy, r, "PC0-PC1: log r (red: the generator's mass the data lacks)", "RdBu_r", _limit(r), markers)
-    _panel(
-        axes[0, 1], xy, w, "PC0-PC1: MMD witness (blue: the generator's, red: the data's)", "RdBu_r", _limit(w), markers
-    )
+    pcs = ("PC0", "PC1")
+    title = "PC0-PC1: log r (red: the generator's mass the data lacks)"
+    _panel(axes[0, 0], xy, r, title, "RdBu_r", _limit(r), markers, pcs)
+    title = "PC0-PC1: MMD witness (blue: the generator's, red: the data's)"
+    _panel(axes[0, 1], xy, w, title, "RdBu_r", _limit(w), markers, pcs)
     if tsne is not None:
         embedding, tr, tw = tsne
         _panel(axes[1, 0], embedding, tr, "t-SNE map of the data: log r", "RdBu_r", _limit(tr))

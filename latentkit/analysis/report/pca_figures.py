@@ -38,8 +38,8 @@ def pc_ellipses_figure(out, projected, report) -> str | None:
 
 def _ellipse_panels(path: Path, panels, what: str) -> str:
     rows, cols = _grid(len(panels), 3)
-    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 5.2 * rows), squeeze=False)
-    fig.subplots_adjust(hspace=0.45)
+    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 5.6 * rows), squeeze=False)
+    fig.subplots_adjust(hspace=0.6, wspace=0.3)
     for ax, panel in zip(axes.ravel(), panels):
         _ellipse_panel(ax, *panel)
     for ax in axes.ravel()[len(panels) :]:
@@ -64,16 +64,19 @@ def _ellipse_panel(ax, x_name, y_name, xy, mean2, cov2, found) -> None:
         bins = int(np.clip(np.sqrt(len(xy)) / 4, 8, 40))  # about 16 points a bin at the centre's density or more
         counts, xe, ye = np.histogram2d(xy[:, 0], xy[:, 1], bins=bins)
         xc, yc = (xe[:-1] + xe[1:]) / 2, (ye[:-1] + ye[1:]) / 2
-        ax.contour(xc, yc, counts.T, levels=6, colors="black", linewidths=0.6)
+        # six levels strictly between 0 and the peak: a level at 0 would outline the empty bins
+        levels = np.linspace(0, counts.max(), 8)[1:-1]
+        ax.contour(xc, yc, counts.T, levels=levels, colors="black", linewidths=0.6)
         ax.plot([], [], color="black", lw=0.6, label="histogram contours")
     if len(xy) > 3 and np.linalg.matrix_rank(np.cov(xy.T)) == 2:
         kde = gaussian_kde(xy[:2000].T)  # the studies' density contours; 2,000 points keep it quick
         gx, gy = np.meshgrid(np.linspace(xe[0], xe[-1], 60), np.linspace(ye[0], ye[-1], 60))
+        density = kde(np.vstack([gx.ravel(), gy.ravel()])).reshape(gx.shape)
         ax.contour(
             gx,
             gy,
-            kde(np.vstack([gx.ravel(), gy.ravel()])).reshape(gx.shape),
-            levels=6,
+            density,
+            levels=np.linspace(0, density.max(), 8)[1:-1],  # not at ~0: the far tails' stray lines
             colors="tab:blue",
             linewidths=0.7,
             linestyles="dashed",
@@ -91,7 +94,8 @@ def _ellipse_panel(ax, x_name, y_name, xy, mean2, cov2, found) -> None:
         )
     ax.set(xlabel=x_name, ylabel=y_name)
     ax.set_title(f"{x_name} vs {y_name} (r = {found['r']:+.2f}), {found['n']:,} points", fontsize=10)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=7, frameon=False)
+    # one column: two columns under each of three panels run into the neighbours' legends
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=1, fontsize=7, frameon=False)
 
 
 def trimmed_figures(out: Path, report, trims) -> list[str]:
@@ -107,11 +111,11 @@ def trimmed_figures(out: Path, report, trims) -> list[str]:
             continue
         rows, cols = _grid(len(found["ellipses"]), 3)
         hist_rows, hist_cols = _grid(len(trim.pcs), 4)
-        fig = plt.figure(figsize=(max(5.2 * cols, 3.4 * hist_cols), 6.4 * rows + 2.6 * hist_rows))
+        fig = plt.figure(figsize=(max(5.2 * cols, 3.4 * hist_cols), 7.2 * rows + 2.6 * hist_rows))
         # matplotlib's stub: subfigures returns one SubFigure or an array, here an array of two
-        top, bottom = fig.subfigures(2, 1, height_ratios=[6.4 * rows, 2.6 * hist_rows])  # type: ignore[misc]
+        top, bottom = fig.subfigures(2, 1, height_ratios=[7.2 * rows, 2.6 * hist_rows])  # type: ignore[misc]
         axes = top.subplots(rows, cols, squeeze=False).ravel()
-        top.subplots_adjust(bottom=0.2 / rows, hspace=0.55, wspace=0.3)
+        top.subplots_adjust(bottom=0.3 / rows, hspace=0.7, wspace=0.3)  # room for each panel's legend below it
         bottom.subplots_adjust(top=0.9, bottom=0.14, hspace=0.6, wspace=0.3)
         for ax, shares in zip(axes, found["ellipses"]):
             a, b = shares["pair"]
