@@ -49,7 +49,8 @@ def atlas_figure(
     """``plane``: the data's and the draws' PC0-PC1 coordinates, ``log_ratio`` and ``witness`` at
     them; ``tsne``: the map's points and the log r and witness there (None: no map)."""
     panels = 2 if tsne is None else 4
-    fig, axes = plt.subplots(panels // 2, 2, figsize=(11, 4.6 * panels // 2), squeeze=False)
+    fig, axes = plt.subplots(panels // 2, 2, figsize=(11, 4.8 * panels // 2), squeeze=False)
+    fig.subplots_adjust(hspace=0.3)  # room for the PC panels' axis labels above the t-SNE titles
     xy = np.concatenate(plane)
     n_data = len(plane[0])
     is_data = np.arange(len(xy)) < n_data
