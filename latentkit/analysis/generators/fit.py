@@ -30,7 +30,7 @@ class LatentFit:
     posterior: Posterior | None = None  # a VAE's aggregate posterior
     flow: Any = None  # the run's RealNVP flow (latentkit.model.flow.LoadedFlow; in RUN/flow, not in mvn.npz)
     shell: np.ndarray | None = None  # the data's own Mahalanobis distances and radii (``measures.hits.shell_of``)
-    # the atlas's density ratio against the fitted normal (``measures.atlas.Reweighting``): what the
+    # the atlas's density ratio against the fitted normal (``generators.reweighted.Reweighting``): what the
     # reweighted generator draws with
     ratio: Any = None
 

@@ -3,7 +3,7 @@ accept/reject with probability min(1, w(z) / M), w = 1 / r = p / q (p: the data)
 is kept follows q r^-1 ~ p where the ratio holds: the normal's draws in the data's holes (r high)
 are dropped, those where the data outweighs the normal are kept. As NCP-VAE reweights a VAE's
 prior by a classifier (Aneja et al. 2021) and LARS accepts its draws by a learned, truncated
-acceptance (Bauer & Mnih 2019); M is a high quantile of w (``LatentFit.ratio.bound``: LARS's
+acceptance (Bauer & Mnih 2019); M is a high quantile of w (``LatentFit.ratio.log_bound``: LARS's
 truncation), so a few draws above it are kept with probability 1.
 
 The ratio is the atlas's classifier, fitted by ``measures.atlas`` between analyze's data sample
