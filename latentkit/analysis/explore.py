@@ -307,7 +307,7 @@ def serve(
         try:
             opened_run.append(open_explorer(opened, sample=sample, events=events))
             for stop in (signal.SIGINT, signal.SIGTERM):
-                loop.asyncio_loop.add_signal_handler(stop, loop.stop)  # type: ignore[attr-defined]
+                loop.asyncio_loop.add_signal_handler(stop, loop.stop)
             server.start()
             if ready is not None:
                 ready(Served(server, loop).url)
@@ -315,7 +315,7 @@ def serve(
         finally:
             server.stop()
             for stop in (signal.SIGINT, signal.SIGTERM):
-                loop.asyncio_loop.remove_signal_handler(stop)  # type: ignore[attr-defined]
+                loop.asyncio_loop.remove_signal_handler(stop)
     finally:
         loop.close(all_fds=True)
         asyncio.set_event_loop(None)
