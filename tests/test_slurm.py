@@ -134,8 +134,8 @@ def submit_args(root: Path, *extra: str) -> list:
         "40",
         "--encode-args",
         "--batch 20",
-        "--analyze-args",
-        "--no-tsne --no-kmeans --sample 100",
+        "--analyze-args",  # what is tested here is the chain, not the analysis (test_analyze)
+        "--no-tsne --no-kmeans --no-figures --no-quality --no-report --sample 100",
         "--sbatch-arg=--cpus-per-task=1",
         "--sbatch-arg=--mem=2G",
         *extra,

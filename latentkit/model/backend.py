@@ -42,7 +42,25 @@ def _stderr_aside():
             os.close(saved)
 
 
-with _stderr_aside():
+@contextmanager
+def _without_jax():
+    """TensorFlow Lite's optional ``from jax import jit`` finds no JAX while Keras imports on
+    TensorFlow: JAX is installed for the other backend, and reading it cost every TensorFlow
+    start-up about a second. A later ``import jax`` finds it as usual."""
+    from latentkit.pipeline.environment import keras_backend
+
+    if "jax" in sys.modules or keras_backend() != "tensorflow":
+        yield
+        return
+    sys.modules["jax"] = None  # what Python's import takes for "not there"
+    try:
+        yield
+    finally:
+        if sys.modules.get("jax", False) is None:
+            del sys.modules["jax"]
+
+
+with _stderr_aside(), _without_jax():
     import keras
 
     if keras.backend.backend() == "tensorflow":  # the device search (cuInit) prints too
