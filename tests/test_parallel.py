@@ -106,20 +106,12 @@ def finish(processes: list[subprocess.Popen], timeout: float = 600) -> list[str]
     return outputs
 
 
-def test_two_processes_train_like_one_device(tiny_store, one_device, tmp_path):
-    run = tmp_path / "two"
-    processes = start_processes([*train_args(tiny_store, "--devices", "all"), "--run", run])
-    outputs = finish(processes)
-    assert [p.returncode for p in processes] == [0, 0], outputs
-    assert "trained epochs 1-2" in outputs[0]
-    saved, _ = checkpoint.load(run / "checkpoints")
-    assert saved.meta["devices"] == 2
-    assert_same_weights(one_device, run)
-
-
-def test_two_processes_stop_together_on_a_signal_and_resume(tiny_store, one_device, tmp_path):
+def test_two_processes_stop_together_on_a_signal_and_resume_and_train_like_one_device(
+    tiny_store, one_device, tmp_path
+):
     """SIGUSR2 reaches one process only: both stop at the same step, one checkpoint is written,
-    and the resumed two-process run ends as the uninterrupted single-device one."""
+    and the resumed two-process run ends as the uninterrupted single-device one (two processes
+    train like one device: every step of this run was taken by both)."""
     run = tmp_path / "two"
     args = [*train_args(tiny_store, "--devices", "all"), "--run", run]
     processes = start_at_first_checkpoint(args, run)
@@ -131,6 +123,9 @@ def test_two_processes_stop_together_on_a_signal_and_resume(tiny_store, one_devi
     processes = start_processes(args)
     outputs = finish(processes)
     assert [p.returncode for p in processes] == [0, 0], outputs
+    assert "trained epoch" in outputs[0] and "resuming" in outputs[0]  # process 0 says what the run did
+    saved, _ = checkpoint.load(run / "checkpoints")
+    assert saved.meta["devices"] == 2
     assert_same_weights(one_device, run)
 
 
