@@ -106,9 +106,7 @@ def finish(processes: list[subprocess.Popen], timeout: float = 600) -> list[str]
     return outputs
 
 
-def test_two_processes_stop_together_on_a_signal_and_resume_and_train_like_one_device(
-    tiny_store, one_device, tmp_path
-):
+def test_two_processes_stop_together_on_a_signal_and_resume_and_train_like_one_device(tiny_store, one_device, tmp_path):
     """SIGUSR2 reaches one process only: both stop at the same step, one checkpoint is written,
     and the resumed two-process run ends as the uninterrupted single-device one (two processes
     train like one device: every step of this run was taken by both)."""

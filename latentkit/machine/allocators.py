@@ -9,8 +9,10 @@ preallocated pools for speed. Nothing here imports a backend; without a GPU ever
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from latentkit.core import MB
@@ -102,3 +104,15 @@ def is_out_of_memory(error: BaseException) -> bool:
     return type(error).__name__ in ("XlaRuntimeError", "JaxRuntimeError") and (
         "RESOURCE_EXHAUSTED" in text or "out of memory" in text.lower()
     )
+
+
+def keras_backend() -> str:
+    """The backend Keras will load in this process, read as Keras reads it (``KERAS_BACKEND``,
+    else ``~/.keras/keras.json``, else TensorFlow), without importing it."""
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"]
+    config = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "keras.json"
+    try:
+        return json.loads(config.read_text()).get("backend", "tensorflow")
+    except (OSError, ValueError):
+        return "tensorflow"

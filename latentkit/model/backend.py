@@ -47,7 +47,7 @@ def _without_jax():
     """TensorFlow Lite's optional ``from jax import jit`` finds no JAX while Keras imports on
     TensorFlow: JAX is installed for the other backend, and reading it cost every TensorFlow
     start-up about a second. A later ``import jax`` finds it as usual."""
-    from latentkit.pipeline.environment import keras_backend
+    from latentkit.machine.allocators import keras_backend
 
     if "jax" in sys.modules or keras_backend() != "tensorflow":
         yield

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
-import json
 import os
 import shutil
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 import psutil
 
 from latentkit.core import MB, usable_cpus
-from latentkit.machine.allocators import ALLOCATOR_SETTINGS
+from latentkit.machine.allocators import ALLOCATOR_SETTINGS, keras_backend
 from latentkit.machine.monitor import gpu_name, vram_mb
 
 AE_CASE1_PARAMS = 5_504_643  # encoder + decoder of the studies' case-I AE (the largest preset but the VAE's)
@@ -33,16 +32,6 @@ def cgroup_limit_mb() -> float | None:
         if text.isdigit() and int(text) < 2**60:  # "max" or a huge number: no limit
             return int(text) / MB
     return None
-
-
-def keras_backend() -> str:
-    if os.environ.get("KERAS_BACKEND"):
-        return os.environ["KERAS_BACKEND"]
-    config = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "keras.json"
-    try:
-        return json.loads(config.read_text()).get("backend", "tensorflow")
-    except (OSError, ValueError):
-        return "tensorflow"
 
 
 def versions() -> dict[str, str | None]:
