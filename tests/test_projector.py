@@ -8,6 +8,7 @@ import time
 import urllib.request
 
 import numpy as np
+import pytest
 import zarr
 from fixtures.commands import cli
 from PIL import Image
@@ -24,6 +25,7 @@ def get(url: str) -> bytes:
         return answer.read()
 
 
+@pytest.mark.system  # starts a real TensorBoard
 def test_the_projector_folder_opens_in_tensorboard_as_it_is(analyzed, tmp_path):
     out = tmp_path / "projector"
     said = cli("export", "--run", analyzed, "--format", "projector", "--out", out, "--sample", "200").stdout
