@@ -1,6 +1,7 @@
 """The demo end to end, shrunk (600 images, three epochs), and the commands run on its run: generate,
 reconstruct, interpolate, attributes and the attribute walk, compare, ``demo --compare``."""
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -12,10 +13,28 @@ from PIL import Image
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    """The whole demo pipeline through the CLI, small."""
+    """The whole demo pipeline through the CLI, small; and the runs whose checkpoint it loaded
+    (``load_model``'s calls) on the way."""
     root = tmp_path_factory.mktemp("demo")
-    result = cli("demo", "--dir", root, "--n", "600", "--epochs", "3")
-    return root, result
+    with counted_model_loads() as loads:
+        result = cli("demo", "--dir", root, "--n", "600", "--epochs", "3")
+    return root, result, loads
+
+
+@contextlib.contextmanager
+def counted_model_loads():
+    """The runs whose checkpoint is loaded into a Keras model while inside, in order."""
+    from latentkit.model import codec
+
+    loads, load = [], codec.load_model
+
+    def counted(run, *args, **kwargs):
+        loads.append(Path(run).resolve())
+        return load(run, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(codec, "load_model", counted)
+        yield loads
 
 
 DEMO_FIGURES = (
@@ -76,8 +95,11 @@ CLAIMS = (
 def test_demo_runs_the_whole_pipeline_and_shows_the_findings(demo):
     """The shrunken demo (600 images, three epochs): every stage, the time it says after its
     second epoch, the findings table, every figure."""
-    root, result = demo
+    root, result, loads = demo
     run = root / "run"
+    # the encode job's model, then one for every stage after it (analyze, the grids, the
+    # findings' error, the lattice, the page): the run is opened once
+    assert loads == [run.resolve()] * 2, loads
     assert "epoch 2 took" in result.stdout and "the other 1 epoch and the analysis take about" in result.stdout
     for step in (
         "[1/6] prepare",
@@ -109,7 +131,12 @@ def test_demo_runs_the_whole_pipeline_and_shows_the_findings(demo):
     assert "valid RMSE" in findings["findings"][0]["measured"]
     assert "| the studies found |" in (run / "findings.md").read_text() and "The studies' findings" in result.stdout
     assert len(findings["figures"]) == len(DEMO_FIGURES) + len(DEMO_GRIDS)
-    again = cli("demo", "--dir", root, "--n", "600", "--epochs", "3")  # every stage resumes: nothing redone
+    grids = {path: path.stat().st_mtime_ns for path in (run / "samples").iterdir()}
+    with counted_model_loads() as loads:
+        again = cli("demo", "--dir", root, "--n", "600", "--epochs", "3")  # every stage resumes: nothing redone
+    assert loads == [] and grids == {path: path.stat().st_mtime_ns for path in (run / "samples").iterdir()}
+    assert "[5/6] grids: generate, reconstruct, interpolate" in again.stdout and "claims (done)" in again.stdout
+    assert "The studies' findings" in again.stdout  # the table is shown again, read back
     assert "report:" in again.stdout and "report.html (done)" in again.stdout and "lattice.png (done)" in again.stdout
     assert "epoch 1" not in again.stderr and "epoch 2 took" not in again.stdout  # no training epoch ran again
     for stage in ("[2/6] train", "[3/6] encode", "[4/6] analyze"):  # the step table found each step done

@@ -21,6 +21,7 @@ from latentkit.analysis.measures.holes import decoded_and_reencoded
 from latentkit.analysis.measures.planes import orthonormal_pair, with_coordinates
 from latentkit.core import JobEvents, LatentkitError, own_folder, write_json
 from latentkit.model import check_picture
+from latentkit.model.opened import OpenedRun
 
 
 def plane_lattice(mean: np.ndarray, axes: np.ndarray, scales: np.ndarray, *, n: int, span: float) -> np.ndarray:
@@ -55,7 +56,7 @@ def _plane(report_dir: Path, spec: str, sample: np.ndarray) -> tuple[np.ndarray,
 
 def lattice(
     *,
-    run: str | os.PathLike,
+    run: str | os.PathLike | OpenedRun,
     out: str | os.PathLike | None = None,
     plane: str = "pca",
     n: int = 12,
@@ -68,7 +69,6 @@ def lattice(
     """Write OUT (a PNG, default RUN/analysis/lattice.png: the decoded lattice beside the data's
     density, each cell coloured by its re-encoding distance) and RUN/analysis/lattice.json (the
     distances, the data's own re-encoding distance for scale)."""
-    from latentkit.model.opened import OpenedRun
     from latentkit.store import finished_latents
 
     events = events or JobEvents()
@@ -81,7 +81,7 @@ def lattice(
     out = Path(out) if out is not None else paths.analysis_files.lattice_picture
     check_picture(out, force=force)
     opened.described.need_decoder("a lattice (its cells are decoded)")
-    latents = finished_latents(run)
+    latents = finished_latents(opened.root)
     usable = np.flatnonzero(latents["ok"][:].astype(bool))
     rows = np.sort(np.random.default_rng(seed).choice(usable, size=min(sample, len(usable)), replace=False))
     data = np.asarray(latents["z"].get_orthogonal_selection((rows,)), np.float64)
