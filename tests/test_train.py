@@ -89,6 +89,39 @@ def test_vae_trains_and_logs_kl(tiny_store, tmp_path):
     assert result.history[0]["kl"] > 0 and result.history[0]["loss"] > result.history[0]["reconstruction"]
 
 
+@pytest.mark.system  # a fresh process on the other backend
+def test_a_jax_run_trains_encodes_and_is_measured_without_loading_tensorflow(tiny_store, tmp_path):
+    """Keras seeds TensorFlow whenever it is installed (for tf.data); latentkit's seed leaves it
+    unloaded on JAX (``latentkit.model.backend.set_random_seed``), and nothing else loads it: train,
+    encode and analyze with the model's re-encoding and reconstructions run without it."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    run = tmp_path / "run"
+    commands = [
+        ["train", "--data", tiny_store, "--run", run, "--job", "demo", *TINY, "--epochs", "1"],
+        ["encode", "--run", run],
+        ["analyze", "--run", run, "--no-tsne", "--no-kmeans", "--no-figures", "--no-report", "--hit-draws", "2000"],
+    ]
+    script = (
+        "import json, sys; sys.path.insert(0, sys.argv[1]); from fixtures.commands import cli; "
+        "[cli(*c) for c in json.loads(sys.argv[2])]; "
+        "print(json.dumps(sorted(m for m in ('jax', 'tensorflow') if m in sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(Path(__file__).parent), json.dumps([[str(a) for a in c] for c in commands])],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout.splitlines()[-1]) == ["jax"]
+    assert "reconstruction" in json.loads((run / "analysis" / "report.json").read_text())
+
+
 @pytest.mark.system
 @pytest.mark.parametrize("backend", ["tensorflow", "jax"])
 def test_sigkill_mid_epoch_then_resume_equals_uninterrupted(tiny_store, tmp_path, backend):

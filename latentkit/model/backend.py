@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 VERBOSE = "LATENTKIT_VERBOSE"
 
@@ -43,21 +43,26 @@ def _stderr_aside():
 
 
 @contextmanager
-def _without_jax():
-    """TensorFlow Lite's optional ``from jax import jit`` finds no JAX while Keras imports on
-    TensorFlow: JAX is installed for the other backend, and reading it cost every TensorFlow
-    start-up about a second. A later ``import jax`` finds it as usual."""
-    from latentkit.machine.allocators import keras_backend
-
-    if "jax" in sys.modules or keras_backend() != "tensorflow":
+def _absent(name: str):
+    """``import name`` fails inside (an optional import is skipped); a later one finds it as usual."""
+    if name in sys.modules:
         yield
         return
-    sys.modules["jax"] = None  # what Python's import takes for "not there"
+    sys.modules[name] = None  # type: ignore[assignment]  # what Python's import takes for "not there"
     try:
         yield
     finally:
-        if sys.modules.get("jax", False) is None:
-            del sys.modules["jax"]
+        if sys.modules.get(name, False) is None:
+            del sys.modules[name]
+
+
+def _without_jax():
+    """TensorFlow Lite's optional ``from jax import jit`` finds no JAX while Keras imports on
+    TensorFlow: JAX is installed for the other backend, and reading it cost every TensorFlow
+    start-up about a second."""
+    from latentkit.machine.allocators import keras_backend
+
+    return _absent("jax") if keras_backend() == "tensorflow" else nullcontext()
 
 
 with _stderr_aside(), _without_jax():
@@ -68,4 +73,18 @@ with _stderr_aside(), _without_jax():
 
         _tf.config.list_physical_devices()
 
-__all__ = ["keras"]
+
+def set_random_seed(seed: int) -> None:
+    """``keras.utils.set_random_seed`` (Python's, NumPy's and the backend's generators) without
+    importing TensorFlow on another backend: Keras seeds TensorFlow whenever it is installed, for
+    ``tf.data`` pipelines, which latentkit's feed does not use, and on JAX that import cost every
+    training start about 5 s. Where TensorFlow is loaded (its backend, or a user's ``tf.data``)
+    it is seeded as Keras seeds it. On JAX, Keras then takes TensorFlow as absent in this process."""
+    if keras.backend.backend() == "tensorflow" or "tensorflow" in sys.modules:
+        keras.utils.set_random_seed(seed)
+        return
+    with _absent("tensorflow"):
+        keras.utils.set_random_seed(seed)
+
+
+__all__ = ["keras", "set_random_seed"]

@@ -31,7 +31,7 @@ from latentkit.core import (
 )
 from latentkit.machine import MonitorLog, is_out_of_memory, release_memory
 from latentkit.model import advice, checkpoint, epoch_output
-from latentkit.model.backend import keras
+from latentkit.model.backend import keras, set_random_seed
 from latentkit.model.dataset import Stretch, ZarrImageDataset
 from latentkit.model.epoch_measures import (
     noise_state_kept,
@@ -99,7 +99,7 @@ def run_epochs(
     if parallel.writes:
         write_text(paths.job_spec, to_toml(spec))
 
-    keras.utils.set_random_seed(spec.train.seed)
+    set_random_seed(spec.train.seed)
     model = build_model(
         spec.model, lr=spec.train.lr, precision=spec.train.precision, steps_per_execution=spec.train.steps_per_execution
     )

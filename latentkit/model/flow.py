@@ -175,7 +175,7 @@ def fit_flow(
 ) -> dict:
     """Fit the flow to ``array``'s ``rows`` (a zarr or numpy (N, d) array), checkpointing into
     ``folder`` after every epoch; a rerun resumes at the next epoch (``epochs`` may extend it)."""
-    from latentkit.model.backend import keras
+    from latentkit.model.backend import set_random_seed
 
     events = events or JobEvents()
     saved, _ = checkpoint.load(folder)
@@ -187,7 +187,7 @@ def fit_flow(
     spec = FlowSpec(**{**spec.__dict__, "epochs": epochs or spec.epochs})
     if len(rows) < spec.batch:
         raise LatentkitError(f"{len(rows)} usable latents: fewer than one --batch ({spec.batch})")
-    keras.utils.set_random_seed(spec.seed)
+    set_random_seed(spec.seed)
     flow = build_flow(spec)
     epoch, history = 0, []
     if saved is not None:
