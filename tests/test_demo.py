@@ -260,6 +260,7 @@ def test_compare_an_ae_with_a_vae_runs_the_missing_analysis(demo, tmp_path):
     assert "no analysis yet, running analyze" in result.stderr and "adds them" in result.stderr
     made = json.loads((vae / "analysis" / "report.json").read_text())  # what compare reads, not t-SNE or k-means
     assert not {"tsne", "kmeans"} & set(made) and not made["options"]["tsne"] and "components" in made
+    assert not made["options"]["figures"] and not list((vae / "analysis").glob("*.png"))  # nor figures
     report = json.loads((tmp_path / "cmp" / "report.json").read_text())
     kinds = [(r["summary"]["kind"], r["summary"]["z_dim"]) for r in report["runs"]]
     assert kinds == [("ae", 128), ("vae", 16)]

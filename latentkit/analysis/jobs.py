@@ -82,21 +82,21 @@ def compare_runs(
     events: JobEvents | None = None,
 ) -> CompareReport:
     """``compare`` of ``runs``, each checked before any work; a run without an analysis is
-    analyzed first (without t-SNE and k-means, which compare does not read)."""
+    analyzed first (without t-SNE, k-means and figures, which compare does not read)."""
     events = events or JobEvents()
     check_runs(runs, out)
     for label, run in zip(labels_of(runs), runs):
         paths = RunPaths.of(run)
         if not (paths.analysis_files.report).exists():
             events.message(
-                f"{label}: no analysis yet, running analyze without t-SNE and k-means (compare reads "
-                f"neither; `latentkit analyze --run {run}` adds them)"
+                f"{label}: no analysis yet, running analyze without t-SNE, k-means and figures (compare "
+                f"reads none of them; `latentkit analyze --run {run}` adds them)"
             )
             analyze(
                 latents=paths.latents,
                 out=paths.analysis,
                 events=events,
                 run=run,
-                options=AnalyzeOptions(tsne=False, kmeans=False),
+                options=AnalyzeOptions(tsne=False, kmeans=False, figures=False),
             )
     return compare(runs=runs, out=out, grid_n=grid_n, seed=seed, events=events)
