@@ -73,6 +73,15 @@ def test_a_run_analyzed_in_full_loads_its_model_once(tiny_ae, tmp_path, monkeypa
     assert loads == [run]
 
 
+def test_an_analysis_written_elsewhere_says_why_it_has_no_page(tiny_ae, tmp_path):
+    """The page shows a run's own analysis: ``analyze --run RUN --out DIR`` writes none, and says so."""
+    run, elsewhere = copy_run(tiny_ae, tmp_path / "run"), tmp_path / "elsewhere"
+    quick = ["--no-tsne", "--no-kmeans", "--no-figures", "--no-quality", "--hit-draws", "2000"]
+    said = cli("analyze", "--run", run, "--out", elsewhere, *quick)
+    assert (elsewhere / "report.json").exists() and not (elsewhere / "report.html").exists()
+    assert f"no report.html: the interactive page shows a run's own analysis ({run / 'analysis'})" in said.stderr
+
+
 def test_the_pages_generated_points_are_placed_in_one_transform_as_in_one_per_generator():
     """The report page places every generator's points on the t-SNE map with one openTSNE
     ``transform``: each is placed against the map's points alone, so the joint call equals a

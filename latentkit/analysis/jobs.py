@@ -64,8 +64,16 @@ def analyze_run(
             options=AttributeOptions(seed=options.seed),
         )
     written = None
-    if page and opened is not None and Path(out) == opened.paths.analysis and _has_model(opened.paths):
-        written = write_page(opened, events=events)
+    if page and opened is not None:
+        if Path(out).resolve() != opened.paths.analysis.resolve():
+            events.message(
+                f"no report.html: the interactive page shows a run's own analysis ({opened.paths.analysis}), "
+                f"not one written to {out}"
+            )
+        elif not _has_model(opened.paths):
+            events.message(f"no report.html: {opened.root} has no model to draw the page's faces with")
+        else:
+            written = write_page(opened, events=events)
     return Analyzed(report, found, written)
 
 
