@@ -203,6 +203,25 @@ def test_env_reports_the_machine(tmp_path):
     assert "encode     --chunk" in cli("env").stdout
 
 
+def test_lk_runs_several_commands_in_one_process_up_to_the_first_that_fails(tmp_path, capsys):
+    """The notebook's ``lk`` given several commands: one process runs them in order, each
+    announced by its ``$ latentkit`` line; the first that fails stops the cell with its own
+    one line, and the commands after it do not run."""
+    from latentkit.notebook.session import NotebookStop, Session
+
+    store = tmp_path / "s.zarr"
+    cli("prepare", "synthetic", "--n", "20", "--size", "32", "--out", store)
+    session = Session(tmp_path / "drive", tmp_path / "local", "synthetic:20")
+    session.lk(f"info {store}", f"env --dir {tmp_path}")
+    shown = capsys.readouterr().out
+    assert shown.count("$ latentkit ") == 2 and "images     20 of 20" in shown and "RAM" in shown
+    with pytest.raises(NotebookStop) as stopped:
+        session.lk(f"info {store}", f"info {tmp_path / 'nothing.zarr'}", f"env --dir {tmp_path}")
+    assert str(stopped.value).startswith("latentkit: info exited with status 2 (error: ")
+    assert "change what the line above says" in str(stopped.value)
+    assert capsys.readouterr().out.count("$ latentkit ") == 2  # the third never ran
+
+
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory) -> dict:
     """A Python environment for the notebook's kernel, as a fresh Colab VM has it: the test
@@ -322,7 +341,7 @@ def test_the_notebook_runs_with_its_defaults_shows_the_results_and_a_new_vm_resu
     assert [row["epoch"] for row in _history(saved)] == [str(e) for e in range(1, 11)]
     assert (vm / "img_align_celeba-96px.zarr").exists()  # the store is named after the dataset and the size
     trained = next(c for c in code if 'lk(f"train' in c.source)
-    results = next(c for c in code if 'lk(f"findings' in c.source)
+    results = next(c for c in code if 'f"findings --run' in c.source)
     assert any("image/png" in o.get("data", {}) for o in trained.outputs)  # the loss curve
     pictures = [o for o in results.outputs if {"image/png", "image/jpeg"} & set(o.get("data", {}))]
     assert len(pictures) == 4, [o.get("output_type") for o in results.outputs]  # radius, components, faces, recons

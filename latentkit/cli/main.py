@@ -98,6 +98,23 @@ def run(argv: list[str] | None = None) -> int:
     return code if isinstance(code, int) else 0
 
 
+def chain(commands: list[str]) -> int:
+    """Several command lines one after the other in this process (one start-up and one backend
+    import for all of them), each announced by its ``$ latentkit COMMAND`` line; the exit status
+    of the first that fails (the rest are not run), else 0. The notebook's ``lk`` runs a cell's
+    commands so: ``python -c "...chain(sys.argv[1:])" 'encode --run R' 'analyze --run R'``."""
+    import shlex
+
+    for line in commands:
+        print(f"$ latentkit {line}", flush=True)
+        status = run(shlex.split(line))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        if status:
+            return status
+    return 0
+
+
 def main() -> None:
     """The console script."""
     sys.exit(run())
