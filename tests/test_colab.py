@@ -220,6 +220,8 @@ def test_lk_runs_several_commands_in_one_process_up_to_the_first_that_fails(tmp_
     assert str(stopped.value).startswith("latentkit: info exited with status 2 (error: ")
     assert "change what the line above says" in str(stopped.value)
     assert capsys.readouterr().out.count("$ latentkit ") == 2  # the third never ran
+    with pytest.raises(NotebookStop, match="lk needs a command"):
+        session.lk()
 
 
 @pytest.fixture(scope="module")

@@ -71,6 +71,8 @@ class Session:
         """Run ``latentkit COMMAND``, its output shown here in batches; stop the notebook if it
         fails. Several commands run one after the other in one process (one start-up and one
         TensorFlow import for all: about 6 s each on two CPU cores), up to the first that fails."""
+        if not commands:
+            raise stop('lk needs a command: lk("status --run RUN"), or several: lk("encode ...", "analyze ...")')
         env = {k: v for k, v in os.environ.items() if k != "FORCE_COLOR"}  # ipykernel sets it: plain text here
         env.update(LATENTKIT_PROGRESS="lines", NO_COLOR="1")
         if len(commands) == 1:
@@ -92,8 +94,8 @@ class Session:
             pending.append(line)
             if line.startswith("latentkit: error:"):
                 failure = line.strip()
-            if line.startswith("$ latentkit "):  # the command now running
-                command = line.removeprefix("$ latentkit ").strip()
+            if line.startswith("$ latentkit "):  # the command now running: its own error line is what counts
+                command, failure = line.removeprefix("$ latentkit ").strip(), None
             if time.monotonic() - last >= FLUSH_S:
                 print("".join(pending), end="", flush=True)
                 pending, last = [], time.monotonic()
