@@ -287,7 +287,7 @@ BAD_INPUT = [  # (id, argv with {placeholders}, words the one line must hold)
     ("analyze-partial-latents", ["analyze", "--run", "{partial}"], "incomplete"),
     ("analyze-nan-latents", ["analyze", "--latents", "{nan}", "--out", OUT], "NaN"),
     ("analyze-missing", ["analyze", "--latents", "{missing}", "--out", OUT], "no latents"),
-    ("analyze-missing-run", ["analyze", "--run", "{missing}"], "nothing-here"),
+    ("analyze-missing-run", ["analyze", "--run", "{missing}"], "nothing-here: not a run directory"),
     ("analyze-both-sources", ["analyze", *RUN, "--latents", "{nan}"], "exactly one"),
     ("analyze-latents-without-out", ["analyze", "--latents", "{nan}"], "--latents needs --out"),
     ("analyze-image-store", ["analyze", "--latents", "{store}", "--out", OUT], "without a 'z' array"),

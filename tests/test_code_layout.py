@@ -46,7 +46,7 @@ KERAS_FREE = {
         "load_spec",
     },
     "latentkit.model.opened": {"OpenedRun"},  # a run's spec, store and codec, opened once
-    "latentkit.model.runs": {"RunModel", "read_run", "latents_store", "stale_latents"},
+    "latentkit.model.runs": {"RunModel", "read_run", "latents_store", "stale_latents", "check_run_folder"},
     "latentkit.model.codec": {"Codec"},
     "latentkit.model.images": {"check_picture", "grid", "save_png", "SOFTWARE"},
     "latentkit.model.spec": {"spec_from_dict", "load_spec"},

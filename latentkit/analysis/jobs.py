@@ -17,6 +17,7 @@ from latentkit.analysis.report.page import write_page
 from latentkit.analysis.report.schema import AttributesReport, CompareReport, Report
 from latentkit.core import JobEvents, RunPaths
 from latentkit.model.opened import OpenedRun
+from latentkit.model.runs import check_run_folder
 from latentkit.store.latents import open_latents
 
 
@@ -46,6 +47,7 @@ def analyze_run(
     events = events or JobEvents()
     opened = None if run is None else OpenedRun.of(run)
     if opened is not None:
+        check_run_folder(opened.root)
         latents, out = latents or opened.paths.latents, out or opened.paths.analysis
     assert latents is not None and out is not None  # the CLI asks for one of --run or --latents and --out
     if labels is not None:  # checked before any work

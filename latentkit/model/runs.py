@@ -49,13 +49,18 @@ class RunModel:
             )
 
 
-def read_run(run: str | os.PathLike) -> RunModel:
-    """The run's model, described from its checkpoint or its import record (no Keras)."""
-    paths = RunPaths.of(run)
-    if not paths.root.is_dir():
+def check_run_folder(run: str | os.PathLike) -> None:
+    """Refuse a ``--run`` that is no folder at all, in one line."""
+    if not RunPaths.of(run).root.is_dir():
         raise LatentkitError(
             f"no run at {run}: not a run directory that `latentkit train` or `latentkit import-model` wrote"
         )
+
+
+def read_run(run: str | os.PathLike) -> RunModel:
+    """The run's model, described from its checkpoint or its import record (no Keras)."""
+    paths = RunPaths.of(run)
+    check_run_folder(run)
     if paths.imported.exists():
         return _describe_import(paths)
     saved, warning = checkpoint.load(paths.checkpoints)
