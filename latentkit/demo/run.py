@@ -152,6 +152,7 @@ def _findings_kept(run: RunPaths, steps: tuple[str, str], say: Callable[[str], N
     """The grids and findings a finished demo wrote after its analysis, read back (a rerun keeps
     them: nothing they show changed); None when any is missing or older than the analysis."""
     import json
+    from dataclasses import fields
 
     from latentkit.demo.rows import Finding
 
@@ -161,7 +162,7 @@ def _findings_kept(run: RunPaths, steps: tuple[str, str], say: Callable[[str], N
         return None
     try:
         rows = [
-            Finding(**{key: row[key] for key in ("claim", "measured", "holds", "figure", "applies")})
+            Finding(**{field.name: row[field.name] for field in fields(Finding)})
             for row in json.loads(run.findings.read_text())["findings"]
         ]
     except (OSError, ValueError, KeyError, TypeError):
